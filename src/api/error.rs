@@ -1,0 +1,134 @@
+//! The one error type of the API client.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Which endpoint a call went to; named in decode errors and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `POST /v1/seedance/asset/CreateAssetGroup`
+    CreateAssetGroup,
+    /// `POST /v1/seedance/asset/CreateAsset`
+    CreateAsset,
+    /// `POST /v1/seedance/asset/GetAsset`
+    GetAsset,
+}
+
+impl Endpoint {
+    /// The path of the endpoint below the base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::CreateAssetGroup => "v1/seedance/asset/CreateAssetGroup",
+            Endpoint::CreateAsset => "v1/seedance/asset/CreateAsset",
+            Endpoint::GetAsset => "v1/seedance/asset/GetAsset",
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Endpoint::CreateAssetGroup => "CreateAssetGroup",
+            Endpoint::CreateAsset => "CreateAsset",
+            Endpoint::GetAsset => "GetAsset",
+        };
+        f.write_str(name)
+    }
+}
+
+/// Every way a call can fail, shaped for the decision the caller must make:
+/// may it be retried, and could the request have reached the server?
+///
+/// Messages are sanitized excerpts of what the server said; the API key is
+/// never part of an error.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    /// The key was refused (HTTP 401/403 or an `AccessDenied` code).
+    #[error("the API key was refused: {message}")]
+    Unauthorized {
+        /// What the server said.
+        message: String,
+    },
+    /// HTTP 429; the request was not processed.
+    #[error("rate limited by the server{}", retry_after.map(|d| format!(" (retry after {:.1}s)", d.as_secs_f64())).unwrap_or_default())]
+    RateLimited {
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// The server refused the input (HTTP 4xx or a business error code).
+    #[error("rejected: {code}: {message}")]
+    Rejected {
+        /// The error code (`InvalidParameter.X`, `NotFound.group_id`, `HTTP 400`, …).
+        code: String,
+        /// The server's explanation.
+        message: String,
+    },
+    /// HTTP 5xx.
+    #[error("server error: HTTP {status}{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// What the server said, if anything.
+        message: String,
+    },
+    /// The exchange failed on the wire.
+    #[error("network error ({}): {detail}", if *may_have_reached_server { "the request may have reached the server" } else { "the request never reached the server" })]
+    Network {
+        /// False only when the request surely was not sent (connect failure).
+        may_have_reached_server: bool,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The response was not JSON or not of the documented shape.
+    #[error("could not decode the {endpoint} response: {excerpt}")]
+    Decode {
+        /// The endpoint called.
+        endpoint: Endpoint,
+        /// A short sanitized excerpt of the body, with the reason.
+        excerpt: String,
+    },
+}
+
+impl ApiError {
+    /// True when the server surely did not act on the request, so that even a
+    /// non-idempotent call (CreateAsset) may be sent again: a connect failure,
+    /// a 429 or a 503.
+    pub fn surely_not_processed(&self) -> bool {
+        match self {
+            ApiError::RateLimited { .. } => true,
+            ApiError::Server { status, .. } => *status == 503,
+            ApiError::Network {
+                may_have_reached_server,
+                ..
+            } => !may_have_reached_server,
+            _ => false,
+        }
+    }
+
+    /// True when an idempotent call (GetAsset) is worth repeating.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ApiError::RateLimited { .. }
+                | ApiError::Server { .. }
+                | ApiError::Network { .. }
+                | ApiError::Decode { .. }
+        )
+    }
+
+    /// The server's requested wait before the next call, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The error code when the server rejected the input.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Rejected { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! A typed async client for the OctopusX Seedance asset API: CreateAssetGroup,
+//! CreateAsset and GetAsset (Query Asset). It knows nothing of jobs or screens.
+
+mod client;
+mod envelope;
+mod error;
+mod types;
+
+pub use client::{Client, ClientOptions, check_base_url};
+pub use envelope::decode_response;
+pub use error::{ApiError, Endpoint};
+pub use types::{
+    AssetInfo, AssetStatus, AssetType, CreateAssetRequest, CreateGroupRequest, CreatedAsset,
+    CreatedGroup,
+};

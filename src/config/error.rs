@@ -1,0 +1,58 @@
+//! What can go wrong reading the configuration.
+
+use std::path::PathBuf;
+
+/// A configuration problem, with the file and, for syntax and type errors,
+/// the line and column.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or a value has the wrong type.
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, naming the key where known.
+        message: String,
+    },
+    /// The file holds an API key but others may read it.
+    #[error(
+        "{path} holds an API key but is readable by others (mode {mode:o}); run `chmod 600 {path}` (or move the key to an environment variable named by api_key_env)"
+    )]
+    Insecure {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A value parses but makes no sense.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// No API key anywhere.
+    #[error(
+        "no API key: set SEEDANCE_API_KEY, or api_key_env / api_key under [api] in {path} (or try --demo, which needs none)"
+    )]
+    NoKey {
+        /// The config file consulted.
+        path: PathBuf,
+    },
+    /// No usable directories for data or state.
+    #[error("cannot find a home directory for data and logs; set {}", super::DATA_DIR_ENV)]
+    NoHome,
+}

@@ -1,0 +1,58 @@
+//! The groups created from this program, remembered in the data dir so the
+//! group field can offer them by name.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::message::Group;
+
+/// The remembered groups, newest last.
+#[derive(Debug, Clone)]
+pub struct GroupStore {
+    path: PathBuf,
+    groups: Vec<Group>,
+}
+
+impl GroupStore {
+    /// Loads the store; a missing file is empty, a corrupt one is reported.
+    pub fn load(path: &Path) -> Result<GroupStore, String> {
+        let groups = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| format!("{}: not a list of groups ({e}); move it away to start afresh", path.display()))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        Ok(GroupStore { path: path.to_path_buf(), groups })
+    }
+
+    /// All remembered groups.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// Remembers a group (replacing one with the same id) and saves atomically.
+    pub fn add(&mut self, group: Group) -> io::Result<()> {
+        self.groups.retain(|g| g.id != group.id);
+        self.groups.push(group);
+        let bytes = serde_json::to_vec_pretty(&self.groups).expect("groups serialize");
+        crate::config::atomic_write(&self.path, &bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_across_loads_and_reports_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("groups.json");
+        let mut s = GroupStore::load(&path).unwrap();
+        s.add(Group { id: "g1".into(), name: "one".into() }).unwrap();
+        s.add(Group { id: "g2".into(), name: "two".into() }).unwrap();
+        let s = GroupStore::load(&path).unwrap();
+        assert_eq!(s.groups().iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["one", "two"]);
+        std::fs::write(&path, "{oops").unwrap();
+        assert!(GroupStore::load(&path).unwrap_err().contains("not a list of groups"));
+    }
+}

@@ -1,0 +1,207 @@
+//! Turning pasted or piped lines into imports, with every check done before
+//! anything is sent: https URL, asset type (given or inferred from the
+//! extension), name (given, or from the name template), lengths.
+//!
+//! A line is `URL`, or `URL<TAB>name<TAB>type`, or `URL,name,type` (name and
+//! type optional). Blank lines and lines starting with `#` are skipped.
+
+use crate::api::AssetType;
+use crate::config::{NameContext, Template, TypeChoice};
+use crate::text::excerpt;
+
+use super::job::NewJob;
+
+/// Longest accepted URL.
+pub const MAX_URL_CHARS: usize = 2048;
+/// Longest accepted name.
+pub const MAX_NAME_CHARS: usize = 64;
+
+/// What applies to lines that do not say otherwise.
+#[derive(Debug, Clone)]
+pub struct ImportDefaults {
+    /// The group (required).
+    pub group_id: String,
+    /// Fixed type or inference.
+    pub asset_type: TypeChoice,
+    /// Names for lines without a name column.
+    pub template: Template,
+    /// `{date}`, as `YYYY-MM-DD`.
+    pub date: String,
+}
+
+/// A line that cannot be imported, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// Checks a URL: absolute, https, with a host, not too long.
+pub fn check_url(raw: &str) -> Result<url::Url, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("no URL".into());
+    }
+    if raw.chars().count() > MAX_URL_CHARS {
+        return Err(format!("URL is longer than {MAX_URL_CHARS} characters"));
+    }
+    let url = url::Url::parse(raw).map_err(|e| format!("`{}` is not a URL: {e}", excerpt(raw, 60)))?;
+    if url.scheme() != "https" {
+        return Err(format!("`{}` must be an https:// URL (the server downloads it itself)", excerpt(raw, 60)));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{}` has no host", excerpt(raw, 60)));
+    }
+    Ok(url)
+}
+
+/// The file stem and extension of a URL's last path segment.
+pub fn stem_and_ext(url: &url::Url) -> (String, String) {
+    let last = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default();
+    let last = percent_decode(last);
+    match last.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem.to_string(), ext.to_string()),
+        _ => (last, String::new()),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 + 0 {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parses one line (already known non-blank) into an import; `n` is the
+/// 1-based counter for `{n}`.
+pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, String> {
+    let cols: Vec<&str> = if line.contains('\t') {
+        line.split('\t').collect()
+    } else if line.contains(',') {
+        line.split(',').collect()
+    } else {
+        vec![line]
+    };
+    if cols.len() > 3 {
+        return Err(format!("{} columns; expected URL, name, type", cols.len()));
+    }
+    let url = check_url(cols[0])?;
+    let (stem, ext) = stem_and_ext(&url);
+    let asset_type = match (cols.get(2).map(|t| t.trim()).filter(|t| !t.is_empty()), d.asset_type) {
+        (Some(t), _) => t.parse::<AssetType>()?,
+        (None, TypeChoice::Fixed(t)) => t,
+        (None, TypeChoice::Infer) => AssetType::from_extension(&ext).ok_or_else(|| {
+            if ext.is_empty() {
+                "cannot infer the asset type: the URL has no file extension; add a type column or choose a type".to_string()
+            } else {
+                format!("cannot infer the asset type from `.{}`; add a type column or choose a type", excerpt(&ext, 10))
+            }
+        })?,
+    };
+    let name = match cols.get(1).map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        Some(given) => {
+            if given.chars().count() > MAX_NAME_CHARS {
+                return Err(format!("name is longer than {MAX_NAME_CHARS} characters"));
+            }
+            crate::text::sanitize(given)
+        }
+        None => {
+            let type_name = asset_type.to_string();
+            let ctx = NameContext { stem: &stem, ext: &ext, n, date: &d.date, asset_type: &type_name };
+            d.template.expand(&ctx)
+        }
+    };
+    if name.is_empty() {
+        return Err("the name is empty (the URL has no file name); add a name column or a name template".into());
+    }
+    Ok(NewJob { url: url.to_string(), name, asset_type, group_id: d.group_id.clone() })
+}
+
+/// Parses many lines; good lines become imports, bad ones errors with their
+/// line numbers. The `{n}` counter counts good lines from 1.
+pub fn parse_lines(text: &str, d: &ImportDefaults) -> (Vec<NewJob>, Vec<LineError>) {
+    let mut jobs = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        match parse_line(line, jobs.len() as u64 + 1, d) {
+            Ok(job) => jobs.push(job),
+            Err(message) => errors.push(LineError { line: i + 1, message }),
+        }
+    }
+    (jobs, errors)
+}
+
+/// Today's date as `YYYY-MM-DD`, for `{date}`.
+pub fn today() -> String {
+    jiff::ZonedDateTime::now().strftime("%Y-%m-%d").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults(t: TypeChoice, template: &str) -> ImportDefaults {
+        ImportDefaults { group_id: "g1".into(), asset_type: t, template: template.parse().unwrap(), date: "2026-11-24".into() }
+    }
+
+    #[test]
+    fn good_and_bad_lines_are_reported_by_number() {
+        let text = "# refs\nhttps://e.com/a/cat.PNG\n\nhttp://e.com/b.png\nhttps://e.com/clip.mov,My clip\nhttps://e.com/x.bin\nhttps://e.com/song\tTheme\taudio\nnot a url\nhttps://e.com/v.mp4,,Image\n";
+        let (jobs, errors) = parse_lines(text, &defaults(TypeChoice::Infer, "{n:2}-{stem}"));
+        let got: Vec<_> = jobs.iter().map(|j| (j.name.as_str(), j.asset_type)).collect();
+        assert_eq!(
+            got,
+            [("01-cat", AssetType::Image), ("My clip", AssetType::Video), ("Theme", AssetType::Audio), ("04-v", AssetType::Image)]
+        );
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [4, 6, 8]);
+        assert!(errors[0].message.contains("https"), "{}", errors[0]);
+        assert!(errors[1].message.contains("`.bin`"), "{}", errors[1]);
+        assert!(errors[2].message.contains("not a URL"), "{}", errors[2]);
+        assert!(jobs.iter().all(|j| j.group_id == "g1"));
+    }
+
+    #[test]
+    fn fixed_type_names_and_limits() {
+        let d = defaults(TypeChoice::Fixed(AssetType::Video), "{stem}");
+        let j = parse_line("https://e.com/dir/my%20file.dat", 1, &d).unwrap();
+        assert_eq!((j.name.as_str(), j.asset_type), ("my file", AssetType::Video));
+        let long = format!("https://e.com/a.png,{}", "n".repeat(65));
+        assert!(parse_line(&long, 1, &d).unwrap_err().contains("64"));
+        assert!(parse_line("https://e.com/a.png,x,Picture", 1, &d).unwrap_err().contains("unknown asset type"));
+        assert!(parse_line("https://e.com/", 1, &d).unwrap_err().contains("name is empty"));
+        assert!(parse_line("https://e.com/a.png,b,Image,extra", 1, &d).unwrap_err().contains("4 columns"));
+        assert!(check_url(&format!("https://e.com/{}", "a".repeat(3000))).unwrap_err().contains("longer"));
+        assert!(check_url("https:///nohost").is_err());
+    }
+
+    #[test]
+    fn names_are_sanitized() {
+        let d = defaults(TypeChoice::Infer, "{stem}");
+        let j = parse_line("https://e.com/a%1B%5B2J.png", 1, &d).unwrap();
+        assert!(!j.name.contains('\x1b'), "{:?}", j.name);
+    }
+}

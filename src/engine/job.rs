@@ -1,0 +1,174 @@
+//! A job: one asset import and where it stands.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::api::AssetType;
+
+/// A job's id, unique within one journal.
+pub type JobId = u64;
+
+/// Where a job stands; see the lifecycle in DESIGN.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum JobState {
+    /// Waiting for a creation slot (or for a retry after a transient error).
+    Queued,
+    /// CreateAsset is in flight.
+    Creating,
+    /// Created; the server is processing it; being polled.
+    Processing,
+    /// Ready: `asset://ID` may be used.
+    Active,
+    /// The server said processing failed (see the error).
+    Failed,
+    /// The server refused the request, or it could not be sent (see the error).
+    Rejected,
+    /// CreateAsset may or may not have happened; resubmitted only on request.
+    Uncertain,
+    /// Still Processing past the configured limit, or polling kept failing.
+    Stuck,
+}
+
+impl JobState {
+    /// Every state, in display order.
+    pub const ALL: [JobState; 8] = [
+        JobState::Queued,
+        JobState::Creating,
+        JobState::Processing,
+        JobState::Active,
+        JobState::Failed,
+        JobState::Rejected,
+        JobState::Uncertain,
+        JobState::Stuck,
+    ];
+
+    /// True when the engine will do nothing more on its own.
+    pub fn is_final(self) -> bool {
+        !self.is_in_flight()
+    }
+
+    /// True while the engine is working on it.
+    pub fn is_in_flight(self) -> bool {
+        matches!(self, JobState::Queued | JobState::Creating | JobState::Processing)
+    }
+
+    /// True when the job ended badly and a person should look.
+    pub fn needs_attention(self) -> bool {
+        matches!(self, JobState::Failed | JobState::Rejected | JobState::Uncertain | JobState::Stuck)
+    }
+
+    /// Its name in lower case, for filters and machine output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Creating => "creating",
+            JobState::Processing => "processing",
+            JobState::Active => "active",
+            JobState::Failed => "failed",
+            JobState::Rejected => "rejected",
+            JobState::Uncertain => "uncertain",
+            JobState::Stuck => "stuck",
+        }
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.as_str();
+        let mut c = s.chars();
+        if let Some(first) = c.next() {
+            write!(f, "{}{}", first.to_ascii_uppercase(), c.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::str::FromStr for JobState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        JobState::ALL
+            .into_iter()
+            .find(|st| st.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                let names: Vec<_> = JobState::ALL.iter().map(|s| s.as_str()).collect();
+                format!("unknown state `{}`; expected one of {}", crate::text::excerpt(s, 20), names.join(", "))
+            })
+    }
+}
+
+/// What a front end asks to import.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NewJob {
+    /// Public https URL of the media.
+    pub url: String,
+    /// The asset name.
+    pub name: String,
+    /// Image, Video or Audio.
+    pub asset_type: AssetType,
+    /// Group to create it in.
+    pub group_id: String,
+}
+
+/// One import and everything known of it. This is what the journal stores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Unique id.
+    pub id: JobId,
+    /// What was asked.
+    #[serde(flatten)]
+    pub spec: NewJob,
+    /// Where it stands.
+    pub state: JobState,
+    /// The asset id once created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset_id: Option<String>,
+    /// The import task id once created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    /// Why it failed, was rejected, is uncertain or stuck; or an unknown status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// When it was submitted.
+    pub submitted_at: Timestamp,
+    /// When its state last changed.
+    pub updated_at: Timestamp,
+    /// When it entered Processing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing_since: Option<Timestamp>,
+    /// CreateAsset calls made for it (each may be billed).
+    #[serde(default)]
+    pub create_attempts: u32,
+}
+
+impl Job {
+    /// A fresh, queued job.
+    pub fn new(id: JobId, spec: NewJob, now: Timestamp) -> Job {
+        Job {
+            id,
+            spec,
+            state: JobState::Queued,
+            asset_id: None,
+            task_id: None,
+            error: None,
+            submitted_at: now,
+            updated_at: now,
+            processing_since: None,
+            create_attempts: 0,
+        }
+    }
+
+    /// `asset://ID`, once the asset is Active.
+    pub fn asset_ref(&self) -> Option<String> {
+        match (&self.asset_id, self.state) {
+            (Some(id), JobState::Active) => Some(format!("asset://{id}")),
+            _ => None,
+        }
+    }
+
+    /// The identity used to detect duplicate submissions.
+    pub fn dedup_key(spec: &NewJob) -> String {
+        format!("{}\u{1f}{}\u{1f}{}", spec.group_id, spec.url, spec.name)
+    }
+}

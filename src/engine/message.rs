@@ -1,0 +1,109 @@
+//! The messages between front ends and the engine: [`Command`] in, [`Update`] out.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::job::{Job, JobId, NewJob};
+
+/// What a front end asks of the engine.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Import these. Items that duplicate a job in flight, Active or
+    /// Uncertain are skipped with a warning unless `allow_duplicates`.
+    Submit {
+        /// The imports.
+        jobs: Vec<NewJob>,
+        /// Create even when the same group+URL+name exists.
+        allow_duplicates: bool,
+    },
+    /// Failed/Rejected/Uncertain: create again; Stuck: poll again (or create
+    /// again if it was never created). Other states are left alone.
+    Retry(Vec<JobId>),
+    /// Removes jobs from the list and the journal (not while Creating).
+    Forget(Vec<JobId>),
+    /// Creates an asset group.
+    CreateGroup {
+        /// At most 64 characters.
+        name: String,
+        /// At most 300 characters.
+        description: Option<String>,
+    },
+    /// Finishes creations in flight (bounded wait), saves, and stops.
+    Shutdown,
+}
+
+/// How serious a log line is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Level {
+    /// Something happened.
+    Info,
+    /// Something needs a look.
+    Warn,
+    /// Something failed.
+    Error,
+}
+
+/// A line for the log pane or stderr.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    /// When.
+    pub time: Timestamp,
+    /// How serious.
+    pub level: Level,
+    /// Sanitized text.
+    pub text: String,
+}
+
+/// Request counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Stats {
+    /// Requests per second over the last second.
+    pub requests_per_sec: u32,
+    /// Requests sent since start.
+    pub requests: u64,
+    /// 429 answers received since start.
+    pub rate_limited: u64,
+    /// CreateAsset requests in flight.
+    pub creating: usize,
+}
+
+/// An asset group known to this program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// The group id.
+    pub id: String,
+    /// The name it was created with.
+    pub name: String,
+}
+
+/// What the engine tells front ends. Every job change is journaled before
+/// its `Update` is sent.
+#[derive(Debug, Clone)]
+pub enum Update {
+    /// A job is new or changed.
+    Job(Box<Job>),
+    /// A job was forgotten.
+    Removed(JobId),
+    /// All jobs from the journal have been sent.
+    Loaded,
+    /// A log line.
+    Log(LogLine),
+    /// Request counters changed.
+    Stats(Stats),
+    /// The groups this program knows (sent at start and when one is added).
+    Groups(Vec<Group>),
+    /// A group was created.
+    GroupCreated(Group),
+    /// Creating a group failed.
+    GroupFailed {
+        /// The requested name.
+        name: String,
+        /// Why.
+        error: String,
+    },
+    /// The engine has stopped; jobs still in flight resume at the next start.
+    Stopped {
+        /// Jobs left Queued, Creating or Processing.
+        in_flight: usize,
+    },
+}

@@ -1,0 +1,19 @@
+//! The import engine: owns every job, schedules CreateAsset and GetAsset
+//! within the configured limits, retries what is safe to retry, and journals
+//! every change before reporting it. Front ends send [`Command`]s and receive
+//! [`Update`]s; they never call the API themselves.
+
+mod actor;
+mod groups;
+pub mod input;
+mod job;
+pub mod journal;
+mod message;
+mod schedule;
+mod timers;
+
+pub use actor::{EngineHandle, EngineOptions, SubmitResult, start};
+pub use groups::GroupStore;
+pub use job::{Job, JobId, JobState, NewJob};
+pub use message::{Command, Group, Level, LogLine, Stats, Update};
+pub use schedule::Schedule;

@@ -1,0 +1,19 @@
+//! seedance-assets: import media into the Seedance asset library, from a
+//! terminal dashboard or a headless CLI, over one engine.
+//!
+//! Modules, each talking to the next through one-way messages:
+//! - [`api`]: the typed HTTP client for the three documented endpoints;
+//! - [`engine`]: jobs, scheduling, rate limits, retries and the journal;
+//! - [`tui`]: the ratatui dashboard (drawing and keys);
+//! - [`cli`]: the headless front end;
+//! - [`config`]: file locations, the TOML config and presets;
+//! - [`sim`]: a local simulator of the API.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod logging;
+pub mod sim;
+pub mod text;
+pub mod tui;

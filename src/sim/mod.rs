@@ -1,0 +1,163 @@
+//! A local simulator of the three OctopusX endpoints over real HTTP (axum).
+//!
+//! It checks the bearer key, validates input as SPEC.md says, moves each
+//! asset from Processing to Active or Failed after a random delay, enforces
+//! per-action rate limits (429 with `Retry-After`), injects faults at
+//! configurable rates, and counts what happened (`GET /_stats`).
+//! `seedance-assets sim` runs it standalone; tests, benchmarks and `--demo`
+//! embed it with [`Sim::start`].
+
+mod faults;
+mod handlers;
+mod state;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use faults::{Fault, FaultRates};
+pub use state::{SimState, SimStats};
+
+/// Everything the simulator can be told.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SimConfig {
+    /// The bearer key the simulator accepts.
+    #[arg(long = "key", default_value = "sim-key")]
+    pub api_key: String,
+    /// Shortest processing time of an asset, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub min_delay_ms: u64,
+    /// Longest processing time of an asset, in milliseconds.
+    #[arg(long, default_value_t = 8000)]
+    pub max_delay_ms: u64,
+    /// Share of assets that fail processing at random (URLs containing `fail` always fail).
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Send `Error` of failed assets as a plain string instead of `{Code, Message}`.
+    #[arg(long)]
+    pub string_errors: bool,
+    /// CreateAssetGroup requests allowed per second.
+    #[arg(long, default_value_t = 30)]
+    pub group_rate: u32,
+    /// CreateAsset requests allowed per second.
+    #[arg(long, default_value_t = 30)]
+    pub create_rate: u32,
+    /// GetAsset requests allowed per second.
+    #[arg(long, default_value_t = 100)]
+    pub get_rate: u32,
+    /// How long a "slow" fault holds its response, in milliseconds.
+    #[arg(long, default_value_t = 40_000)]
+    pub slow_ms: u64,
+    /// Fault injection rates.
+    #[command(flatten)]
+    pub faults: FaultRates,
+    /// Seed for the random choices (delays, faults), for repeatable runs.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            api_key: "sim-key".into(),
+            min_delay_ms: 2000,
+            max_delay_ms: 8000,
+            fail_rate: 0.0,
+            string_errors: false,
+            group_rate: 30,
+            create_rate: 30,
+            get_rate: 100,
+            slow_ms: 40_000,
+            faults: FaultRates::default(),
+            seed: None,
+        }
+    }
+}
+
+impl SimConfig {
+    /// Checks rates and ranges, naming the first bad option.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.min_delay_ms > self.max_delay_ms {
+            return Err(format!(
+                "--min-delay-ms ({}) is larger than --max-delay-ms ({})",
+                self.min_delay_ms, self.max_delay_ms
+            ));
+        }
+        for (name, rate) in [("group", self.group_rate), ("create", self.create_rate), ("get", self.get_rate)] {
+            if rate == 0 {
+                return Err(format!("--{name}-rate must be at least 1"));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.fail_rate) {
+            return Err(format!("--fail-rate {} is not between 0 and 1", self.fail_rate));
+        }
+        self.faults.validate()
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct Sim {
+    addr: SocketAddr,
+    state: Arc<SimState>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Sim {
+    /// Starts a simulator on `addr` (port 0 picks a free port).
+    pub async fn start(config: SimConfig, addr: SocketAddr) -> std::io::Result<Sim> {
+        config
+            .validate()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let state = Arc::new(SimState::new(config));
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let app = handlers::router(state.clone());
+        let server = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!("simulator stopped: {e}");
+            }
+        });
+        Ok(Sim { addr, state, server })
+    }
+
+    /// Starts a simulator on a free loopback port.
+    pub async fn start_local(config: SimConfig) -> std::io::Result<Sim> {
+        Sim::start(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/`, the base URL for a client.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+
+    /// The shared state: counters, groups and assets.
+    pub fn state(&self) -> &Arc<SimState> {
+        &self.state
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> SimStats {
+        self.state.stats()
+    }
+
+    /// Waits until the server task ends (for `seedance-assets sim`).
+    pub async fn serve_forever(self) {
+        let _ = (&mut { self }.server).await;
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Pause used by the "slow" fault.
+pub(crate) fn slow_delay(config: &SimConfig) -> Duration {
+    Duration::from_millis(config.slow_ms)
+}

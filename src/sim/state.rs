@@ -1,0 +1,248 @@
+//! The simulator's store (groups, assets) and counters.
+
+use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use super::SimConfig;
+use super::faults::Fault;
+
+/// Counters the simulator exposes at `GET /_stats`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SimStats {
+    /// CreateAssetGroup requests received.
+    pub create_group_requests: u64,
+    /// CreateAsset requests received.
+    pub create_asset_requests: u64,
+    /// GetAsset requests received.
+    pub get_asset_requests: u64,
+    /// Requests answered 429.
+    pub rate_limited: u64,
+    /// Requests answered 401.
+    pub unauthorized: u64,
+    /// Faults injected, by kind.
+    pub faults: HashMap<String, u64>,
+    /// Assets created (each a billed creation).
+    pub assets_created: u64,
+    /// Creations whose GroupId+URL+Name had been created before.
+    pub duplicate_creations: u64,
+    /// `GroupId|URL|Name` of creations whose response was hidden by a fault
+    /// (500, dropped, slow, malformed): the client cannot know they happened.
+    pub ambiguous_creations: Vec<String>,
+}
+
+/// One simulated asset.
+#[derive(Debug, Clone)]
+pub(crate) struct SimAsset {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub asset_type: String,
+    pub group_id: String,
+    pub created: jiff::Timestamp,
+    pub ready_at: Instant,
+    pub ready_time: jiff::Timestamp,
+    /// `None` for success, else (code, message).
+    pub failure: Option<(String, String)>,
+}
+
+struct Inner {
+    rng: StdRng,
+    groups: HashMap<String, String>,
+    assets: HashMap<String, SimAsset>,
+    created_keys: HashSet<String>,
+    stats: SimStats,
+    next_id: u64,
+}
+
+/// Shared state of one simulator.
+pub struct SimState {
+    pub(crate) config: SimConfig,
+    inner: Mutex<Inner>,
+    limiters: [DefaultDirectRateLimiter; 3],
+}
+
+/// The three endpoints, for counting and rate limiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    CreateGroup = 0,
+    CreateAsset = 1,
+    GetAsset = 2,
+}
+
+fn limiter(per_sec: u32) -> DefaultDirectRateLimiter {
+    let n = NonZeroU32::new(per_sec.max(1)).expect("max(1) is non-zero");
+    RateLimiter::direct(Quota::per_second(n))
+}
+
+impl SimState {
+    pub(crate) fn new(config: SimConfig) -> SimState {
+        let rng = match config.seed {
+            Some(s) => StdRng::seed_from_u64(s),
+            None => StdRng::from_os_rng(),
+        };
+        let limiters = [limiter(config.group_rate), limiter(config.create_rate), limiter(config.get_rate)];
+        SimState {
+            config,
+            inner: Mutex::new(Inner {
+                rng,
+                groups: HashMap::new(),
+                assets: HashMap::new(),
+                created_keys: HashSet::new(),
+                stats: SimStats::default(),
+                next_id: 1,
+            }),
+            limiters,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the counters torn in a
+        // way that matters to a simulator; keep serving.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> SimStats {
+        self.lock().stats.clone()
+    }
+
+    /// Creates a group directly (no HTTP), as the demo does; returns its id.
+    pub fn add_group(&self, name: &str) -> String {
+        let mut inner = self.lock();
+        let id = group_id(&mut inner);
+        inner.groups.insert(id.clone(), name.to_string());
+        id
+    }
+
+    pub(crate) fn count_request(&self, action: Action) {
+        let mut inner = self.lock();
+        match action {
+            Action::CreateGroup => inner.stats.create_group_requests += 1,
+            Action::CreateAsset => inner.stats.create_asset_requests += 1,
+            Action::GetAsset => inner.stats.get_asset_requests += 1,
+        }
+    }
+
+    pub(crate) fn count_unauthorized(&self) {
+        self.lock().stats.unauthorized += 1;
+    }
+
+    /// `Err(wait)` when the action's rate limit is exceeded.
+    pub(crate) fn check_rate(&self, action: Action) -> Result<(), Duration> {
+        match self.limiters[action as usize].check() {
+            Ok(()) => Ok(()),
+            Err(not_until) => {
+                self.lock().stats.rate_limited += 1;
+                Err(not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default())))
+            }
+        }
+    }
+
+    /// Draws (and counts) the fault for one request.
+    pub(crate) fn roll_fault(&self) -> Option<Fault> {
+        let mut inner = self.lock();
+        let fault = self.config.faults.roll(&mut inner.rng)?;
+        *inner.stats.faults.entry(format!("{fault:?}")).or_default() += 1;
+        Some(fault)
+    }
+
+    /// A uniformly random number in `0..n`.
+    pub(crate) fn random_index(&self, n: usize) -> usize {
+        self.lock().rng.random_range(0..n.max(1))
+    }
+
+    pub(crate) fn has_group(&self, id: &str) -> bool {
+        self.lock().groups.contains_key(id)
+    }
+
+    /// Creates an asset; returns `(asset id, task id)`. `ambiguous` marks a
+    /// creation whose response a fault will hide.
+    pub(crate) fn create_asset(
+        &self,
+        group_id: &str,
+        url: &str,
+        asset_type: &str,
+        name: &str,
+        ambiguous: bool,
+    ) -> (String, String) {
+        let cfg = &self.config;
+        let mut inner = self.lock();
+        let n = inner.next_id;
+        inner.next_id += 1;
+        let key = format!("{group_id}|{url}|{name}");
+        if !inner.created_keys.insert(key.clone()) {
+            inner.stats.duplicate_creations += 1;
+        }
+        if ambiguous {
+            inner.stats.ambiguous_creations.push(key);
+        }
+        inner.stats.assets_created += 1;
+        let delay = Duration::from_millis(inner.rng.random_range(cfg.min_delay_ms..=cfg.max_delay_ms));
+        let random_fail = cfg.fail_rate > 0.0 && inner.rng.random_bool(cfg.fail_rate);
+        let failure = failure_for(url, asset_type, random_fail);
+        let now = jiff::Timestamp::now();
+        let id = format!("asset-{}-{n:06}", now.strftime("%Y%m%d%H%M%S"));
+        let task = format!("task_{n:08}");
+        let asset = SimAsset {
+            id: id.clone(),
+            name: name.to_string(),
+            url: url.to_string(),
+            asset_type: asset_type.to_string(),
+            group_id: group_id.to_string(),
+            created: now,
+            ready_at: Instant::now() + delay,
+            ready_time: now + delay,
+            failure,
+        };
+        inner.assets.insert(task.clone(), asset);
+        (id, task)
+    }
+
+    pub(crate) fn get_asset(&self, task_id: &str) -> Option<SimAsset> {
+        self.lock().assets.get(task_id).cloned()
+    }
+}
+
+fn group_id(inner: &mut Inner) -> String {
+    const ALPHA: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let suffix: String = (0..5)
+        .map(|_| ALPHA[inner.rng.random_range(0..ALPHA.len())] as char)
+        .collect();
+    format!("group-{}-{suffix}", jiff::Timestamp::now().strftime("%Y%m%d%H%M%S"))
+}
+
+/// Why an asset fails processing, if it does: URLs containing `fail` fail to
+/// download; an extension that contradicts the type is unsupported.
+fn failure_for(url: &str, asset_type: &str, random_fail: bool) -> Option<(String, String)> {
+    if url.contains("fail") {
+        return Some((
+            "InvalidParameter.DownloadFailed".into(),
+            "the server could not download the URL".into(),
+        ));
+    }
+    let ext = url.rsplit('/').next().and_then(|f| f.rsplit_once('.')).map(|(_, e)| e);
+    if let Some(t) = ext.and_then(crate::api::AssetType::from_extension) {
+        if t.to_string() != asset_type {
+            return Some((
+                "InvalidParameter.FormatUnsupported".into(),
+                format!("a .{} file is not a valid {asset_type}", ext.unwrap_or_default()),
+            ));
+        }
+    }
+    if random_fail {
+        let (code, msg) = match asset_type {
+            "Video" => ("InvalidParameter.FpsTooLow", "video frame rate is below 24 fps"),
+            "Audio" => ("InvalidParameter.DurationTooLong", "audio is longer than 15 s"),
+            _ => ("InvalidParameter.ImageSizeInvalid", "image side is outside 300-6000 px"),
+        };
+        return Some((code.into(), msg.into()));
+    }
+    None
+}
