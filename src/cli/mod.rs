@@ -1,1 +1,39 @@
-//! cli
+//! The headless front end: clap subcommands over the same engine as the
+//! dashboard, for scripts.
+
+mod args;
+mod catalog;
+mod import;
+mod report;
+mod setup;
+
+pub use args::{Cli, CliCommand, ExportFormat, GlobalArgs, ImportArgs};
+pub use report::JobRecord;
+pub use setup::{DEMO_KEY, Setup, demo_sim_config};
+
+use std::process::ExitCode;
+
+/// Exit code for bad input or configuration.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code when some jobs ended badly.
+pub const EXIT_FAILED: u8 = 1;
+
+/// Runs a subcommand; prints errors to stderr and returns the exit code.
+pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
+    let result = match cmd {
+        CliCommand::Import(a) => import::import(global, a).await,
+        CliCommand::Wait { json } => import::wait(global, json).await,
+        CliCommand::Status { state, search, json } => report::status(global, &state, search.as_deref(), json),
+        CliCommand::Export { format, output, state } => report::export(global, format, output.as_deref(), &state),
+        CliCommand::Groups(g) => catalog::groups(global, g).await,
+        CliCommand::Presets(p) => catalog::presets(global, p),
+        CliCommand::Sim { host, port, config } => catalog::sim(host, port, config).await,
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("seedance-assets: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

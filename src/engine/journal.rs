@@ -45,6 +45,12 @@ impl Journal {
             std::fs::create_dir_all(dir)?;
         }
         let mut file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
+        if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "another seedance-assets (a dashboard or an import) is using this journal; wait for it to finish, or use another --data-dir",
+            ));
+        }
         let mut jobs = BTreeMap::new();
         let mut warnings = Vec::new();
         let mut records = 0usize;
@@ -108,7 +114,9 @@ impl Journal {
             encode(&mut buf, &Record::Job(Box::new(job.clone())));
         }
         crate::config::atomic_write(&self.path, &buf)?;
-        self.file = OpenOptions::new().append(true).open(&self.path)?;
+        let file = OpenOptions::new().append(true).open(&self.path)?;
+        file.try_lock().map_err(io::Error::other)?;
+        self.file = file;
         self.records = jobs.len();
         Ok(())
     }
@@ -219,6 +227,17 @@ mod tests {
         let r = Journal::open(&path).unwrap();
         assert!(r.warnings.is_empty());
         assert_eq!(r.jobs.keys().copied().collect::<Vec<_>>(), [1, 3]);
+    }
+
+    #[test]
+    fn a_second_opener_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let first = Journal::open(&path).unwrap();
+        let err = Journal::open(&path).err().expect("locked");
+        assert!(err.to_string().contains("another seedance-assets"), "{err}");
+        drop(first);
+        assert!(Journal::open(&path).is_ok());
     }
 
     #[test]

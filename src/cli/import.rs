@@ -1,0 +1,189 @@
+//! `import` and `wait`: submit to the engine and follow the jobs.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{IsTerminal, Read};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::args::{GlobalArgs, ImportArgs};
+use super::report::{print_json, print_table};
+use super::setup::Setup;
+use super::{EXIT_FAILED, EXIT_USAGE};
+use crate::config::{Template, TypeChoice};
+use crate::engine::input::{ImportDefaults, parse_lines, today};
+use crate::engine::{Command, Job, JobId, JobState, Level, Update};
+
+/// The defaults for lines: preset first, then the flags.
+fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, String> {
+    let cfg = &setup.loaded.config;
+    let preset = match &a.preset {
+        Some(name) => Some(cfg.preset(name).ok_or_else(|| {
+            let names: Vec<&str> = cfg.presets.iter().map(|p| p.name.as_str()).collect();
+            format!("no preset named `{name}`; presets: {}", if names.is_empty() { "none".into() } else { names.join(", ") })
+        })?),
+        None => cfg.default_preset(),
+    };
+    let group_id = a
+        .group
+        .clone()
+        .or_else(|| preset.map(|p| p.group_id.clone()))
+        .filter(|g| !g.trim().is_empty())
+        .ok_or("no group: pass --group ID or --preset NAME (see `presets list`), or create one with `groups create NAME`")?;
+    let template_src = a.name_template.clone().or_else(|| preset.map(|p| p.name_template.clone()));
+    let template = match template_src {
+        Some(t) => t.parse::<Template>().map_err(|e| format!("name template `{t}`: {e}"))?,
+        None => Template::stem(),
+    };
+    let asset_type = a.asset_type.or_else(|| preset.map(|p| p.asset_type)).unwrap_or(TypeChoice::Infer);
+    Ok(ImportDefaults { group_id: group_id.trim().to_string(), asset_type, template, date: today() })
+}
+
+fn read_input(a: &ImportArgs) -> Result<String, String> {
+    let mut text = a.urls.join("\n");
+    let from_stdin = match &a.file {
+        Some(p) if p.as_os_str() == "-" => true,
+        Some(p) => {
+            let file = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            text.push('\n');
+            text.push_str(&file);
+            false
+        }
+        None => a.urls.is_empty() && !std::io::stdin().is_terminal(),
+    };
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
+        text.push('\n');
+        text.push_str(&s);
+    }
+    Ok(text)
+}
+
+pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, String> {
+    let text = read_input(&a)?;
+    let setup = Setup::new(global).await?;
+    for w in &setup.loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    let d = defaults(&setup, &a)?;
+    let (jobs, errors) = parse_lines(&text, &d);
+    let source = a.file.as_ref().map_or("input".to_string(), |p| p.display().to_string());
+    for e in &errors {
+        eprintln!("{source}:{}: {}", e.line, e.message);
+    }
+    if jobs.is_empty() {
+        eprintln!("nothing to import{}", if errors.is_empty() { " (give URLs as arguments, --file, or on stdin)" } else { "" });
+        return Ok(EXIT_USAGE);
+    }
+    let (engine, updates, task) = setup.start_engine()?;
+    let result = engine.submit(jobs, a.allow_duplicates).await.ok_or("the engine stopped unexpectedly")?;
+    let ids: HashSet<JobId> = result.accepted.iter().copied().collect();
+    let code = follow(engine, updates, ids, a.wait, a.json).await;
+    let _ = task.await;
+    let dup_code = if result.duplicates.is_empty() { 0 } else { EXIT_FAILED };
+    Ok(code.max(dup_code).max(if errors.is_empty() { 0 } else { EXIT_FAILED }))
+}
+
+pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, String> {
+    let setup = Setup::new(global).await?;
+    let (engine, mut updates, task) = setup.start_engine()?;
+    let mut ids = HashSet::new();
+    let mut early = Vec::new();
+    while let Some(u) = updates.recv().await {
+        match u {
+            Update::Loaded => break,
+            Update::Job(j) => {
+                if j.state.is_in_flight() || j.state == JobState::Uncertain {
+                    ids.insert(j.id);
+                }
+                early.push(Update::Job(j));
+            }
+            other => early.push(other),
+        }
+    }
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    for u in early {
+        let _ = tx.send(u);
+    }
+    tokio::spawn(async move {
+        while let Some(u) = updates.recv().await {
+            if tx.send(u).is_err() {
+                break;
+            }
+        }
+    });
+    let code = follow(engine, rx, ids, true, json).await;
+    let _ = task.await;
+    Ok(code)
+}
+
+/// Follows `ids` until each is final (`wait`) or created; then stops the
+/// engine and prints the jobs. Returns the exit code.
+async fn follow(
+    engine: crate::engine::EngineHandle,
+    mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>,
+    ids: HashSet<JobId>,
+    wait: bool,
+    json: bool,
+) -> u8 {
+    let done = |j: &Job| if wait { j.state.is_final() } else { !matches!(j.state, JobState::Queued | JobState::Creating) };
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::with_draw_target(Some(ids.len() as u64), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let mut jobs: BTreeMap<JobId, Job> = BTreeMap::new();
+    let mut finished = 0usize;
+    let mut stopping = ids.is_empty();
+    if stopping {
+        engine.send(Command::Shutdown);
+    }
+    while let Some(u) = updates.recv().await {
+        match u {
+            Update::Job(j) if ids.contains(&j.id) => {
+                let was_done = jobs.get(&j.id).is_some_and(&done);
+                let now_done = done(&j);
+                if now_done && !was_done {
+                    finished += 1;
+                    bar.inc(1);
+                } else if was_done && !now_done {
+                    finished -= 1;
+                    bar.set_position(finished as u64);
+                }
+                jobs.insert(j.id, *j);
+                let count = |s: JobState| jobs.values().filter(|j| j.state == s).count();
+                bar.set_message(format!(
+                    "{} active, {} processing, {} failed",
+                    count(JobState::Active),
+                    count(JobState::Processing),
+                    count(JobState::Failed) + count(JobState::Rejected) + count(JobState::Uncertain)
+                ));
+                if finished == ids.len() && !stopping {
+                    stopping = true;
+                    engine.send(Command::Shutdown);
+                }
+            }
+            Update::Log(line) if line.level != Level::Info => {
+                let level = if line.level == Level::Warn { "warning" } else { "error" };
+                bar.suspend(|| eprintln!("{level}: {}", line.text))
+            },
+            Update::Stopped { .. } => break,
+            _ => {}
+        }
+    }
+    bar.finish_and_clear();
+    let list: Vec<Job> = jobs.into_values().collect();
+    if json {
+        if let Err(e) = print_json(&list) {
+            eprintln!("cannot write JSON: {e}");
+        }
+    } else {
+        print_table(&list);
+    }
+    let bad = list.iter().any(|j| j.state.needs_attention()) || list.len() < ids.len();
+    if bad { EXIT_FAILED } else { 0 }
+}

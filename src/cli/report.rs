@@ -1,0 +1,155 @@
+//! `status` and `export`: jobs from the journal as a table, JSON or CSV.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::args::{ExportFormat, GlobalArgs};
+use crate::config::Paths;
+use crate::engine::journal::read_jobs;
+use crate::engine::{Job, JobState};
+
+/// One job as scripts see it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct JobRecord {
+    /// Job id.
+    pub id: u64,
+    /// Asset name.
+    pub name: String,
+    /// Image, Video or Audio.
+    #[serde(rename = "type")]
+    pub asset_type: String,
+    /// Source URL.
+    pub url: String,
+    /// Group id.
+    pub group_id: String,
+    /// Job state (lower case).
+    pub status: String,
+    /// Asset id, once created.
+    pub asset_id: Option<String>,
+    /// `asset://ID`, once Active.
+    pub asset_ref: Option<String>,
+    /// Why it failed or what is uncertain.
+    pub error: Option<String>,
+    /// RFC 3339.
+    pub submitted_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+impl From<&Job> for JobRecord {
+    fn from(j: &Job) -> Self {
+        JobRecord {
+            id: j.id,
+            name: j.spec.name.clone(),
+            asset_type: j.spec.asset_type.to_string(),
+            url: j.spec.url.clone(),
+            group_id: j.spec.group_id.clone(),
+            status: j.state.as_str().to_string(),
+            asset_id: j.asset_id.clone(),
+            asset_ref: j.asset_ref(),
+            error: j.error.clone(),
+            submitted_at: j.submitted_at.to_string(),
+            updated_at: j.updated_at.to_string(),
+        }
+    }
+}
+
+fn journal_jobs(global: &GlobalArgs, states: &[JobState]) -> Result<Vec<Job>, String> {
+    let env = |k: &str| std::env::var(k).ok();
+    let paths = Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env).map_err(|e| e.to_string())?;
+    let (jobs, warnings) = read_jobs(&paths.journal()).map_err(|e| format!("cannot read {}: {e}", paths.journal().display()))?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(jobs.into_iter().filter(|j| states.is_empty() || states.contains(&j.state)).collect())
+}
+
+/// Prints jobs as JSON (an array) to stdout.
+pub(crate) fn print_json(jobs: &[Job]) -> Result<(), String> {
+    let records: Vec<JobRecord> = jobs.iter().map(JobRecord::from).collect();
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &records).map_err(|e| e.to_string())?;
+    writeln!(out).map_err(|e| e.to_string())
+}
+
+/// Prints jobs as an aligned text table to stdout.
+pub(crate) fn print_table(jobs: &[Job]) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{:>6}  {:<10}  {:<5}  {:<28}  RESULT", "ID", "STATE", "TYPE", "NAME");
+    for j in jobs {
+        let result = j.asset_ref().or_else(|| j.error.clone()).or_else(|| j.asset_id.clone()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:>6}  {:<10}  {:<5}  {:<28}  {}",
+            j.id,
+            j.state.as_str(),
+            j.spec.asset_type.to_string(),
+            crate::text::excerpt(&j.spec.name, 28),
+            crate::text::sanitize(&result)
+        );
+    }
+}
+
+pub(super) fn status(global: &GlobalArgs, states: &[JobState], search: Option<&str>, json: bool) -> Result<u8, String> {
+    let needle = search.map(str::to_lowercase);
+    let jobs: Vec<Job> = journal_jobs(global, states)?
+        .into_iter()
+        .filter(|j| {
+            needle.as_ref().is_none_or(|n| {
+                [Some(&j.spec.name), Some(&j.spec.url), j.asset_id.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|f| f.to_lowercase().contains(n))
+            })
+        })
+        .collect();
+    if json {
+        print_json(&jobs)?;
+    } else {
+        print_table(&jobs);
+        let mut counts: Vec<String> = Vec::new();
+        for s in JobState::ALL {
+            let n = jobs.iter().filter(|j| j.state == s).count();
+            if n > 0 {
+                counts.push(format!("{n} {}", s.as_str()));
+            }
+        }
+        eprintln!("{} jobs{}{}", jobs.len(), if counts.is_empty() { "" } else { ": " }, counts.join(", "));
+    }
+    Ok(0)
+}
+
+/// Writes jobs as CSV to `w`.
+pub(crate) fn write_csv(jobs: &[Job], w: impl Write) -> Result<(), String> {
+    let mut csv = csv::Writer::from_writer(w);
+    for j in jobs {
+        csv.serialize(JobRecord::from(j)).map_err(|e| e.to_string())?;
+    }
+    csv.flush().map_err(|e| e.to_string())
+}
+
+pub(super) fn export(global: &GlobalArgs, format: ExportFormat, output: Option<&Path>, states: &[JobState]) -> Result<u8, String> {
+    let jobs = journal_jobs(global, states)?;
+    match (format, output) {
+        (ExportFormat::Json, None) => print_json(&jobs)?,
+        (ExportFormat::Csv, None) => write_csv(&jobs, std::io::stdout().lock())?,
+        (format, Some(path)) => {
+            let bytes = match format {
+                ExportFormat::Json => {
+                    let records: Vec<JobRecord> = jobs.iter().map(JobRecord::from).collect();
+                    serde_json::to_vec_pretty(&records).map_err(|e| e.to_string())?
+                }
+                ExportFormat::Csv => {
+                    let mut buf = Vec::new();
+                    write_csv(&jobs, &mut buf)?;
+                    buf
+                }
+            };
+            crate::config::atomic_write(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!("exported {} jobs to {}", jobs.len(), path.display());
+        }
+    }
+    Ok(0)
+}
