@@ -101,7 +101,7 @@ pub struct Config {
 }
 
 /// A config as loaded, with where it came from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LoadedConfig {
     /// The settings.
     pub config: Config,
@@ -112,6 +112,18 @@ pub struct LoadedConfig {
     pub text: Option<String>,
     /// Keys that were not understood and were ignored.
     pub warnings: Vec<String>,
+}
+
+impl std::fmt::Debug for LoadedConfig {
+    /// Leaves out the file's text: it may hold the API key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedConfig")
+            .field("config", &self.config)
+            .field("path", &self.path)
+            .field("text", &self.text.as_ref().map(|t| format!("<{} bytes>", t.len())))
+            .field("warnings", &self.warnings)
+            .finish()
+    }
 }
 
 fn duration(name: &str, secs: f64, path: &Path) -> Result<Duration, ConfigError> {

@@ -11,7 +11,7 @@ use crate::api::AssetType;
 pub type JobId = u64;
 
 /// Where a job stands; see the lifecycle in DESIGN.md.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum JobState {
     /// Waiting for a creation slot (or for a retry after a transient error).
     Queued,

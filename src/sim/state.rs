@@ -108,6 +108,11 @@ impl SimState {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The key the simulator accepts.
+    pub fn api_key(&self) -> &str {
+        &self.config.api_key
+    }
+
     /// A snapshot of the counters.
     pub fn stats(&self) -> SimStats {
         self.lock().stats.clone()
