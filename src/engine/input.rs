@@ -78,8 +78,9 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 + 0 {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(b);
                 i += 3;
                 continue;
@@ -195,7 +196,8 @@ mod tests {
         assert!(parse_line("https://e.com/", 1, &d).unwrap_err().contains("name is empty"));
         assert!(parse_line("https://e.com/a.png,b,Image,extra", 1, &d).unwrap_err().contains("4 columns"));
         assert!(check_url(&format!("https://e.com/{}", "a".repeat(3000))).unwrap_err().contains("longer"));
-        assert!(check_url("https:///nohost").is_err());
+        assert!(check_url("https://").is_err());
+        assert_eq!(stem_and_ext(&check_url("https://e.com/%E4%B8%96%zz.png").unwrap()).0, "世%zz");
     }
 
     #[test]
