@@ -8,7 +8,7 @@ mod report;
 mod setup;
 
 pub use args::{Cli, CliCommand, ExportFormat, GlobalArgs, ImportArgs};
-pub use report::JobRecord;
+pub use report::{JobRecord, write_csv};
 pub use setup::{DEMO_KEY, Setup, demo_sim_config};
 
 use std::process::ExitCode;

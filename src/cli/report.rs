@@ -122,7 +122,7 @@ pub(super) fn status(global: &GlobalArgs, states: &[JobState], search: Option<&s
 }
 
 /// Writes jobs as CSV to `w`.
-pub(crate) fn write_csv(jobs: &[Job], w: impl Write) -> Result<(), String> {
+pub fn write_csv(jobs: &[Job], w: impl Write) -> Result<(), String> {
     let mut csv = csv::Writer::from_writer(w);
     for j in jobs {
         csv.serialize(JobRecord::from(j)).map_err(|e| e.to_string())?;

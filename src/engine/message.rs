@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::job::{Job, JobId, NewJob};
 
 /// What a front end asks of the engine.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Import these. Items that duplicate a job in flight, Active or
     /// Uncertain are skipped with a warning unless `allow_duplicates`.

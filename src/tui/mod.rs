@@ -1,12 +1,193 @@
-//! The dashboard.
+//! The dashboard: a ratatui event loop over the engine. It draws state it
+//! receives and turns keys into engine commands; it never calls the API.
 
+pub mod app;
+pub mod field;
+pub mod forms;
+mod keys;
+mod term;
+pub mod theme;
+pub mod view;
+
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use crate::cli::GlobalArgs;
+use crossterm::event::{Event, EventStream};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::time::Instant;
 
-/// Runs the dashboard until the user quits.
+use crate::cli::{GlobalArgs, Setup};
+use crate::config::save_presets;
+use crate::engine::{Command, EngineHandle, Level, Update};
+use app::{App, Effect};
+
+/// Shortest time between two frames (at most 10 frames a second).
+const FRAME: Duration = Duration::from_millis(100);
+/// Spinner and elapsed-time refresh while jobs are in flight.
+const TICK: Duration = Duration::from_millis(250);
+/// Updates applied before the next draw, at most.
+const UPDATE_BATCH: usize = 2000;
+
+/// Runs the dashboard until the user quits; returns the exit code.
 pub async fn run(global: &GlobalArgs) -> ExitCode {
-    let _ = global;
-    eprintln!("the dashboard is not built yet; use a subcommand (see --help)");
-    ExitCode::from(2)
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        eprintln!("seedance-assets: the dashboard needs a terminal; for scripts use a subcommand (see --help)");
+        return ExitCode::from(crate::cli::EXIT_USAGE);
+    }
+    let setup = match Setup::new(global).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("seedance-assets: {e}");
+            return ExitCode::from(crate::cli::EXIT_USAGE);
+        }
+    };
+    let (engine, updates, task) = match setup.start_engine() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("seedance-assets: {e}");
+            return ExitCode::from(crate::cli::EXIT_USAGE);
+        }
+    };
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut app = App::new(&setup.endpoint, setup.loaded.config.presets.clone(), no_color, &crate::engine::input::today());
+    for w in &setup.loaded.warnings {
+        app.note(Level::Warn, w.clone());
+    }
+    if setup.sim.is_some() {
+        app.note(Level::Info, "demo: a built-in simulator stands in for the API; URLs containing `fail` fail, one in ten fails at random");
+        app.urls.set("https://media.example/demo/cat.png\nhttps://media.example/demo/intro.mp4\nhttps://media.example/demo/theme.mp3\nhttps://media.example/demo/fail-broken.png");
+        app.revalidate();
+    }
+    let result = event_loop(&mut app, setup, engine, updates, global.mouse).await;
+    let _ = task.await;
+    match result {
+        Ok(in_flight) => {
+            if in_flight > 0 {
+                eprintln!("{in_flight} job(s) still in flight; they resume at the next start (from the journal)");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("seedance-assets: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn event_loop(
+    app: &mut App,
+    mut setup: Setup,
+    engine: EngineHandle,
+    mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>,
+    mouse: bool,
+) -> Result<usize, String> {
+    let (_guard, mut terminal) = term::TerminalGuard::enter(mouse).map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let mut events = EventStream::new();
+    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut next_frame = Instant::now();
+    let mut hung_up = false;
+    'main: loop {
+        if app.dirty && Instant::now() >= next_frame {
+            let backend = terminal.backend_mut();
+            let _ = crossterm::queue!(backend, BeginSynchronizedUpdate);
+            terminal.draw(|f| view::draw(f, app)).map_err(|e| format!("cannot draw: {e}"))?;
+            let _ = crossterm::execute!(terminal.backend_mut(), EndSynchronizedUpdate);
+            app.dirty = false;
+            next_frame = Instant::now() + FRAME;
+        }
+        let animating = app.in_flight() > 0;
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(Event::Key(k))) => app.handle_key(k),
+                Some(Ok(Event::Paste(text))) => app.handle_paste(&text),
+                Some(Ok(Event::Resize(..))) => app.dirty = true,
+                Some(Ok(_)) => {}
+                // The terminal went away (an SSH drop): stop rather than spin.
+                Some(Err(_)) | None => { hung_up = true; break 'main; }
+            },
+            up = updates.recv() => match up {
+                Some(u) => {
+                    app.apply(u);
+                    for _ in 0..UPDATE_BATCH {
+                        match updates.try_recv() {
+                            Ok(u) => app.apply(u),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                None => break 'main,
+            },
+            _ = tokio::time::sleep_until(next_frame), if app.dirty => {}
+            _ = tick.tick(), if animating => {
+                app.tick += 1;
+                app.dirty = true;
+            }
+            _ = sigterm.recv() => break 'main,
+            _ = sigint.recv() => break 'main,
+            _ = sighup.recv() => { hung_up = true; break 'main; }
+        }
+        for effect in app.take_effects() {
+            match effect {
+                Effect::Quit => break 'main,
+                Effect::Engine(cmd) => {
+                    engine.send(cmd);
+                }
+                Effect::Copy(text) => {
+                    let mut out = std::io::stdout();
+                    let _ = crossterm::execute!(out, crossterm::clipboard::CopyToClipboard::to_clipboard_from(text));
+                    let _ = out.flush();
+                }
+                Effect::Export(ids) => export(app, &setup, &ids),
+                Effect::SavePreset(change) => {
+                    let result = save_presets(&setup.loaded, &change);
+                    let presets = match result {
+                        Ok(loaded) => {
+                            tracing::info!("saved presets to {}", loaded.path.display());
+                            let p = loaded.config.presets.clone();
+                            setup.loaded = loaded;
+                            Ok(p)
+                        }
+                        Err(e) => Err(e.to_string()),
+                    };
+                    app.preset_saved(&change, presets);
+                }
+            }
+        }
+    }
+    // Quit: let creations in flight finish (bounded), then leave.
+    engine.send(Command::Shutdown);
+    if !hung_up {
+        app.set_status("stopping: waiting for creations in flight…");
+        let _ = terminal.draw(|f| view::draw(f, app));
+    }
+    let mut in_flight = app.in_flight();
+    let deadline = Instant::now() + Duration::from_secs(12);
+    while let Ok(Some(u)) = tokio::time::timeout_at(deadline, updates.recv()).await {
+        if let Update::Stopped { in_flight: n } = u {
+            in_flight = n;
+            break;
+        }
+        app.apply(u);
+    }
+    Ok(in_flight)
+}
+
+fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
+    let jobs: Vec<crate::engine::Job> = ids.iter().filter_map(|id| app.job(*id).cloned()).collect();
+    let dir = setup.paths.data_dir.join("exports");
+    let path = dir.join(format!("seedance-assets-{}.csv", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")));
+    let mut buf = Vec::new();
+    let result = crate::cli::write_csv(&jobs, &mut buf)
+        .and_then(|()| crate::config::atomic_write(&path, &buf).map_err(|e| e.to_string()));
+    match result {
+        Ok(()) => app.set_status(format!("exported {} job(s) to {}", jobs.len(), path.display())),
+        Err(e) => app.set_status(format!("export failed: {e}")),
+    }
 }

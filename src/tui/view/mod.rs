@@ -1,0 +1,111 @@
+//! Drawing: pure functions from [`App`] state to widgets. Only the visible
+//! rows of the list are built.
+
+mod forms;
+mod input;
+mod list;
+mod log;
+mod popup;
+
+use jiff::Timestamp;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::app::{App, Mode};
+use super::theme::Theme;
+use crate::engine::JobState;
+
+/// Smallest usable terminal.
+pub const MIN_WIDTH: u16 = 60;
+/// Smallest usable terminal.
+pub const MIN_HEIGHT: u16 = 16;
+
+/// Draws the whole dashboard.
+pub fn draw(frame: &mut Frame, app: &mut App) {
+    let area = frame.area();
+    let theme = Theme::new(app.no_color);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "The terminal is {}×{}; seedance-assets needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge it, or press q to quit.",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        return;
+    }
+    app.refresh_view();
+    let now = app.clock.unwrap_or_else(Timestamp::now);
+    let log_height = if area.height >= 36 { 9 } else { 5 };
+    let [header, input_area, list_area, log_area, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(5),
+        Constraint::Min(5),
+        Constraint::Length(log_height),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(frame, app, &theme, header);
+    input::draw(frame, app, &theme, input_area);
+    list::draw(frame, app, &theme, list_area, now);
+    log::draw(frame, app, &theme, log_area);
+    draw_status(frame, app, &theme, status);
+    match &app.mode {
+        Mode::Help => popup::help(frame, &theme, area),
+        Mode::Detail => popup::detail(frame, app, &theme, area, now),
+        Mode::Confirm(c) => popup::confirm(frame, app, c, &theme, area),
+        Mode::Presets(ed) => forms::presets(frame, app, ed, &theme, area),
+        Mode::GroupForm(form) => forms::group(frame, app, form, &theme, area),
+        Mode::Normal | Mode::Editing | Mode::Filter => {}
+    }
+}
+
+fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let mut spans = vec![Span::raw(" seedance-assets · "), Span::raw(crate::text::excerpt(&app.endpoint, 24)), Span::raw(" │ ")];
+    let mut any = false;
+    for s in JobState::ALL {
+        let n = app.count(s);
+        if n > 0 {
+            spans.push(Span::raw(format!("{}{} ", Theme::glyph(s, 0), n)));
+            any = true;
+        }
+    }
+    if !any {
+        spans.push(Span::raw(if app.loaded { "no jobs " } else { "loading… " }));
+    }
+    spans.push(Span::raw(format!("│ {} req/s", app.stats.requests_per_sec)));
+    if app.stats.rate_limited > 0 {
+        spans.push(Span::raw(format!(" · {}×429", app.stats.rate_limited)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header()), area);
+}
+
+fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let line = match (&app.status, &app.mode) {
+        (Some(msg), _) => Line::from(Span::raw(msg.clone())),
+        (None, Mode::Editing) => Line::styled("editing: type · Enter done (submits in URLs) · Esc leave · Tab next field · Ctrl-U clear line", theme.dim()),
+        (None, Mode::Filter) => Line::styled("filter: type to narrow the list · Enter keep · Esc clear", theme.dim()),
+        (None, _) => Line::styled(
+            "? help · Tab focus · i edit · Enter submit · / filter · s state · y copy · r retry · d detail · p presets · g group · q quit",
+            theme.dim(),
+        ),
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A compact duration: `42s`, `3m04s`, `1h02m`.
+pub fn elapsed(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// A rectangle of at most `w`×`h` centred in `area`.
+pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
