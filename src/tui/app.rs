@@ -197,6 +197,53 @@ impl App {
         app
     }
 
+    /// The status bar message, if any.
+    pub fn status(&self) -> Option<&str> {
+        self.status.as_deref()
+    }
+
+    /// Clears the status bar message.
+    pub fn clear_status(&mut self) {
+        self.status = None;
+    }
+
+    /// The current mode.
+    pub fn mode(&self) -> &Mode {
+        &self.mode
+    }
+
+    /// Where keys go.
+    pub fn focus(&self) -> Focus {
+        self.focus
+    }
+
+    /// The URL field's text.
+    pub fn urls_text(&self) -> &str {
+        self.urls.text()
+    }
+
+    /// Sets the URL field's text (the demo pre-fills it).
+    pub fn set_urls(&mut self, text: &str) {
+        self.urls.set(text);
+        self.revalidate();
+    }
+
+    /// The group field's text.
+    pub fn group_text(&self) -> &str {
+        self.group.text()
+    }
+
+    /// The presets the dashboard knows.
+    pub fn presets(&self) -> &[Preset] {
+        &self.presets
+    }
+
+    /// Ids of the jobs the list shows, in order.
+    pub fn visible_ids(&mut self) -> Vec<JobId> {
+        self.refresh_view();
+        self.view.iter().map(|&i| self.jobs[i].id).collect()
+    }
+
     /// Takes the effects queued by keys and updates.
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)

@@ -58,8 +58,7 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
     }
     if setup.sim.is_some() {
         app.note(Level::Info, "demo: a built-in simulator stands in for the API; URLs containing `fail` fail, one in ten fails at random");
-        app.urls.set("https://media.example/demo/cat.png\nhttps://media.example/demo/intro.mp4\nhttps://media.example/demo/theme.mp3\nhttps://media.example/demo/fail-broken.png");
-        app.revalidate();
+        app.set_urls("https://media.example/demo/cat.png\nhttps://media.example/demo/intro.mp4\nhttps://media.example/demo/theme.mp3\nhttps://media.example/demo/fail-broken.png");
     }
     let result = event_loop(&mut app, setup, engine, updates, global.mouse).await;
     let _ = task.await;

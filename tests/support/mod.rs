@@ -1,0 +1,86 @@
+//! A dashboard state with a fixed clock and a mix of jobs, for snapshot and
+//! state tests.
+
+#![allow(dead_code)]
+
+use jiff::Timestamp;
+use seedance_assets::api::AssetType;
+use seedance_assets::config::{Preset, TypeChoice};
+use seedance_assets::engine::{Group, Job, JobState, Level, LogLine, NewJob, Stats, Update};
+use seedance_assets::tui::app::App;
+
+pub const T0: i64 = 1_795_000_000;
+
+pub fn at(secs: i64) -> Timestamp {
+    Timestamp::from_second(T0 + secs).unwrap()
+}
+
+pub fn presets() -> Vec<Preset> {
+    let mut refs = Preset::new("references", "group-20260412163933-zwxdc");
+    refs.default = true;
+    refs.description = Some("character and style references".into());
+    let mut clips = Preset::new("clips", "group-20260415111540-w9pkb");
+    clips.asset_type = TypeChoice::Fixed(AssetType::Video);
+    clips.name_template = "{date}-{stem}-{n:3}".into();
+    vec![refs, clips]
+}
+
+pub fn job(id: u64, name: &str, ext: &str, state: JobState) -> Job {
+    let asset_type = AssetType::from_extension(ext).unwrap();
+    let spec = NewJob {
+        url: format!("https://media.example/refs/{name}.{ext}"),
+        name: name.into(),
+        asset_type,
+        group_id: "group-20260412163933-zwxdc".into(),
+    };
+    let mut j = Job::new(id, spec, at(id as i64));
+    j.state = state;
+    j.updated_at = at(id as i64 + 20);
+    j.create_attempts = 1;
+    if !matches!(state, JobState::Queued | JobState::Creating | JobState::Rejected) {
+        j.asset_id = Some(format!("asset-20261124120000-{id:06}"));
+        j.task_id = Some(format!("task_{id:08}"));
+    }
+    j.error = match state {
+        JobState::Failed => Some("InvalidParameter.DownloadFailed: the server could not download the URL".into()),
+        JobState::Rejected => Some("rejected: NotFound.group_id: group `group-x` does not exist".into()),
+        JobState::Uncertain => Some("outcome unknown (network error); retry only if you accept a possible duplicate".into()),
+        JobState::Stuck => Some("still processing after 900s; retry to keep polling".into()),
+        _ => None,
+    };
+    j
+}
+
+/// A dashboard with one job in every state, some log lines and stats.
+pub fn app(no_color: bool) -> App {
+    let mut app = App::new("simulator", presets(), no_color, "2026-11-24");
+    app.clock = Some(at(100));
+    let names = [
+        ("cat", "png", JobState::Active),
+        ("intro", "mp4", JobState::Processing),
+        ("theme", "mp3", JobState::Queued),
+        ("dog", "webp", JobState::Creating),
+        ("broken", "png", JobState::Failed),
+        ("nogroup", "jpg", JobState::Rejected),
+        ("maybe", "png", JobState::Uncertain),
+        ("slow", "mov", JobState::Stuck),
+    ];
+    for (i, (n, e, s)) in names.into_iter().enumerate() {
+        app.apply(Update::Job(Box::new(job(i as u64 + 1, n, e, s))));
+    }
+    app.apply(Update::Loaded);
+    app.apply(Update::Groups(vec![Group { id: "group-20261124000000-abcde".into(), name: "made here".into() }]));
+    app.apply(Update::Stats(Stats { requests_per_sec: 12, requests: 340, rate_limited: 0, creating: 1 }));
+    for (i, (level, text)) in [
+        (Level::Info, "queued 8 imports"),
+        (Level::Error, "job #5 `broken` failed: InvalidParameter.DownloadFailed"),
+        (Level::Warn, "job #7 `maybe` is uncertain: network error"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        app.apply(Update::Log(LogLine { time: at(50 + i as i64), level, text: text.into() }));
+    }
+    app.clear_status();
+    app
+}

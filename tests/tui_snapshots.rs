@@ -1,0 +1,132 @@
+//! Snapshots of every pane and popup at 80×24 and 120×40, in colour and
+//! with NO_COLOR. Each snapshot is the buffer's text and its styles.
+
+mod support;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use seedance_assets::tui::app::App;
+use seedance_assets::tui::view;
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn chars(app: &mut App, s: &str) {
+    for c in s.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn render(app: &mut App, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| view::draw(f, app)).unwrap();
+    format!("{:?}", terminal.backend().buffer())
+}
+
+/// Builds each screen from the same starting state.
+fn screens() -> Vec<(&'static str, fn(&mut App))> {
+    vec![
+        ("main", |_| {}),
+        ("editing", |a| {
+            key(a, KeyCode::Char('i'));
+            chars(a, "https://media.example/new/shot.png");
+        }),
+        ("list_filtered", |a| {
+            key(a, KeyCode::Char('/'));
+            chars(a, "o");
+            key(a, KeyCode::Enter);
+            key(a, KeyCode::Down);
+        }),
+        ("help", |a| key(a, KeyCode::Char('?'))),
+        ("detail", |a| {
+            key(a, KeyCode::Tab);
+            key(a, KeyCode::Tab);
+            key(a, KeyCode::Tab);
+            key(a, KeyCode::Tab);
+            key(a, KeyCode::Tab);
+            for _ in 0..4 {
+                key(a, KeyCode::Down);
+            }
+            key(a, KeyCode::Char('d'));
+        }),
+        ("confirm_retry", |a| {
+            for _ in 0..5 {
+                key(a, KeyCode::Tab);
+            }
+            for _ in 0..6 {
+                key(a, KeyCode::Down);
+            }
+            key(a, KeyCode::Char('r'));
+        }),
+        ("presets", |a| key(a, KeyCode::Char('p'))),
+        ("preset_form", |a| {
+            key(a, KeyCode::Char('p'));
+            key(a, KeyCode::Char('e'));
+            key(a, KeyCode::Tab);
+        }),
+        ("group_form", |a| {
+            key(a, KeyCode::Char('g'));
+            chars(a, "storyboard refs");
+        }),
+    ]
+}
+
+#[test]
+fn snapshots_of_every_screen() {
+    for (name, build) in screens() {
+        for (w, h) in [(80, 24), (120, 40)] {
+            for no_color in [false, true] {
+                let mut app = support::app(no_color);
+                build(&mut app);
+                let shot = render(&mut app, w, h);
+                let mode = if no_color { "nocolor" } else { "color" };
+                insta::assert_snapshot!(format!("{name}_{w}x{h}_{mode}"), shot);
+            }
+        }
+    }
+}
+
+#[test]
+fn too_small_terminal_says_so() {
+    let mut app = support::app(false);
+    let shot = render(&mut app, 50, 12);
+    assert!(shot.contains("seedance-assets needs at") && shot.contains("least 60×16"), "{shot}");
+    insta::assert_snapshot!("too_small_50x12", shot);
+}
+
+#[test]
+fn no_color_uses_no_colours() {
+    let mut app = support::app(true);
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal.draw(|f| view::draw(f, &mut app)).unwrap();
+    for cell in terminal.backend().buffer().content() {
+        assert_eq!(cell.fg, ratatui::style::Color::Reset, "a colour in NO_COLOR mode at {:?}", cell.symbol());
+        assert_eq!(cell.bg, ratatui::style::Color::Reset);
+    }
+    let mut app = support::app(false);
+    terminal.draw(|f| view::draw(f, &mut app)).unwrap();
+    assert!(terminal.backend().buffer().content().iter().any(|c| c.fg == ratatui::style::Color::Green));
+}
+
+#[test]
+fn ten_thousand_rows_render_only_the_visible_ones() {
+    let mut app = support::app(false);
+    for id in 100..10_100 {
+        app.apply(seedance_assets::engine::Update::Job(Box::new(support::job(
+            id,
+            &format!("bulk-{id}"),
+            "png",
+            seedance_assets::engine::JobState::Processing,
+        ))));
+    }
+    for _ in 0..5 {
+        key(&mut app, KeyCode::Tab);
+    }
+    key(&mut app, KeyCode::End);
+    let shot = render(&mut app, 120, 40);
+    assert!(shot.contains("bulk-10099"), "the last row is on screen");
+    assert!(!shot.contains("bulk-100 "), "the first rows are not");
+    assert!(shot.contains("Assets 10008/10008"));
+}

@@ -1,0 +1,326 @@
+//! The dashboard driven with synthetic keys: type a URL, submit, filter,
+//! copy, retry, forget, presets and groups. Effects are what the event loop
+//! would do.
+
+mod support;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use seedance_assets::api::AssetType;
+use seedance_assets::config::{PresetChange, TypeChoice};
+use seedance_assets::engine::{Command, Group, JobState, Update};
+use seedance_assets::tui::app::{App, Confirm, Effect, Focus, Mode};
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn ctrl(app: &mut App, c: char) {
+    app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
+fn chars(app: &mut App, s: &str) {
+    s.chars().for_each(|c| key(app, KeyCode::Char(c)));
+}
+
+fn to_list(app: &mut App) {
+    while app.focus() != Focus::List {
+        key(app, KeyCode::Tab);
+    }
+}
+
+/// Selects the job with this name in the list.
+fn select(app: &mut App, name: &str) {
+    to_list(app);
+    key(app, KeyCode::Home);
+    let ids = app.visible_ids();
+    let pos = ids.iter().position(|id| app.job(*id).unwrap().spec.name == name).unwrap();
+    for _ in 0..pos {
+        key(app, KeyCode::Down);
+    }
+    assert_eq!(app.selected_job().unwrap().spec.name, name);
+}
+
+#[test]
+fn typing_a_url_and_submitting_sends_one_import() {
+    let mut app = support::app(false);
+    app.take_effects();
+    key(&mut app, KeyCode::Char('i'));
+    assert_eq!(*app.mode(), Mode::Editing);
+    chars(&mut app, "https://media.example/new/shot.PNG");
+    // Command keys are text while editing.
+    chars(&mut app, "q");
+    key(&mut app, KeyCode::Backspace);
+    assert!(app.take_effects().is_empty());
+    key(&mut app, KeyCode::Enter);
+    let effects = app.take_effects();
+    let [Effect::Engine(Command::Submit { jobs, allow_duplicates: false })] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].url, "https://media.example/new/shot.PNG");
+    assert_eq!(jobs[0].name, "shot");
+    assert_eq!(jobs[0].asset_type, AssetType::Image);
+    assert_eq!(jobs[0].group_id, "group-20260412163933-zwxdc");
+    assert_eq!(app.urls_text(), "");
+    assert_eq!(*app.mode(), Mode::Normal);
+}
+
+#[test]
+fn a_multi_line_paste_keeps_bad_lines_and_submits_good_ones() {
+    let mut app = support::app(false);
+    app.handle_paste("https://e.com/a.png\r\nhttp://e.com/b.png\nhttps://e.com/c.mov\n");
+    assert_eq!(app.focus(), Focus::Urls);
+    key(&mut app, KeyCode::Enter);
+    let effects = app.take_effects();
+    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(jobs.iter().map(|j| j.name.as_str()).collect::<Vec<_>>(), ["a", "c"]);
+    assert_eq!(app.urls_text(), "http://e.com/b.png", "the bad line stays to be fixed");
+    assert!(app.status().unwrap().contains("1 bad line"));
+}
+
+#[test]
+fn without_a_group_nothing_is_sent() {
+    let mut app = App::new("x", vec![], false, "2026-11-24");
+    app.handle_paste("https://e.com/a.png");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.take_effects().is_empty());
+    assert!(app.status().unwrap().contains("no group"));
+}
+
+#[test]
+fn commands_are_not_swallowed_and_text_is_not_commands() {
+    let mut app = support::app(false);
+    app.take_effects();
+    key(&mut app, KeyCode::Char('q'));
+    assert_eq!(app.take_effects(), [Effect::Quit]);
+    key(&mut app, KeyCode::Char('i'));
+    chars(&mut app, "yrdq/");
+    assert!(app.take_effects().is_empty());
+    assert_eq!(app.urls_text(), "yrdq/");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(*app.mode(), Mode::Normal);
+    ctrl(&mut app, 'c');
+    assert_eq!(app.take_effects(), [Effect::Quit]);
+}
+
+#[test]
+fn filter_by_text_and_cycle_states() {
+    let mut app = support::app(false);
+    key(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "O");
+    assert_eq!(*app.mode(), Mode::Filter);
+    let names: Vec<String> = app.visible_ids().iter().map(|id| app.job(*id).unwrap().spec.name.clone()).collect();
+    // Name, URL, asset id and error text are searched ("maybe" matches its error).
+    assert_eq!(names, ["intro", "dog", "broken", "nogroup", "maybe", "slow"]);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.visible_ids().len(), 8);
+    key(&mut app, KeyCode::Char('s'));
+    let only: Vec<JobState> = app.visible_ids().iter().map(|id| app.job(*id).unwrap().state).collect();
+    assert_eq!(only, [JobState::Queued]);
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Char('s'));
+    }
+    let only: Vec<JobState> = app.visible_ids().iter().map(|id| app.job(*id).unwrap().state).collect();
+    assert_eq!(only, [JobState::Active]);
+    // The filtered view follows state changes.
+    let mut j = app.job(2).unwrap().clone();
+    j.state = JobState::Active;
+    app.apply(Update::Job(Box::new(j)));
+    assert_eq!(app.visible_ids(), [1, 2]);
+}
+
+#[test]
+fn copy_sends_asset_references_of_active_rows() {
+    let mut app = support::app(false);
+    select(&mut app, "cat");
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.take_effects(), [Effect::Copy("asset://asset-20261124120000-000001".into())]);
+    assert!(app.status().unwrap().contains("sent"), "the status says sent, not copied");
+    select(&mut app, "broken");
+    key(&mut app, KeyCode::Char('y'));
+    assert!(app.take_effects().is_empty());
+    assert!(app.status().unwrap().contains("only Active"));
+}
+
+#[test]
+fn retry_failed_at_once_and_uncertain_after_asking() {
+    let mut app = support::app(false);
+    select(&mut app, "broken");
+    key(&mut app, KeyCode::Char('r'));
+    assert_eq!(app.take_effects(), [Effect::Engine(Command::Retry(vec![5]))]);
+    select(&mut app, "maybe");
+    key(&mut app, KeyCode::Char('r'));
+    assert_eq!(*app.mode(), Mode::Confirm(Confirm::RetryUncertain(vec![7])));
+    assert!(app.take_effects().is_empty());
+    key(&mut app, KeyCode::Char('n'));
+    assert!(app.take_effects().is_empty());
+    key(&mut app, KeyCode::Char('r'));
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.take_effects(), [Effect::Engine(Command::Retry(vec![7]))]);
+    select(&mut app, "cat");
+    key(&mut app, KeyCode::Char('r'));
+    assert!(app.take_effects().is_empty(), "Active jobs are not retried");
+}
+
+#[test]
+fn mark_rows_then_forget_them_after_asking() {
+    let mut app = support::app(false);
+    select(&mut app, "cat");
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Char('x'));
+    assert_eq!(*app.mode(), Mode::Confirm(Confirm::Forget(vec![1, 2])));
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.take_effects(), [Effect::Engine(Command::Forget(vec![1, 2]))]);
+    app.apply(Update::Removed(1));
+    assert_eq!(app.visible_ids().len(), 7);
+    assert_eq!(app.count(JobState::Active), 0);
+}
+
+#[test]
+fn type_and_preset_cycle_and_fill_the_input() {
+    let mut app = support::app(false);
+    key(&mut app, KeyCode::Char('t'));
+    key(&mut app, KeyCode::Char('i'));
+    chars(&mut app, "https://e.com/x.bin");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Enter);
+    let effects = app.take_effects();
+    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(jobs[0].asset_type, AssetType::Image, "t chose Image for an unknown extension");
+    while app.focus() != Focus::Preset {
+        key(&mut app, KeyCode::Tab);
+    }
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.group_text(), "group-20260415111540-w9pkb");
+    app.handle_paste("https://e.com/y.mp4");
+    key(&mut app, KeyCode::Enter);
+    let effects = app.take_effects();
+    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(jobs[0].name, "2026-11-24-y-001");
+    assert_eq!(jobs[0].asset_type, AssetType::Video);
+    // Remembered groups are offered on the group field.
+    while app.focus() != Focus::Group {
+        key(&mut app, KeyCode::BackTab);
+    }
+    key(&mut app, KeyCode::Right);
+    assert_eq!(app.group_text(), "group-20261124000000-abcde");
+}
+
+#[test]
+fn preset_editor_validates_then_saves_and_selects() {
+    let mut app = support::app(false);
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('a'));
+    // Name field: replace with a duplicate name first.
+    ctrl(&mut app, 'u');
+    chars(&mut app, "Clips");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.take_effects().is_empty());
+    let Mode::Presets(ed) = app.mode() else { panic!() };
+    assert!(ed.message.as_deref().unwrap().contains("already exists"), "{:?}", ed.message);
+    ctrl(&mut app, 'u');
+    chars(&mut app, "stills");
+    key(&mut app, KeyCode::Tab);
+    ctrl(&mut app, 'u');
+    key(&mut app, KeyCode::Enter);
+    let Mode::Presets(ed) = app.mode() else { panic!() };
+    assert!(ed.message.as_deref().unwrap().starts_with("group:"), "{:?}", ed.message);
+    ctrl(&mut app, 'g');
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Tab);
+    ctrl(&mut app, 'u');
+    chars(&mut app, "{stem}-{bogus}");
+    key(&mut app, KeyCode::Enter);
+    let Mode::Presets(ed) = app.mode() else { panic!() };
+    assert!(ed.message.as_deref().unwrap().contains("unknown placeholder `{bogus}`"), "{:?}", ed.message);
+    assert!(app.take_effects().is_empty(), "an invalid preset is never written");
+    for _ in 0..8 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    key(&mut app, KeyCode::Enter);
+    let effects = app.take_effects();
+    let [Effect::SavePreset(change @ PresetChange::Upsert { original: None, preset })] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(preset.name, "stills");
+    assert_eq!(preset.group_id, "group-20261124000000-abcde");
+    assert_eq!(preset.asset_type, TypeChoice::Fixed(AssetType::Image));
+    assert_eq!(preset.name_template, "{stem}");
+    let mut saved = app.presets().to_vec();
+    saved.push(preset.clone());
+    app.preset_saved(change, Ok(saved));
+    let Mode::Presets(ed) = app.mode() else { panic!() };
+    assert_eq!((ed.selected, ed.form.is_none()), (2, true));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(*app.mode(), Mode::Normal);
+    assert_eq!(app.group_text(), "group-20261124000000-abcde");
+}
+
+#[test]
+fn preset_editor_deletes_after_asking_and_sets_default() {
+    let mut app = support::app(false);
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Char('x'));
+    key(&mut app, KeyCode::Char('n'));
+    assert!(app.take_effects().is_empty());
+    key(&mut app, KeyCode::Char('x'));
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.take_effects(), [Effect::SavePreset(PresetChange::Delete("clips".into()))]);
+    key(&mut app, KeyCode::Char('*'));
+    assert_eq!(app.take_effects(), [Effect::SavePreset(PresetChange::SetDefault("clips".into()))]);
+    // A failed save keeps the editor open with the reason.
+    app.preset_saved(&PresetChange::SetDefault("clips".into()), Err("not saved: changed on disk".into()));
+    let Mode::Presets(ed) = app.mode() else { panic!() };
+    assert!(ed.message.as_deref().unwrap().contains("changed on disk"));
+}
+
+#[test]
+fn a_new_group_goes_to_the_input_and_a_new_preset() {
+    let mut app = support::app(false);
+    key(&mut app, KeyCode::Char('g'));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.take_effects().is_empty(), "an empty name is refused locally");
+    chars(&mut app, "storyboard");
+    key(&mut app, KeyCode::Tab);
+    chars(&mut app, "boards for ep. 3");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.take_effects(),
+        [Effect::Engine(Command::CreateGroup { name: "storyboard".into(), description: Some("boards for ep. 3".into()) })]
+    );
+    app.apply(Update::GroupCreated(Group { id: "group-new".into(), name: "storyboard".into() }));
+    assert_eq!(*app.mode(), Mode::Normal);
+    assert_eq!(app.group_text(), "group-new");
+    let effects = app.take_effects();
+    let [Effect::SavePreset(PresetChange::Upsert { original: None, preset })] = effects.as_slice() else {
+        panic!("{effects:?}")
+    };
+    assert_eq!((preset.name.as_str(), preset.group_id.as_str()), ("storyboard", "group-new"));
+}
+
+#[test]
+fn a_missing_group_offers_to_create_one() {
+    let mut app = support::app(false);
+    let mut j = support::job(20, "late", "png", JobState::Rejected);
+    j.error = Some("rejected: NotFound.group_id: no such group — the group does not exist: create one".into());
+    app.apply(Update::Job(Box::new(j)));
+    assert!(app.status().unwrap().contains("press g to create a group"), "{:?}", app.status());
+}
+
+#[test]
+fn help_and_detail_open_and_close() {
+    let mut app = support::app(false);
+    key(&mut app, KeyCode::Char('?'));
+    assert_eq!(*app.mode(), Mode::Help);
+    key(&mut app, KeyCode::Esc);
+    select(&mut app, "cat");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(*app.mode(), Mode::Detail);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(*app.mode(), Mode::Normal);
+}
