@@ -38,13 +38,22 @@ impl Tmux {
             if ok(&screen) {
                 return screen;
             }
-            assert!(start.elapsed() < limit, "timed out waiting for {what}; screen:\n{screen}");
+            assert!(
+                start.elapsed() < limit,
+                "timed out waiting for {what}; screen:\n{screen}"
+            );
             sleep(Duration::from_millis(100));
         }
     }
 
     fn pane(&self, format: &str) -> String {
-        String::from_utf8_lossy(&self.run(&["display-message", "-p", "-t", "e2e", format]).stdout).trim().to_string()
+        String::from_utf8_lossy(
+            &self
+                .run(&["display-message", "-p", "-t", "e2e", format])
+                .stdout,
+        )
+        .trim()
+        .to_string()
     }
 }
 
@@ -52,6 +61,38 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
     }
+}
+
+/// The pid of the process named `name` below `root`, from /proc.
+fn descendant(root: u32, name: &str) -> Option<u32> {
+    let procs: Vec<(u32, u32, String)> = std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // pid (comm) state ppid ...
+            let comm = stat[stat.find('(')? + 1..stat.rfind(')')?].to_string();
+            let ppid: u32 = stat[stat.rfind(')')? + 2..]
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid, comm))
+        })
+        .collect();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for (pid, ppid, comm) in &procs {
+            if *ppid == p {
+                if comm == name {
+                    return Some(*pid);
+                }
+                frontier.push(*pid);
+            }
+        }
+    }
+    None
 }
 
 fn write_config(path: &Path, base_url: &str, group: &str) {
@@ -65,7 +106,11 @@ fn write_config(path: &Path, base_url: &str, group: &str) {
 fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sim = rt
-        .block_on(Sim::start_local(SimConfig { min_delay_ms: 300, max_delay_ms: 800, ..SimConfig::default() }))
+        .block_on(Sim::start_local(SimConfig {
+            min_delay_ms: 300,
+            max_delay_ms: 800,
+            ..SimConfig::default()
+        }))
         .unwrap();
     let group = sim.state().add_group("e2e");
     let dir = tempfile::tempdir().unwrap();
@@ -73,36 +118,79 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     write_config(&config, &sim.base_url(), &group);
     let data = dir.path().join("data");
 
-    let tmux = Tmux { socket: format!("seedance-e2e-{}", std::process::id()) };
-    let cmd = format!("{BIN} --config {} --data-dir {}", config.display(), data.display());
+    let tmux = Tmux {
+        socket: format!("seedance-e2e-{}", std::process::id()),
+    };
+    // A shell records the exit status (tmux 3.3 does not report it reliably).
+    let exit_file = dir.path().join("exit-status");
+    let cmd = format!(
+        "sh -c '{BIN} --config {} --data-dir {}; echo $? > {}; sleep 30'",
+        config.display(),
+        data.display(),
+        exit_file.display()
+    );
     let started = Command::new("tmux")
-        .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", &cmd])
+        .args([
+            "-L",
+            &tmux.socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            &cmd,
+        ])
         .env("SEEDANCE_API_KEY", sim.state().api_key())
         .env_remove("NO_COLOR")
         .status()
         .expect("tmux is installed (.ci/run installs it: apt-get install tmux)");
     assert!(started.success());
-    tmux.run(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
 
-    tmux.wait_for("the dashboard", Duration::from_secs(20), |s| s.contains("Import") && s.contains("Assets 0/0"));
+    tmux.wait_for("the dashboard", Duration::from_secs(20), |s| {
+        s.contains("Import") && s.contains("Assets 0/0")
+    });
     tmux.run(&["send-keys", "-t", "e2e", "i"]);
-    tmux.run(&["send-keys", "-t", "e2e", "-l", "https://media.example/e2e/hello.png"]);
-    tmux.wait_for("the typed URL", Duration::from_secs(5), |s| s.contains("✓ 1 ready"));
+    tmux.run(&[
+        "send-keys",
+        "-t",
+        "e2e",
+        "-l",
+        "https://media.example/e2e/hello.png",
+    ]);
+    tmux.wait_for("the typed URL", Duration::from_secs(5), |s| {
+        s.contains("✓ 1 ready")
+    });
     tmux.run(&["send-keys", "-t", "e2e", "Enter"]);
     let screen = tmux.wait_for("the row to become Active", Duration::from_secs(30), |s| {
-        s.lines().any(|l| l.contains("✓ hello") && l.contains("asset://"))
+        s.lines()
+            .any(|l| l.contains("✓ hello") && l.contains("asset://"))
     });
     assert!(screen.contains("✓1"), "the header counts it: {screen}");
     assert_eq!(sim.stats().assets_created, 1);
 
-    let pid = tmux.pane("#{pane_pid}");
-    assert!(Command::new("kill").args(["-HUP", &pid]).status().unwrap().success());
+    let shell: u32 = tmux.pane("#{pane_pid}").parse().unwrap();
+    let pid = descendant(shell, "seedance-assets").expect("the dashboard runs under the shell");
+    let hup = Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
     let start = Instant::now();
-    while tmux.pane("#{pane_dead}") != "1" {
-        assert!(start.elapsed() < Duration::from_secs(15), "the dashboard did not exit on SIGHUP");
+    while !exit_file.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the dashboard did not exit on SIGHUP"
+        );
         sleep(Duration::from_millis(100));
     }
-    assert_eq!(tmux.pane("#{pane_dead_status}"), "0");
+    sleep(Duration::from_millis(100));
+    let status = std::fs::read_to_string(&exit_file).unwrap();
+    assert_eq!(status.trim(), "0", "exit status after SIGHUP");
 
     let (jobs, warnings) = read_jobs(&data.join("journal.jsonl")).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");

@@ -42,14 +42,29 @@ fn the_key_never_leaks() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
-        let cfg = SimConfig { api_key: KEY.into(), faults: FaultRates { server_error: 0.5, ..Default::default() }, ..common::quick_sim_config() };
+        let cfg = SimConfig {
+            api_key: KEY.into(),
+            faults: FaultRates {
+                server_error: 0.5,
+                ..Default::default()
+            },
+            ..common::quick_sim_config()
+        };
         let sim = seedance_assets::sim::Sim::start_local(cfg).await.unwrap();
         let group = sim.state().add_group("g");
         let good = common::client_with(&sim, KEY, Duration::from_secs(2));
         assert!(!format!("{good:?}").contains(KEY));
-        let req = CreateAssetRequest { group_id: group, url: "https://e.com/a.png".into(), asset_type: AssetType::Image, name: "a".into() };
+        let req = CreateAssetRequest {
+            group_id: group,
+            url: "https://e.com/a.png".into(),
+            asset_type: AssetType::Image,
+            name: "a".into(),
+        };
         for _ in 0..5 {
             if let Err(e) = good.create_asset(&req).await {
                 assert!(!format!("{e:?} {e}").contains(KEY));

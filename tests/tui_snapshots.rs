@@ -25,8 +25,11 @@ fn render(app: &mut App, w: u16, h: u16) -> String {
     format!("{:?}", terminal.backend().buffer())
 }
 
+/// Puts a dashboard into one screen.
+type Build = fn(&mut App);
+
 /// Builds each screen from the same starting state.
-fn screens() -> Vec<(&'static str, fn(&mut App))> {
+fn screens() -> Vec<(&'static str, Build)> {
     vec![
         ("main", |_| {}),
         ("editing", |a| {
@@ -92,7 +95,10 @@ fn snapshots_of_every_screen() {
 fn too_small_terminal_says_so() {
     let mut app = support::app(false);
     let shot = render(&mut app, 50, 12);
-    assert!(shot.contains("seedance-assets needs at") && shot.contains("least 60×16"), "{shot}");
+    assert!(
+        shot.contains("seedance-assets needs at") && shot.contains("least 60×16"),
+        "{shot}"
+    );
     insta::assert_snapshot!("too_small_50x12", shot);
 }
 
@@ -102,24 +108,38 @@ fn no_color_uses_no_colours() {
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     terminal.draw(|f| view::draw(f, &mut app)).unwrap();
     for cell in terminal.backend().buffer().content() {
-        assert_eq!(cell.fg, ratatui::style::Color::Reset, "a colour in NO_COLOR mode at {:?}", cell.symbol());
+        assert_eq!(
+            cell.fg,
+            ratatui::style::Color::Reset,
+            "a colour in NO_COLOR mode at {:?}",
+            cell.symbol()
+        );
         assert_eq!(cell.bg, ratatui::style::Color::Reset);
     }
     let mut app = support::app(false);
     terminal.draw(|f| view::draw(f, &mut app)).unwrap();
-    assert!(terminal.backend().buffer().content().iter().any(|c| c.fg == ratatui::style::Color::Green));
+    assert!(
+        terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|c| c.fg == ratatui::style::Color::Green)
+    );
 }
 
 #[test]
 fn ten_thousand_rows_render_only_the_visible_ones() {
     let mut app = support::app(false);
     for id in 100..10_100 {
-        app.apply(seedance_assets::engine::Update::Job(Box::new(support::job(
-            id,
-            &format!("bulk-{id}"),
-            "png",
-            seedance_assets::engine::JobState::Processing,
-        ))));
+        app.apply(seedance_assets::engine::Update::Job(Box::new(
+            support::job(
+                id,
+                &format!("bulk-{id}"),
+                "png",
+                seedance_assets::engine::JobState::Processing,
+            ),
+        )));
     }
     for _ in 0..5 {
         key(&mut app, KeyCode::Tab);

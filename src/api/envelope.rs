@@ -50,7 +50,10 @@ pub fn decode_response<T: DeserializeOwned>(
         _ => {
             return Err(ApiError::Decode {
                 endpoint,
-                excerpt: format!("unexpected HTTP {status}: {}", excerpt(&text, EXCERPT_CHARS)),
+                excerpt: format!(
+                    "unexpected HTTP {status}: {}",
+                    excerpt(&text, EXCERPT_CHARS)
+                ),
             });
         }
     }
@@ -70,7 +73,12 @@ pub fn decode_response<T: DeserializeOwned>(
     }
     match state {
         Some(1) => {}
-        Some(other) => return Err(rejected(format!("state {other}"), "the server reported failure".into())),
+        Some(other) => {
+            return Err(rejected(
+                format!("state {other}"),
+                "the server reported failure".into(),
+            ));
+        }
         None => return Err(decode_err("no `state` in the envelope")),
     }
     let data = env.get("data").cloned().unwrap_or(Value::Null);
@@ -114,7 +122,11 @@ fn error_of(body: &Value) -> Option<String> {
     body.get("error")
         .filter(|e| !is_empty(e))
         .and_then(describe_error)
-        .or_else(|| body.get("data").and_then(|d| d.get("Message")).and_then(describe_error))
+        .or_else(|| {
+            body.get("data")
+                .and_then(|d| d.get("Message"))
+                .and_then(describe_error)
+        })
 }
 
 /// The error code of a body or error value: `code`/`Code`, at the top or under `error`/`data`.
@@ -148,14 +160,11 @@ pub(crate) fn describe_error(v: &Value) -> Option<String> {
         }
         Value::Object(o) => {
             let field = |names: [&str; 2]| {
-                names
-                    .iter()
-                    .find_map(|n| o.get(*n))
-                    .and_then(|x| match x {
-                        Value::String(s) => Some(excerpt(s, EXCERPT_CHARS)),
-                        Value::Number(n) => Some(n.to_string()),
-                        _ => None,
-                    })
+                names.iter().find_map(|n| o.get(*n)).and_then(|x| match x {
+                    Value::String(s) => Some(excerpt(s, EXCERPT_CHARS)),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
             };
             match (field(["code", "Code"]), field(["message", "Message"])) {
                 (Some(c), Some(m)) => Some(format!("{c}: {m}")),
@@ -191,11 +200,16 @@ mod tests {
 
     #[test]
     fn business_error_in_success_envelope() {
-        let e = get(r#"{"state":1,"data":{"Code":"InvalidParameter.X","Message":"bad x"},"error":null}"#)
-            .unwrap_err();
+        let e = get(
+            r#"{"state":1,"data":{"Code":"InvalidParameter.X","Message":"bad x"},"error":null}"#,
+        )
+        .unwrap_err();
         assert_eq!(
             e,
-            ApiError::Rejected { code: "InvalidParameter.X".into(), message: "bad x".into() }
+            ApiError::Rejected {
+                code: "InvalidParameter.X".into(),
+                message: "bad x".into()
+            }
         );
     }
 
@@ -205,7 +219,10 @@ mod tests {
             (r#"{"state":0,"data":null,"error":null}"#, "state 0"),
             (r#"{"state":0,"data":null,"error":"boom"}"#, "boom"),
             (r#"{"state":0,"data":null,"error":["a","b"]}"#, "a; b"),
-            (r#"{"state":0,"data":null,"error":{"code":"E1","message":"m"}}"#, "E1"),
+            (
+                r#"{"state":0,"data":null,"error":{"code":"E1","message":"m"}}"#,
+                "E1",
+            ),
         ] {
             let e = get(body).unwrap_err();
             assert!(matches!(e, ApiError::Rejected { .. }), "{body}: {e:?}");
@@ -223,12 +240,32 @@ mod tests {
             body,
         )
         .unwrap_err();
-        assert_eq!(e, ApiError::RateLimited { retry_after: Some(Duration::from_secs(2)) });
-        let e = decode_response::<AssetInfo>(Endpoint::GetAsset, 401, None, br#"{"error":{"message":"bad key"}}"#)
-            .unwrap_err();
-        assert_eq!(e, ApiError::Unauthorized { message: "bad key".into() });
-        let e = decode_response::<AssetInfo>(Endpoint::GetAsset, 502, None, b"<html>bad gateway</html>")
-            .unwrap_err();
+        assert_eq!(
+            e,
+            ApiError::RateLimited {
+                retry_after: Some(Duration::from_secs(2))
+            }
+        );
+        let e = decode_response::<AssetInfo>(
+            Endpoint::GetAsset,
+            401,
+            None,
+            br#"{"error":{"message":"bad key"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            ApiError::Unauthorized {
+                message: "bad key".into()
+            }
+        );
+        let e = decode_response::<AssetInfo>(
+            Endpoint::GetAsset,
+            502,
+            None,
+            b"<html>bad gateway</html>",
+        )
+        .unwrap_err();
         assert!(matches!(e, ApiError::Server { status: 502, .. }));
         let e = decode_response::<AssetInfo>(
             Endpoint::CreateAsset,
@@ -242,21 +279,34 @@ mod tests {
 
     #[test]
     fn decode_errors_name_endpoint_and_sanitize() {
-        let e = decode_response::<CreatedAsset>(Endpoint::CreateAsset, 200, None, b"\x1b[2J{\"state\":1,")
-            .unwrap_err();
-        let ApiError::Decode { endpoint, excerpt } = &e else { panic!("{e:?}") };
+        let e = decode_response::<CreatedAsset>(
+            Endpoint::CreateAsset,
+            200,
+            None,
+            b"\x1b[2J{\"state\":1,",
+        )
+        .unwrap_err();
+        let ApiError::Decode { endpoint, excerpt } = &e else {
+            panic!("{e:?}")
+        };
         assert_eq!(*endpoint, Endpoint::CreateAsset);
         assert!(!excerpt.contains('\x1b'));
         assert!(e.to_string().contains("CreateAsset"));
         let e = get(r#"{"state":1,"data":{"Id":"x"},"error":null}"#).unwrap_err();
-        assert!(matches!(e, ApiError::Decode { .. }), "missing Status: {e:?}");
+        assert!(
+            matches!(e, ApiError::Decode { .. }),
+            "missing Status: {e:?}"
+        );
     }
 
     #[test]
     fn asset_error_as_string_or_object_and_unknown_status() {
         let a = get(r#"{"state":1,"data":{"Status":"Failed","Error":{"Code":"InvalidParameter.FpsTooLow","Message":"fps 12"}}}"#).unwrap();
         assert_eq!(a.status, AssetStatus::Failed);
-        assert_eq!(a.error.as_deref(), Some("InvalidParameter.FpsTooLow: fps 12"));
+        assert_eq!(
+            a.error.as_deref(),
+            Some("InvalidParameter.FpsTooLow: fps 12")
+        );
         let a = get(r#"{"state":1,"data":{"Status":"Failed","Error":"download failed"}}"#).unwrap();
         assert_eq!(a.error.as_deref(), Some("download failed"));
         let a = get(r#"{"state":1,"data":{"Status":"Reviewing"}}"#).unwrap();

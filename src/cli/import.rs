@@ -19,7 +19,14 @@ fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, String> {
     let preset = match &a.preset {
         Some(name) => Some(cfg.preset(name).ok_or_else(|| {
             let names: Vec<&str> = cfg.presets.iter().map(|p| p.name.as_str()).collect();
-            format!("no preset named `{name}`; presets: {}", if names.is_empty() { "none".into() } else { names.join(", ") })
+            format!(
+                "no preset named `{name}`; presets: {}",
+                if names.is_empty() {
+                    "none".into()
+                } else {
+                    names.join(", ")
+                }
+            )
         })?),
         None => cfg.default_preset(),
     };
@@ -29,13 +36,26 @@ fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, String> {
         .or_else(|| preset.map(|p| p.group_id.clone()))
         .filter(|g| !g.trim().is_empty())
         .ok_or("no group: pass --group ID or --preset NAME (see `presets list`), or create one with `groups create NAME`")?;
-    let template_src = a.name_template.clone().or_else(|| preset.map(|p| p.name_template.clone()));
+    let template_src = a
+        .name_template
+        .clone()
+        .or_else(|| preset.map(|p| p.name_template.clone()));
     let template = match template_src {
-        Some(t) => t.parse::<Template>().map_err(|e| format!("name template `{t}`: {e}"))?,
+        Some(t) => t
+            .parse::<Template>()
+            .map_err(|e| format!("name template `{t}`: {e}"))?,
         None => Template::stem(),
     };
-    let asset_type = a.asset_type.or_else(|| preset.map(|p| p.asset_type)).unwrap_or(TypeChoice::Infer);
-    Ok(ImportDefaults { group_id: group_id.trim().to_string(), asset_type, template, date: today() })
+    let asset_type = a
+        .asset_type
+        .or_else(|| preset.map(|p| p.asset_type))
+        .unwrap_or(TypeChoice::Infer);
+    Ok(ImportDefaults {
+        group_id: group_id.trim().to_string(),
+        asset_type,
+        template,
+        date: today(),
+    })
 }
 
 fn read_input(a: &ImportArgs) -> Result<String, String> {
@@ -43,7 +63,8 @@ fn read_input(a: &ImportArgs) -> Result<String, String> {
     let from_stdin = match &a.file {
         Some(p) if p.as_os_str() == "-" => true,
         Some(p) => {
-            let file = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            let file = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
             text.push('\n');
             text.push_str(&file);
             false
@@ -52,7 +73,9 @@ fn read_input(a: &ImportArgs) -> Result<String, String> {
     };
     if from_stdin {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| format!("cannot read stdin: {e}"))?;
         text.push('\n');
         text.push_str(&s);
     }
@@ -67,21 +90,40 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Str
     }
     let d = defaults(&setup, &a)?;
     let (jobs, errors) = parse_lines(&text, &d);
-    let source = a.file.as_ref().map_or("input".to_string(), |p| p.display().to_string());
+    let source = a
+        .file
+        .as_ref()
+        .map_or("input".to_string(), |p| p.display().to_string());
     for e in &errors {
         eprintln!("{source}:{}: {}", e.line, e.message);
     }
     if jobs.is_empty() {
-        eprintln!("nothing to import{}", if errors.is_empty() { " (give URLs as arguments, --file, or on stdin)" } else { "" });
+        eprintln!(
+            "nothing to import{}",
+            if errors.is_empty() {
+                " (give URLs as arguments, --file, or on stdin)"
+            } else {
+                ""
+            }
+        );
         return Ok(EXIT_USAGE);
     }
     let (engine, updates, task) = setup.start_engine()?;
-    let result = engine.submit(jobs, a.allow_duplicates).await.ok_or("the engine stopped unexpectedly")?;
+    let result = engine
+        .submit(jobs, a.allow_duplicates)
+        .await
+        .ok_or("the engine stopped unexpectedly")?;
     let ids: HashSet<JobId> = result.accepted.iter().copied().collect();
     let code = follow(engine, updates, ids, a.wait, a.json).await;
     let _ = task.await;
-    let dup_code = if result.duplicates.is_empty() { 0 } else { EXIT_FAILED };
-    Ok(code.max(dup_code).max(if errors.is_empty() { 0 } else { EXIT_FAILED }))
+    let dup_code = if result.duplicates.is_empty() {
+        0
+    } else {
+        EXIT_FAILED
+    };
+    Ok(code
+        .max(dup_code)
+        .max(if errors.is_empty() { 0 } else { EXIT_FAILED }))
 }
 
 pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, String> {
@@ -126,7 +168,13 @@ async fn follow(
     wait: bool,
     json: bool,
 ) -> u8 {
-    let done = |j: &Job| if wait { j.state.is_final() } else { !matches!(j.state, JobState::Queued | JobState::Creating) };
+    let done = |j: &Job| {
+        if wait {
+            j.state.is_final()
+        } else {
+            !matches!(j.state, JobState::Queued | JobState::Creating)
+        }
+    };
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(ids.len() as u64), ProgressDrawTarget::stderr())
     } else {
@@ -160,7 +208,9 @@ async fn follow(
                     "{} active, {} processing, {} failed",
                     count(JobState::Active),
                     count(JobState::Processing),
-                    count(JobState::Failed) + count(JobState::Rejected) + count(JobState::Uncertain)
+                    count(JobState::Failed)
+                        + count(JobState::Rejected)
+                        + count(JobState::Uncertain)
                 ));
                 if finished == ids.len() && !stopping {
                     stopping = true;
@@ -168,9 +218,13 @@ async fn follow(
                 }
             }
             Update::Log(line) if line.level != Level::Info => {
-                let level = if line.level == Level::Warn { "warning" } else { "error" };
+                let level = if line.level == Level::Warn {
+                    "warning"
+                } else {
+                    "error"
+                };
                 bar.suspend(|| eprintln!("{level}: {}", line.text))
-            },
+            }
             Update::Stopped { .. } => break,
             _ => {}
         }

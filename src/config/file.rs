@@ -51,7 +51,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_creating: 30, create_per_sec: 30, get_per_sec: 100 }
+        Limits {
+            max_creating: 30,
+            create_per_sec: 30,
+            get_per_sec: 100,
+        }
     }
 }
 
@@ -120,7 +124,10 @@ impl std::fmt::Debug for LoadedConfig {
         f.debug_struct("LoadedConfig")
             .field("config", &self.config)
             .field("path", &self.path)
-            .field("text", &self.text.as_ref().map(|t| format!("<{} bytes>", t.len())))
+            .field(
+                "text",
+                &self.text.as_ref().map(|t| format!("<{} bytes>", t.len())),
+            )
             .field("warnings", &self.warnings)
             .finish()
     }
@@ -130,7 +137,10 @@ fn duration(name: &str, secs: f64, path: &Path) -> Result<Duration, ConfigError>
     Duration::try_from_secs_f64(secs)
         .ok()
         .filter(|d| !d.is_zero())
-        .ok_or_else(|| ConfigError::Invalid { path: path.into(), message: format!("{name} must be a positive number of seconds, not {secs}") })
+        .ok_or_else(|| ConfigError::Invalid {
+            path: path.into(),
+            message: format!("{name} must be a positive number of seconds, not {secs}"),
+        })
 }
 
 impl Config {
@@ -139,7 +149,12 @@ impl Config {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => Some(t),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => return Err(ConfigError::Io { path: path.into(), source }),
+            Err(source) => {
+                return Err(ConfigError::Io {
+                    path: path.into(),
+                    source,
+                });
+            }
         };
         let (config, warnings) = match &text {
             Some(t) => Config::parse(t, path)?,
@@ -148,7 +163,12 @@ impl Config {
         if config.api.api_key.is_some() {
             check_private(path)?;
         }
-        Ok(LoadedConfig { config, path: path.into(), text, warnings })
+        Ok(LoadedConfig {
+            config,
+            path: path.into(),
+            text,
+            warnings,
+        })
     }
 
     /// Parses and checks TOML text; `path` is for messages only. Returns the
@@ -156,7 +176,12 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
         let parse_err = |e: toml::de::Error| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
-            ConfigError::Parse { path: path.into(), line, column, message: e.message().trim().to_string() }
+            ConfigError::Parse {
+                path: path.into(),
+                line,
+                column,
+                message: e.message().trim().to_string(),
+            }
         };
         let de = toml::Deserializer::parse(text).map_err(parse_err)?;
         let mut warnings = Vec::new();
@@ -169,40 +194,71 @@ impl Config {
     }
 
     fn check(&self, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
-        crate::api::check_base_url(&self.api.base_url).map_err(|e| invalid(format!("api.base_url: {e}")))?;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.into(),
+            message,
+        };
+        crate::api::check_base_url(&self.api.base_url)
+            .map_err(|e| invalid(format!("api.base_url: {e}")))?;
         self.connect_timeout(path)?;
         self.request_timeout(path)?;
-        if self.limits.max_creating == 0 || self.limits.create_per_sec == 0 || self.limits.get_per_sec == 0 {
-            return Err(invalid("limits: max_creating, create_per_sec and get_per_sec must be at least 1".into()));
+        if self.limits.max_creating == 0
+            || self.limits.create_per_sec == 0
+            || self.limits.get_per_sec == 0
+        {
+            return Err(invalid(
+                "limits: max_creating, create_per_sec and get_per_sec must be at least 1".into(),
+            ));
         }
         let p = &self.polling;
         duration("polling.first_secs", p.first_secs, path)?;
         duration("polling.max_interval_secs", p.max_interval_secs, path)?;
         duration("polling.stuck_after_secs", p.stuck_after_secs, path)?;
         if !(1.0..=10.0).contains(&p.backoff) {
-            return Err(invalid(format!("polling.backoff must be between 1 and 10, not {}", p.backoff)));
+            return Err(invalid(format!(
+                "polling.backoff must be between 1 and 10, not {}",
+                p.backoff
+            )));
         }
         if !(0.0..1.0).contains(&p.jitter) {
-            return Err(invalid(format!("polling.jitter must be at least 0 and below 1, not {}", p.jitter)));
+            return Err(invalid(format!(
+                "polling.jitter must be at least 0 and below 1, not {}",
+                p.jitter
+            )));
         }
         validate_all(&self.presets).map_err(invalid)
     }
 
     /// `api.connect_timeout_secs` as a duration.
     pub fn connect_timeout(&self, path: &Path) -> Result<Duration, ConfigError> {
-        duration("api.connect_timeout_secs", self.api.connect_timeout_secs, path)
+        duration(
+            "api.connect_timeout_secs",
+            self.api.connect_timeout_secs,
+            path,
+        )
     }
 
     /// `api.request_timeout_secs` as a duration.
     pub fn request_timeout(&self, path: &Path) -> Result<Duration, ConfigError> {
-        duration("api.request_timeout_secs", self.api.request_timeout_secs, path)
+        duration(
+            "api.request_timeout_secs",
+            self.api.request_timeout_secs,
+            path,
+        )
     }
 
     /// The API key: `SEEDANCE_API_KEY` first, then the variable named by
     /// `api_key_env`, then `api_key` in the file.
-    pub fn api_key(&self, path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<SecretString, ConfigError> {
-        let from_env = |name: &str| env(name).filter(|v| !v.trim().is_empty()).map(|v| SecretString::from(v.trim().to_string()));
+    pub fn api_key(
+        &self,
+        path: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<SecretString, ConfigError> {
+        let from_env = |name: &str| {
+            env(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| SecretString::from(v.trim().to_string()))
+        };
         from_env("SEEDANCE_API_KEY")
             .or_else(|| self.api.api_key_env.as_deref().and_then(from_env))
             .or_else(|| self.api.api_key.clone())
@@ -211,12 +267,17 @@ impl Config {
 
     /// The preset marked default, else the first.
     pub fn default_preset(&self) -> Option<&Preset> {
-        self.presets.iter().find(|p| p.default).or(self.presets.first())
+        self.presets
+            .iter()
+            .find(|p| p.default)
+            .or(self.presets.first())
     }
 
     /// The preset of this name (case-insensitive).
     pub fn preset(&self, name: &str) -> Option<&Preset> {
-        self.presets.iter().find(|p| p.name.eq_ignore_ascii_case(name.trim()))
+        self.presets
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name.trim()))
     }
 }
 
@@ -225,10 +286,16 @@ fn check_private(path: &Path) -> Result<(), ConfigError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(path).map_err(|source| ConfigError::Io { path: path.into(), source })?;
+        let meta = std::fs::metadata(path).map_err(|source| ConfigError::Io {
+            path: path.into(),
+            source,
+        })?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(ConfigError::Insecure { path: path.into(), mode });
+            return Err(ConfigError::Insecure {
+                path: path.into(),
+                mode,
+            });
         }
     }
     Ok(())

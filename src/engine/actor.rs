@@ -23,7 +23,10 @@ use super::journal::Journal;
 use super::message::{Command, Group, Level, LogLine, Stats, Update};
 use super::schedule::Schedule;
 use super::timers::{Due, Timers};
-use crate::api::{ApiError, AssetInfo, AssetStatus, Client, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup};
+use crate::api::{
+    ApiError, AssetInfo, AssetStatus, Client, CreateAssetRequest, CreateGroupRequest, CreatedAsset,
+    CreatedGroup,
+};
 use crate::config::{Limits, Polling};
 use crate::text::sanitize;
 
@@ -70,7 +73,15 @@ impl EngineHandle {
     /// Submits jobs and waits for the engine to accept them (journaled).
     pub async fn submit(&self, jobs: Vec<NewJob>, allow_duplicates: bool) -> Option<SubmitResult> {
         let (tx, rx) = oneshot::channel();
-        self.tx.send((Command::Submit { jobs, allow_duplicates }, Some(tx))).ok()?;
+        self.tx
+            .send((
+                Command::Submit {
+                    jobs,
+                    allow_duplicates,
+                },
+                Some(tx),
+            ))
+            .ok()?;
         rx.await.ok()
     }
 }
@@ -98,7 +109,9 @@ fn limiter(per_sec: u32) -> Arc<DefaultDirectRateLimiter> {
     let rate = NonZeroU32::new(per_sec.max(1)).expect("max(1) is non-zero");
     // Burst of one: requests leave evenly spaced, so a server enforcing the
     // same rate with any burst allowance never has to answer 429.
-    Arc::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)))
+    Arc::new(RateLimiter::direct(
+        Quota::per_second(rate).allow_burst(NonZeroU32::MIN),
+    ))
 }
 
 struct Actor {
@@ -142,7 +155,14 @@ pub fn start(
     opts: EngineOptions,
     journal_path: &Path,
     groups_path: &Path,
-) -> Result<(EngineHandle, mpsc::UnboundedReceiver<Update>, tokio::task::JoinHandle<()>), String> {
+) -> Result<
+    (
+        EngineHandle,
+        mpsc::UnboundedReceiver<Update>,
+        tokio::task::JoinHandle<()>,
+    ),
+    String,
+> {
     let recovered = Journal::open(journal_path)
         .map_err(|e| format!("cannot open the journal {}: {e}", journal_path.display()))?;
     let groups = GroupStore::load(groups_path)?;
@@ -200,10 +220,14 @@ impl Actor {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             self.flush().await;
-            if self.stopping.is_some() && (self.creating == 0 || self.stopping.is_some_and(|d| Instant::now() >= d)) {
+            if self.stopping.is_some()
+                && (self.creating == 0 || self.stopping.is_some_and(|d| Instant::now() >= d))
+            {
                 break;
             }
-            let deadline = self.stopping.unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
+            let deadline = self
+                .stopping
+                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
             tokio::select! {
                 cmd = cmds.recv(), if self.stopping.is_none() => match cmd {
                     Some((cmd, reply)) => self.on_command(cmd, reply),
@@ -225,7 +249,11 @@ impl Actor {
         }
         self.flush().await;
         self.tasks.abort_all();
-        let in_flight = self.jobs.values().filter(|j| j.state.is_in_flight()).count();
+        let in_flight = self
+            .jobs
+            .values()
+            .filter(|j| j.state.is_in_flight())
+            .count();
         let _ = self.updates.send(Update::Stopped { in_flight });
     }
 
@@ -259,7 +287,12 @@ impl Actor {
                 _ => {}
             }
         }
-        self.out.extend(self.jobs.values().filter(|j| !self.dirty.contains(&j.id)).map(|j| Update::Job(Box::new(j.clone()))));
+        self.out.extend(
+            self.jobs
+                .values()
+                .filter(|j| !self.dirty.contains(&j.id))
+                .map(|j| Update::Job(Box::new(j.clone()))),
+        );
         self.out.push(Update::Loaded);
         self.out.push(Update::Groups(self.groups.groups().to_vec()));
         if resumed + uncertain > 0 {
@@ -275,7 +308,11 @@ impl Actor {
             Level::Warn => tracing::warn!("{text}"),
             Level::Error => tracing::error!("{text}"),
         }
-        self.out.push(Update::Log(LogLine { time: Timestamp::now(), level, text }));
+        self.out.push(Update::Log(LogLine {
+            time: Timestamp::now(),
+            level,
+            text,
+        }));
     }
 
     fn set_state(&mut self, id: JobId, state: JobState, error: Option<String>) {
@@ -292,14 +329,23 @@ impl Actor {
             self.stopping = Some(Instant::now() + SHUTDOWN_WAIT);
             self.queue.clear();
             if self.creating > 0 {
-                self.log(Level::Info, format!("stopping: waiting for {} creations in flight", self.creating));
+                self.log(
+                    Level::Info,
+                    format!(
+                        "stopping: waiting for {} creations in flight",
+                        self.creating
+                    ),
+                );
             }
         }
     }
 
     fn on_command(&mut self, cmd: Command, reply: Option<oneshot::Sender<SubmitResult>>) {
         match cmd {
-            Command::Submit { jobs, allow_duplicates } => {
+            Command::Submit {
+                jobs,
+                allow_duplicates,
+            } => {
                 let result = self.submit(jobs, allow_duplicates);
                 if let Some(tx) = reply {
                     self.replies.push((tx, result));
@@ -317,9 +363,14 @@ impl Actor {
         let now = Timestamp::now();
         for spec in specs {
             let key = Job::dedup_key(&spec);
-            let existing = self.dedup.get(&key).and_then(|id| self.jobs.get(id)).filter(|j| {
-                j.state.is_in_flight() || matches!(j.state, JobState::Active | JobState::Uncertain)
-            });
+            let existing = self
+                .dedup
+                .get(&key)
+                .and_then(|id| self.jobs.get(id))
+                .filter(|j| {
+                    j.state.is_in_flight()
+                        || matches!(j.state, JobState::Active | JobState::Uncertain)
+                });
             if let (false, Some(existing)) = (allow_duplicates, existing) {
                 let msg = format!(
                     "skipped `{}`: job #{} has the same group, URL and name and is {}",
@@ -338,13 +389,18 @@ impl Actor {
             result.accepted.push(id);
         }
         if !result.accepted.is_empty() {
-            self.log(Level::Info, format!("queued {} imports", result.accepted.len()));
+            self.log(
+                Level::Info,
+                format!("queued {} imports", result.accepted.len()),
+            );
         }
         result
     }
 
     fn retry(&mut self, id: JobId) {
-        let Some(job) = self.jobs.get_mut(&id) else { return };
+        let Some(job) = self.jobs.get_mut(&id) else {
+            return;
+        };
         match job.state {
             JobState::Stuck if job.task_id.is_some() => {
                 job.processing_since = Some(Timestamp::now());
@@ -362,9 +418,15 @@ impl Actor {
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Queued, None);
                 self.queue.push_back(id);
-                self.log(Level::Info, format!("job #{id}: {was} → queued to create again"));
+                self.log(
+                    Level::Info,
+                    format!("job #{id}: {was} → queued to create again"),
+                );
             }
-            other => self.log(Level::Warn, format!("job #{id} is {other}; nothing to retry")),
+            other => self.log(
+                Level::Warn,
+                format!("job #{id} is {other}; nothing to retry"),
+            ),
         }
     }
 
@@ -372,7 +434,10 @@ impl Actor {
         match self.jobs.get(&id).map(|j| j.state) {
             None => {}
             Some(JobState::Creating) => {
-                self.log(Level::Warn, format!("job #{id} is being created; forget it once the outcome is known"));
+                self.log(
+                    Level::Warn,
+                    format!("job #{id} is being created; forget it once the outcome is known"),
+                );
             }
             Some(_) => {
                 let job = self.jobs.remove(&id).expect("checked above");
@@ -391,36 +456,63 @@ impl Actor {
 
     fn create_group(&mut self, name: String, description: Option<String>) {
         let name = name.trim().to_string();
-        let description = description.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+        let description = description
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty());
         let problem = if name.is_empty() {
             Some("a group needs a name")
         } else if name.chars().count() > 64 {
             Some("the name is longer than 64 characters")
-        } else if description.as_ref().is_some_and(|d| d.chars().count() > 300) {
+        } else if description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 300)
+        {
             Some("the description is longer than 300 characters")
         } else {
             None
         };
         if let Some(p) = problem {
-            self.out.push(Update::GroupFailed { name, error: p.into() });
+            self.out.push(Update::GroupFailed {
+                name,
+                error: p.into(),
+            });
             return;
         }
-        let (client, limiter, counters, events) =
-            (self.client.clone(), self.create_limiter.clone(), self.counters.clone(), self.events.clone());
+        let (client, limiter, counters, events) = (
+            self.client.clone(),
+            self.create_limiter.clone(),
+            self.counters.clone(),
+            self.events.clone(),
+        );
         self.tasks.spawn(async move {
             limiter.until_ready().await;
             counters.requests.fetch_add(1, Ordering::Relaxed);
-            let r = client.create_group(&CreateGroupRequest { name: name.clone(), description }).await;
+            let r = client
+                .create_group(&CreateGroupRequest {
+                    name: name.clone(),
+                    description,
+                })
+                .await;
             let _ = events.send(Event::Group(name, r));
         });
     }
 
     fn on_timer(&mut self, due: Due) {
         match due {
-            Due::Poll(id) if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Processing) => {
+            Due::Poll(id)
+                if self
+                    .jobs
+                    .get(&id)
+                    .is_some_and(|j| j.state == JobState::Processing) =>
+            {
                 self.to_poll.push(id);
             }
-            Due::Requeue(id) if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Queued) => {
+            Due::Requeue(id)
+                if self
+                    .jobs
+                    .get(&id)
+                    .is_some_and(|j| j.state == JobState::Queued) =>
+            {
                 self.queue.push_front(id);
             }
             _ => {}
@@ -443,17 +535,29 @@ impl Actor {
                 self.on_polled(id, r);
             }
             Event::Group(name, Ok(g)) => {
-                let group = Group { id: g.id, name: sanitize(&name) };
+                let group = Group {
+                    id: g.id,
+                    name: sanitize(&name),
+                };
                 if let Err(e) = self.groups.add(group.clone()) {
-                    self.log(Level::Error, format!("group {} created but not remembered: {e}", group.id));
+                    self.log(
+                        Level::Error,
+                        format!("group {} created but not remembered: {e}", group.id),
+                    );
                 }
-                self.log(Level::Info, format!("created group `{}` ({})", group.name, group.id));
+                self.log(
+                    Level::Info,
+                    format!("created group `{}` ({})", group.name, group.id),
+                );
                 self.out.push(Update::GroupCreated(group));
                 self.out.push(Update::Groups(self.groups.groups().to_vec()));
             }
             Event::Group(name, Err(e)) => {
                 self.log(Level::Error, format!("creating group `{name}` failed: {e}"));
-                self.out.push(Update::GroupFailed { name, error: e.to_string() });
+                self.out.push(Update::GroupFailed {
+                    name,
+                    error: e.to_string(),
+                });
             }
         }
     }
@@ -465,7 +569,9 @@ impl Actor {
     }
 
     fn on_created(&mut self, id: JobId, r: Result<CreatedAsset, ApiError>) {
-        let Some(job) = self.jobs.get_mut(&id) else { return };
+        let Some(job) = self.jobs.get_mut(&id) else {
+            return;
+        };
         let name = job.spec.name.clone();
         match r {
             Ok(created) => {
@@ -482,11 +588,19 @@ impl Actor {
                 rt.create_failures += 1;
                 let failures = rt.create_failures;
                 if failures >= CREATE_RETRY_LIMIT {
-                    let msg = format!("not sent after {failures} attempts that never reached the server; last: {e}");
+                    let msg = format!(
+                        "not sent after {failures} attempts that never reached the server; last: {e}"
+                    );
                     self.set_state(id, JobState::Rejected, Some(msg));
                 } else {
-                    let after = self.schedule.retry_delay(failures, e.retry_after(), &mut self.rng);
-                    self.set_state(id, JobState::Queued, Some(format!("will retry in {:.1}s: {e}", after.as_secs_f64())));
+                    let after = self
+                        .schedule
+                        .retry_delay(failures, e.retry_after(), &mut self.rng);
+                    self.set_state(
+                        id,
+                        JobState::Queued,
+                        Some(format!("will retry in {:.1}s: {e}", after.as_secs_f64())),
+                    );
                     self.timers.set(Due::Requeue(id), after);
                 }
             }
@@ -501,7 +615,8 @@ impl Actor {
                 self.set_state(id, JobState::Rejected, Some(msg));
             }
             Err(e) => {
-                let msg = format!("outcome unknown ({e}); retry only if you accept a possible duplicate");
+                let msg =
+                    format!("outcome unknown ({e}); retry only if you accept a possible duplicate");
                 self.log(Level::Warn, format!("job #{id} `{name}` is uncertain: {e}"));
                 self.set_state(id, JobState::Uncertain, Some(msg));
             }
@@ -509,7 +624,13 @@ impl Actor {
     }
 
     fn on_polled(&mut self, id: JobId, r: Result<AssetInfo, ApiError>) {
-        let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == JobState::Processing) else { return };
+        let Some(job) = self
+            .jobs
+            .get_mut(&id)
+            .filter(|j| j.state == JobState::Processing)
+        else {
+            return;
+        };
         let rt = self.runtime.entry(id).or_default();
         match r {
             Ok(info) => {
@@ -524,7 +645,9 @@ impl Actor {
                         self.set_state(id, JobState::Active, None);
                     }
                     AssetStatus::Failed => {
-                        let why = info.error.unwrap_or_else(|| "processing failed (the server gave no reason)".into());
+                        let why = info.error.unwrap_or_else(|| {
+                            "processing failed (the server gave no reason)".into()
+                        });
                         let msg = format!("job #{id} `{}` failed: {why}", job.spec.name);
                         self.log(Level::Error, msg);
                         self.set_state(id, JobState::Failed, Some(why));
@@ -541,7 +664,10 @@ impl Actor {
                         let since = job.processing_since.unwrap_or(job.updated_at);
                         let waited = Timestamp::now().duration_since(since).unsigned_abs();
                         if waited.as_secs_f64() > self.polling.stuck_after_secs {
-                            let msg = format!("still processing after {}s; retry to keep polling", waited.as_secs());
+                            let msg = format!(
+                                "still processing after {}s; retry to keep polling",
+                                waited.as_secs()
+                            );
                             self.set_state(id, JobState::Stuck, Some(msg));
                         } else {
                             let after = self.schedule.interval(polls, None, &mut self.rng);
@@ -554,9 +680,17 @@ impl Actor {
                 rt.poll_failures += 1;
                 let failures = rt.poll_failures;
                 if failures > self.polling.retry_budget {
-                    self.set_state(id, JobState::Stuck, Some(format!("GetAsset failed {failures} times in a row; last: {e}")));
+                    self.set_state(
+                        id,
+                        JobState::Stuck,
+                        Some(format!(
+                            "GetAsset failed {failures} times in a row; last: {e}"
+                        )),
+                    );
                 } else {
-                    let after = self.schedule.retry_delay(failures, e.retry_after(), &mut self.rng);
+                    let after = self
+                        .schedule
+                        .retry_delay(failures, e.retry_after(), &mut self.rng);
                     self.timers.set(Due::Poll(id), after);
                 }
             }
@@ -570,8 +704,16 @@ impl Actor {
     /// Moves queued jobs to Creating while slots are free.
     fn dispatch(&mut self) {
         while self.stopping.is_none() && self.creating < self.limits.max_creating {
-            let Some(id) = self.queue.pop_front() else { break };
-            let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == JobState::Queued) else { continue };
+            let Some(id) = self.queue.pop_front() else {
+                break;
+            };
+            let Some(job) = self
+                .jobs
+                .get_mut(&id)
+                .filter(|j| j.state == JobState::Queued)
+            else {
+                continue;
+            };
             job.create_attempts += 1;
             self.creating += 1;
             self.set_state(id, JobState::Creating, None);
@@ -610,10 +752,17 @@ impl Actor {
                 .await
                 .expect("journal append does not panic");
                 if let Err(e) = result {
-                    self.log(Level::Error, format!("journal write to {} failed: {e}; changes are not being saved", journal.path().display()));
+                    self.log(
+                        Level::Error,
+                        format!(
+                            "journal write to {} failed: {e}; changes are not being saved",
+                            journal.path().display()
+                        ),
+                    );
                 }
                 self.journal = Some(journal);
-                self.out.extend(snapshots.into_iter().map(|j| Update::Job(Box::new(j))));
+                self.out
+                    .extend(snapshots.into_iter().map(|j| Update::Job(Box::new(j))));
             }
         }
         for (tx, result) in self.replies.drain(..) {
@@ -631,15 +780,21 @@ impl Actor {
     }
 
     fn spawn_create(&mut self, id: JobId) {
-        let Some(job) = self.jobs.get(&id) else { return };
+        let Some(job) = self.jobs.get(&id) else {
+            return;
+        };
         let req = CreateAssetRequest {
             group_id: job.spec.group_id.clone(),
             url: job.spec.url.clone(),
             asset_type: job.spec.asset_type,
             name: job.spec.name.clone(),
         };
-        let (client, limiter, counters, events) =
-            (self.client.clone(), self.create_limiter.clone(), self.counters.clone(), self.events.clone());
+        let (client, limiter, counters, events) = (
+            self.client.clone(),
+            self.create_limiter.clone(),
+            self.counters.clone(),
+            self.events.clone(),
+        );
         self.tasks.spawn(async move {
             limiter.until_ready().await;
             counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -649,9 +804,15 @@ impl Actor {
     }
 
     fn spawn_poll(&mut self, id: JobId) {
-        let Some(task_id) = self.jobs.get(&id).and_then(|j| j.task_id.clone()) else { return };
-        let (client, limiter, counters, events) =
-            (self.client.clone(), self.get_limiter.clone(), self.counters.clone(), self.events.clone());
+        let Some(task_id) = self.jobs.get(&id).and_then(|j| j.task_id.clone()) else {
+            return;
+        };
+        let (client, limiter, counters, events) = (
+            self.client.clone(),
+            self.get_limiter.clone(),
+            self.counters.clone(),
+            self.events.clone(),
+        );
         self.tasks.spawn(async move {
             limiter.until_ready().await;
             counters.requests.fetch_add(1, Ordering::Relaxed);

@@ -53,9 +53,13 @@ pub fn check_url(raw: &str) -> Result<url::Url, String> {
     if raw.chars().count() > MAX_URL_CHARS {
         return Err(format!("URL is longer than {MAX_URL_CHARS} characters"));
     }
-    let url = url::Url::parse(raw).map_err(|e| format!("`{}` is not a URL: {e}", excerpt(raw, 60)))?;
+    let url =
+        url::Url::parse(raw).map_err(|e| format!("`{}` is not a URL: {e}", excerpt(raw, 60)))?;
     if url.scheme() != "https" {
-        return Err(format!("`{}` must be an https:// URL (the server downloads it itself)", excerpt(raw, 60)));
+        return Err(format!(
+            "`{}` must be an https:// URL (the server downloads it itself)",
+            excerpt(raw, 60)
+        ));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("`{}` has no host", excerpt(raw, 60)));
@@ -65,7 +69,10 @@ pub fn check_url(raw: &str) -> Result<url::Url, String> {
 
 /// The file stem and extension of a URL's last path segment.
 pub fn stem_and_ext(url: &url::Url) -> (String, String) {
-    let last = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default();
+    let last = url
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or_default();
     let last = percent_decode(last);
     match last.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() => (stem.to_string(), ext.to_string()),
@@ -127,14 +134,28 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Stri
         }
         None => {
             let type_name = asset_type.to_string();
-            let ctx = NameContext { stem: &stem, ext: &ext, n, date: &d.date, asset_type: &type_name };
+            let ctx = NameContext {
+                stem: &stem,
+                ext: &ext,
+                n,
+                date: &d.date,
+                asset_type: &type_name,
+            };
             d.template.expand(&ctx)
         }
     };
     if name.is_empty() {
-        return Err("the name is empty (the URL has no file name); add a name column or a name template".into());
+        return Err(
+            "the name is empty (the URL has no file name); add a name column or a name template"
+                .into(),
+        );
     }
-    Ok(NewJob { url: url.to_string(), name, asset_type, group_id: d.group_id.clone() })
+    Ok(NewJob {
+        url: url.to_string(),
+        name,
+        asset_type,
+        group_id: d.group_id.clone(),
+    })
 }
 
 /// Parses many lines; good lines become imports, bad ones errors with their
@@ -149,7 +170,10 @@ pub fn parse_lines(text: &str, d: &ImportDefaults) -> (Vec<NewJob>, Vec<LineErro
         }
         match parse_line(line, jobs.len() as u64 + 1, d) {
             Ok(job) => jobs.push(job),
-            Err(message) => errors.push(LineError { line: i + 1, message }),
+            Err(message) => errors.push(LineError {
+                line: i + 1,
+                message,
+            }),
         }
     }
     (jobs, errors)
@@ -165,17 +189,30 @@ mod tests {
     use super::*;
 
     fn defaults(t: TypeChoice, template: &str) -> ImportDefaults {
-        ImportDefaults { group_id: "g1".into(), asset_type: t, template: template.parse().unwrap(), date: "2026-11-24".into() }
+        ImportDefaults {
+            group_id: "g1".into(),
+            asset_type: t,
+            template: template.parse().unwrap(),
+            date: "2026-11-24".into(),
+        }
     }
 
     #[test]
     fn good_and_bad_lines_are_reported_by_number() {
         let text = "# refs\nhttps://e.com/a/cat.PNG\n\nhttp://e.com/b.png\nhttps://e.com/clip.mov,My clip\nhttps://e.com/x.bin\nhttps://e.com/song\tTheme\taudio\nnot a url\nhttps://e.com/v.mp4,,Image\n";
         let (jobs, errors) = parse_lines(text, &defaults(TypeChoice::Infer, "{n:2}-{stem}"));
-        let got: Vec<_> = jobs.iter().map(|j| (j.name.as_str(), j.asset_type)).collect();
+        let got: Vec<_> = jobs
+            .iter()
+            .map(|j| (j.name.as_str(), j.asset_type))
+            .collect();
         assert_eq!(
             got,
-            [("01-cat", AssetType::Image), ("My clip", AssetType::Video), ("Theme", AssetType::Audio), ("04-v", AssetType::Image)]
+            [
+                ("01-cat", AssetType::Image),
+                ("My clip", AssetType::Video),
+                ("Theme", AssetType::Audio),
+                ("04-v", AssetType::Image)
+            ]
         );
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [4, 6, 8]);
@@ -189,15 +226,37 @@ mod tests {
     fn fixed_type_names_and_limits() {
         let d = defaults(TypeChoice::Fixed(AssetType::Video), "{stem}");
         let j = parse_line("https://e.com/dir/my%20file.dat", 1, &d).unwrap();
-        assert_eq!((j.name.as_str(), j.asset_type), ("my file", AssetType::Video));
+        assert_eq!(
+            (j.name.as_str(), j.asset_type),
+            ("my file", AssetType::Video)
+        );
         let long = format!("https://e.com/a.png,{}", "n".repeat(65));
         assert!(parse_line(&long, 1, &d).unwrap_err().contains("64"));
-        assert!(parse_line("https://e.com/a.png,x,Picture", 1, &d).unwrap_err().contains("unknown asset type"));
-        assert!(parse_line("https://e.com/", 1, &d).unwrap_err().contains("name is empty"));
-        assert!(parse_line("https://e.com/a.png,b,Image,extra", 1, &d).unwrap_err().contains("4 columns"));
-        assert!(check_url(&format!("https://e.com/{}", "a".repeat(3000))).unwrap_err().contains("longer"));
+        assert!(
+            parse_line("https://e.com/a.png,x,Picture", 1, &d)
+                .unwrap_err()
+                .contains("unknown asset type")
+        );
+        assert!(
+            parse_line("https://e.com/", 1, &d)
+                .unwrap_err()
+                .contains("name is empty")
+        );
+        assert!(
+            parse_line("https://e.com/a.png,b,Image,extra", 1, &d)
+                .unwrap_err()
+                .contains("4 columns")
+        );
+        assert!(
+            check_url(&format!("https://e.com/{}", "a".repeat(3000)))
+                .unwrap_err()
+                .contains("longer")
+        );
         assert!(check_url("https://").is_err());
-        assert_eq!(stem_and_ext(&check_url("https://e.com/%E4%B8%96%zz.png").unwrap()).0, "世%zz");
+        assert_eq!(
+            stem_and_ext(&check_url("https://e.com/%E4%B8%96%zz.png").unwrap()).0,
+            "世%zz"
+        );
     }
 
     #[test]

@@ -51,12 +51,18 @@ impl JobState {
 
     /// True while the engine is working on it.
     pub fn is_in_flight(self) -> bool {
-        matches!(self, JobState::Queued | JobState::Creating | JobState::Processing)
+        matches!(
+            self,
+            JobState::Queued | JobState::Creating | JobState::Processing
+        )
     }
 
     /// True when the job ended badly and a person should look.
     pub fn needs_attention(self) -> bool {
-        matches!(self, JobState::Failed | JobState::Rejected | JobState::Uncertain | JobState::Stuck)
+        matches!(
+            self,
+            JobState::Failed | JobState::Rejected | JobState::Uncertain | JobState::Stuck
+        )
     }
 
     /// Its name in lower case, for filters and machine output.
@@ -93,7 +99,11 @@ impl std::str::FromStr for JobState {
             .find(|st| st.as_str().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| {
                 let names: Vec<_> = JobState::ALL.iter().map(|s| s.as_str()).collect();
-                format!("unknown state `{}`; expected one of {}", crate::text::excerpt(s, 20), names.join(", "))
+                format!(
+                    "unknown state `{}`; expected one of {}",
+                    crate::text::excerpt(s, 20),
+                    names.join(", ")
+                )
             })
     }
 }

@@ -41,16 +41,31 @@ impl Schedule {
     /// The interval before look `n`, jittered, and at least `retry_after`.
     pub fn interval(&self, n: u32, retry_after: Option<Duration>, rng: &mut impl Rng) -> Duration {
         let base = self.base_interval(n);
-        let spread = if self.jitter > 0.0 { rng.random_range(-self.jitter..=self.jitter) } else { 0.0 };
+        let spread = if self.jitter > 0.0 {
+            rng.random_range(-self.jitter..=self.jitter)
+        } else {
+            0.0
+        };
         let d = base.mul_f64(1.0 + spread);
         retry_after.map_or(d, |r| d.max(r))
     }
 
     /// Backoff after `failures` consecutive transient errors: 1 s doubling,
     /// capped at `max`, jittered, at least `retry_after`.
-    pub fn retry_delay(&self, failures: u32, retry_after: Option<Duration>, rng: &mut impl Rng) -> Duration {
-        let base = Duration::from_secs(1).mul_f64(2f64.powi(failures.saturating_sub(1).min(16) as i32)).min(self.max);
-        let spread = if self.jitter > 0.0 { rng.random_range(-self.jitter..=self.jitter) } else { 0.0 };
+    pub fn retry_delay(
+        &self,
+        failures: u32,
+        retry_after: Option<Duration>,
+        rng: &mut impl Rng,
+    ) -> Duration {
+        let base = Duration::from_secs(1)
+            .mul_f64(2f64.powi(failures.saturating_sub(1).min(16) as i32))
+            .min(self.max);
+        let spread = if self.jitter > 0.0 {
+            rng.random_range(-self.jitter..=self.jitter)
+        } else {
+            0.0
+        };
         let d = base.mul_f64(1.0 + spread);
         retry_after.map_or(d, |r| d.max(r))
     }
@@ -82,7 +97,10 @@ mod tests {
         for n in 0..10 {
             let base = s.base_interval(n).as_secs_f64();
             let d = s.interval(n, None, &mut rng).as_secs_f64();
-            assert!(d >= base * 0.8 - 1e-9 && d <= base * 1.2 + 1e-9, "{n}: {d} vs {base}");
+            assert!(
+                d >= base * 0.8 - 1e-9 && d <= base * 1.2 + 1e-9,
+                "{n}: {d} vs {base}"
+            );
         }
         let d = s.interval(0, Some(Duration::from_secs(30)), &mut rng);
         assert_eq!(d, Duration::from_secs(30));

@@ -83,13 +83,20 @@ impl SimConfig {
                 self.min_delay_ms, self.max_delay_ms
             ));
         }
-        for (name, rate) in [("group", self.group_rate), ("create", self.create_rate), ("get", self.get_rate)] {
+        for (name, rate) in [
+            ("group", self.group_rate),
+            ("create", self.create_rate),
+            ("get", self.get_rate),
+        ] {
             if rate == 0 {
                 return Err(format!("--{name}-rate must be at least 1"));
             }
         }
         if !(0.0..=1.0).contains(&self.fail_rate) {
-            return Err(format!("--fail-rate {} is not between 0 and 1", self.fail_rate));
+            return Err(format!(
+                "--fail-rate {} is not between 0 and 1",
+                self.fail_rate
+            ));
         }
         self.faults.validate()
     }
@@ -117,7 +124,11 @@ impl Sim {
                 tracing::error!("simulator stopped: {e}");
             }
         });
-        Ok(Sim { addr, state, server })
+        Ok(Sim {
+            addr,
+            state,
+            server,
+        })
     }
 
     /// Starts a simulator on a free loopback port.

@@ -17,7 +17,10 @@ fn ctrl(k: &KeyEvent, c: char) -> bool {
 fn edit(field: &mut TextField, k: &KeyEvent) -> bool {
     match k.code {
         _ if ctrl(k, 'u') => field.kill_to_start(),
-        KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) && !k.modifiers.contains(KeyModifiers::ALT) => {
+        KeyCode::Char(c)
+            if !k.modifiers.contains(KeyModifiers::CONTROL)
+                && !k.modifiers.contains(KeyModifiers::ALT) =>
+        {
             field.insert(&c.to_string())
         }
         KeyCode::Backspace => field.backspace(),
@@ -47,7 +50,14 @@ impl App {
             Mode::Editing => self.editing_key(k),
             Mode::Filter => self.filter_key(k),
             Mode::Help | Mode::Detail => {
-                if matches!(k.code, KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter | KeyCode::Char('d')) {
+                if matches!(
+                    k.code,
+                    KeyCode::Esc
+                        | KeyCode::Char('q')
+                        | KeyCode::Char('?')
+                        | KeyCode::Enter
+                        | KeyCode::Char('d')
+                ) {
                     self.mode = Mode::Normal;
                 }
             }
@@ -126,10 +136,16 @@ impl App {
             KeyCode::Char('s') => {
                 self.status_filter = match self.status_filter {
                     None => Some(JobState::ALL[0]),
-                    Some(s) => JobState::ALL.iter().position(|x| *x == s).and_then(|i| JobState::ALL.get(i + 1)).copied(),
+                    Some(s) => JobState::ALL
+                        .iter()
+                        .position(|x| *x == s)
+                        .and_then(|i| JobState::ALL.get(i + 1))
+                        .copied(),
                 };
                 self.invalidate_view();
-                let label = self.status_filter.map_or("all states".to_string(), |s| s.to_string());
+                let label = self
+                    .status_filter
+                    .map_or("all states".to_string(), |s| s.to_string());
                 self.set_status(format!("showing {label}"));
             }
             KeyCode::Char('t') => self.cycle_type(),
@@ -141,10 +157,8 @@ impl App {
                     self.mode = Mode::Confirm(Confirm::Forget(ids));
                 }
             }
-            KeyCode::Char('d') => {
-                if self.selected_job().is_some() {
-                    self.mode = Mode::Detail;
-                }
+            KeyCode::Char('d') if self.selected_job().is_some() => {
+                self.mode = Mode::Detail;
             }
             KeyCode::Char('e') => {
                 self.refresh_view();
@@ -153,7 +167,10 @@ impl App {
             }
             KeyCode::Char('p') => {
                 let selected = self.preset.unwrap_or(0);
-                self.mode = Mode::Presets(PresetEditor { selected, ..PresetEditor::default() });
+                self.mode = Mode::Presets(PresetEditor {
+                    selected,
+                    ..PresetEditor::default()
+                });
             }
             KeyCode::Char('g') => self.mode = Mode::GroupForm(GroupForm::new()),
             KeyCode::Char(' ') if self.focus == Focus::List => {
@@ -207,12 +224,18 @@ impl App {
             Focus::Type => self.cycle_type(),
             Focus::Preset if !self.presets.is_empty() => {
                 let n = self.presets.len() as i64;
-                let cur = self.preset.map_or(if dir > 0 { -1 } else { 0 }, |i| i as i64);
+                let cur = self
+                    .preset
+                    .map_or(if dir > 0 { -1 } else { 0 }, |i| i as i64);
                 self.use_preset(((cur + dir).rem_euclid(n)) as usize);
             }
             Focus::Group if !self.groups.is_empty() => {
                 let n = self.groups.len() as i64;
-                let cur = self.groups.iter().position(|g| g.id == self.group.text().trim()).map_or(-1, |i| i as i64);
+                let cur = self
+                    .groups
+                    .iter()
+                    .position(|g| g.id == self.group.text().trim())
+                    .map_or(-1, |i| i as i64);
                 let next = (cur + dir).rem_euclid(n) as usize;
                 let g = self.groups[next].clone();
                 self.group.set(&g.id);
@@ -267,17 +290,29 @@ impl App {
 
     fn jump(&mut self, end: bool) {
         if self.focus == Focus::Log {
-            self.log_scroll = if end { 0 } else { self.log.len().saturating_sub(1) };
+            self.log_scroll = if end {
+                0
+            } else {
+                self.log.len().saturating_sub(1)
+            };
             return;
         }
         self.focus = Focus::List;
         self.refresh_view();
-        self.selected = if end { self.view.len().saturating_sub(1) } else { 0 };
+        self.selected = if end {
+            self.view.len().saturating_sub(1)
+        } else {
+            0
+        };
     }
 
     fn copy(&mut self) {
         let ids = self.targets();
-        let refs: Vec<String> = ids.iter().filter_map(|id| self.job(*id)).filter_map(|j| j.asset_ref()).collect();
+        let refs: Vec<String> = ids
+            .iter()
+            .filter_map(|id| self.job(*id))
+            .filter_map(|j| j.asset_ref())
+            .collect();
         if refs.is_empty() {
             self.set_status("nothing to copy: only Active jobs have an asset:// reference");
             return;
@@ -296,10 +331,15 @@ impl App {
             .filter(|id| self.job(*id).is_some_and(|j| j.state.needs_attention()))
             .collect();
         if ids.is_empty() {
-            self.set_status("nothing to retry: r retries Failed, Rejected, Uncertain and Stuck jobs");
+            self.set_status(
+                "nothing to retry: r retries Failed, Rejected, Uncertain and Stuck jobs",
+            );
             return;
         }
-        let uncertain = ids.iter().any(|id| self.job(*id).is_some_and(|j| j.state == JobState::Uncertain));
+        let uncertain = ids.iter().any(|id| {
+            self.job(*id)
+                .is_some_and(|j| j.state == JobState::Uncertain)
+        });
         if uncertain {
             self.mode = Mode::Confirm(Confirm::RetryUncertain(ids));
         } else {
@@ -360,10 +400,10 @@ impl App {
 
     /// Editing the group or template by hand detaches the preset label.
     fn preset_touched(&mut self) {
-        if let Some(p) = self.preset.and_then(|i| self.presets.get(i)) {
-            if p.group_id != self.group.text() || p.name_template != self.name.text() {
-                self.preset = None;
-            }
+        if let Some(p) = self.preset.and_then(|i| self.presets.get(i))
+            && (p.group_id != self.group.text() || p.name_template != self.name.text())
+        {
+            self.preset = None;
         }
     }
 
@@ -393,29 +433,40 @@ impl App {
                     ed.form = Some(form);
                 }
                 KeyCode::BackTab | KeyCode::Up => {
-                    form.field = (form.field + PresetForm::LABELS.len() - 1) % PresetForm::LABELS.len();
+                    form.field =
+                        (form.field + PresetForm::LABELS.len() - 1) % PresetForm::LABELS.len();
                     ed.form = Some(form);
                 }
                 KeyCode::Enter => {
                     match form.validate(&self.presets) {
                         Ok(p) => {
                             ed.busy = true;
-                            self.effect(Effect::SavePreset(PresetChange::Upsert { original: form.original.clone(), preset: p }));
+                            self.effect(Effect::SavePreset(PresetChange::Upsert {
+                                original: form.original.clone(),
+                                preset: p,
+                            }));
                         }
                         Err(e) => ed.message = Some(e),
                     }
                     ed.form = Some(form);
                 }
-                _ if form.field == 2 && matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) => {
+                _ if form.field == 2
+                    && matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) =>
+                {
                     form.asset_type = form.asset_type.next();
                     ed.form = Some(form);
                 }
-                _ if form.field == 5 && matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) => {
+                _ if form.field == 5
+                    && matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) =>
+                {
                     form.default = !form.default;
                     ed.form = Some(form);
                 }
                 _ if form.field == 1 && ctrl(&k, 'g') && !self.groups.is_empty() => {
-                    let cur = self.groups.iter().position(|g| g.id == form.group.text().trim());
+                    let cur = self
+                        .groups
+                        .iter()
+                        .position(|g| g.id == form.group.text().trim());
                     let next = cur.map_or(0, |i| (i + 1) % self.groups.len());
                     form.group.set(&self.groups[next].id);
                     ed.form = Some(form);
@@ -451,21 +502,25 @@ impl App {
                 return;
             }
             KeyCode::Up | KeyCode::Char('k') => ed.selected = ed.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => ed.selected = (ed.selected + 1).min(n.saturating_sub(1)),
+            KeyCode::Down | KeyCode::Char('j') => {
+                ed.selected = (ed.selected + 1).min(n.saturating_sub(1))
+            }
             KeyCode::Char('a') | KeyCode::Char('n') => {
                 let name = unique_name(&self.presets, "new preset");
                 let mut p = Preset::new(&name, self.group.text().trim());
                 p.asset_type = self.type_choice;
-                p.name_template = if self.name.text().trim().is_empty() { "{stem}".into() } else { self.name.text().into() };
+                p.name_template = if self.name.text().trim().is_empty() {
+                    "{stem}".into()
+                } else {
+                    self.name.text().into()
+                };
                 ed.form = Some(PresetForm::from_preset(&p, None));
             }
-            KeyCode::Enter => {
-                if current.is_some() {
-                    self.use_preset(ed.selected);
-                    self.set_status(format!("using preset `{}`", self.presets[ed.selected].name));
-                    self.mode = Mode::Normal;
-                    return;
-                }
+            KeyCode::Enter if current.is_some() => {
+                self.use_preset(ed.selected);
+                self.set_status(format!("using preset `{}`", self.presets[ed.selected].name));
+                self.mode = Mode::Normal;
+                return;
             }
             KeyCode::Char('e') | KeyCode::Char('r') => {
                 if let Some(p) = &current {
@@ -476,14 +531,16 @@ impl App {
             }
             KeyCode::Char('c') => {
                 if let Some(p) = &current {
-                    let copy = Preset { name: unique_name(&self.presets, &format!("{} copy", p.name)), default: false, ..p.clone() };
+                    let copy = Preset {
+                        name: unique_name(&self.presets, &format!("{} copy", p.name)),
+                        default: false,
+                        ..p.clone()
+                    };
                     ed.form = Some(PresetForm::from_preset(&copy, None));
                 }
             }
-            KeyCode::Char('x') | KeyCode::Delete => {
-                if current.is_some() {
-                    ed.confirm_delete = true;
-                }
+            KeyCode::Char('x') | KeyCode::Delete if current.is_some() => {
+                ed.confirm_delete = true;
             }
             KeyCode::Char('*') | KeyCode::Char('D') => {
                 if let Some(p) = &current {
@@ -499,22 +556,35 @@ impl App {
     /// The result of saving a preset change: the new list, or why not.
     pub fn preset_saved(&mut self, change: &PresetChange, result: Result<Vec<Preset>, String>) {
         self.dirty = true;
-        let current_name = self.preset.and_then(|i| self.presets.get(i)).map(|p| p.name.clone());
+        let current_name = self
+            .preset
+            .and_then(|i| self.presets.get(i))
+            .map(|p| p.name.clone());
         match result {
             Ok(presets) => {
                 self.set_presets(presets);
                 let msg = match change {
-                    PresetChange::Upsert { preset, original: None } => format!("added preset `{}`", preset.name),
-                    PresetChange::Upsert { preset, .. } => format!("saved preset `{}`", preset.name),
+                    PresetChange::Upsert {
+                        preset,
+                        original: None,
+                    } => format!("added preset `{}`", preset.name),
+                    PresetChange::Upsert { preset, .. } => {
+                        format!("saved preset `{}`", preset.name)
+                    }
                     PresetChange::Delete(name) => format!("deleted preset `{name}`"),
                     PresetChange::SetDefault(name) => format!("`{name}` is now the default preset"),
                 };
                 // Keep the input pane's preset in step with what was saved.
                 let renamed_to = match change {
-                    PresetChange::Upsert { preset, original: Some(o) } if Some(o) == current_name.as_ref() => Some(preset.name.clone()),
+                    PresetChange::Upsert {
+                        preset,
+                        original: Some(o),
+                    } if Some(o) == current_name.as_ref() => Some(preset.name.clone()),
                     _ => current_name,
                 };
-                if let Some(i) = renamed_to.and_then(|n| self.presets.iter().position(|p| p.name == n)) {
+                if let Some(i) =
+                    renamed_to.and_then(|n| self.presets.iter().position(|p| p.name == n))
+                {
                     self.use_preset(i);
                 }
                 if let Mode::Presets(ed) = &mut self.mode {
@@ -522,7 +592,11 @@ impl App {
                     ed.busy = false;
                     ed.message = Some(msg.clone());
                     if let PresetChange::Upsert { preset, .. } = change {
-                        ed.selected = self.presets.iter().position(|p| p.name == preset.name).unwrap_or(0);
+                        ed.selected = self
+                            .presets
+                            .iter()
+                            .position(|p| p.name == preset.name)
+                            .unwrap_or(0);
                     }
                     ed.selected = ed.selected.min(self.presets.len().saturating_sub(1));
                 }
@@ -557,13 +631,16 @@ impl App {
                     form.busy = true;
                     form.error = None;
                     let name = form.name.text().trim().to_string();
-                    let description = Some(form.description.text().trim().to_string()).filter(|d| !d.is_empty());
+                    let description =
+                        Some(form.description.text().trim().to_string()).filter(|d| !d.is_empty());
                     self.pending_attach = Some((name.clone(), form.attach));
                     self.effect(Effect::Engine(Command::CreateGroup { name, description }));
                 }
                 Err(e) => form.error = Some(e),
             },
-            _ if form.field == 2 && matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) => {
+            _ if form.field == 2
+                && matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) =>
+            {
                 form.cycle_attach(self.presets.len());
             }
             _ => {
