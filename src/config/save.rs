@@ -192,10 +192,19 @@ fn edit_doc(
     Ok(())
 }
 
-/// Sets a key only when its value differs, so untouched keys keep their bytes.
-fn set_str(t: &mut Table, key: &str, v: &str) {
-    if t.get(key).and_then(Item::as_str) != Some(v) {
-        t[key] = value(v);
+/// Sets a key only when its value differs, keeping the old value's
+/// comments and spacing, so untouched keys keep their bytes. A key that is
+/// absent stays absent when the new value is the default (`default`).
+fn set_str(t: &mut Table, key: &str, v: &str, default: Option<&str>) {
+    match t.get_mut(key).and_then(Item::as_value_mut) {
+        Some(old) if old.as_str() == Some(v) => {}
+        Some(old) => {
+            let decor = old.decor().clone();
+            *old = toml_edit::Value::from(v);
+            *old.decor_mut() = decor;
+        }
+        None if default == Some(v) => {}
+        None => t[key] = value(v),
     }
 }
 
@@ -211,12 +220,12 @@ fn set_flag(t: &mut Table, key: &str, on: bool) {
 }
 
 fn write_fields(t: &mut Table, p: &Preset) {
-    set_str(t, "name", &p.name);
-    set_str(t, "group_id", &p.group_id);
-    set_str(t, "asset_type", &p.asset_type.to_string());
-    set_str(t, "name_template", &p.name_template);
+    set_str(t, "name", &p.name, None);
+    set_str(t, "group_id", &p.group_id, None);
+    set_str(t, "asset_type", &p.asset_type.to_string(), Some("infer"));
+    set_str(t, "name_template", &p.name_template, Some("{stem}"));
     match &p.description {
-        Some(d) => set_str(t, "description", d),
+        Some(d) => set_str(t, "description", d, None),
         None => {
             t.remove("description");
         }
