@@ -21,7 +21,7 @@ use super::groups::GroupStore;
 use super::job::{Job, JobId, JobState, NewJob};
 use super::journal::Journal;
 use super::message::{Command, Group, Level, LogLine, Stats, Update};
-use super::schedule::Schedule;
+use super::schedule::{Learned, Schedule};
 use super::timers::{Due, Timers};
 use crate::api::{
     ApiError, AssetInfo, AssetStatus, Client, CreateAssetRequest, CreateGroupRequest, CreatedAsset,
@@ -117,6 +117,7 @@ fn limiter(per_sec: u32) -> Arc<DefaultDirectRateLimiter> {
 struct Actor {
     client: Client,
     schedule: Schedule,
+    learned: Learned,
     polling: Polling,
     limits: Limits,
     jobs: BTreeMap<JobId, Job>,
@@ -144,6 +145,14 @@ struct Actor {
     stopping: Option<Instant>,
     last_stats: Stats,
     last_requests: u64,
+}
+
+/// How long the server says it took to process an Active asset.
+fn processing_time(info: &AssetInfo) -> Option<Duration> {
+    let created: Timestamp = info.create_time.as_deref()?.parse().ok()?;
+    let updated: Timestamp = info.update_time.as_deref()?.parse().ok()?;
+    let d = updated.duration_since(created);
+    (!d.is_negative()).then(|| d.unsigned_abs())
 }
 
 /// Opens the journal and the group store and starts the engine task.
@@ -176,6 +185,7 @@ pub fn start(
     let mut actor = Actor {
         client,
         schedule: Schedule::from(&opts.polling),
+        learned: Learned::default(),
         create_limiter: limiter(opts.limits.create_per_sec),
         get_limiter: limiter(opts.limits.get_per_sec),
         polling: opts.polling,
@@ -580,7 +590,7 @@ impl Actor {
                 job.processing_since = Some(Timestamp::now());
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Processing, None);
-                let after = self.schedule.interval(0, None, &mut self.rng);
+                let after = self.schedule.next_look(0, Duration::ZERO, &self.learned, None, &mut self.rng);
                 self.timers.set(Due::Poll(id), after);
             }
             Err(e) if e.surely_not_processed() => {
@@ -639,10 +649,14 @@ impl Actor {
                 let polls = rt.polls;
                 match info.status {
                     AssetStatus::Active => {
+                        let adapt = processing_time(&info).is_some_and(|d| self.learned.observe(d));
                         if let Some(asset) = info.id.filter(|s| !s.is_empty()) {
                             job.asset_id = Some(sanitize(&asset));
                         }
                         self.set_state(id, JobState::Active, None);
+                        if adapt {
+                            self.replan_polls();
+                        }
                     }
                     AssetStatus::Failed => {
                         let why = info.error.unwrap_or_else(|| {
@@ -670,7 +684,7 @@ impl Actor {
                             );
                             self.set_state(id, JobState::Stuck, Some(msg));
                         } else {
-                            let after = self.schedule.interval(polls, None, &mut self.rng);
+                            let after = self.schedule.next_look(polls, waited, &self.learned, None, &mut self.rng);
                             self.timers.set(Due::Poll(id), after);
                         }
                     }
@@ -698,6 +712,25 @@ impl Actor {
                 self.log(Level::Error, format!("job #{id}: GetAsset refused: {e}"));
                 self.set_state(id, JobState::Stuck, Some(format!("GetAsset refused: {e}")));
             }
+        }
+    }
+
+    /// Re-plans every waiting poll with the learned schedule (once, when it
+    /// first becomes available), so jobs created before it do not wait on a
+    /// schedule that knew nothing.
+    fn replan_polls(&mut self) {
+        let now = Timestamp::now();
+        let waiting: Vec<(JobId, Timestamp)> = self
+            .jobs
+            .values()
+            .filter(|j| j.state == JobState::Processing)
+            .map(|j| (j.id, j.processing_since.unwrap_or(j.updated_at)))
+            .collect();
+        for (id, since) in waiting {
+            let polls = self.runtime.get(&id).map_or(0, |r| r.polls);
+            let elapsed = now.duration_since(since).unsigned_abs();
+            let after = self.schedule.next_look(polls, elapsed, &self.learned, None, &mut self.rng);
+            self.timers.set(Due::Poll(id), after);
         }
     }
 

@@ -1,6 +1,8 @@
 //! When to poll next and how long to back off: capped exponential intervals
-//! with jitter, never shorter than the server's `Retry-After`.
+//! with jitter, never shorter than the server's `Retry-After`, adapted to the
+//! processing times the server has actually reported.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use rand::Rng;
@@ -71,10 +73,114 @@ impl Schedule {
     }
 }
 
+/// Processing times the server reported (`UpdateTime - CreateTime` of
+/// Active assets), most recent last.
+#[derive(Debug, Clone, Default)]
+pub struct Learned {
+    secs: VecDeque<f64>,
+}
+
+/// Observations kept.
+const LEARNED_CAP: usize = 256;
+/// Observations needed before the schedule adapts.
+const LEARNED_MIN: usize = 8;
+
+impl Learned {
+    /// Records one processing time; true when this observation is the one
+    /// that makes the schedule adapt (time to re-plan waiting jobs).
+    pub fn observe(&mut self, d: Duration) -> bool {
+        if self.secs.len() == LEARNED_CAP {
+            self.secs.pop_front();
+        }
+        self.secs.push_back(d.as_secs_f64());
+        self.secs.len() == LEARNED_MIN
+    }
+
+    /// The 10th and 90th percentiles, once there are enough observations.
+    pub fn window(&self) -> Option<(f64, f64)> {
+        if self.secs.len() < LEARNED_MIN {
+            return None;
+        }
+        let mut v: Vec<f64> = self.secs.iter().copied().collect();
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        Some((q(0.1), q(0.9)))
+    }
+}
+
+impl Schedule {
+    /// The wait before look `n` of a job created `elapsed` ago.
+    ///
+    /// Until enough processing times are known this is [`Schedule::interval`].
+    /// Then the first look waits until the fastest tenth of assets are
+    /// usually done, looks come every half of the 10–90% spread until the
+    /// slowest tenth are usually done, and after that the wait grows with the
+    /// time beyond that (by `backoff - 1`), up to the cap. Jitter and
+    /// `retry_after` apply throughout.
+    pub fn next_look(
+        &self,
+        n: u32,
+        elapsed: Duration,
+        learned: &Learned,
+        retry_after: Option<Duration>,
+        rng: &mut impl Rng,
+    ) -> Duration {
+        let Some((lo, hi)) = learned.window() else {
+            return self.interval(n, retry_after, rng);
+        };
+        let t = elapsed.as_secs_f64();
+        let step = ((hi - lo) / 2.0).clamp(0.5, self.max.as_secs_f64());
+        let base = if t + 0.05 < lo {
+            lo - t
+        } else if t < hi + step {
+            step
+        } else {
+            // Past the slow tail: back off in proportion to the time beyond it.
+            ((t - hi) * (self.backoff - 1.0)).clamp(step, self.max.as_secs_f64())
+        };
+        let spread = if self.jitter > 0.0 { rng.random_range(-self.jitter..=self.jitter) } else { 0.0 };
+        let d = Duration::from_secs_f64((base * (1.0 + spread)).max(0.2));
+        retry_after.map_or(d, |r| d.max(r))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn adapts_to_reported_processing_times() {
+        let s = Schedule { jitter: 0.0, ..Schedule::from(&Polling::default()) };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+        let mut learned = Learned::default();
+        let secs = |d: Duration| (d.as_secs_f64() * 100.0).round() / 100.0;
+        // Too few observations: the plain schedule.
+        for i in 0..7 {
+            learned.observe(Duration::from_secs(10 + i));
+        }
+        assert_eq!(s.next_look(0, Duration::ZERO, &learned, None, &mut rng), s.base_interval(0));
+        // 10..=25 s processing: first look at 12 s, then every 6 s, then backoff.
+        assert!(learned.observe(Duration::from_secs(17)), "the eighth observation starts adapting");
+        for i in 8..16 {
+            assert!(!learned.observe(Duration::from_secs(10 + i)));
+        }
+        let (lo, hi) = learned.window().unwrap();
+        assert_eq!((lo, hi), (12.0, 24.0));
+        assert_eq!(secs(s.next_look(0, Duration::ZERO, &learned, None, &mut rng)), 12.0);
+        assert_eq!(secs(s.next_look(1, Duration::from_secs(12), &learned, None, &mut rng)), 6.0);
+        assert_eq!(secs(s.next_look(5, Duration::from_secs(30), &learned, None, &mut rng)), 6.0);
+        assert_eq!(secs(s.next_look(7, Duration::from_secs(40), &learned, None, &mut rng)), 9.6);
+        assert_eq!(secs(s.next_look(9, Duration::from_secs(90), &learned, None, &mut rng)), 15.0);
+        let r = s.next_look(1, Duration::from_secs(12), &learned, Some(Duration::from_secs(20)), &mut rng);
+        assert_eq!(r, Duration::from_secs(20));
+        // The window follows recent observations only.
+        for _ in 0..LEARNED_CAP {
+            learned.observe(Duration::from_secs(2));
+        }
+        assert_eq!(learned.window(), Some((2.0, 2.0)));
+        assert_eq!(secs(s.next_look(1, Duration::from_secs(2), &learned, None, &mut rng)), 0.5);
+    }
 
     fn schedule() -> Schedule {
         Schedule::from(&Polling::default())

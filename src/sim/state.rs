@@ -117,6 +117,12 @@ impl SimState {
         &self.config.api_key
     }
 
+    /// When the last asset created so far finishes processing: with the
+    /// creation times, this bounds how fast any client could see them all.
+    pub fn last_ready_at(&self) -> Option<Instant> {
+        self.lock().assets.values().map(|a| a.ready_at).max()
+    }
+
     /// A snapshot of the counters.
     pub fn stats(&self) -> SimStats {
         self.lock().stats.clone()
