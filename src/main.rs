@@ -6,6 +6,7 @@ use clap::Parser;
 use seedance_assets::cli::{self, Cli};
 
 fn main() -> ExitCode {
+    seedance_assets::tui::mark_start();
     let args = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,

@@ -590,7 +590,9 @@ impl Actor {
                 job.processing_since = Some(Timestamp::now());
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Processing, None);
-                let after = self.schedule.next_look(0, Duration::ZERO, &self.learned, None, &mut self.rng);
+                let after =
+                    self.schedule
+                        .next_look(0, Duration::ZERO, &self.learned, None, &mut self.rng);
                 self.timers.set(Due::Poll(id), after);
             }
             Err(e) if e.surely_not_processed() => {
@@ -684,7 +686,13 @@ impl Actor {
                             );
                             self.set_state(id, JobState::Stuck, Some(msg));
                         } else {
-                            let after = self.schedule.next_look(polls, waited, &self.learned, None, &mut self.rng);
+                            let after = self.schedule.next_look(
+                                polls,
+                                waited,
+                                &self.learned,
+                                None,
+                                &mut self.rng,
+                            );
                             self.timers.set(Due::Poll(id), after);
                         }
                     }
@@ -729,7 +737,9 @@ impl Actor {
         for (id, since) in waiting {
             let polls = self.runtime.get(&id).map_or(0, |r| r.polls);
             let elapsed = now.duration_since(since).unsigned_abs();
-            let after = self.schedule.next_look(polls, elapsed, &self.learned, None, &mut self.rng);
+            let after = self
+                .schedule
+                .next_look(polls, elapsed, &self.learned, None, &mut self.rng);
             self.timers.set(Due::Poll(id), after);
         }
     }

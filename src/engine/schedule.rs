@@ -138,7 +138,11 @@ impl Schedule {
             // Past the slow tail: back off in proportion to the time beyond it.
             ((t - hi) * (self.backoff - 1.0)).clamp(step, self.max.as_secs_f64())
         };
-        let spread = if self.jitter > 0.0 { rng.random_range(-self.jitter..=self.jitter) } else { 0.0 };
+        let spread = if self.jitter > 0.0 {
+            rng.random_range(-self.jitter..=self.jitter)
+        } else {
+            0.0
+        };
         let d = Duration::from_secs_f64((base * (1.0 + spread)).max(0.2));
         retry_after.map_or(d, |r| d.max(r))
     }
@@ -151,7 +155,10 @@ mod tests {
 
     #[test]
     fn adapts_to_reported_processing_times() {
-        let s = Schedule { jitter: 0.0, ..Schedule::from(&Polling::default()) };
+        let s = Schedule {
+            jitter: 0.0,
+            ..Schedule::from(&Polling::default())
+        };
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let mut learned = Learned::default();
         let secs = |d: Duration| (d.as_secs_f64() * 100.0).round() / 100.0;
@@ -159,27 +166,57 @@ mod tests {
         for i in 0..7 {
             learned.observe(Duration::from_secs(10 + i));
         }
-        assert_eq!(s.next_look(0, Duration::ZERO, &learned, None, &mut rng), s.base_interval(0));
+        assert_eq!(
+            s.next_look(0, Duration::ZERO, &learned, None, &mut rng),
+            s.base_interval(0)
+        );
         // 10..=25 s processing: first look at 12 s, then every 6 s, then backoff.
-        assert!(learned.observe(Duration::from_secs(17)), "the eighth observation starts adapting");
+        assert!(
+            learned.observe(Duration::from_secs(17)),
+            "the eighth observation starts adapting"
+        );
         for i in 8..16 {
             assert!(!learned.observe(Duration::from_secs(10 + i)));
         }
         let (lo, hi) = learned.window().unwrap();
         assert_eq!((lo, hi), (12.0, 24.0));
-        assert_eq!(secs(s.next_look(0, Duration::ZERO, &learned, None, &mut rng)), 12.0);
-        assert_eq!(secs(s.next_look(1, Duration::from_secs(12), &learned, None, &mut rng)), 6.0);
-        assert_eq!(secs(s.next_look(5, Duration::from_secs(30), &learned, None, &mut rng)), 6.0);
-        assert_eq!(secs(s.next_look(7, Duration::from_secs(40), &learned, None, &mut rng)), 9.6);
-        assert_eq!(secs(s.next_look(9, Duration::from_secs(90), &learned, None, &mut rng)), 15.0);
-        let r = s.next_look(1, Duration::from_secs(12), &learned, Some(Duration::from_secs(20)), &mut rng);
+        assert_eq!(
+            secs(s.next_look(0, Duration::ZERO, &learned, None, &mut rng)),
+            12.0
+        );
+        assert_eq!(
+            secs(s.next_look(1, Duration::from_secs(12), &learned, None, &mut rng)),
+            6.0
+        );
+        assert_eq!(
+            secs(s.next_look(5, Duration::from_secs(30), &learned, None, &mut rng)),
+            6.0
+        );
+        assert_eq!(
+            secs(s.next_look(7, Duration::from_secs(40), &learned, None, &mut rng)),
+            9.6
+        );
+        assert_eq!(
+            secs(s.next_look(9, Duration::from_secs(90), &learned, None, &mut rng)),
+            15.0
+        );
+        let r = s.next_look(
+            1,
+            Duration::from_secs(12),
+            &learned,
+            Some(Duration::from_secs(20)),
+            &mut rng,
+        );
         assert_eq!(r, Duration::from_secs(20));
         // The window follows recent observations only.
         for _ in 0..LEARNED_CAP {
             learned.observe(Duration::from_secs(2));
         }
         assert_eq!(learned.window(), Some((2.0, 2.0)));
-        assert_eq!(secs(s.next_look(1, Duration::from_secs(2), &learned, None, &mut rng)), 0.5);
+        assert_eq!(
+            secs(s.next_look(1, Duration::from_secs(2), &learned, None, &mut rng)),
+            0.5
+        );
     }
 
     fn schedule() -> Schedule {

@@ -261,6 +261,12 @@ impl App {
         self.view.iter().map(|&i| self.jobs[i].id).collect()
     }
 
+    /// Advances the spinner (the event loop does this while jobs are in flight).
+    pub fn advance_tick(&mut self) {
+        self.tick += 1;
+        self.dirty = true;
+    }
+
     /// Takes the effects queued by keys and updates.
     pub fn take_effects(&mut self) -> Vec<Effect> {
         std::mem::take(&mut self.effects)

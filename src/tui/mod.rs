@@ -31,6 +31,14 @@ const TICK: Duration = Duration::from_millis(250);
 /// Updates applied before the next draw, at most.
 const UPDATE_BATCH: usize = 2000;
 
+/// When the process started, for the first-frame timing in the log.
+static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// Records the process start (call first thing in `main`).
+pub fn mark_start() {
+    let _ = STARTED.set(std::time::Instant::now());
+}
+
 /// Runs the dashboard until the user quits; returns the exit code.
 pub async fn run(global: &GlobalArgs) -> ExitCode {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -102,6 +110,7 @@ async fn event_loop(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut next_frame = Instant::now();
     let mut hung_up = false;
+    let mut first_full_frame = true;
     'main: loop {
         if app.dirty && Instant::now() >= next_frame {
             let backend = terminal.backend_mut();
@@ -112,6 +121,20 @@ async fn event_loop(
             let _ = crossterm::execute!(terminal.backend_mut(), EndSynchronizedUpdate);
             app.dirty = false;
             next_frame = Instant::now() + FRAME;
+            if first_full_frame && app.loaded {
+                first_full_frame = false;
+                let ms = STARTED
+                    .get()
+                    .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
+                tracing::info!(
+                    "first frame with {} jobs drawn {ms:.1} ms after start",
+                    app.jobs().len()
+                );
+            }
+        }
+        if first_full_frame && app.loaded {
+            // The journal is in: show it now rather than after the frame pause.
+            next_frame = Instant::now();
         }
         let animating = app.in_flight() > 0;
         tokio::select! {
@@ -136,10 +159,7 @@ async fn event_loop(
                 None => break 'main,
             },
             _ = tokio::time::sleep_until(next_frame), if app.dirty => {}
-            _ = tick.tick(), if animating => {
-                app.tick += 1;
-                app.dirty = true;
-            }
+            _ = tick.tick(), if animating => app.advance_tick(),
             _ = sigterm.recv() => break 'main,
             _ = sigint.recv() => break 'main,
             _ = sighup.recv() => { hung_up = true; break 'main; }
