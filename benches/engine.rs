@@ -219,6 +219,7 @@ async fn memory() {
     engine.send(EngineCommand::Shutdown);
     let _ = task.await;
     let _ = sim.kill();
+    let _ = sim.wait();
     println!(
         "  10,000 jobs in flight: peak RSS {:.1} MB (process before the engine: {:.1} MB; engine share {:.1} MB)",
         peak as f64 / 1024.0,
