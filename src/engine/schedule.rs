@@ -129,14 +129,15 @@ impl Schedule {
             return self.interval(n, retry_after, rng);
         };
         let t = elapsed.as_secs_f64();
-        let step = ((hi - lo) / 2.0).clamp(0.5, self.max.as_secs_f64());
+        let max = self.max.as_secs_f64();
+        let step = ((hi - lo) / 2.0).clamp(0.5_f64.min(max), max);
         let base = if t + 0.05 < lo {
             lo - t
         } else if t < hi + step {
             step
         } else {
             // Past the slow tail: back off in proportion to the time beyond it.
-            ((t - hi) * (self.backoff - 1.0)).clamp(step, self.max.as_secs_f64())
+            ((t - hi) * (self.backoff - 1.0)).clamp(step, max)
         };
         let spread = if self.jitter > 0.0 {
             rng.random_range(-self.jitter..=self.jitter)
@@ -217,6 +218,13 @@ mod tests {
             secs(s.next_look(1, Duration::from_secs(2), &learned, None, &mut rng)),
             0.5
         );
+        // A cap below the usual minimum step is respected, never a panic.
+        let tight = Schedule {
+            max: Duration::from_millis(300),
+            ..s.clone()
+        };
+        let d = tight.next_look(1, Duration::from_secs(2), &learned, None, &mut rng);
+        assert_eq!(secs(d), 0.3);
     }
 
     fn schedule() -> Schedule {
