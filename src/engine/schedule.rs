@@ -36,8 +36,10 @@ impl From<&Polling> for Schedule {
 impl Schedule {
     /// The un-jittered interval before look number `n` (0 = the first look).
     pub fn base_interval(&self, n: u32) -> Duration {
+        // In f64 first: a large backoff to a high power would overflow a Duration.
         let factor = self.backoff.powi(n.min(64) as i32);
-        self.first.mul_f64(factor).min(self.max)
+        let secs = (self.first.as_secs_f64() * factor).min(self.max.as_secs_f64());
+        Duration::from_secs_f64(secs)
     }
 
     /// The interval before look `n`, jittered, and at least `retry_after`.
@@ -239,6 +241,11 @@ mod tests {
         assert!((got[1] - 2.4).abs() < 1e-9);
         assert!(got.windows(2).all(|w| w[1] >= w[0]));
         assert_eq!(s.base_interval(40), s.max);
+        let steep = Schedule {
+            backoff: 10.0,
+            ..s.clone()
+        };
+        assert_eq!(steep.base_interval(u32::MAX), steep.max);
     }
 
     #[test]
