@@ -425,3 +425,37 @@ fn fixtures_match_the_shared_examples_when_present() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_simulator_exposes_its_counters_over_http() {
+    let (sim, client) = sim_and_client(SimConfig {
+        create_rate: 1,
+        ..quick_sim_config()
+    })
+    .await;
+    let group = sim.state().add_group("g");
+    client
+        .create_asset(&asset(&group, "https://e.com/1.png"))
+        .await
+        .unwrap();
+    client
+        .create_asset(&asset(&group, "https://e.com/1.png"))
+        .await
+        .unwrap_err();
+    let body = reqwest::get(format!("{}_stats", sim.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let stats: seedance_assets::sim::SimStats = serde_json::from_str(&body).unwrap();
+    assert_eq!(stats, sim.stats());
+    assert_eq!(
+        (
+            stats.create_asset_requests,
+            stats.rate_limited,
+            stats.assets_created
+        ),
+        (2, 1, 1)
+    );
+}

@@ -65,7 +65,7 @@ fn type_errors_name_the_place() {
     let e = Config::load(&path).unwrap_err();
     let msg = e.to_string();
     assert!(msg.contains(":2:"), "{msg}");
-    assert!(msg.contains("invalid type"), "{msg}");
+    assert!(msg.contains("`limits.max_creating`: invalid type"), "{msg}");
     let path = write(
         dir.path(),
         "[[presets]]\nname = \"a\"\ngroup_id = \"g\"\nasset_type = \"gif\"\n",
@@ -73,7 +73,7 @@ fn type_errors_name_the_place() {
     );
     let msg = Config::load(&path).unwrap_err().to_string();
     assert!(
-        msg.contains(":4:") && msg.contains("unknown asset type `gif`"),
+        msg.contains(":4:") && msg.contains("`presets.asset_type`: unknown asset type `gif`"),
         "{msg}"
     );
 }

@@ -176,11 +176,16 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
         let parse_err = |e: toml::de::Error| {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            let message = e.message().trim().to_string();
+            let message = match e.span().and_then(|s| key_at(text, s.start)) {
+                Some(key) => format!("`{key}`: {message}"),
+                None => message,
+            };
             ConfigError::Parse {
                 path: path.into(),
                 line,
                 column,
-                message: e.message().trim().to_string(),
+                message,
             }
         };
         let de = toml::Deserializer::parse(text).map_err(parse_err)?;
@@ -299,6 +304,42 @@ fn check_private(path: &Path) -> Result<(), ConfigError> {
         }
     }
     Ok(())
+}
+
+/// The dotted key whose value is at byte `offset` (`table.key`), when the
+/// offset is on a `key = value` line after the `=`.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |i| line_start + i);
+    let line = &text[line_start..line_end];
+    let eq = line.find('=')?;
+    if offset < line_start + eq {
+        return None;
+    }
+    let key = line[..eq].trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+        return None;
+    }
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| {
+            l.trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        });
+    Some(match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key.to_string(),
+    })
 }
 
 /// 1-based line and column (in characters) of a byte offset.
