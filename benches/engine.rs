@@ -15,9 +15,7 @@ use std::time::{Duration, Instant};
 
 use seedance_assets::api::{AssetType, Client, ClientOptions};
 use seedance_assets::config::{Limits, Polling};
-use seedance_assets::engine::{
-    Command as EngineCommand, EngineOptions, Job, JobState, NewJob, Update,
-};
+use seedance_assets::engine::{Command as EngineCommand, EngineOptions, Job, JobState, NewJob, Update};
 use seedance_assets::sim::{Sim, SimConfig};
 
 fn jobs(group: &str, n: usize, tag: &str) -> Vec<NewJob> {
@@ -41,10 +39,7 @@ fn client(base: &str, key: &str) -> Client {
     .expect("client")
 }
 
-async fn wait_all_final(
-    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Update>,
-    n: usize,
-) -> BTreeMap<u64, Job> {
+async fn wait_all_final(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Update>, n: usize) -> BTreeMap<u64, Job> {
     let mut jobs = BTreeMap::new();
     let mut done = 0;
     while done < n {
@@ -63,22 +58,13 @@ async fn wait_all_final(
 }
 
 async fn throughput(label: &str, polling: Polling) {
-    let sim = Sim::start_local(SimConfig {
-        create_rate: 300,
-        get_rate: 1000,
-        seed: Some(1),
-        ..SimConfig::default()
-    })
-    .await
-    .expect("sim");
+    let sim = Sim::start_local(SimConfig { create_rate: 300, get_rate: 1000, seed: Some(1), ..SimConfig::default() })
+        .await
+        .expect("sim");
     let group = sim.state().add_group("bench");
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = EngineOptions {
-        limits: Limits {
-            max_creating: 30,
-            create_per_sec: 300,
-            get_per_sec: 1000,
-        },
+        limits: Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000 },
         polling,
         seed: Some(2),
     };
@@ -90,24 +76,14 @@ async fn throughput(label: &str, polling: Polling) {
     )
     .expect("engine");
     let start = Instant::now();
-    let submitted = engine
-        .submit(jobs(&group, 1000, label), false)
-        .await
-        .expect("submit");
+    let submitted = engine.submit(jobs(&group, 1000, label), false).await.expect("submit");
     let finished = wait_all_final(&mut rx, submitted.accepted.len()).await;
     let wall = start.elapsed();
-    let bound = sim
-        .state()
-        .last_ready_at()
-        .expect("assets")
-        .duration_since(start);
+    let bound = sim.state().last_ready_at().expect("assets").duration_since(start);
     engine.send(EngineCommand::Shutdown);
     let _ = task.await;
     let stats = sim.stats();
-    let active = finished
-        .values()
-        .filter(|j| j.state == JobState::Active)
-        .count();
+    let active = finished.values().filter(|j| j.state == JobState::Active).count();
     println!(
         "  {label:<22} wall {:>6.2} s  bound {:>6.2} s  ratio {:>4.2}  GetAsset/asset {:>4.2}  429s {}  active {active}/1000",
         wall.as_secs_f64(),
@@ -128,29 +104,10 @@ fn rss_kib() -> u64 {
 }
 
 async fn memory() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("port")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
     let mut sim = Command::new(env!("CARGO_BIN_EXE_seedance-assets"))
-        .args([
-            "sim",
-            "--port",
-            &port.to_string(),
-            "--min-delay-ms",
-            "120000",
-            "--max-delay-ms",
-            "120000",
-        ])
-        .args([
-            "--create-rate",
-            "3000",
-            "--get-rate",
-            "10000",
-            "--key",
-            "bench-key",
-        ])
+        .args(["sim", "--port", &port.to_string(), "--min-delay-ms", "120000", "--max-delay-ms", "120000"])
+        .args(["--create-rate", "3000", "--get-rate", "10000", "--key", "bench-key"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -171,11 +128,7 @@ async fn memory() {
     let dir = tempfile::tempdir().expect("tempdir");
     let before = rss_kib();
     let opts = EngineOptions {
-        limits: Limits {
-            max_creating: 30,
-            create_per_sec: 3000,
-            get_per_sec: 10_000,
-        },
+        limits: Limits { max_creating: 30, create_per_sec: 3000, get_per_sec: 10_000 },
         polling: Polling::default(),
         seed: Some(3),
     };
@@ -186,10 +139,7 @@ async fn memory() {
         &dir.path().join("groups.json"),
     )
     .expect("engine");
-    let submitted = engine
-        .submit(jobs(&group, 10_000, "mem"), false)
-        .await
-        .expect("submit");
+    let submitted = engine.submit(jobs(&group, 10_000, "mem"), false).await.expect("submit");
     let mut processing = 0usize;
     let mut states: BTreeMap<u64, JobState> = BTreeMap::new();
     let mut peak = 0;
@@ -211,10 +161,7 @@ async fn memory() {
         if all_in_flight_at.is_none() && processing == submitted.accepted.len() {
             all_in_flight_at = Some(Instant::now());
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(100),
-            "creating 10,000 took too long"
-        );
+        assert!(start.elapsed() < Duration::from_secs(100), "creating 10,000 took too long");
     }
     engine.send(EngineCommand::Shutdown);
     let _ = task.await;
@@ -233,13 +180,8 @@ fn main() {
     println!("engine benchmarks (simulator on loopback, default processing delay 2-8 s)");
     rt.block_on(async {
         throughput("default schedule", Polling::default()).await;
-        let fixed = Polling {
-            first_secs: 1.0,
-            backoff: 1.0,
-            max_interval_secs: 1.0,
-            jitter: 0.0,
-            ..Polling::default()
-        };
+        let fixed =
+            Polling { first_secs: 1.0, backoff: 1.0, max_interval_secs: 1.0, jitter: 0.0, ..Polling::default() };
         throughput("fixed 1 s poller", fixed).await;
         memory().await;
     });

@@ -46,13 +46,7 @@ fn app_with(n: u64, state: impl Fn(u64) -> JobState) -> App {
 }
 
 fn frame_time() {
-    let mut app = app_with(10_000, |id| {
-        if id % 3 == 0 {
-            JobState::Processing
-        } else {
-            JobState::Active
-        }
-    });
+    let mut app = app_with(10_000, |id| if id % 3 == 0 { JobState::Processing } else { JobState::Active });
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let mut samples = Vec::new();
     for _ in 0..1000 {
@@ -82,8 +76,7 @@ impl Counter {
 
 impl Write for Counter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .fetch_add(buf.len(), std::sync::atomic::Ordering::Relaxed);
+        self.0.fetch_add(buf.len(), std::sync::atomic::Ordering::Relaxed);
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
@@ -91,39 +84,21 @@ impl Write for Counter {
     }
 }
 
-fn draw_counted(
-    terminal: &mut Terminal<CrosstermBackend<Counter>>,
-    counter: &Counter,
-    app: &mut App,
-) -> usize {
+fn draw_counted(terminal: &mut Terminal<CrosstermBackend<Counter>>, counter: &Counter, app: &mut App) -> usize {
     let before = counter.get();
-    let _ = crossterm::queue!(
-        terminal.backend_mut(),
-        crossterm::terminal::BeginSynchronizedUpdate
-    );
+    let _ = crossterm::queue!(terminal.backend_mut(), crossterm::terminal::BeginSynchronizedUpdate);
     terminal.draw(|f| view::draw(f, app)).unwrap();
-    let _ = crossterm::execute!(
-        terminal.backend_mut(),
-        crossterm::terminal::EndSynchronizedUpdate
-    );
+    let _ = crossterm::execute!(terminal.backend_mut(), crossterm::terminal::EndSynchronizedUpdate);
     counter.get() - before
 }
 
 fn bytes_per_change() {
-    let mut app = app_with(10_000, |id| {
-        if id == 5 {
-            JobState::Processing
-        } else {
-            JobState::Active
-        }
-    });
+    let mut app = app_with(10_000, |id| if id == 5 { JobState::Processing } else { JobState::Active });
     let counter = Counter::default();
     let backend = CrosstermBackend::new(counter.clone());
     let mut terminal = Terminal::with_options(
         backend,
-        ratatui::TerminalOptions {
-            viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 120, 40)),
-        },
+        ratatui::TerminalOptions { viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 120, 40)) },
     )
     .unwrap();
     let full = draw_counted(&mut terminal, &counter, &mut app);
@@ -135,11 +110,7 @@ fn bytes_per_change() {
 }
 
 fn tmux(socket: &str, args: &[&str]) -> std::process::Output {
-    Command::new("tmux")
-        .args(["-L", socket, "-f", "/dev/null"])
-        .args(args)
-        .output()
-        .expect("tmux")
+    Command::new("tmux").args(["-L", socket, "-f", "/dev/null"]).args(args).output().expect("tmux")
 }
 
 /// Starts the real binary in tmux on a data dir with 10,000 finished jobs.
@@ -151,21 +122,7 @@ fn real_binary(socket: &str, dir: &std::path::Path) {
         dir.join("data").display()
     );
     let ok = Command::new("tmux")
-        .args([
-            "-L",
-            socket,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "b",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            &cmd,
-        ])
+        .args(["-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "b", "-x", "120", "-y", "40", &cmd])
         .env("SEEDANCE_API_KEY", "bench-key")
         .status()
         .expect("tmux");
@@ -173,11 +130,7 @@ fn real_binary(socket: &str, dir: &std::path::Path) {
 }
 
 fn prepare(dir: &std::path::Path) {
-    std::fs::write(
-        dir.join("config.toml"),
-        "[api]\nbase_url = \"http://127.0.0.1:9\"\n",
-    )
-    .unwrap();
+    std::fs::write(dir.join("config.toml"), "[api]\nbase_url = \"http://127.0.0.1:9\"\n").unwrap();
     let mut r = Journal::open(&dir.join("data").join("journal.jsonl")).unwrap();
     let jobs: Vec<Job> = (1..=10_000).map(|id| job(id, JobState::Active)).collect();
     r.journal.append(&jobs, &[]).unwrap();
@@ -189,13 +142,7 @@ fn first_frame_ms(dir: &std::path::Path) -> Option<f64> {
     while start.elapsed() < Duration::from_secs(20) {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         if let Some(line) = text.lines().rev().find(|l| l.contains("first frame with")) {
-            let ms = line
-                .split(" drawn ")
-                .nth(1)?
-                .split(" ms")
-                .next()?
-                .parse()
-                .ok()?;
+            let ms = line.split(" drawn ").nth(1)?.split(" ms").next()?.parse().ok()?;
             return Some(ms);
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -219,16 +166,7 @@ fn real_terminal() {
         if run == 0 {
             std::thread::sleep(Duration::from_millis(500));
             let out = dir.path().join("pane-output");
-            tmux(
-                &socket,
-                &[
-                    "pipe-pane",
-                    "-t",
-                    "b",
-                    "-o",
-                    &format!("cat >> {}", out.display()),
-                ],
-            );
+            tmux(&socket, &["pipe-pane", "-t", "b", "-o", &format!("cat >> {}", out.display())]);
             std::thread::sleep(Duration::from_secs(10));
             let idle = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
             println!("  bytes the real binary wrote while idle for 10 s: {idle}");

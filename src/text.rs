@@ -41,10 +41,7 @@ mod tests {
     #[test]
     fn strips_escapes_and_bidi() {
         assert_eq!(sanitize("a\x1b[31mb"), "a\u{FFFD}[31mb");
-        assert_eq!(
-            sanitize("x\u{202E}y\u{9b}z\x7f"),
-            "x\u{FFFD}y\u{FFFD}z\u{FFFD}"
-        );
+        assert_eq!(sanitize("x\u{202E}y\u{9b}z\x7f"), "x\u{FFFD}y\u{FFFD}z\u{FFFD}");
         assert_eq!(sanitize("line\none\ttab"), "line one tab");
         assert_eq!(sanitize("héllo 世界"), "héllo 世界");
     }

@@ -24,10 +24,7 @@ fn the_example_file_parses_with_no_warnings() {
     assert_eq!(c.limits.max_creating, 30);
     assert_eq!(c.presets.len(), 2);
     assert_eq!(c.default_preset().unwrap().name, "references");
-    assert_eq!(
-        c.preset("CLIPS").unwrap().asset_type,
-        TypeChoice::Fixed(seedance_assets::api::AssetType::Video)
-    );
+    assert_eq!(c.preset("CLIPS").unwrap().asset_type, TypeChoice::Fixed(seedance_assets::api::AssetType::Video));
 }
 
 #[test]
@@ -41,21 +38,11 @@ fn a_missing_file_gives_defaults() {
 #[test]
 fn syntax_errors_give_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(
-        dir.path(),
-        "[api]\nbase_url = \"https://x\"\nrequest_timeout_secs = = 3\n",
-        0o600,
-    );
+    let path = write(dir.path(), "[api]\nbase_url = \"https://x\"\nrequest_timeout_secs = = 3\n", 0o600);
     let e = Config::load(&path).unwrap_err();
-    let ConfigError::Parse { line, column, .. } = &e else {
-        panic!("{e:?}")
-    };
+    let ConfigError::Parse { line, column, .. } = &e else { panic!("{e:?}") };
     assert_eq!((*line, *column), (3, 24));
-    assert!(
-        e.to_string()
-            .starts_with(&format!("{}:3:24:", path.display())),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with(&format!("{}:3:24:", path.display())), "{e}");
 }
 
 #[test]
@@ -66,62 +53,24 @@ fn type_errors_name_the_place() {
     let msg = e.to_string();
     assert!(msg.contains(":2:"), "{msg}");
     assert!(msg.contains("`limits.max_creating`: invalid type"), "{msg}");
-    let path = write(
-        dir.path(),
-        "[[presets]]\nname = \"a\"\ngroup_id = \"g\"\nasset_type = \"gif\"\n",
-        0o600,
-    );
+    let path = write(dir.path(), "[[presets]]\nname = \"a\"\ngroup_id = \"g\"\nasset_type = \"gif\"\n", 0o600);
     let msg = Config::load(&path).unwrap_err().to_string();
-    assert!(
-        msg.contains(":4:") && msg.contains("`presets.asset_type`: unknown asset type `gif`"),
-        "{msg}"
-    );
+    assert!(msg.contains(":4:") && msg.contains("`presets.asset_type`: unknown asset type `gif`"), "{msg}");
 }
 
 #[test]
 fn unknown_keys_are_warnings_and_invalid_values_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(
-        dir.path(),
-        "[api]\nbase_ulr = \"https://x\"\n[polling]\njitter = 0.1\n",
-        0o600,
-    );
+    let path = write(dir.path(), "[api]\nbase_ulr = \"https://x\"\n[polling]\njitter = 0.1\n", 0o600);
     let loaded = Config::load(&path).unwrap();
     assert_eq!(loaded.warnings.len(), 1);
-    assert!(
-        loaded.warnings[0].contains("unknown key `api.base_ulr`"),
-        "{:?}",
-        loaded.warnings
-    );
-    let path = write(
-        dir.path(),
-        "[api]\nbase_url = \"http://octopusx.ai\"\n",
-        0o600,
-    );
-    assert!(
-        Config::load(&path)
-            .unwrap_err()
-            .to_string()
-            .contains("not loopback")
-    );
+    assert!(loaded.warnings[0].contains("unknown key `api.base_ulr`"), "{:?}", loaded.warnings);
+    let path = write(dir.path(), "[api]\nbase_url = \"http://octopusx.ai\"\n", 0o600);
+    assert!(Config::load(&path).unwrap_err().to_string().contains("not loopback"));
     let path = write(dir.path(), "[polling]\nfirst_secs = -1\n", 0o600);
-    assert!(
-        Config::load(&path)
-            .unwrap_err()
-            .to_string()
-            .contains("polling.first_secs")
-    );
-    let path = write(
-        dir.path(),
-        "[[presets]]\nname = \"a\"\ngroup_id = \"g\"\nname_template = \"{bad}\"\n",
-        0o600,
-    );
-    assert!(
-        Config::load(&path)
-            .unwrap_err()
-            .to_string()
-            .contains("unknown placeholder")
-    );
+    assert!(Config::load(&path).unwrap_err().to_string().contains("polling.first_secs"));
+    let path = write(dir.path(), "[[presets]]\nname = \"a\"\ngroup_id = \"g\"\nname_template = \"{bad}\"\n", 0o600);
+    assert!(Config::load(&path).unwrap_err().to_string().contains("unknown placeholder"));
 }
 
 #[test]
@@ -129,15 +78,8 @@ fn a_key_in_a_readable_file_is_refused_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "[api]\napi_key = \"sk-file\"\n", 0o644);
     let e = Config::load(&path).unwrap_err();
-    assert!(
-        matches!(e, ConfigError::Insecure { mode: 0o644, .. }),
-        "{e:?}"
-    );
-    assert!(
-        e.to_string()
-            .contains(&format!("chmod 600 {}", path.display())),
-        "{e}"
-    );
+    assert!(matches!(e, ConfigError::Insecure { mode: 0o644, .. }), "{e:?}");
+    assert!(e.to_string().contains(&format!("chmod 600 {}", path.display())), "{e}");
     // Without a key, a readable file is fine.
     let path = write(dir.path(), "[api]\napi_key_env = \"MY_KEY\"\n", 0o644);
     assert!(Config::load(&path).is_ok());
@@ -153,11 +95,7 @@ fn an_unreadable_file_is_an_io_error() {
 #[test]
 fn environment_overrides_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(
-        dir.path(),
-        "[api]\napi_key = \"sk-file\"\napi_key_env = \"MY_KEY\"\n",
-        0o600,
-    );
+    let path = write(dir.path(), "[api]\napi_key = \"sk-file\"\napi_key_env = \"MY_KEY\"\n", 0o600);
     let c = Config::load(&path).unwrap().config;
     let none = |_: &str| None;
     assert_eq!(c.api_key(&path, none).unwrap().expose_secret(), "sk-file");

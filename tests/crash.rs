@@ -16,13 +16,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_nine_mid_import_loses_nothing_and_duplicates_nothing() {
-    let sim = Sim::start_local(SimConfig {
-        min_delay_ms: 500,
-        max_delay_ms: 1500,
-        ..common::quick_sim_config()
-    })
-    .await
-    .unwrap();
+    let sim = Sim::start_local(SimConfig { min_delay_ms: 500, max_delay_ms: 1500, ..common::quick_sim_config() })
+        .await
+        .unwrap();
     let group = sim.state().add_group("crash");
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
@@ -31,9 +27,7 @@ async fn kill_nine_mid_import_loses_nothing_and_duplicates_nothing() {
         format!("[api]\nbase_url = \"{}\"\n[limits]\ncreate_per_sec = 40\nmax_creating = 10\n[polling]\nfirst_secs = 0.3\nmax_interval_secs = 1.0\n", sim.base_url()),
     )
     .unwrap();
-    let urls: String = (0..200)
-        .map(|i| format!("https://media.example/crash/{i}.png\n"))
-        .collect();
+    let urls: String = (0..200).map(|i| format!("https://media.example/crash/{i}.png\n")).collect();
     let list = dir.path().join("urls.txt");
     std::fs::write(&list, urls).unwrap();
     let data = dir.path().join("data");
@@ -41,44 +35,26 @@ async fn kill_nine_mid_import_loses_nothing_and_duplicates_nothing() {
     let (config2, data2) = (config.clone(), data.clone());
     let run = move |args: &[&str]| {
         let mut c = Command::new(BIN);
-        c.arg("--config")
-            .arg(&config2)
-            .arg("--data-dir")
-            .arg(&data2)
-            .args(args);
+        c.arg("--config").arg(&config2).arg("--data-dir").arg(&data2).args(args);
         c.env("SEEDANCE_API_KEY", &key).stdin(Stdio::null());
         c
     };
 
-    let mut child = run(&[
-        "import",
-        "--file",
-        list.to_str().unwrap(),
-        "--group",
-        &group,
-        "--wait",
-    ])
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
+    let mut child = run(&["import", "--file", list.to_str().unwrap(), "--group", &group, "--wait"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     while sim.stats().create_asset_requests < 60 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the import never got going"
-        );
+        assert!(started.elapsed() < Duration::from_secs(30), "the import never got going");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
     let (after_kill, _) = read_jobs(&data.join("journal.jsonl")).unwrap();
-    assert_eq!(
-        after_kill.len(),
-        200,
-        "every submitted job was journaled before any request"
-    );
+    assert_eq!(after_kill.len(), 200, "every submitted job was journaled before any request");
     let unfinished = after_kill.iter().filter(|j| j.state.is_in_flight()).count();
     assert!(unfinished > 0, "the kill came mid-way");
 
@@ -89,18 +65,14 @@ async fn kill_nine_mid_import_loses_nothing_and_duplicates_nothing() {
     .await
     .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let resumed: Vec<JobRecord> =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let resumed: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     assert!(!resumed.is_empty());
 
     let (jobs, _) = read_jobs(&data.join("journal.jsonl")).unwrap();
     assert_eq!(jobs.len(), 200);
     let stats = sim.stats();
     assert_eq!(stats.duplicate_creations, 0, "a job was created twice");
-    let active: Vec<_> = jobs
-        .iter()
-        .filter(|j| j.state == JobState::Active)
-        .collect();
+    let active: Vec<_> = jobs.iter().filter(|j| j.state == JobState::Active).collect();
     for j in &jobs {
         assert!(
             matches!(j.state, JobState::Active | JobState::Uncertain),
@@ -111,13 +83,8 @@ async fn kill_nine_mid_import_loses_nothing_and_duplicates_nothing() {
         );
     }
     // Uncertain only for jobs caught mid-creation by the kill: at most max_creating.
-    assert!(
-        jobs.len() - active.len() <= 10,
-        "{} uncertain",
-        jobs.len() - active.len()
-    );
-    let ids: std::collections::HashSet<_> =
-        active.iter().map(|j| j.asset_id.clone().unwrap()).collect();
+    assert!(jobs.len() - active.len() <= 10, "{} uncertain", jobs.len() - active.len());
+    let ids: std::collections::HashSet<_> = active.iter().map(|j| j.asset_id.clone().unwrap()).collect();
     assert_eq!(ids.len(), active.len());
     assert!(stats.assets_created as usize >= active.len());
     assert!(stats.assets_created <= 200);

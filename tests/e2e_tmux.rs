@@ -38,22 +38,13 @@ impl Tmux {
             if ok(&screen) {
                 return screen;
             }
-            assert!(
-                start.elapsed() < limit,
-                "timed out waiting for {what}; screen:\n{screen}"
-            );
+            assert!(start.elapsed() < limit, "timed out waiting for {what}; screen:\n{screen}");
             sleep(Duration::from_millis(100));
         }
     }
 
     fn pane(&self, format: &str) -> String {
-        String::from_utf8_lossy(
-            &self
-                .run(&["display-message", "-p", "-t", "e2e", format])
-                .stdout,
-        )
-        .trim()
-        .to_string()
+        String::from_utf8_lossy(&self.run(&["display-message", "-p", "-t", "e2e", format]).stdout).trim().to_string()
     }
 }
 
@@ -73,11 +64,7 @@ fn descendant(root: u32, name: &str) -> Option<u32> {
             let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
             // pid (comm) state ppid ...
             let comm = stat[stat.find('(')? + 1..stat.rfind(')')?].to_string();
-            let ppid: u32 = stat[stat.rfind(')')? + 2..]
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()?;
+            let ppid: u32 = stat[stat.rfind(')')? + 2..].split_whitespace().nth(1)?.parse().ok()?;
             Some((pid, ppid, comm))
         })
         .collect();
@@ -106,11 +93,7 @@ fn write_config(path: &Path, base_url: &str, group: &str) {
 fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sim = rt
-        .block_on(Sim::start_local(SimConfig {
-            min_delay_ms: 300,
-            max_delay_ms: 800,
-            ..SimConfig::default()
-        }))
+        .block_on(Sim::start_local(SimConfig { min_delay_ms: 300, max_delay_ms: 800, ..SimConfig::default() }))
         .unwrap();
     let group = sim.state().add_group("e2e");
     let dir = tempfile::tempdir().unwrap();
@@ -118,9 +101,7 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     write_config(&config, &sim.base_url(), &group);
     let data = dir.path().join("data");
 
-    let tmux = Tmux {
-        socket: format!("seedance-e2e-{}", std::process::id()),
-    };
+    let tmux = Tmux { socket: format!("seedance-e2e-{}", std::process::id()) };
     // A shell records the exit status (tmux 3.3 does not report it reliably).
     let exit_file = dir.path().join("exit-status");
     let cmd = format!(
@@ -130,62 +111,31 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
         exit_file.display()
     );
     let started = Command::new("tmux")
-        .args([
-            "-L",
-            &tmux.socket,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "e2e",
-            "-x",
-            "100",
-            "-y",
-            "30",
-            &cmd,
-        ])
+        .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30", &cmd])
         .env("SEEDANCE_API_KEY", sim.state().api_key())
         .env_remove("NO_COLOR")
         .status()
         .expect("tmux is installed (.ci/run installs it: apt-get install tmux)");
     assert!(started.success());
 
-    tmux.wait_for("the dashboard", Duration::from_secs(20), |s| {
-        s.contains("Import") && s.contains("Assets 0/0")
-    });
+    tmux.wait_for("the dashboard", Duration::from_secs(20), |s| s.contains("Import") && s.contains("Assets 0/0"));
     tmux.run(&["send-keys", "-t", "e2e", "i"]);
-    tmux.run(&[
-        "send-keys",
-        "-t",
-        "e2e",
-        "-l",
-        "https://media.example/e2e/hello.png",
-    ]);
-    tmux.wait_for("the typed URL", Duration::from_secs(5), |s| {
-        s.contains("✓ 1 ready")
-    });
+    tmux.run(&["send-keys", "-t", "e2e", "-l", "https://media.example/e2e/hello.png"]);
+    tmux.wait_for("the typed URL", Duration::from_secs(5), |s| s.contains("✓ 1 ready"));
     tmux.run(&["send-keys", "-t", "e2e", "Enter"]);
     let screen = tmux.wait_for("the row to become Active", Duration::from_secs(30), |s| {
-        s.lines()
-            .any(|l| l.contains("✓ hello") && l.contains("asset://"))
+        s.lines().any(|l| l.contains("✓ hello") && l.contains("asset://"))
     });
     assert!(screen.contains("✓1"), "the header counts it: {screen}");
     assert_eq!(sim.stats().assets_created, 1);
 
     let shell: u32 = tmux.pane("#{pane_pid}").parse().unwrap();
     let pid = descendant(shell, "seedance-assets").expect("the dashboard runs under the shell");
-    let hup = Command::new("kill")
-        .args(["-HUP", &pid.to_string()])
-        .status()
-        .unwrap();
+    let hup = Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap();
     assert!(hup.success());
     let start = Instant::now();
     while !exit_file.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "the dashboard did not exit on SIGHUP"
-        );
+        assert!(start.elapsed() < Duration::from_secs(15), "the dashboard did not exit on SIGHUP");
         sleep(Duration::from_millis(100));
     }
     sleep(Duration::from_millis(100));

@@ -12,11 +12,7 @@ use seedance_assets::engine::{Command, Job, JobState, Update};
 use seedance_assets::sim::{FaultRates, Sim, SimConfig};
 
 fn fast_limits() -> Limits {
-    Limits {
-        max_creating: 30,
-        create_per_sec: 300,
-        get_per_sec: 1000,
-    }
+    Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000 }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -25,38 +21,17 @@ async fn five_hundred_imports_under_faults_end_final_with_no_duplicates() {
         create_rate: 300,
         get_rate: 1000,
         slow_ms: 1200,
-        faults: FaultRates {
-            server_error: 0.10,
-            drop: 0.05,
-            slow: 0.05,
-            malformed: 0.02,
-            ..Default::default()
-        },
+        faults: FaultRates { server_error: 0.10, drop: 0.05, slow: 0.05, malformed: 0.02, ..Default::default() },
         ..quick_sim_config()
     };
     let sim = Sim::start_local(cfg).await.unwrap();
     let group = sim.state().add_group("g");
     let dir = tempfile::tempdir().unwrap();
-    let (engine, mut rx, task) = engine(
-        &sim,
-        dir.path(),
-        fast_limits(),
-        quick_polling(),
-        Duration::from_millis(600),
-    );
-    let result = engine
-        .submit(images(&group, 500, "f"), false)
-        .await
-        .unwrap();
+    let (engine, mut rx, task) = engine(&sim, dir.path(), fast_limits(), quick_polling(), Duration::from_millis(600));
+    let result = engine.submit(images(&group, 500, "f"), false).await.unwrap();
     assert_eq!(result.accepted.len(), 500);
     let mut jobs = BTreeMap::new();
-    follow_until(
-        &mut rx,
-        &mut jobs,
-        Duration::from_secs(120),
-        all_final(&result.accepted),
-    )
-    .await;
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(120), all_final(&result.accepted)).await;
     engine.send(Command::Shutdown);
     task.await.unwrap();
 
@@ -67,10 +42,7 @@ async fn five_hundred_imports_under_faults_end_final_with_no_duplicates() {
     for j in jobs.values() {
         *counts.entry(j.state).or_insert(0) += 1;
         assert!(
-            matches!(
-                j.state,
-                JobState::Active | JobState::Failed | JobState::Rejected | JobState::Uncertain
-            ),
+            matches!(j.state, JobState::Active | JobState::Failed | JobState::Rejected | JobState::Uncertain),
             "job {} ended {:?}: {:?}",
             j.id,
             j.state,
@@ -78,11 +50,7 @@ async fn five_hundred_imports_under_faults_end_final_with_no_duplicates() {
         );
         if j.state == JobState::Uncertain {
             let key = format!("{}|{}|{}", j.spec.group_id, j.spec.url, j.spec.name);
-            assert!(
-                ambiguous.contains(&key),
-                "job {} is Uncertain but its creation was not ambiguous",
-                j.id
-            );
+            assert!(ambiguous.contains(&key), "job {} is Uncertain but its creation was not ambiguous", j.id);
         }
     }
     assert_eq!(jobs.len(), 500, "jobs lost: {counts:?}");
@@ -91,14 +59,9 @@ async fn five_hundred_imports_under_faults_end_final_with_no_duplicates() {
         "faults should make some Uncertain: {counts:?}"
     );
     assert!(counts[&JobState::Active] > 350, "{counts:?}");
-    assert!(
-        stats.faults.values().sum::<u64>() > 50,
-        "faults were injected: {:?}",
-        stats.faults
-    );
+    assert!(stats.faults.values().sum::<u64>() > 50, "faults were injected: {:?}", stats.faults);
     // Everything is in the journal too.
-    let (journal, _) =
-        seedance_assets::engine::journal::read_jobs(&dir.path().join("journal.jsonl")).unwrap();
+    let (journal, _) = seedance_assets::engine::journal::read_jobs(&dir.path().join("journal.jsonl")).unwrap();
     let on_disk: BTreeMap<_, _> = journal.into_iter().map(|j| (j.id, j)).collect();
     assert_eq!(on_disk, jobs);
 }
@@ -108,92 +71,34 @@ async fn duplicates_are_skipped_unless_allowed() {
     let sim = Sim::start_local(quick_sim_config()).await.unwrap();
     let group = sim.state().add_group("g");
     let dir = tempfile::tempdir().unwrap();
-    let (engine, mut rx, _task) = engine(
-        &sim,
-        dir.path(),
-        fast_limits(),
-        quick_polling(),
-        Duration::from_secs(5),
-    );
+    let (engine, mut rx, _task) = engine(&sim, dir.path(), fast_limits(), quick_polling(), Duration::from_secs(5));
     let first = engine.submit(images(&group, 3, "d"), false).await.unwrap();
     let again = engine.submit(images(&group, 4, "d"), false).await.unwrap();
     assert_eq!(again.accepted.len(), 1, "only the new one");
-    assert_eq!(
-        again
-            .duplicates
-            .iter()
-            .map(|(_, id)| *id)
-            .collect::<Vec<_>>(),
-        first.accepted
-    );
+    assert_eq!(again.duplicates.iter().map(|(_, id)| *id).collect::<Vec<_>>(), first.accepted);
     let mut jobs = BTreeMap::new();
-    let all: Vec<_> = first
-        .accepted
-        .iter()
-        .chain(&again.accepted)
-        .copied()
-        .collect();
-    follow_until(
-        &mut rx,
-        &mut jobs,
-        Duration::from_secs(20),
-        all_in(&all, JobState::Active),
-    )
-    .await;
+    let all: Vec<_> = first.accepted.iter().chain(&again.accepted).copied().collect();
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(20), all_in(&all, JobState::Active)).await;
     // Active ones are duplicates too; forced, they are created again.
     let forced = engine.submit(images(&group, 1, "d"), true).await.unwrap();
     assert_eq!(forced.accepted.len(), 1);
-    follow_until(
-        &mut rx,
-        &mut jobs,
-        Duration::from_secs(20),
-        all_in(&forced.accepted, JobState::Active),
-    )
-    .await;
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(20), all_in(&forced.accepted, JobState::Active)).await;
     assert_eq!(sim.stats().duplicate_creations, 1);
 }
 
 #[tokio::test]
 async fn ambiguous_failures_wait_for_the_user_then_retry() {
-    let cfg = SimConfig {
-        faults: FaultRates {
-            drop: 1.0,
-            ..Default::default()
-        },
-        ..quick_sim_config()
-    };
+    let cfg = SimConfig { faults: FaultRates { drop: 1.0, ..Default::default() }, ..quick_sim_config() };
     let sim = Sim::start_local(cfg).await.unwrap();
     let group = sim.state().add_group("g");
     let dir = tempfile::tempdir().unwrap();
-    let (engine, mut rx, _task) = engine(
-        &sim,
-        dir.path(),
-        fast_limits(),
-        quick_polling(),
-        Duration::from_secs(5),
-    );
+    let (engine, mut rx, _task) = engine(&sim, dir.path(), fast_limits(), quick_polling(), Duration::from_secs(5));
     let r = engine.submit(images(&group, 2, "u"), false).await.unwrap();
     let mut jobs = BTreeMap::new();
-    follow_until(
-        &mut rx,
-        &mut jobs,
-        Duration::from_secs(10),
-        all_in(&r.accepted, JobState::Uncertain),
-    )
-    .await;
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(10), all_in(&r.accepted, JobState::Uncertain)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        sim.stats().create_asset_requests,
-        2,
-        "an Uncertain job is never resubmitted silently"
-    );
-    assert!(
-        jobs[&r.accepted[0]]
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("outcome unknown")
-    );
+    assert_eq!(sim.stats().create_asset_requests, 2, "an Uncertain job is never resubmitted silently");
+    assert!(jobs[&r.accepted[0]].error.as_deref().unwrap().contains("outcome unknown"));
     engine.send(Command::Retry(vec![r.accepted[0]]));
     follow_until(&mut rx, &mut jobs, Duration::from_secs(10), |j| {
         j[&r.accepted[0]].state == JobState::Uncertain && j[&r.accepted[0]].create_attempts == 2
@@ -201,20 +106,14 @@ async fn ambiguous_failures_wait_for_the_user_then_retry() {
     .await;
     assert_eq!(sim.stats().create_asset_requests, 3);
     engine.send(Command::Forget(vec![r.accepted[1]]));
-    follow_until(&mut rx, &mut jobs, Duration::from_secs(5), |j| {
-        !j.contains_key(&r.accepted[1])
-    })
-    .await;
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(5), |j| !j.contains_key(&r.accepted[1])).await;
 }
 
 #[tokio::test]
 async fn never_sent_creations_retry_on_their_own() {
     // 503 means the server did not act: retried automatically, no duplicate.
     let cfg = SimConfig {
-        faults: FaultRates {
-            server_error: 0.6,
-            ..Default::default()
-        },
+        faults: FaultRates { server_error: 0.6, ..Default::default() },
         seed: Some(3),
         ..quick_sim_config()
     };
@@ -223,22 +122,10 @@ async fn never_sent_creations_retry_on_their_own() {
     let dir = tempfile::tempdir().unwrap();
     let mut polling = quick_polling();
     polling.max_interval_secs = 0.3;
-    let (engine, mut rx, _task) = engine(
-        &sim,
-        dir.path(),
-        fast_limits(),
-        polling,
-        Duration::from_secs(5),
-    );
+    let (engine, mut rx, _task) = engine(&sim, dir.path(), fast_limits(), polling, Duration::from_secs(5));
     let r = engine.submit(images(&group, 20, "r"), false).await.unwrap();
     let mut jobs = BTreeMap::new();
-    follow_until(
-        &mut rx,
-        &mut jobs,
-        Duration::from_secs(60),
-        all_final(&r.accepted),
-    )
-    .await;
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(60), all_final(&r.accepted)).await;
     let retried = jobs.values().filter(|j| j.create_attempts > 1).count();
     assert!(retried > 0, "some creations met a 503 and were retried");
     assert_eq!(sim.stats().duplicate_creations, 0);
@@ -246,111 +133,45 @@ async fn never_sent_creations_retry_on_their_own() {
 
 #[tokio::test]
 async fn stuck_jobs_can_be_polled_again() {
-    let cfg = SimConfig {
-        min_delay_ms: 1500,
-        max_delay_ms: 1500,
-        ..quick_sim_config()
-    };
+    let cfg = SimConfig { min_delay_ms: 1500, max_delay_ms: 1500, ..quick_sim_config() };
     let sim = Sim::start_local(cfg).await.unwrap();
     let group = sim.state().add_group("g");
     let dir = tempfile::tempdir().unwrap();
     let mut polling = quick_polling();
     polling.stuck_after_secs = 0.3;
-    let (engine, mut rx, _task) = engine(
-        &sim,
-        dir.path(),
-        fast_limits(),
-        polling,
-        Duration::from_secs(5),
-    );
+    let (engine, mut rx, _task) = engine(&sim, dir.path(), fast_limits(), polling, Duration::from_secs(5));
     let r = engine.submit(images(&group, 1, "s"), false).await.unwrap();
     let mut jobs = BTreeMap::new();
-    follow_until(
-        &mut rx,
-        &mut jobs,
-        Duration::from_secs(10),
-        all_in(&r.accepted, JobState::Stuck),
-    )
-    .await;
-    assert!(
-        jobs[&r.accepted[0]]
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("still processing")
-    );
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(10), all_in(&r.accepted, JobState::Stuck)).await;
+    assert!(jobs[&r.accepted[0]].error.as_deref().unwrap().contains("still processing"));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     engine.send(Command::Retry(r.accepted.clone()));
-    follow_until(
-        &mut rx,
-        &mut jobs,
-        Duration::from_secs(10),
-        all_in(&r.accepted, JobState::Active),
-    )
-    .await;
-    assert_eq!(
-        sim.stats().assets_created,
-        1,
-        "polling again does not create again"
-    );
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(10), all_in(&r.accepted, JobState::Active)).await;
+    assert_eq!(sim.stats().assets_created, 1, "polling again does not create again");
 }
 
 #[tokio::test]
 async fn unknown_group_is_rejected_with_a_hint() {
     let sim = Sim::start_local(quick_sim_config()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (engine, mut rx, _task) = engine(
-        &sim,
-        dir.path(),
-        fast_limits(),
-        quick_polling(),
-        Duration::from_secs(5),
-    );
-    let r = engine
-        .submit(images("group-missing", 1, "x"), false)
-        .await
-        .unwrap();
+    let (engine, mut rx, _task) = engine(&sim, dir.path(), fast_limits(), quick_polling(), Duration::from_secs(5));
+    let r = engine.submit(images("group-missing", 1, "x"), false).await.unwrap();
     let mut jobs = BTreeMap::new();
-    follow_until(
-        &mut rx,
-        &mut jobs,
-        Duration::from_secs(10),
-        all_in(&r.accepted, JobState::Rejected),
-    )
-    .await;
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(10), all_in(&r.accepted, JobState::Rejected)).await;
     let err = jobs[&r.accepted[0]].error.clone().unwrap();
-    assert!(
-        err.contains("NotFound.group_id") && err.contains("create one"),
-        "{err}"
-    );
+    assert!(err.contains("NotFound.group_id") && err.contains("create one"), "{err}");
 }
 
 #[tokio::test]
 async fn groups_are_created_and_remembered() {
     let sim = Sim::start_local(quick_sim_config()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (engine, mut rx, task) = engine(
-        &sim,
-        dir.path(),
-        fast_limits(),
-        quick_polling(),
-        Duration::from_secs(5),
-    );
-    engine.send(Command::CreateGroup {
-        name: "refs".into(),
-        description: Some("d".into()),
-    });
-    engine.send(Command::CreateGroup {
-        name: "x".repeat(65),
-        description: None,
-    });
+    let (engine, mut rx, task) = engine(&sim, dir.path(), fast_limits(), quick_polling(), Duration::from_secs(5));
+    engine.send(Command::CreateGroup { name: "refs".into(), description: Some("d".into()) });
+    engine.send(Command::CreateGroup { name: "x".repeat(65), description: None });
     let (mut created, mut failed) = (None, None);
     while created.is_none() || failed.is_none() {
-        match tokio::time::timeout(Duration::from_secs(5), rx.recv())
-            .await
-            .unwrap()
-            .unwrap()
-        {
+        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap() {
             Update::GroupCreated(g) => created = Some(g),
             Update::GroupFailed { error, .. } => failed = Some(error),
             _ => {}
@@ -365,33 +186,14 @@ async fn groups_are_created_and_remembered() {
 
 #[tokio::test]
 async fn processing_jobs_resume_after_a_restart_without_new_creations() {
-    let cfg = SimConfig {
-        min_delay_ms: 1500,
-        max_delay_ms: 2000,
-        ..quick_sim_config()
-    };
+    let cfg = SimConfig { min_delay_ms: 1500, max_delay_ms: 2000, ..quick_sim_config() };
     let sim = Sim::start_local(cfg).await.unwrap();
     let group = sim.state().add_group("g");
     let dir = tempfile::tempdir().unwrap();
-    let (engine1, mut rx, task) = engine(
-        &sim,
-        dir.path(),
-        fast_limits(),
-        quick_polling(),
-        Duration::from_secs(5),
-    );
-    let r = engine1
-        .submit(images(&group, 10, "p"), false)
-        .await
-        .unwrap();
+    let (engine1, mut rx, task) = engine(&sim, dir.path(), fast_limits(), quick_polling(), Duration::from_secs(5));
+    let r = engine1.submit(images(&group, 10, "p"), false).await.unwrap();
     let mut jobs = BTreeMap::new();
-    follow_until(
-        &mut rx,
-        &mut jobs,
-        Duration::from_secs(10),
-        all_in(&r.accepted, JobState::Processing),
-    )
-    .await;
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(10), all_in(&r.accepted, JobState::Processing)).await;
     engine1.send(Command::Shutdown);
     task.await.unwrap();
     let mut stopped_with = None;
@@ -402,20 +204,8 @@ async fn processing_jobs_resume_after_a_restart_without_new_creations() {
     }
     assert_eq!(stopped_with, Some(10));
 
-    let (_engine2, mut rx, _task) = engine(
-        &sim,
-        dir.path(),
-        fast_limits(),
-        quick_polling(),
-        Duration::from_secs(5),
-    );
+    let (_engine2, mut rx, _task) = engine(&sim, dir.path(), fast_limits(), quick_polling(), Duration::from_secs(5));
     let mut jobs: BTreeMap<u64, Job> = BTreeMap::new();
-    follow_until(
-        &mut rx,
-        &mut jobs,
-        Duration::from_secs(15),
-        all_in(&r.accepted, JobState::Active),
-    )
-    .await;
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(15), all_in(&r.accepted, JobState::Active)).await;
     assert_eq!(sim.stats().assets_created, 10);
 }

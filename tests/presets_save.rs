@@ -6,9 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use seedance_assets::api::AssetType;
-use seedance_assets::config::{
-    Config, Preset, PresetChange, SaveError, TypeChoice, save_presets, save_presets_with,
-};
+use seedance_assets::config::{Config, Preset, PresetChange, SaveError, TypeChoice, save_presets, save_presets_with};
 
 const ORIGINAL: &str = r#"# My seedance config — hand written.
 [[presets]]   # the first one
@@ -43,23 +41,10 @@ fn setup(text: &str) -> (tempfile::TempDir, PathBuf) {
 
 /// The parts of `old` and `new` that differ, after their common prefix and suffix.
 fn changed<'a>(old: &'a str, new: &'a str) -> (&'a str, &'a str) {
-    let prefix = old
-        .bytes()
-        .zip(new.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
+    let prefix = old.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
     let max_suffix = old.len().min(new.len()) - prefix;
-    let suffix = old
-        .bytes()
-        .rev()
-        .zip(new.bytes().rev())
-        .take(max_suffix)
-        .take_while(|(a, b)| a == b)
-        .count();
-    (
-        &old[prefix..old.len() - suffix],
-        &new[prefix..new.len() - suffix],
-    )
+    let suffix = old.bytes().rev().zip(new.bytes().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
+    (&old[prefix..old.len() - suffix], &new[prefix..new.len() - suffix])
 }
 
 fn mode(path: &Path) -> u32 {
@@ -73,14 +58,7 @@ fn adding_appends_one_table_and_touches_nothing_else() {
     assert_eq!(loaded.warnings.len(), 2, "{:?}", loaded.warnings);
     let mut p = Preset::new("gamma", "group-c");
     p.asset_type = TypeChoice::Fixed(AssetType::Audio);
-    let saved = save_presets(
-        &loaded,
-        &PresetChange::Upsert {
-            original: None,
-            preset: p.clone(),
-        },
-    )
-    .unwrap();
+    let saved = save_presets(&loaded, &PresetChange::Upsert { original: None, preset: p.clone() }).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     let (gone, added) = changed(ORIGINAL, &text);
     assert_eq!(gone, "", "nothing of the original was changed");
@@ -98,14 +76,7 @@ fn editing_changes_only_the_edited_value() {
     let loaded = Config::load(&path).unwrap();
     let mut alpha = loaded.config.preset("alpha").unwrap().clone();
     alpha.group_id = "group-z".into();
-    save_presets(
-        &loaded,
-        &PresetChange::Upsert {
-            original: Some("alpha".into()),
-            preset: alpha,
-        },
-    )
-    .unwrap();
+    save_presets(&loaded, &PresetChange::Upsert { original: Some("alpha".into()), preset: alpha }).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     let (gone, added) = changed(ORIGINAL, &text);
     assert_eq!((gone, added), ("a", "z"), "only the group id changed");
@@ -119,14 +90,7 @@ fn renaming_and_default_and_deleting() {
     let loaded = Config::load(&path).unwrap();
     let mut beta = loaded.config.preset("beta").unwrap().clone();
     beta.name = "clips".into();
-    let loaded = save_presets(
-        &loaded,
-        &PresetChange::Upsert {
-            original: Some("beta".into()),
-            preset: beta,
-        },
-    )
-    .unwrap();
+    let loaded = save_presets(&loaded, &PresetChange::Upsert { original: Some("beta".into()), preset: beta }).unwrap();
     let after_rename = std::fs::read_to_string(&path).unwrap();
     assert_eq!(changed(ORIGINAL, &after_rename), ("beta", "clips"));
 
@@ -139,12 +103,8 @@ fn renaming_and_default_and_deleting() {
     let loaded = save_presets(&loaded, &PresetChange::Delete("clips".into())).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains("clips") && !text.contains("{date}-{stem}"));
-    assert!(
-        text.starts_with("# My seedance config — hand written.\n[[presets]]   # the first one\n")
-    );
-    assert!(
-        text.contains("[api]\nbase_url = \"https://octopusx.ai\"\napi_key_env = \"OCTO_KEY\"\n")
-    );
+    assert!(text.starts_with("# My seedance config — hand written.\n[[presets]]   # the first one\n"));
+    assert!(text.contains("[api]\nbase_url = \"https://octopusx.ai\"\napi_key_env = \"OCTO_KEY\"\n"));
     assert!(text.ends_with("[future_section]\nwhatever = [1, 2, 3]\n"));
     assert_eq!(loaded.config.presets.len(), 1);
     assert_eq!(mode(&path), 0o600);
@@ -169,26 +129,13 @@ fn an_invalid_preset_is_never_written() {
     for bad in [
         Preset::new("", "group-x"),
         Preset::new("delta", ""),
-        Preset {
-            name_template: "{stem}-{nope}".into(),
-            ..Preset::new("delta", "g")
-        },
+        Preset { name_template: "{stem}-{nope}".into(), ..Preset::new("delta", "g") },
         Preset::new("ALPHA", "g"),
     ] {
-        let e = save_presets(
-            &loaded,
-            &PresetChange::Upsert {
-                original: None,
-                preset: bad.clone(),
-            },
-        )
-        .unwrap_err();
+        let e = save_presets(&loaded, &PresetChange::Upsert { original: None, preset: bad.clone() }).unwrap_err();
         assert!(matches!(e, SaveError::Invalid(_)), "{bad:?}: {e:?}");
     }
-    assert!(matches!(
-        save_presets(&loaded, &PresetChange::Delete("nobody".into())),
-        Err(SaveError::Invalid(_))
-    ));
+    assert!(matches!(save_presets(&loaded, &PresetChange::Delete("nobody".into())), Err(SaveError::Invalid(_))));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), ORIGINAL);
 }
 
@@ -196,29 +143,15 @@ fn an_invalid_preset_is_never_written() {
 fn a_crash_between_write_and_rename_leaves_the_old_file_intact() {
     let (dir, path) = setup(ORIGINAL);
     let loaded = Config::load(&path).unwrap();
-    let change = PresetChange::Upsert {
-        original: None,
-        preset: Preset::new("gamma", "g"),
-    };
-    let e = save_presets_with(&loaded, &change, || {
-        Err(std::io::Error::other("simulated crash"))
-    })
-    .unwrap_err();
+    let change = PresetChange::Upsert { original: None, preset: Preset::new("gamma", "g") };
+    let e = save_presets_with(&loaded, &change, || Err(std::io::Error::other("simulated crash"))).unwrap_err();
     assert!(e.to_string().contains("simulated crash"));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), ORIGINAL);
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert_eq!(
-        leftovers,
-        ["config.toml"],
-        "no temporary file is left behind"
-    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers, ["config.toml"], "no temporary file is left behind");
 
     // A panic at that point (the process dying) also leaves the old file.
-    let result =
-        std::panic::catch_unwind(|| save_presets_with(&loaded, &change, || panic!("killed")));
+    let result = std::panic::catch_unwind(|| save_presets_with(&loaded, &change, || panic!("killed")));
     assert!(result.is_err());
     assert_eq!(std::fs::read_to_string(&path).unwrap(), ORIGINAL);
     // And the next save still works.
@@ -233,14 +166,7 @@ fn saving_into_a_missing_file_creates_it_private() {
     let loaded = Config::load(&path).unwrap();
     let mut p = Preset::new("first", "group-1");
     p.default = true;
-    save_presets(
-        &loaded,
-        &PresetChange::Upsert {
-            original: None,
-            preset: p,
-        },
-    )
-    .unwrap();
+    save_presets(&loaded, &PresetChange::Upsert { original: None, preset: p }).unwrap();
     assert_eq!(mode(&path), 0o600);
     let again = Config::load(&path).unwrap();
     assert_eq!(again.config.default_preset().unwrap().name, "first");
@@ -250,45 +176,20 @@ fn saving_into_a_missing_file_creates_it_private() {
 fn presets_cli_lists_and_shows() {
     let (_dir, path) = setup(ORIGINAL);
     let bin = env!("CARGO_BIN_EXE_seedance-assets");
-    let out = std::process::Command::new(bin)
-        .args(["--config", path.to_str().unwrap(), "presets", "list"])
-        .output()
-        .unwrap();
+    let out =
+        std::process::Command::new(bin).args(["--config", path.to_str().unwrap(), "presets", "list"]).output().unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success());
-    assert_eq!(
-        stdout,
-        "  alpha\tgroup-a\tImage\t{stem}\n* beta\tgroup-b\tinfer\t{date}-{stem}\n"
-    );
+    assert_eq!(stdout, "  alpha\tgroup-a\tImage\t{stem}\n* beta\tgroup-b\tinfer\t{date}-{stem}\n");
     let out = std::process::Command::new(bin)
-        .args([
-            "--config",
-            path.to_str().unwrap(),
-            "presets",
-            "show",
-            "BETA",
-        ])
+        .args(["--config", path.to_str().unwrap(), "presets", "show", "BETA"])
         .output()
         .unwrap();
-    assert!(
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .contains("name_template = {date}-{stem}")
-    );
+    assert!(String::from_utf8(out.stdout).unwrap().contains("name_template = {date}-{stem}"));
     let out = std::process::Command::new(bin)
-        .args([
-            "--config",
-            path.to_str().unwrap(),
-            "presets",
-            "show",
-            "zeta",
-        ])
+        .args(["--config", path.to_str().unwrap(), "presets", "show", "zeta"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8(out.stderr)
-            .unwrap()
-            .contains("no preset named `zeta`")
-    );
+    assert!(String::from_utf8(out.stderr).unwrap().contains("no preset named `zeta`"));
 }

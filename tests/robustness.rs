@@ -25,8 +25,8 @@ fn json_like() -> impl Strategy<Value = String> {
             prop::collection::vec(
                 (
                     prop::sample::select(vec![
-                        "state", "data", "error", "Id", "task_id", "Status", "Error", "Code",
-                        "Message", "code", "message"
+                        "state", "data", "error", "Id", "task_id", "Status", "Error", "Code", "Message", "code",
+                        "message"
                     ]),
                     inner
                 ),
@@ -34,10 +34,7 @@ fn json_like() -> impl Strategy<Value = String> {
             )
             .prop_map(|kv| format!(
                 "{{{}}}",
-                kv.iter()
-                    .map(|(k, v)| format!("\"{k}\":{v}"))
-                    .collect::<Vec<_>>()
-                    .join(",")
+                kv.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(",")
             )),
         ]
     })

@@ -42,17 +42,11 @@ fn the_key_never_leaks() {
         .with_writer(move || writer.clone())
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let cfg = SimConfig {
             api_key: KEY.into(),
-            faults: FaultRates {
-                server_error: 0.5,
-                ..Default::default()
-            },
+            faults: FaultRates { server_error: 0.5, ..Default::default() },
             ..common::quick_sim_config()
         };
         let sim = seedance_assets::sim::Sim::start_local(cfg).await.unwrap();

@@ -95,10 +95,7 @@ fn snapshots_of_every_screen() {
 fn too_small_terminal_says_so() {
     let mut app = support::app(false);
     let shot = render(&mut app, 50, 12);
-    assert!(
-        shot.contains("seedance-assets needs at") && shot.contains("least 60×16"),
-        "{shot}"
-    );
+    assert!(shot.contains("seedance-assets needs at") && shot.contains("least 60×16"), "{shot}");
     insta::assert_snapshot!("too_small_50x12", shot);
 }
 
@@ -108,38 +105,24 @@ fn no_color_uses_no_colours() {
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     terminal.draw(|f| view::draw(f, &mut app)).unwrap();
     for cell in terminal.backend().buffer().content() {
-        assert_eq!(
-            cell.fg,
-            ratatui::style::Color::Reset,
-            "a colour in NO_COLOR mode at {:?}",
-            cell.symbol()
-        );
+        assert_eq!(cell.fg, ratatui::style::Color::Reset, "a colour in NO_COLOR mode at {:?}", cell.symbol());
         assert_eq!(cell.bg, ratatui::style::Color::Reset);
     }
     let mut app = support::app(false);
     terminal.draw(|f| view::draw(f, &mut app)).unwrap();
-    assert!(
-        terminal
-            .backend()
-            .buffer()
-            .content()
-            .iter()
-            .any(|c| c.fg == ratatui::style::Color::Green)
-    );
+    assert!(terminal.backend().buffer().content().iter().any(|c| c.fg == ratatui::style::Color::Green));
 }
 
 #[test]
 fn ten_thousand_rows_render_only_the_visible_ones() {
     let mut app = support::app(false);
     for id in 100..10_100 {
-        app.apply(seedance_assets::engine::Update::Job(Box::new(
-            support::job(
-                id,
-                &format!("bulk-{id}"),
-                "png",
-                seedance_assets::engine::JobState::Processing,
-            ),
-        )));
+        app.apply(seedance_assets::engine::Update::Job(Box::new(support::job(
+            id,
+            &format!("bulk-{id}"),
+            "png",
+            seedance_assets::engine::JobState::Processing,
+        ))));
     }
     for _ in 0..5 {
         key(&mut app, KeyCode::Tab);

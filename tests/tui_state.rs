@@ -33,10 +33,7 @@ fn select(app: &mut App, name: &str) {
     to_list(app);
     key(app, KeyCode::Home);
     let ids = app.visible_ids();
-    let pos = ids
-        .iter()
-        .position(|id| app.job(*id).unwrap().spec.name == name)
-        .unwrap();
+    let pos = ids.iter().position(|id| app.job(*id).unwrap().spec.name == name).unwrap();
     for _ in 0..pos {
         key(app, KeyCode::Down);
     }
@@ -56,13 +53,7 @@ fn typing_a_url_and_submitting_sends_one_import() {
     assert!(app.take_effects().is_empty());
     key(&mut app, KeyCode::Enter);
     let effects = app.take_effects();
-    let [
-        Effect::Engine(Command::Submit {
-            jobs,
-            allow_duplicates: false,
-        }),
-    ] = effects.as_slice()
-    else {
+    let [Effect::Engine(Command::Submit { jobs, allow_duplicates: false })] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     assert_eq!(jobs.len(), 1);
@@ -81,18 +72,9 @@ fn a_multi_line_paste_keeps_bad_lines_and_submits_good_ones() {
     assert_eq!(app.focus(), Focus::Urls);
     key(&mut app, KeyCode::Enter);
     let effects = app.take_effects();
-    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else {
-        panic!("{effects:?}")
-    };
-    assert_eq!(
-        jobs.iter().map(|j| j.name.as_str()).collect::<Vec<_>>(),
-        ["a", "c"]
-    );
-    assert_eq!(
-        app.urls_text(),
-        "http://e.com/b.png",
-        "the bad line stays to be fixed"
-    );
+    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(jobs.iter().map(|j| j.name.as_str()).collect::<Vec<_>>(), ["a", "c"]);
+    assert_eq!(app.urls_text(), "http://e.com/b.png", "the bad line stays to be fixed");
     assert!(app.status().unwrap().contains("1 bad line"));
 }
 
@@ -127,33 +109,18 @@ fn filter_by_text_and_cycle_states() {
     key(&mut app, KeyCode::Char('/'));
     chars(&mut app, "O");
     assert_eq!(*app.mode(), Mode::Filter);
-    let names: Vec<String> = app
-        .visible_ids()
-        .iter()
-        .map(|id| app.job(*id).unwrap().spec.name.clone())
-        .collect();
+    let names: Vec<String> = app.visible_ids().iter().map(|id| app.job(*id).unwrap().spec.name.clone()).collect();
     // Name, URL, asset id and error text are searched ("maybe" matches its error).
-    assert_eq!(
-        names,
-        ["intro", "dog", "broken", "nogroup", "maybe", "slow"]
-    );
+    assert_eq!(names, ["intro", "dog", "broken", "nogroup", "maybe", "slow"]);
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.visible_ids().len(), 8);
     key(&mut app, KeyCode::Char('s'));
-    let only: Vec<JobState> = app
-        .visible_ids()
-        .iter()
-        .map(|id| app.job(*id).unwrap().state)
-        .collect();
+    let only: Vec<JobState> = app.visible_ids().iter().map(|id| app.job(*id).unwrap().state).collect();
     assert_eq!(only, [JobState::Queued]);
     for _ in 0..3 {
         key(&mut app, KeyCode::Char('s'));
     }
-    let only: Vec<JobState> = app
-        .visible_ids()
-        .iter()
-        .map(|id| app.job(*id).unwrap().state)
-        .collect();
+    let only: Vec<JobState> = app.visible_ids().iter().map(|id| app.job(*id).unwrap().state).collect();
     assert_eq!(only, [JobState::Active]);
     // The filtered view follows state changes.
     let mut j = app.job(2).unwrap().clone();
@@ -167,14 +134,8 @@ fn copy_sends_asset_references_of_active_rows() {
     let mut app = support::app(false);
     select(&mut app, "cat");
     key(&mut app, KeyCode::Char('y'));
-    assert_eq!(
-        app.take_effects(),
-        [Effect::Copy("asset://asset-20261124120000-000001".into())]
-    );
-    assert!(
-        app.status().unwrap().contains("sent"),
-        "the status says sent, not copied"
-    );
+    assert_eq!(app.take_effects(), [Effect::Copy("asset://asset-20261124120000-000001".into())]);
+    assert!(app.status().unwrap().contains("sent"), "the status says sent, not copied");
     select(&mut app, "broken");
     key(&mut app, KeyCode::Char('y'));
     assert!(app.take_effects().is_empty());
@@ -186,10 +147,7 @@ fn retry_failed_at_once_and_uncertain_after_asking() {
     let mut app = support::app(false);
     select(&mut app, "broken");
     key(&mut app, KeyCode::Char('r'));
-    assert_eq!(
-        app.take_effects(),
-        [Effect::Engine(Command::Retry(vec![5]))]
-    );
+    assert_eq!(app.take_effects(), [Effect::Engine(Command::Retry(vec![5]))]);
     select(&mut app, "maybe");
     key(&mut app, KeyCode::Char('r'));
     assert_eq!(*app.mode(), Mode::Confirm(Confirm::RetryUncertain(vec![7])));
@@ -198,10 +156,7 @@ fn retry_failed_at_once_and_uncertain_after_asking() {
     assert!(app.take_effects().is_empty());
     key(&mut app, KeyCode::Char('r'));
     key(&mut app, KeyCode::Char('y'));
-    assert_eq!(
-        app.take_effects(),
-        [Effect::Engine(Command::Retry(vec![7]))]
-    );
+    assert_eq!(app.take_effects(), [Effect::Engine(Command::Retry(vec![7]))]);
     select(&mut app, "cat");
     key(&mut app, KeyCode::Char('r'));
     assert!(app.take_effects().is_empty(), "Active jobs are not retried");
@@ -216,10 +171,7 @@ fn mark_rows_then_forget_them_after_asking() {
     key(&mut app, KeyCode::Char('x'));
     assert_eq!(*app.mode(), Mode::Confirm(Confirm::Forget(vec![1, 2])));
     key(&mut app, KeyCode::Char('y'));
-    assert_eq!(
-        app.take_effects(),
-        [Effect::Engine(Command::Forget(vec![1, 2]))]
-    );
+    assert_eq!(app.take_effects(), [Effect::Engine(Command::Forget(vec![1, 2]))]);
     app.apply(Update::Removed(1));
     assert_eq!(app.visible_ids().len(), 7);
     assert_eq!(app.count(JobState::Active), 0);
@@ -234,14 +186,8 @@ fn type_and_preset_cycle_and_fill_the_input() {
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Enter);
     let effects = app.take_effects();
-    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else {
-        panic!("{effects:?}")
-    };
-    assert_eq!(
-        jobs[0].asset_type,
-        AssetType::Image,
-        "t chose Image for an unknown extension"
-    );
+    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(jobs[0].asset_type, AssetType::Image, "t chose Image for an unknown extension");
     while app.focus() != Focus::Preset {
         key(&mut app, KeyCode::Tab);
     }
@@ -250,9 +196,7 @@ fn type_and_preset_cycle_and_fill_the_input() {
     app.handle_paste("https://e.com/y.mp4");
     key(&mut app, KeyCode::Enter);
     let effects = app.take_effects();
-    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else {
-        panic!("{effects:?}")
-    };
+    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else { panic!("{effects:?}") };
     assert_eq!(jobs[0].name, "2026-11-24-y-001");
     assert_eq!(jobs[0].asset_type, AssetType::Video);
     // Remembered groups are offered on the group field.
@@ -273,27 +217,15 @@ fn preset_editor_validates_then_saves_and_selects() {
     chars(&mut app, "Clips");
     key(&mut app, KeyCode::Enter);
     assert!(app.take_effects().is_empty());
-    let Mode::Presets(ed) = app.mode() else {
-        panic!()
-    };
-    assert!(
-        ed.message.as_deref().unwrap().contains("already exists"),
-        "{:?}",
-        ed.message
-    );
+    let Mode::Presets(ed) = app.mode() else { panic!() };
+    assert!(ed.message.as_deref().unwrap().contains("already exists"), "{:?}", ed.message);
     ctrl(&mut app, 'u');
     chars(&mut app, "stills");
     key(&mut app, KeyCode::Tab);
     ctrl(&mut app, 'u');
     key(&mut app, KeyCode::Enter);
-    let Mode::Presets(ed) = app.mode() else {
-        panic!()
-    };
-    assert!(
-        ed.message.as_deref().unwrap().starts_with("group:"),
-        "{:?}",
-        ed.message
-    );
+    let Mode::Presets(ed) = app.mode() else { panic!() };
+    assert!(ed.message.as_deref().unwrap().starts_with("group:"), "{:?}", ed.message);
     ctrl(&mut app, 'g');
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::Char(' '));
@@ -301,35 +233,15 @@ fn preset_editor_validates_then_saves_and_selects() {
     ctrl(&mut app, 'u');
     chars(&mut app, "{stem}-{bogus}");
     key(&mut app, KeyCode::Enter);
-    let Mode::Presets(ed) = app.mode() else {
-        panic!()
-    };
-    assert!(
-        ed.message
-            .as_deref()
-            .unwrap()
-            .contains("unknown placeholder `{bogus}`"),
-        "{:?}",
-        ed.message
-    );
-    assert!(
-        app.take_effects().is_empty(),
-        "an invalid preset is never written"
-    );
+    let Mode::Presets(ed) = app.mode() else { panic!() };
+    assert!(ed.message.as_deref().unwrap().contains("unknown placeholder `{bogus}`"), "{:?}", ed.message);
+    assert!(app.take_effects().is_empty(), "an invalid preset is never written");
     for _ in 0..8 {
         key(&mut app, KeyCode::Backspace);
     }
     key(&mut app, KeyCode::Enter);
     let effects = app.take_effects();
-    let [
-        Effect::SavePreset(
-            change @ PresetChange::Upsert {
-                original: None,
-                preset,
-            },
-        ),
-    ] = effects.as_slice()
-    else {
+    let [Effect::SavePreset(change @ PresetChange::Upsert { original: None, preset })] = effects.as_slice() else {
         panic!("{effects:?}")
     };
     assert_eq!(preset.name, "stills");
@@ -339,9 +251,7 @@ fn preset_editor_validates_then_saves_and_selects() {
     let mut saved = app.presets().to_vec();
     saved.push(preset.clone());
     app.preset_saved(change, Ok(saved));
-    let Mode::Presets(ed) = app.mode() else {
-        panic!()
-    };
+    let Mode::Presets(ed) = app.mode() else { panic!() };
     assert_eq!((ed.selected, ed.form.is_none()), (2, true));
     key(&mut app, KeyCode::Enter);
     assert_eq!(*app.mode(), Mode::Normal);
@@ -358,23 +268,12 @@ fn preset_editor_deletes_after_asking_and_sets_default() {
     assert!(app.take_effects().is_empty());
     key(&mut app, KeyCode::Char('x'));
     key(&mut app, KeyCode::Char('y'));
-    assert_eq!(
-        app.take_effects(),
-        [Effect::SavePreset(PresetChange::Delete("clips".into()))]
-    );
+    assert_eq!(app.take_effects(), [Effect::SavePreset(PresetChange::Delete("clips".into()))]);
     key(&mut app, KeyCode::Char('*'));
-    assert_eq!(
-        app.take_effects(),
-        [Effect::SavePreset(PresetChange::SetDefault("clips".into()))]
-    );
+    assert_eq!(app.take_effects(), [Effect::SavePreset(PresetChange::SetDefault("clips".into()))]);
     // A failed save keeps the editor open with the reason.
-    app.preset_saved(
-        &PresetChange::SetDefault("clips".into()),
-        Err("not saved: changed on disk".into()),
-    );
-    let Mode::Presets(ed) = app.mode() else {
-        panic!()
-    };
+    app.preset_saved(&PresetChange::SetDefault("clips".into()), Err("not saved: changed on disk".into()));
+    let Mode::Presets(ed) = app.mode() else { panic!() };
     assert!(ed.message.as_deref().unwrap().contains("changed on disk"));
 }
 
@@ -383,10 +282,7 @@ fn a_new_group_goes_to_the_input_and_a_new_preset() {
     let mut app = support::app(false);
     key(&mut app, KeyCode::Char('g'));
     key(&mut app, KeyCode::Enter);
-    assert!(
-        app.take_effects().is_empty(),
-        "an empty name is refused locally"
-    );
+    assert!(app.take_effects().is_empty(), "an empty name is refused locally");
     chars(&mut app, "storyboard");
     key(&mut app, KeyCode::Tab);
     chars(&mut app, "boards for ep. 3");
@@ -400,41 +296,23 @@ fn a_new_group_goes_to_the_input_and_a_new_preset() {
             description: Some("boards for ep. 3".into())
         })]
     );
-    app.apply(Update::GroupCreated(Group {
-        id: "group-new".into(),
-        name: "storyboard".into(),
-    }));
+    app.apply(Update::GroupCreated(Group { id: "group-new".into(), name: "storyboard".into() }));
     assert_eq!(*app.mode(), Mode::Normal);
     assert_eq!(app.group_text(), "group-new");
     let effects = app.take_effects();
-    let [
-        Effect::SavePreset(PresetChange::Upsert {
-            original: None,
-            preset,
-        }),
-    ] = effects.as_slice()
-    else {
+    let [Effect::SavePreset(PresetChange::Upsert { original: None, preset })] = effects.as_slice() else {
         panic!("{effects:?}")
     };
-    assert_eq!(
-        (preset.name.as_str(), preset.group_id.as_str()),
-        ("storyboard", "group-new")
-    );
+    assert_eq!((preset.name.as_str(), preset.group_id.as_str()), ("storyboard", "group-new"));
 }
 
 #[test]
 fn a_missing_group_offers_to_create_one() {
     let mut app = support::app(false);
     let mut j = support::job(20, "late", "png", JobState::Rejected);
-    j.error = Some(
-        "rejected: NotFound.group_id: no such group — the group does not exist: create one".into(),
-    );
+    j.error = Some("rejected: NotFound.group_id: no such group — the group does not exist: create one".into());
     app.apply(Update::Job(Box::new(j)));
-    assert!(
-        app.status().unwrap().contains("press g to create a group"),
-        "{:?}",
-        app.status()
-    );
+    assert!(app.status().unwrap().contains("press g to create a group"), "{:?}", app.status());
 }
 
 #[test]

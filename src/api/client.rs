@@ -37,18 +37,14 @@ pub struct Client {
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Client")
-            .field("base", &self.base.as_str())
-            .field("auth", &"Bearer [REDACTED]")
-            .finish()
+        f.debug_struct("Client").field("base", &self.base.as_str()).field("auth", &"Bearer [REDACTED]").finish()
     }
 }
 
 /// Checks that a base URL is `https://`, or `http://` to a loopback host, and
 /// normalises it to end with `/`.
 pub fn check_base_url(raw: &str) -> Result<Url, String> {
-    let mut url =
-        Url::parse(raw.trim()).map_err(|e| format!("base URL `{raw}` is not a URL: {e}"))?;
+    let mut url = Url::parse(raw.trim()).map_err(|e| format!("base URL `{raw}` is not a URL: {e}"))?;
     match url.scheme() {
         "https" => {}
         "http" => {
@@ -65,9 +61,7 @@ pub fn check_base_url(raw: &str) -> Result<Url, String> {
             }
         }
         other => {
-            return Err(format!(
-                "base URL `{raw}` has scheme `{other}`; expected https://"
-            ));
+            return Err(format!("base URL `{raw}` has scheme `{other}`; expected https://"));
         }
     }
     if !url.path().ends_with('/') {
@@ -82,9 +76,7 @@ impl Client {
     pub fn new(opts: ClientOptions) -> Result<Client, String> {
         let base = check_base_url(&opts.base_url)?;
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", opts.api_key.expose_secret()))
-            .map_err(|_| {
-            "the API key contains characters that cannot be sent in a header".to_string()
-        })?;
+            .map_err(|_| "the API key contains characters that cannot be sent in a header".to_string())?;
         auth.set_sensitive(true);
         let http = reqwest::Client::builder()
             .connect_timeout(opts.connect_timeout)
@@ -112,22 +104,11 @@ impl Client {
 
     /// GetAsset (Query Asset): the current state of an import task.
     pub async fn get_asset(&self, task_id: &str) -> Result<AssetInfo, ApiError> {
-        self.call(
-            Endpoint::GetAsset,
-            &serde_json::json!({ "task_id": task_id }),
-        )
-        .await
+        self.call(Endpoint::GetAsset, &serde_json::json!({ "task_id": task_id })).await
     }
 
-    async fn call<B: Serialize, T: DeserializeOwned>(
-        &self,
-        endpoint: Endpoint,
-        body: &B,
-    ) -> Result<T, ApiError> {
-        let url = self
-            .base
-            .join(endpoint.path())
-            .expect("endpoint paths are valid relative URLs");
+    async fn call<B: Serialize, T: DeserializeOwned>(&self, endpoint: Endpoint, body: &B) -> Result<T, ApiError> {
+        let url = self.base.join(endpoint.path()).expect("endpoint paths are valid relative URLs");
         let resp = self
             .http
             .post(url)
@@ -163,10 +144,7 @@ fn network_error(e: reqwest::Error) -> ApiError {
         detail.push_str(&s.to_string());
         source = s.source();
     }
-    ApiError::Network {
-        may_have_reached_server,
-        detail: crate::text::excerpt(&detail, 200),
-    }
+    ApiError::Network { may_have_reached_server, detail: crate::text::excerpt(&detail, 200) }
 }
 
 #[cfg(test)]
@@ -176,25 +154,13 @@ mod tests {
     #[test]
     fn base_url_rules() {
         assert!(check_base_url("https://octopusx.ai").is_ok());
-        assert_eq!(
-            check_base_url("http://127.0.0.1:8080").unwrap().as_str(),
-            "http://127.0.0.1:8080/"
-        );
-        assert!(
-            check_base_url("http://localhost:1/api")
-                .unwrap()
-                .as_str()
-                .ends_with("/api/")
-        );
+        assert_eq!(check_base_url("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080/");
+        assert!(check_base_url("http://localhost:1/api").unwrap().as_str().ends_with("/api/"));
         assert!(check_base_url("http://[::1]:9").is_ok());
         let e = check_base_url("http://octopusx.ai").unwrap_err();
         assert!(e.contains("not loopback"), "{e}");
         assert!(check_base_url("ftp://x").unwrap_err().contains("scheme"));
-        assert!(
-            check_base_url("not a url")
-                .unwrap_err()
-                .contains("not a URL")
-        );
+        assert!(check_base_url("not a url").unwrap_err().contains("not a URL"));
     }
 
     #[test]

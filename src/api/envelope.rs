@@ -24,43 +24,27 @@ pub fn decode_response<T: DeserializeOwned>(
 ) -> Result<T, ApiError> {
     let text = String::from_utf8_lossy(body);
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let message = || {
-        parsed
-            .as_ref()
-            .and_then(error_of)
-            .unwrap_or_else(|| excerpt(&text, EXCERPT_CHARS))
-    };
+    let message = || parsed.as_ref().and_then(error_of).unwrap_or_else(|| excerpt(&text, EXCERPT_CHARS));
     match status {
         401 | 403 => return Err(ApiError::Unauthorized { message: message() }),
         429 => return Err(ApiError::RateLimited { retry_after }),
         500..=599 => {
-            return Err(ApiError::Server {
-                status,
-                message: message(),
-            });
+            return Err(ApiError::Server { status, message: message() });
         }
         400..=499 => {
-            let code = parsed
-                .as_ref()
-                .and_then(code_of)
-                .unwrap_or_else(|| format!("HTTP {status}"));
+            let code = parsed.as_ref().and_then(code_of).unwrap_or_else(|| format!("HTTP {status}"));
             return Err(rejected(code, message()));
         }
         200..=299 => {}
         _ => {
             return Err(ApiError::Decode {
                 endpoint,
-                excerpt: format!(
-                    "unexpected HTTP {status}: {}",
-                    excerpt(&text, EXCERPT_CHARS)
-                ),
+                excerpt: format!("unexpected HTTP {status}: {}", excerpt(&text, EXCERPT_CHARS)),
             });
         }
     }
-    let decode_err = |why: &str| ApiError::Decode {
-        endpoint,
-        excerpt: format!("{why}: {}", excerpt(&text, EXCERPT_CHARS)),
-    };
+    let decode_err =
+        |why: &str| ApiError::Decode { endpoint, excerpt: format!("{why}: {}", excerpt(&text, EXCERPT_CHARS)) };
     let Some(Value::Object(env)) = parsed else {
         return Err(decode_err("not a JSON object"));
     };
@@ -74,20 +58,13 @@ pub fn decode_response<T: DeserializeOwned>(
     match state {
         Some(1) => {}
         Some(other) => {
-            return Err(rejected(
-                format!("state {other}"),
-                "the server reported failure".into(),
-            ));
+            return Err(rejected(format!("state {other}"), "the server reported failure".into()));
         }
         None => return Err(decode_err("no `state` in the envelope")),
     }
     let data = env.get("data").cloned().unwrap_or(Value::Null);
     if let Some(code) = data.get("Code").and_then(Value::as_str) {
-        let msg = data
-            .get("Message")
-            .and_then(Value::as_str)
-            .map(|m| excerpt(m, EXCERPT_CHARS))
-            .unwrap_or_default();
+        let msg = data.get("Message").and_then(Value::as_str).map(|m| excerpt(m, EXCERPT_CHARS)).unwrap_or_default();
         return Err(rejected(excerpt(code, 60), msg));
     }
     if data.is_null() {
@@ -99,9 +76,7 @@ pub fn decode_response<T: DeserializeOwned>(
 /// A rejection, except that `AccessDenied`-style codes mean a bad key.
 fn rejected(code: String, message: String) -> ApiError {
     if code == "AccessDenied" || code.starts_with("Unauthorized") || code == "invalid_api_key" {
-        ApiError::Unauthorized {
-            message: format!("{code}: {message}"),
-        }
+        ApiError::Unauthorized { message: format!("{code}: {message}") }
     } else {
         ApiError::Rejected { code, message }
     }
@@ -122,29 +97,17 @@ fn error_of(body: &Value) -> Option<String> {
     body.get("error")
         .filter(|e| !is_empty(e))
         .and_then(describe_error)
-        .or_else(|| {
-            body.get("data")
-                .and_then(|d| d.get("Message"))
-                .and_then(describe_error)
-        })
+        .or_else(|| body.get("data").and_then(|d| d.get("Message")).and_then(describe_error))
 }
 
 /// The error code of a body or error value: `code`/`Code`, at the top or under `error`/`data`.
 fn code_of(v: &Value) -> Option<String> {
-    let direct = ["code", "Code"]
-        .iter()
-        .find_map(|k| v.get(k))
-        .and_then(|c| match c {
-            Value::String(s) => Some(excerpt(s, 60)),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
-    direct.or_else(|| {
-        ["error", "data"]
-            .iter()
-            .filter_map(|k| v.get(k))
-            .find_map(code_of)
-    })
+    let direct = ["code", "Code"].iter().find_map(|k| v.get(k)).and_then(|c| match c {
+        Value::String(s) => Some(excerpt(s, 60)),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    });
+    direct.or_else(|| ["error", "data"].iter().filter_map(|k| v.get(k)).find_map(code_of))
 }
 
 /// A human-readable, sanitized text for an error value of any shape: a
@@ -200,17 +163,8 @@ mod tests {
 
     #[test]
     fn business_error_in_success_envelope() {
-        let e = get(
-            r#"{"state":1,"data":{"Code":"InvalidParameter.X","Message":"bad x"},"error":null}"#,
-        )
-        .unwrap_err();
-        assert_eq!(
-            e,
-            ApiError::Rejected {
-                code: "InvalidParameter.X".into(),
-                message: "bad x".into()
-            }
-        );
+        let e = get(r#"{"state":1,"data":{"Code":"InvalidParameter.X","Message":"bad x"},"error":null}"#).unwrap_err();
+        assert_eq!(e, ApiError::Rejected { code: "InvalidParameter.X".into(), message: "bad x".into() });
     }
 
     #[test]
@@ -219,10 +173,7 @@ mod tests {
             (r#"{"state":0,"data":null,"error":null}"#, "state 0"),
             (r#"{"state":0,"data":null,"error":"boom"}"#, "boom"),
             (r#"{"state":0,"data":null,"error":["a","b"]}"#, "a; b"),
-            (
-                r#"{"state":0,"data":null,"error":{"code":"E1","message":"m"}}"#,
-                "E1",
-            ),
+            (r#"{"state":0,"data":null,"error":{"code":"E1","message":"m"}}"#, "E1"),
         ] {
             let e = get(body).unwrap_err();
             assert!(matches!(e, ApiError::Rejected { .. }), "{body}: {e:?}");
@@ -233,39 +184,13 @@ mod tests {
     #[test]
     fn gateway_errors_by_status() {
         let body = br#"{"error":{"message":"slow down","type":"rate","code":"429"}}"#;
-        let e: ApiError = decode_response::<AssetInfo>(
-            Endpoint::GetAsset,
-            429,
-            Some(Duration::from_secs(2)),
-            body,
-        )
-        .unwrap_err();
-        assert_eq!(
-            e,
-            ApiError::RateLimited {
-                retry_after: Some(Duration::from_secs(2))
-            }
-        );
-        let e = decode_response::<AssetInfo>(
-            Endpoint::GetAsset,
-            401,
-            None,
-            br#"{"error":{"message":"bad key"}}"#,
-        )
-        .unwrap_err();
-        assert_eq!(
-            e,
-            ApiError::Unauthorized {
-                message: "bad key".into()
-            }
-        );
-        let e = decode_response::<AssetInfo>(
-            Endpoint::GetAsset,
-            502,
-            None,
-            b"<html>bad gateway</html>",
-        )
-        .unwrap_err();
+        let e: ApiError =
+            decode_response::<AssetInfo>(Endpoint::GetAsset, 429, Some(Duration::from_secs(2)), body).unwrap_err();
+        assert_eq!(e, ApiError::RateLimited { retry_after: Some(Duration::from_secs(2)) });
+        let e = decode_response::<AssetInfo>(Endpoint::GetAsset, 401, None, br#"{"error":{"message":"bad key"}}"#)
+            .unwrap_err();
+        assert_eq!(e, ApiError::Unauthorized { message: "bad key".into() });
+        let e = decode_response::<AssetInfo>(Endpoint::GetAsset, 502, None, b"<html>bad gateway</html>").unwrap_err();
         assert!(matches!(e, ApiError::Server { status: 502, .. }));
         let e = decode_response::<AssetInfo>(
             Endpoint::CreateAsset,
@@ -279,34 +204,20 @@ mod tests {
 
     #[test]
     fn decode_errors_name_endpoint_and_sanitize() {
-        let e = decode_response::<CreatedAsset>(
-            Endpoint::CreateAsset,
-            200,
-            None,
-            b"\x1b[2J{\"state\":1,",
-        )
-        .unwrap_err();
-        let ApiError::Decode { endpoint, excerpt } = &e else {
-            panic!("{e:?}")
-        };
+        let e = decode_response::<CreatedAsset>(Endpoint::CreateAsset, 200, None, b"\x1b[2J{\"state\":1,").unwrap_err();
+        let ApiError::Decode { endpoint, excerpt } = &e else { panic!("{e:?}") };
         assert_eq!(*endpoint, Endpoint::CreateAsset);
         assert!(!excerpt.contains('\x1b'));
         assert!(e.to_string().contains("CreateAsset"));
         let e = get(r#"{"state":1,"data":{"Id":"x"},"error":null}"#).unwrap_err();
-        assert!(
-            matches!(e, ApiError::Decode { .. }),
-            "missing Status: {e:?}"
-        );
+        assert!(matches!(e, ApiError::Decode { .. }), "missing Status: {e:?}");
     }
 
     #[test]
     fn asset_error_as_string_or_object_and_unknown_status() {
         let a = get(r#"{"state":1,"data":{"Status":"Failed","Error":{"Code":"InvalidParameter.FpsTooLow","Message":"fps 12"}}}"#).unwrap();
         assert_eq!(a.status, AssetStatus::Failed);
-        assert_eq!(
-            a.error.as_deref(),
-            Some("InvalidParameter.FpsTooLow: fps 12")
-        );
+        assert_eq!(a.error.as_deref(), Some("InvalidParameter.FpsTooLow: fps 12"));
         let a = get(r#"{"state":1,"data":{"Status":"Failed","Error":"download failed"}}"#).unwrap();
         assert_eq!(a.error.as_deref(), Some("download failed"));
         let a = get(r#"{"state":1,"data":{"Status":"Reviewing"}}"#).unwrap();

@@ -97,10 +97,7 @@ impl ApiError {
         match self {
             ApiError::RateLimited { .. } => true,
             ApiError::Server { status, .. } => *status == 503,
-            ApiError::Network {
-                may_have_reached_server,
-                ..
-            } => !may_have_reached_server,
+            ApiError::Network { may_have_reached_server, .. } => !may_have_reached_server,
             _ => false,
         }
     }
@@ -109,10 +106,7 @@ impl ApiError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            ApiError::RateLimited { .. }
-                | ApiError::Server { .. }
-                | ApiError::Network { .. }
-                | ApiError::Decode { .. }
+            ApiError::RateLimited { .. } | ApiError::Server { .. } | ApiError::Network { .. } | ApiError::Decode { .. }
         )
     }
 

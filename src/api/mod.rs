@@ -10,6 +10,5 @@ pub use client::{Client, ClientOptions, check_base_url};
 pub use envelope::decode_response;
 pub use error::{ApiError, Endpoint};
 pub use types::{
-    AssetInfo, AssetStatus, AssetType, CreateAssetRequest, CreateGroupRequest, CreatedAsset,
-    CreatedGroup,
+    AssetInfo, AssetStatus, AssetType, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup,
 };

@@ -74,11 +74,7 @@ pub struct CreateGroupRequest {
     #[serde(rename = "Name")]
     pub name: String,
     /// At most 300 characters.
-    #[serde(
-        rename = "Description",
-        skip_serializing_if = "Option::is_none",
-        default
-    )]
+    #[serde(rename = "Description", skip_serializing_if = "Option::is_none", default)]
     pub description: Option<String>,
 }
 

@@ -182,13 +182,9 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let e = Cli::try_parse_from(["x", "import", "--type", "gif"])
-            .unwrap_err()
-            .to_string();
+        let e = Cli::try_parse_from(["x", "import", "--type", "gif"]).unwrap_err().to_string();
         assert!(e.contains("unknown asset type `gif`"), "{e}");
-        let e = Cli::try_parse_from(["x", "status", "--state", "done"])
-            .unwrap_err()
-            .to_string();
+        let e = Cli::try_parse_from(["x", "status", "--state", "done"]).unwrap_err().to_string();
         assert!(e.contains("unknown state `done`"), "{e}");
     }
 }

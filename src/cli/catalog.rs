@@ -13,8 +13,8 @@ pub(super) async fn groups(global: &GlobalArgs, cmd: GroupsCommand) -> Result<u8
     match cmd {
         GroupsCommand::List => {
             let env = |k: &str| std::env::var(k).ok();
-            let paths = Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env)
-                .map_err(|e| e.to_string())?;
+            let paths =
+                Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env).map_err(|e| e.to_string())?;
             let store = GroupStore::load(&paths.groups())?;
             for g in store.groups() {
                 println!("{}\t{}", g.id, g.name);
@@ -60,8 +60,7 @@ fn show(p: &Preset) {
 
 pub(super) fn presets(global: &GlobalArgs, cmd: PresetsCommand) -> Result<u8, String> {
     let env = |k: &str| std::env::var(k).ok();
-    let paths = Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env)
-        .map_err(|e| e.to_string())?;
+    let paths = Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env).map_err(|e| e.to_string())?;
     let loaded = Config::load(&paths.config_file).map_err(|e| e.to_string())?;
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
@@ -74,15 +73,8 @@ pub(super) fn presets(global: &GlobalArgs, cmd: PresetsCommand) -> Result<u8, St
             }
             let default = cfg.default_preset().map(|p| p.name.clone());
             for p in &cfg.presets {
-                let mark = if Some(&p.name) == default.as_ref() {
-                    "*"
-                } else {
-                    " "
-                };
-                println!(
-                    "{mark} {}\t{}\t{}\t{}",
-                    p.name, p.group_id, p.asset_type, p.name_template
-                );
+                let mark = if Some(&p.name) == default.as_ref() { "*" } else { " " };
+                println!("{mark} {}\t{}\t{}\t{}", p.name, p.group_id, p.asset_type, p.name_template);
             }
             Ok(0)
         }
@@ -92,10 +84,7 @@ pub(super) fn presets(global: &GlobalArgs, cmd: PresetsCommand) -> Result<u8, St
                 Ok(0)
             }
             None => {
-                eprintln!(
-                    "no preset named `{name}` in {}",
-                    paths.config_file.display()
-                );
+                eprintln!("no preset named `{name}` in {}", paths.config_file.display());
                 Ok(EXIT_USAGE)
             }
         },

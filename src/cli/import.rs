@@ -10,7 +10,7 @@ use super::report::{print_json, print_table};
 use super::setup::Setup;
 use super::{EXIT_FAILED, EXIT_USAGE};
 use crate::config::{Template, TypeChoice};
-use crate::engine::input::{ImportDefaults, parse_lines, today};
+use crate::engine::input::{ImportDefaults, parse_lines_from, today};
 use crate::engine::{Command, Job, JobId, JobState, Level, Update};
 
 /// The defaults for lines: preset first, then the flags.
@@ -21,109 +21,77 @@ fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, String> {
             let names: Vec<&str> = cfg.presets.iter().map(|p| p.name.as_str()).collect();
             format!(
                 "no preset named `{name}`; presets: {}",
-                if names.is_empty() {
-                    "none".into()
-                } else {
-                    names.join(", ")
-                }
+                if names.is_empty() { "none".into() } else { names.join(", ") }
             )
         })?),
         None => cfg.default_preset(),
     };
-    let group_id = a
-        .group
-        .clone()
-        .or_else(|| preset.map(|p| p.group_id.clone()))
-        .filter(|g| !g.trim().is_empty())
-        .ok_or("no group: pass --group ID or --preset NAME (see `presets list`), or create one with `groups create NAME`")?;
-    let template_src = a
-        .name_template
-        .clone()
-        .or_else(|| preset.map(|p| p.name_template.clone()));
+    let group_id =
+        a.group.clone().or_else(|| preset.map(|p| p.group_id.clone())).filter(|g| !g.trim().is_empty()).ok_or(
+            "no group: pass --group ID or --preset NAME (see `presets list`), or create one with `groups create NAME`",
+        )?;
+    let template_src = a.name_template.clone().or_else(|| preset.map(|p| p.name_template.clone()));
     let template = match template_src {
-        Some(t) => t
-            .parse::<Template>()
-            .map_err(|e| format!("name template `{t}`: {e}"))?,
+        Some(t) => t.parse::<Template>().map_err(|e| format!("name template `{t}`: {e}"))?,
         None => Template::stem(),
     };
-    let asset_type = a
-        .asset_type
-        .or_else(|| preset.map(|p| p.asset_type))
-        .unwrap_or(TypeChoice::Infer);
-    Ok(ImportDefaults {
-        group_id: group_id.trim().to_string(),
-        asset_type,
-        template,
-        date: today(),
-    })
+    let asset_type = a.asset_type.or_else(|| preset.map(|p| p.asset_type)).unwrap_or(TypeChoice::Infer);
+    Ok(ImportDefaults { group_id: group_id.trim().to_string(), asset_type, template, date: today() })
 }
 
-fn read_input(a: &ImportArgs) -> Result<String, String> {
-    let mut text = a.urls.join("\n");
+/// The input sources, each with the label its line numbers are reported
+/// under: the arguments, then the file (or stdin).
+fn read_input(a: &ImportArgs) -> Result<Vec<(String, String)>, String> {
+    let mut sources = Vec::new();
+    if !a.urls.is_empty() {
+        sources.push(("argument".to_string(), a.urls.join("\n")));
+    }
     let from_stdin = match &a.file {
         Some(p) if p.as_os_str() == "-" => true,
         Some(p) => {
-            let file = std::fs::read_to_string(p)
-                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-            text.push('\n');
-            text.push_str(&file);
+            let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            sources.push((p.display().to_string(), text));
             false
         }
         None => a.urls.is_empty() && !std::io::stdin().is_terminal(),
     };
     if from_stdin {
         let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| format!("cannot read stdin: {e}"))?;
-        text.push('\n');
-        text.push_str(&s);
+        std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
+        sources.push(("stdin".to_string(), s));
     }
-    Ok(text)
+    Ok(sources)
 }
 
 pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, String> {
-    let text = read_input(&a)?;
+    let sources = read_input(&a)?;
     let setup = Setup::new(global).await?;
     for w in &setup.loaded.warnings {
         eprintln!("warning: {w}");
     }
     let d = defaults(&setup, &a)?;
-    let (jobs, errors) = parse_lines(&text, &d);
-    let source = a
-        .file
-        .as_ref()
-        .map_or("input".to_string(), |p| p.display().to_string());
-    for e in &errors {
-        eprintln!("{source}:{}: {}", e.line, e.message);
+    let mut jobs = Vec::new();
+    let mut bad_lines = 0;
+    for (label, text) in &sources {
+        let (mut good, errors) = parse_lines_from(text, &d, jobs.len() as u64 + 1);
+        for e in &errors {
+            eprintln!("{label}:{}: {}", e.line, e.message);
+        }
+        bad_lines += errors.len();
+        jobs.append(&mut good);
     }
     if jobs.is_empty() {
-        eprintln!(
-            "nothing to import{}",
-            if errors.is_empty() {
-                " (give URLs as arguments, --file, or on stdin)"
-            } else {
-                ""
-            }
-        );
+        let hint = if bad_lines == 0 { " (give URLs as arguments, --file, or on stdin)" } else { "" };
+        eprintln!("nothing to import{hint}");
         return Ok(EXIT_USAGE);
     }
     let (engine, updates, task) = setup.start_engine()?;
-    let result = engine
-        .submit(jobs, a.allow_duplicates)
-        .await
-        .ok_or("the engine stopped unexpectedly")?;
+    let result = engine.submit(jobs, a.allow_duplicates).await.ok_or("the engine stopped unexpectedly")?;
     let ids: HashSet<JobId> = result.accepted.iter().copied().collect();
     let code = follow(engine, updates, ids, a.wait, a.json).await;
     let _ = task.await;
-    let dup_code = if result.duplicates.is_empty() {
-        0
-    } else {
-        EXIT_FAILED
-    };
-    Ok(code
-        .max(dup_code)
-        .max(if errors.is_empty() { 0 } else { EXIT_FAILED }))
+    let skipped = !result.duplicates.is_empty() || bad_lines > 0;
+    Ok(if skipped { code.max(EXIT_FAILED) } else { code })
 }
 
 pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, String> {
@@ -169,11 +137,7 @@ async fn follow(
     json: bool,
 ) -> u8 {
     let done = |j: &Job| {
-        if wait {
-            j.state.is_final()
-        } else {
-            !matches!(j.state, JobState::Queued | JobState::Creating)
-        }
+        if wait { j.state.is_final() } else { !matches!(j.state, JobState::Queued | JobState::Creating) }
     };
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(ids.len() as u64), ProgressDrawTarget::stderr())
@@ -208,9 +172,7 @@ async fn follow(
                     "{} active, {} processing, {} failed",
                     count(JobState::Active),
                     count(JobState::Processing),
-                    count(JobState::Failed)
-                        + count(JobState::Rejected)
-                        + count(JobState::Uncertain)
+                    count(JobState::Failed) + count(JobState::Rejected) + count(JobState::Uncertain)
                 ));
                 if finished == ids.len() && !stopping {
                     stopping = true;
@@ -218,11 +180,7 @@ async fn follow(
                 }
             }
             Update::Log(line) if line.level != Level::Info => {
-                let level = if line.level == Level::Warn {
-                    "warning"
-                } else {
-                    "error"
-                };
+                let level = if line.level == Level::Warn { "warning" } else { "error" };
                 bar.suspend(|| eprintln!("{level}: {}", line.text))
             }
             Update::Stopped { .. } => break,

@@ -23,16 +23,8 @@ pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
     let result = match cmd {
         CliCommand::Import(a) => import::import(global, a).await,
         CliCommand::Wait { json } => import::wait(global, json).await,
-        CliCommand::Status {
-            state,
-            search,
-            json,
-        } => report::status(global, &state, search.as_deref(), json),
-        CliCommand::Export {
-            format,
-            output,
-            state,
-        } => report::export(global, format, output.as_deref(), &state),
+        CliCommand::Status { state, search, json } => report::status(global, &state, search.as_deref(), json),
+        CliCommand::Export { format, output, state } => report::export(global, format, output.as_deref(), &state),
         CliCommand::Groups(g) => catalog::groups(global, g).await,
         CliCommand::Presets(p) => catalog::presets(global, p),
         CliCommand::Sim { host, port, config } => catalog::sim(host, port, config).await,

@@ -58,17 +58,13 @@ impl From<&Job> for JobRecord {
 
 fn journal_jobs(global: &GlobalArgs, states: &[JobState]) -> Result<Vec<Job>, String> {
     let env = |k: &str| std::env::var(k).ok();
-    let paths = Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env)
-        .map_err(|e| e.to_string())?;
-    let (jobs, warnings) = read_jobs(&paths.journal())
-        .map_err(|e| format!("cannot read {}: {e}", paths.journal().display()))?;
+    let paths = Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env).map_err(|e| e.to_string())?;
+    let (jobs, warnings) =
+        read_jobs(&paths.journal()).map_err(|e| format!("cannot read {}: {e}", paths.journal().display()))?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
-    Ok(jobs
-        .into_iter()
-        .filter(|j| states.is_empty() || states.contains(&j.state))
-        .collect())
+    Ok(jobs.into_iter().filter(|j| states.is_empty() || states.contains(&j.state)).collect())
 }
 
 /// Prints jobs as JSON (an array) to stdout.
@@ -82,17 +78,9 @@ pub(crate) fn print_json(jobs: &[Job]) -> Result<(), String> {
 /// Prints jobs as an aligned text table to stdout.
 pub(crate) fn print_table(jobs: &[Job]) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "{:>6}  {:<10}  {:<5}  {:<28}  RESULT",
-        "ID", "STATE", "TYPE", "NAME"
-    );
+    let _ = writeln!(out, "{:>6}  {:<10}  {:<5}  {:<28}  RESULT", "ID", "STATE", "TYPE", "NAME");
     for j in jobs {
-        let result = j
-            .asset_ref()
-            .or_else(|| j.error.clone())
-            .or_else(|| j.asset_id.clone())
-            .unwrap_or_default();
+        let result = j.asset_ref().or_else(|| j.error.clone()).or_else(|| j.asset_id.clone()).unwrap_or_default();
         let _ = writeln!(
             out,
             "{:>6}  {:<10}  {:<5}  {:<28}  {}",
@@ -105,12 +93,7 @@ pub(crate) fn print_table(jobs: &[Job]) {
     }
 }
 
-pub(super) fn status(
-    global: &GlobalArgs,
-    states: &[JobState],
-    search: Option<&str>,
-    json: bool,
-) -> Result<u8, String> {
+pub(super) fn status(global: &GlobalArgs, states: &[JobState], search: Option<&str>, json: bool) -> Result<u8, String> {
     let needle = search.map(str::to_lowercase);
     let jobs: Vec<Job> = journal_jobs(global, states)?
         .into_iter()
@@ -134,12 +117,7 @@ pub(super) fn status(
                 counts.push(format!("{n} {}", s.as_str()));
             }
         }
-        eprintln!(
-            "{} jobs{}{}",
-            jobs.len(),
-            if counts.is_empty() { "" } else { ": " },
-            counts.join(", ")
-        );
+        eprintln!("{} jobs{}{}", jobs.len(), if counts.is_empty() { "" } else { ": " }, counts.join(", "));
     }
     Ok(0)
 }
@@ -148,8 +126,7 @@ pub(super) fn status(
 pub fn write_csv(jobs: &[Job], w: impl Write) -> Result<(), String> {
     let mut csv = csv::Writer::from_writer(w);
     for j in jobs {
-        csv.serialize(JobRecord::from(j))
-            .map_err(|e| e.to_string())?;
+        csv.serialize(JobRecord::from(j)).map_err(|e| e.to_string())?;
     }
     csv.flush().map_err(|e| e.to_string())
 }
@@ -176,8 +153,7 @@ pub(super) fn export(
                     buf
                 }
             };
-            crate::config::atomic_write(path, &bytes)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            crate::config::atomic_write(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("exported {} jobs to {}", jobs.len(), path.display());
         }
     }

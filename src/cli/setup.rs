@@ -44,27 +44,21 @@ impl Setup {
     /// Resolves paths, reads the config, starts logging and builds the client.
     pub async fn new(global: &GlobalArgs) -> Result<Setup, String> {
         let env = |k: &str| std::env::var(k).ok();
-        let mut paths = Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env)
-            .map_err(|e| e.to_string())?;
+        let mut paths =
+            Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env).map_err(|e| e.to_string())?;
         let mut sim = None;
         if global.demo {
             let dir = paths.data_dir.join("demo");
             let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            let s = Sim::start_local(demo_sim_config())
-                .await
-                .map_err(|e| format!("cannot start the simulator: {e}"))?;
+            std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            let s =
+                Sim::start_local(demo_sim_config()).await.map_err(|e| format!("cannot start the simulator: {e}"))?;
             let group = s.state().add_group("demo");
             let config_text = format!(
                 "# Demo configuration (reset at each --demo start).\n[api]\nbase_url = \"{}\"\n\n[[presets]]\nname = \"demo\"\ngroup_id = \"{group}\"\nasset_type = \"infer\"\nname_template = \"{{stem}}\"\ndescription = \"the simulator's demo group\"\ndefault = true\n",
                 s.base_url()
             );
-            paths = Paths {
-                config_file: dir.join("config.toml"),
-                log_dir: dir.join("logs"),
-                data_dir: dir,
-            };
+            paths = Paths { config_file: dir.join("config.toml"), log_dir: dir.join("logs"), data_dir: dir };
             crate::config::atomic_write(&paths.config_file, config_text.as_bytes())
                 .map_err(|e| format!("cannot write {}: {e}", paths.config_file.display()))?;
             sim = Some(s);
@@ -86,29 +80,15 @@ impl Setup {
         let client = Client::new(ClientOptions {
             base_url: cfg.api.base_url.clone(),
             api_key: key,
-            connect_timeout: cfg
-                .connect_timeout(&loaded.path)
-                .map_err(|e| e.to_string())?,
-            request_timeout: cfg
-                .request_timeout(&loaded.path)
-                .map_err(|e| e.to_string())?,
+            connect_timeout: cfg.connect_timeout(&loaded.path).map_err(|e| e.to_string())?,
+            request_timeout: cfg.request_timeout(&loaded.path).map_err(|e| e.to_string())?,
         })?;
         let endpoint = match &sim {
             Some(_) => "simulator".to_string(),
             None => client.base_url().host_str().unwrap_or("?").to_string(),
         };
-        tracing::info!(
-            "seedance-assets {} starting against {endpoint}",
-            env!("CARGO_PKG_VERSION")
-        );
-        Ok(Setup {
-            paths,
-            loaded,
-            client,
-            sim,
-            endpoint,
-            _log: log,
-        })
+        tracing::info!("seedance-assets {} starting against {endpoint}", env!("CARGO_PKG_VERSION"));
+        Ok(Setup { paths, loaded, client, sim, endpoint, _log: log })
     }
 
     /// The engine settings from the config.
@@ -121,14 +101,7 @@ impl Setup {
     }
 
     /// Starts the engine on this setup's journal.
-    pub fn start_engine(
-        &self,
-    ) -> Result<(EngineHandle, UnboundedReceiver<Update>, JoinHandle<()>), String> {
-        crate::engine::start(
-            self.client.clone(),
-            self.engine_options(),
-            &self.paths.journal(),
-            &self.paths.groups(),
-        )
+    pub fn start_engine(&self) -> Result<(EngineHandle, UnboundedReceiver<Update>, JoinHandle<()>), String> {
+        crate::engine::start(self.client.clone(), self.engine_options(), &self.paths.journal(), &self.paths.groups())
     }
 }

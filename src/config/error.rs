@@ -53,9 +53,6 @@ pub enum ConfigError {
         path: PathBuf,
     },
     /// No usable directories for data or state.
-    #[error(
-        "cannot find a home directory for data and logs; set {}",
-        super::DATA_DIR_ENV
-    )]
+    #[error("cannot find a home directory for data and logs; set {}", super::DATA_DIR_ENV)]
     NoHome,
 }

@@ -51,11 +51,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_creating: 30,
-            create_per_sec: 30,
-            get_per_sec: 100,
-        }
+        Limits { max_creating: 30, create_per_sec: 30, get_per_sec: 100 }
     }
 }
 
@@ -124,23 +120,17 @@ impl std::fmt::Debug for LoadedConfig {
         f.debug_struct("LoadedConfig")
             .field("config", &self.config)
             .field("path", &self.path)
-            .field(
-                "text",
-                &self.text.as_ref().map(|t| format!("<{} bytes>", t.len())),
-            )
+            .field("text", &self.text.as_ref().map(|t| format!("<{} bytes>", t.len())))
             .field("warnings", &self.warnings)
             .finish()
     }
 }
 
 fn duration(name: &str, secs: f64, path: &Path) -> Result<Duration, ConfigError> {
-    Duration::try_from_secs_f64(secs)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| ConfigError::Invalid {
-            path: path.into(),
-            message: format!("{name} must be a positive number of seconds, not {secs}"),
-        })
+    Duration::try_from_secs_f64(secs).ok().filter(|d| !d.is_zero()).ok_or_else(|| ConfigError::Invalid {
+        path: path.into(),
+        message: format!("{name} must be a positive number of seconds, not {secs}"),
+    })
 }
 
 impl Config {
@@ -150,10 +140,7 @@ impl Config {
             Ok(t) => Some(t),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => {
-                return Err(ConfigError::Io {
-                    path: path.into(),
-                    source,
-                });
+                return Err(ConfigError::Io { path: path.into(), source });
             }
         };
         let (config, warnings) = match &text {
@@ -163,12 +150,7 @@ impl Config {
         if config.api.api_key.is_some() {
             check_private(path)?;
         }
-        Ok(LoadedConfig {
-            config,
-            path: path.into(),
-            text,
-            warnings,
-        })
+        Ok(LoadedConfig { config, path: path.into(), text, warnings })
     }
 
     /// Parses and checks TOML text; `path` is for messages only. Returns the
@@ -181,12 +163,7 @@ impl Config {
                 Some(key) => format!("`{key}`: {message}"),
                 None => message,
             };
-            ConfigError::Parse {
-                path: path.into(),
-                line,
-                column,
-                message,
-            }
+            ConfigError::Parse { path: path.into(), line, column, message }
         };
         let de = toml::Deserializer::parse(text).map_err(parse_err)?;
         let mut warnings = Vec::new();
@@ -199,71 +176,41 @@ impl Config {
     }
 
     fn check(&self, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
-            path: path.into(),
-            message,
-        };
-        crate::api::check_base_url(&self.api.base_url)
-            .map_err(|e| invalid(format!("api.base_url: {e}")))?;
+        let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
+        crate::api::check_base_url(&self.api.base_url).map_err(|e| invalid(format!("api.base_url: {e}")))?;
         self.connect_timeout(path)?;
         self.request_timeout(path)?;
-        if self.limits.max_creating == 0
-            || self.limits.create_per_sec == 0
-            || self.limits.get_per_sec == 0
-        {
-            return Err(invalid(
-                "limits: max_creating, create_per_sec and get_per_sec must be at least 1".into(),
-            ));
+        if self.limits.max_creating == 0 || self.limits.create_per_sec == 0 || self.limits.get_per_sec == 0 {
+            return Err(invalid("limits: max_creating, create_per_sec and get_per_sec must be at least 1".into()));
         }
         let p = &self.polling;
         duration("polling.first_secs", p.first_secs, path)?;
         duration("polling.max_interval_secs", p.max_interval_secs, path)?;
         duration("polling.stuck_after_secs", p.stuck_after_secs, path)?;
         if !(1.0..=10.0).contains(&p.backoff) {
-            return Err(invalid(format!(
-                "polling.backoff must be between 1 and 10, not {}",
-                p.backoff
-            )));
+            return Err(invalid(format!("polling.backoff must be between 1 and 10, not {}", p.backoff)));
         }
         if !(0.0..1.0).contains(&p.jitter) {
-            return Err(invalid(format!(
-                "polling.jitter must be at least 0 and below 1, not {}",
-                p.jitter
-            )));
+            return Err(invalid(format!("polling.jitter must be at least 0 and below 1, not {}", p.jitter)));
         }
         validate_all(&self.presets).map_err(invalid)
     }
 
     /// `api.connect_timeout_secs` as a duration.
     pub fn connect_timeout(&self, path: &Path) -> Result<Duration, ConfigError> {
-        duration(
-            "api.connect_timeout_secs",
-            self.api.connect_timeout_secs,
-            path,
-        )
+        duration("api.connect_timeout_secs", self.api.connect_timeout_secs, path)
     }
 
     /// `api.request_timeout_secs` as a duration.
     pub fn request_timeout(&self, path: &Path) -> Result<Duration, ConfigError> {
-        duration(
-            "api.request_timeout_secs",
-            self.api.request_timeout_secs,
-            path,
-        )
+        duration("api.request_timeout_secs", self.api.request_timeout_secs, path)
     }
 
     /// The API key: `SEEDANCE_API_KEY` first, then the variable named by
     /// `api_key_env`, then `api_key` in the file.
-    pub fn api_key(
-        &self,
-        path: &Path,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<SecretString, ConfigError> {
-        let from_env = |name: &str| {
-            env(name)
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| SecretString::from(v.trim().to_string()))
-        };
+    pub fn api_key(&self, path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<SecretString, ConfigError> {
+        let from_env =
+            |name: &str| env(name).filter(|v| !v.trim().is_empty()).map(|v| SecretString::from(v.trim().to_string()));
         from_env("SEEDANCE_API_KEY")
             .or_else(|| self.api.api_key_env.as_deref().and_then(from_env))
             .or_else(|| self.api.api_key.clone())
@@ -272,17 +219,12 @@ impl Config {
 
     /// The preset marked default, else the first.
     pub fn default_preset(&self) -> Option<&Preset> {
-        self.presets
-            .iter()
-            .find(|p| p.default)
-            .or(self.presets.first())
+        self.presets.iter().find(|p| p.default).or(self.presets.first())
     }
 
     /// The preset of this name (case-insensitive).
     pub fn preset(&self, name: &str) -> Option<&Preset> {
-        self.presets
-            .iter()
-            .find(|p| p.name.eq_ignore_ascii_case(name.trim()))
+        self.presets.iter().find(|p| p.name.eq_ignore_ascii_case(name.trim()))
     }
 }
 
@@ -291,16 +233,10 @@ fn check_private(path: &Path) -> Result<(), ConfigError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let meta = std::fs::metadata(path).map_err(|source| ConfigError::Io {
-            path: path.into(),
-            source,
-        })?;
+        let meta = std::fs::metadata(path).map_err(|source| ConfigError::Io { path: path.into(), source })?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(ConfigError::Insecure {
-                path: path.into(),
-                mode,
-            });
+            return Err(ConfigError::Insecure { path: path.into(), mode });
         }
     }
     Ok(())
@@ -311,9 +247,7 @@ fn check_private(path: &Path) -> Result<(), ConfigError> {
 fn key_at(text: &str, offset: usize) -> Option<String> {
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |i| line_start + i);
+    let line_end = text[line_start..].find('\n').map_or(text.len(), |i| line_start + i);
     let line = &text[line_start..line_end];
     let eq = line.find('=')?;
     if offset < line_start + eq {
@@ -328,14 +262,7 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
         .rev()
         .map(str::trim)
         .find(|l| l.starts_with('['))
-        .map(|l| {
-            l.trim_start_matches('[')
-                .split(']')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        });
+        .map(|l| l.trim_start_matches('[').split(']').next().unwrap_or("").trim().to_string());
     Some(match table {
         Some(t) if !t.is_empty() => format!("{t}.{key}"),
         _ => key.to_string(),

@@ -31,20 +31,11 @@ impl Paths {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Paths, ConfigError> {
         let dirs = ProjectDirs::from("ai", "octopusx", "seedance-assets");
-        let config_file = match config
-            .map(Path::to_path_buf)
-            .or_else(|| env(CONFIG_ENV).map(PathBuf::from))
-        {
+        let config_file = match config.map(Path::to_path_buf).or_else(|| env(CONFIG_ENV).map(PathBuf::from)) {
             Some(p) => p,
-            None => dirs
-                .as_ref()
-                .ok_or(ConfigError::NoHome)?
-                .config_dir()
-                .join("config.toml"),
+            None => dirs.as_ref().ok_or(ConfigError::NoHome)?.config_dir().join("config.toml"),
         };
-        let explicit_data = data_dir
-            .map(Path::to_path_buf)
-            .or_else(|| env(DATA_DIR_ENV).map(PathBuf::from));
+        let explicit_data = data_dir.map(Path::to_path_buf).or_else(|| env(DATA_DIR_ENV).map(PathBuf::from));
         let (data_dir, log_dir) = match explicit_data {
             Some(d) => (d.clone(), d.join("logs")),
             None => {
@@ -53,11 +44,7 @@ impl Paths {
                 (dirs.data_local_dir().to_path_buf(), state.join("logs"))
             }
         };
-        Ok(Paths {
-            config_file,
-            data_dir,
-            log_dir,
-        })
+        Ok(Paths { config_file, data_dir, log_dir })
     }
 
     /// The journal file.
@@ -85,12 +72,7 @@ mod tests {
         let p = Paths::resolve(None, None, env).unwrap();
         assert_eq!(p.config_file, PathBuf::from("/env/config.toml"));
         assert_eq!(p.journal(), PathBuf::from("/env/data/journal.jsonl"));
-        let p = Paths::resolve(
-            Some(Path::new("/arg.toml")),
-            Some(Path::new("/argdata")),
-            env,
-        )
-        .unwrap();
+        let p = Paths::resolve(Some(Path::new("/arg.toml")), Some(Path::new("/argdata")), env).unwrap();
         assert_eq!(p.config_file, PathBuf::from("/arg.toml"));
         assert_eq!(p.data_dir, PathBuf::from("/argdata"));
         assert_eq!(p.log_dir, PathBuf::from("/argdata/logs"));

@@ -43,9 +43,7 @@ impl std::str::FromStr for TypeChoice {
         if s.trim().eq_ignore_ascii_case("infer") {
             Ok(TypeChoice::Infer)
         } else {
-            s.parse::<AssetType>()
-                .map(TypeChoice::Fixed)
-                .map_err(|e| format!("{e}, or infer"))
+            s.parse::<AssetType>().map(TypeChoice::Fixed).map_err(|e| format!("{e}, or infer"))
         }
     }
 }
@@ -58,9 +56,7 @@ impl Serialize for TypeChoice {
 
 impl<'de> Deserialize<'de> for TypeChoice {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -120,22 +116,14 @@ impl Preset {
         if self.group_id.trim().is_empty() {
             return Err(format!("group: preset `{name}` has no group id"));
         }
-        if self
-            .group_id
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-        {
+        if self.group_id.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(format!(
                 "group: `{}` contains spaces or control characters",
                 crate::text::excerpt(&self.group_id, 40)
             ));
         }
         self.template().map_err(|e| format!("name template: {e}"))?;
-        if self
-            .description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > 300)
-        {
+        if self.description.as_ref().is_some_and(|d| d.chars().count() > 300) {
             return Err("description: at most 300 characters".into());
         }
         Ok(())
@@ -146,8 +134,7 @@ impl Preset {
 pub fn validate_all(presets: &[Preset]) -> Result<(), String> {
     let mut seen = std::collections::HashSet::new();
     for p in presets {
-        p.validate()
-            .map_err(|e| format!("preset `{}`: {e}", crate::text::excerpt(&p.name, 40)))?;
+        p.validate().map_err(|e| format!("preset `{}`: {e}", crate::text::excerpt(&p.name, 40)))?;
         if !seen.insert(p.name.trim().to_lowercase()) {
             return Err(format!("preset name `{}` is used twice", p.name.trim()));
         }
@@ -172,10 +159,7 @@ mod tests {
         }
         assert_eq!(seen, ["infer", "Image", "Video", "Audio"]);
         assert_eq!(t, TypeChoice::Infer);
-        assert_eq!(
-            "video".parse::<TypeChoice>().unwrap(),
-            TypeChoice::Fixed(AssetType::Video)
-        );
+        assert_eq!("video".parse::<TypeChoice>().unwrap(), TypeChoice::Fixed(AssetType::Video));
         assert!("gif".parse::<TypeChoice>().unwrap_err().contains("infer"));
     }
 

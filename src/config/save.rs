@@ -34,9 +34,7 @@ pub enum SaveError {
     #[error("not saved: {0}")]
     Invalid(String),
     /// Someone else changed the file since it was loaded.
-    #[error(
-        "not saved: {0} changed on disk since it was loaded; reload (it is re-read at start) and edit again"
-    )]
+    #[error("not saved: {0} changed on disk since it was loaded; reload (it is re-read at start) and edit again")]
     ChangedOnDisk(PathBuf),
     /// The existing file is not valid TOML any more.
     #[error("not saved: {0}")]
@@ -53,10 +51,7 @@ pub enum SaveError {
 
 /// Applies `change` to the presets in `loaded` and writes the file, touching
 /// only the affected `[[presets]]` tables. Returns the config as now saved.
-pub fn save_presets(
-    loaded: &LoadedConfig,
-    change: &PresetChange,
-) -> Result<LoadedConfig, SaveError> {
+pub fn save_presets(loaded: &LoadedConfig, change: &PresetChange) -> Result<LoadedConfig, SaveError> {
     save_presets_with(loaded, change, || Ok(()))
 }
 
@@ -68,10 +63,7 @@ pub fn save_presets_with(
     before_rename: impl FnOnce() -> io::Result<()>,
 ) -> Result<LoadedConfig, SaveError> {
     let path = &loaded.path;
-    let io_err = |source| SaveError::Io {
-        path: path.clone(),
-        source,
-    };
+    let io_err = |source| SaveError::Io { path: path.clone(), source };
     let mut presets = loaded.config.presets.clone();
     apply(&mut presets, change)?;
     validate_all(&presets).map_err(SaveError::Invalid)?;
@@ -83,22 +75,13 @@ pub fn save_presets_with(
     if on_disk != loaded.text {
         return Err(SaveError::ChangedOnDisk(path.clone()));
     }
-    let mut doc: DocumentMut = on_disk
-        .as_deref()
-        .unwrap_or("")
-        .parse()
-        .map_err(|e: toml_edit::TomlError| SaveError::Parse(e.to_string()))?;
+    let mut doc: DocumentMut =
+        on_disk.as_deref().unwrap_or("").parse().map_err(|e: toml_edit::TomlError| SaveError::Parse(e.to_string()))?;
     edit_doc(&mut doc, change, &presets)?;
     let text = doc.to_string();
-    let (config, warnings) =
-        Config::parse(&text, path).map_err(|e| SaveError::Invalid(e.to_string()))?;
+    let (config, warnings) = Config::parse(&text, path).map_err(|e| SaveError::Invalid(e.to_string()))?;
     atomic_write_with(path, text.as_bytes(), before_rename).map_err(io_err)?;
-    Ok(LoadedConfig {
-        config,
-        path: path.clone(),
-        text: Some(text),
-        warnings,
-    })
+    Ok(LoadedConfig { config, path: path.clone(), text: Some(text), warnings })
 }
 
 fn find(presets: &[Preset], name: &str) -> Result<usize, SaveError> {
@@ -110,14 +93,8 @@ fn find(presets: &[Preset], name: &str) -> Result<usize, SaveError> {
 
 fn apply(presets: &mut Vec<Preset>, change: &PresetChange) -> Result<(), SaveError> {
     match change {
-        PresetChange::Upsert {
-            original: None,
-            preset,
-        } => presets.push(preset.clone()),
-        PresetChange::Upsert {
-            original: Some(name),
-            preset,
-        } => {
+        PresetChange::Upsert { original: None, preset } => presets.push(preset.clone()),
+        PresetChange::Upsert { original: Some(name), preset } => {
             let i = find(presets, name)?;
             presets[i] = preset.clone();
         }
@@ -136,14 +113,9 @@ fn apply(presets: &mut Vec<Preset>, change: &PresetChange) -> Result<(), SaveErr
 }
 
 fn tables(doc: &mut DocumentMut) -> Result<&mut ArrayOfTables, SaveError> {
-    let item = doc
-        .entry("presets")
-        .or_insert(Item::ArrayOfTables(ArrayOfTables::new()));
-    item.as_array_of_tables_mut().ok_or_else(|| {
-        SaveError::Parse(
-            "`presets` is not written as [[presets]] tables; cannot edit it safely".into(),
-        )
-    })
+    let item = doc.entry("presets").or_insert(Item::ArrayOfTables(ArrayOfTables::new()));
+    item.as_array_of_tables_mut()
+        .ok_or_else(|| SaveError::Parse("`presets` is not written as [[presets]] tables; cannot edit it safely".into()))
 }
 
 fn table_index(aot: &ArrayOfTables, name: &str) -> Result<usize, SaveError> {
@@ -152,25 +124,15 @@ fn table_index(aot: &ArrayOfTables, name: &str) -> Result<usize, SaveError> {
         .ok_or_else(|| SaveError::Parse(format!("no [[presets]] table with name = \"{name}\"")))
 }
 
-fn edit_doc(
-    doc: &mut DocumentMut,
-    change: &PresetChange,
-    presets: &[Preset],
-) -> Result<(), SaveError> {
+fn edit_doc(doc: &mut DocumentMut, change: &PresetChange, presets: &[Preset]) -> Result<(), SaveError> {
     let aot = tables(doc)?;
     match change {
-        PresetChange::Upsert {
-            original: None,
-            preset,
-        } => {
+        PresetChange::Upsert { original: None, preset } => {
             let mut t = Table::new();
             write_fields(&mut t, preset);
             aot.push(t);
         }
-        PresetChange::Upsert {
-            original: Some(name),
-            preset,
-        } => {
+        PresetChange::Upsert { original: Some(name), preset } => {
             let i = table_index(aot, name)?;
             write_fields(aot.get_mut(i).expect("index from position"), preset);
         }
@@ -181,11 +143,7 @@ fn edit_doc(
         PresetChange::SetDefault(_) => {
             for p in presets {
                 let i = table_index(aot, &p.name)?;
-                set_flag(
-                    aot.get_mut(i).expect("index from position"),
-                    "default",
-                    p.default,
-                );
+                set_flag(aot.get_mut(i).expect("index from position"), "default", p.default);
             }
         }
     }
@@ -240,20 +198,13 @@ pub fn atomic_write(path: &Path, data: &[u8]) -> io::Result<()> {
     atomic_write_with(path, data, || Ok(()))
 }
 
-fn atomic_write_with(
-    path: &Path,
-    data: &[u8],
-    before_rename: impl FnOnce() -> io::Result<()>,
-) -> io::Result<()> {
+fn atomic_write_with(path: &Path, data: &[u8], before_rename: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&dir)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut opts = OpenOptions::new();
@@ -261,9 +212,7 @@ fn atomic_write_with(
         #[cfg(unix)]
         {
             use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-            let mode = fs::metadata(path)
-                .map(|m| m.permissions().mode() & 0o7777)
-                .unwrap_or(0o600);
+            let mode = fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o600);
             opts.mode(mode);
             let mut f = opts.open(&tmp)?;
             f.set_permissions(fs::Permissions::from_mode(mode))?;

@@ -57,10 +57,7 @@ impl FromStr for Template {
                     text.push('}');
                 }
                 '}' => {
-                    return Err(format!(
-                        "unmatched `}}` at position {}; write `}}}}` for a literal brace",
-                        i + 1
-                    ));
+                    return Err(format!("unmatched `}}` at position {}; write `}}}}` for a literal brace", i + 1));
                 }
                 '{' => {
                     let mut name = String::new();
@@ -89,10 +86,7 @@ impl FromStr for Template {
         if parts.is_empty() {
             return Err("the name template is empty".into());
         }
-        Ok(Template {
-            source: src.to_string(),
-            parts,
-        })
+        Ok(Template { source: src.to_string(), parts })
     }
 }
 
@@ -118,10 +112,7 @@ fn placeholder(name: &str) -> Result<Part, String> {
 impl Template {
     /// The default template: the URL's file stem.
     pub fn stem() -> Template {
-        Template {
-            source: "{stem}".into(),
-            parts: vec![Part::Stem],
-        }
+        Template { source: "{stem}".into(), parts: vec![Part::Stem] }
     }
 
     /// Expands the template, cutting the result to [`MAX_NAME_CHARS`].
@@ -132,9 +123,7 @@ impl Template {
                 Part::Text(t) => out.push_str(t),
                 Part::Stem => out.push_str(ctx.stem),
                 Part::Ext => out.push_str(ctx.ext),
-                Part::Counter { width } => {
-                    out.push_str(&format!("{:0width$}", ctx.n, width = *width))
-                }
+                Part::Counter { width } => out.push_str(&format!("{:0width$}", ctx.n, width = *width)),
                 Part::Date => out.push_str(ctx.date),
                 Part::Type => out.push_str(ctx.asset_type),
             }
@@ -162,13 +151,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn ctx(n: u64) -> NameContext<'static> {
-        NameContext {
-            stem: "cat",
-            ext: "png",
-            n,
-            date: "2026-11-24",
-            asset_type: "Image",
-        }
+        NameContext { stem: "cat", ext: "png", n, date: "2026-11-24", asset_type: "Image" }
     }
 
     #[test]
@@ -182,18 +165,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_templates_with_reasons() {
-        assert!(
-            "{stme}"
-                .parse::<Template>()
-                .unwrap_err()
-                .contains("unknown placeholder `{stme}`")
-        );
-        assert!(
-            "{stem"
-                .parse::<Template>()
-                .unwrap_err()
-                .contains("unclosed")
-        );
+        assert!("{stme}".parse::<Template>().unwrap_err().contains("unknown placeholder `{stme}`"));
+        assert!("{stem".parse::<Template>().unwrap_err().contains("unclosed"));
         assert!("a}".parse::<Template>().unwrap_err().contains("unmatched"));
         assert!("".parse::<Template>().unwrap_err().contains("empty"));
         assert!("{n:99}".parse::<Template>().is_err());
@@ -203,10 +176,7 @@ mod tests {
     fn long_names_are_cut() {
         let t: Template = "{stem}{stem}{stem}".parse().unwrap();
         let long = "x".repeat(40);
-        let c = NameContext {
-            stem: &long,
-            ..ctx(1)
-        };
+        let c = NameContext { stem: &long, ..ctx(1) };
         assert_eq!(t.expand(&c).chars().count(), MAX_NAME_CHARS);
     }
 

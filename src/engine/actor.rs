@@ -24,8 +24,7 @@ use super::message::{Command, Group, Level, LogLine, Stats, Update};
 use super::schedule::{Learned, Schedule};
 use super::timers::{Due, Timers};
 use crate::api::{
-    ApiError, AssetInfo, AssetStatus, Client, CreateAssetRequest, CreateGroupRequest, CreatedAsset,
-    CreatedGroup,
+    ApiError, AssetInfo, AssetStatus, Client, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup,
 };
 use crate::config::{Limits, Polling};
 use crate::text::sanitize;
@@ -73,15 +72,7 @@ impl EngineHandle {
     /// Submits jobs and waits for the engine to accept them (journaled).
     pub async fn submit(&self, jobs: Vec<NewJob>, allow_duplicates: bool) -> Option<SubmitResult> {
         let (tx, rx) = oneshot::channel();
-        self.tx
-            .send((
-                Command::Submit {
-                    jobs,
-                    allow_duplicates,
-                },
-                Some(tx),
-            ))
-            .ok()?;
+        self.tx.send((Command::Submit { jobs, allow_duplicates }, Some(tx))).ok()?;
         rx.await.ok()
     }
 }
@@ -109,9 +100,7 @@ fn limiter(per_sec: u32) -> Arc<DefaultDirectRateLimiter> {
     let rate = NonZeroU32::new(per_sec.max(1)).expect("max(1) is non-zero");
     // Burst of one: requests leave evenly spaced, so a server enforcing the
     // same rate with any burst allowance never has to answer 429.
-    Arc::new(RateLimiter::direct(
-        Quota::per_second(rate).allow_burst(NonZeroU32::MIN),
-    ))
+    Arc::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)))
 }
 
 struct Actor {
@@ -164,16 +153,9 @@ pub fn start(
     opts: EngineOptions,
     journal_path: &Path,
     groups_path: &Path,
-) -> Result<
-    (
-        EngineHandle,
-        mpsc::UnboundedReceiver<Update>,
-        tokio::task::JoinHandle<()>,
-    ),
-    String,
-> {
-    let recovered = Journal::open(journal_path)
-        .map_err(|e| format!("cannot open the journal {}: {e}", journal_path.display()))?;
+) -> Result<(EngineHandle, mpsc::UnboundedReceiver<Update>, tokio::task::JoinHandle<()>), String> {
+    let recovered =
+        Journal::open(journal_path).map_err(|e| format!("cannot open the journal {}: {e}", journal_path.display()))?;
     let groups = GroupStore::load(groups_path)?;
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (up_tx, up_rx) = mpsc::unbounded_channel();
@@ -230,14 +212,10 @@ impl Actor {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             self.flush().await;
-            if self.stopping.is_some()
-                && (self.creating == 0 || self.stopping.is_some_and(|d| Instant::now() >= d))
-            {
+            if self.stopping.is_some() && (self.creating == 0 || self.stopping.is_some_and(|d| Instant::now() >= d)) {
                 break;
             }
-            let deadline = self
-                .stopping
-                .unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
+            let deadline = self.stopping.unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
             tokio::select! {
                 cmd = cmds.recv(), if self.stopping.is_none() => match cmd {
                     Some((cmd, reply)) => self.on_command(cmd, reply),
@@ -259,11 +237,7 @@ impl Actor {
         }
         self.flush().await;
         self.tasks.abort_all();
-        let in_flight = self
-            .jobs
-            .values()
-            .filter(|j| j.state.is_in_flight())
-            .count();
+        let in_flight = self.jobs.values().filter(|j| j.state.is_in_flight()).count();
         let _ = self.updates.send(Update::Stopped { in_flight });
     }
 
@@ -298,15 +272,17 @@ impl Actor {
             }
         }
         self.out.extend(
-            self.jobs
-                .values()
-                .filter(|j| !self.dirty.contains(&j.id))
-                .map(|j| Update::Job(Box::new(j.clone()))),
+            self.jobs.values().filter(|j| !self.dirty.contains(&j.id)).map(|j| Update::Job(Box::new(j.clone()))),
         );
         self.out.push(Update::Loaded);
         self.out.push(Update::Groups(self.groups.groups().to_vec()));
         if resumed + uncertain > 0 {
-            self.log(Level::Info, format!("resumed {resumed} jobs from the journal; {uncertain} interrupted while creating are Uncertain"));
+            self.log(
+                Level::Info,
+                format!(
+                    "resumed {resumed} jobs from the journal; {uncertain} interrupted while creating are Uncertain"
+                ),
+            );
         }
         self.dispatch();
     }
@@ -318,11 +294,7 @@ impl Actor {
             Level::Warn => tracing::warn!("{text}"),
             Level::Error => tracing::error!("{text}"),
         }
-        self.out.push(Update::Log(LogLine {
-            time: Timestamp::now(),
-            level,
-            text,
-        }));
+        self.out.push(Update::Log(LogLine { time: Timestamp::now(), level, text }));
     }
 
     fn set_state(&mut self, id: JobId, state: JobState, error: Option<String>) {
@@ -339,23 +311,14 @@ impl Actor {
             self.stopping = Some(Instant::now() + SHUTDOWN_WAIT);
             self.queue.clear();
             if self.creating > 0 {
-                self.log(
-                    Level::Info,
-                    format!(
-                        "stopping: waiting for {} creations in flight",
-                        self.creating
-                    ),
-                );
+                self.log(Level::Info, format!("stopping: waiting for {} creations in flight", self.creating));
             }
         }
     }
 
     fn on_command(&mut self, cmd: Command, reply: Option<oneshot::Sender<SubmitResult>>) {
         match cmd {
-            Command::Submit {
-                jobs,
-                allow_duplicates,
-            } => {
+            Command::Submit { jobs, allow_duplicates } => {
                 let result = self.submit(jobs, allow_duplicates);
                 if let Some(tx) = reply {
                     self.replies.push((tx, result));
@@ -377,10 +340,7 @@ impl Actor {
                 .dedup
                 .get(&key)
                 .and_then(|id| self.jobs.get(id))
-                .filter(|j| {
-                    j.state.is_in_flight()
-                        || matches!(j.state, JobState::Active | JobState::Uncertain)
-                });
+                .filter(|j| j.state.is_in_flight() || matches!(j.state, JobState::Active | JobState::Uncertain));
             if let (false, Some(existing)) = (allow_duplicates, existing) {
                 let msg = format!(
                     "skipped `{}`: job #{} has the same group, URL and name and is {}",
@@ -399,10 +359,7 @@ impl Actor {
             result.accepted.push(id);
         }
         if !result.accepted.is_empty() {
-            self.log(
-                Level::Info,
-                format!("queued {} imports", result.accepted.len()),
-            );
+            self.log(Level::Info, format!("queued {} imports", result.accepted.len()));
         }
         result
     }
@@ -428,15 +385,9 @@ impl Actor {
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Queued, None);
                 self.queue.push_back(id);
-                self.log(
-                    Level::Info,
-                    format!("job #{id}: {was} → queued to create again"),
-                );
+                self.log(Level::Info, format!("job #{id}: {was} → queued to create again"));
             }
-            other => self.log(
-                Level::Warn,
-                format!("job #{id} is {other}; nothing to retry"),
-            ),
+            other => self.log(Level::Warn, format!("job #{id} is {other}; nothing to retry")),
         }
     }
 
@@ -444,10 +395,7 @@ impl Actor {
         match self.jobs.get(&id).map(|j| j.state) {
             None => {}
             Some(JobState::Creating) => {
-                self.log(
-                    Level::Warn,
-                    format!("job #{id} is being created; forget it once the outcome is known"),
-                );
+                self.log(Level::Warn, format!("job #{id} is being created; forget it once the outcome is known"));
             }
             Some(_) => {
                 let job = self.jobs.remove(&id).expect("checked above");
@@ -466,63 +414,36 @@ impl Actor {
 
     fn create_group(&mut self, name: String, description: Option<String>) {
         let name = name.trim().to_string();
-        let description = description
-            .map(|d| d.trim().to_string())
-            .filter(|d| !d.is_empty());
+        let description = description.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
         let problem = if name.is_empty() {
             Some("a group needs a name")
         } else if name.chars().count() > 64 {
             Some("the name is longer than 64 characters")
-        } else if description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > 300)
-        {
+        } else if description.as_ref().is_some_and(|d| d.chars().count() > 300) {
             Some("the description is longer than 300 characters")
         } else {
             None
         };
         if let Some(p) = problem {
-            self.out.push(Update::GroupFailed {
-                name,
-                error: p.into(),
-            });
+            self.out.push(Update::GroupFailed { name, error: p.into() });
             return;
         }
-        let (client, limiter, counters, events) = (
-            self.client.clone(),
-            self.create_limiter.clone(),
-            self.counters.clone(),
-            self.events.clone(),
-        );
+        let (client, limiter, counters, events) =
+            (self.client.clone(), self.create_limiter.clone(), self.counters.clone(), self.events.clone());
         self.tasks.spawn(async move {
             limiter.until_ready().await;
             counters.requests.fetch_add(1, Ordering::Relaxed);
-            let r = client
-                .create_group(&CreateGroupRequest {
-                    name: name.clone(),
-                    description,
-                })
-                .await;
+            let r = client.create_group(&CreateGroupRequest { name: name.clone(), description }).await;
             let _ = events.send(Event::Group(name, r));
         });
     }
 
     fn on_timer(&mut self, due: Due) {
         match due {
-            Due::Poll(id)
-                if self
-                    .jobs
-                    .get(&id)
-                    .is_some_and(|j| j.state == JobState::Processing) =>
-            {
+            Due::Poll(id) if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Processing) => {
                 self.to_poll.push(id);
             }
-            Due::Requeue(id)
-                if self
-                    .jobs
-                    .get(&id)
-                    .is_some_and(|j| j.state == JobState::Queued) =>
-            {
+            Due::Requeue(id) if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Queued) => {
                 self.queue.push_front(id);
             }
             _ => {}
@@ -545,29 +466,17 @@ impl Actor {
                 self.on_polled(id, r);
             }
             Event::Group(name, Ok(g)) => {
-                let group = Group {
-                    id: g.id,
-                    name: sanitize(&name),
-                };
+                let group = Group { id: g.id, name: sanitize(&name) };
                 if let Err(e) = self.groups.add(group.clone()) {
-                    self.log(
-                        Level::Error,
-                        format!("group {} created but not remembered: {e}", group.id),
-                    );
+                    self.log(Level::Error, format!("group {} created but not remembered: {e}", group.id));
                 }
-                self.log(
-                    Level::Info,
-                    format!("created group `{}` ({})", group.name, group.id),
-                );
+                self.log(Level::Info, format!("created group `{}` ({})", group.name, group.id));
                 self.out.push(Update::GroupCreated(group));
                 self.out.push(Update::Groups(self.groups.groups().to_vec()));
             }
             Event::Group(name, Err(e)) => {
                 self.log(Level::Error, format!("creating group `{name}` failed: {e}"));
-                self.out.push(Update::GroupFailed {
-                    name,
-                    error: e.to_string(),
-                });
+                self.out.push(Update::GroupFailed { name, error: e.to_string() });
             }
         }
     }
@@ -590,9 +499,7 @@ impl Actor {
                 job.processing_since = Some(Timestamp::now());
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Processing, None);
-                let after =
-                    self.schedule
-                        .next_look(0, Duration::ZERO, &self.learned, None, &mut self.rng);
+                let after = self.schedule.next_look(0, Duration::ZERO, &self.learned, None, &mut self.rng);
                 self.timers.set(Due::Poll(id), after);
             }
             Err(e) if e.surely_not_processed() => {
@@ -600,14 +507,10 @@ impl Actor {
                 rt.create_failures += 1;
                 let failures = rt.create_failures;
                 if failures >= CREATE_RETRY_LIMIT {
-                    let msg = format!(
-                        "not sent after {failures} attempts that never reached the server; last: {e}"
-                    );
+                    let msg = format!("not sent after {failures} attempts that never reached the server; last: {e}");
                     self.set_state(id, JobState::Rejected, Some(msg));
                 } else {
-                    let after = self
-                        .schedule
-                        .retry_delay(failures, e.retry_after(), &mut self.rng);
+                    let after = self.schedule.retry_delay(failures, e.retry_after(), &mut self.rng);
                     self.set_state(
                         id,
                         JobState::Queued,
@@ -627,8 +530,7 @@ impl Actor {
                 self.set_state(id, JobState::Rejected, Some(msg));
             }
             Err(e) => {
-                let msg =
-                    format!("outcome unknown ({e}); retry only if you accept a possible duplicate");
+                let msg = format!("outcome unknown ({e}); retry only if you accept a possible duplicate");
                 self.log(Level::Warn, format!("job #{id} `{name}` is uncertain: {e}"));
                 self.set_state(id, JobState::Uncertain, Some(msg));
             }
@@ -636,11 +538,7 @@ impl Actor {
     }
 
     fn on_polled(&mut self, id: JobId, r: Result<AssetInfo, ApiError>) {
-        let Some(job) = self
-            .jobs
-            .get_mut(&id)
-            .filter(|j| j.state == JobState::Processing)
-        else {
+        let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == JobState::Processing) else {
             return;
         };
         let rt = self.runtime.entry(id).or_default();
@@ -661,9 +559,7 @@ impl Actor {
                         }
                     }
                     AssetStatus::Failed => {
-                        let why = info.error.unwrap_or_else(|| {
-                            "processing failed (the server gave no reason)".into()
-                        });
+                        let why = info.error.unwrap_or_else(|| "processing failed (the server gave no reason)".into());
                         let msg = format!("job #{id} `{}` failed: {why}", job.spec.name);
                         self.log(Level::Error, msg);
                         self.set_state(id, JobState::Failed, Some(why));
@@ -680,19 +576,10 @@ impl Actor {
                         let since = job.processing_since.unwrap_or(job.updated_at);
                         let waited = Timestamp::now().duration_since(since).unsigned_abs();
                         if waited.as_secs_f64() > self.polling.stuck_after_secs {
-                            let msg = format!(
-                                "still processing after {}s; retry to keep polling",
-                                waited.as_secs()
-                            );
+                            let msg = format!("still processing after {}s; retry to keep polling", waited.as_secs());
                             self.set_state(id, JobState::Stuck, Some(msg));
                         } else {
-                            let after = self.schedule.next_look(
-                                polls,
-                                waited,
-                                &self.learned,
-                                None,
-                                &mut self.rng,
-                            );
+                            let after = self.schedule.next_look(polls, waited, &self.learned, None, &mut self.rng);
                             self.timers.set(Due::Poll(id), after);
                         }
                     }
@@ -705,14 +592,10 @@ impl Actor {
                     self.set_state(
                         id,
                         JobState::Stuck,
-                        Some(format!(
-                            "GetAsset failed {failures} times in a row; last: {e}"
-                        )),
+                        Some(format!("GetAsset failed {failures} times in a row; last: {e}")),
                     );
                 } else {
-                    let after = self
-                        .schedule
-                        .retry_delay(failures, e.retry_after(), &mut self.rng);
+                    let after = self.schedule.retry_delay(failures, e.retry_after(), &mut self.rng);
                     self.timers.set(Due::Poll(id), after);
                 }
             }
@@ -737,9 +620,7 @@ impl Actor {
         for (id, since) in waiting {
             let polls = self.runtime.get(&id).map_or(0, |r| r.polls);
             let elapsed = now.duration_since(since).unsigned_abs();
-            let after = self
-                .schedule
-                .next_look(polls, elapsed, &self.learned, None, &mut self.rng);
+            let after = self.schedule.next_look(polls, elapsed, &self.learned, None, &mut self.rng);
             self.timers.set(Due::Poll(id), after);
         }
     }
@@ -750,11 +631,7 @@ impl Actor {
             let Some(id) = self.queue.pop_front() else {
                 break;
             };
-            let Some(job) = self
-                .jobs
-                .get_mut(&id)
-                .filter(|j| j.state == JobState::Queued)
-            else {
+            let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == JobState::Queued) else {
                 continue;
             };
             job.create_attempts += 1;
@@ -782,10 +659,8 @@ impl Actor {
     /// Journals the batch, then reports it, then starts the requests it implies.
     async fn flush(&mut self) {
         if !self.dirty.is_empty() || !self.forgotten.is_empty() {
-            let snapshots: Vec<Job> = std::mem::take(&mut self.dirty)
-                .into_iter()
-                .filter_map(|id| self.jobs.get(&id).cloned())
-                .collect();
+            let snapshots: Vec<Job> =
+                std::mem::take(&mut self.dirty).into_iter().filter_map(|id| self.jobs.get(&id).cloned()).collect();
             let forgotten = std::mem::take(&mut self.forgotten);
             if let Some(mut journal) = self.journal.take() {
                 let (journal, result, snapshots) = tokio::task::spawn_blocking(move || {
@@ -804,8 +679,7 @@ impl Actor {
                     );
                 }
                 self.journal = Some(journal);
-                self.out
-                    .extend(snapshots.into_iter().map(|j| Update::Job(Box::new(j))));
+                self.out.extend(snapshots.into_iter().map(|j| Update::Job(Box::new(j))));
             }
         }
         for (tx, result) in self.replies.drain(..) {
@@ -832,12 +706,8 @@ impl Actor {
             asset_type: job.spec.asset_type,
             name: job.spec.name.clone(),
         };
-        let (client, limiter, counters, events) = (
-            self.client.clone(),
-            self.create_limiter.clone(),
-            self.counters.clone(),
-            self.events.clone(),
-        );
+        let (client, limiter, counters, events) =
+            (self.client.clone(), self.create_limiter.clone(), self.counters.clone(), self.events.clone());
         self.tasks.spawn(async move {
             limiter.until_ready().await;
             counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -850,12 +720,8 @@ impl Actor {
         let Some(task_id) = self.jobs.get(&id).and_then(|j| j.task_id.clone()) else {
             return;
         };
-        let (client, limiter, counters, events) = (
-            self.client.clone(),
-            self.get_limiter.clone(),
-            self.counters.clone(),
-            self.events.clone(),
-        );
+        let (client, limiter, counters, events) =
+            (self.client.clone(), self.get_limiter.clone(), self.counters.clone(), self.events.clone());
         self.tasks.spawn(async move {
             limiter.until_ready().await;
             counters.requests.fetch_add(1, Ordering::Relaxed);

@@ -17,19 +17,12 @@ impl GroupStore {
     /// Loads the store; a missing file is empty, a corrupt one is reported.
     pub fn load(path: &Path) -> Result<GroupStore, String> {
         let groups = match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                format!(
-                    "{}: not a list of groups ({e}); move it away to start afresh",
-                    path.display()
-                )
-            })?,
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| format!("{}: not a list of groups ({e}); move it away to start afresh", path.display()))?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         };
-        Ok(GroupStore {
-            path: path.to_path_buf(),
-            groups,
-        })
+        Ok(GroupStore { path: path.to_path_buf(), groups })
     }
 
     /// All remembered groups.
@@ -55,29 +48,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("groups.json");
         let mut s = GroupStore::load(&path).unwrap();
-        s.add(Group {
-            id: "g1".into(),
-            name: "one".into(),
-        })
-        .unwrap();
-        s.add(Group {
-            id: "g2".into(),
-            name: "two".into(),
-        })
-        .unwrap();
+        s.add(Group { id: "g1".into(), name: "one".into() }).unwrap();
+        s.add(Group { id: "g2".into(), name: "two".into() }).unwrap();
         let s = GroupStore::load(&path).unwrap();
-        assert_eq!(
-            s.groups()
-                .iter()
-                .map(|g| g.name.as_str())
-                .collect::<Vec<_>>(),
-            ["one", "two"]
-        );
+        assert_eq!(s.groups().iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["one", "two"]);
         std::fs::write(&path, "{oops").unwrap();
-        assert!(
-            GroupStore::load(&path)
-                .unwrap_err()
-                .contains("not a list of groups")
-        );
+        assert!(GroupStore::load(&path).unwrap_err().contains("not a list of groups"));
     }
 }

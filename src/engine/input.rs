@@ -53,13 +53,9 @@ pub fn check_url(raw: &str) -> Result<url::Url, String> {
     if raw.chars().count() > MAX_URL_CHARS {
         return Err(format!("URL is longer than {MAX_URL_CHARS} characters"));
     }
-    let url =
-        url::Url::parse(raw).map_err(|e| format!("`{}` is not a URL: {e}", excerpt(raw, 60)))?;
+    let url = url::Url::parse(raw).map_err(|e| format!("`{}` is not a URL: {e}", excerpt(raw, 60)))?;
     if url.scheme() != "https" {
-        return Err(format!(
-            "`{}` must be an https:// URL (the server downloads it itself)",
-            excerpt(raw, 60)
-        ));
+        return Err(format!("`{}` must be an https:// URL (the server downloads it itself)", excerpt(raw, 60)));
     }
     if url.host_str().is_none_or(str::is_empty) {
         return Err(format!("`{}` has no host", excerpt(raw, 60)));
@@ -69,10 +65,7 @@ pub fn check_url(raw: &str) -> Result<url::Url, String> {
 
 /// The file stem and extension of a URL's last path segment.
 pub fn stem_and_ext(url: &url::Url) -> (String, String) {
-    let last = url
-        .path_segments()
-        .and_then(|mut s| s.next_back())
-        .unwrap_or_default();
+    let last = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default();
     let last = percent_decode(last);
     match last.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() => (stem.to_string(), ext.to_string()),
@@ -119,7 +112,8 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Stri
         (None, TypeChoice::Fixed(t)) => t,
         (None, TypeChoice::Infer) => AssetType::from_extension(&ext).ok_or_else(|| {
             if ext.is_empty() {
-                "cannot infer the asset type: the URL has no file extension; add a type column or choose a type".to_string()
+                "cannot infer the asset type: the URL has no file extension; add a type column or choose a type"
+                    .to_string()
             } else {
                 format!("cannot infer the asset type from `.{}`; add a type column or choose a type", excerpt(&ext, 10))
             }
@@ -134,33 +128,25 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Stri
         }
         None => {
             let type_name = asset_type.to_string();
-            let ctx = NameContext {
-                stem: &stem,
-                ext: &ext,
-                n,
-                date: &d.date,
-                asset_type: &type_name,
-            };
+            let ctx = NameContext { stem: &stem, ext: &ext, n, date: &d.date, asset_type: &type_name };
             d.template.expand(&ctx)
         }
     };
     if name.is_empty() {
-        return Err(
-            "the name is empty (the URL has no file name); add a name column or a name template"
-                .into(),
-        );
+        return Err("the name is empty (the URL has no file name); add a name column or a name template".into());
     }
-    Ok(NewJob {
-        url: url.to_string(),
-        name,
-        asset_type,
-        group_id: d.group_id.clone(),
-    })
+    Ok(NewJob { url: url.to_string(), name, asset_type, group_id: d.group_id.clone() })
 }
 
 /// Parses many lines; good lines become imports, bad ones errors with their
 /// line numbers. The `{n}` counter counts good lines from 1.
 pub fn parse_lines(text: &str, d: &ImportDefaults) -> (Vec<NewJob>, Vec<LineError>) {
+    parse_lines_from(text, d, 1)
+}
+
+/// [`parse_lines`] with the `{n}` counter starting at `first_n`, for input
+/// that continues another source.
+pub fn parse_lines_from(text: &str, d: &ImportDefaults, first_n: u64) -> (Vec<NewJob>, Vec<LineError>) {
     let mut jobs = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -168,12 +154,9 @@ pub fn parse_lines(text: &str, d: &ImportDefaults) -> (Vec<NewJob>, Vec<LineErro
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        match parse_line(line, jobs.len() as u64 + 1, d) {
+        match parse_line(line, first_n + jobs.len() as u64, d) {
             Ok(job) => jobs.push(job),
-            Err(message) => errors.push(LineError {
-                line: i + 1,
-                message,
-            }),
+            Err(message) => errors.push(LineError { line: i + 1, message }),
         }
     }
     (jobs, errors)
@@ -201,10 +184,7 @@ mod tests {
     fn good_and_bad_lines_are_reported_by_number() {
         let text = "# refs\nhttps://e.com/a/cat.PNG\n\nhttp://e.com/b.png\nhttps://e.com/clip.mov,My clip\nhttps://e.com/x.bin\nhttps://e.com/song\tTheme\taudio\nnot a url\nhttps://e.com/v.mp4,,Image\n";
         let (jobs, errors) = parse_lines(text, &defaults(TypeChoice::Infer, "{n:2}-{stem}"));
-        let got: Vec<_> = jobs
-            .iter()
-            .map(|j| (j.name.as_str(), j.asset_type))
-            .collect();
+        let got: Vec<_> = jobs.iter().map(|j| (j.name.as_str(), j.asset_type)).collect();
         assert_eq!(
             got,
             [
@@ -226,37 +206,15 @@ mod tests {
     fn fixed_type_names_and_limits() {
         let d = defaults(TypeChoice::Fixed(AssetType::Video), "{stem}");
         let j = parse_line("https://e.com/dir/my%20file.dat", 1, &d).unwrap();
-        assert_eq!(
-            (j.name.as_str(), j.asset_type),
-            ("my file", AssetType::Video)
-        );
+        assert_eq!((j.name.as_str(), j.asset_type), ("my file", AssetType::Video));
         let long = format!("https://e.com/a.png,{}", "n".repeat(65));
         assert!(parse_line(&long, 1, &d).unwrap_err().contains("64"));
-        assert!(
-            parse_line("https://e.com/a.png,x,Picture", 1, &d)
-                .unwrap_err()
-                .contains("unknown asset type")
-        );
-        assert!(
-            parse_line("https://e.com/", 1, &d)
-                .unwrap_err()
-                .contains("name is empty")
-        );
-        assert!(
-            parse_line("https://e.com/a.png,b,Image,extra", 1, &d)
-                .unwrap_err()
-                .contains("4 columns")
-        );
-        assert!(
-            check_url(&format!("https://e.com/{}", "a".repeat(3000)))
-                .unwrap_err()
-                .contains("longer")
-        );
+        assert!(parse_line("https://e.com/a.png,x,Picture", 1, &d).unwrap_err().contains("unknown asset type"));
+        assert!(parse_line("https://e.com/", 1, &d).unwrap_err().contains("name is empty"));
+        assert!(parse_line("https://e.com/a.png,b,Image,extra", 1, &d).unwrap_err().contains("4 columns"));
+        assert!(check_url(&format!("https://e.com/{}", "a".repeat(3000))).unwrap_err().contains("longer"));
         assert!(check_url("https://").is_err());
-        assert_eq!(
-            stem_and_ext(&check_url("https://e.com/%E4%B8%96%zz.png").unwrap()).0,
-            "世%zz"
-        );
+        assert_eq!(stem_and_ext(&check_url("https://e.com/%E4%B8%96%zz.png").unwrap()).0, "世%zz");
     }
 
     #[test]

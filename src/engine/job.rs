@@ -51,18 +51,12 @@ impl JobState {
 
     /// True while the engine is working on it.
     pub fn is_in_flight(self) -> bool {
-        matches!(
-            self,
-            JobState::Queued | JobState::Creating | JobState::Processing
-        )
+        matches!(self, JobState::Queued | JobState::Creating | JobState::Processing)
     }
 
     /// True when the job ended badly and a person should look.
     pub fn needs_attention(self) -> bool {
-        matches!(
-            self,
-            JobState::Failed | JobState::Rejected | JobState::Uncertain | JobState::Stuck
-        )
+        matches!(self, JobState::Failed | JobState::Rejected | JobState::Uncertain | JobState::Stuck)
     }
 
     /// Its name in lower case, for filters and machine output.
@@ -94,17 +88,10 @@ impl fmt::Display for JobState {
 impl std::str::FromStr for JobState {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        JobState::ALL
-            .into_iter()
-            .find(|st| st.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                let names: Vec<_> = JobState::ALL.iter().map(|s| s.as_str()).collect();
-                format!(
-                    "unknown state `{}`; expected one of {}",
-                    crate::text::excerpt(s, 20),
-                    names.join(", ")
-                )
-            })
+        JobState::ALL.into_iter().find(|st| st.as_str().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            let names: Vec<_> = JobState::ALL.iter().map(|s| s.as_str()).collect();
+            format!("unknown state `{}`; expected one of {}", crate::text::excerpt(s, 20), names.join(", "))
+        })
     }
 }
 

@@ -44,11 +44,7 @@ impl Journal {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)?;
+        let mut file = OpenOptions::new().read(true).append(true).create(true).open(path)?;
         if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
             return Err(io::Error::new(
                 io::ErrorKind::WouldBlock,
@@ -89,10 +85,7 @@ impl Journal {
                 _ if !complete => torn_at = Some(line_no),
                 Err(e) => {
                     good_end = offset;
-                    warnings.push(format!(
-                        "{}: line {line_no} is corrupt and was skipped: {e}",
-                        path.display()
-                    ));
+                    warnings.push(format!("{}: line {line_no} is corrupt and was skipped: {e}", path.display()));
                 }
                 Ok(_) => unreachable!("complete is checked above"),
             }
@@ -107,19 +100,11 @@ impl Journal {
             file.sync_all()?;
         }
         file.seek(SeekFrom::End(0))?;
-        let mut journal = Journal {
-            path: path.to_path_buf(),
-            file,
-            records,
-        };
+        let mut journal = Journal { path: path.to_path_buf(), file, records };
         if journal.records > 2 * jobs.len() + 1000 {
             journal.compact(&jobs)?;
         }
-        Ok(Recovered {
-            journal,
-            jobs,
-            warnings,
-        })
+        Ok(Recovered { journal, jobs, warnings })
     }
 
     /// Rewrites the journal with one record per live job (atomically).
@@ -203,10 +188,7 @@ mod tests {
             asset_type: AssetType::Image,
             group_id: "g".into(),
         };
-        Job {
-            state,
-            ..Job::new(id, spec, jiff::Timestamp::UNIX_EPOCH)
-        }
+        Job { state, ..Job::new(id, spec, jiff::Timestamp::UNIX_EPOCH) }
     }
 
     #[test]
@@ -214,12 +196,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
         let mut r = Journal::open(&path).unwrap();
-        r.journal
-            .append(&[job(1, JobState::Queued), job(2, JobState::Queued)], &[])
-            .unwrap();
-        r.journal
-            .append(&[job(1, JobState::Processing)], &[2])
-            .unwrap();
+        r.journal.append(&[job(1, JobState::Queued), job(2, JobState::Queued)], &[]).unwrap();
+        r.journal.append(&[job(1, JobState::Processing)], &[2]).unwrap();
         drop(r);
         let r = Journal::open(&path).unwrap();
         assert!(r.warnings.is_empty());
@@ -238,8 +216,7 @@ mod tests {
         drop(r);
         let good_len = std::fs::metadata(&path).unwrap().len();
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(br#"{"job":{"id":2,"url":"https://e.com/2.p"#)
-            .unwrap();
+        f.write_all(br#"{"job":{"id":2,"url":"https://e.com/2.p"#).unwrap();
         drop(f);
         let mut r = Journal::open(&path).unwrap();
         assert_eq!(r.jobs.len(), 1);
@@ -269,9 +246,7 @@ mod tests {
         let path = dir.path().join("j.jsonl");
         let mut r = Journal::open(&path).unwrap();
         for _ in 0..1100 {
-            r.journal
-                .append(&[job(1, JobState::Processing)], &[])
-                .unwrap();
+            r.journal.append(&[job(1, JobState::Processing)], &[]).unwrap();
         }
         drop(r);
         let before = std::fs::metadata(&path).unwrap().len();

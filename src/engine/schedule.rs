@@ -45,31 +45,16 @@ impl Schedule {
     /// The interval before look `n`, jittered, and at least `retry_after`.
     pub fn interval(&self, n: u32, retry_after: Option<Duration>, rng: &mut impl Rng) -> Duration {
         let base = self.base_interval(n);
-        let spread = if self.jitter > 0.0 {
-            rng.random_range(-self.jitter..=self.jitter)
-        } else {
-            0.0
-        };
+        let spread = if self.jitter > 0.0 { rng.random_range(-self.jitter..=self.jitter) } else { 0.0 };
         let d = base.mul_f64(1.0 + spread);
         retry_after.map_or(d, |r| d.max(r))
     }
 
     /// Backoff after `failures` consecutive transient errors: 1 s doubling,
     /// capped at `max`, jittered, at least `retry_after`.
-    pub fn retry_delay(
-        &self,
-        failures: u32,
-        retry_after: Option<Duration>,
-        rng: &mut impl Rng,
-    ) -> Duration {
-        let base = Duration::from_secs(1)
-            .mul_f64(2f64.powi(failures.saturating_sub(1).min(16) as i32))
-            .min(self.max);
-        let spread = if self.jitter > 0.0 {
-            rng.random_range(-self.jitter..=self.jitter)
-        } else {
-            0.0
-        };
+    pub fn retry_delay(&self, failures: u32, retry_after: Option<Duration>, rng: &mut impl Rng) -> Duration {
+        let base = Duration::from_secs(1).mul_f64(2f64.powi(failures.saturating_sub(1).min(16) as i32)).min(self.max);
+        let spread = if self.jitter > 0.0 { rng.random_range(-self.jitter..=self.jitter) } else { 0.0 };
         let d = base.mul_f64(1.0 + spread);
         retry_after.map_or(d, |r| d.max(r))
     }
@@ -141,11 +126,7 @@ impl Schedule {
             // Past the slow tail: back off in proportion to the time beyond it.
             ((t - hi) * (self.backoff - 1.0)).clamp(step, max)
         };
-        let spread = if self.jitter > 0.0 {
-            rng.random_range(-self.jitter..=self.jitter)
-        } else {
-            0.0
-        };
+        let spread = if self.jitter > 0.0 { rng.random_range(-self.jitter..=self.jitter) } else { 0.0 };
         let d = Duration::from_secs_f64((base * (1.0 + spread)).max(0.2));
         retry_after.map_or(d, |r| d.max(r))
     }
@@ -158,10 +139,7 @@ mod tests {
 
     #[test]
     fn adapts_to_reported_processing_times() {
-        let s = Schedule {
-            jitter: 0.0,
-            ..Schedule::from(&Polling::default())
-        };
+        let s = Schedule { jitter: 0.0, ..Schedule::from(&Polling::default()) };
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let mut learned = Learned::default();
         let secs = |d: Duration| (d.as_secs_f64() * 100.0).round() / 100.0;
@@ -169,62 +147,29 @@ mod tests {
         for i in 0..7 {
             learned.observe(Duration::from_secs(10 + i));
         }
-        assert_eq!(
-            s.next_look(0, Duration::ZERO, &learned, None, &mut rng),
-            s.base_interval(0)
-        );
+        assert_eq!(s.next_look(0, Duration::ZERO, &learned, None, &mut rng), s.base_interval(0));
         // 10..=25 s processing: first look at 12 s, then every 6 s, then backoff.
-        assert!(
-            learned.observe(Duration::from_secs(17)),
-            "the eighth observation starts adapting"
-        );
+        assert!(learned.observe(Duration::from_secs(17)), "the eighth observation starts adapting");
         for i in 8..16 {
             assert!(!learned.observe(Duration::from_secs(10 + i)));
         }
         let (lo, hi) = learned.window().unwrap();
         assert_eq!((lo, hi), (12.0, 24.0));
-        assert_eq!(
-            secs(s.next_look(0, Duration::ZERO, &learned, None, &mut rng)),
-            12.0
-        );
-        assert_eq!(
-            secs(s.next_look(1, Duration::from_secs(12), &learned, None, &mut rng)),
-            6.0
-        );
-        assert_eq!(
-            secs(s.next_look(5, Duration::from_secs(30), &learned, None, &mut rng)),
-            6.0
-        );
-        assert_eq!(
-            secs(s.next_look(7, Duration::from_secs(40), &learned, None, &mut rng)),
-            9.6
-        );
-        assert_eq!(
-            secs(s.next_look(9, Duration::from_secs(90), &learned, None, &mut rng)),
-            15.0
-        );
-        let r = s.next_look(
-            1,
-            Duration::from_secs(12),
-            &learned,
-            Some(Duration::from_secs(20)),
-            &mut rng,
-        );
+        assert_eq!(secs(s.next_look(0, Duration::ZERO, &learned, None, &mut rng)), 12.0);
+        assert_eq!(secs(s.next_look(1, Duration::from_secs(12), &learned, None, &mut rng)), 6.0);
+        assert_eq!(secs(s.next_look(5, Duration::from_secs(30), &learned, None, &mut rng)), 6.0);
+        assert_eq!(secs(s.next_look(7, Duration::from_secs(40), &learned, None, &mut rng)), 9.6);
+        assert_eq!(secs(s.next_look(9, Duration::from_secs(90), &learned, None, &mut rng)), 15.0);
+        let r = s.next_look(1, Duration::from_secs(12), &learned, Some(Duration::from_secs(20)), &mut rng);
         assert_eq!(r, Duration::from_secs(20));
         // The window follows recent observations only.
         for _ in 0..LEARNED_CAP {
             learned.observe(Duration::from_secs(2));
         }
         assert_eq!(learned.window(), Some((2.0, 2.0)));
-        assert_eq!(
-            secs(s.next_look(1, Duration::from_secs(2), &learned, None, &mut rng)),
-            0.5
-        );
+        assert_eq!(secs(s.next_look(1, Duration::from_secs(2), &learned, None, &mut rng)), 0.5);
         // A cap below the usual minimum step is respected, never a panic.
-        let tight = Schedule {
-            max: Duration::from_millis(300),
-            ..s.clone()
-        };
+        let tight = Schedule { max: Duration::from_millis(300), ..s.clone() };
         let d = tight.next_look(1, Duration::from_secs(2), &learned, None, &mut rng);
         assert_eq!(secs(d), 0.3);
     }
@@ -241,10 +186,7 @@ mod tests {
         assert!((got[1] - 2.4).abs() < 1e-9);
         assert!(got.windows(2).all(|w| w[1] >= w[0]));
         assert_eq!(s.base_interval(40), s.max);
-        let steep = Schedule {
-            backoff: 10.0,
-            ..s.clone()
-        };
+        let steep = Schedule { backoff: 10.0, ..s.clone() };
         assert_eq!(steep.base_interval(u32::MAX), steep.max);
     }
 
@@ -255,10 +197,7 @@ mod tests {
         for n in 0..10 {
             let base = s.base_interval(n).as_secs_f64();
             let d = s.interval(n, None, &mut rng).as_secs_f64();
-            assert!(
-                d >= base * 0.8 - 1e-9 && d <= base * 1.2 + 1e-9,
-                "{n}: {d} vs {base}"
-            );
+            assert!(d >= base * 0.8 - 1e-9 && d <= base * 1.2 + 1e-9, "{n}: {d} vs {base}");
         }
         let d = s.interval(0, Some(Duration::from_secs(30)), &mut rng);
         assert_eq!(d, Duration::from_secs(30));

@@ -75,11 +75,7 @@ mod tests {
 
     /// Polls a job that becomes ready `ready_after` from now, following the
     /// schedule, and returns the offsets (from start) of each look.
-    async fn looks_until_ready(
-        s: &Schedule,
-        ready_after: Duration,
-        retry_after: Option<Duration>,
-    ) -> Vec<Duration> {
+    async fn looks_until_ready(s: &Schedule, ready_after: Duration, retry_after: Option<Duration>) -> Vec<Duration> {
         let mut timers = Timers::default();
         let mut rng = rand::rngs::StdRng::seed_from_u64(9);
         let start = Instant::now();
@@ -98,15 +94,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn polls_back_off_with_jitter_on_the_paused_clock() {
-        let s = Schedule {
-            jitter: 0.0,
-            ..Schedule::from(&Polling::default())
-        };
+        let s = Schedule { jitter: 0.0, ..Schedule::from(&Polling::default()) };
         let looks = looks_until_ready(&s, Duration::from_secs(10), None).await;
-        let secs: Vec<f64> = looks
-            .iter()
-            .map(|d| (d.as_secs_f64() * 1000.0).round() / 1000.0)
-            .collect();
+        let secs: Vec<f64> = looks.iter().map(|d| (d.as_secs_f64() * 1000.0).round() / 1000.0).collect();
         // 1.5, +2.4, +3.84, +6.144
         assert_eq!(secs, [1.5, 3.9, 7.74, 13.884]);
         let jittered = Schedule::from(&Polling::default());

@@ -53,10 +53,7 @@ pub enum Fault {
 impl Fault {
     /// True when the request is acted on before the fault hides the outcome.
     pub fn after_processing(self) -> bool {
-        matches!(
-            self,
-            Fault::Server500 | Fault::Dropped | Fault::Slow | Fault::Malformed
-        )
+        matches!(self, Fault::Server500 | Fault::Dropped | Fault::Slow | Fault::Malformed)
     }
 }
 
@@ -123,11 +120,7 @@ mod tests {
 
     #[test]
     fn rolls_match_rates() {
-        let rates = FaultRates {
-            server_error: 0.2,
-            malformed: 0.1,
-            ..Default::default()
-        };
+        let rates = FaultRates { server_error: 0.2, malformed: 0.1, ..Default::default() };
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         let n = 20_000;
         let faults: Vec<_> = (0..n).filter_map(|_| rates.roll(&mut rng)).collect();
@@ -139,31 +132,10 @@ mod tests {
 
     #[test]
     fn validation() {
+        assert!(FaultRates { drop: 1.5, ..Default::default() }.validate().is_err());
         assert!(
-            FaultRates {
-                drop: 1.5,
-                ..Default::default()
-            }
-            .validate()
-            .is_err()
+            FaultRates { drop: 0.6, slow: 0.6, ..Default::default() }.validate().unwrap_err().contains("more than 1")
         );
-        assert!(
-            FaultRates {
-                drop: 0.6,
-                slow: 0.6,
-                ..Default::default()
-            }
-            .validate()
-            .unwrap_err()
-            .contains("more than 1")
-        );
-        assert!(
-            FaultRates {
-                drop: 1.0,
-                ..Default::default()
-            }
-            .validate()
-            .is_ok()
-        );
+        assert!(FaultRates { drop: 1.0, ..Default::default() }.validate().is_ok());
     }
 }

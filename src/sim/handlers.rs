@@ -27,19 +27,11 @@ async fn stats(State(sim): State<Arc<SimState>>) -> Response {
     axum::Json(sim.stats()).into_response()
 }
 
-async fn create_group(
-    State(sim): State<Arc<SimState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn create_group(State(sim): State<Arc<SimState>>, headers: HeaderMap, body: Bytes) -> Response {
     handle(&sim, Action::CreateGroup, &headers, &body).await
 }
 
-async fn create_asset(
-    State(sim): State<Arc<SimState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn create_asset(State(sim): State<Arc<SimState>>, headers: HeaderMap, body: Bytes) -> Response {
     handle(&sim, Action::CreateAsset, &headers, &body).await
 }
 
@@ -53,26 +45,17 @@ fn reply(status: StatusCode, body: Value) -> Response {
 }
 
 fn ok(data: Value) -> Response {
-    reply(
-        StatusCode::OK,
-        json!({ "state": 1, "data": data, "error": null }),
-    )
+    reply(StatusCode::OK, json!({ "state": 1, "data": data, "error": null }))
 }
 
 fn fail(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    reply(
-        status,
-        json!({ "state": 0, "data": null, "error": { "code": code, "message": message.into() } }),
-    )
+    reply(status, json!({ "state": 0, "data": null, "error": { "code": code, "message": message.into() } }))
 }
 
 async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]) -> Response {
     sim.count_request(action);
     let expected = format!("Bearer {}", sim.config.api_key);
-    let authorized = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == expected);
+    let authorized = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v == expected);
     if !authorized {
         sim.count_unauthorized();
         return reply(
@@ -95,11 +78,7 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
     }
     let ambiguous = fault.is_some();
     let resp = match serde_json::from_slice::<Value>(body) {
-        Err(e) => fail(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameter.Body",
-            format!("body is not JSON: {e}"),
-        ),
+        Err(e) => fail(StatusCode::BAD_REQUEST, "InvalidParameter.Body", format!("body is not JSON: {e}")),
         Ok(req) => match action {
             Action::CreateGroup => do_create_group(sim, &req),
             Action::CreateAsset => do_create_asset(sim, &req, ambiguous),
@@ -108,17 +87,10 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
     };
     match fault {
         None => resp,
-        Some(Fault::Server500) => fail(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalError",
-            "internal error",
-        ),
+        Some(Fault::Server500) => fail(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "internal error"),
         Some(Fault::Dropped) => {
             let stream = futures::stream::once(async {
-                Err::<Bytes, std::io::Error>(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "dropped",
-                ))
+                Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "dropped"))
             });
             Response::builder()
                 .status(StatusCode::OK)
@@ -130,11 +102,7 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
             tokio::time::sleep(super::slow_delay(&sim.config)).await;
             resp
         }
-        Some(_) => (
-            StatusCode::OK,
-            [(header::CONTENT_TYPE, "application/json")],
-            r#"{"state":1,"data":{"Id":"asset-"#,
-        )
+        Some(_) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], r#"{"state":1,"data":{"Id":"asset-"#)
             .into_response(),
     }
 }
@@ -142,14 +110,8 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
 /// Faults that come before the request is processed.
 fn early_fault(sim: &SimState, fault: Fault) -> Response {
     match fault {
-        Fault::Server503 => fail(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "ServiceUnavailable",
-            "try again later",
-        ),
-        Fault::Business => {
-            ok(json!({"Code": "InvalidParameter.Simulated", "Message": "simulated business error"}))
-        }
+        Fault::Server503 => fail(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "try again later"),
+        Fault::Business => ok(json!({"Code": "InvalidParameter.Simulated", "Message": "simulated business error"})),
         Fault::Framework => {
             let shapes = [
                 Value::Null,
@@ -158,10 +120,7 @@ fn early_fault(sim: &SimState, fault: Fault) -> Response {
                 json!({"code": "FrameworkError", "message": "simulated framework error"}),
             ];
             let error = shapes[sim.random_index(shapes.len())].clone();
-            reply(
-                StatusCode::OK,
-                json!({"state": 0, "data": null, "error": error}),
-            )
+            reply(StatusCode::OK, json!({"state": 0, "data": null, "error": error}))
         }
         _ => reply(
             StatusCode::BAD_REQUEST,
@@ -177,18 +136,10 @@ fn str_field<'a>(req: &'a Value, name: &str) -> Option<&'a str> {
 fn do_create_group(sim: &SimState, req: &Value) -> Response {
     let name = str_field(req, "Name").unwrap_or_default();
     if name.trim().is_empty() {
-        return fail(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameter.Name",
-            "Name is required",
-        );
+        return fail(StatusCode::BAD_REQUEST, "InvalidParameter.Name", "Name is required");
     }
     if name.chars().count() > 64 {
-        return fail(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameter.Name",
-            "Name is longer than 64 characters",
-        );
+        return fail(StatusCode::BAD_REQUEST, "InvalidParameter.Name", "Name is longer than 64 characters");
     }
     if str_field(req, "Description").is_some_and(|d| d.chars().count() > 300) {
         return fail(
@@ -202,40 +153,19 @@ fn do_create_group(sim: &SimState, req: &Value) -> Response {
 
 fn do_create_asset(sim: &SimState, req: &Value, ambiguous: bool) -> Response {
     let field = |n| str_field(req, n).unwrap_or_default();
-    let (group, url, kind, name) = (
-        field("GroupId"),
-        field("URL"),
-        field("AssetType"),
-        field("Name"),
-    );
+    let (group, url, kind, name) = (field("GroupId"), field("URL"), field("AssetType"), field("Name"));
     if name.trim().is_empty() || name.chars().count() > 64 {
-        return fail(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameter.Name",
-            "Name must be 1 to 64 characters",
-        );
+        return fail(StatusCode::BAD_REQUEST, "InvalidParameter.Name", "Name must be 1 to 64 characters");
     }
     if !["Image", "Video", "Audio"].contains(&kind) {
-        return fail(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameter.AssetType",
-            "AssetType must be Image, Video or Audio",
-        );
+        return fail(StatusCode::BAD_REQUEST, "InvalidParameter.AssetType", "AssetType must be Image, Video or Audio");
     }
     let https = url::Url::parse(url).is_ok_and(|u| u.scheme() == "https" && u.host().is_some());
     if !https {
-        return fail(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameter.URL",
-            "URL must be a public https URL",
-        );
+        return fail(StatusCode::BAD_REQUEST, "InvalidParameter.URL", "URL must be a public https URL");
     }
     if !sim.has_group(group) {
-        return fail(
-            StatusCode::NOT_FOUND,
-            "NotFound.group_id",
-            format!("group `{group}` does not exist"),
-        );
+        return fail(StatusCode::NOT_FOUND, "NotFound.group_id", format!("group `{group}` does not exist"));
     }
     let (id, task) = sim.create_asset(group, url, kind, name, ambiguous);
     ok(json!({ "Id": id, "task_id": task }))
@@ -244,19 +174,13 @@ fn do_create_asset(sim: &SimState, req: &Value, ambiguous: bool) -> Response {
 fn do_get_asset(sim: &SimState, req: &Value) -> Response {
     let task = str_field(req, "task_id").unwrap_or_default();
     let Some(a) = sim.get_asset(task) else {
-        return fail(
-            StatusCode::NOT_FOUND,
-            "NotFound.task_id",
-            format!("task `{task}` does not exist"),
-        );
+        return fail(StatusCode::NOT_FOUND, "NotFound.task_id", format!("task `{task}` does not exist"));
     };
     let done = Instant::now() >= a.ready_at;
     let (status, error) = match (&a.failure, done) {
         (_, false) => ("Processing", Value::Null),
         (None, true) => ("Active", Value::Null),
-        (Some((code, msg)), true) if sim.config.string_errors => {
-            ("Failed", json!(format!("{code}: {msg}")))
-        }
+        (Some((code, msg)), true) if sim.config.string_errors => ("Failed", json!(format!("{code}: {msg}"))),
         (Some((code, msg)), true) => ("Failed", json!({"Code": code, "Message": msg})),
     };
     let updated = if done { a.ready_time } else { a.created };

@@ -83,20 +83,13 @@ impl SimConfig {
                 self.min_delay_ms, self.max_delay_ms
             ));
         }
-        for (name, rate) in [
-            ("group", self.group_rate),
-            ("create", self.create_rate),
-            ("get", self.get_rate),
-        ] {
+        for (name, rate) in [("group", self.group_rate), ("create", self.create_rate), ("get", self.get_rate)] {
             if rate == 0 {
                 return Err(format!("--{name}-rate must be at least 1"));
             }
         }
         if !(0.0..=1.0).contains(&self.fail_rate) {
-            return Err(format!(
-                "--fail-rate {} is not between 0 and 1",
-                self.fail_rate
-            ));
+            return Err(format!("--fail-rate {} is not between 0 and 1", self.fail_rate));
         }
         self.faults.validate()
     }
@@ -112,9 +105,7 @@ pub struct Sim {
 impl Sim {
     /// Starts a simulator on `addr` (port 0 picks a free port).
     pub async fn start(config: SimConfig, addr: SocketAddr) -> std::io::Result<Sim> {
-        config
-            .validate()
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        config.validate().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let state = Arc::new(SimState::new(config));
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -124,11 +115,7 @@ impl Sim {
                 tracing::error!("simulator stopped: {e}");
             }
         });
-        Ok(Sim {
-            addr,
-            state,
-            server,
-        })
+        Ok(Sim { addr, state, server })
     }
 
     /// Starts a simulator on a free loopback port.

@@ -87,11 +87,7 @@ impl SimState {
             Some(s) => StdRng::seed_from_u64(s),
             None => StdRng::from_os_rng(),
         };
-        let limiters = [
-            limiter(config.group_rate),
-            limiter(config.create_rate),
-            limiter(config.get_rate),
-        ];
+        let limiters = [limiter(config.group_rate), limiter(config.create_rate), limiter(config.get_rate)];
         SimState {
             config,
             inner: Mutex::new(Inner {
@@ -155,9 +151,7 @@ impl SimState {
             Ok(()) => Ok(()),
             Err(not_until) => {
                 self.lock().stats.rate_limited += 1;
-                Err(not_until.wait_time_from(governor::clock::Clock::now(
-                    &governor::clock::DefaultClock::default(),
-                )))
+                Err(not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default())))
             }
         }
     }
@@ -201,8 +195,7 @@ impl SimState {
             inner.stats.ambiguous_creations.push(key);
         }
         inner.stats.assets_created += 1;
-        let delay =
-            Duration::from_millis(inner.rng.random_range(cfg.min_delay_ms..=cfg.max_delay_ms));
+        let delay = Duration::from_millis(inner.rng.random_range(cfg.min_delay_ms..=cfg.max_delay_ms));
         let random_fail = cfg.fail_rate > 0.0 && inner.rng.random_bool(cfg.fail_rate);
         let failure = failure_for(url, asset_type, random_fail);
         let now = jiff::Timestamp::now();
@@ -230,54 +223,30 @@ impl SimState {
 
 fn group_id(inner: &mut Inner) -> String {
     const ALPHA: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let suffix: String = (0..5)
-        .map(|_| ALPHA[inner.rng.random_range(0..ALPHA.len())] as char)
-        .collect();
-    format!(
-        "group-{}-{suffix}",
-        jiff::Timestamp::now().strftime("%Y%m%d%H%M%S")
-    )
+    let suffix: String = (0..5).map(|_| ALPHA[inner.rng.random_range(0..ALPHA.len())] as char).collect();
+    format!("group-{}-{suffix}", jiff::Timestamp::now().strftime("%Y%m%d%H%M%S"))
 }
 
 /// Why an asset fails processing, if it does: URLs containing `fail` fail to
 /// download; an extension that contradicts the type is unsupported.
 fn failure_for(url: &str, asset_type: &str, random_fail: bool) -> Option<(String, String)> {
     if url.contains("fail") {
-        return Some((
-            "InvalidParameter.DownloadFailed".into(),
-            "the server could not download the URL".into(),
-        ));
+        return Some(("InvalidParameter.DownloadFailed".into(), "the server could not download the URL".into()));
     }
-    let ext = url
-        .rsplit('/')
-        .next()
-        .and_then(|f| f.rsplit_once('.'))
-        .map(|(_, e)| e);
+    let ext = url.rsplit('/').next().and_then(|f| f.rsplit_once('.')).map(|(_, e)| e);
     if let Some(t) = ext.and_then(crate::api::AssetType::from_extension)
         && t.to_string() != asset_type
     {
         return Some((
             "InvalidParameter.FormatUnsupported".into(),
-            format!(
-                "a .{} file is not a valid {asset_type}",
-                ext.unwrap_or_default()
-            ),
+            format!("a .{} file is not a valid {asset_type}", ext.unwrap_or_default()),
         ));
     }
     if random_fail {
         let (code, msg) = match asset_type {
-            "Video" => (
-                "InvalidParameter.FpsTooLow",
-                "video frame rate is below 24 fps",
-            ),
-            "Audio" => (
-                "InvalidParameter.DurationTooLong",
-                "audio is longer than 15 s",
-            ),
-            _ => (
-                "InvalidParameter.ImageSizeInvalid",
-                "image side is outside 300-6000 px",
-            ),
+            "Video" => ("InvalidParameter.FpsTooLow", "video frame rate is below 24 fps"),
+            "Audio" => ("InvalidParameter.DurationTooLong", "audio is longer than 15 s"),
+            _ => ("InvalidParameter.ImageSizeInvalid", "image side is outside 300-6000 px"),
         };
         return Some((code.into(), msg.into()));
     }

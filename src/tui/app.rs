@@ -34,15 +34,8 @@ pub enum Focus {
 }
 
 impl Focus {
-    const ORDER: [Focus; 7] = [
-        Focus::Urls,
-        Focus::Name,
-        Focus::Type,
-        Focus::Group,
-        Focus::Preset,
-        Focus::List,
-        Focus::Log,
-    ];
+    const ORDER: [Focus; 7] =
+        [Focus::Urls, Focus::Name, Focus::Type, Focus::Group, Focus::Preset, Focus::List, Focus::Log];
 
     /// The next focus in Tab order.
     pub fn next(self) -> Focus {
@@ -198,15 +191,8 @@ impl App {
             clock: None,
         };
         app.set_presets(presets);
-        if let Some(i) = app
-            .presets
-            .iter()
-            .position(|p| p.default)
-            .or(if app.presets.is_empty() {
-                None
-            } else {
-                Some(0)
-            })
+        if let Some(i) =
+            app.presets.iter().position(|p| p.default).or(if app.presets.is_empty() { None } else { Some(0) })
         {
             app.use_preset(i);
         }
@@ -314,9 +300,7 @@ impl App {
 
     /// Jobs still Queued, Creating or Processing.
     pub fn in_flight(&self) -> usize {
-        self.count(JobState::Queued)
-            + self.count(JobState::Creating)
-            + self.count(JobState::Processing)
+        self.count(JobState::Queued) + self.count(JobState::Creating) + self.count(JobState::Processing)
     }
 
     /// The job by id.
@@ -387,10 +371,7 @@ impl App {
         }
         self.group.set(&g.id);
         self.revalidate();
-        self.set_status(format!(
-            "created group `{}` ({}); it is now in the group field",
-            g.name, g.id
-        ));
+        self.set_status(format!("created group `{}` ({}); it is now in the group field", g.name, g.id));
         if let Some((_, attach)) = self.pending_attach.take().filter(|(n, _)| *n == g.name) {
             match attach {
                 super::forms::Attach::None => {}
@@ -398,22 +379,13 @@ impl App {
                     let mut p = Preset::new(&unique_name(&self.presets, &g.name), &g.id);
                     p.asset_type = self.type_choice;
                     p.name_template = self.name.text().to_string();
-                    self.effect(Effect::SavePreset(PresetChange::Upsert {
-                        original: None,
-                        preset: p,
-                    }));
+                    self.effect(Effect::SavePreset(PresetChange::Upsert { original: None, preset: p }));
                 }
                 super::forms::Attach::Preset(i) => {
                     if let Some(p) = self.presets.get(i) {
                         let original = p.name.clone();
-                        let preset = Preset {
-                            group_id: g.id.clone(),
-                            ..p.clone()
-                        };
-                        self.effect(Effect::SavePreset(PresetChange::Upsert {
-                            original: Some(original),
-                            preset,
-                        }));
+                        let preset = Preset { group_id: g.id.clone(), ..p.clone() };
+                        self.effect(Effect::SavePreset(PresetChange::Upsert { original: Some(original), preset }));
                     }
                 }
             }
@@ -421,18 +393,10 @@ impl App {
     }
 
     fn upsert(&mut self, job: Job) {
-        if job.state == JobState::Rejected
-            && job
-                .error
-                .as_deref()
-                .is_some_and(|e| e.contains("NotFound.group_id"))
-        {
+        if job.state == JobState::Rejected && job.error.as_deref().is_some_and(|e| e.contains("NotFound.group_id")) {
             let prev = self.job(job.id).map(|j| j.state);
             if prev != Some(JobState::Rejected) {
-                self.set_status(format!(
-                    "group `{}` does not exist — press g to create a group",
-                    job.spec.group_id
-                ));
+                self.set_status(format!("group `{}` does not exist — press g to create a group", job.spec.group_id));
             }
         }
         match self.index.get(&job.id) {
@@ -478,11 +442,7 @@ impl App {
 
     /// Adds a line to the log pane from the dashboard itself.
     pub fn note(&mut self, level: Level, text: impl Into<String>) {
-        self.push_log(LogLine {
-            time: Timestamp::now(),
-            level,
-            text: crate::text::sanitize(&text.into()),
-        });
+        self.push_log(LogLine { time: Timestamp::now(), level, text: crate::text::sanitize(&text.into()) });
     }
 
     /// Recomputes the filtered view if jobs or filters changed.
@@ -502,12 +462,8 @@ impl App {
                 needle.is_empty()
                     || j.spec.name.to_lowercase().contains(&needle)
                     || j.spec.url.to_lowercase().contains(&needle)
-                    || j.asset_id
-                        .as_deref()
-                        .is_some_and(|a| a.to_lowercase().contains(&needle))
-                    || j.error
-                        .as_deref()
-                        .is_some_and(|e| e.to_lowercase().contains(&needle))
+                    || j.asset_id.as_deref().is_some_and(|a| a.to_lowercase().contains(&needle))
+                    || j.error.as_deref().is_some_and(|e| e.to_lowercase().contains(&needle))
             })
             .map(|(i, _)| i)
             .collect();
@@ -551,11 +507,7 @@ impl App {
     pub fn revalidate(&mut self) {
         self.validation = match self.parse_input() {
             Err(e) => Err(e),
-            Ok((_, errors)) if !errors.is_empty() => Err(format!(
-                "{} bad line(s); first: {}",
-                errors.len(),
-                errors[0]
-            )),
+            Ok((_, errors)) if !errors.is_empty() => Err(format!("{} bad line(s); first: {}", errors.len(), errors[0])),
             Ok((jobs, _)) => Ok(jobs.len()),
         };
         self.dirty = true;
@@ -572,9 +524,7 @@ impl App {
             }
         };
         if jobs.is_empty() && errors.is_empty() {
-            self.set_status(
-                "nothing to import: type or paste https URLs in the URL field (i to edit)",
-            );
+            self.set_status("nothing to import: type or paste https URLs in the URL field (i to edit)");
             return;
         }
         for e in &errors {
@@ -582,29 +532,18 @@ impl App {
         }
         let kept: Vec<&str> = {
             let bad: HashSet<usize> = errors.iter().map(|e| e.line).collect();
-            self.urls
-                .text()
-                .lines()
-                .enumerate()
-                .filter(|(i, _)| bad.contains(&(i + 1)))
-                .map(|(_, l)| l)
-                .collect()
+            self.urls.text().lines().enumerate().filter(|(i, _)| bad.contains(&(i + 1))).map(|(_, l)| l).collect()
         };
         let kept = kept.join("\n");
         let n = jobs.len();
         if n > 0 {
-            self.effect(Effect::Engine(Command::Submit {
-                jobs,
-                allow_duplicates: false,
-            }));
+            self.effect(Effect::Engine(Command::Submit { jobs, allow_duplicates: false }));
         }
         self.urls.set(&kept);
         self.revalidate();
         self.set_status(match errors.len() {
             0 => format!("submitted {n} import(s)"),
-            e => format!(
-                "submitted {n} import(s); {e} bad line(s) left in the URL field (see the log)"
-            ),
+            e => format!("submitted {n} import(s); {e} bad line(s) left in the URL field (see the log)"),
         });
     }
 }
@@ -615,8 +554,5 @@ pub(crate) fn unique_name(presets: &[Preset], base: &str) -> String {
     if !taken(base) {
         return base.to_string();
     }
-    (2..)
-        .map(|i| format!("{base} {i}"))
-        .find(|n| !taken(n))
-        .expect("some number is free")
+    (2..).map(|i| format!("{base} {i}")).find(|n| !taken(n)).expect("some number is free")
 }

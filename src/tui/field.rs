@@ -10,10 +10,7 @@ pub struct TextField {
 impl TextField {
     /// A field holding `text`, cursor at the end.
     pub fn new(text: &str) -> TextField {
-        TextField {
-            text: text.to_string(),
-            cursor: text.chars().count(),
-        }
+        TextField { text: text.to_string(), cursor: text.chars().count() }
     }
 
     /// The text.
@@ -32,21 +29,14 @@ impl TextField {
     }
 
     fn byte_at(&self, char_idx: usize) -> usize {
-        self.text
-            .char_indices()
-            .nth(char_idx)
-            .map_or(self.text.len(), |(i, _)| i)
+        self.text.char_indices().nth(char_idx).map_or(self.text.len(), |(i, _)| i)
     }
 
     /// Inserts text at the cursor; control characters other than newline
     /// are dropped (pasted CRLF becomes LF).
     pub fn insert(&mut self, s: &str) {
-        let clean: String = s
-            .replace("\r\n", "\n")
-            .replace('\r', "\n")
-            .chars()
-            .filter(|c| *c == '\n' || !c.is_control())
-            .collect();
+        let clean: String =
+            s.replace("\r\n", "\n").replace('\r', "\n").chars().filter(|c| *c == '\n' || !c.is_control()).collect();
         let at = self.byte_at(self.cursor);
         self.text.insert_str(at, &clean);
         self.cursor += clean.chars().count();

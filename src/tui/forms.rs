@@ -37,14 +37,7 @@ pub struct PresetForm {
 
 impl PresetForm {
     /// Field labels, in order.
-    pub const LABELS: [&'static str; 6] = [
-        "Name",
-        "Group",
-        "Type",
-        "Template",
-        "Description",
-        "Default",
-    ];
+    pub const LABELS: [&'static str; 6] = ["Name", "Group", "Type", "Template", "Description", "Default"];
 
     /// A form holding `p`; `original` names the preset being replaced.
     pub fn from_preset(p: &Preset, original: Option<String>) -> PresetForm {
@@ -88,10 +81,9 @@ impl PresetForm {
     pub fn validate(&self, others: &[Preset]) -> Result<Preset, String> {
         let p = self.to_preset();
         p.validate()?;
-        let clash = others.iter().any(|o| {
-            o.name.eq_ignore_ascii_case(&p.name)
-                && Some(o.name.as_str()) != self.original.as_deref()
-        });
+        let clash = others
+            .iter()
+            .any(|o| o.name.eq_ignore_ascii_case(&p.name) && Some(o.name.as_str()) != self.original.as_deref());
         if clash {
             return Err(format!("name: a preset named `{}` already exists", p.name));
         }
@@ -151,10 +143,7 @@ impl GroupForm {
             return Err("name: a group needs a name".into());
         }
         if name.chars().count() > 64 {
-            return Err(format!(
-                "name: {} characters; at most 64",
-                name.chars().count()
-            ));
+            return Err(format!("name: {} characters; at most 64", name.chars().count()));
         }
         if self.description.text().trim().chars().count() > 300 {
             return Err("description: at most 300 characters".into());

@@ -18,8 +18,7 @@ fn edit(field: &mut TextField, k: &KeyEvent) -> bool {
     match k.code {
         _ if ctrl(k, 'u') => field.kill_to_start(),
         KeyCode::Char(c)
-            if !k.modifiers.contains(KeyModifiers::CONTROL)
-                && !k.modifiers.contains(KeyModifiers::ALT) =>
+            if !k.modifiers.contains(KeyModifiers::CONTROL) && !k.modifiers.contains(KeyModifiers::ALT) =>
         {
             field.insert(&c.to_string())
         }
@@ -52,11 +51,7 @@ impl App {
             Mode::Help | Mode::Detail => {
                 if matches!(
                     k.code,
-                    KeyCode::Esc
-                        | KeyCode::Char('q')
-                        | KeyCode::Char('?')
-                        | KeyCode::Enter
-                        | KeyCode::Char('d')
+                    KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('?') | KeyCode::Enter | KeyCode::Char('d')
                 ) {
                     self.mode = Mode::Normal;
                 }
@@ -136,16 +131,12 @@ impl App {
             KeyCode::Char('s') => {
                 self.status_filter = match self.status_filter {
                     None => Some(JobState::ALL[0]),
-                    Some(s) => JobState::ALL
-                        .iter()
-                        .position(|x| *x == s)
-                        .and_then(|i| JobState::ALL.get(i + 1))
-                        .copied(),
+                    Some(s) => {
+                        JobState::ALL.iter().position(|x| *x == s).and_then(|i| JobState::ALL.get(i + 1)).copied()
+                    }
                 };
                 self.invalidate_view();
-                let label = self
-                    .status_filter
-                    .map_or("all states".to_string(), |s| s.to_string());
+                let label = self.status_filter.map_or("all states".to_string(), |s| s.to_string());
                 self.set_status(format!("showing {label}"));
             }
             KeyCode::Char('t') => self.cycle_type(),
@@ -167,10 +158,7 @@ impl App {
             }
             KeyCode::Char('p') => {
                 let selected = self.preset.unwrap_or(0);
-                self.mode = Mode::Presets(PresetEditor {
-                    selected,
-                    ..PresetEditor::default()
-                });
+                self.mode = Mode::Presets(PresetEditor { selected, ..PresetEditor::default() });
             }
             KeyCode::Char('g') => self.mode = Mode::GroupForm(GroupForm::new()),
             KeyCode::Char(' ') if self.focus == Focus::List => {
@@ -224,18 +212,12 @@ impl App {
             Focus::Type => self.cycle_type(),
             Focus::Preset if !self.presets.is_empty() => {
                 let n = self.presets.len() as i64;
-                let cur = self
-                    .preset
-                    .map_or(if dir > 0 { -1 } else { 0 }, |i| i as i64);
+                let cur = self.preset.map_or(if dir > 0 { -1 } else { 0 }, |i| i as i64);
                 self.use_preset(((cur + dir).rem_euclid(n)) as usize);
             }
             Focus::Group if !self.groups.is_empty() => {
                 let n = self.groups.len() as i64;
-                let cur = self
-                    .groups
-                    .iter()
-                    .position(|g| g.id == self.group.text().trim())
-                    .map_or(-1, |i| i as i64);
+                let cur = self.groups.iter().position(|g| g.id == self.group.text().trim()).map_or(-1, |i| i as i64);
                 let next = (cur + dir).rem_euclid(n) as usize;
                 let g = self.groups[next].clone();
                 self.group.set(&g.id);
@@ -290,29 +272,17 @@ impl App {
 
     fn jump(&mut self, end: bool) {
         if self.focus == Focus::Log {
-            self.log_scroll = if end {
-                0
-            } else {
-                self.log.len().saturating_sub(1)
-            };
+            self.log_scroll = if end { 0 } else { self.log.len().saturating_sub(1) };
             return;
         }
         self.focus = Focus::List;
         self.refresh_view();
-        self.selected = if end {
-            self.view.len().saturating_sub(1)
-        } else {
-            0
-        };
+        self.selected = if end { self.view.len().saturating_sub(1) } else { 0 };
     }
 
     fn copy(&mut self) {
         let ids = self.targets();
-        let refs: Vec<String> = ids
-            .iter()
-            .filter_map(|id| self.job(*id))
-            .filter_map(|j| j.asset_ref())
-            .collect();
+        let refs: Vec<String> = ids.iter().filter_map(|id| self.job(*id)).filter_map(|j| j.asset_ref()).collect();
         if refs.is_empty() {
             self.set_status("nothing to copy: only Active jobs have an asset:// reference");
             return;
@@ -325,21 +295,13 @@ impl App {
     }
 
     fn retry(&mut self) {
-        let ids: Vec<_> = self
-            .targets()
-            .into_iter()
-            .filter(|id| self.job(*id).is_some_and(|j| j.state.needs_attention()))
-            .collect();
+        let ids: Vec<_> =
+            self.targets().into_iter().filter(|id| self.job(*id).is_some_and(|j| j.state.needs_attention())).collect();
         if ids.is_empty() {
-            self.set_status(
-                "nothing to retry: r retries Failed, Rejected, Uncertain and Stuck jobs",
-            );
+            self.set_status("nothing to retry: r retries Failed, Rejected, Uncertain and Stuck jobs");
             return;
         }
-        let uncertain = ids.iter().any(|id| {
-            self.job(*id)
-                .is_some_and(|j| j.state == JobState::Uncertain)
-        });
+        let uncertain = ids.iter().any(|id| self.job(*id).is_some_and(|j| j.state == JobState::Uncertain));
         if uncertain {
             self.mode = Mode::Confirm(Confirm::RetryUncertain(ids));
         } else {
@@ -433,8 +395,7 @@ impl App {
                     ed.form = Some(form);
                 }
                 KeyCode::BackTab | KeyCode::Up => {
-                    form.field =
-                        (form.field + PresetForm::LABELS.len() - 1) % PresetForm::LABELS.len();
+                    form.field = (form.field + PresetForm::LABELS.len() - 1) % PresetForm::LABELS.len();
                     ed.form = Some(form);
                 }
                 KeyCode::Enter => {
@@ -450,23 +411,16 @@ impl App {
                     }
                     ed.form = Some(form);
                 }
-                _ if form.field == 2
-                    && matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) =>
-                {
+                _ if form.field == 2 && matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) => {
                     form.asset_type = form.asset_type.next();
                     ed.form = Some(form);
                 }
-                _ if form.field == 5
-                    && matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) =>
-                {
+                _ if form.field == 5 && matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) => {
                     form.default = !form.default;
                     ed.form = Some(form);
                 }
                 _ if form.field == 1 && ctrl(&k, 'g') && !self.groups.is_empty() => {
-                    let cur = self
-                        .groups
-                        .iter()
-                        .position(|g| g.id == form.group.text().trim());
+                    let cur = self.groups.iter().position(|g| g.id == form.group.text().trim());
                     let next = cur.map_or(0, |i| (i + 1) % self.groups.len());
                     form.group.set(&self.groups[next].id);
                     ed.form = Some(form);
@@ -502,18 +456,13 @@ impl App {
                 return;
             }
             KeyCode::Up | KeyCode::Char('k') => ed.selected = ed.selected.saturating_sub(1),
-            KeyCode::Down | KeyCode::Char('j') => {
-                ed.selected = (ed.selected + 1).min(n.saturating_sub(1))
-            }
+            KeyCode::Down | KeyCode::Char('j') => ed.selected = (ed.selected + 1).min(n.saturating_sub(1)),
             KeyCode::Char('a') | KeyCode::Char('n') => {
                 let name = unique_name(&self.presets, "new preset");
                 let mut p = Preset::new(&name, self.group.text().trim());
                 p.asset_type = self.type_choice;
-                p.name_template = if self.name.text().trim().is_empty() {
-                    "{stem}".into()
-                } else {
-                    self.name.text().into()
-                };
+                p.name_template =
+                    if self.name.text().trim().is_empty() { "{stem}".into() } else { self.name.text().into() };
                 ed.form = Some(PresetForm::from_preset(&p, None));
             }
             KeyCode::Enter if current.is_some() => {
@@ -556,18 +505,12 @@ impl App {
     /// The result of saving a preset change: the new list, or why not.
     pub fn preset_saved(&mut self, change: &PresetChange, result: Result<Vec<Preset>, String>) {
         self.dirty = true;
-        let current_name = self
-            .preset
-            .and_then(|i| self.presets.get(i))
-            .map(|p| p.name.clone());
+        let current_name = self.preset.and_then(|i| self.presets.get(i)).map(|p| p.name.clone());
         match result {
             Ok(presets) => {
                 self.set_presets(presets);
                 let msg = match change {
-                    PresetChange::Upsert {
-                        preset,
-                        original: None,
-                    } => format!("added preset `{}`", preset.name),
+                    PresetChange::Upsert { preset, original: None } => format!("added preset `{}`", preset.name),
                     PresetChange::Upsert { preset, .. } => {
                         format!("saved preset `{}`", preset.name)
                     }
@@ -576,15 +519,12 @@ impl App {
                 };
                 // Keep the input pane's preset in step with what was saved.
                 let renamed_to = match change {
-                    PresetChange::Upsert {
-                        preset,
-                        original: Some(o),
-                    } if Some(o) == current_name.as_ref() => Some(preset.name.clone()),
+                    PresetChange::Upsert { preset, original: Some(o) } if Some(o) == current_name.as_ref() => {
+                        Some(preset.name.clone())
+                    }
                     _ => current_name,
                 };
-                if let Some(i) =
-                    renamed_to.and_then(|n| self.presets.iter().position(|p| p.name == n))
-                {
+                if let Some(i) = renamed_to.and_then(|n| self.presets.iter().position(|p| p.name == n)) {
                     self.use_preset(i);
                 }
                 if let Mode::Presets(ed) = &mut self.mode {
@@ -592,11 +532,7 @@ impl App {
                     ed.busy = false;
                     ed.message = Some(msg.clone());
                     if let PresetChange::Upsert { preset, .. } = change {
-                        ed.selected = self
-                            .presets
-                            .iter()
-                            .position(|p| p.name == preset.name)
-                            .unwrap_or(0);
+                        ed.selected = self.presets.iter().position(|p| p.name == preset.name).unwrap_or(0);
                     }
                     ed.selected = ed.selected.min(self.presets.len().saturating_sub(1));
                 }
@@ -631,16 +567,13 @@ impl App {
                     form.busy = true;
                     form.error = None;
                     let name = form.name.text().trim().to_string();
-                    let description =
-                        Some(form.description.text().trim().to_string()).filter(|d| !d.is_empty());
+                    let description = Some(form.description.text().trim().to_string()).filter(|d| !d.is_empty());
                     self.pending_attach = Some((name.clone(), form.attach));
                     self.effect(Effect::Engine(Command::CreateGroup { name, description }));
                 }
                 Err(e) => form.error = Some(e),
             },
-            _ if form.field == 2
-                && matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) =>
-            {
+            _ if form.field == 2 && matches!(k.code, KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right) => {
                 form.cycle_attach(self.presets.len());
             }
             _ => {

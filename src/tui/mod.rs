@@ -42,9 +42,7 @@ pub fn mark_start() {
 /// Runs the dashboard until the user quits; returns the exit code.
 pub async fn run(global: &GlobalArgs) -> ExitCode {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        eprintln!(
-            "seedance-assets: the dashboard needs a terminal; for scripts use a subcommand (see --help)"
-        );
+        eprintln!("seedance-assets: the dashboard needs a terminal; for scripts use a subcommand (see --help)");
         return ExitCode::from(crate::cli::EXIT_USAGE);
     }
     let setup = match Setup::new(global).await {
@@ -62,17 +60,16 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
         }
     };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let mut app = App::new(
-        &setup.endpoint,
-        setup.loaded.config.presets.clone(),
-        no_color,
-        &crate::engine::input::today(),
-    );
+    let mut app =
+        App::new(&setup.endpoint, setup.loaded.config.presets.clone(), no_color, &crate::engine::input::today());
     for w in &setup.loaded.warnings {
         app.note(Level::Warn, w.clone());
     }
     if setup.sim.is_some() {
-        app.note(Level::Info, "demo: a built-in simulator stands in for the API; URLs containing `fail` fail, one in ten fails at random");
+        app.note(
+            Level::Info,
+            "demo: a built-in simulator stands in for the API; URLs containing `fail` fail, one in ten fails at random",
+        );
         app.set_urls("https://media.example/demo/cat.png\nhttps://media.example/demo/intro.mp4\nhttps://media.example/demo/theme.mp3\nhttps://media.example/demo/fail-broken.png");
     }
     let result = event_loop(&mut app, setup, engine, updates, global.mouse).await;
@@ -80,9 +77,7 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
     match result {
         Ok(in_flight) => {
             if in_flight > 0 {
-                eprintln!(
-                    "{in_flight} job(s) still in flight; they resume at the next start (from the journal)"
-                );
+                eprintln!("{in_flight} job(s) still in flight; they resume at the next start (from the journal)");
             }
             ExitCode::SUCCESS
         }
@@ -100,8 +95,8 @@ async fn event_loop(
     mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>,
     mouse: bool,
 ) -> Result<usize, String> {
-    let (_guard, mut terminal) = term::TerminalGuard::enter(mouse)
-        .map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let (_guard, mut terminal) =
+        term::TerminalGuard::enter(mouse).map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
@@ -115,21 +110,14 @@ async fn event_loop(
         if app.dirty && Instant::now() >= next_frame {
             let backend = terminal.backend_mut();
             let _ = crossterm::queue!(backend, BeginSynchronizedUpdate);
-            terminal
-                .draw(|f| view::draw(f, app))
-                .map_err(|e| format!("cannot draw: {e}"))?;
+            terminal.draw(|f| view::draw(f, app)).map_err(|e| format!("cannot draw: {e}"))?;
             let _ = crossterm::execute!(terminal.backend_mut(), EndSynchronizedUpdate);
             app.dirty = false;
             next_frame = Instant::now() + FRAME;
             if first_full_frame && app.loaded {
                 first_full_frame = false;
-                let ms = STARTED
-                    .get()
-                    .map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
-                tracing::info!(
-                    "first frame with {} jobs drawn {ms:.1} ms after start",
-                    app.jobs().len()
-                );
+                let ms = STARTED.get().map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
+                tracing::info!("first frame with {} jobs drawn {ms:.1} ms after start", app.jobs().len());
             }
         }
         if first_full_frame && app.loaded {
@@ -172,10 +160,7 @@ async fn event_loop(
                 }
                 Effect::Copy(text) => {
                     let mut out = std::io::stdout();
-                    let _ = crossterm::execute!(
-                        out,
-                        crossterm::clipboard::CopyToClipboard::to_clipboard_from(text)
-                    );
+                    let _ = crossterm::execute!(out, crossterm::clipboard::CopyToClipboard::to_clipboard_from(text));
                     let _ = out.flush();
                 }
                 Effect::Export(ids) => export(app, &setup, &ids),
@@ -216,19 +201,12 @@ async fn event_loop(
 fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
     let jobs: Vec<crate::engine::Job> = ids.iter().filter_map(|id| app.job(*id).cloned()).collect();
     let dir = setup.paths.data_dir.join("exports");
-    let path = dir.join(format!(
-        "seedance-assets-{}.csv",
-        jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")
-    ));
+    let path = dir.join(format!("seedance-assets-{}.csv", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")));
     let mut buf = Vec::new();
     let result = crate::cli::write_csv(&jobs, &mut buf)
         .and_then(|()| crate::config::atomic_write(&path, &buf).map_err(|e| e.to_string()));
     match result {
-        Ok(()) => app.set_status(format!(
-            "exported {} job(s) to {}",
-            jobs.len(),
-            path.display()
-        )),
+        Ok(()) => app.set_status(format!("exported {} job(s) to {}", jobs.len(), path.display())),
         Err(e) => app.set_status(format!("export failed: {e}")),
     }
 }

@@ -43,9 +43,7 @@ impl Theme {
             JobState::Creating => (Color::Blue, Modifier::empty()),
             JobState::Processing => (Color::Yellow, Modifier::empty()),
             JobState::Active => (Color::Green, Modifier::BOLD),
-            JobState::Failed | JobState::Rejected => {
-                (Color::Red, Modifier::BOLD | Modifier::UNDERLINED)
-            }
+            JobState::Failed | JobState::Rejected => (Color::Red, Modifier::BOLD | Modifier::UNDERLINED),
             JobState::Uncertain => (Color::Magenta, Modifier::BOLD | Modifier::ITALIC),
             JobState::Stuck => (Color::LightRed, Modifier::ITALIC),
         };
@@ -56,14 +54,8 @@ impl Theme {
     pub fn level(&self, level: Level) -> Style {
         match level {
             Level::Info => Style::new(),
-            Level::Warn => self.pick(
-                Style::new().fg(Color::Yellow),
-                Style::new().add_modifier(Modifier::ITALIC),
-            ),
-            Level::Error => self.pick(
-                Style::new().fg(Color::Red),
-                Style::new().add_modifier(Modifier::BOLD),
-            ),
+            Level::Warn => self.pick(Style::new().fg(Color::Yellow), Style::new().add_modifier(Modifier::ITALIC)),
+            Level::Error => self.pick(Style::new().fg(Color::Red), Style::new().add_modifier(Modifier::BOLD)),
         }
     }
 
@@ -79,36 +71,25 @@ impl Theme {
 
     /// The focused field (not editing).
     pub fn focused_field(&self) -> Style {
-        self.pick(
-            Style::new().fg(Color::Black).bg(Color::Cyan),
-            Style::new().add_modifier(Modifier::REVERSED),
-        )
+        self.pick(Style::new().fg(Color::Black).bg(Color::Cyan), Style::new().add_modifier(Modifier::REVERSED))
     }
 
     /// A field being edited.
     pub fn editing_field(&self) -> Style {
-        self.pick(
-            Style::new().fg(Color::White).bg(Color::Blue),
-            Style::new().add_modifier(Modifier::UNDERLINED),
-        )
+        self.pick(Style::new().fg(Color::White).bg(Color::Blue), Style::new().add_modifier(Modifier::UNDERLINED))
     }
 
     /// The selected list row.
     pub fn selected_row(&self) -> Style {
         self.pick(
-            Style::new()
-                .bg(Color::DarkGray)
-                .add_modifier(Modifier::BOLD),
+            Style::new().bg(Color::DarkGray).add_modifier(Modifier::BOLD),
             Style::new().add_modifier(Modifier::REVERSED),
         )
     }
 
     /// Labels and hints.
     pub fn dim(&self) -> Style {
-        self.pick(
-            Style::new().fg(Color::DarkGray),
-            Style::new().add_modifier(Modifier::DIM),
-        )
+        self.pick(Style::new().fg(Color::DarkGray), Style::new().add_modifier(Modifier::DIM))
     }
 
     /// Good news.
@@ -123,9 +104,6 @@ impl Theme {
 
     /// The header bar.
     pub fn header(&self) -> Style {
-        self.pick(
-            Style::new().fg(Color::White).bg(Color::Blue),
-            Style::new().add_modifier(Modifier::REVERSED),
-        )
+        self.pick(Style::new().fg(Color::White).bg(Color::Blue), Style::new().add_modifier(Modifier::REVERSED))
     }
 }

@@ -11,12 +11,7 @@ use seedance_assets::sim::{Sim, SimConfig};
 
 /// A simulator with quick processing and no faults.
 pub fn quick_sim_config() -> SimConfig {
-    SimConfig {
-        min_delay_ms: 50,
-        max_delay_ms: 300,
-        seed: Some(42),
-        ..SimConfig::default()
-    }
+    SimConfig { min_delay_ms: 50, max_delay_ms: 300, seed: Some(42), ..SimConfig::default() }
 }
 
 /// A client for `sim` with the given key and request timeout.
@@ -62,24 +57,11 @@ pub fn engine(
     limits: Limits,
     polling: Polling,
     timeout: Duration,
-) -> (
-    EngineHandle,
-    UnboundedReceiver<Update>,
-    tokio::task::JoinHandle<()>,
-) {
+) -> (EngineHandle, UnboundedReceiver<Update>, tokio::task::JoinHandle<()>) {
     let client = client_with(sim, sim.state().api_key(), timeout);
-    let opts = EngineOptions {
-        limits,
-        polling,
-        seed: Some(7),
-    };
-    seedance_assets::engine::start(
-        client,
-        opts,
-        &dir.join("journal.jsonl"),
-        &dir.join("groups.json"),
-    )
-    .expect("engine starts")
+    let opts = EngineOptions { limits, polling, seed: Some(7) };
+    seedance_assets::engine::start(client, opts, &dir.join("journal.jsonl"), &dir.join("groups.json"))
+        .expect("engine starts")
 }
 
 /// `n` image imports into `group`.
@@ -123,16 +105,10 @@ pub async fn follow_until(
 
 /// True when all of `ids` are known and final.
 pub fn all_final(ids: &[JobId]) -> impl Fn(&BTreeMap<JobId, Job>) -> bool + '_ {
-    move |jobs| {
-        ids.iter()
-            .all(|id| jobs.get(id).is_some_and(|j| j.state.is_final()))
-    }
+    move |jobs| ids.iter().all(|id| jobs.get(id).is_some_and(|j| j.state.is_final()))
 }
 
 /// True when all of `ids` are in `state`.
 pub fn all_in(ids: &[JobId], state: JobState) -> impl Fn(&BTreeMap<JobId, Job>) -> bool + '_ {
-    move |jobs| {
-        ids.iter()
-            .all(|id| jobs.get(id).is_some_and(|j| j.state == state))
-    }
+    move |jobs| ids.iter().all(|id| jobs.get(id).is_some_and(|j| j.state == state))
 }

@@ -37,23 +37,16 @@ pub fn job(id: u64, name: &str, ext: &str, state: JobState) -> Job {
     j.state = state;
     j.updated_at = at(id as i64 + 20);
     j.create_attempts = 1;
-    if !matches!(
-        state,
-        JobState::Queued | JobState::Creating | JobState::Rejected
-    ) {
+    if !matches!(state, JobState::Queued | JobState::Creating | JobState::Rejected) {
         j.asset_id = Some(format!("asset-20261124120000-{id:06}"));
         j.task_id = Some(format!("task_{id:08}"));
     }
     j.error = match state {
-        JobState::Failed => {
-            Some("InvalidParameter.DownloadFailed: the server could not download the URL".into())
+        JobState::Failed => Some("InvalidParameter.DownloadFailed: the server could not download the URL".into()),
+        JobState::Rejected => Some("rejected: NotFound.group_id: group `group-x` does not exist".into()),
+        JobState::Uncertain => {
+            Some("outcome unknown (network error); retry only if you accept a possible duplicate".into())
         }
-        JobState::Rejected => {
-            Some("rejected: NotFound.group_id: group `group-x` does not exist".into())
-        }
-        JobState::Uncertain => Some(
-            "outcome unknown (network error); retry only if you accept a possible duplicate".into(),
-        ),
         JobState::Stuck => Some("still processing after 900s; retry to keep polling".into()),
         _ => None,
     };
@@ -78,32 +71,17 @@ pub fn app(no_color: bool) -> App {
         app.apply(Update::Job(Box::new(job(i as u64 + 1, n, e, s))));
     }
     app.apply(Update::Loaded);
-    app.apply(Update::Groups(vec![Group {
-        id: "group-20261124000000-abcde".into(),
-        name: "made here".into(),
-    }]));
-    app.apply(Update::Stats(Stats {
-        requests_per_sec: 12,
-        requests: 340,
-        rate_limited: 0,
-        creating: 1,
-    }));
+    app.apply(Update::Groups(vec![Group { id: "group-20261124000000-abcde".into(), name: "made here".into() }]));
+    app.apply(Update::Stats(Stats { requests_per_sec: 12, requests: 340, rate_limited: 0, creating: 1 }));
     for (i, (level, text)) in [
         (Level::Info, "queued 8 imports"),
-        (
-            Level::Error,
-            "job #5 `broken` failed: InvalidParameter.DownloadFailed",
-        ),
+        (Level::Error, "job #5 `broken` failed: InvalidParameter.DownloadFailed"),
         (Level::Warn, "job #7 `maybe` is uncertain: network error"),
     ]
     .into_iter()
     .enumerate()
     {
-        app.apply(Update::Log(LogLine {
-            time: at(50 + i as i64),
-            level,
-            text: text.into(),
-        }));
+        app.apply(Update::Log(LogLine { time: at(50 + i as i64), level, text: text.into() }));
     }
     app.clear_status();
     app

@@ -15,10 +15,7 @@ use super::centered;
 fn text_value(f: &TextField, focused: bool) -> String {
     let t = crate::text::sanitize(f.text());
     if focused {
-        let (a, b): (String, String) = (
-            t.chars().take(f.cursor()).collect(),
-            t.chars().skip(f.cursor()).collect(),
-        );
+        let (a, b): (String, String) = (t.chars().take(f.cursor()).collect(), t.chars().skip(f.cursor()).collect());
         format!("{a}▏{b}")
     } else {
         t
@@ -28,24 +25,14 @@ fn text_value(f: &TextField, focused: bool) -> String {
 fn row<'a>(theme: &Theme, label: &str, value: String, focused: bool) -> Line<'a> {
     Line::from(vec![
         Span::styled(format!(" {label:<12}"), theme.dim()),
-        Span::styled(
-            value,
-            if focused {
-                theme.editing_field()
-            } else {
-                Style::new()
-            },
-        ),
+        Span::styled(value, if focused { theme.editing_field() } else { Style::new() }),
     ])
 }
 
 fn message<'a>(theme: &Theme, msg: &Option<String>) -> Line<'a> {
     match msg {
         Some(m)
-            if m.starts_with("saved")
-                || m.starts_with("added")
-                || m.starts_with("deleted")
-                || m.contains("is now") =>
+            if m.starts_with("saved") || m.starts_with("added") || m.starts_with("deleted") || m.contains("is now") =>
         {
             Line::styled(format!(" {m}"), theme.ok())
         }
@@ -57,13 +44,10 @@ fn message<'a>(theme: &Theme, msg: &Option<String>) -> Line<'a> {
 pub(super) fn presets(frame: &mut Frame, app: &App, ed: &PresetEditor, theme: &Theme, area: Rect) {
     let rect = centered(area, 100, 20);
     frame.render_widget(Clear, rect);
-    let block = Block::bordered()
-        .title(" Presets — saved to the config file ")
-        .border_style(theme.border(true));
+    let block = Block::bordered().title(" Presets — saved to the config file ").border_style(theme.border(true));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let [left, right] =
-        Layout::horizontal([Constraint::Length(26), Constraint::Fill(1)]).areas(inner);
+    let [left, right] = Layout::horizontal([Constraint::Length(26), Constraint::Fill(1)]).areas(inner);
     let mut names: Vec<Line> = app
         .presets
         .iter()
@@ -71,11 +55,7 @@ pub(super) fn presets(frame: &mut Frame, app: &App, ed: &PresetEditor, theme: &T
         .map(|(i, p)| {
             let mark = if p.default { "*" } else { " " };
             let text = format!("{mark}{}", crate::text::excerpt(&p.name, 24));
-            if i == ed.selected {
-                Line::styled(text, theme.selected_row())
-            } else {
-                Line::raw(text)
-            }
+            if i == ed.selected { Line::styled(text, theme.selected_row()) } else { Line::raw(text) }
         })
         .collect();
     if names.is_empty() {
@@ -98,61 +78,32 @@ pub(super) fn presets(frame: &mut Frame, app: &App, ed: &PresetEditor, theme: &T
                     2 => format!("{}  (Space cycles)", form.asset_type),
                     3 => text_value(&form.template, focused),
                     4 => text_value(&form.description, focused),
-                    _ => format!(
-                        "{}  (Space toggles)",
-                        if form.default { "yes" } else { "no" }
-                    ),
+                    _ => format!("{}  (Space toggles)", if form.default { "yes" } else { "no" }),
                 };
                 lines.push(row(theme, label, value, focused));
             }
             lines.push(Line::raw(""));
-            lines.push(Line::styled(
-                " Template placeholders: {stem} {ext} {n} {n:3} {date} {type}",
-                theme.dim(),
-            ));
-            lines.push(Line::styled(
-                " Tab/↑↓ field · Ctrl-G next known group · Enter save · Esc cancel",
-                theme.dim(),
-            ));
+            lines.push(Line::styled(" Template placeholders: {stem} {ext} {n} {n:3} {date} {type}", theme.dim()));
+            lines.push(Line::styled(" Tab/↑↓ field · Ctrl-G next known group · Enter save · Esc cancel", theme.dim()));
         }
         (None, Some(p)) => {
             lines.push(row(theme, "Name", crate::text::sanitize(&p.name), false));
-            lines.push(row(
-                theme,
-                "Group",
-                crate::text::sanitize(&p.group_id),
-                false,
-            ));
+            lines.push(row(theme, "Group", crate::text::sanitize(&p.group_id), false));
             lines.push(row(theme, "Type", p.asset_type.to_string(), false));
-            lines.push(row(
-                theme,
-                "Template",
-                crate::text::sanitize(&p.name_template),
-                false,
-            ));
-            lines.push(row(
-                theme,
-                "Description",
-                crate::text::sanitize(p.description.as_deref().unwrap_or("")),
-                false,
-            ));
-            lines.push(row(
-                theme,
-                "Default",
-                if p.default { "yes".into() } else { "no".into() },
-                false,
-            ));
+            lines.push(row(theme, "Template", crate::text::sanitize(&p.name_template), false));
+            lines.push(row(theme, "Description", crate::text::sanitize(p.description.as_deref().unwrap_or("")), false));
+            lines.push(row(theme, "Default", if p.default { "yes".into() } else { "no".into() }, false));
             lines.push(Line::raw(""));
             if ed.confirm_delete {
                 lines.push(Line::styled(
-                    format!(
-                        " Delete preset `{}`? y / n",
-                        crate::text::excerpt(&p.name, 30)
-                    ),
+                    format!(" Delete preset `{}`? y / n", crate::text::excerpt(&p.name, 30)),
                     theme.bad(),
                 ));
             }
-            lines.push(Line::styled(" Enter use · a add · e edit/rename · c duplicate · x delete · * default · Esc close", theme.dim()));
+            lines.push(Line::styled(
+                " Enter use · a add · e edit/rename · c duplicate · x delete · * default · Esc close",
+                theme.dim(),
+            ));
         }
         (None, None) => lines.push(Line::styled(" a adds a preset · Esc closes", theme.dim())),
     }
@@ -169,35 +120,14 @@ pub(super) fn group(frame: &mut Frame, app: &App, form: &GroupForm, theme: &Them
     let attach = match form.attach {
         Attach::None => "only the input pane".to_string(),
         Attach::NewPreset => "a new preset named after the group".to_string(),
-        Attach::Preset(i) => format!(
-            "preset `{}`",
-            app.presets.get(i).map_or("?", |p| p.name.as_str())
-        ),
+        Attach::Preset(i) => format!("preset `{}`", app.presets.get(i).map_or("?", |p| p.name.as_str())),
     };
     let mut lines = vec![
-        row(
-            theme,
-            "Name",
-            text_value(&form.name, form.field == 0),
-            form.field == 0,
-        ),
-        row(
-            theme,
-            "Description",
-            text_value(&form.description, form.field == 1),
-            form.field == 1,
-        ),
-        row(
-            theme,
-            "Use it in",
-            format!("{attach}  (Space cycles)"),
-            form.field == 2,
-        ),
+        row(theme, "Name", text_value(&form.name, form.field == 0), form.field == 0),
+        row(theme, "Description", text_value(&form.description, form.field == 1), form.field == 1),
+        row(theme, "Use it in", format!("{attach}  (Space cycles)"), form.field == 2),
         Line::raw(""),
-        Line::styled(
-            " Name ≤ 64, description ≤ 300 characters · Tab field · Enter create · Esc cancel",
-            theme.dim(),
-        ),
+        Line::styled(" Name ≤ 64, description ≤ 300 characters · Tab field · Enter create · Esc cancel", theme.dim()),
     ];
     if form.busy {
         lines.push(Line::styled(" creating…", theme.dim()));
@@ -205,13 +135,6 @@ pub(super) fn group(frame: &mut Frame, app: &App, form: &GroupForm, theme: &Them
     if let Some(e) = &form.error {
         lines.push(Line::styled(format!(" {e}"), theme.bad()));
     }
-    let block = Block::bordered()
-        .title(" New asset group ")
-        .border_style(theme.border(true));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        rect,
-    );
+    let block = Block::bordered().title(" New asset group ").border_style(theme.border(true));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), rect);
 }

@@ -30,9 +30,7 @@ struct FieldView<'a> {
 
 pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let focused = app.focus.in_input();
-    let block = Block::bordered()
-        .title(" Import ")
-        .border_style(theme.border(focused));
+    let block = Block::bordered().title(" Import ").border_style(theme.border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let editing = app.mode == Mode::Editing;
@@ -57,11 +55,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     };
     let (shown, col) = window(
         &crate::text::sanitize(&shown_line),
-        if app.focus == Focus::Urls && editing {
-            cur_col
-        } else {
-            0
-        },
+        if app.focus == Focus::Urls && editing { cur_col } else { 0 },
         room,
     );
     let mut spans = vec![Span::styled(label, theme.dim())];
@@ -71,10 +65,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             style_for(Focus::Urls).patch(theme.dim()),
         ));
     } else {
-        spans.push(Span::styled(
-            format!("{shown:<room$}"),
-            style_for(Focus::Urls),
-        ));
+        spans.push(Span::styled(format!("{shown:<room$}"), style_for(Focus::Urls)));
     }
     if line_count > 1 {
         let where_ = if app.focus == Focus::Urls && editing {
@@ -86,36 +77,18 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     if app.focus == Focus::Urls && editing {
         cursor = Some(Position::new(
-            inner.x
-                + (label.len()
-                    + UnicodeWidthStr::width(&shown.chars().take(col).collect::<String>()[..]))
-                    as u16,
+            inner.x + (label.len() + UnicodeWidthStr::width(&shown.chars().take(col).collect::<String>()[..])) as u16,
             inner.y,
         ));
     }
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)),
-        Rect { height: 1, ..inner },
-    );
+    frame.render_widget(Paragraph::new(Line::from(spans)), Rect { height: 1, ..inner });
 
     // Line 2: name template, type, group.
     let group_w = w.saturating_sub(7 + 18 + 7 + 6 + 2 + 7).max(8);
     let fields = [
-        FieldView {
-            label: "Name   ",
-            width: 18,
-            focus: Focus::Name,
-        },
-        FieldView {
-            label: "  Type ",
-            width: 6,
-            focus: Focus::Type,
-        },
-        FieldView {
-            label: "  Group ",
-            width: group_w,
-            focus: Focus::Group,
-        },
+        FieldView { label: "Name   ", width: 18, focus: Focus::Name },
+        FieldView { label: "  Type ", width: 6, focus: Focus::Type },
+        FieldView { label: "  Group ", width: group_w, focus: Focus::Group },
     ];
     let mut spans = Vec::new();
     let mut x = 0usize;
@@ -133,9 +106,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         };
         if app.focus == f.focus && editing {
             cursor = Some(Position::new(
-                inner.x
-                    + (x + UnicodeWidthStr::width(&shown.chars().take(col).collect::<String>()[..]))
-                        as u16,
+                inner.x + (x + UnicodeWidthStr::width(&shown.chars().take(col).collect::<String>()[..])) as u16,
                 inner.y + 1,
             ));
         }
@@ -143,23 +114,11 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         spans.push(Span::styled(format!("{shown:<width$}"), style_for(f.focus)));
         x += width;
     }
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)),
-        Rect {
-            y: inner.y + 1,
-            height: 1,
-            ..inner
-        },
-    );
+    frame.render_widget(Paragraph::new(Line::from(spans)), Rect { y: inner.y + 1, height: 1, ..inner });
 
     // Line 3: preset and validation.
     let preset = match app.preset.and_then(|i| app.presets.get(i)) {
-        Some(p) => format!(
-            "{} ({}/{})",
-            p.name,
-            app.preset.unwrap_or(0) + 1,
-            app.presets.len()
-        ),
+        Some(p) => format!("{} ({}/{})", p.name, app.preset.unwrap_or(0) + 1, app.presets.len()),
         None if app.presets.is_empty() => "none (p to add)".to_string(),
         None => "custom".to_string(),
     };
@@ -175,14 +134,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Span::raw("  "),
         check,
     ]);
-    frame.render_widget(
-        Paragraph::new(line),
-        Rect {
-            y: inner.y + 2,
-            height: 1,
-            ..inner
-        },
-    );
+    frame.render_widget(Paragraph::new(line), Rect { y: inner.y + 2, height: 1, ..inner });
     if let Some(c) = cursor {
         frame.set_cursor_position(c);
     }
@@ -194,11 +146,6 @@ fn cursor_line(field: &TextField) -> (usize, String, usize) {
     let before: String = field.text().chars().take(field.cursor()).collect();
     let line_idx = before.matches('\n').count();
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
-    let line = field
-        .text()
-        .split('\n')
-        .nth(line_idx)
-        .unwrap_or("")
-        .to_string();
+    let line = field.text().split('\n').nth(line_idx).unwrap_or("").to_string();
     (line_idx, line, col)
 }

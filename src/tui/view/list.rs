@@ -13,21 +13,13 @@ use super::elapsed;
 use crate::engine::Job;
 
 fn job_elapsed(job: &Job, now: Timestamp) -> String {
-    let end = if job.state.is_final() {
-        job.updated_at
-    } else {
-        now
-    };
+    let end = if job.state.is_final() { job.updated_at } else { now };
     elapsed(end.duration_since(job.submitted_at).as_secs())
 }
 
 pub(super) fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, now: Timestamp) {
     let focused = app.focus == Focus::List;
-    let mut title = vec![Span::raw(format!(
-        " Assets {}/{} ",
-        app.view.len(),
-        app.jobs.len()
-    ))];
+    let mut title = vec![Span::raw(format!(" Assets {}/{} ", app.view.len(), app.jobs.len()))];
     if let Some(s) = app.status_filter {
         title.push(Span::raw(format!("[{s}] ")));
     }
@@ -38,9 +30,7 @@ pub(super) fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, 
     if !app.marked.is_empty() {
         title.push(Span::raw(format!("{} marked ", app.marked.len())));
     }
-    let block = Block::bordered()
-        .title(Line::from(title))
-        .border_style(theme.border(focused));
+    let block = Block::bordered().title(Line::from(title)).border_style(theme.border(focused));
     let inner_rows = area.height.saturating_sub(3) as usize; // borders + header row
     app.list_rows = inner_rows.max(1);
     if app.selected < app.offset {
@@ -59,16 +49,8 @@ pub(super) fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, 
         .map(|(k, &i)| {
             let job = &app.jobs[i];
             let state_style = theme.state(job.state);
-            let mark = if app.marked.contains(&job.id) {
-                "•"
-            } else {
-                " "
-            };
-            let detail = job
-                .error
-                .clone()
-                .or_else(|| job.asset_ref())
-                .unwrap_or_else(|| job.state.to_string());
+            let mark = if app.marked.contains(&job.id) { "•" } else { " " };
+            let detail = job.error.clone().or_else(|| job.asset_ref()).unwrap_or_else(|| job.state.to_string());
             let mut cells = vec![
                 Cell::from(Line::from(vec![
                     Span::raw(mark),
@@ -83,26 +65,13 @@ pub(super) fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, 
             }
             cells.push(Cell::from(Span::styled(
                 detail,
-                if job.state.needs_attention() {
-                    state_style
-                } else {
-                    theme.dim()
-                },
+                if job.state.needs_attention() { state_style } else { theme.dim() },
             )));
             let row = Row::new(cells);
-            if app.offset + k == app.selected {
-                row.style(theme.selected_row())
-            } else {
-                row
-            }
+            if app.offset + k == app.selected { row.style(theme.selected_row()) } else { row }
         })
         .collect();
-    let mut widths = vec![
-        Constraint::Length(2),
-        Constraint::Fill(2),
-        Constraint::Length(5),
-        Constraint::Length(6),
-    ];
+    let mut widths = vec![Constraint::Length(2), Constraint::Fill(2), Constraint::Length(5), Constraint::Length(6)];
     let mut titles = vec!["", "Name", "Type", "Time"];
     if wide {
         widths.push(Constraint::Length(27));
@@ -111,10 +80,7 @@ pub(super) fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, 
     widths.push(Constraint::Fill(3));
     titles.push("Status / result");
     let header = Row::new(titles).style(Style::new().add_modifier(Modifier::BOLD));
-    let table = Table::new(rows, widths)
-        .header(header)
-        .block(block)
-        .column_spacing(1);
+    let table = Table::new(rows, widths).header(header).block(block).column_spacing(1);
     frame.render_widget(table, area);
     if app.view.is_empty() {
         let hint = if app.jobs.is_empty() {
@@ -122,12 +88,7 @@ pub(super) fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, 
         } else {
             "No job matches the filter (Esc in / clears it; s cycles states)."
         };
-        let inner = Rect {
-            x: area.x + 2,
-            y: area.y + 2,
-            width: area.width.saturating_sub(4),
-            height: 1,
-        };
+        let inner = Rect { x: area.x + 2, y: area.y + 2, width: area.width.saturating_sub(4), height: 1 };
         frame.render_widget(Line::styled(hint, theme.dim()), inner);
     }
 }

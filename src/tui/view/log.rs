@@ -23,13 +23,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             ])
         })
         .collect();
-    let title = if app.log_scroll > 0 {
-        format!(" Log (↑{}) ", app.log_scroll)
-    } else {
-        " Log ".to_string()
-    };
-    let block = Block::bordered()
-        .title(title)
-        .border_style(theme.border(app.focus == Focus::Log));
+    let title = if app.log_scroll > 0 { format!(" Log (↑{}) ", app.log_scroll) } else { " Log ".to_string() };
+    let block = Block::bordered().title(title).border_style(theme.border(app.focus == Focus::Log));
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -31,10 +31,7 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
             "The terminal is {}×{}; seedance-assets needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge it, or press q to quit.",
             area.width, area.height
         );
-        frame.render_widget(
-            Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }),
-            area,
-        );
+        frame.render_widget(Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }), area);
         return;
     }
     app.refresh_view();
@@ -64,11 +61,8 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
 }
 
 fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let mut spans = vec![
-        Span::raw(" seedance-assets · "),
-        Span::raw(crate::text::excerpt(&app.endpoint, 24)),
-        Span::raw(" │ "),
-    ];
+    let mut spans =
+        vec![Span::raw(" seedance-assets · "), Span::raw(crate::text::excerpt(&app.endpoint, 24)), Span::raw(" │ ")];
     let mut any = false;
     for s in JobState::ALL {
         let n = app.count(s);
@@ -78,20 +72,13 @@ fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
     }
     if !any {
-        spans.push(Span::raw(if app.loaded {
-            "no jobs "
-        } else {
-            "loading… "
-        }));
+        spans.push(Span::raw(if app.loaded { "no jobs " } else { "loading… " }));
     }
     spans.push(Span::raw(format!("│ {} req/s", app.stats.requests_per_sec)));
     if app.stats.rate_limited > 0 {
         spans.push(Span::raw(format!(" · {}×429", app.stats.rate_limited)));
     }
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).style(theme.header()),
-        area,
-    );
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header()), area);
 }
 
 fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
@@ -101,10 +88,7 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             "editing: type · Enter done (submits in URLs) · Esc leave · Tab next field · Ctrl-U clear line",
             theme.dim(),
         ),
-        (None, Mode::Filter) => Line::styled(
-            "filter: type to narrow the list · Enter keep · Esc clear",
-            theme.dim(),
-        ),
+        (None, Mode::Filter) => Line::styled("filter: type to narrow the list · Enter keep · Esc clear", theme.dim()),
         (None, _) => Line::styled(
             "? help · Tab focus · i edit · Enter submit · / filter · s state · y copy · r retry · d detail · p presets · g group · q quit",
             theme.dim(),
@@ -127,10 +111,5 @@ pub fn elapsed(secs: i64) -> String {
 pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
 }

@@ -12,34 +12,19 @@ use super::{centered, elapsed};
 
 /// Every key, as the help overlay and the README list them.
 pub const KEYS: &[(&str, &str)] = &[
-    (
-        "Tab / Shift-Tab",
-        "move focus: URLs, Name, Type, Group, Preset, list, log",
-    ),
-    (
-        "↑↓ or j k",
-        "move in the list or log; between fields in the input pane",
-    ),
+    ("Tab / Shift-Tab", "move focus: URLs, Name, Type, Group, Preset, list, log"),
+    ("↑↓ or j k", "move in the list or log; between fields in the input pane"),
     ("PgUp PgDn Home End G", "page / jump in the list (or log)"),
-    (
-        "i or a",
-        "edit the focused text field (URLs if none); Esc leaves editing",
-    ),
+    ("i or a", "edit the focused text field (URLs if none); Esc leaves editing"),
     ("Enter", "submit the input (in the list: details)"),
     ("← → or h l", "cycle Type, Preset, or remembered Groups"),
     ("t", "cycle the asset type (infer, Image, Video, Audio)"),
     ("paste", "multi-line paste goes into the URL field"),
     ("/", "filter the list by text (Enter keeps, Esc clears)"),
     ("s", "cycle the state filter"),
-    (
-        "Space / A / Esc",
-        "mark a row / mark all shown / clear marks",
-    ),
+    ("Space / A / Esc", "mark a row / mark all shown / clear marks"),
     ("y", "copy asset:// of the selected or marked rows (OSC 52)"),
-    (
-        "r",
-        "retry Failed/Rejected/Uncertain/Stuck (asks for Uncertain)",
-    ),
+    ("r", "retry Failed/Rejected/Uncertain/Stuck (asks for Uncertain)"),
     ("x / Delete", "forget the selected or marked jobs (asks)"),
     ("d", "details of the selected job"),
     ("e", "export the shown jobs to CSV in the data dir"),
@@ -53,17 +38,10 @@ pub(super) fn help(frame: &mut Frame, theme: &Theme, area: Rect) {
     let rect = centered(area, 78, KEYS.len() as u16 + 4);
     let lines: Vec<Line> = KEYS
         .iter()
-        .map(|(k, what)| {
-            Line::from(vec![
-                Span::styled(format!(" {k:<22}"), theme.ok()),
-                Span::raw(*what),
-            ])
-        })
+        .map(|(k, what)| Line::from(vec![Span::styled(format!(" {k:<22}"), theme.ok()), Span::raw(*what)]))
         .collect();
     frame.render_widget(Clear, rect);
-    let block = Block::bordered()
-        .title(" Keys — Esc closes ")
-        .border_style(theme.border(true));
+    let block = Block::bordered().title(" Keys — Esc closes ").border_style(theme.border(true));
     frame.render_widget(Paragraph::new(lines).block(block), rect);
 }
 
@@ -73,16 +51,9 @@ pub(super) fn detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, no
     };
     let rect = centered(area, 90, 18);
     let field = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("{k:<12}"), theme.dim()),
-            Span::raw(crate::text::sanitize(&v)),
-        ])
+        Line::from(vec![Span::styled(format!("{k:<12}"), theme.dim()), Span::raw(crate::text::sanitize(&v))])
     };
-    let end = if job.state.is_final() {
-        job.updated_at
-    } else {
-        now
-    };
+    let end = if job.state.is_final() { job.updated_at } else { now };
     let mut lines = vec![
         field("Job", format!("#{}", job.id)),
         Line::from(vec![
@@ -93,29 +64,12 @@ pub(super) fn detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, no
         field("Type", job.spec.asset_type.to_string()),
         field("URL", job.spec.url.clone()),
         field("Group", job.spec.group_id.clone()),
-        field(
-            "Asset id",
-            job.asset_id.clone().unwrap_or_else(|| "—".into()),
-        ),
-        field(
-            "Reference",
-            job.asset_ref().unwrap_or_else(|| "— (once Active)".into()),
-        ),
+        field("Asset id", job.asset_id.clone().unwrap_or_else(|| "—".into())),
+        field("Reference", job.asset_ref().unwrap_or_else(|| "— (once Active)".into())),
         field("Task id", job.task_id.clone().unwrap_or_else(|| "—".into())),
-        field(
-            "Submitted",
-            job.submitted_at
-                .strftime("%Y-%m-%d %H:%M:%S UTC")
-                .to_string(),
-        ),
-        field(
-            "Updated",
-            job.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        ),
-        field(
-            "Elapsed",
-            elapsed(end.duration_since(job.submitted_at).as_secs()),
-        ),
+        field("Submitted", job.submitted_at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        field("Updated", job.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        field("Elapsed", elapsed(end.duration_since(job.submitted_at).as_secs())),
         field("Creations", job.create_attempts.to_string()),
     ];
     if let Some(e) = &job.error {
@@ -125,15 +79,8 @@ pub(super) fn detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, no
         ]));
     }
     frame.render_widget(Clear, rect);
-    let block = Block::bordered()
-        .title(" Details — Esc closes ")
-        .border_style(theme.border(true));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        rect,
-    );
+    let block = Block::bordered().title(" Details — Esc closes ").border_style(theme.border(true));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), rect);
 }
 
 pub(super) fn confirm(frame: &mut Frame, app: &App, c: &Confirm, theme: &Theme, area: Rect) {
@@ -143,29 +90,17 @@ pub(super) fn confirm(frame: &mut Frame, app: &App, c: &Confirm, theme: &Theme, 
             ids.len()
         ),
         Confirm::Forget(ids) => {
-            let in_flight = ids
-                .iter()
-                .filter_map(|id| app.job(*id))
-                .filter(|j| j.state.is_in_flight())
-                .count();
+            let in_flight = ids.iter().filter_map(|id| app.job(*id)).filter(|j| j.state.is_in_flight()).count();
             let extra = if in_flight > 0 {
                 format!(" {in_flight} still in flight will no longer be followed.")
             } else {
                 String::new()
             };
-            format!(
-                "Forget {} job(s)? They leave the list and the journal.{extra}",
-                ids.len()
-            )
+            format!("Forget {} job(s)? They leave the list and the journal.{extra}", ids.len())
         }
     };
     let rect = centered(area, 64, 7);
     frame.render_widget(Clear, rect);
-    let block = Block::bordered()
-        .title(" Confirm — y / n ")
-        .border_style(theme.border(true));
-    frame.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: true }).block(block),
-        rect,
-    );
+    let block = Block::bordered().title(" Confirm — y / n ").border_style(theme.border(true));
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), rect);
 }

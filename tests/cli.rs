@@ -1,0 +1,168 @@
+//! The headless CLI, as a script sees it: the real binary against the
+//! simulator, input from stdin with name and type columns, per-line errors,
+//! exit codes, JSON, status, export, groups.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use seedance_assets::cli::JobRecord;
+use seedance_assets::sim::{Sim, SimConfig};
+
+const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
+
+struct Env {
+    _dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+    data: std::path::PathBuf,
+    key: String,
+}
+
+impl Env {
+    fn new(sim: &Sim) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!("[api]\nbase_url = \"{}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n", sim.base_url()),
+        )
+        .unwrap();
+        let data = dir.path().join("data");
+        Env { _dir: dir, config, data, key: sim.state().api_key().to_string() }
+    }
+
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child = Command::new(BIN)
+            .arg("--config")
+            .arg(&self.config)
+            .arg("--data-dir")
+            .arg(&self.data)
+            .args(args)
+            .env("SEEDANCE_API_KEY", &self.key)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_from_stdin_reports_bad_lines_and_exports() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("cli");
+    let env = Env::new(&sim);
+    let input = "# references\nhttps://cdn.example/a/cat.png\nhttps://cdn.example/b/clip.mov,Intro clip\nftp://cdn.example/x.png\nhttps://cdn.example/c/track\tTheme\tAudio\nhttps://cdn.example/d/broken-fail.png\nhttps://cdn.example/e/doc.pdf\n";
+    let out = tokio::task::spawn_blocking({
+        let group = group.clone();
+        move || {
+            let out = env.run(&["import", "--group", &group, "--wait", "--json"], input);
+            (env, out)
+        }
+    })
+    .await
+    .unwrap();
+    let (env, out) = out;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "a failure and bad lines make exit 1; stderr: {stderr}");
+    assert!(stderr.contains("stdin:4: `ftp://cdn.example/x.png` must be an https:// URL"), "{stderr}");
+    assert!(stderr.contains("stdin:7: cannot infer the asset type from `.pdf`"), "{stderr}");
+    assert!(!stderr.contains('\r') && !stderr.contains("\x1b["), "no progress bar when stderr is not a terminal");
+    let jobs: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(&str, &str, &str)> =
+        jobs.iter().map(|j| (j.name.as_str(), j.asset_type.as_str(), j.status.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            ("cat", "Image", "active"),
+            ("Intro clip", "Video", "active"),
+            ("Theme", "Audio", "active"),
+            ("broken-fail", "Image", "failed")
+        ]
+    );
+    assert!(jobs[0].asset_ref.as_deref().unwrap().starts_with("asset://asset-"));
+    assert!(jobs[3].error.as_deref().unwrap().contains("DownloadFailed"));
+
+    // The same again is skipped as duplicates (exit 1, nothing created).
+    let before = sim.stats().assets_created;
+    let out = tokio::task::spawn_blocking(move || {
+        let out = env.run(&["import", "--group", &group], "https://cdn.example/a/cat.png\n");
+        (env, out)
+    })
+    .await
+    .unwrap();
+    let (env, out) = out;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("skipped `cat`"), "{}", text(&out.stderr));
+    assert_eq!(sim.stats().assets_created, before);
+
+    let status = env.run(&["status", "--state", "failed", "--json"], "");
+    let failed: Vec<JobRecord> = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].name, "broken-fail");
+
+    let csv = text(&env.run(&["export", "--format", "csv"], "").stdout);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,name,type,url,group_id,status,asset_id,asset_ref,error,submitted_at,updated_at"
+    );
+    assert_eq!(lines.count(), 4);
+    assert!(csv.contains(",\"Intro clip\",") || csv.contains(",Intro clip,"));
+    assert!(csv.contains("asset://asset-"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_errors_are_specific_and_exit_2() {
+    let sim = Sim::start_local(SimConfig::default()).await.unwrap();
+    let env = Env::new(&sim);
+    let out = tokio::task::spawn_blocking(move || {
+        let no_group = env.run(&["import", "https://cdn.example/a.png"], "");
+        let bad_preset = env.run(&["import", "--preset", "nope", "https://cdn.example/a.png"], "");
+        let bad_template =
+            env.run(&["import", "--group", "g", "--name-template", "{x}", "https://cdn.example/a.png"], "");
+        let nothing = env.run(&["import", "--group", "g", "--file", "/dev/null"], "");
+        (no_group, bad_preset, bad_template, nothing)
+    })
+    .await
+    .unwrap();
+    for (out, want) in [
+        (&out.0, "no group: pass --group ID or --preset NAME"),
+        (&out.1, "no preset named `nope`"),
+        (&out.2, "unknown placeholder `{x}`"),
+        (&out.3, "nothing to import"),
+    ] {
+        assert_eq!(out.status.code(), Some(2), "{want}");
+        assert!(text(&out.stderr).contains(want), "{}", text(&out.stderr));
+    }
+    let out = Command::new(BIN).args(["import", "--type", "picture"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("unknown asset type `picture`"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_are_created_and_listed() {
+    let sim = Sim::start_local(SimConfig::default()).await.unwrap();
+    let env = Env::new(&sim);
+    let (created, listed, too_long) = tokio::task::spawn_blocking(move || {
+        let created = env.run(&["groups", "create", "storyboards", "--description", "ep 3"], "");
+        let listed = env.run(&["groups", "list"], "");
+        let too_long = env.run(&["groups", "create", &"x".repeat(65)], "");
+        (created, listed, too_long)
+    })
+    .await
+    .unwrap();
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let id = text(&created.stdout).trim().to_string();
+    assert!(id.starts_with("group-"));
+    assert_eq!(text(&listed.stdout), format!("{id}\tstoryboards\n"));
+    assert_eq!(too_long.status.code(), Some(1));
+    assert!(text(&too_long.stderr).contains("longer than 64"));
+}
