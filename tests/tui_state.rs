@@ -327,3 +327,17 @@ fn help_and_detail_open_and_close() {
     key(&mut app, KeyCode::Esc);
     assert_eq!(*app.mode(), Mode::Normal);
 }
+
+#[test]
+fn the_preset_editor_reloads_the_file_on_request() {
+    let mut app = support::app(false);
+    key(&mut app, KeyCode::Char('p'));
+    key(&mut app, KeyCode::Char('L'));
+    assert_eq!(app.take_effects(), [Effect::ReloadConfig]);
+    let only = vec![support::presets().remove(1)];
+    app.config_reloaded(Ok(only));
+    assert_eq!(app.presets().len(), 1);
+    let Mode::Presets(ed) = app.mode() else { panic!() };
+    assert_eq!(ed.selected, 0);
+    assert!(ed.message.as_deref().unwrap().contains("reloaded"));
+}

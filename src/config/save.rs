@@ -34,7 +34,9 @@ pub enum SaveError {
     #[error("not saved: {0}")]
     Invalid(String),
     /// Someone else changed the file since it was loaded.
-    #[error("not saved: {0} changed on disk since it was loaded; reload (it is re-read at start) and edit again")]
+    #[error(
+        "not saved: {0} changed on disk since it was loaded; press L in the preset editor to reload it, then edit again"
+    )]
     ChangedOnDisk(PathBuf),
     /// The existing file is not valid TOML any more.
     #[error("not saved: {0}")]

@@ -101,6 +101,8 @@ pub enum Effect {
     Export(Vec<JobId>),
     /// Save a preset change to the config file.
     SavePreset(PresetChange),
+    /// Read the config file again (after it changed on disk).
+    ReloadConfig,
     /// Leave the dashboard.
     Quit,
 }

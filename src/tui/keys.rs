@@ -491,6 +491,10 @@ impl App {
             KeyCode::Char('x') | KeyCode::Delete if current.is_some() => {
                 ed.confirm_delete = true;
             }
+            KeyCode::Char('L') => {
+                ed.busy = true;
+                self.effect(Effect::ReloadConfig);
+            }
             KeyCode::Char('*') | KeyCode::Char('D') => {
                 if let Some(p) = &current {
                     ed.busy = true;
@@ -546,6 +550,24 @@ impl App {
                 self.set_status(e);
             }
         }
+    }
+
+    /// The result of reloading the config file.
+    pub fn config_reloaded(&mut self, result: Result<Vec<crate::config::Preset>, String>) {
+        let msg = match result {
+            Ok(presets) => {
+                let n = presets.len();
+                self.set_presets(presets);
+                format!("reloaded the config file: {n} preset(s)")
+            }
+            Err(e) => format!("not reloaded: {e}"),
+        };
+        if let Mode::Presets(ed) = &mut self.mode {
+            ed.busy = false;
+            ed.selected = ed.selected.min(self.presets.len().saturating_sub(1));
+            ed.message = Some(msg.clone());
+        }
+        self.set_status(msg);
     }
 
     fn group_form_key(&mut self, k: KeyEvent, mut form: GroupForm) {

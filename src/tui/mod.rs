@@ -164,6 +164,15 @@ async fn event_loop(
                     let _ = out.flush();
                 }
                 Effect::Export(ids) => export(app, &setup, &ids),
+                Effect::ReloadConfig => {
+                    let result = crate::config::Config::load(&setup.loaded.path).map_err(|e| e.to_string());
+                    let presets = result.map(|loaded| {
+                        let p = loaded.config.presets.clone();
+                        setup.loaded = loaded;
+                        p
+                    });
+                    app.config_reloaded(presets);
+                }
                 Effect::SavePreset(change) => {
                     let result = save_presets(&setup.loaded, &change);
                     let presets = match result {

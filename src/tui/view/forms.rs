@@ -32,7 +32,11 @@ fn row<'a>(theme: &Theme, label: &str, value: String, focused: bool) -> Line<'a>
 fn message<'a>(theme: &Theme, msg: &Option<String>) -> Line<'a> {
     match msg {
         Some(m)
-            if m.starts_with("saved") || m.starts_with("added") || m.starts_with("deleted") || m.contains("is now") =>
+            if m.starts_with("saved")
+                || m.starts_with("added")
+                || m.starts_with("deleted")
+                || m.starts_with("reloaded")
+                || m.contains("is now") =>
         {
             Line::styled(format!(" {m}"), theme.ok())
         }
@@ -101,7 +105,7 @@ pub(super) fn presets(frame: &mut Frame, app: &App, ed: &PresetEditor, theme: &T
                 ));
             }
             lines.push(Line::styled(
-                " Enter use · a add · e edit/rename · c duplicate · x delete · * default · Esc close",
+                " Enter use · a add · e edit/rename · c duplicate · x delete · * default · L reload · Esc",
                 theme.dim(),
             ));
         }
