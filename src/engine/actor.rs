@@ -428,13 +428,9 @@ impl Actor {
             self.out.push(Update::GroupFailed { name, error: p.into() });
             return;
         }
-        let (client, limiter, counters, events) =
-            (self.client.clone(), self.create_limiter.clone(), self.counters.clone(), self.events.clone());
-        self.tasks.spawn(async move {
-            limiter.until_ready().await;
-            counters.requests.fetch_add(1, Ordering::Relaxed);
+        self.spawn_request(self.create_limiter.clone(), move |client| async move {
             let r = client.create_group(&CreateGroupRequest { name: name.clone(), description }).await;
-            let _ = events.send(Event::Group(name, r));
+            Event::Group(name, r)
         });
     }
 
@@ -706,13 +702,8 @@ impl Actor {
             asset_type: job.spec.asset_type,
             name: job.spec.name.clone(),
         };
-        let (client, limiter, counters, events) =
-            (self.client.clone(), self.create_limiter.clone(), self.counters.clone(), self.events.clone());
-        self.tasks.spawn(async move {
-            limiter.until_ready().await;
-            counters.requests.fetch_add(1, Ordering::Relaxed);
-            let r = client.create_asset(&req).await;
-            let _ = events.send(Event::Created(id, r));
+        self.spawn_request(self.create_limiter.clone(), move |client| async move {
+            Event::Created(id, client.create_asset(&req).await)
         });
     }
 
@@ -720,13 +711,23 @@ impl Actor {
         let Some(task_id) = self.jobs.get(&id).and_then(|j| j.task_id.clone()) else {
             return;
         };
-        let (client, limiter, counters, events) =
-            (self.client.clone(), self.get_limiter.clone(), self.counters.clone(), self.events.clone());
+        self.spawn_request(self.get_limiter.clone(), move |client| async move {
+            Event::Polled(id, client.get_asset(&task_id).await)
+        });
+    }
+
+    /// Sends one request in a task of its own: it waits for the action's rate
+    /// limiter, is counted, and its result comes back as an event.
+    fn spawn_request<F, Fut>(&mut self, limiter: Arc<DefaultDirectRateLimiter>, request: F)
+    where
+        F: FnOnce(Client) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Event> + Send + 'static,
+    {
+        let (client, counters, events) = (self.client.clone(), self.counters.clone(), self.events.clone());
         self.tasks.spawn(async move {
             limiter.until_ready().await;
             counters.requests.fetch_add(1, Ordering::Relaxed);
-            let r = client.get_asset(&task_id).await;
-            let _ = events.send(Event::Polled(id, r));
+            let _ = events.send(request(client).await);
         });
     }
 }
