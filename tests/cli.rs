@@ -166,3 +166,43 @@ async fn groups_are_created_and_listed() {
     assert_eq!(too_long.status.code(), Some(1));
     assert!(text(&too_long.stderr).contains("longer than 64"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_cleanly_and_wait_resumes() {
+    let sim =
+        Sim::start_local(SimConfig { min_delay_ms: 1500, max_delay_ms: 2000, ..SimConfig::default() }).await.unwrap();
+    let group = sim.state().add_group("int");
+    let env = Env::new(&sim);
+    let urls: String = (0..5).map(|i| format!("https://cdn.example/int/{i}.png\n")).collect();
+    let mut child = Command::new(BIN)
+        .arg("--config")
+        .arg(&env.config)
+        .arg("--data-dir")
+        .arg(&env.data)
+        .args(["import", "--wait", "--group", &group])
+        .args(urls.lines())
+        .env("SEEDANCE_API_KEY", &env.key)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while sim.stats().assets_created < 5 {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("interrupted"), "{}", text(&out.stderr));
+    assert!(start.elapsed() < std::time::Duration::from_millis(1500), "it did not wait for processing");
+
+    let out = tokio::task::spawn_blocking(move || env.run(&["wait", "--json"], "")).await.unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let jobs: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(jobs.len(), 5);
+    assert!(jobs.iter().all(|j| j.status == "active"));
+    assert_eq!(sim.stats().assets_created, 5);
+}

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::args::{GlobalArgs, ImportArgs};
 use super::report::{print_json, print_table};
 use super::setup::Setup;
-use super::{EXIT_FAILED, EXIT_USAGE};
+use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE};
 use crate::config::{Template, TypeChoice};
 use crate::engine::input::{ImportDefaults, parse_lines_from, today};
 use crate::engine::{Command, Job, JobId, JobState, Level, Update};
@@ -154,11 +154,31 @@ async fn follow(
     if stopping {
         engine.send(Command::Shutdown);
     }
-    while let Some(u) = updates.recv().await {
+    let mut counts: std::collections::HashMap<JobState, usize> = std::collections::HashMap::new();
+    let mut interrupted = false;
+    loop {
+        let u = tokio::select! {
+            u = updates.recv() => match u {
+                Some(u) => u,
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                stopping = true;
+                bar.suspend(|| eprintln!("interrupted: finishing the creations in flight; `seedance-assets wait` resumes the rest"));
+                engine.send(Command::Shutdown);
+                continue;
+            }
+        };
         match u {
             Update::Job(j) if ids.contains(&j.id) => {
-                let was_done = jobs.get(&j.id).is_some_and(&done);
+                let old = jobs.get(&j.id);
+                let was_done = old.is_some_and(&done);
                 let now_done = done(&j);
+                if let Some(old) = old {
+                    *counts.entry(old.state).or_default() -= 1;
+                }
+                *counts.entry(j.state).or_default() += 1;
                 if now_done && !was_done {
                     finished += 1;
                     bar.inc(1);
@@ -167,7 +187,7 @@ async fn follow(
                     bar.set_position(finished as u64);
                 }
                 jobs.insert(j.id, *j);
-                let count = |s: JobState| jobs.values().filter(|j| j.state == s).count();
+                let count = |s: JobState| counts.get(&s).copied().unwrap_or(0);
                 bar.set_message(format!(
                     "{} active, {} processing, {} failed",
                     count(JobState::Active),
@@ -197,5 +217,11 @@ async fn follow(
         print_table(&list);
     }
     let bad = list.iter().any(|j| j.state.needs_attention()) || list.len() < ids.len();
-    if bad { EXIT_FAILED } else { 0 }
+    if interrupted {
+        EXIT_INTERRUPTED
+    } else if bad {
+        EXIT_FAILED
+    } else {
+        0
+    }
 }

@@ -17,6 +17,8 @@ use std::process::ExitCode;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code when some jobs ended badly.
 pub const EXIT_FAILED: u8 = 1;
+/// Exit code after Ctrl-C (128 + SIGINT).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a subcommand; prints errors to stderr and returns the exit code.
 pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
