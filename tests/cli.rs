@@ -174,7 +174,7 @@ async fn ctrl_c_stops_cleanly_and_wait_resumes() {
     let group = sim.state().add_group("int");
     let env = Env::new(&sim);
     let urls: String = (0..5).map(|i| format!("https://cdn.example/int/{i}.png\n")).collect();
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .arg("--config")
         .arg(&env.config)
         .arg("--data-dir")
