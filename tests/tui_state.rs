@@ -341,3 +341,22 @@ fn the_preset_editor_reloads_the_file_on_request() {
     assert_eq!(ed.selected, 0);
     assert!(ed.message.as_deref().unwrap().contains("reloaded"));
 }
+
+#[test]
+fn with_the_mouse_a_click_selects_and_the_wheel_scrolls() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = support::app(false);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| seedance_assets::tui::view::draw(f, &mut app)).unwrap();
+    let mouse = |kind, row| MouseEvent { kind, column: 10, row, modifiers: KeyModifiers::NONE };
+    // Rows: header line 0, input pane 1-5, list border 6, column titles 7, first job 8.
+    app.handle_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 10));
+    assert_eq!(app.focus(), Focus::List);
+    assert_eq!(app.selected_job().unwrap().spec.name, "theme");
+    app.handle_mouse(mouse(MouseEventKind::ScrollDown, 10));
+    assert_eq!(app.selected_job().unwrap().spec.name, "nogroup");
+    app.handle_mouse(mouse(MouseEventKind::ScrollUp, 0));
+    assert_eq!(app.selected_job().unwrap().spec.name, "theme");
+    app.handle_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 2));
+    assert_eq!(app.selected_job().unwrap().spec.name, "theme", "a click outside the list selects nothing");
+}

@@ -35,7 +35,7 @@ pub struct GlobalArgs {
     /// no key); demo data lives in DATA_DIR/demo and is reset at each start.
     #[arg(long, global = true)]
     pub demo: bool,
-    /// Dashboard: capture the mouse (off by default so terminal selection works).
+    /// Dashboard: capture the mouse (wheel scrolls, click selects); off by default so terminal selection works.
     #[arg(long, global = true)]
     pub mouse: bool,
 }

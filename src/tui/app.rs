@@ -125,6 +125,8 @@ pub struct App {
     pub(crate) offset: usize,
     /// Rows the list showed at the last draw (for paging).
     pub(crate) list_rows: usize,
+    /// Where the list's first data row was drawn (for mouse clicks).
+    pub(crate) list_top: (u16, u16),
     pub(crate) marked: HashSet<JobId>,
     pub(crate) filter: TextField,
     pub(crate) status_filter: Option<JobState>,
@@ -167,6 +169,7 @@ impl App {
             selected: 0,
             offset: 0,
             list_rows: 10,
+            list_top: (0, 0),
             marked: HashSet::new(),
             filter: TextField::default(),
             status_filter: None,

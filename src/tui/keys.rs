@@ -62,6 +62,29 @@ impl App {
         }
     }
 
+    /// Handles the mouse (only with `--mouse`): the wheel scrolls the list,
+    /// a click selects a row.
+    pub fn handle_mouse(&mut self, m: crossterm::event::MouseEvent) {
+        use crossterm::event::{MouseButton, MouseEventKind};
+        if self.mode != Mode::Normal {
+            return;
+        }
+        match m.kind {
+            MouseEventKind::ScrollUp => self.move_selection(-3),
+            MouseEventKind::ScrollDown => self.move_selection(3),
+            MouseEventKind::Down(MouseButton::Left) if (self.list_top.0..self.list_top.1).contains(&m.row) => {
+                self.focus = Focus::List;
+                self.refresh_view();
+                let row = self.offset + usize::from(m.row - self.list_top.0);
+                if row < self.view.len() {
+                    self.selected = row;
+                }
+            }
+            _ => return,
+        }
+        self.dirty = true;
+    }
+
     /// Handles pasted text: into the field being edited, or into the URL
     /// field (which it then focuses) when not editing.
     pub fn handle_paste(&mut self, text: &str) {

@@ -130,6 +130,7 @@ async fn event_loop(
                 Some(Ok(Event::Key(k))) => app.handle_key(k),
                 Some(Ok(Event::Paste(text))) => app.handle_paste(&text),
                 Some(Ok(Event::Resize(..))) => app.dirty = true,
+                Some(Ok(Event::Mouse(m))) => app.handle_mouse(m),
                 Some(Ok(_)) => {}
                 // The terminal went away (an SSH drop): stop rather than spin.
                 Some(Err(_)) | None => { hung_up = true; break 'main; }

@@ -33,6 +33,7 @@ pub(super) fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, 
     let block = Block::bordered().title(Line::from(title)).border_style(theme.border(focused));
     let inner_rows = area.height.saturating_sub(3) as usize; // borders + header row
     app.list_rows = inner_rows.max(1);
+    app.list_top = (area.y + 2, area.y + 2 + app.list_rows as u16);
     if app.selected < app.offset {
         app.offset = app.selected;
     } else if app.selected >= app.offset + app.list_rows {
