@@ -36,7 +36,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub demo: bool,
     /// Dashboard: capture the mouse (wheel scrolls, click selects); off by default so terminal selection works.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub mouse: bool,
 }
 
@@ -112,7 +112,7 @@ pub struct ImportArgs {
     /// Asset type for lines without one: Image, Video, Audio or infer.
     #[arg(long = "type", value_parser = parse_type)]
     pub asset_type: Option<TypeChoice>,
-    /// Name template for lines without a name: {stem} {ext} {n} {n:3} {date} {type}.
+    /// Name template for lines without a name: {stem} {ext} {date} {type}, and a counter {n:1} (or zero-padded, {n:3}).
     #[arg(long)]
     pub name_template: Option<String>,
     /// Follow until every job is Active, Failed, Rejected, Uncertain or Stuck.
