@@ -7,13 +7,16 @@
 //! - [`tui`]: the ratatui dashboard (drawing and keys);
 //! - [`cli`]: the headless front end;
 //! - [`config`]: file locations, the TOML config and presets;
-//! - [`sim`]: a local simulator of the API.
+//! - [`sim`]: a local simulator of the API;
+//! - [`setup`]: start-up shared by both front ends; [`export`]: jobs as JSON/CSV records.
 
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod export;
 pub mod logging;
+pub mod setup;
 pub mod sim;
 pub mod text;
 pub mod tui;

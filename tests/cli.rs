@@ -7,7 +7,7 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use seedance_assets::cli::JobRecord;
+use seedance_assets::export::JobRecord;
 use seedance_assets::sim::{Sim, SimConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");

@@ -7,9 +7,9 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use seedance_assets::cli::JobRecord;
 use seedance_assets::engine::JobState;
 use seedance_assets::engine::journal::read_jobs;
+use seedance_assets::export::JobRecord;
 use seedance_assets::sim::{Sim, SimConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");

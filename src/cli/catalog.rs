@@ -3,10 +3,10 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::args::{GlobalArgs, GroupsCommand, PresetsCommand};
-use super::setup::Setup;
 use super::{EXIT_FAILED, EXIT_USAGE};
 use crate::config::{Config, Paths, Preset};
 use crate::engine::{Command, GroupStore, Update};
+use crate::setup::Setup;
 use crate::sim::{Sim, SimConfig};
 
 pub(super) async fn groups(global: &GlobalArgs, cmd: GroupsCommand) -> Result<u8, String> {

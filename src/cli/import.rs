@@ -7,11 +7,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::{GlobalArgs, ImportArgs};
 use super::report::{print_json, print_table};
-use super::setup::Setup;
 use super::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE};
 use crate::config::{Template, TypeChoice};
 use crate::engine::input::{ImportDefaults, parse_lines_from, today};
 use crate::engine::{Command, Job, JobId, JobState, Level, Update};
+use crate::setup::Setup;
 
 /// The defaults for lines: preset first, then the flags.
 fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, String> {

@@ -5,11 +5,8 @@ mod args;
 mod catalog;
 mod import;
 mod report;
-mod setup;
 
 pub use args::{Cli, CliCommand, ExportFormat, GlobalArgs, ImportArgs};
-pub use report::{JobRecord, write_csv};
-pub use setup::{DEMO_KEY, Setup, demo_sim_config};
 
 use std::process::ExitCode;
 

@@ -3,58 +3,11 @@
 use std::io::Write;
 use std::path::Path;
 
-use serde::Serialize;
-
 use super::args::{ExportFormat, GlobalArgs};
 use crate::config::Paths;
 use crate::engine::journal::read_jobs;
 use crate::engine::{Job, JobState};
-
-/// One job as scripts see it.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct JobRecord {
-    /// Job id.
-    pub id: u64,
-    /// Asset name.
-    pub name: String,
-    /// Image, Video or Audio.
-    #[serde(rename = "type")]
-    pub asset_type: String,
-    /// Source URL.
-    pub url: String,
-    /// Group id.
-    pub group_id: String,
-    /// Job state (lower case).
-    pub status: String,
-    /// Asset id, once created.
-    pub asset_id: Option<String>,
-    /// `asset://ID`, once Active.
-    pub asset_ref: Option<String>,
-    /// Why it failed or what is uncertain.
-    pub error: Option<String>,
-    /// RFC 3339.
-    pub submitted_at: String,
-    /// RFC 3339.
-    pub updated_at: String,
-}
-
-impl From<&Job> for JobRecord {
-    fn from(j: &Job) -> Self {
-        JobRecord {
-            id: j.id,
-            name: j.spec.name.clone(),
-            asset_type: j.spec.asset_type.to_string(),
-            url: j.spec.url.clone(),
-            group_id: j.spec.group_id.clone(),
-            status: j.state.as_str().to_string(),
-            asset_id: j.asset_id.clone(),
-            asset_ref: j.asset_ref(),
-            error: j.error.clone(),
-            submitted_at: j.submitted_at.to_string(),
-            updated_at: j.updated_at.to_string(),
-        }
-    }
-}
+use crate::export::{JobRecord, write_csv};
 
 fn journal_jobs(global: &GlobalArgs, states: &[JobState]) -> Result<Vec<Job>, String> {
     let env = |k: &str| std::env::var(k).ok();
@@ -120,15 +73,6 @@ pub(super) fn status(global: &GlobalArgs, states: &[JobState], search: Option<&s
         eprintln!("{} jobs{}{}", jobs.len(), if counts.is_empty() { "" } else { ": " }, counts.join(", "));
     }
     Ok(0)
-}
-
-/// Writes jobs as CSV to `w`.
-pub fn write_csv(jobs: &[Job], w: impl Write) -> Result<(), String> {
-    let mut csv = csv::Writer::from_writer(w);
-    for j in jobs {
-        csv.serialize(JobRecord::from(j)).map_err(|e| e.to_string())?;
-    }
-    csv.flush().map_err(|e| e.to_string())
 }
 
 pub(super) fn export(

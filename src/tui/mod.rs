@@ -19,9 +19,10 @@ use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
-use crate::cli::{GlobalArgs, Setup};
+use crate::cli::GlobalArgs;
 use crate::config::save_presets;
 use crate::engine::{Command, EngineHandle, Level, Update};
+use crate::setup::Setup;
 use app::{App, Effect};
 
 /// Shortest time between two frames (at most 10 frames a second).
@@ -213,7 +214,7 @@ fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
     let dir = setup.paths.data_dir.join("exports");
     let path = dir.join(format!("seedance-assets-{}.csv", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")));
     let mut buf = Vec::new();
-    let result = crate::cli::write_csv(&jobs, &mut buf)
+    let result = crate::export::write_csv(&jobs, &mut buf)
         .and_then(|()| crate::config::atomic_write(&path, &buf).map_err(|e| e.to_string()));
     match result {
         Ok(()) => app.set_status(format!("exported {} job(s) to {}", jobs.len(), path.display())),

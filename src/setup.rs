@@ -1,12 +1,12 @@
-//! What every command needs: paths, config, logging, the API client (or the
-//! demo simulator), and the engine.
+//! Start-up shared by the dashboard and the CLI: paths, config, logging,
+//! the API client (or the demo simulator), and the engine.
 
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 use tracing_appender::non_blocking::WorkerGuard;
 
-use super::GlobalArgs;
 use crate::api::{Client, ClientOptions};
+use crate::cli::GlobalArgs;
 use crate::config::{Config, LoadedConfig, Paths};
 use crate::engine::{EngineHandle, EngineOptions, Update};
 use crate::sim::{Sim, SimConfig};
