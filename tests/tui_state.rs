@@ -360,3 +360,16 @@ fn with_the_mouse_a_click_selects_and_the_wheel_scrolls() {
     app.handle_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 2));
     assert_eq!(app.selected_job().unwrap().spec.name, "theme", "a click outside the list selects nothing");
 }
+
+#[test]
+fn skipped_duplicates_are_offered_for_creation() {
+    let mut app = support::app(false);
+    let dup = support::job(1, "cat", "png", JobState::Active).spec;
+    app.apply(Update::Duplicates(vec![dup.clone()]));
+    assert_eq!(*app.mode(), Mode::Confirm(Confirm::Duplicates(vec![dup.clone()])));
+    key(&mut app, KeyCode::Char('n'));
+    assert!(app.take_effects().is_empty());
+    app.apply(Update::Duplicates(vec![dup.clone()]));
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.take_effects(), [Effect::Engine(Command::Submit { jobs: vec![dup], allow_duplicates: true })]);
+}

@@ -361,6 +361,9 @@ impl Actor {
         if !result.accepted.is_empty() {
             self.log(Level::Info, format!("queued {} imports", result.accepted.len()));
         }
+        if !result.duplicates.is_empty() {
+            self.out.push(Update::Duplicates(result.duplicates.iter().map(|(spec, _)| spec.clone()).collect()));
+        }
         result
     }
 

@@ -101,6 +101,10 @@ pub enum Update {
         /// Why.
         error: String,
     },
+    /// Submitted items skipped because the same group, URL and name is in
+    /// flight, Active or Uncertain; a front end may ask and resubmit them
+    /// with `allow_duplicates`.
+    Duplicates(Vec<NewJob>),
     /// The engine has stopped; jobs still in flight resume at the next start.
     Stopped {
         /// Jobs left Queued, Creating or Processing.

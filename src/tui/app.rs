@@ -67,6 +67,8 @@ pub enum Confirm {
     RetryUncertain(Vec<JobId>),
     /// Forgetting jobs.
     Forget(Vec<JobId>),
+    /// Creating items that duplicate existing jobs.
+    Duplicates(Vec<NewJob>),
 }
 
 /// What the keys currently do.
@@ -365,6 +367,12 @@ impl App {
                     form.busy = false;
                 }
                 self.set_status(format!("group `{name}` not created: {error}"));
+            }
+            Update::Duplicates(items) => {
+                if self.mode == Mode::Normal {
+                    self.mode = Mode::Confirm(Confirm::Duplicates(items));
+                    self.dirty = true;
+                }
             }
             Update::Stopped { .. } => {}
         }

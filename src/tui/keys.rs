@@ -344,6 +344,11 @@ impl App {
                         self.effect(Effect::Engine(Command::Retry(ids)));
                         self.set_status(format!("resubmitting {n} job(s)"));
                     }
+                    Confirm::Duplicates(jobs) => {
+                        let n = jobs.len();
+                        self.effect(Effect::Engine(Command::Submit { jobs, allow_duplicates: true }));
+                        self.set_status(format!("creating {n} duplicate(s) as asked"));
+                    }
                     Confirm::Forget(ids) => {
                         let n = ids.len();
                         self.marked.clear();

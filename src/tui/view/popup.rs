@@ -89,6 +89,13 @@ pub(super) fn confirm(frame: &mut Frame, app: &App, c: &Confirm, theme: &Theme, 
             "Resubmit {} job(s)? Uncertain jobs may already exist on the server: resubmitting can create a duplicate, and every creation is billed.",
             ids.len()
         ),
+        Confirm::Duplicates(jobs) => {
+            let first = jobs.first().map(|j| crate::text::excerpt(&j.name, 30)).unwrap_or_default();
+            format!(
+                "{} item(s) (first: `{first}`) have the same group, URL and name as jobs in flight, Active or Uncertain, and were skipped. Create them anyway? Each creation is billed.",
+                jobs.len()
+            )
+        }
         Confirm::Forget(ids) => {
             let in_flight = ids.iter().filter_map(|id| app.job(*id)).filter(|j| j.state.is_in_flight()).count();
             let extra = if in_flight > 0 {
