@@ -1,7 +1,8 @@
 //! End to end in a real pseudo-terminal: the real binary runs in tmux
 //! against the simulator; we type a URL, submit, watch the row become
-//! Active, then send SIGHUP and check that the process exits and the
-//! journal holds the job. `.ci/run` installs tmux.
+//! Active, paste two more URLs (bracketed paste) and submit them, then send
+//! SIGHUP and check that the process exits cleanly and the journal holds the
+//! jobs. `.ci/run` installs tmux.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -129,6 +130,14 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     assert!(screen.contains("✓1"), "the header counts it: {screen}");
     assert_eq!(sim.stats().assets_created, 1);
 
+    // A multi-line bracketed paste lands in the URL field, not in the keys.
+    tmux.run(&["set-buffer", "https://media.example/e2e/second.webp\nhttps://media.example/e2e/third.mp4"]);
+    tmux.run(&["paste-buffer", "-p", "-t", "e2e"]);
+    tmux.wait_for("the pasted URLs", Duration::from_secs(5), |s| s.contains("✓ 2 ready"));
+    tmux.run(&["send-keys", "-t", "e2e", "Enter"]);
+    tmux.wait_for("all three Active", Duration::from_secs(30), |s| s.contains("✓3 │"));
+    assert_eq!(sim.stats().assets_created, 3);
+
     let shell: u32 = tmux.pane("#{pane_pid}").parse().unwrap();
     let pid = descendant(shell, "seedance-assets").expect("the dashboard runs under the shell");
     let hup = Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap();
@@ -144,8 +153,8 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
 
     let (jobs, warnings) = read_jobs(&data.join("journal.jsonl")).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
-    assert_eq!(jobs.len(), 1);
-    assert_eq!(jobs[0].spec.name, "hello");
-    assert_eq!(jobs[0].state, JobState::Active);
+    let names: Vec<&str> = jobs.iter().map(|j| j.spec.name.as_str()).collect();
+    assert_eq!(names, ["hello", "second", "third"]);
+    assert!(jobs.iter().all(|j| j.state == JobState::Active));
     assert!(jobs[0].asset_ref().unwrap().starts_with("asset://asset-"));
 }
