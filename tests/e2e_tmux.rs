@@ -122,7 +122,7 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     tmux.wait_for("the dashboard", Duration::from_secs(20), |s| s.contains("Import") && s.contains("Assets 0/0"));
     tmux.run(&["send-keys", "-t", "e2e", "i"]);
     tmux.run(&["send-keys", "-t", "e2e", "-l", "https://media.example/e2e/hello.png"]);
-    tmux.wait_for("the typed URL", Duration::from_secs(5), |s| s.contains("✓ 1 ready"));
+    tmux.wait_for("the typed URL", Duration::from_secs(15), |s| s.contains("✓ 1 ready"));
     tmux.run(&["send-keys", "-t", "e2e", "Enter"]);
     let screen = tmux.wait_for("the row to become Active", Duration::from_secs(30), |s| {
         s.lines().any(|l| l.contains("✓ hello") && l.contains("asset://"))
@@ -133,7 +133,7 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     // A multi-line bracketed paste lands in the URL field, not in the keys.
     tmux.run(&["set-buffer", "https://media.example/e2e/second.webp\nhttps://media.example/e2e/third.mp4"]);
     tmux.run(&["paste-buffer", "-p", "-t", "e2e"]);
-    tmux.wait_for("the pasted URLs", Duration::from_secs(5), |s| s.contains("✓ 2 ready"));
+    tmux.wait_for("the pasted URLs", Duration::from_secs(15), |s| s.contains("✓ 2 ready"));
     tmux.run(&["send-keys", "-t", "e2e", "Enter"]);
     tmux.wait_for("all three Active", Duration::from_secs(30), |s| s.contains("✓3 │"));
     assert_eq!(sim.stats().assets_created, 3);

@@ -140,20 +140,23 @@ async fn never_sent_creations_retry_on_their_own() {
 
 #[tokio::test]
 async fn stuck_jobs_can_be_polled_again() {
-    let cfg = SimConfig { min_delay_ms: 1500, max_delay_ms: 1500, ..quick_sim_config() };
+    // Processing takes 6 s; the job is called stuck after 0.3 s.
+    let cfg = SimConfig { min_delay_ms: 6000, max_delay_ms: 6000, ..quick_sim_config() };
     let sim = Sim::start_local(cfg).await.unwrap();
     let group = sim.state().add_group("g");
     let dir = tempfile::tempdir().unwrap();
     let mut polling = quick_polling();
     polling.stuck_after_secs = 0.3;
     let (engine, mut rx, _task) = engine(&sim, dir.path(), fast_limits(), polling, Duration::from_secs(5));
+    let submitted = tokio::time::Instant::now();
     let r = engine.submit(images(&group, 1, "s"), false).await.unwrap();
     let mut jobs = BTreeMap::new();
-    follow_until(&mut rx, &mut jobs, Duration::from_secs(10), all_in(&r.accepted, JobState::Stuck)).await;
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(6), all_in(&r.accepted, JobState::Stuck)).await;
     assert!(jobs[&r.accepted[0]].error.as_deref().unwrap().contains("still processing"));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Once the server is done, polling again finds it Active.
+    tokio::time::sleep_until(submitted + Duration::from_millis(6500)).await;
     engine.send(Command::Retry(r.accepted.clone()));
-    follow_until(&mut rx, &mut jobs, Duration::from_secs(10), all_in(&r.accepted, JobState::Active)).await;
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(20), all_in(&r.accepted, JobState::Active)).await;
     assert_eq!(sim.stats().assets_created, 1, "polling again does not create again");
 }
 
@@ -193,7 +196,7 @@ async fn groups_are_created_and_remembered() {
 
 #[tokio::test]
 async fn processing_jobs_resume_after_a_restart_without_new_creations() {
-    let cfg = SimConfig { min_delay_ms: 1500, max_delay_ms: 2000, ..quick_sim_config() };
+    let cfg = SimConfig { min_delay_ms: 4000, max_delay_ms: 5000, ..quick_sim_config() };
     let sim = Sim::start_local(cfg).await.unwrap();
     let group = sim.state().add_group("g");
     let dir = tempfile::tempdir().unwrap();
@@ -213,6 +216,6 @@ async fn processing_jobs_resume_after_a_restart_without_new_creations() {
 
     let (_engine2, mut rx, _task) = engine(&sim, dir.path(), fast_limits(), quick_polling(), Duration::from_secs(5));
     let mut jobs: BTreeMap<u64, Job> = BTreeMap::new();
-    follow_until(&mut rx, &mut jobs, Duration::from_secs(15), all_in(&r.accepted, JobState::Active)).await;
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(30), all_in(&r.accepted, JobState::Active)).await;
     assert_eq!(sim.stats().assets_created, 10);
 }
