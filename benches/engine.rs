@@ -179,7 +179,10 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     println!("engine benchmarks (simulator on loopback, default processing delay 2-8 s)");
     rt.block_on(async {
-        throughput("default schedule", Polling::default()).await;
+        // Three runs: the schedule adapts to what it sees, so runs differ.
+        for run in 1..=3 {
+            throughput(&format!("default schedule #{run}"), Polling::default()).await;
+        }
         let fixed =
             Polling { first_secs: 1.0, backoff: 1.0, max_interval_secs: 1.0, jitter: 0.0, ..Polling::default() };
         throughput("fixed 1 s poller", fixed).await;

@@ -68,9 +68,9 @@ pub struct Learned {
 }
 
 /// Observations kept.
-const LEARNED_CAP: usize = 256;
+const LEARNED_CAP: usize = 512;
 /// Observations needed before the schedule adapts.
-const LEARNED_MIN: usize = 8;
+const LEARNED_MIN: usize = 128;
 
 impl Learned {
     /// Records one processing time; true when this observation is the one
@@ -118,7 +118,8 @@ impl Schedule {
         let t = elapsed.as_secs_f64();
         let max = self.max.as_secs_f64();
         let step = ((hi - lo) / 2.0).clamp(0.5_f64.min(max), max);
-        let base = if t + 0.05 < lo {
+        let early = t + 0.05 < lo;
+        let base = if early {
             lo - t
         } else if t < hi + step {
             step
@@ -126,7 +127,10 @@ impl Schedule {
             // Past the slow tail: back off in proportion to the time beyond it.
             ((t - hi) * (self.backoff - 1.0)).clamp(step, max)
         };
-        let spread = if self.jitter > 0.0 { rng.random_range(-self.jitter..=self.jitter) } else { 0.0 };
+        // Before the fast ones are due, jitter only delays: an earlier look
+        // would be wasted.
+        let low = if early { 0.0 } else { -self.jitter };
+        let spread = if self.jitter > 0.0 { rng.random_range(low..=self.jitter) } else { 0.0 };
         let d = Duration::from_secs_f64((base * (1.0 + spread)).max(0.2));
         retry_after.map_or(d, |r| d.max(r))
     }
@@ -144,20 +148,17 @@ mod tests {
         let mut learned = Learned::default();
         let secs = |d: Duration| (d.as_secs_f64() * 100.0).round() / 100.0;
         // Too few observations: the plain schedule.
-        for i in 0..7 {
-            learned.observe(Duration::from_secs(10 + i));
+        let level = |i: usize| Duration::from_secs(10 + (i % 16) as u64);
+        for i in 0..LEARNED_MIN - 1 {
+            assert!(!learned.observe(level(i)));
         }
         assert_eq!(s.next_look(0, Duration::ZERO, &learned, None, &mut rng), s.base_interval(0));
-        // 10..=25 s processing: first look at 12 s, then every 6 s, then backoff.
-        assert!(learned.observe(Duration::from_secs(17)), "the eighth observation starts adapting");
-        for i in 8..16 {
-            assert!(!learned.observe(Duration::from_secs(10 + i)));
-        }
-        let (lo, hi) = learned.window().unwrap();
-        assert_eq!((lo, hi), (12.0, 24.0));
-        assert_eq!(secs(s.next_look(0, Duration::ZERO, &learned, None, &mut rng)), 12.0);
-        assert_eq!(secs(s.next_look(1, Duration::from_secs(12), &learned, None, &mut rng)), 6.0);
-        assert_eq!(secs(s.next_look(5, Duration::from_secs(30), &learned, None, &mut rng)), 6.0);
+        assert!(learned.observe(level(LEARNED_MIN - 1)), "the last observation needed starts adapting");
+        // 10..=25 s processing: first look at 11 s, then every 6.5 s, then backoff.
+        assert_eq!(learned.window(), Some((11.0, 24.0)));
+        assert_eq!(secs(s.next_look(0, Duration::ZERO, &learned, None, &mut rng)), 11.0);
+        assert_eq!(secs(s.next_look(1, Duration::from_secs(11), &learned, None, &mut rng)), 6.5);
+        assert_eq!(secs(s.next_look(5, Duration::from_secs(30), &learned, None, &mut rng)), 6.5);
         assert_eq!(secs(s.next_look(7, Duration::from_secs(40), &learned, None, &mut rng)), 9.6);
         assert_eq!(secs(s.next_look(9, Duration::from_secs(90), &learned, None, &mut rng)), 15.0);
         let r = s.next_look(1, Duration::from_secs(12), &learned, Some(Duration::from_secs(20)), &mut rng);
@@ -172,6 +173,20 @@ mod tests {
         let tight = Schedule { max: Duration::from_millis(300), ..s.clone() };
         let d = tight.next_look(1, Duration::from_secs(2), &learned, None, &mut rng);
         assert_eq!(secs(d), 0.3);
+    }
+
+    #[test]
+    fn before_the_window_opens_jitter_only_delays() {
+        let s = Schedule::from(&Polling::default());
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        let mut learned = Learned::default();
+        for i in 0..LEARNED_MIN {
+            learned.observe(Duration::from_secs(10 + (i % 16) as u64));
+        }
+        for _ in 0..200 {
+            let d = s.next_look(0, Duration::from_secs(4), &learned, None, &mut rng).as_secs_f64();
+            assert!((7.0..=8.4 + 1e-9).contains(&d), "{d}");
+        }
     }
 
     fn schedule() -> Schedule {
