@@ -110,4 +110,8 @@ fn environment_overrides_the_file() {
     let empty = Config::default();
     let e = empty.api_key(&path, none).unwrap_err();
     assert!(e.to_string().contains("SEEDANCE_API_KEY"), "{e}");
+    let mut unset = Config::default();
+    unset.api.api_key_env = Some("MY_KEY".into());
+    let e = unset.api_key(&path, none).unwrap_err();
+    assert!(e.to_string().contains("api_key_env names `MY_KEY`, which is not set"), "{e}");
 }

@@ -46,11 +46,14 @@ pub enum ConfigError {
     },
     /// No API key anywhere.
     #[error(
-        "no API key: set SEEDANCE_API_KEY, or api_key_env / api_key under [api] in {path} (or try --demo, which needs none)"
+        "no API key: set SEEDANCE_API_KEY, or api_key_env / api_key under [api] in {path}{} (or try --demo, which needs none)",
+        env_hint.as_ref().map(|v| format!("; api_key_env names `{v}`, which is not set or empty")).unwrap_or_default()
     )]
     NoKey {
         /// The config file consulted.
         path: PathBuf,
+        /// The variable `api_key_env` names, when it was empty.
+        env_hint: Option<String>,
     },
     /// No usable directories for data or state.
     #[error("cannot find a home directory for data and logs; set {}", super::DATA_DIR_ENV)]

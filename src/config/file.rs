@@ -214,7 +214,7 @@ impl Config {
         from_env("SEEDANCE_API_KEY")
             .or_else(|| self.api.api_key_env.as_deref().and_then(from_env))
             .or_else(|| self.api.api_key.clone())
-            .ok_or_else(|| ConfigError::NoKey { path: path.into() })
+            .ok_or_else(|| ConfigError::NoKey { path: path.into(), env_hint: self.api.api_key_env.clone() })
     }
 
     /// The preset marked default, else the first.
