@@ -10,6 +10,8 @@
 //! - [`sim`]: a local simulator of the API;
 //! - [`setup`]: start-up shared by both front ends; [`export`]: jobs as JSON/CSV records.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod cli;
 pub mod config;
