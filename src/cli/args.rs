@@ -43,7 +43,7 @@ pub struct GlobalArgs {
 /// The headless commands.
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
-    /// Import URLs (arguments, --file, or stdin; one per line: URL[,name[,type]]).
+    /// Import URLs (arguments, --file, or stdin; one per line: URL, or URL,name,type).
     Import(ImportArgs),
     /// Follow every unfinished job in the journal until it is final.
     Wait {

@@ -115,7 +115,7 @@ impl Template {
         Template { source: "{stem}".into(), parts: vec![Part::Stem] }
     }
 
-    /// Expands the template, cutting the result to [`MAX_NAME_CHARS`].
+    /// Expands the template, cutting the result to 64 characters (the API's limit).
     pub fn expand(&self, ctx: &NameContext<'_>) -> String {
         let mut out = String::new();
         for p in &self.parts {
