@@ -51,7 +51,11 @@ pub(super) fn draw(frame: &mut Frame, app: &mut App, theme: &Theme, area: Rect, 
             let job = &app.jobs[i];
             let state_style = theme.state(job.state);
             let mark = if app.marked.contains(&job.id) { "•" } else { " " };
-            let detail = job.error.clone().or_else(|| job.asset_ref()).unwrap_or_else(|| job.state.to_string());
+            let detail = job.error.clone().or_else(|| job.asset_ref()).unwrap_or_else(|| match &job.asset_id {
+                // Without the asset id column, show the id beside the state.
+                Some(id) if !wide => format!("{} {id}", job.state),
+                _ => job.state.to_string(),
+            });
             let mut cells = vec![
                 Cell::from(Line::from(vec![
                     Span::raw(mark),
