@@ -53,6 +53,13 @@ impl From<&Job> for JobRecord {
     }
 }
 
+/// Writes jobs as a pretty JSON array (with a final newline) to `w`.
+pub fn write_json(jobs: &[Job], mut w: impl Write) -> Result<(), String> {
+    let records: Vec<JobRecord> = jobs.iter().map(JobRecord::from).collect();
+    serde_json::to_writer_pretty(&mut w, &records).map_err(|e| e.to_string())?;
+    writeln!(w).map_err(|e| e.to_string())
+}
+
 /// Writes jobs as CSV to `w`.
 pub fn write_csv(jobs: &[Job], w: impl Write) -> Result<(), String> {
     let mut csv = csv::Writer::from_writer(w);

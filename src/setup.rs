@@ -44,8 +44,7 @@ impl Setup {
     /// Resolves paths, reads the config, starts logging and builds the client.
     pub async fn new(global: &GlobalArgs) -> Result<Setup, String> {
         let env = |k: &str| std::env::var(k).ok();
-        let mut paths =
-            Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env).map_err(|e| e.to_string())?;
+        let mut paths = global.paths()?;
         let mut sim = None;
         if global.demo {
             let dir = paths.data_dir.join("demo");

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::TypeChoice;
+use crate::config::{Paths, TypeChoice};
 use crate::engine::JobState;
 use crate::sim::SimConfig;
 
@@ -38,6 +38,14 @@ pub struct GlobalArgs {
     /// Dashboard: capture the mouse (wheel scrolls, click selects); off by default so terminal selection works.
     #[arg(long)]
     pub mouse: bool,
+}
+
+impl GlobalArgs {
+    /// File locations from these options and the environment.
+    pub fn paths(&self) -> Result<Paths, String> {
+        Paths::resolve(self.config.as_deref(), self.data_dir.as_deref(), |k| std::env::var(k).ok())
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// The headless commands.

@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use super::args::{GlobalArgs, GroupsCommand, PresetsCommand};
 use super::{EXIT_FAILED, EXIT_USAGE};
-use crate::config::{Config, Paths, Preset};
+use crate::config::{Config, Preset};
 use crate::engine::{Command, GroupStore, Update};
 use crate::setup::Setup;
 use crate::sim::{Sim, SimConfig};
@@ -12,9 +12,7 @@ use crate::sim::{Sim, SimConfig};
 pub(super) async fn groups(global: &GlobalArgs, cmd: GroupsCommand) -> Result<u8, String> {
     match cmd {
         GroupsCommand::List => {
-            let env = |k: &str| std::env::var(k).ok();
-            let paths =
-                Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env).map_err(|e| e.to_string())?;
+            let paths = global.paths()?;
             let store = GroupStore::load(&paths.groups())?;
             for g in store.groups() {
                 println!("{}\t{}", g.id, g.name);
@@ -59,8 +57,7 @@ fn show(p: &Preset) {
 }
 
 pub(super) fn presets(global: &GlobalArgs, cmd: PresetsCommand) -> Result<u8, String> {
-    let env = |k: &str| std::env::var(k).ok();
-    let paths = Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env).map_err(|e| e.to_string())?;
+    let paths = global.paths()?;
     let loaded = Config::load(&paths.config_file).map_err(|e| e.to_string())?;
     for w in &loaded.warnings {
         eprintln!("warning: {w}");

@@ -4,14 +4,12 @@ use std::io::Write;
 use std::path::Path;
 
 use super::args::{ExportFormat, GlobalArgs};
-use crate::config::Paths;
 use crate::engine::journal::read_jobs;
 use crate::engine::{Job, JobState};
-use crate::export::{JobRecord, write_csv};
+use crate::export::{write_csv, write_json};
 
 fn journal_jobs(global: &GlobalArgs, states: &[JobState]) -> Result<Vec<Job>, String> {
-    let env = |k: &str| std::env::var(k).ok();
-    let paths = Paths::resolve(global.config.as_deref(), global.data_dir.as_deref(), env).map_err(|e| e.to_string())?;
+    let paths = global.paths()?;
     let (jobs, warnings) =
         read_jobs(&paths.journal()).map_err(|e| format!("cannot read {}: {e}", paths.journal().display()))?;
     for w in warnings {
@@ -22,10 +20,7 @@ fn journal_jobs(global: &GlobalArgs, states: &[JobState]) -> Result<Vec<Job>, St
 
 /// Prints jobs as JSON (an array) to stdout.
 pub(crate) fn print_json(jobs: &[Job]) -> Result<(), String> {
-    let records: Vec<JobRecord> = jobs.iter().map(JobRecord::from).collect();
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, &records).map_err(|e| e.to_string())?;
-    writeln!(out).map_err(|e| e.to_string())
+    write_json(jobs, std::io::stdout().lock())
 }
 
 /// Prints jobs as an aligned text table to stdout.
@@ -82,21 +77,14 @@ pub(super) fn export(
     states: &[JobState],
 ) -> Result<u8, String> {
     let jobs = journal_jobs(global, states)?;
-    match (format, output) {
-        (ExportFormat::Json, None) => print_json(&jobs)?,
-        (ExportFormat::Csv, None) => write_csv(&jobs, std::io::stdout().lock())?,
-        (format, Some(path)) => {
-            let bytes = match format {
-                ExportFormat::Json => {
-                    let records: Vec<JobRecord> = jobs.iter().map(JobRecord::from).collect();
-                    serde_json::to_vec_pretty(&records).map_err(|e| e.to_string())?
-                }
-                ExportFormat::Csv => {
-                    let mut buf = Vec::new();
-                    write_csv(&jobs, &mut buf)?;
-                    buf
-                }
-            };
+    let mut bytes = Vec::new();
+    match format {
+        ExportFormat::Json => write_json(&jobs, &mut bytes)?,
+        ExportFormat::Csv => write_csv(&jobs, &mut bytes)?,
+    }
+    match output {
+        None => std::io::stdout().lock().write_all(&bytes).map_err(|e| format!("cannot write to stdout: {e}"))?,
+        Some(path) => {
             crate::config::atomic_write(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             eprintln!("exported {} jobs to {}", jobs.len(), path.display());
         }

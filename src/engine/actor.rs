@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::groups::GroupStore;
+use super::groups::{GroupStore, check_group};
 use super::job::{Job, JobId, JobState, NewJob};
 use super::journal::Journal;
 use super::message::{Command, Group, Level, LogLine, Stats, Update};
@@ -418,17 +418,8 @@ impl Actor {
     fn create_group(&mut self, name: String, description: Option<String>) {
         let name = name.trim().to_string();
         let description = description.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
-        let problem = if name.is_empty() {
-            Some("a group needs a name")
-        } else if name.chars().count() > 64 {
-            Some("the name is longer than 64 characters")
-        } else if description.as_ref().is_some_and(|d| d.chars().count() > 300) {
-            Some("the description is longer than 300 characters")
-        } else {
-            None
-        };
-        if let Some(p) = problem {
-            self.out.push(Update::GroupFailed { name, error: p.into() });
+        if let Err(error) = check_group(&name, description.as_deref()) {
+            self.out.push(Update::GroupFailed { name, error });
             return;
         }
         self.spawn_request(self.create_limiter.clone(), move |client| async move {

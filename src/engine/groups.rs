@@ -6,6 +6,23 @@ use std::path::{Path, PathBuf};
 
 use super::message::Group;
 
+/// Checks a group's name and description as the API limits them (name 1–64
+/// characters, description at most 300), naming the field at fault.
+pub fn check_group(name: &str, description: Option<&str>) -> Result<(), String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("name: a group needs a name".into());
+    }
+    let chars = name.chars().count();
+    if chars > 64 {
+        return Err(format!("name: {chars} characters, longer than 64"));
+    }
+    if description.is_some_and(|d| d.trim().chars().count() > 300) {
+        return Err("description: longer than 300 characters".into());
+    }
+    Ok(())
+}
+
 /// The remembered groups, newest last.
 #[derive(Debug, Clone)]
 pub struct GroupStore {

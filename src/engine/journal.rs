@@ -21,6 +21,20 @@ enum Record {
     Forget(JobId),
 }
 
+impl Record {
+    /// Replays this record onto the live jobs.
+    fn apply(self, jobs: &mut BTreeMap<JobId, Job>) {
+        match self {
+            Record::Job(job) => {
+                jobs.insert(job.id, *job);
+            }
+            Record::Forget(id) => {
+                jobs.remove(&id);
+            }
+        }
+    }
+}
+
 /// An open journal.
 pub struct Journal {
     path: PathBuf,
@@ -73,14 +87,7 @@ impl Journal {
                 Ok(rec) if complete => {
                     records += 1;
                     good_end = offset;
-                    match rec {
-                        Record::Job(job) => {
-                            jobs.insert(job.id, *job);
-                        }
-                        Record::Forget(id) => {
-                            jobs.remove(&id);
-                        }
-                    }
+                    rec.apply(&mut jobs);
                 }
                 _ if !complete => torn_at = Some(line_no),
                 Err(e) => {
@@ -163,12 +170,7 @@ pub fn read_jobs(path: &Path) -> io::Result<(Vec<Job>, Vec<String>)> {
     for (i, line) in BufReader::new(file).split(b'\n').enumerate() {
         let line = line?;
         match serde_json::from_slice::<Record>(&line) {
-            Ok(Record::Job(job)) => {
-                jobs.insert(job.id, *job);
-            }
-            Ok(Record::Forget(id)) => {
-                jobs.remove(&id);
-            }
+            Ok(rec) => rec.apply(&mut jobs),
             Err(e) => warnings.push(format!("{}: line {} skipped: {e}", path.display(), i + 1)),
         }
     }

@@ -13,7 +13,7 @@ mod schedule;
 mod timers;
 
 pub use actor::{EngineHandle, EngineOptions, SubmitResult, start};
-pub use groups::GroupStore;
+pub use groups::{GroupStore, check_group};
 pub use job::{Job, JobId, JobState, NewJob};
 pub use message::{Command, Group, Level, LogLine, Stats, Update};
 pub use schedule::Schedule;

@@ -136,19 +136,9 @@ impl GroupForm {
         }
     }
 
-    /// Local checks before anything is sent.
+    /// Local checks before anything is sent (the engine's own).
     pub fn validate(&self) -> Result<(), String> {
-        let name = self.name.text().trim();
-        if name.is_empty() {
-            return Err("name: a group needs a name".into());
-        }
-        if name.chars().count() > 64 {
-            return Err(format!("name: {} characters; at most 64", name.chars().count()));
-        }
-        if self.description.text().trim().chars().count() > 300 {
-            return Err("description: at most 300 characters".into());
-        }
-        Ok(())
+        crate::engine::check_group(self.name.text(), Some(self.description.text()))
     }
 
     /// The next attach choice: none → new preset → each preset → none.

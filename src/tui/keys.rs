@@ -254,17 +254,17 @@ impl App {
     fn move_focus_or_selection(&mut self, delta: i64) {
         match self.focus {
             Focus::List => self.move_selection(delta),
-            Focus::Log => {
-                self.log_scroll = if delta < 0 {
-                    (self.log_scroll + 1).min(self.log.len().saturating_sub(1))
-                } else {
-                    self.log_scroll.saturating_sub(1)
-                };
-            }
+            Focus::Log => self.scroll_log(-delta),
             f if delta < 0 && f != Focus::Urls => self.focus = f.prev(),
             f if delta > 0 => self.focus = f.next(),
             _ => {}
         }
+    }
+
+    /// Scrolls the log pane back (positive) or toward the newest line.
+    fn scroll_log(&mut self, back: i64) {
+        let max = self.log.len().saturating_sub(1) as i64;
+        self.log_scroll = (self.log_scroll as i64 + back).clamp(0, max) as usize;
     }
 
     pub(crate) fn move_selection(&mut self, delta: i64) {
@@ -278,14 +278,7 @@ impl App {
 
     fn page(&mut self, dir: i64) {
         match self.focus {
-            Focus::Log => {
-                let step = 5;
-                self.log_scroll = if dir < 0 {
-                    (self.log_scroll + step).min(self.log.len().saturating_sub(1))
-                } else {
-                    self.log_scroll.saturating_sub(step)
-                };
-            }
+            Focus::Log => self.scroll_log(-dir * 5),
             _ => {
                 self.focus = Focus::List;
                 self.move_selection(dir * self.list_rows.max(1) as i64);
