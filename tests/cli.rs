@@ -32,19 +32,16 @@ impl Env {
         Env { _dir: dir, config, data, key: sim.state().api_key().to_string() }
     }
 
+    /// The binary on this environment's config, data dir and key, output captured.
+    fn command<S: AsRef<std::ffi::OsStr>>(&self, args: impl IntoIterator<Item = S>) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("--config").arg(&self.config).arg("--data-dir").arg(&self.data).args(args);
+        c.env("SEEDANCE_API_KEY", &self.key).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c
+    }
+
     fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = Command::new(BIN)
-            .arg("--config")
-            .arg(&self.config)
-            .arg("--data-dir")
-            .arg(&self.data)
-            .args(args)
-            .env("SEEDANCE_API_KEY", &self.key)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = self.command(args).stdin(Stdio::piped()).spawn().unwrap();
         child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
     }
@@ -174,19 +171,8 @@ async fn ctrl_c_stops_cleanly_and_wait_resumes() {
     let group = sim.state().add_group("int");
     let env = Env::new(&sim);
     let urls: String = (0..5).map(|i| format!("https://cdn.example/int/{i}.png\n")).collect();
-    let child = Command::new(BIN)
-        .arg("--config")
-        .arg(&env.config)
-        .arg("--data-dir")
-        .arg(&env.data)
-        .args(["import", "--wait", "--group", &group])
-        .args(urls.lines())
-        .env("SEEDANCE_API_KEY", &env.key)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let args = ["import", "--wait", "--group", &group].into_iter().chain(urls.lines());
+    let child = env.command(args).stdin(Stdio::null()).spawn().unwrap();
     let start = std::time::Instant::now();
     while sim.stats().assets_created < 5 {
         assert!(start.elapsed() < std::time::Duration::from_secs(10));
