@@ -16,6 +16,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod exit;
 pub mod export;
 pub mod logging;
 pub mod setup;

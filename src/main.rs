@@ -12,7 +12,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("seedance-assets: cannot start the async runtime: {e}");
-            return ExitCode::from(cli::EXIT_USAGE);
+            return ExitCode::from(seedance_assets::exit::USAGE);
         }
     };
     runtime.block_on(async {

@@ -3,7 +3,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::args::{GlobalArgs, GroupsCommand, PresetsCommand};
-use super::{EXIT_FAILED, EXIT_USAGE};
+use crate::exit::{NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::config::{Config, Preset};
 use crate::engine::{Command, GroupStore, Update};
 use crate::setup::Setup;

@@ -10,12 +10,6 @@ pub use args::{Cli, CliCommand, ExportFormat, GlobalArgs, ImportArgs};
 
 use std::process::ExitCode;
 
-/// Exit code for bad input or configuration.
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code when some jobs ended badly.
-pub const EXIT_FAILED: u8 = 1;
-/// Exit code after Ctrl-C (128 + SIGINT).
-pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a subcommand; prints errors to stderr and returns the exit code.
 pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
@@ -32,7 +26,7 @@ pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("seedance-assets: {e}");
-            ExitCode::from(EXIT_USAGE)
+            ExitCode::from(crate::exit::USAGE)
         }
     }
 }

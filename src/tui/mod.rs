@@ -44,20 +44,20 @@ pub fn mark_start() {
 pub async fn run(global: &GlobalArgs) -> ExitCode {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         eprintln!("seedance-assets: the dashboard needs a terminal; for scripts use a subcommand (see --help)");
-        return ExitCode::from(crate::cli::EXIT_USAGE);
+        return ExitCode::from(crate::exit::USAGE);
     }
     let setup = match Setup::new(global).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("seedance-assets: {e}");
-            return ExitCode::from(crate::cli::EXIT_USAGE);
+            return ExitCode::from(crate::exit::USAGE);
         }
     };
     let (engine, updates, task) = match setup.start_engine() {
         Ok(e) => e,
         Err(e) => {
             eprintln!("seedance-assets: {e}");
-            return ExitCode::from(crate::cli::EXIT_USAGE);
+            return ExitCode::from(crate::exit::USAGE);
         }
     };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

@@ -1,0 +1,29 @@
+//! The process exit codes, one table for both front ends (README and the
+//! `--help` footer list the same).
+
+/// Everything asked for was done (every job Active, for commands that wait).
+pub const SUCCESS: u8 = 0;
+/// The command ran, but some jobs are not Active (Failed, Rejected,
+/// Uncertain, Stuck) or some lines were skipped.
+pub const NOT_ALL_ACTIVE: u8 = 1;
+/// Bad usage, bad input or bad configuration.
+pub const USAGE: u8 = 2;
+/// The server refused the API key (401/403); creation was paused.
+pub const AUTH: u8 = 3;
+/// The server could not be reached (connection refused, DNS); creation was paused.
+pub const UNREACHABLE: u8 = 4;
+/// The journal is locked by another process, busy, or cannot be written.
+pub const JOURNAL: u8 = 5;
+/// Interrupted by Ctrl-C, SIGTERM or SIGHUP (128 + SIGINT).
+pub const INTERRUPTED: u8 = 130;
+
+/// The table as shown in `--help`.
+pub const TABLE: &str = "\
+Exit codes:
+  0    success: everything asked for was done
+  1    some jobs are not Active (failed, rejected, uncertain, stuck) or lines were skipped
+  2    usage error, bad input or bad configuration
+  3    authentication: the server refused the API key
+  4    the server could not be reached
+  5    the journal is locked by another process, busy or cannot be written
+  130  interrupted (Ctrl-C, SIGTERM, SIGHUP)";
