@@ -67,6 +67,7 @@ async fn throughput(label: &str, polling: Polling) {
         limits: Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000 },
         polling,
         seed: Some(2),
+        retry_503: false,
     };
     let (engine, mut rx, task) = seedance_assets::engine::start(
         client(&sim.base_url(), sim.state().api_key()),
@@ -131,6 +132,7 @@ async fn memory() {
         limits: Limits { max_creating: 30, create_per_sec: 3000, get_per_sec: 10_000 },
         polling: Polling::default(),
         seed: Some(3),
+        retry_503: false,
     };
     let (engine, mut rx, task) = seedance_assets::engine::start(
         client(&base, "bench-key"),

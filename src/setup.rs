@@ -96,6 +96,7 @@ impl Setup {
             limits: self.loaded.config.limits.clone(),
             polling: self.loaded.config.polling.clone(),
             seed: None,
+            retry_503: self.loaded.config.api.retry_503,
         }
     }
 

@@ -11,7 +11,7 @@ use seedance_assets::api::{
     ApiError, AssetInfo, AssetStatus, AssetType, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup,
     Endpoint, decode_response,
 };
-use seedance_assets::sim::{FaultRates, SimConfig};
+use seedance_assets::sim::{Fault, FaultRates, SimConfig};
 
 fn asset(group: &str, url: &str) -> CreateAssetRequest {
     CreateAssetRequest { group_id: group.into(), url: url.into(), asset_type: AssetType::Image, name: "child".into() }
@@ -137,31 +137,35 @@ async fn envelope_faults_are_rejections_and_nothing_is_created() {
     }
 }
 
+/// Each hidden-creation fault of the simulator reaches the client as an
+/// error that does not claim "not processed", and the simulator counts the
+/// creation it hid.
 #[tokio::test]
-async fn server_errors_tell_whether_the_request_was_processed() {
-    let mut seen = std::collections::HashSet::new();
-    for seed in 0..20 {
-        let (sim, r) =
-            with_fault_seeded(FaultRates { server_error: 1.0, ..Default::default() }, Duration::from_secs(5), seed)
-                .await;
-        match r.unwrap_err() {
-            e @ ApiError::Server { status: 503, .. } => {
-                assert!(e.surely_not_processed());
-                assert_eq!(sim.stats().assets_created, 0);
-                seen.insert(503);
-            }
-            e @ ApiError::Server { status: 500, .. } => {
-                assert!(!e.surely_not_processed());
-                assert_eq!(sim.stats().ambiguous_creations.len(), 1);
-                seen.insert(500);
-            }
-            other => panic!("{other:?}"),
+async fn every_hidden_creation_fault_is_ambiguous_to_the_client() {
+    for fault in Fault::ALL.into_iter().filter(|f| f.after_processing() && *f != Fault::Slow) {
+        let mut rates = FaultRates::default();
+        match fault {
+            Fault::Server500 => rates.http500 = 1.0,
+            Fault::Server502 => rates.http502 = 1.0,
+            Fault::Server503After => rates.http503_after = 1.0,
+            Fault::Server504 => rates.http504 = 1.0,
+            Fault::Dropped => rates.drop = 1.0,
+            Fault::Truncated => rates.truncated = 1.0,
+            Fault::Malformed => rates.malformed = 1.0,
+            Fault::NoTaskId => rates.no_task = 1.0,
+            other => panic!("{other:?} is not a hidden-creation fault"),
         }
-        if seen.len() == 2 {
-            return;
+        let (sim, r) = with_fault(rates, Duration::from_secs(5)).await;
+        match r {
+            Err(e) => assert!(!e.surely_not_processed(), "{fault:?}: {e:?}"),
+            Ok(c) => assert!(c.task_id.is_empty(), "{fault:?}: {c:?}"),
         }
+        assert_eq!(sim.stats().ambiguous_creations.len(), 1, "{fault:?}");
+        assert_eq!(sim.stats().assets_created, 1, "{fault:?}");
     }
-    panic!("never saw both 500 and 503: {seen:?}");
+    let (sim, r) = with_fault(FaultRates { http503: 1.0, ..Default::default() }, Duration::from_secs(5)).await;
+    assert!(matches!(r, Err(ApiError::Server { status: 503, .. })), "{r:?}");
+    assert_eq!(sim.stats().assets_created, 0, "a 503 before processing creates nothing");
 }
 
 #[tokio::test]

@@ -46,7 +46,7 @@ fn the_key_never_leaks() {
     rt.block_on(async {
         let cfg = SimConfig {
             api_key: KEY.into(),
-            faults: FaultRates { server_error: 0.5, ..Default::default() },
+            faults: FaultRates { http500: 0.25, http503: 0.25, ..Default::default() },
             ..common::quick_sim_config()
         };
         let sim = seedance_assets::sim::Sim::start_local(cfg).await.unwrap();

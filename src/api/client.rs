@@ -35,6 +35,13 @@ pub struct Client {
     auth: HeaderValue,
 }
 
+/// Two clients are equal when they call the same base URL with the same key.
+impl PartialEq for Client {
+    fn eq(&self, other: &Client) -> bool {
+        self.base == other.base && self.auth == other.auth
+    }
+}
+
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client").field("base", &self.base.as_str()).field("auth", &"Bearer [REDACTED]").finish()

@@ -53,7 +53,13 @@ pub fn decode_response<T: DeserializeOwned>(
     if let Some(error) = error {
         let code = code_of(error).unwrap_or_else(|| format!("state {}", state.unwrap_or(0)));
         let msg = describe_error(error).unwrap_or_default();
-        return Err(rejected(code, msg));
+        return Err(match rejected(code, msg) {
+            // `state: 1` says it worked, `error` says it did not: it may have.
+            ApiError::Rejected { code, message, .. } if state == Some(1) => {
+                ApiError::Rejected { code, message, maybe_processed: true }
+            }
+            other => other,
+        });
     }
     match state {
         Some(1) => {}
@@ -78,7 +84,7 @@ fn rejected(code: String, message: String) -> ApiError {
     if code == "AccessDenied" || code.starts_with("Unauthorized") || code == "invalid_api_key" {
         ApiError::Unauthorized { message: format!("{code}: {message}") }
     } else {
-        ApiError::Rejected { code, message }
+        ApiError::Rejected { code, message, maybe_processed: false }
     }
 }
 
@@ -164,7 +170,18 @@ mod tests {
     #[test]
     fn business_error_in_success_envelope() {
         let e = get(r#"{"state":1,"data":{"Code":"InvalidParameter.X","Message":"bad x"},"error":null}"#).unwrap_err();
-        assert_eq!(e, ApiError::Rejected { code: "InvalidParameter.X".into(), message: "bad x".into() });
+        assert_eq!(
+            e,
+            ApiError::Rejected { code: "InvalidParameter.X".into(), message: "bad x".into(), maybe_processed: false }
+        );
+    }
+
+    #[test]
+    fn success_state_with_an_error_may_have_been_processed() {
+        let e = get(r#"{"state":1,"data":{"Id":"a"},"error":{"code":"E9","message":"odd"}}"#).unwrap_err();
+        assert!(matches!(e, ApiError::Rejected { maybe_processed: true, .. }), "{e:?}");
+        let e = get(r#"{"state":0,"data":null,"error":{"code":"E9","message":"odd"}}"#).unwrap_err();
+        assert!(matches!(e, ApiError::Rejected { maybe_processed: false, .. }), "{e:?}");
     }
 
     #[test]

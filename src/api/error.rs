@@ -62,6 +62,9 @@ pub enum ApiError {
         code: String,
         /// The server's explanation.
         message: String,
+        /// The answer contradicts itself (`state: 1` with a non-null
+        /// `error`): the request may have been processed all the same.
+        maybe_processed: bool,
     },
     /// HTTP 5xx.
     #[error("server error: HTTP {status}{}", if message.is_empty() { String::new() } else { format!(": {message}") })]
@@ -91,15 +94,21 @@ pub enum ApiError {
 
 impl ApiError {
     /// True when the server surely did not act on the request, so that even a
-    /// non-idempotent call (CreateAsset) may be sent again: a connect failure,
-    /// a 429 or a 503.
+    /// non-idempotent call (CreateAsset) may be sent again: a connect failure
+    /// (nothing was sent) or a 429. A 5xx is not enough: nothing in the API's
+    /// documentation says a 5xx means "not processed".
     pub fn surely_not_processed(&self) -> bool {
         match self {
             ApiError::RateLimited { .. } => true,
-            ApiError::Server { status, .. } => *status == 503,
             ApiError::Network { may_have_reached_server, .. } => !may_have_reached_server,
             _ => false,
         }
+    }
+
+    /// True when the request never left this machine because the server
+    /// could not be reached (connection refused, DNS failure, connect timeout).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ApiError::Network { may_have_reached_server: false, .. })
     }
 
     /// True when an idempotent call (GetAsset) is worth repeating.

@@ -23,6 +23,10 @@ pub struct ApiConfig {
     pub connect_timeout_secs: f64,
     /// Seconds allowed for a whole request.
     pub request_timeout_secs: f64,
+    /// Treat a 503 answer to CreateAsset as "not processed" and retry it.
+    /// Only for a gateway known to answer 503 before processing; off by
+    /// default, because a 503 after processing would make a duplicate.
+    pub retry_503: bool,
 }
 
 impl Default for ApiConfig {
@@ -33,6 +37,7 @@ impl Default for ApiConfig {
             api_key_env: None,
             connect_timeout_secs: 10.0,
             request_timeout_secs: 30.0,
+            retry_503: false,
         }
     }
 }
@@ -126,10 +131,40 @@ impl std::fmt::Debug for LoadedConfig {
     }
 }
 
+/// The documented range of every numeric setting (README and
+/// config.example.toml list the same): `(key, low, high)`.
+pub const RANGES: [(&str, f64, f64); 11] = [
+    ("api.connect_timeout_secs", 0.1, 300.0),
+    ("api.request_timeout_secs", 0.5, 600.0),
+    ("limits.max_creating", 1.0, 1000.0),
+    ("limits.create_per_sec", 1.0, 1000.0),
+    ("limits.get_per_sec", 1.0, 10_000.0),
+    ("polling.first_secs", 0.1, 600.0),
+    ("polling.backoff", 1.0, 10.0),
+    ("polling.max_interval_secs", 0.5, 3600.0),
+    ("polling.jitter", 0.0, 0.9),
+    ("polling.stuck_after_secs", 10.0, 604_800.0),
+    ("polling.retry_budget", 0.0, 1000.0),
+];
+
+/// Checks `value` against the documented range of `name`.
+fn in_range(name: &str, value: f64, path: &Path) -> Result<(), ConfigError> {
+    let (_, lo, hi) = RANGES.iter().find(|(n, ..)| *n == name).copied().unwrap_or((name, f64::MIN, f64::MAX));
+    if value.is_finite() && (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            path: path.into(),
+            message: format!("{name} must be between {lo} and {hi}, not {value}"),
+        })
+    }
+}
+
 fn duration(name: &str, secs: f64, path: &Path) -> Result<Duration, ConfigError> {
-    Duration::try_from_secs_f64(secs).ok().filter(|d| !d.is_zero()).ok_or_else(|| ConfigError::Invalid {
+    in_range(name, secs, path)?;
+    Duration::try_from_secs_f64(secs).map_err(|_| ConfigError::Invalid {
         path: path.into(),
-        message: format!("{name} must be a positive number of seconds, not {secs}"),
+        message: format!("{name} must be a number of seconds, not {secs}"),
     })
 }
 
@@ -180,19 +215,17 @@ impl Config {
         crate::api::check_base_url(&self.api.base_url).map_err(|e| invalid(format!("api.base_url: {e}")))?;
         self.connect_timeout(path)?;
         self.request_timeout(path)?;
-        if self.limits.max_creating == 0 || self.limits.create_per_sec == 0 || self.limits.get_per_sec == 0 {
-            return Err(invalid("limits: max_creating, create_per_sec and get_per_sec must be at least 1".into()));
-        }
+        let l = &self.limits;
+        in_range("limits.max_creating", l.max_creating as f64, path)?;
+        in_range("limits.create_per_sec", f64::from(l.create_per_sec), path)?;
+        in_range("limits.get_per_sec", f64::from(l.get_per_sec), path)?;
         let p = &self.polling;
-        duration("polling.first_secs", p.first_secs, path)?;
-        duration("polling.max_interval_secs", p.max_interval_secs, path)?;
-        duration("polling.stuck_after_secs", p.stuck_after_secs, path)?;
-        if !(1.0..=10.0).contains(&p.backoff) {
-            return Err(invalid(format!("polling.backoff must be between 1 and 10, not {}", p.backoff)));
-        }
-        if !(0.0..1.0).contains(&p.jitter) {
-            return Err(invalid(format!("polling.jitter must be at least 0 and below 1, not {}", p.jitter)));
-        }
+        in_range("polling.first_secs", p.first_secs, path)?;
+        in_range("polling.max_interval_secs", p.max_interval_secs, path)?;
+        in_range("polling.stuck_after_secs", p.stuck_after_secs, path)?;
+        in_range("polling.backoff", p.backoff, path)?;
+        in_range("polling.jitter", p.jitter, path)?;
+        in_range("polling.retry_budget", f64::from(p.retry_budget), path)?;
         validate_all(&self.presets).map_err(invalid)
     }
 

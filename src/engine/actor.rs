@@ -20,7 +20,8 @@ use tokio::time::Instant;
 use super::groups::{GroupStore, check_group};
 use super::job::{Job, JobId, JobState, NewJob};
 use super::journal::Journal;
-use super::message::{Command, Group, Level, LogLine, Stats, Update};
+use super::message::{Command, Group, Health, JournalFault, Level, LogLine, Stats, Update};
+use super::outcome::{CreateOutcome, PauseCause, PollOutcome, classify_create, classify_poll};
 use super::schedule::{Learned, Schedule};
 use super::timers::{Due, Timers};
 use crate::api::{
@@ -29,9 +30,10 @@ use crate::api::{
 use crate::config::{Limits, Polling};
 use crate::text::sanitize;
 
-/// Attempts at CreateAsset that surely never reached the server before the
-/// job is given up as Rejected.
-const CREATE_RETRY_LIMIT: u32 = 8;
+/// Longest wait between two probes of an unreachable server.
+const PROBE_MAX: Duration = Duration::from_secs(15);
+/// Wait between two attempts at a journal that cannot be written.
+const JOURNAL_RETRY: Duration = Duration::from_secs(1);
 /// Longest wait, at shutdown, for CreateAsset calls in flight.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 /// Events handled per journal flush, at most.
@@ -46,6 +48,8 @@ pub struct EngineOptions {
     pub polling: Polling,
     /// Seed for jitter, for repeatable runs.
     pub seed: Option<u64>,
+    /// Treat a 503 answer to CreateAsset as "not processed" (`api.retry_503`).
+    pub retry_503: bool,
 }
 
 /// What became of a [`Command::Submit`].
@@ -55,6 +59,8 @@ pub struct SubmitResult {
     pub accepted: Vec<JobId>,
     /// Items skipped as duplicates, with the existing job.
     pub duplicates: Vec<(NewJob, JobId)>,
+    /// Why items were refused outright (job ids exhausted), if they were.
+    pub refused: Option<String>,
 }
 
 /// The front ends' side of the engine.
@@ -94,6 +100,7 @@ struct Runtime {
 struct Counters {
     requests: AtomicU64,
     rate_limited: AtomicU64,
+    create_requests: AtomicU64,
 }
 
 fn limiter(per_sec: u32) -> Arc<DefaultDirectRateLimiter> {
@@ -116,8 +123,16 @@ struct Actor {
     timers: Timers,
     journal: Option<Journal>,
     groups: GroupStore,
-    next_id: JobId,
+    next_id: Option<JobId>,
     creating: usize,
+    retry_503: bool,
+    health: Health,
+    reported_health: Health,
+    journal_retry_at: Option<Instant>,
+    dispatch_at: Option<Instant>,
+    probe_at: Option<Instant>,
+    probe_wait: Duration,
+    held_polls: Vec<JobId>,
     rng: StdRng,
     dirty: BTreeSet<JobId>,
     forgotten: Vec<JobId>,
@@ -172,7 +187,7 @@ pub fn start(
         get_limiter: limiter(opts.limits.get_per_sec),
         polling: opts.polling,
         limits: opts.limits,
-        next_id: recovered.jobs.keys().next_back().map_or(1, |id| id + 1),
+        next_id: recovered.jobs.keys().next_back().map_or(Some(1), |id| id.checked_add(1)),
         jobs: recovered.jobs,
         runtime: HashMap::new(),
         queue: VecDeque::new(),
@@ -181,6 +196,14 @@ pub fn start(
         journal: Some(recovered.journal),
         groups,
         creating: 0,
+        retry_503: opts.retry_503,
+        health: Health::default(),
+        reported_health: Health::default(),
+        journal_retry_at: None,
+        dispatch_at: None,
+        probe_at: None,
+        probe_wait: Duration::from_secs(1),
+        held_polls: Vec::new(),
         rng,
         dirty: BTreeSet::new(),
         forgotten: Vec::new(),
@@ -215,16 +238,25 @@ impl Actor {
             if self.stopping.is_some() && (self.creating == 0 || self.stopping.is_some_and(|d| Instant::now() >= d)) {
                 break;
             }
-            let deadline = self.stopping.unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
+            let far = Instant::now() + Duration::from_secs(86_400);
+            let deadline = self.stopping.unwrap_or(far);
+            let running = self.stopping.is_none();
             tokio::select! {
-                cmd = cmds.recv(), if self.stopping.is_none() => match cmd {
+                cmd = cmds.recv(), if running => match cmd {
                     Some((cmd, reply)) => self.on_command(cmd, reply),
                     None => self.stop(),
                 },
                 Some(ev) = events.recv() => self.on_event(ev),
-                due = self.timers.next(), if self.stopping.is_none() => self.on_timer(due),
+                due = self.timers.next(), if running => self.on_timer(due),
                 _ = tick.tick() => self.stats(),
-                _ = tokio::time::sleep_until(deadline), if self.stopping.is_some() => {}
+                _ = tokio::time::sleep_until(self.dispatch_at.unwrap_or(far)), if running && self.dispatch_at.is_some() => {
+                    self.dispatch_at = None;
+                }
+                _ = tokio::time::sleep_until(self.probe_at.unwrap_or(far)), if running && self.probe_at.is_some() => {
+                    self.probe_at = None;
+                    self.probe();
+                }
+                _ = tokio::time::sleep_until(deadline), if !running => {}
             }
             for _ in 0..BATCH {
                 match events.try_recv() {
@@ -261,10 +293,16 @@ impl Actor {
                     resumed += 1;
                 }
                 JobState::Creating => {
+                    self.jobs.get_mut(&id).expect("listed above").may_exist = true;
                     self.set_state(
                         id,
                         JobState::Uncertain,
-                        Some("interrupted while creating: the outcome is unknown; retry to create it again (this may make a duplicate)".into()),
+                        Some("interrupted while being sent: the outcome is unknown; check the asset library, then retry (this may make a duplicate) or forget it".into()),
+                    );
+                    let name = self.jobs[&id].spec.name.clone();
+                    self.log(
+                        Level::Warn,
+                        format!("job #{id} `{name}` was being sent when the program stopped: it is Uncertain"),
                     );
                     uncertain += 1;
                 }
@@ -280,7 +318,7 @@ impl Actor {
             self.log(
                 Level::Info,
                 format!(
-                    "resumed {resumed} jobs from the journal; {uncertain} interrupted while creating are Uncertain"
+                    "resumed {resumed} jobs from the journal; {uncertain} interrupted while being sent are Uncertain"
                 ),
             );
         }
@@ -327,6 +365,7 @@ impl Actor {
             Command::Retry(ids) => ids.into_iter().for_each(|id| self.retry(id)),
             Command::Forget(ids) => ids.into_iter().for_each(|id| self.forget(id)),
             Command::CreateGroup { name, description } => self.create_group(name, description),
+            Command::Resume(client) => self.resume_work(client.map(|c| *c)),
             Command::Shutdown => self.stop(),
         }
     }
@@ -350,8 +389,13 @@ impl Actor {
                 self.log(Level::Warn, msg);
                 continue;
             }
-            let id = self.next_id;
-            self.next_id += 1;
+            let Some(id) = self.next_id else {
+                let why = "the journal has used every job id; forget old jobs or start a new --data-dir".to_string();
+                self.log(Level::Error, format!("not imported: {why}"));
+                result.refused = Some(why);
+                break;
+            };
+            self.next_id = id.checked_add(1);
             self.jobs.insert(id, Job::new(id, spec, now));
             self.dedup.insert(key, id);
             self.queue.push_back(id);
@@ -359,7 +403,8 @@ impl Actor {
             result.accepted.push(id);
         }
         if !result.accepted.is_empty() {
-            self.log(Level::Info, format!("queued {} imports", result.accepted.len()));
+            let n = result.accepted.len();
+            self.log(Level::Info, format!("queued {n} import{}", if n == 1 { "" } else { "s" }));
         }
         if !result.duplicates.is_empty() {
             self.out.push(Update::Duplicates(result.duplicates.iter().map(|(spec, _)| spec.clone()).collect()));
@@ -398,7 +443,7 @@ impl Actor {
         match self.jobs.get(&id).map(|j| j.state) {
             None => {}
             Some(JobState::Creating) => {
-                self.log(Level::Warn, format!("job #{id} is being created; forget it once the outcome is known"));
+                self.log(Level::Warn, format!("job #{id} is being sent; forget it once the outcome is known"));
             }
             Some(_) => {
                 let job = self.jobs.remove(&id).expect("checked above");
@@ -428,10 +473,102 @@ impl Actor {
         });
     }
 
+    /// Lifts a pause (with a new client when the key or base URL changed) and
+    /// retries a failed journal write now.
+    fn resume_work(&mut self, client: Option<Client>) {
+        if let Some(c) = client {
+            self.client = c;
+        }
+        self.journal_retry_at = None;
+        if self.health.paused.take().is_some() {
+            self.log(Level::Info, "resuming: creation and polling continue");
+        }
+        self.probe_at = None;
+        self.release_held_polls();
+    }
+
+    /// Puts the polls held during a pause back on the timers.
+    fn release_held_polls(&mut self) {
+        for id in std::mem::take(&mut self.held_polls) {
+            if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Processing) {
+                let after = self.schedule.retry_delay(1, None, &mut self.rng);
+                self.timers.set(Due::Poll(id), after);
+            }
+        }
+    }
+
+    /// Pauses creation and polling for a cause every request would meet.
+    fn pause(&mut self, cause: PauseCause) {
+        if self.health.paused.is_some() {
+            return;
+        }
+        match &cause {
+            PauseCause::Auth(m) => self.log(
+                Level::Error,
+                format!(
+                    "paused: the server refused the API key ({m}); queued imports stay queued — fix the key and resume"
+                ),
+            ),
+            PauseCause::Unreachable(m) => {
+                self.log(
+                    Level::Error,
+                    format!("paused: the server cannot be reached ({m}); queued imports stay queued"),
+                );
+                self.probe_wait = Duration::from_secs(1);
+                self.probe_at = Some(Instant::now() + self.probe_wait);
+            }
+        }
+        self.health.paused = Some(cause);
+    }
+
+    /// An answer came from the server: an unreachable pause is over.
+    fn reached_server(&mut self) {
+        if matches!(self.health.paused, Some(PauseCause::Unreachable(_))) {
+            self.health.paused = None;
+            self.probe_at = None;
+            self.log(Level::Info, "the server answers again: resuming");
+            self.release_held_polls();
+        }
+    }
+
+    /// While the server is unreachable: send one request that is safe to
+    /// send (a queued creation, which is not sent at all if the server is
+    /// still down, or a held poll) to learn whether it is back.
+    fn probe(&mut self) {
+        if !matches!(self.health.paused, Some(PauseCause::Unreachable(_))) {
+            return;
+        }
+        self.probe_wait = (self.probe_wait * 2).min(PROBE_MAX);
+        if self.health.journal.is_none() && self.dispatch_some(1) > 0 {
+            return;
+        }
+        if let Some(id) = self.held_polls.pop() {
+            self.to_poll.push(id);
+            return;
+        }
+        if self.dispatch_at.is_some() {
+            self.probe_at = self.dispatch_at;
+        } else {
+            // Nothing left to send: nothing to wait for either.
+            self.health.paused = None;
+        }
+    }
+
+    /// Schedules the next probe after an answer that says the server is still down.
+    fn still_unreachable(&mut self) {
+        if matches!(self.health.paused, Some(PauseCause::Unreachable(_))) && self.probe_at.is_none() {
+            self.probe_at = Some(Instant::now() + self.probe_wait);
+        }
+    }
+
     fn on_timer(&mut self, due: Due) {
         match due {
             Due::Poll(id) if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Processing) => {
-                self.to_poll.push(id);
+                if self.health.paused.is_some() {
+                    self.held_polls.push(id);
+                } else {
+                    self.to_poll.push(id);
+                }
             }
             Due::Requeue(id) if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Queued) => {
                 self.queue.push_front(id);
@@ -456,7 +593,7 @@ impl Actor {
                 self.on_polled(id, r);
             }
             Event::Group(name, Ok(g)) => {
-                let group = Group { id: g.id, name: sanitize(&name) };
+                let group = Group { id: sanitize(&g.id), name: sanitize(&name) };
                 if let Err(e) = self.groups.add(group.clone()) {
                     self.log(Level::Error, format!("group {} created but not remembered: {e}", group.id));
                 }
@@ -478,62 +615,77 @@ impl Actor {
     }
 
     fn on_created(&mut self, id: JobId, r: Result<CreatedAsset, ApiError>) {
+        let outcome = classify_create(r, self.retry_503);
+        if !matches!(outcome, CreateOutcome::Pause(PauseCause::Unreachable(_))) {
+            self.reached_server();
+        }
         let Some(job) = self.jobs.get_mut(&id) else {
             return;
         };
         let name = job.spec.name.clone();
-        match r {
-            Ok(created) => {
-                job.asset_id = Some(sanitize(&created.id));
-                job.task_id = Some(created.task_id);
+        match outcome {
+            CreateOutcome::Created { asset_id, task_id } => {
+                job.asset_id = Some(sanitize(&asset_id));
+                job.task_id = Some(task_id);
                 job.processing_since = Some(Timestamp::now());
+                job.may_exist = false;
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Processing, None);
                 let after = self.schedule.next_look(0, Duration::ZERO, &self.learned, None, &mut self.rng);
                 self.timers.set(Due::Poll(id), after);
             }
-            Err(e) if e.surely_not_processed() => {
+            CreateOutcome::Requeue { retry_after, reason } => {
                 let rt = self.runtime.entry(id).or_default();
                 rt.create_failures += 1;
-                let failures = rt.create_failures;
-                if failures >= CREATE_RETRY_LIMIT {
-                    let msg = format!("not sent after {failures} attempts that never reached the server; last: {e}");
-                    self.set_state(id, JobState::Rejected, Some(msg));
-                } else {
-                    let after = self.schedule.retry_delay(failures, e.retry_after(), &mut self.rng);
-                    self.set_state(
-                        id,
-                        JobState::Queued,
-                        Some(format!("will retry in {:.1}s: {e}", after.as_secs_f64())),
-                    );
-                    self.timers.set(Due::Requeue(id), after);
+                let after = self.schedule.retry_delay(rt.create_failures, retry_after, &mut self.rng);
+                self.set_state(
+                    id,
+                    JobState::Queued,
+                    Some(format!("will retry in {:.1}s: {reason}", after.as_secs_f64())),
+                );
+                self.timers.set(Due::Requeue(id), after);
+            }
+            CreateOutcome::Pause(cause) => {
+                let unreachable = matches!(cause, PauseCause::Unreachable(_));
+                self.set_state(id, JobState::Queued, None);
+                self.queue.push_front(id);
+                self.pause(cause);
+                if unreachable {
+                    self.still_unreachable();
                 }
             }
-            Err(e @ (ApiError::Rejected { .. } | ApiError::Unauthorized { .. })) => {
-                let hint = if e.code() == Some("NotFound.group_id") {
-                    " — the group does not exist: create one (g in the dashboard, `groups create` in the CLI)"
+            CreateOutcome::Rejected { reason, maybe_processed } => {
+                job.may_exist = maybe_processed;
+                let note = if maybe_processed {
+                    format!("{reason} (the answer also said success: the asset may exist; retry may duplicate)")
                 } else {
-                    ""
+                    reason
                 };
-                let msg = format!("{e}{hint}");
-                self.log(Level::Error, format!("job #{id} `{name}` rejected: {msg}"));
-                self.set_state(id, JobState::Rejected, Some(msg));
+                self.log(Level::Error, format!("job #{id} `{name}` rejected: {note}"));
+                self.set_state(id, JobState::Rejected, Some(note));
             }
-            Err(e) => {
-                let msg = format!("outcome unknown ({e}); retry only if you accept a possible duplicate");
-                self.log(Level::Warn, format!("job #{id} `{name}` is uncertain: {e}"));
+            CreateOutcome::Uncertain { reason } => {
+                job.may_exist = true;
+                let msg = format!(
+                    "outcome unknown ({reason}); check the asset library, then retry (may duplicate) or forget"
+                );
+                self.log(Level::Warn, format!("job #{id} `{name}` is uncertain: {reason}"));
                 self.set_state(id, JobState::Uncertain, Some(msg));
             }
         }
     }
 
     fn on_polled(&mut self, id: JobId, r: Result<AssetInfo, ApiError>) {
+        let outcome = classify_poll(r);
+        if !matches!(outcome, PollOutcome::Pause(PauseCause::Unreachable(_))) {
+            self.reached_server();
+        }
         let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == JobState::Processing) else {
             return;
         };
         let rt = self.runtime.entry(id).or_default();
-        match r {
-            Ok(info) => {
+        match outcome {
+            PollOutcome::Info(info) => {
                 rt.poll_failures = 0;
                 rt.polls += 1;
                 let polls = rt.polls;
@@ -556,7 +708,7 @@ impl Actor {
                     }
                     status => {
                         let note = match status {
-                            AssetStatus::Other(s) => Some(format!("server status `{s}`")),
+                            AssetStatus::Other(s) => Some(sanitize(&format!("server status `{s}`"))),
                             _ => None,
                         };
                         if job.error != note {
@@ -575,21 +727,29 @@ impl Actor {
                     }
                 }
             }
-            Err(e) if e.is_transient() => {
+            PollOutcome::Retry { retry_after, reason } => {
                 rt.poll_failures += 1;
                 let failures = rt.poll_failures;
                 if failures > self.polling.retry_budget {
                     self.set_state(
                         id,
                         JobState::Stuck,
-                        Some(format!("GetAsset failed {failures} times in a row; last: {e}")),
+                        Some(format!("GetAsset failed {failures} times in a row; last: {reason}")),
                     );
                 } else {
-                    let after = self.schedule.retry_delay(failures, e.retry_after(), &mut self.rng);
+                    let after = self.schedule.retry_delay(failures, retry_after, &mut self.rng);
                     self.timers.set(Due::Poll(id), after);
                 }
             }
-            Err(e) => {
+            PollOutcome::Pause(cause) => {
+                let unreachable = matches!(cause, PauseCause::Unreachable(_));
+                self.held_polls.push(id);
+                self.pause(cause);
+                if unreachable {
+                    self.still_unreachable();
+                }
+            }
+            PollOutcome::Refused(e) => {
                 self.log(Level::Error, format!("job #{id}: GetAsset refused: {e}"));
                 self.set_state(id, JobState::Stuck, Some(format!("GetAsset refused: {e}")));
             }
@@ -604,7 +764,7 @@ impl Actor {
         let waiting: Vec<(JobId, Timestamp)> = self
             .jobs
             .values()
-            .filter(|j| j.state == JobState::Processing)
+            .filter(|j| j.state == JobState::Processing && !self.held_polls.contains(&j.id))
             .map(|j| (j.id, j.processing_since.unwrap_or(j.updated_at)))
             .collect();
         for (id, since) in waiting {
@@ -615,20 +775,42 @@ impl Actor {
         }
     }
 
-    /// Moves queued jobs to Creating while slots are free.
+    /// Moves queued jobs to Creating while the engine is healthy, slots are
+    /// free and the rate limiter lets one go.
     fn dispatch(&mut self) {
-        while self.stopping.is_none() && self.creating < self.limits.max_creating {
-            let Some(id) = self.queue.pop_front() else {
+        if self.stopping.is_none() && self.health.is_ok() {
+            self.dispatch_some(usize::MAX);
+        }
+    }
+
+    /// Moves up to `max` queued jobs to Creating; each takes an in-flight
+    /// slot and a rate-limiter permit now, so the Creating record written
+    /// next is followed at once by the request. Returns how many.
+    fn dispatch_some(&mut self, max: usize) -> usize {
+        let mut n = 0;
+        while n < max && self.creating < self.limits.max_creating {
+            let Some(&id) = self.queue.front() else {
                 break;
             };
-            let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == JobState::Queued) else {
+            if !self.jobs.get(&id).is_some_and(|j| j.state == JobState::Queued) {
+                self.queue.pop_front();
                 continue;
-            };
+            }
+            if let Err(not_until) = self.create_limiter.check() {
+                let wait =
+                    not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
+                self.dispatch_at = Some(Instant::now() + wait);
+                break;
+            }
+            self.queue.pop_front();
+            let job = self.jobs.get_mut(&id).expect("checked above");
             job.create_attempts += 1;
             self.creating += 1;
             self.set_state(id, JobState::Creating, None);
             self.to_create.push(id);
+            n += 1;
         }
+        n
     }
 
     fn stats(&mut self) {
@@ -638,6 +820,8 @@ impl Actor {
             requests,
             rate_limited: self.counters.rate_limited.load(Ordering::Relaxed),
             creating: self.creating,
+            create_requests: self.counters.create_requests.load(Ordering::Relaxed),
+            journal_syncs: self.journal.as_ref().map_or(0, Journal::syncs),
         };
         self.last_requests = requests;
         if stats != self.last_stats {
@@ -646,31 +830,61 @@ impl Actor {
         }
     }
 
-    /// Journals the batch, then reports it, then starts the requests it implies.
+    /// Journals the batch, then reports it, then starts the requests it
+    /// implies. When the journal cannot be written, nothing of the batch is
+    /// reported and no creation leaves: the jobs about to be sent go back to
+    /// the queue, and the write is tried again (every second, or at once on
+    /// [`Command::Resume`]).
     async fn flush(&mut self) {
-        if !self.dirty.is_empty() || !self.forgotten.is_empty() {
-            let snapshots: Vec<Job> =
-                std::mem::take(&mut self.dirty).into_iter().filter_map(|id| self.jobs.get(&id).cloned()).collect();
+        let pending = !self.dirty.is_empty() || !self.forgotten.is_empty();
+        let retry_due = self.journal_retry_at.is_none_or(|at| Instant::now() >= at);
+        let mut saved = !pending;
+        if pending
+            && retry_due
+            && let Some(mut journal) = self.journal.take()
+        {
+            let ids = std::mem::take(&mut self.dirty);
+            let snapshots: Vec<Job> = ids.iter().filter_map(|id| self.jobs.get(id).cloned()).collect();
             let forgotten = std::mem::take(&mut self.forgotten);
-            if let Some(mut journal) = self.journal.take() {
-                let (journal, result, snapshots) = tokio::task::spawn_blocking(move || {
-                    let r = journal.append(&snapshots, &forgotten);
-                    (journal, r, snapshots)
-                })
-                .await
-                .expect("journal append does not panic");
-                if let Err(e) = result {
-                    self.log(
-                        Level::Error,
-                        format!(
-                            "journal write to {} failed: {e}; changes are not being saved",
-                            journal.path().display()
-                        ),
-                    );
+            let (journal, result, snapshots, forgotten) = tokio::task::spawn_blocking(move || {
+                let r = journal.append(&snapshots, &forgotten);
+                (journal, r, snapshots, forgotten)
+            })
+            .await
+            .expect("journal append does not panic");
+            let path = journal.path().display().to_string();
+            self.journal = Some(journal);
+            match result {
+                Ok(()) => {
+                    saved = true;
+                    self.journal_retry_at = None;
+                    if self.health.journal.take().is_some() {
+                        self.log(Level::Info, format!("journal {path} is writable again: resuming"));
+                    }
+                    self.out.extend(snapshots.into_iter().map(|j| Update::Job(Box::new(j))));
                 }
-                self.journal = Some(journal);
-                self.out.extend(snapshots.into_iter().map(|j| Update::Job(Box::new(j))));
+                Err(e) => {
+                    self.dirty.extend(ids);
+                    let mut all = forgotten;
+                    all.append(&mut self.forgotten);
+                    self.forgotten = all;
+                    self.journal_retry_at = Some(Instant::now() + JOURNAL_RETRY);
+                    if self.health.journal.is_none() {
+                        self.log(
+                            Level::Error,
+                            format!("journal write to {path} failed: {e}; nothing new is sent until it can be written"),
+                        );
+                    }
+                    self.health.journal = Some(JournalFault { path, cause: e.to_string() });
+                }
             }
+        }
+        if !saved {
+            self.unsend();
+        }
+        if self.health != self.reported_health {
+            self.reported_health = self.health.clone();
+            self.out.push(Update::Health(self.health.clone()));
         }
         for (tx, result) in self.replies.drain(..) {
             let _ = tx.send(result);
@@ -686,6 +900,19 @@ impl Actor {
         }
     }
 
+    /// Takes back the creations of a batch that could not be journaled: no
+    /// durable record says they are leaving, so they must not leave.
+    fn unsend(&mut self) {
+        for id in std::mem::take(&mut self.to_create).into_iter().rev() {
+            if let Some(job) = self.jobs.get_mut(&id) {
+                job.state = JobState::Queued;
+                job.create_attempts = job.create_attempts.saturating_sub(1);
+                self.creating -= 1;
+                self.queue.push_front(id);
+            }
+        }
+    }
+
     fn spawn_create(&mut self, id: JobId) {
         let Some(job) = self.jobs.get(&id) else {
             return;
@@ -696,8 +923,12 @@ impl Actor {
             asset_type: job.spec.asset_type,
             name: job.spec.name.clone(),
         };
-        self.spawn_request(self.create_limiter.clone(), move |client| async move {
-            Event::Created(id, client.create_asset(&req).await)
+        // The limiter permit was taken when the job became Creating.
+        let (client, counters, events) = (self.client.clone(), self.counters.clone(), self.events.clone());
+        self.tasks.spawn(async move {
+            counters.requests.fetch_add(1, Ordering::Relaxed);
+            counters.create_requests.fetch_add(1, Ordering::Relaxed);
+            let _ = events.send(Event::Created(id, client.create_asset(&req).await));
         });
     }
 

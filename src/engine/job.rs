@@ -15,7 +15,9 @@ pub type JobId = u64;
 pub enum JobState {
     /// Waiting for a creation slot (or for a retry after a transient error).
     Queued,
-    /// CreateAsset is in flight.
+    /// CreateAsset is about to leave or in flight: written durably after the
+    /// rate limiter and the in-flight permit let it go and before the request
+    /// is sent, so a crash leaves Uncertain only what was truly in flight.
     Creating,
     /// Created; the server is processing it; being polled.
     Processing,
@@ -137,6 +139,11 @@ pub struct Job {
     /// CreateAsset calls made for it (each may be billed).
     #[serde(default)]
     pub create_attempts: u32,
+    /// A CreateAsset for it may have been processed although no answer said
+    /// so (Uncertain, or a self-contradicting rejection): creating it again
+    /// may make a duplicate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub may_exist: bool,
 }
 
 impl Job {
@@ -153,6 +160,17 @@ impl Job {
             updated_at: now,
             processing_since: None,
             create_attempts: 0,
+            may_exist: false,
+        }
+    }
+
+    /// True when retrying it would send a CreateAsset that may duplicate an
+    /// asset already made (front ends ask first).
+    pub fn retry_may_duplicate(&self) -> bool {
+        match self.state {
+            JobState::Uncertain => true,
+            JobState::Failed | JobState::Rejected | JobState::Stuck => self.may_exist && self.task_id.is_none(),
+            _ => false,
         }
     }
 

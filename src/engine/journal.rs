@@ -40,6 +40,11 @@ pub struct Journal {
     path: PathBuf,
     file: File,
     records: usize,
+    /// Length of the file up to its last whole, synced record.
+    len: u64,
+    /// The file may hold a partial batch past `len` (a failed write).
+    torn: bool,
+    syncs: u64,
 }
 
 /// What [`Journal::open`] found.
@@ -106,8 +111,8 @@ impl Journal {
             file.set_len(good_end)?;
             file.sync_all()?;
         }
-        file.seek(SeekFrom::End(0))?;
-        let mut journal = Journal { path: path.to_path_buf(), file, records };
+        let len = file.seek(SeekFrom::End(0))?;
+        let mut journal = Journal { path: path.to_path_buf(), file, records, len, torn: false, syncs: 0 };
         if journal.records > 2 * jobs.len() + 1000 {
             journal.compact(&jobs)?;
         }
@@ -123,15 +128,26 @@ impl Journal {
         crate::config::atomic_write(&self.path, &buf)?;
         let file = OpenOptions::new().append(true).open(&self.path)?;
         file.try_lock().map_err(io::Error::other)?;
+        self.len = file.metadata()?.len();
         self.file = file;
         self.records = jobs.len();
+        self.torn = false;
         Ok(())
     }
 
     /// Appends job snapshots and forget records, then fsyncs once.
+    ///
+    /// All or nothing: when the write or the sync fails (a full disk, an I/O
+    /// error), the partial batch is cut off again, so the file never holds a
+    /// torn record that a later batch would be glued to; the caller keeps the
+    /// batch and tries again later.
     pub fn append(&mut self, jobs: &[Job], forgotten: &[JobId]) -> io::Result<()> {
         if jobs.is_empty() && forgotten.is_empty() {
             return Ok(());
+        }
+        if self.torn {
+            self.file.set_len(self.len)?;
+            self.torn = false;
         }
         let mut buf = Vec::with_capacity(jobs.len() * 256);
         for job in jobs {
@@ -140,10 +156,23 @@ impl Journal {
         for id in forgotten {
             encode(&mut buf, &Record::Forget(*id));
         }
-        self.file.write_all(&buf)?;
-        self.file.sync_data()?;
+        let written = self.file.write_all(&buf).and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            self.torn = true;
+            if self.file.set_len(self.len).is_ok() {
+                self.torn = false;
+            }
+            return Err(e);
+        }
+        self.syncs += 1;
+        self.len += buf.len() as u64;
         self.records += jobs.len() + forgotten.len();
         Ok(())
+    }
+
+    /// Batches synced to disk since the journal was opened.
+    pub fn syncs(&self) -> u64 {
+        self.syncs
     }
 
     /// Where the journal lives.

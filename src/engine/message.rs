@@ -28,8 +28,57 @@ pub enum Command {
         /// At most 300 characters.
         description: Option<String>,
     },
+    /// Lifts a pause and retries a failed journal write at once: after the
+    /// key, the config or the disk was fixed. With a client, later requests
+    /// use it (a reloaded key or base URL).
+    Resume(Option<Box<crate::api::Client>>),
     /// Finishes creations in flight (bounded wait), saves, and stops.
     Shutdown,
+}
+
+/// Why the engine is not creating: nothing, or one batch-wide cause.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Health {
+    /// The journal cannot be written: no creation is sent until it can.
+    pub journal: Option<JournalFault>,
+    /// Creation (and polling) paused by a cause every request would meet.
+    pub paused: Option<super::outcome::PauseCause>,
+}
+
+impl Health {
+    /// True when new creations may be sent.
+    pub fn is_ok(&self) -> bool {
+        self.journal.is_none() && self.paused.is_none()
+    }
+
+    /// One line for a banner or stderr: the cause and the fix; `None` when healthy.
+    pub fn describe(&self) -> Option<String> {
+        use super::outcome::PauseCause;
+        if let Some(j) = &self.journal {
+            return Some(format!(
+                "journal {} cannot be written ({}): nothing new is being sent; free space or fix permissions, then retry (r) — nothing sent is lost",
+                j.path, j.cause
+            ));
+        }
+        match &self.paused {
+            Some(PauseCause::Auth(m)) => Some(format!(
+                "paused: the server refused the API key ({m}); fix the key (SEEDANCE_API_KEY or the config), then resume — queued imports are kept"
+            )),
+            Some(PauseCause::Unreachable(m)) => Some(format!(
+                "paused: the server cannot be reached ({m}); retrying by itself — queued imports are kept"
+            )),
+            None => None,
+        }
+    }
+}
+
+/// A journal write that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalFault {
+    /// The journal file.
+    pub path: String,
+    /// The operating system's reason.
+    pub cause: String,
 }
 
 /// How serious a log line is.
@@ -65,6 +114,10 @@ pub struct Stats {
     pub rate_limited: u64,
     /// CreateAsset requests in flight.
     pub creating: usize,
+    /// CreateAsset requests sent since start.
+    pub create_requests: u64,
+    /// Journal batches synced to disk (fsync) since start.
+    pub journal_syncs: u64,
 }
 
 /// An asset group known to this program.
@@ -105,6 +158,8 @@ pub enum Update {
     /// flight, Active or Uncertain; a front end may ask and resubmit them
     /// with `allow_duplicates`.
     Duplicates(Vec<NewJob>),
+    /// The engine's health changed (a journal fault, a pause, or back to normal).
+    Health(Health),
     /// The engine has stopped; jobs still in flight resume at the next start.
     Stopped {
         /// Jobs left Queued, Creating or Processing.

@@ -9,11 +9,13 @@ pub mod input;
 mod job;
 pub mod journal;
 mod message;
+pub mod outcome;
 mod schedule;
 mod timers;
 
 pub use actor::{EngineHandle, EngineOptions, SubmitResult, start};
 pub use groups::{GroupStore, check_group};
 pub use job::{Job, JobId, JobState, NewJob};
-pub use message::{Command, Group, Level, LogLine, Stats, Update};
+pub use message::{Command, Group, Health, JournalFault, Level, LogLine, Stats, Update};
+pub use outcome::PauseCause;
 pub use schedule::Schedule;

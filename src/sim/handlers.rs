@@ -72,7 +72,7 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
         resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
         return resp;
     }
-    let fault = sim.roll_fault();
+    let fault = sim.roll_fault(action);
     if let Some(f) = fault.filter(|f| !f.after_processing()) {
         return early_fault(sim, f);
     }
@@ -88,6 +88,9 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
     match fault {
         None => resp,
         Some(Fault::Server500) => fail(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", "internal error"),
+        Some(Fault::Server502) => fail(StatusCode::BAD_GATEWAY, "BadGateway", "bad gateway"),
+        Some(Fault::Server503After) => fail(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "try again later"),
+        Some(Fault::Server504) => fail(StatusCode::GATEWAY_TIMEOUT, "GatewayTimeout", "upstream timed out"),
         Some(Fault::Dropped) => {
             let stream = futures::stream::once(async {
                 Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "dropped"))
@@ -102,6 +105,24 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
             tokio::time::sleep(super::slow_delay(&sim.config)).await;
             resp
         }
+        Some(Fault::Truncated) => {
+            // Half of the real body, then the connection ends: the
+            // Content-Length promised more.
+            let full = axum::body::to_bytes(resp.into_body(), 1 << 20).await.unwrap_or_default();
+            let half = full.slice(..full.len() / 2);
+            let len = full.len().max(1);
+            let stream = futures::stream::iter([
+                Ok::<Bytes, std::io::Error>(half),
+                Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "truncated")),
+            ]);
+            Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_LENGTH, len)
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+        Some(Fault::NoTaskId) => ok(json!({ "Id": "", "task_id": "" })),
         Some(_) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], r#"{"state":1,"data":{"Id":"asset-"#)
             .into_response(),
     }

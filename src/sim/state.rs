@@ -33,7 +33,8 @@ pub struct SimStats {
     /// Creations whose GroupId+URL+Name had been created before.
     pub duplicate_creations: u64,
     /// `GroupId|URL|Name` of creations whose response was hidden by a fault
-    /// (500, dropped, slow, malformed): the client cannot know they happened.
+    /// (500/502/503/504 after processing, dropped, slow, truncated,
+    /// malformed, empty task id): the client cannot know they happened.
     pub ambiguous_creations: Vec<String>,
 }
 
@@ -59,6 +60,7 @@ struct Inner {
     created_keys: HashSet<String>,
     stats: SimStats,
     next_id: u64,
+    script: std::collections::VecDeque<Option<Fault>>,
 }
 
 /// Shared state of one simulator.
@@ -97,6 +99,7 @@ impl SimState {
                 created_keys: HashSet::new(),
                 stats: SimStats::default(),
                 next_id: 1,
+                script: Default::default(),
             }),
             limiters,
         }
@@ -156,10 +159,20 @@ impl SimState {
         }
     }
 
+    /// Scripts the faults of the next CreateAsset requests, one entry each
+    /// (`None`: answered normally); the rates apply again after the script.
+    pub fn script_create_faults(&self, faults: impl IntoIterator<Item = Option<Fault>>) {
+        self.lock().script.extend(faults);
+    }
+
     /// Draws (and counts) the fault for one request.
-    pub(crate) fn roll_fault(&self) -> Option<Fault> {
+    pub(crate) fn roll_fault(&self, action: Action) -> Option<Fault> {
         let mut inner = self.lock();
-        let fault = self.config.faults.roll(&mut inner.rng)?;
+        let scripted = if action == Action::CreateAsset { inner.script.pop_front() } else { None };
+        let fault = match scripted {
+            Some(f) => f?,
+            None => self.config.faults.roll(&mut inner.rng)?,
+        };
         *inner.stats.faults.entry(format!("{fault:?}")).or_default() += 1;
         Some(fault)
     }

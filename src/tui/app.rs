@@ -145,6 +145,8 @@ pub struct App {
     pub(crate) log: VecDeque<LogLine>,
     pub(crate) log_scroll: usize,
     pub(crate) stats: Stats,
+    /// The engine's health: a journal fault or a pause, shown as a banner.
+    pub(crate) health: crate::engine::Health,
     pub(crate) status: Option<String>,
     pub(crate) tick: u64,
     pub(crate) loaded: bool,
@@ -188,6 +190,7 @@ impl App {
             log: VecDeque::new(),
             log_scroll: 0,
             stats: Stats::default(),
+            health: crate::engine::Health::default(),
             status: None,
             tick: 0,
             loaded: false,
@@ -373,6 +376,10 @@ impl App {
                     self.mode = Mode::Confirm(Confirm::Duplicates(items));
                     self.dirty = true;
                 }
+            }
+            Update::Health(h) => {
+                self.health = h;
+                self.dirty = true;
             }
             Update::Stopped { .. } => {}
         }

@@ -58,8 +58,17 @@ pub fn engine(
     polling: Polling,
     timeout: Duration,
 ) -> (EngineHandle, UnboundedReceiver<Update>, tokio::task::JoinHandle<()>) {
+    engine_with(sim, dir, EngineOptions { limits, polling, seed: Some(7), retry_503: false }, timeout)
+}
+
+/// An engine on `dir`'s journal talking to `sim`, with these options.
+pub fn engine_with(
+    sim: &Sim,
+    dir: &std::path::Path,
+    opts: EngineOptions,
+    timeout: Duration,
+) -> (EngineHandle, UnboundedReceiver<Update>, tokio::task::JoinHandle<()>) {
     let client = client_with(sim, sim.state().api_key(), timeout);
-    let opts = EngineOptions { limits, polling, seed: Some(7) };
     seedance_assets::engine::start(client, opts, &dir.join("journal.jsonl"), &dir.join("groups.json"))
         .expect("engine starts")
 }

@@ -72,7 +72,13 @@ pub fn app(no_color: bool) -> App {
     }
     app.apply(Update::Loaded);
     app.apply(Update::Groups(vec![Group { id: "group-20261124000000-abcde".into(), name: "made here".into() }]));
-    app.apply(Update::Stats(Stats { requests_per_sec: 12, requests: 340, rate_limited: 0, creating: 1 }));
+    app.apply(Update::Stats(Stats {
+        requests_per_sec: 12,
+        requests: 340,
+        rate_limited: 0,
+        creating: 1,
+        ..Stats::default()
+    }));
     for (i, (level, text)) in [
         (Level::Info, "queued 8 imports"),
         (Level::Error, "job #5 `broken` failed: InvalidParameter.DownloadFailed"),

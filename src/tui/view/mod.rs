@@ -82,6 +82,10 @@ fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 }
 
 fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    if let Some(banner) = app.health.describe() {
+        frame.render_widget(Paragraph::new(Line::styled(format!("⚠ {banner}"), theme.bad())), area);
+        return;
+    }
     let line = match (&app.status, &app.mode) {
         (Some(msg), _) => Line::from(Span::raw(msg.clone())),
         (None, Mode::Editing) => Line::styled(
