@@ -132,6 +132,10 @@ pub struct ImportArgs {
     /// Create even when the same group+URL+name is already in flight or Active.
     #[arg(long)]
     pub allow_duplicates: bool,
+    /// Accept a type that contradicts a URL's extension (a .png as Video);
+    /// one line can say so with `!` after its type column (`Video!`).
+    #[arg(long)]
+    pub force_type: bool,
 }
 
 /// `groups` subcommands.

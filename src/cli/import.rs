@@ -36,7 +36,13 @@ fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, String> {
         None => Template::stem(),
     };
     let asset_type = a.asset_type.or_else(|| preset.map(|p| p.asset_type)).unwrap_or(TypeChoice::Infer);
-    Ok(ImportDefaults { group_id: group_id.trim().to_string(), asset_type, template, date: today() })
+    Ok(ImportDefaults {
+        group_id: group_id.trim().to_string(),
+        asset_type,
+        template,
+        date: today(),
+        force_type: a.force_type,
+    })
 }
 
 /// The input sources, each with the label its line numbers are reported
@@ -85,18 +91,33 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Str
         eprintln!("nothing to import{hint}");
         return Ok(EXIT_USAGE);
     }
-    let (engine, updates, task) = setup.start_engine()?;
+    let (engine, updates, task) = match setup.start_engine() {
+        Ok(started) => started,
+        Err(e) => {
+            eprintln!("seedance-assets: {e}");
+            return Ok(crate::exit::JOURNAL);
+        }
+    };
     let result = engine.submit(jobs, a.allow_duplicates).await.ok_or("the engine stopped unexpectedly")?;
+    if let Some(why) = &result.refused {
+        eprintln!("error: some lines were not imported: {why}");
+    }
     let ids: HashSet<JobId> = result.accepted.iter().copied().collect();
     let code = follow(engine, updates, ids, a.wait, a.json).await;
     let _ = task.await;
-    let skipped = !result.duplicates.is_empty() || bad_lines > 0;
+    let skipped = !result.duplicates.is_empty() || bad_lines > 0 || result.refused.is_some();
     Ok(if skipped { code.max(EXIT_FAILED) } else { code })
 }
 
 pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, String> {
     let setup = Setup::new(global).await?;
-    let (engine, mut updates, task) = setup.start_engine()?;
+    let (engine, mut updates, task) = match setup.start_engine() {
+        Ok(started) => started,
+        Err(e) => {
+            eprintln!("seedance-assets: {e}");
+            return Ok(crate::exit::JOURNAL);
+        }
+    };
     let mut ids = HashSet::new();
     let mut early = Vec::new();
     while let Some(u) = updates.recv().await {
@@ -127,8 +148,39 @@ pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, String> 
     Ok(code)
 }
 
+/// How long the server may stay unreachable before `import`/`wait` give up
+/// (the engine keeps probing meanwhile; a blip does not end the run).
+const UNREACHABLE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Resolves on Ctrl-C, SIGTERM or SIGHUP (a closed terminal or SSH session).
+async fn interrupted() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    let hup = signal(SignalKind::hangup());
+    match (term, hup) {
+        (Ok(mut term), Ok(mut hup)) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+            }
+        }
+        _ => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Why a run stopped before its jobs were done.
+enum Halt {
+    Interrupted,
+    Health(u8, String),
+}
+
 /// Follows `ids` until each is final (`wait`) or created; then stops the
-/// engine and prints the jobs. Returns the exit code.
+/// engine and prints the jobs. Stops early, with its own exit code, when the
+/// engine cannot go on (journal unwritable, key refused, server unreachable)
+/// or on Ctrl-C, SIGTERM or SIGHUP. Returns the exit code.
 async fn follow(
     engine: crate::engine::EngineHandle,
     mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>,
@@ -155,17 +207,31 @@ async fn follow(
         engine.send(Command::Shutdown);
     }
     let mut counts: std::collections::HashMap<JobState, usize> = std::collections::HashMap::new();
-    let mut interrupted = false;
+    let mut halt: Option<Halt> = None;
+    let mut unreachable_since: Option<tokio::time::Instant> = None;
+    let never = tokio::time::Instant::now() + std::time::Duration::from_secs(86_400 * 365);
+    let interrupt = interrupted();
+    tokio::pin!(interrupt);
     loop {
+        let give_up_at = unreachable_since.map_or(never, |t| t + UNREACHABLE_GRACE);
         let u = tokio::select! {
             u = updates.recv() => match u {
                 Some(u) => u,
                 None => break,
             },
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
-                interrupted = true;
+            _ = &mut interrupt, if halt.is_none() => {
+                halt = Some(Halt::Interrupted);
                 stopping = true;
                 bar.suspend(|| eprintln!("interrupted: finishing the creations in flight; `seedance-assets wait` resumes the rest"));
+                engine.send(Command::Shutdown);
+                continue;
+            }
+            _ = tokio::time::sleep_until(give_up_at), if unreachable_since.is_some() && halt.is_none() => {
+                unreachable_since = None;
+                let msg = "the server cannot be reached; check the network and api.base_url, then run `seedance-assets wait` (queued imports are kept)";
+                bar.suspend(|| eprintln!("error: {msg}"));
+                halt = Some(Halt::Health(crate::exit::UNREACHABLE, msg.into()));
+                stopping = true;
                 engine.send(Command::Shutdown);
                 continue;
             }
@@ -199,6 +265,26 @@ async fn follow(
                     engine.send(Command::Shutdown);
                 }
             }
+            Update::Health(h) => {
+                use crate::engine::PauseCause;
+                let code = if h.journal.is_some() {
+                    Some(crate::exit::JOURNAL)
+                } else if matches!(h.paused, Some(PauseCause::Auth(_))) {
+                    Some(crate::exit::AUTH)
+                } else {
+                    None
+                };
+                unreachable_since = match h.paused {
+                    Some(PauseCause::Unreachable(_)) => unreachable_since.or_else(|| Some(tokio::time::Instant::now())),
+                    _ => None,
+                };
+                if let (Some(code), None) = (code, &halt) {
+                    let msg = h.describe().unwrap_or_default();
+                    halt = Some(Halt::Health(code, msg));
+                    stopping = true;
+                    engine.send(Command::Shutdown);
+                }
+            }
             Update::Log(line) if line.level != Level::Info => {
                 let level = if line.level == Level::Warn { "warning" } else { "error" };
                 bar.suspend(|| eprintln!("{level}: {}", line.text))
@@ -216,12 +302,55 @@ async fn follow(
     } else {
         print_table(&list);
     }
-    let bad = list.iter().any(|j| j.state.needs_attention()) || list.len() < ids.len();
-    if interrupted {
-        EXIT_INTERRUPTED
-    } else if bad {
-        EXIT_FAILED
-    } else {
-        0
+    summarize(&list, ids.len());
+    let bad = list.iter().any(|j| j.state != JobState::Active) || list.len() < ids.len();
+    match halt {
+        Some(Halt::Interrupted) => EXIT_INTERRUPTED,
+        Some(Halt::Health(code, msg)) => {
+            eprintln!("stopped: {msg}");
+            code
+        }
+        None if bad && wait => EXIT_FAILED,
+        None if list.iter().any(|j| j.state.needs_attention()) || list.len() < ids.len() => EXIT_FAILED,
+        None => 0,
+    }
+}
+
+/// Prints, on stderr, every outcome that is not Active with its count and
+/// what to do about it.
+fn summarize(list: &[Job], expected: usize) {
+    let count = |s: JobState| list.iter().filter(|j| j.state == s).count();
+    let advice = [
+        (
+            JobState::Uncertain,
+            "may or may not have been created: check the asset library, then `seedance-assets retry --state uncertain` (may duplicate) or `forget`",
+        ),
+        (JobState::Stuck, "still processing or not answering: `seedance-assets retry --state stuck` polls again"),
+        (
+            JobState::Rejected,
+            "refused by the server: see `seedance-assets status --state rejected`, fix the input and import again",
+        ),
+        (JobState::Failed, "the server could not process them: see `seedance-assets status --state failed`"),
+        (JobState::Queued, "not sent yet: `seedance-assets wait` continues"),
+        (JobState::Creating, "being sent when the run stopped: the next start shows their outcome"),
+        (JobState::Processing, "created and processing: `seedance-assets wait` follows them"),
+    ];
+    let lines: Vec<String> = advice
+        .iter()
+        .filter_map(|(s, what)| {
+            let n = count(*s);
+            (n > 0).then(|| format!("  {n} {s}: {what}"))
+        })
+        .collect();
+    let missing = expected.saturating_sub(list.len());
+    if lines.is_empty() && missing == 0 {
+        return;
+    }
+    eprintln!("{} of {expected} Active; the others:", count(JobState::Active));
+    for l in lines {
+        eprintln!("{l}");
+    }
+    if missing > 0 {
+        eprintln!("  {missing} not saved in the journal (nothing was sent for them): import them again");
     }
 }

@@ -27,6 +27,9 @@ pub struct ImportDefaults {
     pub template: Template,
     /// `{date}`, as `YYYY-MM-DD`.
     pub date: String,
+    /// Accept a given type that contradicts the URL's extension
+    /// (`--force-type`; one line can say so with a `!` after its type).
+    pub force_type: bool,
 }
 
 /// A line that cannot be imported, and why.
@@ -107,7 +110,12 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Stri
     }
     let url = check_url(cols[0])?;
     let (stem, ext) = stem_and_ext(&url);
-    let asset_type = match (cols.get(2).map(|t| t.trim()).filter(|t| !t.is_empty()), d.asset_type) {
+    let column = cols.get(2).map(|t| t.trim()).filter(|t| !t.is_empty());
+    let (column, forced) = match column.and_then(|t| t.strip_suffix('!')) {
+        Some(t) => (Some(t.trim()), true),
+        None => (column, d.force_type),
+    };
+    let asset_type = match (column, d.asset_type) {
         (Some(t), _) => t.parse::<AssetType>()?,
         (None, TypeChoice::Fixed(t)) => t,
         (None, TypeChoice::Infer) => AssetType::from_extension(&ext).ok_or_else(|| {
@@ -119,6 +127,15 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Stri
             }
         })?,
     };
+    if let Some(implied) = AssetType::from_extension(&ext)
+        && implied != asset_type
+        && !forced
+    {
+        return Err(format!(
+            "a .{} file is not a valid {asset_type} (the server would fail it after creating it); fix the type, or force it with `{asset_type}!` in the type column or --force-type",
+            excerpt(&ext, 10)
+        ));
+    }
     let name = match cols.get(1).map(|n| n.trim()).filter(|n| !n.is_empty()) {
         Some(given) => {
             if given.chars().count() > MAX_NAME_CHARS {
@@ -177,12 +194,28 @@ mod tests {
             asset_type: t,
             template: template.parse().unwrap(),
             date: "2026-11-24".into(),
+            force_type: false,
         }
     }
 
     #[test]
+    fn a_type_that_contradicts_the_extension_is_refused_unless_forced() {
+        let video = defaults(TypeChoice::Fixed(AssetType::Video), "{stem}");
+        let e = parse_line("https://e.com/a.png", 1, &video).unwrap_err();
+        assert!(e.contains(".png file is not a valid Video") && e.contains("--force-type"), "{e}");
+        assert!(parse_line("https://e.com/a.png,,Audio", 1, &defaults(TypeChoice::Infer, "{stem}")).is_err());
+        let forced = parse_line("https://e.com/a.png,,Video!", 1, &video).unwrap();
+        assert_eq!(forced.asset_type, AssetType::Video);
+        let all = ImportDefaults { force_type: true, ..video.clone() };
+        assert_eq!(parse_line("https://e.com/a.png", 1, &all).unwrap().asset_type, AssetType::Video);
+        // No extension, or one that says nothing: the given type stands.
+        assert_eq!(parse_line("https://e.com/a.dat", 1, &video).unwrap().asset_type, AssetType::Video);
+        assert_eq!(parse_line("https://e.com/a.mov", 1, &video).unwrap().asset_type, AssetType::Video);
+    }
+
+    #[test]
     fn good_and_bad_lines_are_reported_by_number() {
-        let text = "# refs\nhttps://e.com/a/cat.PNG\n\nhttp://e.com/b.png\nhttps://e.com/clip.mov,My clip\nhttps://e.com/x.bin\nhttps://e.com/song\tTheme\taudio\nnot a url\nhttps://e.com/v.mp4,,Image\n";
+        let text = "# refs\nhttps://e.com/a/cat.PNG\n\nhttp://e.com/b.png\nhttps://e.com/clip.mov,My clip\nhttps://e.com/x.bin\nhttps://e.com/song\tTheme\taudio\nnot a url\nhttps://e.com/v.mp4,,Image\nhttps://e.com/w.mp4,,Image!\n";
         let (jobs, errors) = parse_lines(text, &defaults(TypeChoice::Infer, "{n:2}-{stem}"));
         let got: Vec<_> = jobs.iter().map(|j| (j.name.as_str(), j.asset_type)).collect();
         assert_eq!(
@@ -191,11 +224,11 @@ mod tests {
                 ("01-cat", AssetType::Image),
                 ("My clip", AssetType::Video),
                 ("Theme", AssetType::Audio),
-                ("04-v", AssetType::Image)
+                ("04-w", AssetType::Image)
             ]
         );
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
-        assert_eq!(lines, [4, 6, 8]);
+        assert_eq!(lines, [4, 6, 8, 9]);
         assert!(errors[0].message.contains("https"), "{}", errors[0]);
         assert!(errors[1].message.contains("`.bin`"), "{}", errors[1]);
         assert!(errors[2].message.contains("not a URL"), "{}", errors[2]);

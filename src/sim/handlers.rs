@@ -74,6 +74,9 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
     }
     let fault = sim.roll_fault(action);
     if let Some(f) = fault.filter(|f| !f.after_processing()) {
+        if action == Action::CreateAsset {
+            sim.log_create(create_key(body), false);
+        }
         return early_fault(sim, f);
     }
     let ambiguous = fault.is_some();
@@ -150,6 +153,13 @@ fn early_fault(sim: &SimState, fault: Fault) -> Response {
     }
 }
 
+/// `GroupId|URL|Name` of a CreateAsset body, for the simulator's log.
+fn create_key(body: &[u8]) -> String {
+    let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let field = |n| str_field(&req, n).unwrap_or_default();
+    format!("{}|{}|{}", field("GroupId"), field("URL"), field("Name"))
+}
+
 fn str_field<'a>(req: &'a Value, name: &str) -> Option<&'a str> {
     req.get(name).and_then(Value::as_str)
 }
@@ -175,6 +185,12 @@ fn do_create_group(sim: &SimState, req: &Value) -> Response {
 fn do_create_asset(sim: &SimState, req: &Value, ambiguous: bool) -> Response {
     let field = |n| str_field(req, n).unwrap_or_default();
     let (group, url, kind, name) = (field("GroupId"), field("URL"), field("AssetType"), field("Name"));
+    let resp = validate_and_create(sim, group, url, kind, name, ambiguous);
+    sim.log_create(format!("{group}|{url}|{name}"), resp.status().is_success());
+    resp
+}
+
+fn validate_and_create(sim: &SimState, group: &str, url: &str, kind: &str, name: &str, ambiguous: bool) -> Response {
     if name.trim().is_empty() || name.chars().count() > 64 {
         return fail(StatusCode::BAD_REQUEST, "InvalidParameter.Name", "Name must be 1 to 64 characters");
     }

@@ -36,6 +36,9 @@ pub struct SimStats {
     /// (500/502/503/504 after processing, dropped, slow, truncated,
     /// malformed, empty task id): the client cannot know they happened.
     pub ambiguous_creations: Vec<String>,
+    /// Every CreateAsset request in the order handled: `GroupId|URL|Name`
+    /// and whether it created an asset.
+    pub create_log: Vec<(String, bool)>,
 }
 
 /// One simulated asset.
@@ -142,6 +145,11 @@ impl SimState {
             Action::CreateAsset => inner.stats.create_asset_requests += 1,
             Action::GetAsset => inner.stats.get_asset_requests += 1,
         }
+    }
+
+    /// Records one CreateAsset request and whether it created an asset.
+    pub(crate) fn log_create(&self, key: String, created: bool) {
+        self.lock().stats.create_log.push((key, created));
     }
 
     pub(crate) fn count_unauthorized(&self) {

@@ -510,6 +510,7 @@ impl App {
             t => t.parse().map_err(|e| format!("name template: {e}"))?,
         };
         Ok(ImportDefaults {
+            force_type: false,
             group_id: group.to_string(),
             asset_type: self.type_choice,
             template,
