@@ -792,7 +792,7 @@ impl Actor {
             let Some(&id) = self.queue.front() else {
                 break;
             };
-            if !self.jobs.get(&id).is_some_and(|j| j.state == JobState::Queued) {
+            if self.jobs.get(&id).is_none_or(|j| j.state != JobState::Queued) {
                 self.queue.pop_front();
                 continue;
             }

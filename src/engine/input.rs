@@ -240,7 +240,7 @@ mod tests {
         let d = defaults(TypeChoice::Fixed(AssetType::Video), "{stem}");
         let j = parse_line("https://e.com/dir/my%20file.dat", 1, &d).unwrap();
         assert_eq!((j.name.as_str(), j.asset_type), ("my file", AssetType::Video));
-        let long = format!("https://e.com/a.png,{}", "n".repeat(65));
+        let long = format!("https://e.com/a.mp4,{}", "n".repeat(65));
         assert!(parse_line(&long, 1, &d).unwrap_err().contains("64"));
         assert!(parse_line("https://e.com/a.png,x,Picture", 1, &d).unwrap_err().contains("unknown asset type"));
         assert!(parse_line("https://e.com/", 1, &d).unwrap_err().contains("name is empty"));
