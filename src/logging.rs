@@ -9,7 +9,11 @@ use tracing_appender::non_blocking::WorkerGuard;
 /// last lines are flushed. `RUST_LOG` sets the filter (default `info`).
 pub fn init(dir: &Path) -> std::io::Result<WorkerGuard> {
     std::fs::create_dir_all(dir)?;
-    let appender = tracing_appender::rolling::never(dir, "seedance-assets.log");
+    let appender = tracing_appender::rolling::RollingFileAppender::builder()
+        .rotation(tracing_appender::rolling::Rotation::NEVER)
+        .filename_prefix("seedance-assets.log")
+        .build(dir)
+        .map_err(std::io::Error::other)?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));

@@ -62,8 +62,16 @@ impl Setup {
                 .map_err(|e| format!("cannot write {}: {e}", paths.config_file.display()))?;
             sim = Some(s);
         }
-        let loaded = Config::load(&paths.config_file).map_err(|e| e.to_string())?;
-        let log = crate::logging::init(&paths.log_dir).ok();
+        let mut loaded = Config::load(&paths.config_file).map_err(|e| e.to_string())?;
+        let log = match crate::logging::init(&paths.log_dir) {
+            Ok(guard) => Some(guard),
+            Err(e) => {
+                loaded
+                    .warnings
+                    .push(format!("cannot write the log in {}: {e}; continuing without it", paths.log_dir.display()));
+                None
+            }
+        };
         let key = if global.demo {
             secrecy::SecretString::from(DEMO_KEY.to_string())
         } else {

@@ -317,7 +317,7 @@ impl App {
             self.set_status("nothing to retry: r retries Failed, Rejected, Uncertain and Stuck jobs");
             return;
         }
-        let uncertain = ids.iter().any(|id| self.job(*id).is_some_and(|j| j.state == JobState::Uncertain));
+        let uncertain = ids.iter().any(|id| self.job(*id).is_some_and(|j| j.retry_may_duplicate()));
         if uncertain {
             self.mode = Mode::Confirm(Confirm::RetryUncertain(ids));
         } else {
