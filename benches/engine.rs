@@ -25,6 +25,7 @@ fn jobs(group: &str, n: usize, tag: &str) -> Vec<NewJob> {
             name: format!("{tag}-{i}"),
             asset_type: AssetType::Image,
             group_id: group.into(),
+            profile: "default".into(),
         })
         .collect()
 }

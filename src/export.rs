@@ -1,10 +1,12 @@
 //! Jobs as scripts and spreadsheets see them: one flat record per job, as
-//! JSON or CSV. Shared by the CLI (`export`, `--json`) and the dashboard (`e`).
+//! JSON or CSV, or as the `content` entries of a video request. Shared by the
+//! CLI (`export`, `--json`) and the dashboard (`e`).
 
 use std::io::Write;
 
 use serde::Serialize;
 
+use crate::api::AssetType;
 use crate::engine::Job;
 
 /// One job as scripts see it.
@@ -33,6 +35,9 @@ pub struct JobRecord {
     pub submitted_at: String,
     /// RFC 3339.
     pub updated_at: String,
+    /// The config profile (account) it belongs to.
+    #[serde(default)]
+    pub profile: String,
 }
 
 impl From<&Job> for JobRecord {
@@ -49,6 +54,7 @@ impl From<&Job> for JobRecord {
             error: j.error.clone(),
             submitted_at: j.submitted_at.to_string(),
             updated_at: j.updated_at.to_string(),
+            profile: j.spec.profile.clone(),
         }
     }
 }
@@ -60,11 +66,66 @@ pub fn write_json(jobs: &[Job], mut w: impl Write) -> Result<(), String> {
     writeln!(w).map_err(|e| e.to_string())
 }
 
-/// Writes jobs as CSV to `w`.
+/// Writes jobs as CSV to `w`. Text cells that a spreadsheet would run as a
+/// formula (starting with `=`, `+`, `-`, `@`, TAB or CR) are prefixed with
+/// `'`, as OWASP recommends: names, URLs and server-sent ids and errors are
+/// untrusted.
 pub fn write_csv(jobs: &[Job], w: impl Write) -> Result<(), String> {
     let mut csv = csv::Writer::from_writer(w);
     for j in jobs {
-        csv.serialize(JobRecord::from(j)).map_err(|e| e.to_string())?;
+        let mut r = JobRecord::from(j);
+        for cell in [&mut r.name, &mut r.url, &mut r.group_id, &mut r.profile] {
+            neutralize(cell);
+        }
+        for cell in [&mut r.asset_id, &mut r.asset_ref, &mut r.error].into_iter().flatten() {
+            neutralize(cell);
+        }
+        csv.serialize(r).map_err(|e| e.to_string())?;
     }
     csv.flush().map_err(|e| e.to_string())
+}
+
+/// Prefixes a cell that a spreadsheet would take for a formula with `'`.
+pub fn neutralize(cell: &mut String) {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        cell.insert(0, '\'');
+    }
+}
+
+/// One entry of a Seedance 2 video request's `content` array that refers
+/// to an asset: `{"type":"image_url","image_url":{"url":"asset://ID"},"role":"reference_image"}`
+/// (and `video_url`/`reference_video`, `audio_url`/`reference_audio`).
+pub fn content_entry(j: &Job) -> Option<serde_json::Value> {
+    let url = j.asset_ref()?;
+    let (kind, role) = match j.spec.asset_type {
+        AssetType::Image => ("image_url", "reference_image"),
+        AssetType::Video => ("video_url", "reference_video"),
+        AssetType::Audio => ("audio_url", "reference_audio"),
+    };
+    let mut entry = serde_json::Map::new();
+    entry.insert("type".into(), kind.into());
+    entry.insert(kind.into(), serde_json::json!({ "url": url }));
+    entry.insert("role".into(), role.into());
+    Some(serde_json::Value::Object(entry))
+}
+
+/// Writes the `content` entries of the Active jobs as a pretty JSON array.
+pub fn write_content(jobs: &[Job], mut w: impl Write) -> Result<(), String> {
+    let entries: Vec<serde_json::Value> = jobs.iter().filter_map(content_entry).collect();
+    serde_json::to_writer_pretty(&mut w, &entries).map_err(|e| e.to_string())?;
+    writeln!(w).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralized() {
+        for (raw, want) in [("=1+1", "'=1+1"), ("+x", "'+x"), ("-2", "'-2"), ("@SUM", "'@SUM"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("cat", "cat"), ("", "")] {
+            let mut cell = raw.to_string();
+            neutralize(&mut cell);
+            assert_eq!(cell, want);
+        }
+    }
 }

@@ -72,6 +72,7 @@ pub fn images(group: &str, n: usize, prefix: &str) -> Vec<NewJob> {
             name: format!("{prefix}-{i}"),
             asset_type: seedance_assets::api::AssetType::Image,
             group_id: group.to_string(),
+            profile: "default".into(),
         })
         .collect()
 }
