@@ -92,26 +92,62 @@ pub fn neutralize(cell: &mut String) {
     }
 }
 
+/// A `{"url": …}` object of a content entry.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ContentUrl {
+    /// `asset://ID`.
+    pub url: String,
+}
+
 /// One entry of a Seedance 2 video request's `content` array that refers
 /// to an asset: `{"type":"image_url","image_url":{"url":"asset://ID"},"role":"reference_image"}`
 /// (and `video_url`/`reference_video`, `audio_url`/`reference_audio`).
-pub fn content_entry(j: &Job) -> Option<serde_json::Value> {
-    let url = j.asset_ref()?;
-    let (kind, role) = match j.spec.asset_type {
-        AssetType::Image => ("image_url", "reference_image"),
-        AssetType::Video => ("video_url", "reference_video"),
-        AssetType::Audio => ("audio_url", "reference_audio"),
-    };
-    let mut entry = serde_json::Map::new();
-    entry.insert("type".into(), kind.into());
-    entry.insert(kind.into(), serde_json::json!({ "url": url }));
-    entry.insert("role".into(), role.into());
-    Some(serde_json::Value::Object(entry))
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ContentEntry {
+    /// `image_url`, `video_url` or `audio_url`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// For images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<ContentUrl>,
+    /// For videos.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<ContentUrl>,
+    /// For audio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_url: Option<ContentUrl>,
+    /// `reference_image`, `reference_video` or `reference_audio`.
+    pub role: String,
+}
+
+impl ContentEntry {
+    /// The entry for an Active job; `None` for any other.
+    pub fn of(j: &Job) -> Option<ContentEntry> {
+        let url = Some(ContentUrl { url: j.asset_ref()? });
+        let (kind, role) = match j.spec.asset_type {
+            AssetType::Image => ("image_url", "reference_image"),
+            AssetType::Video => ("video_url", "reference_video"),
+            AssetType::Audio => ("audio_url", "reference_audio"),
+        };
+        let mut e = ContentEntry {
+            kind: kind.into(),
+            image_url: None,
+            video_url: None,
+            audio_url: None,
+            role: role.into(),
+        };
+        match j.spec.asset_type {
+            AssetType::Image => e.image_url = url,
+            AssetType::Video => e.video_url = url,
+            AssetType::Audio => e.audio_url = url,
+        }
+        Some(e)
+    }
 }
 
 /// Writes the `content` entries of the Active jobs as a pretty JSON array.
 pub fn write_content(jobs: &[Job], mut w: impl Write) -> Result<(), String> {
-    let entries: Vec<serde_json::Value> = jobs.iter().filter_map(content_entry).collect();
+    let entries: Vec<ContentEntry> = jobs.iter().filter_map(ContentEntry::of).collect();
     serde_json::to_writer_pretty(&mut w, &entries).map_err(|e| e.to_string())?;
     writeln!(w).map_err(|e| e.to_string())
 }
