@@ -149,7 +149,7 @@ impl Config {
             }
         };
         let (config, warnings) = match &text {
-            Some(t) => Config::parse(t, path)?,
+            Some(t) => Config::parse(t.strip_prefix('\u{FEFF}').unwrap_or(t), path)?,
             None => (Config::default(), Vec::new()),
         };
         if config.holds_a_key() {

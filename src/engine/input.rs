@@ -53,7 +53,16 @@ pub fn check_url(raw: &str) -> Result<url::Url, String> {
     if raw.chars().count() > MAX_URL_CHARS {
         return Err(format!("URL is longer than {MAX_URL_CHARS} characters"));
     }
-    let url = url::Url::parse(raw).map_err(|e| format!("`{}` is not a URL: {e}", excerpt(raw, 60)))?;
+    let mut url = url::Url::parse(raw).map_err(|e| format!("`{}` is not a URL: {e}", excerpt(raw, 60)))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // Never echo the credentials: show the URL without them.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        return Err(format!(
+            "`{}` carries a user name or password (user:password@); it would be stored in the journal and sent to the server: remove it",
+            excerpt(url.as_str(), 60)
+        ));
+    }
     if url.scheme() != "https" {
         return Err(format!("`{}` must be an https:// URL (the server downloads it itself)", excerpt(raw, 60)));
     }
@@ -149,6 +158,8 @@ pub fn parse_lines(text: &str, d: &ImportDefaults) -> (Vec<NewJob>, Vec<LineErro
 pub fn parse_lines_from(text: &str, d: &ImportDefaults, first_n: u64) -> (Vec<NewJob>, Vec<LineError>) {
     let mut jobs = Vec::new();
     let mut errors = Vec::new();
+    // A byte-order mark (as some editors save files) is not part of the first line.
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
