@@ -129,13 +129,8 @@ impl ContentEntry {
             AssetType::Video => ("video_url", "reference_video"),
             AssetType::Audio => ("audio_url", "reference_audio"),
         };
-        let mut e = ContentEntry {
-            kind: kind.into(),
-            image_url: None,
-            video_url: None,
-            audio_url: None,
-            role: role.into(),
-        };
+        let mut e =
+            ContentEntry { kind: kind.into(), image_url: None, video_url: None, audio_url: None, role: role.into() };
         match j.spec.asset_type {
             AssetType::Image => e.image_url = url,
             AssetType::Video => e.video_url = url,
@@ -158,7 +153,16 @@ mod tests {
 
     #[test]
     fn formula_cells_are_neutralized() {
-        for (raw, want) in [("=1+1", "'=1+1"), ("+x", "'+x"), ("-2", "'-2"), ("@SUM", "'@SUM"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("cat", "cat"), ("", "")] {
+        for (raw, want) in [
+            ("=1+1", "'=1+1"),
+            ("+x", "'+x"),
+            ("-2", "'-2"),
+            ("@SUM", "'@SUM"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("cat", "cat"),
+            ("", ""),
+        ] {
             let mut cell = raw.to_string();
             neutralize(&mut cell);
             assert_eq!(cell, want);

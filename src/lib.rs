@@ -14,7 +14,9 @@
 #![warn(missing_docs)]
 
 #[cfg(not(unix))]
-compile_error!("seedance-assets supports Unix only (Linux, macOS, the BSDs): it uses Unix signals, file modes and flock.");
+compile_error!(
+    "seedance-assets supports Unix only (Linux, macOS, the BSDs): it uses Unix signals, file modes and flock."
+);
 
 pub mod api;
 pub mod cli;

@@ -33,7 +33,10 @@ fn show(out: &std::process::Output) -> Vec<(String, Value, String, Option<String
         .collect()
 }
 
-fn row<'a>(rows: &'a [(String, Value, String, Option<String>)], key: &str) -> &'a (String, Value, String, Option<String>) {
+fn row<'a>(
+    rows: &'a [(String, Value, String, Option<String>)],
+    key: &str,
+) -> &'a (String, Value, String, Option<String>) {
     rows.iter().find(|r| r.0 == key).unwrap_or_else(|| panic!("no `{key}` in {rows:?}"))
 }
 
@@ -49,7 +52,10 @@ fn show_names_each_source_and_redacts_the_key() {
     assert_eq!(row(&rows, "profile").2, "default");
     assert_eq!(row(&rows, "api.base_url").2, "file");
     let key = row(&rows, "api_key");
-    assert_eq!((key.1.as_str(), key.2.as_str(), key.3.as_deref()), (Some("<redacted>"), "env", Some("SEEDANCE_API_KEY")));
+    assert_eq!(
+        (key.1.as_str(), key.2.as_str(), key.3.as_deref()),
+        (Some("<redacted>"), "env", Some("SEEDANCE_API_KEY"))
+    );
     assert_eq!(row(&rows, "limits.max_creating").1, 7);
     assert_eq!(row(&rows, "limits.max_creating").2, "file");
     assert_eq!(row(&rows, "limits.get_per_sec").2, "default");
@@ -65,7 +71,8 @@ fn show_names_each_source_and_redacts_the_key() {
 #[test]
 fn a_profile_is_chosen_by_flag_or_environment_and_inherits() {
     let env = env();
-    let by_flag = show(&env.command(["--profile", "work", "config", "show", "--json"]).env("WORK_KEY", "wk").output().unwrap());
+    let by_flag =
+        show(&env.command(["--profile", "work", "config", "show", "--json"]).env("WORK_KEY", "wk").output().unwrap());
     assert_eq!(row(&by_flag, "profile").1, "work");
     assert_eq!(row(&by_flag, "profile").2, "flag");
     assert_eq!(row(&by_flag, "profiles.work.base_url").1, "http://127.0.0.1:9/");

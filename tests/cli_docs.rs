@@ -41,13 +41,16 @@ fn the_man_page_renders() {
     let roff = run(&["man"]);
     assert!(roff.starts_with(".ie") || roff.contains(".TH"), "roff: {}", &roff[..200.min(roff.len())]);
     std::fs::write(&page, &roff).unwrap();
-    let out = tool("groff", "apt-get install groff-base")
-        .args(["-man", "-Tutf8", "-ww", "-z"])
+    let out =
+        tool("groff", "apt-get install groff-base").args(["-man", "-Tutf8", "-ww", "-z"]).arg(&page).output().unwrap();
+    assert!(out.status.success() && out.stderr.is_empty(), "groff: {}", text(&out.stderr));
+    let out = tool("man", "apt-get install man-db")
+        .arg("-l")
         .arg(&page)
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
         .output()
         .unwrap();
-    assert!(out.status.success() && out.stderr.is_empty(), "groff: {}", text(&out.stderr));
-    let out = tool("man", "apt-get install man-db").arg("-l").arg(&page).env("MANPAGER", "cat").env("PAGER", "cat").output().unwrap();
     assert!(out.status.success(), "man -l: {}", text(&out.stderr));
     let shown = text(&out.stdout);
     assert!(shown.contains("seedance-assets"), "{shown}");

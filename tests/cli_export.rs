@@ -38,7 +38,9 @@ async fn content_csv_and_refused_targets() {
         assert!(out.status.success(), "{}", text(&out.stderr));
         let entries: Vec<ContentEntry> = serde_json::from_slice(&out.stdout).unwrap();
         let json: Vec<JobRecord> = serde_json::from_slice(&env.run(&["status", "--json"], "").stdout).unwrap();
-        let refs = |t: &str| json.iter().find(|j| j.asset_type == t && j.status == "active").unwrap().asset_ref.clone().unwrap();
+        let refs = |t: &str| {
+            json.iter().find(|j| j.asset_type == t && j.status == "active").unwrap().asset_ref.clone().unwrap()
+        };
         assert_eq!(entries.len(), 3, "the failed one has no entry");
         let got: Vec<(&str, &str, String)> = entries
             .iter()
@@ -122,7 +124,10 @@ async fn a_closed_stdout_ends_quietly_with_success() {
             let out = env.command(args).stdout(Stdio::from(writer)).output().unwrap();
             let stderr = text(&out.stderr);
             assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
-            assert!(!stderr.to_lowercase().contains("broken pipe") && !stderr.contains("panicked"), "{args:?}: {stderr}");
+            assert!(
+                !stderr.to_lowercase().contains("broken pipe") && !stderr.contains("panicked"),
+                "{args:?}: {stderr}"
+            );
         }
     })
     .await;

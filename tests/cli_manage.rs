@@ -19,7 +19,13 @@ fn journal_job(env: &Env, job: &Job) {
     std::fs::create_dir_all(&env.data).unwrap();
     let line = serde_json::json!({ "job": job }).to_string() + "\n";
     use std::io::Write;
-    std::fs::OpenOptions::new().create(true).append(true).open(env.data.join("journal.jsonl")).unwrap().write_all(line.as_bytes()).unwrap();
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(env.data.join("journal.jsonl"))
+        .unwrap()
+        .write_all(line.as_bytes())
+        .unwrap();
 }
 
 fn job(id: u64, group: &str, state: seedance_assets::engine::JobState, error: &str) -> Job {
@@ -46,7 +52,10 @@ async fn retry_asks_before_a_possible_duplicate_and_forget_asks_always() {
     let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
     let group = sim.state().add_group("retry");
     let env = Env::new(&sim);
-    journal_job(&env, &job(1, &group, Uncertain, "outcome unknown (network error); retry only if you accept a possible duplicate"));
+    journal_job(
+        &env,
+        &job(1, &group, Uncertain, "outcome unknown (network error); retry only if you accept a possible duplicate"),
+    );
     journal_job(&env, &job(2, &group, Failed, "InvalidParameter.DownloadFailed"));
     journal_job(&env, &job(3, &group, Rejected, "rejected: NotFound.group_id"));
 
@@ -145,10 +154,9 @@ fn the_simulator_prints_its_start_up_line_on_stdout() {
             assert!(v["group_id"].as_str().unwrap().starts_with("group-"));
         } else {
             // A line a shell can `eval`.
-            let out = Command::new("bash")
-                .args(["-c", &format!("eval \"$1\"; printf '%s|%s|%s' \"$SEEDANCE_BASE_URL\" \"$SEEDANCE_API_KEY\" \"$SEEDANCE_GROUP\""), "-", line.trim()])
-                .output()
-                .unwrap();
+            const SHOW: &str =
+                "eval \"$1\"; printf '%s|%s|%s' \"$SEEDANCE_BASE_URL\" \"$SEEDANCE_API_KEY\" \"$SEEDANCE_GROUP\"";
+            let out = Command::new("bash").args(["-c", SHOW, "-", line.trim()]).output().unwrap();
             let vars = text(&out.stdout);
             let parts: Vec<&str> = vars.split('|').collect();
             assert!(parts[0].starts_with("http://127.0.0.1:"), "{vars}");

@@ -58,7 +58,8 @@ pub(super) async fn check(global: &GlobalArgs, json: bool) -> Result<u8, Failure
         Ok(ctx) => {
             let file = &ctx.loaded.path;
             let what = if ctx.loaded.text.is_some() { "valid" } else { "does not exist: built-in defaults" };
-            let mut o = outcome("config", Status::Ok, format!("{} {what}; profile `{}`", file.display(), ctx.profile.name));
+            let mut o =
+                outcome("config", Status::Ok, format!("{} {what}; profile `{}`", file.display(), ctx.profile.name));
             if !ctx.loaded.warnings.is_empty() {
                 o = outcome("config", Status::Warn, ctx.loaded.warnings.join("; "));
             }
@@ -125,7 +126,10 @@ fn key_checks(ctx: &Context, results: &mut Vec<Outcome>) -> Option<Client> {
                 results.push(outcome(
                     "perms",
                     Status::Warn,
-                    format!("{} is writable by others (mode {mode:o}): they could redirect your key; chmod 600 it", path.display()),
+                    format!(
+                        "{} is writable by others (mode {mode:o}): they could redirect your key; chmod 600 it",
+                        path.display()
+                    ),
                 ));
             } else {
                 results.push(outcome("perms", Status::Ok, format!("{} mode {mode:o}", path.display())));
@@ -191,7 +195,11 @@ async fn server_checks(client: &Client, results: &mut Vec<Outcome>) {
             // The header has a resolution of one second.
             let status = if skew.abs() <= SKEW_WARN_SECS { Status::Ok } else { Status::Warn };
             let side = if skew >= 0.0 { "ahead of" } else { "behind" };
-            outcome("clock", status, format!("this machine is {:.0} s {side} the server (presigned URLs need it close)", skew.abs()))
+            outcome(
+                "clock",
+                status,
+                format!("this machine is {:.0} s {side} the server (presigned URLs need it close)", skew.abs()),
+            )
         }
     });
 }

@@ -7,11 +7,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::ImportArgs;
 use super::report::{print_json, print_table};
-use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::config::{Template, TypeChoice};
 use crate::engine::input::{ImportDefaults, parse_lines_from, today};
 use crate::engine::{Command, Job, JobId, JobState, Level, Update};
 use crate::exit::Failure;
+use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::options::GlobalArgs;
 use crate::setup::Setup;
 

@@ -58,12 +58,7 @@ pub(crate) fn print_table(jobs: &[Job]) -> Result<(), Failure> {
     super::out::print(&out)
 }
 
-pub(super) fn status(
-    global: &GlobalArgs,
-    select: &Selection,
-    search: Option<&str>,
-    json: bool,
-) -> Result<u8, Failure> {
+pub(super) fn status(global: &GlobalArgs, select: &Selection, search: Option<&str>, json: bool) -> Result<u8, Failure> {
     let needle = search.map(str::to_lowercase);
     let jobs: Vec<Job> = selected_jobs(global, select)?
         .into_iter()

@@ -137,7 +137,11 @@ impl Config {
             .ok_or_else(|| ConfigError::NoKey {
                 path: path.into(),
                 profile: profile.name.clone(),
-                env_hint: profile.api.api_key_env.clone().filter(|n| n.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')),
+                env_hint: profile
+                    .api
+                    .api_key_env
+                    .clone()
+                    .filter(|n| n.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')),
             })
     }
 
@@ -173,7 +177,9 @@ impl Config {
             if let Some(url) = &p.base_url {
                 crate::api::check_base_url(url).map_err(|e| invalid(format!("{prefix}.base_url: {e}")))?;
             }
-            for (key, secs) in [("connect_timeout_secs", p.connect_timeout_secs), ("request_timeout_secs", p.request_timeout_secs)] {
+            for (key, secs) in
+                [("connect_timeout_secs", p.connect_timeout_secs), ("request_timeout_secs", p.request_timeout_secs)]
+            {
                 if let Some(s) = secs
                     && !(s.is_finite() && s > 0.0)
                 {

@@ -27,9 +27,7 @@ impl Env {
         let config = dir.path().join("config.toml");
         std::fs::write(
             &config,
-            format!(
-                "[api]\nbase_url = \"{base_url}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n{extra}"
-            ),
+            format!("[api]\nbase_url = \"{base_url}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n{extra}"),
         )
         .unwrap();
         let data = dir.path().join("data");
