@@ -19,7 +19,7 @@ pub struct GlobalArgs {
     /// Directory of the journal, groups and logs [env: SEEDANCE_ASSETS_DATA_DIR]
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Account profile: a `[profiles.NAME]` table of the config [env: SEEDANCE_PROFILE; default: `default_profile`, else [api]]
+    /// Account profile: a `[profiles.NAME]` table of the config [env: SEEDANCE_PROFILE; default: `default_profile`, else `[api]`]
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// Every command on a built-in simulator with a demo key and group (no

@@ -167,3 +167,33 @@ pub(super) async fn forget(global: &GlobalArgs, select: &Selection, yes: bool, j
     }
     Ok(if gone.len() == chosen.len() { SUCCESS } else { NOT_ALL_ACTIVE })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::AssetType;
+    use crate::engine::NewJob;
+
+    fn job(state: JobState, error: &str) -> Job {
+        let spec = NewJob {
+            url: "https://x.example/a.png".into(),
+            name: "a".into(),
+            asset_type: AssetType::Image,
+            group_id: "g".into(),
+            profile: "default".into(),
+        };
+        let mut j = Job::new(1, spec, jiff::Timestamp::now());
+        j.state = state;
+        j.error = Some(error.into());
+        j
+    }
+
+    #[test]
+    fn only_a_possibly_processed_creation_could_duplicate() {
+        assert!(could_duplicate(&job(JobState::Uncertain, "outcome unknown (network error)")));
+        assert!(could_duplicate(&job(JobState::Rejected, "request timed out after sending")));
+        assert!(!could_duplicate(&job(JobState::Rejected, "rejected: NotFound.group_id: no such group")));
+        assert!(!could_duplicate(&job(JobState::Failed, "InvalidParameter.DownloadFailed")));
+        assert!(!could_duplicate(&job(JobState::Stuck, "still processing")));
+    }
+}

@@ -204,3 +204,60 @@ impl Config {
 
 /// The profiles map type, for `Config`.
 pub type Profiles = BTreeMap<String, ProfileConfig>;
+
+#[cfg(test)]
+mod tests {
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    const TEXT: &str = "default_profile = \"work\"\n[api]\nbase_url = \"https://a.example\"\napi_key_env = \"A_KEY\"\nrequest_timeout_secs = 5.0\n[limits]\nmax_creating = 3\n[profiles.work]\nbase_url = \"https://w.example\"\napi_key_env = \"W_KEY\"\n[profiles.work.limits]\nget_per_sec = 9\n[profiles.bare]\n";
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("c.toml")).map(|(c, _)| c)
+    }
+
+    #[test]
+    fn a_profile_inherits_all_but_the_key() {
+        let c = parse(TEXT).unwrap();
+        assert_eq!(c.selected_profile(None), ("work".to_string(), Source::File));
+        assert_eq!(c.selected_profile(Some(("bare", Source::Flag))).0, "bare");
+        let w = c.profile("work", Path::new("c.toml")).unwrap();
+        assert_eq!(w.api.base_url, "https://w.example");
+        assert_eq!(w.api.request_timeout_secs, 5.0);
+        assert_eq!((w.limits.max_creating, w.limits.get_per_sec), (3, 9));
+        let bare = c.profile("bare", Path::new("c.toml")).unwrap();
+        assert_eq!(bare.api.base_url, "https://a.example");
+        assert_eq!(bare.api.api_key_env, None, "the key is never inherited");
+        let env = |k: &str| match k {
+            "SEEDANCE_API_KEY" => Some("sk-global".to_string()),
+            "W_KEY" => Some("sk-work".to_string()),
+            _ => None,
+        };
+        let (key, src) = c.profile_key(&w, Path::new("c.toml"), env).unwrap();
+        assert_eq!((key.expose_secret(), src), ("sk-work", Source::Env("W_KEY".into())));
+        let e = c.profile_key(&bare, Path::new("c.toml"), env).unwrap_err();
+        assert!(e.to_string().contains("no API key for profile `bare`"), "{e}");
+        let d = c.profile(DEFAULT_PROFILE, Path::new("c.toml")).unwrap();
+        assert_eq!(c.profile_key(&d, Path::new("c.toml"), env).unwrap().0.expose_secret(), "sk-global");
+        let e = c.profile("nope", Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().contains("profiles: default, bare, work"), "{e}");
+    }
+
+    #[test]
+    fn bad_profiles_are_refused() {
+        for (text, want) in [
+            ("[profiles.default]\n", "[profiles.default] is not allowed"),
+            ("default_profile = \"x\"\n", "default_profile names `x`"),
+            ("[profiles.p]\nbase_url = \"http://example.com\"\n", "profiles.p.base_url"),
+            ("[profiles.p.limits]\nmax_creating = 0\n", "at least 1"),
+            ("[profiles.p]\nrequest_timeout_secs = -1.0\n", "positive number"),
+            ("[profiles.p]\napi_key_env = \"sk-abc\"\n", "profiles.p.api_key_env must be the NAME"),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text}: {e}");
+            assert!(!e.contains("sk-abc"), "{e}");
+        }
+        assert!(is_env_name("MY_KEY_2") && !is_env_name("2KEY") && !is_env_name("sk-x") && !is_env_name(""));
+    }
+}

@@ -3,8 +3,7 @@
 use std::fmt;
 
 /// The origin of a value.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase", tag = "kind", content = "name")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// Built in.
     Default,
