@@ -39,3 +39,40 @@ async fn credentials_are_refused_and_a_bom_is_skipped() {
     assert_eq!(jobs[0].url, "https://cdn.example/bom/first.png", "the BOM is not part of the URL");
     assert_eq!(sim.stats().create_asset_requests, 1);
 }
+
+/// A server that answers every request 429 with `Retry-After` as an HTTP date.
+async fn rate_limiting_server(retry_after: String) -> String {
+    let app = axum::Router::new().fallback(move || {
+        let value = retry_after.clone();
+        async move { (axum::http::StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, value)], "") }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_as_an_http_date_is_honoured() {
+    use seedance_assets::api::{ApiError, Client, ClientOptions};
+    let printer = jiff::fmt::rfc2822::DateTimePrinter::new();
+    let now = jiff::Timestamp::now();
+    // Two hours ahead: honoured, and capped at one hour. In the past: no wait.
+    for (at, want) in [
+        (now + jiff::SignedDuration::from_hours(2), std::time::Duration::from_secs(3600)),
+        (now - jiff::SignedDuration::from_hours(1), std::time::Duration::ZERO),
+    ] {
+        let date = printer.timestamp_to_rfc9110_string(&at).unwrap();
+        assert!(date.ends_with("GMT"), "{date}");
+        let url = rate_limiting_server(date).await;
+        let client = Client::new(ClientOptions {
+            base_url: url,
+            api_key: secrecy::SecretString::from("k".to_string()),
+            connect_timeout: std::time::Duration::from_secs(5),
+            request_timeout: std::time::Duration::from_secs(10),
+        })
+        .unwrap();
+        let e = client.get_asset("task").await.unwrap_err();
+        assert_eq!(e, ApiError::RateLimited { retry_after: Some(want) });
+    }
+}

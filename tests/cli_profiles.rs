@@ -40,6 +40,9 @@ async fn each_profile_creates_with_its_own_key_and_is_filtered() {
         let got: Vec<(&str, &str, &str)> =
             all.iter().map(|j| (j.name.as_str(), j.profile.as_str(), j.status.as_str())).collect();
         assert_eq!(got, [("a", "default", "active"), ("b", "b", "active")]);
+        let table = text(&env.run(&["status"], "").stdout);
+        assert!(table.lines().next().unwrap().contains("PROFILE"), "{table}");
+        assert!(table.lines().any(|l| l.contains(" b ") && l.contains("active")), "{table}");
         let only_b = records(&env.run(&["--profile", "b", "status", "--json"], ""));
         assert_eq!(only_b.iter().map(|j| j.name.as_str()).collect::<Vec<_>>(), ["b"]);
         let by_env = env.command(["export", "--format", "json"]).env("SEEDANCE_PROFILE", "default").output().unwrap();

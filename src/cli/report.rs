@@ -41,16 +41,21 @@ pub(crate) fn print_json(jobs: &[Job]) -> Result<(), Failure> {
     super::out::print(&String::from_utf8_lossy(&buf))
 }
 
-/// Prints jobs as an aligned text table to stdout.
+/// Prints jobs as an aligned text table to stdout (with a PROFILE column
+/// when they belong to more than one profile).
 pub(crate) fn print_table(jobs: &[Job]) -> Result<(), Failure> {
-    let mut out = format!("{:>6}  {:<10}  {:<5}  {:<28}  RESULT\n", "ID", "STATE", "TYPE", "NAME");
+    let profiles = jobs.first().is_some_and(|first| jobs.iter().any(|j| j.spec.profile != first.spec.profile));
+    let profile = |p: &str| if profiles { format!("{:<12}  ", crate::text::excerpt(p, 12)) } else { String::new() };
+    let mut out =
+        format!("{:>6}  {:<10}  {:<5}  {}{:<28}  RESULT\n", "ID", "STATE", "TYPE", profile("PROFILE"), "NAME");
     for j in jobs {
         let result = j.asset_ref().or_else(|| j.error.clone()).or_else(|| j.asset_id.clone()).unwrap_or_default();
         out.push_str(&format!(
-            "{:>6}  {:<10}  {:<5}  {:<28}  {}\n",
+            "{:>6}  {:<10}  {:<5}  {}{:<28}  {}\n",
             j.id,
             j.state.as_str(),
             j.spec.asset_type.to_string(),
+            profile(&j.spec.profile),
             crate::text::excerpt(&j.spec.name, 28),
             crate::text::sanitize(&result)
         ));
