@@ -25,6 +25,7 @@ fn jobs(group: &str, n: usize, tag: &str) -> Vec<NewJob> {
             name: format!("{tag}-{i}"),
             asset_type: AssetType::Image,
             group_id: group.into(),
+            profile: "default".into(),
         })
         .collect()
 }
@@ -70,7 +71,7 @@ async fn throughput(label: &str, polling: Polling) {
         retry_503: false,
     };
     let (engine, mut rx, task) = seedance_assets::engine::start(
-        client(&sim.base_url(), sim.state().api_key()),
+        seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
         opts,
         &dir.path().join("journal.jsonl"),
         &dir.path().join("groups.json"),
@@ -135,7 +136,7 @@ async fn memory() {
         retry_503: false,
     };
     let (engine, mut rx, task) = seedance_assets::engine::start(
-        client(&base, "bench-key"),
+        seedance_assets::engine::Clients::single(client(&base, "bench-key")),
         opts,
         &dir.path().join("journal.jsonl"),
         &dir.path().join("groups.json"),

@@ -27,3 +27,48 @@ Exit codes:
   4    the server could not be reached
   5    the journal is locked by another process, busy or cannot be written
   130  interrupted (Ctrl-C, SIGTERM, SIGHUP)";
+
+/// A command that could not do what was asked: a message for stderr and
+/// the exit code that classifies it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    /// One of the codes above.
+    pub code: u8,
+    /// What went wrong (empty for a closed stdout, which is not reported).
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with this code.
+    pub fn new(code: u8, message: impl Into<String>) -> Failure {
+        Failure { code, message: message.into() }
+    }
+
+    /// Stdout was closed by the reader (`| head`): stop quietly, successfully.
+    pub fn closed_stdout() -> Failure {
+        Failure { code: SUCCESS, message: String::new() }
+    }
+
+    /// Classifies a failed write to stdout: a closed pipe is a quiet success.
+    pub fn stdout(e: std::io::Error) -> Failure {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::closed_stdout()
+        } else {
+            Failure::new(USAGE, format!("cannot write to stdout: {e}"))
+        }
+    }
+}
+
+impl From<String> for Failure {
+    /// A plain message is a usage or input error.
+    fn from(message: String) -> Failure {
+        Failure::new(USAGE, message)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Failure {
+        Failure::new(USAGE, message)
+    }
+}

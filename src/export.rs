@@ -1,10 +1,12 @@
 //! Jobs as scripts and spreadsheets see them: one flat record per job, as
-//! JSON or CSV. Shared by the CLI (`export`, `--json`) and the dashboard (`e`).
+//! JSON or CSV, or as the `content` entries of a video request. Shared by the
+//! CLI (`export`, `--json`) and the dashboard (`e`).
 
 use std::io::Write;
 
 use serde::Serialize;
 
+use crate::api::AssetType;
 use crate::engine::Job;
 
 /// One job as scripts see it.
@@ -33,6 +35,9 @@ pub struct JobRecord {
     pub submitted_at: String,
     /// RFC 3339.
     pub updated_at: String,
+    /// The config profile (account) it belongs to.
+    #[serde(default)]
+    pub profile: String,
 }
 
 impl From<&Job> for JobRecord {
@@ -49,6 +54,7 @@ impl From<&Job> for JobRecord {
             error: j.error.clone(),
             submitted_at: j.submitted_at.to_string(),
             updated_at: j.updated_at.to_string(),
+            profile: j.spec.profile.clone(),
         }
     }
 }
@@ -60,11 +66,106 @@ pub fn write_json(jobs: &[Job], mut w: impl Write) -> Result<(), String> {
     writeln!(w).map_err(|e| e.to_string())
 }
 
-/// Writes jobs as CSV to `w`.
+/// Writes jobs as CSV to `w`. Text cells that a spreadsheet would run as a
+/// formula (starting with `=`, `+`, `-`, `@`, TAB or CR) are prefixed with
+/// `'`, as OWASP recommends: names, URLs and server-sent ids and errors are
+/// untrusted.
 pub fn write_csv(jobs: &[Job], w: impl Write) -> Result<(), String> {
     let mut csv = csv::Writer::from_writer(w);
     for j in jobs {
-        csv.serialize(JobRecord::from(j)).map_err(|e| e.to_string())?;
+        let mut r = JobRecord::from(j);
+        for cell in [&mut r.name, &mut r.url, &mut r.group_id, &mut r.profile] {
+            neutralize(cell);
+        }
+        for cell in [&mut r.asset_id, &mut r.asset_ref, &mut r.error].into_iter().flatten() {
+            neutralize(cell);
+        }
+        csv.serialize(r).map_err(|e| e.to_string())?;
     }
     csv.flush().map_err(|e| e.to_string())
+}
+
+/// Prefixes a cell that a spreadsheet would take for a formula with `'`.
+pub fn neutralize(cell: &mut String) {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        cell.insert(0, '\'');
+    }
+}
+
+/// A `{"url": …}` object of a content entry.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ContentUrl {
+    /// `asset://ID`.
+    pub url: String,
+}
+
+/// One entry of a Seedance 2 video request's `content` array that refers
+/// to an asset: `{"type":"image_url","image_url":{"url":"asset://ID"},"role":"reference_image"}`
+/// (and `video_url`/`reference_video`, `audio_url`/`reference_audio`).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ContentEntry {
+    /// `image_url`, `video_url` or `audio_url`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// For images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<ContentUrl>,
+    /// For videos.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<ContentUrl>,
+    /// For audio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_url: Option<ContentUrl>,
+    /// `reference_image`, `reference_video` or `reference_audio`.
+    pub role: String,
+}
+
+impl ContentEntry {
+    /// The entry for an Active job; `None` for any other.
+    pub fn of(j: &Job) -> Option<ContentEntry> {
+        let url = Some(ContentUrl { url: j.asset_ref()? });
+        let (kind, role) = match j.spec.asset_type {
+            AssetType::Image => ("image_url", "reference_image"),
+            AssetType::Video => ("video_url", "reference_video"),
+            AssetType::Audio => ("audio_url", "reference_audio"),
+        };
+        let mut e =
+            ContentEntry { kind: kind.into(), image_url: None, video_url: None, audio_url: None, role: role.into() };
+        match j.spec.asset_type {
+            AssetType::Image => e.image_url = url,
+            AssetType::Video => e.video_url = url,
+            AssetType::Audio => e.audio_url = url,
+        }
+        Some(e)
+    }
+}
+
+/// Writes the `content` entries of the Active jobs as a pretty JSON array.
+pub fn write_content(jobs: &[Job], mut w: impl Write) -> Result<(), String> {
+    let entries: Vec<ContentEntry> = jobs.iter().filter_map(ContentEntry::of).collect();
+    serde_json::to_writer_pretty(&mut w, &entries).map_err(|e| e.to_string())?;
+    writeln!(w).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralized() {
+        for (raw, want) in [
+            ("=1+1", "'=1+1"),
+            ("+x", "'+x"),
+            ("-2", "'-2"),
+            ("@SUM", "'@SUM"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("cat", "cat"),
+            ("", ""),
+        ] {
+            let mut cell = raw.to_string();
+            neutralize(&mut cell);
+            assert_eq!(cell, want);
+        }
+    }
 }

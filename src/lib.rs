@@ -8,17 +8,25 @@
 //! - [`cli`]: the headless front end;
 //! - [`config`]: file locations, the TOML config and presets;
 //! - [`sim`]: a local simulator of the API;
-//! - [`setup`]: start-up shared by both front ends; [`export`]: jobs as JSON/CSV records.
+//! - [`options`]: options shared by both front ends; [`setup`]: start-up shared by both; [`demo`]: `--demo`;
+//! - [`export`]: jobs as JSON/CSV records; [`exit`]: exit codes.
 
 #![warn(missing_docs)]
+
+#[cfg(not(unix))]
+compile_error!(
+    "seedance-assets supports Unix only (Linux, macOS, the BSDs): it uses Unix signals, file modes and flock."
+);
 
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod exit;
 pub mod export;
 pub mod logging;
+pub mod options;
 pub mod setup;
 pub mod sim;
 pub mod text;

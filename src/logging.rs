@@ -1,17 +1,29 @@
 //! Logging to a file in the state directory, never to the terminal.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::rolling::{RollingFileAppender, Rotation};
 
-/// Starts logging to `dir/seedance-assets.log` (daily rotation is not
-/// wanted: one file, appended). Keep the guard alive until exit so that the
-/// last lines are flushed. `RUST_LOG` sets the filter (default `info`).
+/// Log files kept: one a day, the oldest removed beyond this many.
+pub const KEEP_FILES: usize = 7;
+
+/// Today's log file in `dir` (`seedance-assets.YYYY-MM-DD.log`, UTC).
+pub fn log_file(dir: &Path) -> PathBuf {
+    dir.join(format!("seedance-assets.{}.log", jiff::Timestamp::now().strftime("%Y-%m-%d")))
+}
+
+/// Starts logging to `dir/seedance-assets.YYYY-MM-DD.log`, a new file each
+/// day (UTC), keeping the last [`KEEP_FILES`]. Keep the guard alive until
+/// exit so that the last lines are flushed. `RUST_LOG` sets the filter
+/// (default `info`).
 pub fn init(dir: &Path) -> std::io::Result<WorkerGuard> {
     std::fs::create_dir_all(dir)?;
-    let appender = tracing_appender::rolling::RollingFileAppender::builder()
-        .rotation(tracing_appender::rolling::Rotation::NEVER)
-        .filename_prefix("seedance-assets.log")
+    let appender = RollingFileAppender::builder()
+        .rotation(Rotation::DAILY)
+        .filename_prefix("seedance-assets")
+        .filename_suffix("log")
+        .max_log_files(KEEP_FILES)
         .build(dir)
         .map_err(std::io::Error::other)?;
     let (writer, guard) = tracing_appender::non_blocking(appender);

@@ -1,115 +1,172 @@
-//! Start-up shared by the dashboard and the CLI: paths, config, logging,
-//! the API client (or the demo simulator), and the engine.
+//! Start-up shared by the dashboard and the CLI: paths, config, profile,
+//! logging, the API client (or the demo simulator), and the engine.
 
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 use tracing_appender::non_blocking::WorkerGuard;
 
 use crate::api::{Client, ClientOptions};
-use crate::cli::GlobalArgs;
-use crate::config::{Config, LoadedConfig, Paths};
-use crate::engine::{EngineHandle, EngineOptions, Update};
-use crate::sim::{Sim, SimConfig};
+use crate::config::{Config, LoadedConfig, Paths, Profile, Source};
+use crate::demo::{DEMO_KEY, DemoLock};
+use crate::engine::{Clients, EngineHandle, EngineOptions, NewJob, Update};
+use crate::exit::Failure;
+use crate::options::GlobalArgs;
+use crate::sim::Sim;
 
-/// The key the demo simulator accepts.
-pub const DEMO_KEY: &str = "demo-key";
+/// Paths, config and profile: what read-only commands need (no logging,
+/// no client, no simulator).
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// File locations (the demo's, under `--demo`).
+    pub paths: Paths,
+    /// The config as loaded.
+    pub loaded: LoadedConfig,
+    /// The selected profile, inherited values filled in.
+    pub profile: Profile,
+    /// Where the profile's name came from.
+    pub profile_source: Source,
+    /// True under `--demo`.
+    pub demo: bool,
+}
 
-/// The demo simulator: realistic but quick processing, one in ten fails.
-pub fn demo_sim_config() -> SimConfig {
-    SimConfig {
-        api_key: DEMO_KEY.into(),
-        min_delay_ms: 2000,
-        max_delay_ms: 8000,
-        fail_rate: 0.1,
-        ..SimConfig::default()
+impl Context {
+    /// Resolves paths (the demo's under `--demo`), reads the config and
+    /// selects the profile.
+    pub fn load(global: &GlobalArgs) -> Result<Context, Failure> {
+        let mut paths = global.paths()?;
+        if global.demo {
+            paths = crate::demo::demo_paths(&paths);
+        }
+        let loaded = Config::load(&paths.config_file).map_err(|e| e.to_string())?;
+        let wanted = if global.demo { None } else { global.wanted_profile() };
+        let (name, profile_source) =
+            loaded.config.selected_profile(wanted.as_ref().map(|(n, s)| (n.as_str(), s.clone())));
+        let profile = loaded.config.profile(&name, &loaded.path).map_err(|e| e.to_string())?;
+        Ok(Context { paths, loaded, profile, profile_source, demo: global.demo })
     }
 }
 
-/// Everything resolved for one run.
+/// Everything resolved for a run of the engine.
 pub struct Setup {
     /// File locations (the demo's, under `--demo`).
     pub paths: Paths,
     /// The config as loaded.
     pub loaded: LoadedConfig,
-    /// The API client.
+    /// The selected profile: new jobs belong to it.
+    pub profile: Profile,
+    /// The API client of the selected profile.
     pub client: Client,
     /// The in-process simulator, under `--demo`.
     pub sim: Option<Sim>,
-    /// What the header shows: `simulator` or the API host.
+    /// What the header shows: `simulator`, or the profile and API host.
     pub endpoint: String,
+    _demo: Option<DemoLock>,
     _log: Option<WorkerGuard>,
 }
 
 impl Setup {
-    /// Resolves paths, reads the config, starts logging and builds the client.
-    pub async fn new(global: &GlobalArgs) -> Result<Setup, String> {
-        let env = |k: &str| std::env::var(k).ok();
-        let mut paths = global.paths()?;
-        let mut sim = None;
-        if global.demo {
-            let dir = paths.data_dir.join("demo");
-            let _ = std::fs::remove_dir_all(&dir);
-            std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            let s =
-                Sim::start_local(demo_sim_config()).await.map_err(|e| format!("cannot start the simulator: {e}"))?;
-            let group = s.state().add_group("demo");
-            let config_text = format!(
-                "# Demo configuration (reset at each --demo start).\n[api]\nbase_url = \"{}\"\n\n[[presets]]\nname = \"demo\"\ngroup_id = \"{group}\"\nasset_type = \"infer\"\nname_template = \"{{stem}}\"\ndescription = \"the simulator's demo group\"\ndefault = true\n",
-                s.base_url()
-            );
-            paths = Paths { config_file: dir.join("config.toml"), log_dir: dir.join("logs"), data_dir: dir };
-            crate::config::atomic_write(&paths.config_file, config_text.as_bytes())
-                .map_err(|e| format!("cannot write {}: {e}", paths.config_file.display()))?;
-            sim = Some(s);
-        }
-        let mut loaded = Config::load(&paths.config_file).map_err(|e| e.to_string())?;
-        let log = match crate::logging::init(&paths.log_dir) {
+    /// Resolves paths, reads the config, selects the profile, starts logging
+    /// and builds the client (under `--demo`: takes the demo lock, resets
+    /// the demo data and starts the simulator).
+    pub async fn new(global: &GlobalArgs) -> Result<Setup, Failure> {
+        let ctx = Context::load(global)?;
+        let (sim, demo_lock, loaded) = if ctx.demo {
+            let lock = crate::demo::lock(&ctx.paths)?;
+            let sim = crate::demo::start(&ctx.paths, &lock).await?;
+            let loaded = Config::load(&ctx.paths.config_file).map_err(|e| e.to_string())?;
+            (Some(sim), Some(lock), loaded)
+        } else {
+            (None, None, ctx.loaded)
+        };
+        let mut loaded = loaded;
+        let log = match crate::logging::init(&ctx.paths.log_dir) {
             Ok(guard) => Some(guard),
             Err(e) => {
-                loaded
-                    .warnings
-                    .push(format!("cannot write the log in {}: {e}; continuing without it", paths.log_dir.display()));
+                let dir = ctx.paths.log_dir.display();
+                loaded.warnings.push(format!("cannot write the log in {dir}: {e}; continuing without it"));
                 None
             }
         };
-        let key = if global.demo {
-            secrecy::SecretString::from(DEMO_KEY.to_string())
-        } else {
-            loaded.config.api_key(&loaded.path, env).map_err(|e| {
-                let mut msg = e.to_string();
-                for w in &loaded.warnings {
-                    msg.push_str(&format!("\nwarning: {w}"));
-                }
-                msg
-            })?
-        };
-        let cfg = &loaded.config;
-        let client = Client::new(ClientOptions {
-            base_url: cfg.api.base_url.clone(),
-            api_key: key,
-            connect_timeout: cfg.connect_timeout(&loaded.path).map_err(|e| e.to_string())?,
-            request_timeout: cfg.request_timeout(&loaded.path).map_err(|e| e.to_string())?,
+        let profile = loaded.config.profile(&ctx.profile.name, &loaded.path).map_err(|e| e.to_string())?;
+        let client = client_for(&loaded, sim.is_some(), &profile.name).map_err(|e| {
+            let mut msg = e.message;
+            for w in &loaded.warnings {
+                msg.push_str(&format!("\nwarning: {w}"));
+            }
+            Failure::new(e.code, msg)
         })?;
         let endpoint = match &sim {
             Some(_) => "simulator".to_string(),
-            None => client.base_url().host_str().unwrap_or("?").to_string(),
+            None => format!("{}@{}", profile.name, client.base_url().host_str().unwrap_or("?")),
         };
         tracing::info!("seedance-assets {} starting against {endpoint}", env!("CARGO_PKG_VERSION"));
-        Ok(Setup { paths, loaded, client, sim, endpoint, _log: log })
+        Ok(Setup { paths: ctx.paths, loaded, profile, client, sim, endpoint, _demo: demo_lock, _log: log })
     }
 
-    /// The engine settings from the config.
-    pub fn engine_options(&self) -> EngineOptions {
-        EngineOptions {
-            limits: self.loaded.config.limits.clone(),
-            polling: self.loaded.config.polling.clone(),
-            seed: None,
-            retry_503: self.loaded.config.api.retry_503,
+    /// A client for the profile `name` of this config: its base URL, key and
+    /// timeouts (under `--demo`, the simulator's). The engine polls each job
+    /// with the client of the profile that created it.
+    pub fn client_for(&self, name: &str) -> Result<Client, Failure> {
+        client_for(&self.loaded, self.sim.is_some(), name)
+    }
+
+    /// Marks new jobs as belonging to the selected profile.
+    pub fn stamp_profile(&self, jobs: &mut [NewJob]) {
+        for j in jobs {
+            j.profile.clone_from(&self.profile.name);
         }
     }
 
-    /// Starts the engine on this setup's journal.
-    pub fn start_engine(&self) -> Result<(EngineHandle, UnboundedReceiver<Update>, JoinHandle<()>), String> {
-        crate::engine::start(self.client.clone(), self.engine_options(), &self.paths.journal(), &self.paths.groups())
+    /// True when demo data is reset at the next demo start rather than resumed.
+    pub fn is_demo(&self) -> bool {
+        self.sim.is_some()
     }
+
+    /// The engine settings: the profile's limits, the config's polling.
+    pub fn engine_options(&self) -> EngineOptions {
+        EngineOptions {
+            limits: self.profile.limits.clone(),
+            polling: self.loaded.config.polling.clone(),
+            seed: None,
+            retry_503: self.profile.api.retry_503,
+        }
+    }
+
+    /// A client for every profile of the config (or the reason a profile has
+    /// none), so each job is polled with its own profile's key and base URL.
+    pub fn clients(&self) -> Clients {
+        let mut clients = Clients::default().with(&self.profile.name, Ok(self.client.clone()));
+        for name in self.loaded.config.profile_names() {
+            if name != self.profile.name {
+                let client = self.client_for(&name).map_err(|e| e.message);
+                clients = clients.with(&name, client);
+            }
+        }
+        clients
+    }
+
+    /// Starts the engine on this setup's journal.
+    pub fn start_engine(&self) -> Result<(EngineHandle, UnboundedReceiver<Update>, JoinHandle<()>), Failure> {
+        crate::engine::start(self.clients(), self.engine_options(), &self.paths.journal(), &self.paths.groups())
+            .map_err(|e| Failure::new(crate::exit::JOURNAL, e))
+    }
+}
+
+/// A client for the profile `name` of `loaded` (the demo key when `demo`).
+pub fn client_for(loaded: &LoadedConfig, demo: bool, name: &str) -> Result<Client, Failure> {
+    let cfg = &loaded.config;
+    let path = &loaded.path;
+    let profile = cfg.profile(name, path).map_err(|e| e.to_string())?;
+    let key = if demo {
+        secrecy::SecretString::from(DEMO_KEY.to_string())
+    } else {
+        cfg.profile_key(&profile, path, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?.0
+    };
+    let timeouts = Config { api: profile.api.clone(), ..Config::default() };
+    Ok(Client::new(ClientOptions {
+        base_url: profile.api.base_url.clone(),
+        api_key: key,
+        connect_timeout: timeouts.connect_timeout(path).map_err(|e| e.to_string())?,
+        request_timeout: timeouts.request_timeout(path).map_err(|e| e.to_string())?,
+    })?)
 }

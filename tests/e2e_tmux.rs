@@ -2,7 +2,7 @@
 //! against the simulator; we type a URL, submit, watch the row become
 //! Active, paste two more URLs (bracketed paste) and submit them, then send
 //! SIGHUP and check that the process exits cleanly and the journal holds the
-//! jobs. `.ci/run` installs tmux.
+//! jobs. `scripts/test.sh` installs tmux.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -25,7 +25,7 @@ impl Tmux {
             .args(["-L", &self.socket, "-f", "/dev/null"])
             .args(args)
             .output()
-            .expect("tmux is installed (.ci/run installs it: apt-get install tmux)")
+            .expect("tmux is needed by this test: apt-get install tmux (scripts/test.sh installs it)")
     }
 
     fn screen(&self) -> String {
@@ -116,7 +116,7 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
         .env("SEEDANCE_API_KEY", sim.state().api_key())
         .env_remove("NO_COLOR")
         .status()
-        .expect("tmux is installed (.ci/run installs it: apt-get install tmux)");
+        .expect("tmux is needed by this test: apt-get install tmux (scripts/test.sh installs it)");
     assert!(started.success());
 
     tmux.wait_for("the dashboard", Duration::from_secs(20), |s| s.contains("Import") && s.contains("Assets 0/0"));

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use secrecy::SecretString;
 use seedance_assets::api::{Client, ClientOptions};
 use seedance_assets::config::Limits;
-use seedance_assets::engine::{Command, EngineOptions, Health, JobState, PauseCause, Update};
+use seedance_assets::engine::{Clients, Command, EngineOptions, Health, JobState, PauseCause, Update};
 use seedance_assets::sim::{Fault, Sim, SimConfig};
 
 fn limits() -> Limits {
@@ -62,7 +62,7 @@ async fn a_wrong_key_pauses_the_batch_after_a_handful_and_resumes_with_the_right
     let dir = tempfile::tempdir().unwrap();
     let wrong = client(&sim.base_url(), "wrong-key");
     let (engine, mut rx, _task) = seedance_assets::engine::start(
-        wrong,
+        Clients::single(wrong),
         opts(),
         &dir.path().join("journal.jsonl"),
         &dir.path().join("groups.json"),
@@ -86,7 +86,7 @@ async fn a_wrong_key_pauses_the_batch_after_a_handful_and_resumes_with_the_right
     assert_eq!(stats.assets_created, 0);
     assert!(jobs.values().all(|j| j.state == JobState::Queued), "no job is Rejected for a bad key");
 
-    engine.send(Command::Resume(Some(Box::new(client(&sim.base_url(), sim.state().api_key())))));
+    engine.send(Command::Resume(Some(Clients::single(client(&sim.base_url(), sim.state().api_key())))));
     follow_until(&mut rx, &mut jobs, Duration::from_secs(60), all_in(&r.accepted, JobState::Active)).await;
     let stats = sim.stats();
     assert_eq!(stats.assets_created, 300);
@@ -101,7 +101,7 @@ async fn an_unreachable_server_pauses_at_once_and_work_resumes_when_it_is_back()
     let base = format!("http://{addr}/");
     let cfg = quick_sim_config();
     let (engine, mut rx, _task) = seedance_assets::engine::start(
-        client(&base, &cfg.api_key),
+        Clients::single(client(&base, &cfg.api_key)),
         opts(),
         &dir.path().join("journal.jsonl"),
         &dir.path().join("groups.json"),

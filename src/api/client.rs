@@ -131,12 +131,72 @@ impl Client {
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(|s| Duration::from_secs_f64(s.min(3600.0)));
+            .and_then(|v| parse_retry_after(v, jiff::Timestamp::now()));
         let bytes = resp.bytes().await.map_err(network_error)?;
         decode_response(endpoint, status, retry_after, &bytes)
     }
+}
+
+/// What [`Client::probe`] learnt.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// From sending to the whole answer.
+    pub latency: Duration,
+    /// The server's `Date` header, when it sent a valid one.
+    pub server_date: Option<jiff::Timestamp>,
+    /// The GetAsset answer: "not found" proves the key works; 401/403 that it does not.
+    pub result: Result<AssetInfo, ApiError>,
+}
+
+impl Client {
+    /// GetAsset on a task id that cannot exist (not billed): whether the
+    /// server answers, how fast, whether it accepts the key, and its clock.
+    pub async fn probe(&self) -> Probe {
+        let start = std::time::Instant::now();
+        let endpoint = Endpoint::GetAsset;
+        let url = self.base.join(endpoint.path()).expect("endpoint paths are valid relative URLs");
+        let body = serde_json::json!({ "task_id": "seedance-assets-check-no-such-task" });
+        let sent = self
+            .http
+            .post(url)
+            .header(AUTHORIZATION, self.auth.clone())
+            .header(ACCEPT, "application/json")
+            .json(&body)
+            .send()
+            .await;
+        let (server_date, result) = match sent {
+            Err(e) => (None, Err(network_error(e))),
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let date = resp
+                    .headers()
+                    .get(reqwest::header::DATE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| jiff::fmt::rfc2822::parse(v.trim()).ok())
+                    .map(|z| z.timestamp());
+                match resp.bytes().await {
+                    Ok(bytes) => (date, decode_response(endpoint, status, None, &bytes)),
+                    Err(e) => (date, Err(network_error(e))),
+                }
+            }
+        };
+        Probe { latency: start.elapsed(), server_date, result }
+    }
+}
+
+/// A `Retry-After` value: seconds, or an HTTP date (RFC 9110) from which
+/// the wait is counted from `now`; capped at an hour, a date in the past
+/// is no wait.
+pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
+    let value = value.trim();
+    let secs = match value.parse::<f64>() {
+        Ok(s) => s,
+        Err(_) => {
+            let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+            at.duration_since(now).as_secs_f64().max(0.0)
+        }
+    };
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
 }
 
 /// Classifies a transport error: only a failure to connect proves the
@@ -168,6 +228,17 @@ mod tests {
         assert!(e.contains("not loopback"), "{e}");
         assert!(check_base_url("ftp://x").unwrap_err().contains("scheme"));
         assert!(check_base_url("not a url").unwrap_err().contains("not a URL"));
+    }
+
+    #[test]
+    fn retry_after_as_seconds_or_http_date() {
+        let now: jiff::Timestamp = "2026-11-24T12:00:00Z".parse().unwrap();
+        assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
+        assert_eq!(parse_retry_after("Tue, 24 Nov 2026 12:00:30 GMT", now), Some(Duration::from_secs(30)));
+        assert_eq!(parse_retry_after("Tue, 24 Nov 2026 11:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("Wed, 25 Nov 2026 12:00:00 GMT", now), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-1", now), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod envelope;
 mod error;
 mod types;
 
-pub use client::{Client, ClientOptions, check_base_url};
+pub use client::{Client, ClientOptions, Probe, check_base_url, parse_retry_after};
 pub use envelope::decode_response;
 pub use error::{ApiError, Endpoint};
 pub use types::{

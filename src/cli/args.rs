@@ -5,14 +5,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{Paths, TypeChoice};
-use crate::engine::JobState;
+use super::values::{state_parser, type_parser};
+use crate::config::TypeChoice;
+use crate::engine::{JobId, JobState};
+use crate::options::GlobalArgs;
 use crate::sim::SimConfig;
 
 /// Import media into the Seedance asset library: a keyboard-driven terminal
 /// dashboard (no subcommand) and a headless CLI over the same engine.
 #[derive(Debug, Parser)]
-#[command(name = "seedance-assets", version, about, long_about = None)]
+#[command(name = "seedance-assets", version, about, long_about = None, after_help = crate::exit::TABLE)]
 pub struct Cli {
     /// Options for every command.
     #[command(flatten)]
@@ -20,32 +22,6 @@ pub struct Cli {
     /// What to do; without one, the dashboard opens.
     #[command(subcommand)]
     pub command: Option<CliCommand>,
-}
-
-/// Options for every command.
-#[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
-    /// Config file [env: SEEDANCE_ASSETS_CONFIG; default: the platform config dir]
-    #[arg(long, global = true, value_name = "PATH")]
-    pub config: Option<PathBuf>,
-    /// Directory of the journal, groups and logs [env: SEEDANCE_ASSETS_DATA_DIR]
-    #[arg(long, global = true, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Run against a built-in simulator with a demo key and group (no network,
-    /// no key); demo data lives in DATA_DIR/demo and is reset at each start.
-    #[arg(long, global = true)]
-    pub demo: bool,
-    /// Dashboard: capture the mouse (wheel scrolls, click selects); off by default so terminal selection works.
-    #[arg(long)]
-    pub mouse: bool,
-}
-
-impl GlobalArgs {
-    /// File locations from these options and the environment.
-    pub fn paths(&self) -> Result<Paths, String> {
-        Paths::resolve(self.config.as_deref(), self.data_dir.as_deref(), |k| std::env::var(k).ok())
-            .map_err(|e| e.to_string())
-    }
 }
 
 /// The headless commands.
@@ -59,11 +35,11 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show jobs from the journal.
+    /// Show jobs from the journal (with --profile or SEEDANCE_PROFILE: only that profile's).
     Status {
-        /// Only jobs in these states (repeatable).
-        #[arg(long, value_parser = parse_state)]
-        state: Vec<JobState>,
+        /// Which jobs.
+        #[command(flatten)]
+        select: Selection,
         /// Only jobs whose name, URL or asset id contains this text.
         #[arg(long)]
         search: Option<String>,
@@ -71,36 +47,98 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Export jobs (name, type, asset id, asset:// reference, status, error, times).
-    Export {
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
-        format: ExportFormat,
-        /// Write here instead of stdout.
+    /// Export jobs (name, type, asset id, asset:// reference, status, error, times, profile).
+    Export(ExportArgs),
+    /// Create Failed, Rejected or Uncertain jobs again; poll Stuck ones again.
+    Retry {
+        /// Which jobs.
+        #[command(flatten)]
+        select: Selection,
+        /// Do not ask, even when a retry could create a duplicate (billed) asset.
         #[arg(long, short)]
-        output: Option<PathBuf>,
-        /// Only jobs in these states (repeatable).
-        #[arg(long, value_parser = parse_state)]
-        state: Vec<JobState>,
+        yes: bool,
+        /// Print the retried jobs as JSON.
+        #[arg(long)]
+        json: bool,
     },
+    /// Remove jobs from the journal (the assets stay on the server).
+    Forget {
+        /// Which jobs.
+        #[command(flatten)]
+        select: Selection,
+        /// Do not ask.
+        #[arg(long, short)]
+        yes: bool,
+        /// Print the forgotten jobs as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the setup: config, key, server, key accepted, storage, clock, terminal.
+    Check {
+        /// JSON instead of one line per check.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The configuration: its locations, the effective values, a new file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Asset groups.
     #[command(subcommand)]
     Groups(GroupsCommand),
     /// Saved presets (edit them in the dashboard with `p`, or in the config file).
     #[command(subcommand)]
     Presets(PresetsCommand),
-    /// Run the API simulator standalone.
+    /// Run the API simulator standalone; prints its URL, key and a group on stdout.
     Sim {
         /// Address to listen on (loopback by default).
         #[arg(long, default_value = "127.0.0.1")]
         host: IpAddr,
-        /// Port to listen on.
+        /// Port to listen on (0: any free port).
         #[arg(long, default_value_t = 8787)]
         port: u16,
+        /// Print the start-up line as JSON.
+        #[arg(long)]
+        json: bool,
         /// Simulator behaviour.
         #[command(flatten)]
         config: SimConfig,
     },
+    /// Print a shell completion script (e.g. `seedance-assets completions bash > ~/.local/share/bash-completion/completions/seedance-assets`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff; `seedance-assets man | man -l -`).
+    Man,
+}
+
+/// Which jobs a command applies to: ids, states, and the profile (the
+/// global `--profile` or `SEEDANCE_PROFILE`; all profiles without one).
+#[derive(Debug, Clone, Default, Args)]
+pub struct Selection {
+    /// Only these job ids.
+    pub ids: Vec<JobId>,
+    /// Only jobs in these states (repeatable).
+    #[arg(long, value_parser = state_parser())]
+    pub state: Vec<JobState>,
+}
+
+/// `export` options.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+    pub format: ExportFormat,
+    /// Write here instead of stdout (atomically; refuses devices, FIFOs and symlinks).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Write to --output even if it is a device, a FIFO or a symlink.
+    #[arg(long)]
+    pub force: bool,
+    /// Which jobs.
+    #[command(flatten)]
+    pub select: Selection,
 }
 
 /// `import` options.
@@ -118,7 +156,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub group: Option<String>,
     /// Asset type for lines without one: Image, Video, Audio or infer.
-    #[arg(long = "type", value_parser = parse_type)]
+    #[arg(long = "type", value_parser = type_parser())]
     pub asset_type: Option<TypeChoice>,
     /// Name template for lines without a name: {stem} {ext} {date} {type}, and a counter {n:1} (or zero-padded, {n:3}).
     #[arg(long)]
@@ -138,6 +176,25 @@ pub struct ImportArgs {
     pub force_type: bool,
 }
 
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Where the config file, data, journal and logs are.
+    Path {
+        /// JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The effective configuration, each value with its source (default, file, env, flag); secrets redacted.
+    Show {
+        /// JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a commented config file (mode 0600); never overwrites.
+    Init,
+}
+
 /// `groups` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum GroupsCommand {
@@ -148,20 +205,34 @@ pub enum GroupsCommand {
         /// At most 300 characters.
         #[arg(long)]
         description: Option<String>,
+        /// Print the group as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// List the groups created from this program.
-    List,
+    List {
+        /// JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `presets` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PresetsCommand {
     /// List presets.
-    List,
+    List {
+        /// JSON instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show one preset.
     Show {
         /// The preset's name.
         name: String,
+        /// JSON instead of lines.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -170,16 +241,10 @@ pub enum PresetsCommand {
 pub enum ExportFormat {
     /// A JSON array.
     Json,
-    /// CSV with a header row.
+    /// CSV with a header row (cells that a spreadsheet would run as formulas are prefixed with `'`).
     Csv,
-}
-
-fn parse_state(s: &str) -> Result<JobState, String> {
-    s.parse()
-}
-
-fn parse_type(s: &str) -> Result<TypeChoice, String> {
-    s.parse()
+    /// The `content` entries of a Seedance 2 video request, one per Active asset (a JSON array).
+    Content,
 }
 
 #[cfg(test)]
@@ -198,5 +263,20 @@ mod tests {
         assert!(e.contains("unknown asset type `gif`"), "{e}");
         let e = Cli::try_parse_from(["x", "status", "--state", "done"]).unwrap_err().to_string();
         assert!(e.contains("unknown state `done`"), "{e}");
+    }
+
+    #[test]
+    fn state_and_type_offer_their_values() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        let status = cmd.find_subcommand("status").unwrap();
+        let state = status.get_arguments().find(|a| a.get_id() == "state").unwrap();
+        let values: Vec<String> = state.get_possible_values().iter().map(|v| v.get_name().to_string()).collect();
+        assert_eq!(values.len(), JobState::ALL.len());
+        assert!(values.contains(&"uncertain".to_string()));
+        let import = cmd.find_subcommand("import").unwrap();
+        let ty = import.get_arguments().find(|a| a.get_id() == "asset_type").unwrap();
+        let values: Vec<String> = ty.get_possible_values().iter().map(|v| v.get_name().to_string()).collect();
+        assert_eq!(values, ["infer", "Image", "Video", "Audio"]);
     }
 }

@@ -2,37 +2,52 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use super::args::{GlobalArgs, GroupsCommand, PresetsCommand};
-use crate::config::{Config, Preset};
-use crate::engine::{Command, GroupStore, Update};
-use crate::exit::{NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
-use crate::setup::Setup;
-use crate::sim::{Sim, SimConfig};
+use serde::Serialize;
 
-pub(super) async fn groups(global: &GlobalArgs, cmd: GroupsCommand) -> Result<u8, String> {
+use super::args::{GroupsCommand, PresetsCommand};
+use super::out;
+use crate::config::Preset;
+use crate::engine::{Command, Group, GroupStore, Update};
+use crate::exit::{Failure, JOURNAL, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
+use crate::options::GlobalArgs;
+use crate::setup::{Context, Setup};
+use crate::sim::{Sim, SimConfig};
+use crate::text::sanitize;
+
+/// A group with its id and name sanitized for the terminal.
+fn clean(g: &Group) -> Group {
+    Group { id: sanitize(&g.id), name: sanitize(&g.name) }
+}
+
+pub(super) async fn groups(global: &GlobalArgs, cmd: GroupsCommand) -> Result<u8, Failure> {
     match cmd {
-        GroupsCommand::List => {
-            let paths = global.paths()?;
-            let store = GroupStore::load(&paths.groups())?;
-            for g in store.groups() {
-                println!("{}\t{}", g.id, g.name);
+        GroupsCommand::List { json } => {
+            let ctx = Context::load(global)?;
+            let store = GroupStore::load(&ctx.paths.groups()).map_err(|e| Failure::new(JOURNAL, e))?;
+            let groups: Vec<Group> = store.groups().iter().map(clean).collect();
+            if json {
+                out::json(&groups)?;
+            } else {
+                for g in &groups {
+                    out::line(&format!("{}\t{}", g.id, g.name))?;
+                }
             }
             Ok(0)
         }
-        GroupsCommand::Create { name, description } => {
+        GroupsCommand::Create { name, description, json } => {
             let setup = Setup::new(global).await?;
             let (engine, mut updates, task) = setup.start_engine()?;
             engine.send(Command::CreateGroup { name, description });
-            let mut code = EXIT_FAILED;
+            let mut result = Ok(EXIT_FAILED);
             while let Some(u) = updates.recv().await {
                 match u {
                     Update::GroupCreated(g) => {
-                        println!("{}", g.id);
-                        code = 0;
+                        let g = clean(&g);
+                        result = if json { out::json(&g) } else { out::line(&g.id) }.map(|()| 0);
                         engine.send(Command::Shutdown);
                     }
                     Update::GroupFailed { name, error } => {
-                        eprintln!("cannot create group `{name}`: {error}");
+                        eprintln!("cannot create group `{}`: {}", sanitize(&name), sanitize(&error));
                         engine.send(Command::Shutdown);
                     }
                     Update::Stopped { .. } => break,
@@ -40,72 +55,133 @@ pub(super) async fn groups(global: &GlobalArgs, cmd: GroupsCommand) -> Result<u8
                 }
             }
             let _ = task.await;
-            Ok(code)
+            result
         }
     }
 }
 
-fn show(p: &Preset) {
-    println!("name          = {}", p.name);
-    println!("group_id      = {}", p.group_id);
-    println!("asset_type    = {}", p.asset_type);
-    println!("name_template = {}", p.name_template);
+fn show(p: &Preset) -> Result<(), Failure> {
+    let mut text = format!(
+        "name          = {}\ngroup_id      = {}\nasset_type    = {}\nname_template = {}\n",
+        sanitize(&p.name),
+        sanitize(&p.group_id),
+        p.asset_type,
+        sanitize(&p.name_template)
+    );
     if let Some(d) = &p.description {
-        println!("description   = {}", crate::text::sanitize(d));
+        text.push_str(&format!("description   = {}\n", sanitize(d)));
     }
-    println!("default       = {}", p.default);
+    text.push_str(&format!("default       = {}\n", p.default));
+    out::print(&text)
 }
 
-pub(super) fn presets(global: &GlobalArgs, cmd: PresetsCommand) -> Result<u8, String> {
-    let paths = global.paths()?;
-    let loaded = Config::load(&paths.config_file).map_err(|e| e.to_string())?;
-    for w in &loaded.warnings {
+/// A preset as `presets list --json` shows it.
+#[derive(Serialize)]
+struct ListedPreset<'a> {
+    #[serde(flatten)]
+    preset: &'a Preset,
+    /// True for the one selected at start.
+    selected: bool,
+}
+
+pub(super) fn presets(global: &GlobalArgs, cmd: PresetsCommand) -> Result<u8, Failure> {
+    let ctx = Context::load(global)?;
+    for w in &ctx.loaded.warnings {
         eprintln!("warning: {w}");
     }
-    let cfg = &loaded.config;
+    let cfg = &ctx.loaded.config;
+    let file = ctx.paths.config_file.display();
     match cmd {
-        PresetsCommand::List => {
-            if cfg.presets.is_empty() {
-                eprintln!("no presets in {}", paths.config_file.display());
-            }
+        PresetsCommand::List { json } => {
             let default = cfg.default_preset().map(|p| p.name.clone());
+            if json {
+                let list: Vec<ListedPreset> = cfg
+                    .presets
+                    .iter()
+                    .map(|p| ListedPreset { preset: p, selected: Some(&p.name) == default.as_ref() })
+                    .collect();
+                out::json(&list)?;
+                return Ok(0);
+            }
+            if cfg.presets.is_empty() {
+                eprintln!("no presets in {file}");
+            }
             for p in &cfg.presets {
                 let mark = if Some(&p.name) == default.as_ref() { "*" } else { " " };
-                println!("{mark} {}\t{}\t{}\t{}", p.name, p.group_id, p.asset_type, p.name_template);
+                out::line(&format!(
+                    "{mark} {}\t{}\t{}\t{}",
+                    sanitize(&p.name),
+                    sanitize(&p.group_id),
+                    p.asset_type,
+                    sanitize(&p.name_template)
+                ))?;
             }
             Ok(0)
         }
-        PresetsCommand::Show { name } => match cfg.preset(&name) {
-            Some(p) => {
-                show(p);
-                Ok(0)
-            }
+        PresetsCommand::Show { name, json } => match cfg.preset(&name) {
+            Some(p) if json => out::json(p).map(|()| 0),
+            Some(p) => show(p).map(|()| 0),
             None => {
-                eprintln!("no preset named `{name}` in {}", paths.config_file.display());
+                eprintln!("no preset named `{}` in {file}", sanitize(&name));
                 Ok(EXIT_USAGE)
             }
         },
     }
 }
 
-pub(super) async fn sim(host: IpAddr, port: u16, config: SimConfig) -> Result<u8, String> {
+/// The simulator's start-up line, for scripts.
+#[derive(Serialize)]
+struct SimStarted {
+    base_url: String,
+    api_key: String,
+    group_id: String,
+    stats_url: String,
+}
+
+pub(super) async fn sim(host: IpAddr, port: u16, json: bool, config: SimConfig) -> Result<u8, Failure> {
     if !host.is_loopback() {
         eprintln!("warning: the simulator listens on {host}, which is not loopback");
     }
     let sim = Sim::start(config.clone(), SocketAddr::new(host, port))
         .await
         .map_err(|e| format!("cannot start the simulator on {host}:{port}: {e}"))?;
-    eprintln!(
-        "simulator listening on {} (key `{}`); stats at {}_stats",
-        sim.base_url(),
-        config.api_key,
-        sim.base_url()
-    );
-    let group = sim.state().add_group("sim");
-    eprintln!("a group to start with: {group}");
+    let started = SimStarted {
+        base_url: sim.base_url(),
+        api_key: config.api_key.clone(),
+        group_id: sim.state().add_group("sim"),
+        stats_url: format!("{}_stats", sim.base_url()),
+    };
+    eprintln!("simulator listening on {} (stats at {}); Ctrl-C stops it", started.base_url, started.stats_url);
+    if json {
+        out::line(&serde_json::to_string(&started).map_err(|e| e.to_string())?)?;
+    } else {
+        out::line(&format!(
+            "SEEDANCE_BASE_URL={} SEEDANCE_API_KEY={} SEEDANCE_GROUP={}",
+            shell_quote(&started.base_url),
+            shell_quote(&started.api_key),
+            shell_quote(&started.group_id)
+        ))?;
+    }
     tokio::select! {
         _ = sim.serve_forever() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
     Ok(0)
+}
+
+/// `s` as one shell word: as it is when every character is plain, else in
+/// single quotes.
+fn shell_quote(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c);
+    if !s.is_empty() && s.chars().all(plain) { s.to_string() } else { format!("'{}'", s.replace('\'', "'\\''")) }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shell_words() {
+        assert_eq!(super::shell_quote("http://127.0.0.1:80/"), "http://127.0.0.1:80/");
+        assert_eq!(super::shell_quote("a b'c"), "'a b'\\''c'");
+        assert_eq!(super::shell_quote(""), "''");
+    }
 }

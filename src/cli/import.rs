@@ -5,12 +5,14 @@ use std::io::{IsTerminal, Read};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::args::{GlobalArgs, ImportArgs};
+use super::args::ImportArgs;
 use super::report::{print_json, print_table};
 use crate::config::{Template, TypeChoice};
 use crate::engine::input::{ImportDefaults, parse_lines_from, today};
 use crate::engine::{Command, Job, JobId, JobState, Level, Update};
+use crate::exit::Failure;
 use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
+use crate::options::GlobalArgs;
 use crate::setup::Setup;
 
 /// The defaults for lines: preset first, then the flags.
@@ -69,7 +71,7 @@ fn read_input(a: &ImportArgs) -> Result<Vec<(String, String)>, String> {
     Ok(sources)
 }
 
-pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, String> {
+pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Failure> {
     let sources = read_input(&a)?;
     let setup = Setup::new(global).await?;
     for w in &setup.loaded.warnings {
@@ -91,25 +93,20 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Str
         eprintln!("nothing to import{hint}");
         return Ok(EXIT_USAGE);
     }
-    let (engine, updates, task) = match setup.start_engine() {
-        Ok(started) => started,
-        Err(e) => {
-            eprintln!("seedance-assets: {e}");
-            return Ok(crate::exit::JOURNAL);
-        }
-    };
+    setup.stamp_profile(&mut jobs);
+    let (engine, updates, task) = setup.start_engine()?;
     let result = engine.submit(jobs, a.allow_duplicates).await.ok_or("the engine stopped unexpectedly")?;
     if let Some(why) = &result.refused {
         eprintln!("error: some lines were not imported: {why}");
     }
     let ids: HashSet<JobId> = result.accepted.iter().copied().collect();
-    let code = follow(engine, updates, ids, a.wait, a.json).await;
+    let code = follow(engine, updates, ids, a.wait, a.json, setup.is_demo()).await;
     let _ = task.await;
     let skipped = !result.duplicates.is_empty() || bad_lines > 0 || result.refused.is_some();
     Ok(if skipped { code.max(EXIT_FAILED) } else { code })
 }
 
-pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, String> {
+pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
     let setup = Setup::new(global).await?;
     let (engine, mut updates, task) = match setup.start_engine() {
         Ok(started) => started,
@@ -143,7 +140,7 @@ pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, String> 
             }
         }
     });
-    let code = follow(engine, rx, ids, true, json).await;
+    let code = follow(engine, rx, ids, true, json, setup.is_demo()).await;
     let _ = task.await;
     Ok(code)
 }
@@ -180,13 +177,16 @@ enum Halt {
 /// Follows `ids` until each is final (`wait`) or created; then stops the
 /// engine and prints the jobs. Stops early, with its own exit code, when the
 /// engine cannot go on (journal unwritable, key refused, server unreachable)
-/// or on Ctrl-C, SIGTERM or SIGHUP. Returns the exit code.
-async fn follow(
+/// or on Ctrl-C, SIGTERM or SIGHUP. Under `demo` an interruption does not
+/// promise a resume (demo data is reset at the next demo start). Returns the
+/// exit code.
+pub(super) async fn follow(
     engine: crate::engine::EngineHandle,
     mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>,
     ids: HashSet<JobId>,
     wait: bool,
     json: bool,
+    demo: bool,
 ) -> u8 {
     let done = |j: &Job| {
         if wait { j.state.is_final() } else { !matches!(j.state, JobState::Queued | JobState::Creating) }
@@ -222,7 +222,8 @@ async fn follow(
             _ = &mut interrupt, if halt.is_none() => {
                 halt = Some(Halt::Interrupted);
                 stopping = true;
-                bar.suspend(|| eprintln!("interrupted: finishing the creations in flight; `seedance-assets wait` resumes the rest"));
+                let rest = if demo { "demo data is reset at the next --demo start" } else { "`seedance-assets wait` resumes the rest" };
+                bar.suspend(|| eprintln!("interrupted: finishing the creations in flight; {rest}"));
                 engine.send(Command::Shutdown);
                 continue;
             }
@@ -295,12 +296,11 @@ async fn follow(
     }
     bar.finish_and_clear();
     let list: Vec<Job> = jobs.into_values().collect();
-    if json {
-        if let Err(e) = print_json(&list) {
-            eprintln!("cannot write JSON: {e}");
-        }
-    } else {
-        print_table(&list);
+    let printed = if json { print_json(&list) } else { print_table(&list) };
+    if let Err(e) = printed
+        && !e.message.is_empty()
+    {
+        eprintln!("seedance-assets: {e}");
     }
     summarize(&list, ids.len());
     let bad = list.iter().any(|j| j.state != JobState::Active) || list.len() < ids.len();

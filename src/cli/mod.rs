@@ -3,29 +3,46 @@
 
 mod args;
 mod catalog;
+mod check;
+mod configure;
+mod docs;
 mod import;
+mod manage;
+mod out;
 mod report;
+mod values;
 
-pub use args::{Cli, CliCommand, ExportFormat, GlobalArgs, ImportArgs};
+pub use args::{Cli, CliCommand, ConfigCommand, ExportArgs, ExportFormat, ImportArgs, Selection};
 
 use std::process::ExitCode;
 
+use crate::exit::Failure;
+use crate::options::GlobalArgs;
+
 /// Runs a subcommand; prints errors to stderr and returns the exit code.
 pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
-    let result = match cmd {
+    let result: Result<u8, Failure> = match cmd {
         CliCommand::Import(a) => import::import(global, a).await,
         CliCommand::Wait { json } => import::wait(global, json).await,
-        CliCommand::Status { state, search, json } => report::status(global, &state, search.as_deref(), json),
-        CliCommand::Export { format, output, state } => report::export(global, format, output.as_deref(), &state),
+        CliCommand::Status { select, search, json } => report::status(global, &select, search.as_deref(), json),
+        CliCommand::Export(a) => report::export(global, &a),
+        CliCommand::Retry { select, yes, json } => manage::retry(global, &select, yes, json).await,
+        CliCommand::Forget { select, yes, json } => manage::forget(global, &select, yes, json).await,
+        CliCommand::Check { json } => check::check(global, json).await,
+        CliCommand::Config(c) => configure::config(global, c),
         CliCommand::Groups(g) => catalog::groups(global, g).await,
         CliCommand::Presets(p) => catalog::presets(global, p),
-        CliCommand::Sim { host, port, config } => catalog::sim(host, port, config).await,
+        CliCommand::Sim { host, port, json, config } => catalog::sim(host, port, json, config).await,
+        CliCommand::Completions { shell } => docs::completions(shell),
+        CliCommand::Man => docs::man(),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("seedance-assets: {e}");
-            ExitCode::from(crate::exit::USAGE)
+            if !e.message.is_empty() {
+                eprintln!("seedance-assets: {}", e.message);
+            }
+            ExitCode::from(e.code)
         }
     }
 }

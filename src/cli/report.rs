@@ -1,49 +1,71 @@
-//! `status` and `export`: jobs from the journal as a table, JSON or CSV.
+//! `status` and `export`: jobs from the journal as a table, JSON, CSV or
+//! video-request content.
 
 use std::io::Write;
 use std::path::Path;
 
-use super::args::{ExportFormat, GlobalArgs};
+use super::args::{ExportArgs, ExportFormat, Selection};
 use crate::engine::journal::read_jobs;
 use crate::engine::{Job, JobState};
-use crate::export::{write_csv, write_json};
+use crate::exit::{Failure, JOURNAL, USAGE};
+use crate::export::{write_content, write_csv, write_json};
+use crate::options::GlobalArgs;
+use crate::setup::Context;
 
-fn journal_jobs(global: &GlobalArgs, states: &[JobState]) -> Result<Vec<Job>, String> {
-    let paths = global.paths()?;
+/// The journal's jobs that `select` and the profile filter (`--profile` or
+/// `SEEDANCE_PROFILE`, when given) pick.
+pub(super) fn selected_jobs(global: &GlobalArgs, select: &Selection) -> Result<Vec<Job>, Failure> {
+    let ctx = Context::load(global)?;
+    let journal = ctx.paths.journal();
     let (jobs, warnings) =
-        read_jobs(&paths.journal()).map_err(|e| format!("cannot read {}: {e}", paths.journal().display()))?;
+        read_jobs(&journal).map_err(|e| Failure::new(JOURNAL, format!("cannot read {}: {e}", journal.display())))?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
-    Ok(jobs.into_iter().filter(|j| states.is_empty() || states.contains(&j.state)).collect())
+    let profile = if ctx.demo { None } else { global.wanted_profile().map(|(p, _)| p) };
+    Ok(jobs.into_iter().filter(|j| matches(j, select, profile.as_deref())).collect())
+}
+
+/// True when `j` is among `select`'s ids and states (each empty: any) and
+/// belongs to `profile` (`None`: any).
+pub(super) fn matches(j: &Job, select: &Selection, profile: Option<&str>) -> bool {
+    (select.ids.is_empty() || select.ids.contains(&j.id))
+        && (select.state.is_empty() || select.state.contains(&j.state))
+        && profile.is_none_or(|p| j.spec.profile == p)
 }
 
 /// Prints jobs as JSON (an array) to stdout.
-pub(crate) fn print_json(jobs: &[Job]) -> Result<(), String> {
-    write_json(jobs, std::io::stdout().lock())
+pub(crate) fn print_json(jobs: &[Job]) -> Result<(), Failure> {
+    let mut buf = Vec::new();
+    write_json(jobs, &mut buf)?;
+    super::out::print(&String::from_utf8_lossy(&buf))
 }
 
-/// Prints jobs as an aligned text table to stdout.
-pub(crate) fn print_table(jobs: &[Job]) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{:>6}  {:<10}  {:<5}  {:<28}  RESULT", "ID", "STATE", "TYPE", "NAME");
+/// Prints jobs as an aligned text table to stdout (with a PROFILE column
+/// when they belong to more than one profile).
+pub(crate) fn print_table(jobs: &[Job]) -> Result<(), Failure> {
+    let profiles = jobs.first().is_some_and(|first| jobs.iter().any(|j| j.spec.profile != first.spec.profile));
+    let profile = |p: &str| if profiles { format!("{:<12}  ", crate::text::excerpt(p, 12)) } else { String::new() };
+    let mut out =
+        format!("{:>6}  {:<10}  {:<5}  {}{:<28}  RESULT\n", "ID", "STATE", "TYPE", profile("PROFILE"), "NAME");
     for j in jobs {
         let result = j.asset_ref().or_else(|| j.error.clone()).or_else(|| j.asset_id.clone()).unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "{:>6}  {:<10}  {:<5}  {:<28}  {}",
+        out.push_str(&format!(
+            "{:>6}  {:<10}  {:<5}  {}{:<28}  {}\n",
             j.id,
             j.state.as_str(),
             j.spec.asset_type.to_string(),
+            profile(&j.spec.profile),
             crate::text::excerpt(&j.spec.name, 28),
             crate::text::sanitize(&result)
-        );
+        ));
     }
+    super::out::print(&out)
 }
 
-pub(super) fn status(global: &GlobalArgs, states: &[JobState], search: Option<&str>, json: bool) -> Result<u8, String> {
+pub(super) fn status(global: &GlobalArgs, select: &Selection, search: Option<&str>, json: bool) -> Result<u8, Failure> {
     let needle = search.map(str::to_lowercase);
-    let jobs: Vec<Job> = journal_jobs(global, states)?
+    let jobs: Vec<Job> = selected_jobs(global, select)?
         .into_iter()
         .filter(|j| {
             needle.as_ref().is_none_or(|n| {
@@ -57,7 +79,7 @@ pub(super) fn status(global: &GlobalArgs, states: &[JobState], search: Option<&s
     if json {
         print_json(&jobs)?;
     } else {
-        print_table(&jobs);
+        print_table(&jobs)?;
         let mut counts: Vec<String> = Vec::new();
         for s in JobState::ALL {
             let n = jobs.iter().filter(|j| j.state == s).count();
@@ -65,29 +87,68 @@ pub(super) fn status(global: &GlobalArgs, states: &[JobState], search: Option<&s
                 counts.push(format!("{n} {}", s.as_str()));
             }
         }
-        eprintln!("{} jobs{}{}", jobs.len(), if counts.is_empty() { "" } else { ": " }, counts.join(", "));
+        let noun = if jobs.len() == 1 { "job" } else { "jobs" };
+        eprintln!("{} {noun}{}{}", jobs.len(), if counts.is_empty() { "" } else { ": " }, counts.join(", "));
     }
     Ok(0)
 }
 
-pub(super) fn export(
-    global: &GlobalArgs,
-    format: ExportFormat,
-    output: Option<&Path>,
-    states: &[JobState],
-) -> Result<u8, String> {
-    let jobs = journal_jobs(global, states)?;
+pub(super) fn export(global: &GlobalArgs, a: &ExportArgs) -> Result<u8, Failure> {
+    let jobs = selected_jobs(global, &a.select)?;
     let mut bytes = Vec::new();
-    match format {
+    match a.format {
         ExportFormat::Json => write_json(&jobs, &mut bytes)?,
         ExportFormat::Csv => write_csv(&jobs, &mut bytes)?,
+        ExportFormat::Content => write_content(&jobs, &mut bytes)?,
     }
-    match output {
-        None => std::io::stdout().lock().write_all(&bytes).map_err(|e| format!("cannot write to stdout: {e}"))?,
+    match &a.output {
+        None => super::out::print(&String::from_utf8_lossy(&bytes))?,
         Some(path) => {
-            crate::config::atomic_write(path, &bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            eprintln!("exported {} jobs to {}", jobs.len(), path.display());
+            write_output(path, &bytes, a.force)?;
+            let n = match a.format {
+                ExportFormat::Content => jobs.iter().filter(|j| j.asset_ref().is_some()).count(),
+                _ => jobs.len(),
+            };
+            eprintln!("exported {n} {} to {}", if n == 1 { "job" } else { "jobs" }, path.display());
         }
     }
     Ok(0)
+}
+
+/// Writes an export: atomically (temp file, fsync, rename) onto a regular
+/// file or a new path; a device, FIFO, socket or symlink is refused unless
+/// `force`, and then written through as it is.
+fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failure> {
+    let special = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Some("a symbolic link"),
+        Ok(m) if m.is_dir() => return Err(Failure::new(USAGE, format!("{} is a directory", path.display()))),
+        Ok(m) if !m.is_file() => Some(special_kind(&m)),
+        _ => None,
+    };
+    let fail = |e: std::io::Error| Failure::new(USAGE, format!("cannot write {}: {e}", path.display()));
+    match special {
+        None => crate::config::atomic_write(path, bytes).map_err(fail),
+        Some(kind) if !force => Err(Failure::new(
+            USAGE,
+            format!("{} is {kind}; not writing to it (pass --force to write through it)", path.display()),
+        )),
+        Some(_) => {
+            let mut f = std::fs::OpenOptions::new().write(true).truncate(true).open(path).map_err(fail)?;
+            f.write_all(bytes).and_then(|()| f.flush()).map_err(fail)
+        }
+    }
+}
+
+fn special_kind(m: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
 }

@@ -46,14 +46,27 @@ pub enum ConfigError {
     },
     /// No API key anywhere.
     #[error(
-        "no API key: set SEEDANCE_API_KEY, or api_key_env / api_key under [api] in {path}{} (or try --demo, which needs none)",
+        "no API key for profile `{profile}`: {} in {path}{} (or try --demo, which needs none)",
+        if profile == "default" { "set SEEDANCE_API_KEY, or api_key_env / api_key under [api]".to_string() } else { format!("set api_key_env / api_key under [profiles.{profile}]") },
         env_hint.as_ref().map(|v| format!("; api_key_env names `{v}`, which is not set or empty")).unwrap_or_default()
     )]
     NoKey {
         /// The config file consulted.
         path: PathBuf,
+        /// The profile.
+        profile: String,
         /// The variable `api_key_env` names, when it was empty.
         env_hint: Option<String>,
+    },
+    /// `--profile` or `default_profile` names no profile.
+    #[error("no profile named `{name}` in {path}; profiles: {known}")]
+    NoProfile {
+        /// The config file consulted.
+        path: PathBuf,
+        /// The name asked for (sanitized).
+        name: String,
+        /// The names that exist.
+        known: String,
     },
     /// No usable directories for data or state.
     #[error("cannot find a home directory for data and logs; set {}", super::DATA_DIR_ENV)]

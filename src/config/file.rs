@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::ConfigError;
 use super::preset::{Preset, validate_all};
+use super::profile::{DEFAULT_PROFILE, Profiles};
 
 /// The `[api]` table.
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +104,10 @@ pub struct Config {
     pub polling: Polling,
     /// Saved presets.
     pub presets: Vec<Preset>,
+    /// The profile used when neither `--profile` nor `SEEDANCE_PROFILE` names one.
+    pub default_profile: Option<String>,
+    /// Other accounts or endpoints: `[profiles.NAME]`.
+    pub profiles: Profiles,
 }
 
 /// A config as loaded, with where it came from.
@@ -179,10 +184,10 @@ impl Config {
             }
         };
         let (config, warnings) = match &text {
-            Some(t) => Config::parse(t, path)?,
+            Some(t) => Config::parse(t.strip_prefix('\u{FEFF}').unwrap_or(t), path)?,
             None => (Config::default(), Vec::new()),
         };
-        if config.api.api_key.is_some() {
+        if config.holds_a_key() {
             check_private(path)?;
         }
         Ok(LoadedConfig { config, path: path.into(), text, warnings })
@@ -226,7 +231,8 @@ impl Config {
         in_range("polling.backoff", p.backoff, path)?;
         in_range("polling.jitter", p.jitter, path)?;
         in_range("polling.retry_budget", f64::from(p.retry_budget), path)?;
-        validate_all(&self.presets).map_err(invalid)
+        validate_all(&self.presets).map_err(invalid)?;
+        self.check_profiles(path)
     }
 
     /// `api.connect_timeout_secs` as a duration.
@@ -239,15 +245,11 @@ impl Config {
         duration("api.request_timeout_secs", self.api.request_timeout_secs, path)
     }
 
-    /// The API key: `SEEDANCE_API_KEY` first, then the variable named by
-    /// `api_key_env`, then `api_key` in the file.
+    /// The default profile's API key: `SEEDANCE_API_KEY` first, then the
+    /// variable named by `api_key_env`, then `api_key` in the file.
     pub fn api_key(&self, path: &Path, env: impl Fn(&str) -> Option<String>) -> Result<SecretString, ConfigError> {
-        let from_env =
-            |name: &str| env(name).filter(|v| !v.trim().is_empty()).map(|v| SecretString::from(v.trim().to_string()));
-        from_env("SEEDANCE_API_KEY")
-            .or_else(|| self.api.api_key_env.as_deref().and_then(from_env))
-            .or_else(|| self.api.api_key.clone())
-            .ok_or_else(|| ConfigError::NoKey { path: path.into(), env_hint: self.api.api_key_env.clone() })
+        let profile = self.profile(DEFAULT_PROFILE, path)?;
+        self.profile_key(&profile, path, env).map(|(key, _)| key)
     }
 
     /// The preset marked default, else the first.

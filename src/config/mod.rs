@@ -5,12 +5,16 @@ mod error;
 mod file;
 mod paths;
 mod preset;
+mod profile;
 mod save;
+mod source;
 mod template;
 
 pub use error::ConfigError;
 pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling};
 pub use paths::{CONFIG_ENV, DATA_DIR_ENV, Paths};
 pub use preset::{Preset, TypeChoice};
+pub use profile::{API_KEY_ENV, DEFAULT_PROFILE, Profile, ProfileConfig, ProfileLimits, is_env_name};
 pub use save::{PresetChange, SaveError, atomic_write, save_presets, save_presets_with};
+pub use source::Source;
 pub use template::{NameContext, Template};

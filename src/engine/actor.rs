@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use super::clients::Clients;
 use super::groups::{GroupStore, check_group};
 use super::job::{Job, JobId, JobState, NewJob};
 use super::journal::Journal;
@@ -111,7 +112,7 @@ fn limiter(per_sec: u32) -> Arc<DefaultDirectRateLimiter> {
 }
 
 struct Actor {
-    client: Client,
+    clients: Clients,
     schedule: Schedule,
     learned: Learned,
     polling: Polling,
@@ -164,7 +165,7 @@ fn processing_time(info: &AssetInfo) -> Option<Duration> {
 /// Returns the handle for commands, the stream of updates, and the task
 /// (which ends after [`Command::Shutdown`] or when every handle is dropped).
 pub fn start(
-    client: Client,
+    clients: Clients,
     opts: EngineOptions,
     journal_path: &Path,
     groups_path: &Path,
@@ -180,7 +181,7 @@ pub fn start(
         None => StdRng::from_os_rng(),
     };
     let mut actor = Actor {
-        client,
+        clients,
         schedule: Schedule::from(&opts.polling),
         learned: Learned::default(),
         create_limiter: limiter(opts.limits.create_per_sec),
@@ -365,7 +366,7 @@ impl Actor {
             Command::Retry(ids) => ids.into_iter().for_each(|id| self.retry(id)),
             Command::Forget(ids) => ids.into_iter().for_each(|id| self.forget(id)),
             Command::CreateGroup { name, description } => self.create_group(name, description),
-            Command::Resume(client) => self.resume_work(client.map(|c| *c)),
+            Command::Resume(clients) => self.resume_work(clients),
             Command::Shutdown => self.stop(),
         }
     }
@@ -467,7 +468,12 @@ impl Actor {
             self.out.push(Update::GroupFailed { name, error });
             return;
         }
-        self.spawn_request(self.create_limiter.clone(), move |client| async move {
+        let Some(client) = self.clients.any().cloned() else {
+            let error = "no profile has a usable key".to_string();
+            self.out.push(Update::GroupFailed { name, error });
+            return;
+        };
+        self.spawn_request(client, self.create_limiter.clone(), move |client| async move {
             let r = client.create_group(&CreateGroupRequest { name: name.clone(), description }).await;
             Event::Group(name, r)
         });
@@ -475,9 +481,9 @@ impl Actor {
 
     /// Lifts a pause (with a new client when the key or base URL changed) and
     /// retries a failed journal write now.
-    fn resume_work(&mut self, client: Option<Client>) {
-        if let Some(c) = client {
-            self.client = c;
+    fn resume_work(&mut self, clients: Option<Clients>) {
+        if let Some(c) = clients {
+            self.clients = c;
         }
         self.journal_retry_at = None;
         if self.health.paused.take().is_some() {
@@ -796,6 +802,12 @@ impl Actor {
                 self.queue.pop_front();
                 continue;
             }
+            if let Err(why) = self.clients.get(&self.jobs[&id].spec.profile) {
+                self.queue.pop_front();
+                self.log(Level::Error, format!("job #{id} not sent: {why}"));
+                self.set_state(id, JobState::Rejected, Some(format!("not sent: {why}")));
+                continue;
+            }
             if let Err(not_until) = self.create_limiter.check() {
                 let wait =
                     not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()));
@@ -923,8 +935,12 @@ impl Actor {
             asset_type: job.spec.asset_type,
             name: job.spec.name.clone(),
         };
-        // The limiter permit was taken when the job became Creating.
-        let (client, counters, events) = (self.client.clone(), self.counters.clone(), self.events.clone());
+        // The limiter permit was taken when the job became Creating, and the
+        // profile's client was checked then.
+        let Ok(client) = self.clients.get(&job.spec.profile).cloned() else {
+            return;
+        };
+        let (counters, events) = (self.counters.clone(), self.events.clone());
         self.tasks.spawn(async move {
             counters.requests.fetch_add(1, Ordering::Relaxed);
             counters.create_requests.fetch_add(1, Ordering::Relaxed);
@@ -933,22 +949,33 @@ impl Actor {
     }
 
     fn spawn_poll(&mut self, id: JobId) {
-        let Some(task_id) = self.jobs.get(&id).and_then(|j| j.task_id.clone()) else {
+        let Some(job) = self.jobs.get(&id) else {
             return;
         };
-        self.spawn_request(self.get_limiter.clone(), move |client| async move {
+        let Some(task_id) = job.task_id.clone() else {
+            return;
+        };
+        let client = match self.clients.get(&job.spec.profile) {
+            Ok(c) => c.clone(),
+            Err(why) => {
+                self.log(Level::Error, format!("job #{id} not polled: {why}"));
+                self.set_state(id, JobState::Stuck, Some(format!("not polled: {why}")));
+                return;
+            }
+        };
+        self.spawn_request(client, self.get_limiter.clone(), move |client| async move {
             Event::Polled(id, client.get_asset(&task_id).await)
         });
     }
 
     /// Sends one request in a task of its own: it waits for the action's rate
     /// limiter, is counted, and its result comes back as an event.
-    fn spawn_request<F, Fut>(&mut self, limiter: Arc<DefaultDirectRateLimiter>, request: F)
+    fn spawn_request<F, Fut>(&mut self, client: Client, limiter: Arc<DefaultDirectRateLimiter>, request: F)
     where
         F: FnOnce(Client) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Event> + Send + 'static,
     {
-        let (client, counters, events) = (self.client.clone(), self.counters.clone(), self.events.clone());
+        let (counters, events) = (self.counters.clone(), self.events.clone());
         self.tasks.spawn(async move {
             limiter.until_ready().await;
             counters.requests.fetch_add(1, Ordering::Relaxed);

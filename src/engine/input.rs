@@ -56,7 +56,16 @@ pub fn check_url(raw: &str) -> Result<url::Url, String> {
     if raw.chars().count() > MAX_URL_CHARS {
         return Err(format!("URL is longer than {MAX_URL_CHARS} characters"));
     }
-    let url = url::Url::parse(raw).map_err(|e| format!("`{}` is not a URL: {e}", excerpt(raw, 60)))?;
+    let mut url = url::Url::parse(raw).map_err(|e| format!("`{}` is not a URL: {e}", excerpt(raw, 60)))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // Never echo the credentials: show the URL without them.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        return Err(format!(
+            "`{}` carries a user name or password (user:password@); it would be stored in the journal and sent to the server: remove it",
+            excerpt(url.as_str(), 60)
+        ));
+    }
     if url.scheme() != "https" {
         return Err(format!("`{}` must be an https:// URL (the server downloads it itself)", excerpt(raw, 60)));
     }
@@ -152,7 +161,13 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Stri
     if name.is_empty() {
         return Err("the name is empty (the URL has no file name); add a name column or a name template".into());
     }
-    Ok(NewJob { url: url.to_string(), name, asset_type, group_id: d.group_id.clone() })
+    Ok(NewJob {
+        url: url.to_string(),
+        name,
+        asset_type,
+        group_id: d.group_id.clone(),
+        profile: crate::config::DEFAULT_PROFILE.into(),
+    })
 }
 
 /// Parses many lines; good lines become imports, bad ones errors with their
@@ -166,6 +181,8 @@ pub fn parse_lines(text: &str, d: &ImportDefaults) -> (Vec<NewJob>, Vec<LineErro
 pub fn parse_lines_from(text: &str, d: &ImportDefaults, first_n: u64) -> (Vec<NewJob>, Vec<LineError>) {
     let mut jobs = Vec::new();
     let mut errors = Vec::new();
+    // A byte-order mark (as some editors save files) is not part of the first line.
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {

@@ -108,6 +108,15 @@ pub struct NewJob {
     pub asset_type: AssetType,
     /// Group to create it in.
     pub group_id: String,
+    /// The config profile (account and endpoint) it belongs to; it is only
+    /// ever created and polled with that profile's key and base URL.
+    #[serde(default = "default_profile")]
+    pub profile: String,
+}
+
+/// The profile of jobs journaled before profiles existed.
+fn default_profile() -> String {
+    crate::config::DEFAULT_PROFILE.to_string()
 }
 
 /// One import and everything known of it. This is what the journal stores.

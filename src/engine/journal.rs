@@ -218,6 +218,7 @@ mod tests {
             name: format!("n{id}"),
             asset_type: AssetType::Image,
             group_id: "g".into(),
+            profile: "default".into(),
         };
         Job { state, ..Job::new(id, spec, jiff::Timestamp::UNIX_EPOCH) }
     }

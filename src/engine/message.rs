@@ -29,9 +29,9 @@ pub enum Command {
         description: Option<String>,
     },
     /// Lifts a pause and retries a failed journal write at once: after the
-    /// key, the config or the disk was fixed. With a client, later requests
-    /// use it (a reloaded key or base URL).
-    Resume(Option<Box<crate::api::Client>>),
+    /// key, the config or the disk was fixed. With clients, later requests
+    /// use them (a reloaded key, base URL or profile).
+    Resume(Option<super::clients::Clients>),
     /// Finishes creations in flight (bounded wait), saves, and stops.
     Shutdown,
 }

@@ -4,6 +4,7 @@
 //! [`Update`]s; they never call the API themselves.
 
 mod actor;
+mod clients;
 mod groups;
 pub mod input;
 mod job;
@@ -14,6 +15,7 @@ mod schedule;
 mod timers;
 
 pub use actor::{EngineHandle, EngineOptions, SubmitResult, start};
+pub use clients::Clients;
 pub use groups::{GroupStore, check_group};
 pub use job::{Job, JobId, JobState, NewJob};
 pub use message::{Command, Group, Health, JournalFault, Level, LogLine, Stats, Update};

@@ -19,9 +19,9 @@ use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
-use crate::cli::GlobalArgs;
 use crate::config::save_presets;
 use crate::engine::{Command, EngineHandle, Level, Update};
+use crate::options::GlobalArgs;
 use crate::setup::Setup;
 use app::{App, Effect};
 
@@ -50,14 +50,14 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => {
             eprintln!("seedance-assets: {e}");
-            return ExitCode::from(crate::exit::USAGE);
+            return ExitCode::from(e.code);
         }
     };
     let (engine, updates, task) = match setup.start_engine() {
         Ok(e) => e,
         Err(e) => {
             eprintln!("seedance-assets: {e}");
-            return ExitCode::from(crate::exit::USAGE);
+            return ExitCode::from(e.code);
         }
     };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -73,11 +73,14 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
         );
         app.set_urls("https://media.example/demo/cat.png\nhttps://media.example/demo/intro.mp4\nhttps://media.example/demo/theme.mp3\nhttps://media.example/demo/fail-broken.png");
     }
+    let demo = setup.is_demo();
     let result = event_loop(&mut app, setup, engine, updates, global.mouse).await;
     let _ = task.await;
     match result {
         Ok(in_flight) => {
-            if in_flight > 0 {
+            if in_flight > 0 && demo {
+                eprintln!("{in_flight} demo job(s) were still in flight; demo data is reset at the next --demo start");
+            } else if in_flight > 0 {
                 eprintln!("{in_flight} job(s) still in flight; they resume at the next start (from the journal)");
             }
             ExitCode::SUCCESS
@@ -157,7 +160,10 @@ async fn event_loop(
         for effect in app.take_effects() {
             match effect {
                 Effect::Quit => break 'main,
-                Effect::Engine(cmd) => {
+                Effect::Engine(mut cmd) => {
+                    if let Command::Submit { jobs, .. } = &mut cmd {
+                        setup.stamp_profile(jobs);
+                    }
                     engine.send(cmd);
                 }
                 Effect::Copy(text) => {

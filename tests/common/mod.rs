@@ -69,8 +69,13 @@ pub fn engine_with(
     timeout: Duration,
 ) -> (EngineHandle, UnboundedReceiver<Update>, tokio::task::JoinHandle<()>) {
     let client = client_with(sim, sim.state().api_key(), timeout);
-    seedance_assets::engine::start(client, opts, &dir.join("journal.jsonl"), &dir.join("groups.json"))
-        .expect("engine starts")
+    seedance_assets::engine::start(
+        seedance_assets::engine::Clients::single(client),
+        opts,
+        &dir.join("journal.jsonl"),
+        &dir.join("groups.json"),
+    )
+    .expect("engine starts")
 }
 
 /// `n` image imports into `group`.
@@ -81,6 +86,7 @@ pub fn images(group: &str, n: usize, prefix: &str) -> Vec<NewJob> {
             name: format!("{prefix}-{i}"),
             asset_type: seedance_assets::api::AssetType::Image,
             group_id: group.to_string(),
+            profile: "default".into(),
         })
         .collect()
 }

@@ -1,0 +1,235 @@
+//! `check`: is this setup ready? One line per check (like `gh auth status`),
+//! `--json`, and the exit code of the worst result.
+
+use std::io::IsTerminal;
+
+use serde::Serialize;
+
+use super::out;
+use crate::api::{ApiError, Client};
+use crate::exit::{AUTH, Failure, NOT_ALL_ACTIVE, SUCCESS, UNREACHABLE, USAGE};
+use crate::options::GlobalArgs;
+use crate::setup::{Context, client_for};
+
+/// How a check came out, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Status {
+    /// Fine.
+    Ok,
+    /// Not applicable or not configured.
+    Skip,
+    /// Works, but something deserves a look.
+    Warn,
+    /// Broken.
+    Fail,
+}
+
+/// One check's result.
+#[derive(Debug, Serialize)]
+struct Outcome {
+    check: &'static str,
+    status: Status,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latency_ms: Option<f64>,
+    /// The exit code a failure means.
+    #[serde(skip)]
+    code: u8,
+}
+
+fn outcome(check: &'static str, status: Status, detail: impl Into<String>) -> Outcome {
+    let code = match status {
+        Status::Ok | Status::Skip => SUCCESS,
+        Status::Warn => NOT_ALL_ACTIVE,
+        Status::Fail => USAGE,
+    };
+    Outcome { check, status, detail: crate::text::sanitize(&detail.into()), latency_ms: None, code }
+}
+
+/// Largest clock difference from the server that is fine (presigned URLs
+/// and request signatures usually tolerate minutes; warn well before).
+const SKEW_WARN_SECS: f64 = 30.0;
+
+pub(super) async fn check(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
+    let mut results = Vec::new();
+    let mut demo = None;
+    let ctx = match Context::load(global) {
+        Ok(ctx) => {
+            let file = &ctx.loaded.path;
+            let what = if ctx.loaded.text.is_some() { "valid" } else { "does not exist: built-in defaults" };
+            let mut o =
+                outcome("config", Status::Ok, format!("{} {what}; profile `{}`", file.display(), ctx.profile.name));
+            if !ctx.loaded.warnings.is_empty() {
+                o = outcome("config", Status::Warn, ctx.loaded.warnings.join("; "));
+            }
+            results.push(o);
+            Some(ctx)
+        }
+        Err(e) => {
+            results.push(outcome("config", Status::Fail, e.message));
+            None
+        }
+    };
+    let client = match &ctx {
+        None => None,
+        Some(ctx) if ctx.demo => {
+            let lock = crate::demo::lock(&ctx.paths)?;
+            let sim = crate::demo::start(&ctx.paths, &lock).await?;
+            let loaded = crate::config::Config::load(&ctx.paths.config_file).map_err(|e| e.to_string())?;
+            results.push(outcome("key", Status::Ok, "the demo key (--demo)"));
+            let client = client_for(&loaded, true, crate::config::DEFAULT_PROFILE)?;
+            demo = Some((sim, lock));
+            Some(client)
+        }
+        Some(ctx) => key_checks(ctx, &mut results),
+    };
+    match &client {
+        Some(client) => server_checks(client, &mut results).await,
+        None => {
+            for name in ["server", "auth", "clock"] {
+                results.push(outcome(name, Status::Skip, "skipped: no usable config or key"));
+            }
+        }
+    }
+    results.push(outcome("storage", Status::Skip, "not configured (no [storage] table)"));
+    results.push(terminal());
+    drop(demo);
+    if json {
+        out::json(&results)?;
+    } else {
+        let mut text = String::new();
+        for r in &results {
+            let mark = match r.status {
+                Status::Ok => "✓",
+                Status::Skip => "-",
+                Status::Warn => "!",
+                Status::Fail => "✗",
+            };
+            text.push_str(&format!("{mark} {:<8} {}\n", r.check, r.detail));
+        }
+        out::print(&text)?;
+    }
+    let worst = results.iter().map(|r| r.status).max().unwrap_or(Status::Ok);
+    Ok(results.iter().find(|r| r.status == worst).map_or(SUCCESS, |r| r.code))
+}
+
+/// The key's presence and the config file's permissions; the client when a key was found.
+fn key_checks(ctx: &Context, results: &mut Vec<Outcome>) -> Option<Client> {
+    let cfg = &ctx.loaded.config;
+    let path = &ctx.loaded.path;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o022 != 0 {
+                results.push(outcome(
+                    "perms",
+                    Status::Warn,
+                    format!(
+                        "{} is writable by others (mode {mode:o}): they could redirect your key; chmod 600 it",
+                        path.display()
+                    ),
+                ));
+            } else {
+                results.push(outcome("perms", Status::Ok, format!("{} mode {mode:o}", path.display())));
+            }
+        }
+    }
+    match cfg.profile_key(&ctx.profile, path, |k| std::env::var(k).ok()) {
+        Ok((_, source)) => {
+            let from = match source {
+                crate::config::Source::Env(name) => format!("from the environment variable {name}"),
+                _ => format!("from {} (a private file)", path.display()),
+            };
+            results.push(outcome("key", Status::Ok, format!("present, {from}")));
+        }
+        Err(e) => {
+            results.push(outcome("key", Status::Fail, e.to_string()));
+            return None;
+        }
+    }
+    match client_for(&ctx.loaded, false, &ctx.profile.name) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            results.push(outcome("key", Status::Fail, e.message));
+            None
+        }
+    }
+}
+
+/// Reachability and latency, key acceptance, clock skew: one unbilled call.
+async fn server_checks(client: &Client, results: &mut Vec<Outcome>) {
+    let host = client.base_url().as_str().trim_end_matches('/').to_string();
+    let probe = client.probe().await;
+    let ms = probe.latency.as_secs_f64() * 1000.0;
+    if let Err(ApiError::Network { detail, .. }) = &probe.result {
+        let mut o = outcome("server", Status::Fail, format!("{host} cannot be reached: {detail}"));
+        o.code = UNREACHABLE;
+        results.push(o);
+        results.push(outcome("auth", Status::Skip, "skipped: the server cannot be reached"));
+        results.push(outcome("clock", Status::Skip, "skipped: the server cannot be reached"));
+        return;
+    }
+    let mut o = outcome("server", Status::Ok, format!("{host} answered in {ms:.0} ms"));
+    o.latency_ms = Some((ms * 10.0).round() / 10.0);
+    results.push(o);
+    results.push(match &probe.result {
+        Err(ApiError::Rejected { code, .. }) if code.contains("NotFound") => outcome(
+            "auth",
+            Status::Ok,
+            "the key is accepted (GetAsset on a task that cannot exist: not found; nothing billed)",
+        ),
+        Ok(_) => outcome("auth", Status::Ok, "the key is accepted"),
+        Err(e @ ApiError::Unauthorized { .. }) => {
+            let mut o = outcome("auth", Status::Fail, e.to_string());
+            o.code = AUTH;
+            o
+        }
+        Err(e) => outcome("auth", Status::Warn, format!("cannot tell whether the key is accepted: {e}")),
+    });
+    results.push(match probe.server_date {
+        None => outcome("clock", Status::Skip, "the server sent no Date header"),
+        Some(date) => {
+            let skew = jiff::Timestamp::now().duration_since(date).as_secs_f64();
+            // The header has a resolution of one second.
+            let status = if skew.abs() <= SKEW_WARN_SECS { Status::Ok } else { Status::Warn };
+            let side = if skew >= 0.0 { "ahead of" } else { "behind" };
+            outcome(
+                "clock",
+                status,
+                format!("this machine is {:.0} s {side} the server (presigned URLs need it close)", skew.abs()),
+            )
+        }
+    });
+}
+
+/// Colours and clipboard: what the dashboard will be able to do here.
+fn terminal() -> Outcome {
+    if !std::io::stdout().is_terminal() {
+        return outcome("terminal", Status::Skip, "stdout is not a terminal");
+    }
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let term = var("TERM").unwrap_or_else(|| "unset".into());
+    let colour = if var("NO_COLOR").is_some() {
+        "NO_COLOR set: no colours".to_string()
+    } else if var("COLORTERM").is_some_and(|v| v == "truecolor" || v == "24bit") {
+        "truecolor".to_string()
+    } else if term.contains("256color") {
+        "256 colours".to_string()
+    } else if term == "dumb" {
+        "a dumb terminal: no colours".to_string()
+    } else {
+        "basic colours".to_string()
+    };
+    let clipboard = if var("TMUX").is_some() {
+        "OSC 52 copy: inside tmux, needs `set -g set-clipboard on`"
+    } else if var("STY").is_some() {
+        "OSC 52 copy: GNU screen usually drops it"
+    } else {
+        "OSC 52 copy: sent to the terminal, which must allow clipboard writes"
+    };
+    let ssh = if var("SSH_CONNECTION").is_some() { "; over SSH" } else { "" };
+    let status = if term == "dumb" || term == "unset" { Status::Warn } else { Status::Ok };
+    outcome("terminal", status, format!("TERM={term}, {colour}{ssh}; {clipboard}"))
+}

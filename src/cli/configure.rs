@@ -1,0 +1,247 @@
+//! `config path`, `config show` and `config init`.
+
+use std::io::Write;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::args::ConfigCommand;
+use super::out;
+use crate::config::{API_KEY_ENV, Config, DEFAULT_PROFILE, Source};
+use crate::exit::{Failure, USAGE};
+use crate::options::GlobalArgs;
+use crate::setup::Context;
+
+/// The example config, documenting every key.
+const EXAMPLE: &str = include_str!("../../config.example.toml");
+
+pub(super) fn config(global: &GlobalArgs, cmd: ConfigCommand) -> Result<u8, Failure> {
+    match cmd {
+        ConfigCommand::Path { json } => path(global, json),
+        ConfigCommand::Show { json } => show(global, json),
+        ConfigCommand::Init => init(global),
+    }
+}
+
+fn path(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
+    let ctx = Context::load(global)?;
+    let p = &ctx.paths;
+    let rows = [
+        ("config", p.config_file.display().to_string()),
+        ("data", p.data_dir.display().to_string()),
+        ("journal", p.journal().display().to_string()),
+        ("groups", p.groups().display().to_string()),
+        ("exports", p.data_dir.join("exports").display().to_string()),
+        ("logs", p.log_dir.display().to_string()),
+        ("log", crate::logging::log_file(&p.log_dir).display().to_string()),
+    ];
+    if json {
+        let map: serde_json::Map<String, Value> = rows.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+        out::json(&map)?;
+    } else {
+        let mut text = String::new();
+        for (k, v) in rows {
+            text.push_str(&format!("{k:<8} {v}\n"));
+        }
+        text.push_str(&format!(
+            "(the log rotates daily, UTC; the last {} files are kept){}\n",
+            crate::logging::KEEP_FILES,
+            if p.config_file.exists() { "" } else { "; the config file does not exist yet: `config init` writes one" }
+        ));
+        out::print(&text)?;
+    }
+    Ok(0)
+}
+
+/// One effective setting.
+#[derive(Debug, Serialize)]
+struct Setting {
+    key: String,
+    value: Value,
+    source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    env: Option<String>,
+}
+
+fn setting(key: impl Into<String>, value: Value, source: &Source) -> Setting {
+    let (source, env) = match source {
+        Source::Env(name) => ("env".to_string(), Some(name.clone())),
+        other => (other.to_string(), None),
+    };
+    Setting { key: key.into(), value, source, env }
+}
+
+/// True when the file sets `path` (a dotted key as a list of parts).
+fn in_file(table: &toml::Table, path: &[&str]) -> bool {
+    let mut t = table;
+    for (i, part) in path.iter().enumerate() {
+        match t.get(*part) {
+            Some(toml::Value::Table(inner)) if i + 1 < path.len() => t = inner,
+            Some(_) if i + 1 == path.len() => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
+fn show(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
+    let ctx = Context::load(global)?;
+    let table: toml::Table = ctx.loaded.text.as_deref().and_then(|t| t.parse().ok()).unwrap_or_default();
+    let file_or_default = |path: &[&str]| if in_file(&table, path) { Source::File } else { Source::Default };
+    let cfg = &ctx.loaded.config;
+    let profile = &ctx.profile;
+    let (config_src, data_src) =
+        if ctx.demo { (Source::Flag, Source::Flag) } else { (global.config_source(), global.data_dir_source()) };
+    let mut rows = vec![
+        setting("config_file", json!(ctx.paths.config_file.display().to_string()), &config_src),
+        setting("data_dir", json!(ctx.paths.data_dir.display().to_string()), &data_src),
+        setting("profile", json!(profile.name), &ctx.profile_source),
+        setting("profiles", json!(cfg.profile_names()), &file_or_default(&["profiles"])),
+    ];
+    // A named profile's own keys, else [api]'s.
+    let named = profile.name != DEFAULT_PROFILE;
+    let api_key = |key: &str| -> (String, Source) {
+        if named && in_file(&table, &["profiles", &profile.name, key]) {
+            (format!("profiles.{}.{key}", profile.name), Source::File)
+        } else {
+            (format!("api.{key}"), file_or_default(&["api", key]))
+        }
+    };
+    let (k, s) = api_key("base_url");
+    rows.push(setting(k, json!(profile.api.base_url), &s));
+    match cfg.profile_key(profile, &ctx.loaded.path, |k| std::env::var(k).ok()) {
+        Ok((_, source)) => {
+            let key = match &source {
+                Source::Env(name) if name == API_KEY_ENV => "api_key".to_string(),
+                Source::Env(_) => api_key("api_key_env").0,
+                _ => api_key("api_key").0,
+            };
+            rows.push(setting(key, json!("<redacted>"), &source));
+        }
+        Err(_) if ctx.demo => rows.push(setting("api.api_key", json!("<redacted: demo key>"), &Source::Default)),
+        Err(_) => rows.push(setting(api_key("api_key").0, Value::Null, &Source::Default)),
+    }
+    if let Some(name) = &profile.api.api_key_env {
+        let (k, s) = api_key("api_key_env");
+        rows.push(setting(k, json!(name), &s));
+    }
+    for (key, value) in [
+        ("connect_timeout_secs", profile.api.connect_timeout_secs),
+        ("request_timeout_secs", profile.api.request_timeout_secs),
+    ] {
+        let (k, s) = api_key(key);
+        rows.push(setting(k, json!(value), &s));
+    }
+    let limits = [
+        ("max_creating", profile.limits.max_creating as u64),
+        ("create_per_sec", u64::from(profile.limits.create_per_sec)),
+        ("get_per_sec", u64::from(profile.limits.get_per_sec)),
+    ];
+    for (key, value) in limits {
+        let (k, s) = if named && in_file(&table, &["profiles", &profile.name, "limits", key]) {
+            (format!("profiles.{}.limits.{key}", profile.name), Source::File)
+        } else {
+            (format!("limits.{key}"), file_or_default(&["limits", key]))
+        };
+        rows.push(setting(k, json!(value), &s));
+    }
+    let p = &cfg.polling;
+    for (key, value) in [
+        ("first_secs", json!(p.first_secs)),
+        ("backoff", json!(p.backoff)),
+        ("max_interval_secs", json!(p.max_interval_secs)),
+        ("jitter", json!(p.jitter)),
+        ("stuck_after_secs", json!(p.stuck_after_secs)),
+        ("retry_budget", json!(p.retry_budget)),
+    ] {
+        rows.push(setting(format!("polling.{key}"), value, &file_or_default(&["polling", key])));
+    }
+    let names: Vec<&str> = cfg.presets.iter().map(|p| p.name.as_str()).collect();
+    rows.push(setting("presets", json!(names), &file_or_default(&["presets"])));
+    for w in &ctx.loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    if json {
+        out::json(&rows)?;
+    } else {
+        let width = rows.iter().map(|r| r.key.len()).max().unwrap_or(0);
+        let mut text = String::new();
+        for r in &rows {
+            let value = match &r.value {
+                Value::String(s) => crate::text::sanitize(s),
+                Value::Null => "(none)".into(),
+                v => crate::text::sanitize(&v.to_string()),
+            };
+            let source = match &r.env {
+                Some(e) => format!("env {e}"),
+                None => r.source.clone(),
+            };
+            text.push_str(&format!("{:<width$}  {value}  ({source})\n", r.key));
+        }
+        out::print(&text)?;
+    }
+    Ok(0)
+}
+
+/// The config `config init` writes: the example with its sample presets
+/// commented out, so the file is valid and changes nothing until edited.
+fn init_text() -> String {
+    let mut text = String::new();
+    let mut in_presets = false;
+    for line in EXAMPLE.lines() {
+        in_presets |= line.trim() == "[[presets]]";
+        if in_presets && !line.trim().is_empty() && !line.starts_with('#') {
+            text.push_str("# ");
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+fn init(global: &GlobalArgs) -> Result<u8, Failure> {
+    if global.demo {
+        return Err(Failure::new(USAGE, "config init writes your own config; leave out --demo"));
+    }
+    let paths = global.resolve_paths()?;
+    let path = &paths.config_file;
+    let text = init_text();
+    Config::parse(&text, path).map_err(|e| format!("the built-in template is invalid: {e}"))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut file = match opts.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Failure::new(
+                USAGE,
+                format!("{} already exists; not overwriting it (edit it, or move it away first)", path.display()),
+            ));
+        }
+        Err(e) => return Err(Failure::new(USAGE, format!("cannot create {}: {e}", path.display()))),
+    };
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    eprintln!("wrote {} (mode 600); set your key with `export {API_KEY_ENV}=...` or in the file", path.display());
+    out::line(&path.display().to_string())?;
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_init_template_is_valid_and_sets_no_presets() {
+        let text = super::init_text();
+        let (cfg, warnings) = crate::config::Config::parse(&text, std::path::Path::new("t.toml")).unwrap();
+        assert!(cfg.presets.is_empty());
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(text.contains("# [[presets]]"));
+    }
+}

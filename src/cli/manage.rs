@@ -1,0 +1,199 @@
+//! `retry` and `forget`: the dashboard's `r` and `x`, through the engine
+//! (which journals them), on the jobs a [`Selection`] picks.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, IsTerminal, Write};
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::args::Selection;
+use super::report::{matches, print_json, print_table};
+use crate::engine::{Command, Job, JobId, JobState, Update};
+use crate::exit::{Failure, NOT_ALL_ACTIVE, SUCCESS, USAGE};
+use crate::options::GlobalArgs;
+use crate::setup::Setup;
+
+/// True when creating `j` again could make a second (billed) asset: the
+/// first creation may have reached the server.
+pub(crate) fn could_duplicate(j: &Job) -> bool {
+    match j.state {
+        JobState::Uncertain => true,
+        JobState::Rejected => j.error.as_deref().is_some_and(|e| {
+            let e = e.to_lowercase();
+            ["outcome unknown", "may have", "possible duplicate", "timed out", "timeout"].iter().any(|w| e.contains(w))
+        }),
+        _ => false,
+    }
+}
+
+/// The journal's jobs as the engine loaded them, and the updates that follow
+/// (early non-job updates replayed first).
+async fn loaded(mut updates: UnboundedReceiver<Update>) -> (BTreeMap<JobId, Job>, UnboundedReceiver<Update>) {
+    let mut jobs = BTreeMap::new();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    while let Some(u) = updates.recv().await {
+        match u {
+            Update::Loaded => break,
+            Update::Job(j) => {
+                jobs.insert(j.id, *j);
+            }
+            other => {
+                let _ = tx.send(other);
+            }
+        }
+    }
+    tokio::spawn(async move {
+        while let Some(u) = updates.recv().await {
+            if tx.send(u).is_err() {
+                break;
+            }
+        }
+    });
+    (jobs, rx)
+}
+
+/// Asks `question` on the terminal; `Ok(false)` on anything but yes.
+/// Without a terminal (a script) it refuses: pass `--yes`.
+fn confirm(question: &str) -> Result<bool, Failure> {
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(Failure::new(USAGE, format!("{question} — not asking without a terminal; pass --yes to go ahead")));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer).map_err(|e| format!("cannot read the answer: {e}"))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "job" } else { "jobs" }
+}
+
+pub(super) async fn retry(global: &GlobalArgs, select: &Selection, yes: bool, json: bool) -> Result<u8, Failure> {
+    let setup = Setup::new(global).await?;
+    let (engine, updates, task) = setup.start_engine()?;
+    let (jobs, updates) = loaded(updates).await;
+    let profile = global.wanted_profile().map(|(p, _)| p).filter(|_| !setup.is_demo());
+    let chosen: Vec<&Job> = jobs
+        .values()
+        .filter(|j| matches(j, select, profile.as_deref()))
+        .filter(|j| matches!(j.state, JobState::Failed | JobState::Rejected | JobState::Uncertain | JobState::Stuck))
+        .collect();
+    let risky = chosen.iter().filter(|j| could_duplicate(j)).count();
+    let go = if chosen.is_empty() {
+        eprintln!("nothing to retry (only Failed, Rejected, Uncertain and Stuck jobs can be)");
+        false
+    } else if risky > 0 && !yes {
+        let question = format!(
+            "retry {} {}? {risky} may already exist on the server, and creating again may make a second, billed asset",
+            chosen.len(),
+            plural(chosen.len())
+        );
+        match confirm(&question) {
+            Ok(answer) => answer,
+            Err(e) => {
+                engine.send(Command::Shutdown);
+                let _ = task.await;
+                return Err(e);
+            }
+        }
+    } else {
+        true
+    };
+    if !go {
+        engine.send(Command::Shutdown);
+        let _ = task.await;
+        return Ok(if chosen.is_empty() { SUCCESS } else { NOT_ALL_ACTIVE });
+    }
+    let ids: Vec<JobId> = chosen.iter().map(|j| j.id).collect();
+    eprintln!("retrying {} {}", ids.len(), plural(ids.len()));
+    engine.send(Command::Retry(ids.clone()));
+    let code = super::import::follow(engine, updates, ids.into_iter().collect(), false, json, setup.is_demo()).await;
+    let _ = task.await;
+    Ok(code)
+}
+
+pub(super) async fn forget(global: &GlobalArgs, select: &Selection, yes: bool, json: bool) -> Result<u8, Failure> {
+    let setup = Setup::new(global).await?;
+    let (engine, updates, task) = setup.start_engine()?;
+    let (jobs, mut updates) = loaded(updates).await;
+    let profile = global.wanted_profile().map(|(p, _)| p).filter(|_| !setup.is_demo());
+    let chosen: Vec<Job> = jobs.into_values().filter(|j| matches(j, select, profile.as_deref())).collect();
+    let go = if chosen.is_empty() {
+        eprintln!("nothing to forget");
+        Ok(false)
+    } else if yes {
+        Ok(true)
+    } else {
+        confirm(&format!(
+            "forget {} {}? they leave the journal (assets on the server stay)",
+            chosen.len(),
+            plural(chosen.len())
+        ))
+    };
+    let go = match go {
+        Ok(go) => go,
+        Err(e) => {
+            engine.send(Command::Shutdown);
+            let _ = task.await;
+            return Err(e);
+        }
+    };
+    if go {
+        engine.send(Command::Forget(chosen.iter().map(|j| j.id).collect()));
+    }
+    engine.send(Command::Shutdown);
+    let mut removed = HashSet::new();
+    while let Some(u) = updates.recv().await {
+        match u {
+            Update::Removed(id) => {
+                removed.insert(id);
+            }
+            Update::Log(line) if line.level != crate::engine::Level::Info => eprintln!("warning: {}", line.text),
+            Update::Stopped { .. } => break,
+            _ => {}
+        }
+    }
+    let _ = task.await;
+    if !go {
+        return Ok(if chosen.is_empty() { SUCCESS } else { NOT_ALL_ACTIVE });
+    }
+    let gone: Vec<Job> = chosen.iter().filter(|j| removed.contains(&j.id)).cloned().collect();
+    if json {
+        print_json(&gone)?;
+    } else {
+        eprintln!("forgot {} {}", gone.len(), plural(gone.len()));
+        print_table(&gone)?;
+    }
+    Ok(if gone.len() == chosen.len() { SUCCESS } else { NOT_ALL_ACTIVE })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::AssetType;
+    use crate::engine::NewJob;
+
+    fn job(state: JobState, error: &str) -> Job {
+        let spec = NewJob {
+            url: "https://x.example/a.png".into(),
+            name: "a".into(),
+            asset_type: AssetType::Image,
+            group_id: "g".into(),
+            profile: "default".into(),
+        };
+        let mut j = Job::new(1, spec, jiff::Timestamp::now());
+        j.state = state;
+        j.error = Some(error.into());
+        j
+    }
+
+    #[test]
+    fn only_a_possibly_processed_creation_could_duplicate() {
+        assert!(could_duplicate(&job(JobState::Uncertain, "outcome unknown (network error)")));
+        assert!(could_duplicate(&job(JobState::Rejected, "request timed out after sending")));
+        assert!(!could_duplicate(&job(JobState::Rejected, "rejected: NotFound.group_id: no such group")));
+        assert!(!could_duplicate(&job(JobState::Failed, "InvalidParameter.DownloadFailed")));
+        assert!(!could_duplicate(&job(JobState::Stuck, "still processing")));
+    }
+}

@@ -1,0 +1,27 @@
+//! Where an effective setting came from, for `config show`.
+
+use std::fmt;
+
+/// The origin of a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Built in.
+    Default,
+    /// The config file.
+    File,
+    /// An environment variable (named).
+    Env(String),
+    /// A command-line flag.
+    Flag,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::File => f.write_str("file"),
+            Source::Env(name) => write!(f, "env {name}"),
+            Source::Flag => f.write_str("flag"),
+        }
+    }
+}

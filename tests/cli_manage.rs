@@ -1,0 +1,167 @@
+//! `retry` and `forget` through the engine, with their questions; `--json`
+//! on `groups` and `presets`; the simulator's start-up line.
+
+mod clienv;
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use clienv::{BIN, Env, blocking, text};
+use seedance_assets::api::AssetType;
+use seedance_assets::engine::{Job, NewJob};
+use seedance_assets::export::JobRecord;
+use seedance_assets::sim::{Sim, SimConfig};
+use serde_json::Value;
+
+/// Appends a job to the journal as the engine writes it.
+fn journal_job(env: &Env, job: &Job) {
+    std::fs::create_dir_all(&env.data).unwrap();
+    let line = serde_json::json!({ "job": job }).to_string() + "\n";
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(env.data.join("journal.jsonl"))
+        .unwrap()
+        .write_all(line.as_bytes())
+        .unwrap();
+}
+
+fn job(id: u64, group: &str, state: seedance_assets::engine::JobState, error: &str) -> Job {
+    let spec = NewJob {
+        url: format!("https://cdn.example/r/{id}.png"),
+        name: format!("r{id}"),
+        asset_type: AssetType::Image,
+        group_id: group.into(),
+        profile: "default".into(),
+    };
+    let mut j = Job::new(id, spec, jiff::Timestamp::now());
+    j.state = state;
+    j.error = Some(error.into());
+    j
+}
+
+fn records(out: &std::process::Output) -> Vec<JobRecord> {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {} / {}", text(&out.stdout), text(&out.stderr)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_asks_before_a_possible_duplicate_and_forget_asks_always() {
+    use seedance_assets::engine::JobState::*;
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("retry");
+    let env = Env::new(&sim);
+    journal_job(
+        &env,
+        &job(1, &group, Uncertain, "outcome unknown (network error); retry only if you accept a possible duplicate"),
+    );
+    journal_job(&env, &job(2, &group, Failed, "InvalidParameter.DownloadFailed"));
+    journal_job(&env, &job(3, &group, Rejected, "rejected: NotFound.group_id"));
+
+    let env = blocking(move || {
+        // A script (no terminal) without --yes: refused before anything is sent.
+        let out = env.run(&["retry", "--state", "uncertain"], "");
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("pass --yes"), "{}", text(&out.stderr));
+        env
+    })
+    .await;
+    assert_eq!(sim.stats().create_asset_requests, 0);
+
+    let env = blocking(move || {
+        // Failed alone cannot duplicate: no question; the job is created again.
+        let out = env.run(&["retry", "2", "--json"], "");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let got = records(&out);
+        assert_eq!(got.len(), 1);
+        assert_eq!((got[0].id, got[0].status.as_str()), (2, "processing"));
+        env
+    })
+    .await;
+    assert_eq!(sim.stats().create_asset_requests, 1);
+
+    let env = blocking(move || {
+        let out = env.run(&["retry", "--state", "uncertain", "--yes", "--json"], "");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(records(&out)[0].id, 1);
+        env
+    })
+    .await;
+    assert_eq!(sim.stats().create_asset_requests, 2);
+
+    blocking(move || {
+        let out = env.run(&["forget", "3"], "");
+        assert_eq!(out.status.code(), Some(2), "asks, and a script cannot answer");
+        let out = env.run(&["forget", "--state", "rejected", "--yes", "--json"], "");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(records(&out).iter().map(|r| r.id).collect::<Vec<_>>(), [3]);
+        let left = records(&env.run(&["status", "--json"], ""));
+        assert_eq!(left.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 2], "forgotten through the engine's journal");
+        let out = env.run(&["forget", "--yes", "99"], "");
+        assert_eq!(out.status.code(), Some(0));
+        assert!(text(&out.stderr).contains("nothing to forget"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_and_presets_as_json() {
+    let sim = Sim::start_local(SimConfig::default()).await.unwrap();
+    let mut env = Env::new(&sim);
+    let with_presets = format!(
+        "{}\n[[presets]]\nname = \"refs\"\ngroup_id = \"group-1\"\nasset_type = \"Image\"\ndefault = true\n\n[[presets]]\nname = \"clips\"\ngroup_id = \"group-2\"\n",
+        std::fs::read_to_string(&env.config).unwrap()
+    );
+    std::fs::write(&env.config, with_presets).unwrap();
+    env.key = sim.state().api_key().to_string();
+    blocking(move || {
+        let out = env.run(&["groups", "create", "boards", "--json"], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(created["id"].as_str().unwrap().starts_with("group-"));
+        assert_eq!(created["name"], "boards");
+        let listed: Value = serde_json::from_slice(&env.run(&["groups", "list", "--json"], "").stdout).unwrap();
+        assert_eq!(listed, serde_json::json!([created]));
+
+        let presets: Value = serde_json::from_slice(&env.run(&["presets", "list", "--json"], "").stdout).unwrap();
+        assert_eq!(presets[0]["name"], "refs");
+        assert_eq!(presets[0]["selected"], true);
+        assert_eq!(presets[1]["selected"], false);
+        let one: Value = serde_json::from_slice(&env.run(&["presets", "show", "clips", "--json"], "").stdout).unwrap();
+        assert_eq!(one["group_id"], "group-2");
+        assert_eq!(one["asset_type"], "infer");
+    })
+    .await;
+}
+
+#[test]
+fn the_simulator_prints_its_start_up_line_on_stdout() {
+    for json in [true, false] {
+        let mut args = vec!["sim", "--port", "0", "--key", "k 1"];
+        if json {
+            args.push("--json");
+        }
+        let mut child = Command::new(BIN).args(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if json {
+            let v: Value = serde_json::from_str(&line).unwrap();
+            assert!(v["base_url"].as_str().unwrap().starts_with("http://127.0.0.1:"), "{line}");
+            assert_eq!(v["api_key"], "k 1");
+            assert!(v["group_id"].as_str().unwrap().starts_with("group-"));
+        } else {
+            // A line a shell can `eval`.
+            const SHOW: &str =
+                "eval \"$1\"; printf '%s|%s|%s' \"$SEEDANCE_BASE_URL\" \"$SEEDANCE_API_KEY\" \"$SEEDANCE_GROUP\"";
+            let out = Command::new("bash").args(["-c", SHOW, "-", line.trim()]).output().unwrap();
+            let vars = text(&out.stdout);
+            let parts: Vec<&str> = vars.split('|').collect();
+            assert!(parts[0].starts_with("http://127.0.0.1:"), "{vars}");
+            assert_eq!(parts[1], "k 1");
+            assert!(parts[2].starts_with("group-"), "{vars}");
+        }
+    }
+}
