@@ -8,7 +8,7 @@ use crate::config::DEFAULT_PROFILE;
 
 /// Clients by profile name; a profile whose client could not be built (no
 /// key, a bad base URL) keeps the reason, so its jobs can say why.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Clients {
     by_profile: BTreeMap<String, Result<Client, String>>,
 }
@@ -40,11 +40,5 @@ impl Clients {
     pub fn any(&self) -> Option<&Client> {
         let default = self.by_profile.get(DEFAULT_PROFILE).and_then(|c| c.as_ref().ok());
         default.or_else(|| self.by_profile.values().find_map(|c| c.as_ref().ok()))
-    }
-}
-
-impl Default for Clients {
-    fn default() -> Clients {
-        Clients { by_profile: BTreeMap::new() }
     }
 }
