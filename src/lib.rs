@@ -21,5 +21,6 @@ pub mod export;
 pub mod logging;
 pub mod setup;
 pub mod sim;
+pub mod storage;
 pub mod text;
 pub mod tui;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::ConfigError;
 use super::preset::{Preset, validate_all};
+use super::storage::StorageConfig;
 
 /// The `[api]` table.
 #[derive(Debug, Clone, Deserialize)]
@@ -98,6 +99,9 @@ pub struct Config {
     pub polling: Polling,
     /// Saved presets.
     pub presets: Vec<Preset>,
+    /// The user's S3-compatible bucket for local files (`None`: local files
+    /// cannot be imported).
+    pub storage: Option<StorageConfig>,
 }
 
 /// A config as loaded, with where it came from.
@@ -148,7 +152,10 @@ impl Config {
             None => (Config::default(), Vec::new()),
         };
         if config.api.api_key.is_some() {
-            check_private(path)?;
+            check_private(path, "an API key", "named by api_key_env")?;
+        }
+        if config.storage.as_ref().is_some_and(StorageConfig::has_file_secrets) {
+            check_private(path, "storage credentials", "such as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY")?;
         }
         Ok(LoadedConfig { config, path: path.into(), text, warnings })
     }
@@ -193,6 +200,9 @@ impl Config {
         if !(0.0..1.0).contains(&p.jitter) {
             return Err(invalid(format!("polling.jitter must be at least 0 and below 1, not {}", p.jitter)));
         }
+        if let Some(storage) = &self.storage {
+            storage.check().map_err(invalid)?;
+        }
         validate_all(&self.presets).map_err(invalid)
     }
 
@@ -229,14 +239,14 @@ impl Config {
 }
 
 /// Refuses a file that group or others may read, as ssh does for keys.
-fn check_private(path: &Path) -> Result<(), ConfigError> {
+fn check_private(path: &Path, secret: &'static str, hint: &'static str) -> Result<(), ConfigError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let meta = std::fs::metadata(path).map_err(|source| ConfigError::Io { path: path.into(), source })?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(ConfigError::Insecure { path: path.into(), mode });
+            return Err(ConfigError::Insecure { path: path.into(), mode, secret, hint });
         }
     }
     Ok(())

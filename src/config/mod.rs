@@ -6,6 +6,7 @@ mod file;
 mod paths;
 mod preset;
 mod save;
+mod storage;
 mod template;
 
 pub use error::ConfigError;
@@ -13,4 +14,7 @@ pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling};
 pub use paths::{CONFIG_ENV, DATA_DIR_ENV, Paths};
 pub use preset::{Preset, TypeChoice};
 pub use save::{PresetChange, SaveError, atomic_write, save_presets, save_presets_with};
+pub use storage::{
+    ACCESS_KEY_ENV, MAX_URL_EXPIRY_SECS, SECRET_KEY_ENV, SESSION_TOKEN_ENV, StorageConfig, StorageCredentials,
+};
 pub use template::{NameContext, Template};
