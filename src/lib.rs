@@ -18,6 +18,7 @@ pub mod config;
 pub mod engine;
 pub mod exit;
 pub mod export;
+pub mod local;
 pub mod logging;
 pub mod setup;
 pub mod sim;

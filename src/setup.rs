@@ -10,9 +10,16 @@ use crate::cli::GlobalArgs;
 use crate::config::{Config, LoadedConfig, Paths};
 use crate::engine::{EngineHandle, EngineOptions, Update};
 use crate::sim::{Sim, SimConfig};
+use crate::storage::Storage;
 
 /// The key the demo simulator accepts.
 pub const DEMO_KEY: &str = "demo-key";
+/// The demo simulator's bucket.
+pub const DEMO_BUCKET: &str = "demo-bucket";
+/// The access key id the demo bucket accepts.
+pub const DEMO_ACCESS_KEY: &str = "demo-access-key";
+/// The secret key the demo bucket accepts (not a secret: demo only).
+pub const DEMO_SECRET_KEY: &str = "demo-secret-key";
 
 /// The demo simulator: realistic but quick processing, one in ten fails.
 pub fn demo_sim_config() -> SimConfig {
@@ -21,6 +28,9 @@ pub fn demo_sim_config() -> SimConfig {
         min_delay_ms: 2000,
         max_delay_ms: 8000,
         fail_rate: 0.1,
+        bucket: DEMO_BUCKET.into(),
+        bucket_access_key: DEMO_ACCESS_KEY.into(),
+        bucket_secret_key: DEMO_SECRET_KEY.into(),
         ..SimConfig::default()
     }
 }
@@ -33,6 +43,10 @@ pub struct Setup {
     pub loaded: LoadedConfig,
     /// The API client.
     pub client: Client,
+    /// The bucket for local files: `None` without `[storage]`, `Some(Err)`
+    /// with the reason when it is configured but unusable (e.g. no
+    /// credentials), so URL imports still work and local lines say why not.
+    pub storage: Option<Result<Storage, String>>,
     /// The in-process simulator, under `--demo`.
     pub sim: Option<Sim>,
     /// What the header shows: `simulator` or the API host.
@@ -54,8 +68,9 @@ impl Setup {
                 Sim::start_local(demo_sim_config()).await.map_err(|e| format!("cannot start the simulator: {e}"))?;
             let group = s.state().add_group("demo");
             let config_text = format!(
-                "# Demo configuration (reset at each --demo start).\n[api]\nbase_url = \"{}\"\n\n[[presets]]\nname = \"demo\"\ngroup_id = \"{group}\"\nasset_type = \"infer\"\nname_template = \"{{stem}}\"\ndescription = \"the simulator's demo group\"\ndefault = true\n",
-                s.base_url()
+                "# Demo configuration (reset at each --demo start).\n[api]\nbase_url = \"{base}\"\n\n[storage]\nendpoint = \"{base}\"\nbucket = \"{DEMO_BUCKET}\"\nregion = \"{}\"\nprefix = \"demo\"\npath_style = true\naccess_key_id = \"{DEMO_ACCESS_KEY}\"\nsecret_access_key = \"{DEMO_SECRET_KEY}\"\n\n[[presets]]\nname = \"demo\"\ngroup_id = \"{group}\"\nasset_type = \"infer\"\nname_template = \"{{stem}}\"\ndescription = \"the simulator's demo group\"\ndefault = true\n",
+                crate::sim::BUCKET_REGION,
+                base = s.base_url()
             );
             paths = Paths { config_file: dir.join("config.toml"), log_dir: dir.join("logs"), data_dir: dir };
             crate::config::atomic_write(&paths.config_file, config_text.as_bytes())
@@ -82,12 +97,36 @@ impl Setup {
             connect_timeout: cfg.connect_timeout(&loaded.path).map_err(|e| e.to_string())?,
             request_timeout: cfg.request_timeout(&loaded.path).map_err(|e| e.to_string())?,
         })?;
+        let storage = cfg.storage.as_ref().map(|sc| {
+            // The demo bucket's keys are in the demo config; the user's
+            // AWS variables must not override them.
+            let storage_env = |k: &str| if global.demo { None } else { env(k) };
+            let credentials = sc.credentials(&loaded.path, storage_env).map_err(|e| e.to_string())?;
+            let http = reqwest::Client::builder()
+                .connect_timeout(cfg.connect_timeout(&loaded.path).map_err(|e| e.to_string())?)
+                .user_agent(concat!("seedance-assets/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            Storage::from_config(sc, &credentials, http).map_err(|e| e.to_string())
+        });
         let endpoint = match &sim {
             Some(_) => "simulator".to_string(),
             None => client.base_url().host_str().unwrap_or("?").to_string(),
         };
         tracing::info!("seedance-assets {} starting against {endpoint}", env!("CARGO_PKG_VERSION"));
-        Ok(Setup { paths, loaded, client, sim, endpoint, _log: log })
+        Ok(Setup { paths, loaded, client, storage, sim, endpoint, _log: log })
+    }
+
+    /// The bucket for local files, or why local files cannot be imported.
+    pub fn storage(&self) -> Result<&Storage, String> {
+        match &self.storage {
+            Some(Ok(s)) => Ok(s),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(format!(
+                "local files need a bucket: add a [storage] table to {} (see config.example.toml)",
+                self.paths.config_file.display()
+            )),
+        }
     }
 
     /// The engine settings from the config.
