@@ -164,7 +164,8 @@ impl Storage {
         let resp = self.http.head(url).send().await.map_err(|e| self.transport("HEAD", key, e))?;
         let status = resp.status().as_u16();
         match status {
-            200..=299 => Ok(Some(resp.content_length().or_else(|| header_len(&resp)).unwrap_or(0))),
+            // The header, not `content_length()`: a HEAD answer has no body.
+            200..=299 => Ok(Some(header_len(&resp).unwrap_or(0))),
             408 | 429 | 500..=599 => {
                 Err(StorageError::Bucket { op: "HEAD", key: key.to_string(), status, code: None, message: None })
             }
