@@ -7,7 +7,9 @@
 //! - [`tui`]: the ratatui dashboard (drawing and keys);
 //! - [`cli`]: the headless front end;
 //! - [`config`]: file locations, the TOML config and presets;
-//! - [`sim`]: a local simulator of the API;
+//! - [`sim`]: a local simulator of the API (and of an S3-compatible bucket);
+//! - [`storage`]: the user's S3-compatible bucket, through which local files
+//!   reach the server; [`local`]: local paths, directories and globs as input;
 //! - [`setup`]: start-up shared by both front ends; [`export`]: jobs as JSON/CSV records.
 
 #![warn(missing_docs)]
