@@ -60,7 +60,9 @@ fn hashing() {
     let start = Instant::now();
     let (n, _) = hash_file(&mut std::fs::File::open(&path).expect("open")).expect("hash");
     let file = n as f64 / start.elapsed().as_secs_f64() / 1e6;
-    println!("  SHA-256, one core: {mem:.0} MB/s in memory (512 MiB); {file:.0} MB/s from a 256 MiB file in the page cache");
+    println!(
+        "  SHA-256, one core: {mem:.0} MB/s in memory (512 MiB); {file:.0} MB/s from a 256 MiB file in the page cache"
+    );
 }
 
 struct SimProcess {

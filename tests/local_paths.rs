@@ -27,7 +27,10 @@ fn files_directories_and_globs_expand_to_typed_media() {
 
     let one = expand(&line(&d.join("b-shot.png")), false);
     assert_eq!(one.errors, []);
-    assert_eq!((one.files[0].stem.as_str(), one.files[0].asset_type, one.files[0].format), ("b-shot", AssetType::Image, "png"));
+    assert_eq!(
+        (one.files[0].stem.as_str(), one.files[0].asset_type, one.files[0].format),
+        ("b-shot", AssetType::Image, "png")
+    );
 
     let flat = expand(&line(d), false);
     let names: Vec<_> = flat.files.iter().map(|f| (f.stem.as_str(), f.asset_type)).collect();
@@ -78,7 +81,10 @@ fn each_bad_line_has_its_own_message() {
     std::fs::write(d.join("photo.mp4"), jpeg(8, 8, 1)).unwrap();
     let e = &expand(&line(&d.join("photo.mp4")), false).errors;
     assert!(
-        matches!(e[..], [LocalError::Mismatch { expected: AssetType::Video, found: AssetType::Image, format: "jpeg", .. }]),
+        matches!(
+            e[..],
+            [LocalError::Mismatch { expected: AssetType::Video, found: AssetType::Image, format: "jpeg", .. }]
+        ),
         "{e:?}"
     );
     assert!(e[0].to_string().contains("the extension `.mp4` means Video but the content is jpeg (Image)"), "{}", e[0]);

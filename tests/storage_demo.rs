@@ -12,12 +12,7 @@ use seedance_assets::setup::Setup;
 #[tokio::test]
 async fn demo_imports_a_local_file_through_its_bucket() {
     let dir = tempfile::tempdir().unwrap();
-    let global = GlobalArgs {
-        config: None,
-        data_dir: Some(dir.path().to_path_buf()),
-        demo: true,
-        mouse: false,
-    };
+    let global = GlobalArgs { config: None, data_dir: Some(dir.path().to_path_buf()), demo: true, mouse: false };
     let setup = Setup::new(&global).await.unwrap();
     let storage = setup.storage().expect("the demo configures a bucket");
     let media = dir.path().join("storyboard-01.png");

@@ -15,8 +15,8 @@ async fn uploads_dedups_and_serves_through_moto() {
     let moto = Moto::start();
     let creds = credentials("testing", "testing");
     // Create the bucket (moto starts empty).
-    let bucket = rusty_s3::Bucket::new(moto.endpoint.parse().unwrap(), rusty_s3::UrlStyle::Path, "refs", "us-east-1")
-        .unwrap();
+    let bucket =
+        rusty_s3::Bucket::new(moto.endpoint.parse().unwrap(), rusty_s3::UrlStyle::Path, "refs", "us-east-1").unwrap();
     let rcreds = rusty_s3::Credentials::new("testing", "testing");
     let url = rusty_s3::actions::CreateBucket::new(&bucket, &rcreds).sign(Duration::from_secs(60));
     let resp = http().put(url).header("content-length", "0").send().await.unwrap();

@@ -43,19 +43,15 @@ fn signer_matches_the_aws_documented_example() {
 /// Keys with characters that need encoding sign and verify alike.
 #[test]
 fn signer_and_verifier_agree_on_encoded_keys() {
-    let bucket = rusty_s3::Bucket::new(
-        "http://127.0.0.1:9000".parse().unwrap(),
-        rusty_s3::UrlStyle::Path,
-        "b",
-        "eu-west-3",
-    )
-    .unwrap();
+    let bucket =
+        rusty_s3::Bucket::new("http://127.0.0.1:9000".parse().unwrap(), rusty_s3::UrlStyle::Path, "b", "eu-west-3")
+            .unwrap();
     let creds = rusty_s3::Credentials::new("AK", "SK");
     let at = jiff02::Timestamp::from_second(1_700_000_000).unwrap();
     let keys = Keys { access_key: "AK", secret_key: "SK", region: "eu-west-3" };
     for key in ["p/sha256-ab.png", "a b/ü+&=.jpg", "x~y_z-1.2/(c)'!*.mov"] {
-        let url = rusty_s3::actions::PutObject::new(&bucket, Some(&creds), key)
-            .sign_with_time(Duration::from_secs(600), &at);
+        let url =
+            rusty_s3::actions::PutObject::new(&bucket, Some(&creds), key).sign_with_time(Duration::from_secs(600), &at);
         let host = |name: &str| (name == "host").then(|| "127.0.0.1:9000".to_string());
         let req = Request { method: "PUT", raw_path: url.path(), raw_query: url.query().unwrap(), header: &host };
         assert_eq!(verify(&req, &keys, 1_700_000_100), Ok(()), "{key}: {url}");

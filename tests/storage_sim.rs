@@ -116,7 +116,10 @@ async fn wrong_credentials_and_unreachable_endpoint_are_clear() {
     let wrong_secret = sim_storage_with(&sim, "sim-access-key", "not-the-secret");
     let file = wrong_secret.prepare(&path).await.unwrap();
     let e = wrong_secret.upload(&file, |_| {}).await.unwrap_err();
-    assert!(matches!(&e, StorageError::Bucket { status: 403, code: Some(c), .. } if c == "SignatureDoesNotMatch"), "{e:?}");
+    assert!(
+        matches!(&e, StorageError::Bucket { status: 403, code: Some(c), .. } if c == "SignatureDoesNotMatch"),
+        "{e:?}"
+    );
     assert_eq!(e.class(), ErrorClass::Batch);
     let msg = e.to_string();
     assert!(msg.contains("SignatureDoesNotMatch") && msg.contains("secret key"), "{msg}");
@@ -231,9 +234,8 @@ async fn a_file_changed_during_upload_is_detected_and_not_kept() {
 /// API, and every URL the simulator downloads serves the file's bytes.
 #[tokio::test]
 async fn fifty_images_through_the_bucket_and_the_simulator() {
-    let sim = Sim::start_local(SimConfig { min_delay_ms: 10, max_delay_ms: 50, ..common::quick_sim_config() })
-        .await
-        .unwrap();
+    let sim =
+        Sim::start_local(SimConfig { min_delay_ms: 10, max_delay_ms: 50, ..common::quick_sim_config() }).await.unwrap();
     let client = common::client_with(&sim, sim.state().api_key(), Duration::from_secs(10));
     let group = sim.state().add_group("refs");
     let storage = sim_storage(&sim);
@@ -299,9 +301,8 @@ async fn wait_final(client: &seedance_assets::api::Client, task: &str) -> seedan
 /// What the simulator's CreateAsset does with loopback URLs it cannot use.
 #[tokio::test]
 async fn the_simulator_fails_missing_or_mismatched_downloads() {
-    let sim = Sim::start_local(SimConfig { min_delay_ms: 10, max_delay_ms: 50, ..common::quick_sim_config() })
-        .await
-        .unwrap();
+    let sim =
+        Sim::start_local(SimConfig { min_delay_ms: 10, max_delay_ms: 50, ..common::quick_sim_config() }).await.unwrap();
     let client = common::client_with(&sim, sim.state().api_key(), Duration::from_secs(10));
     let group = sim.state().add_group("refs");
     let storage = sim_storage(&sim);
