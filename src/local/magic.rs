@@ -54,6 +54,14 @@ pub fn sniff(head: &[u8]) -> Option<(AssetType, &'static str)> {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// Any bytes: an answer, never a panic.
+        #[test]
+        fn any_bytes_are_sniffed(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..80)) {
+            let _ = sniff(&bytes);
+        }
+    }
+
     #[test]
     fn signatures() {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some((AssetType::Image, "png")));
