@@ -104,6 +104,9 @@ impl Setup {
             let credentials = sc.credentials(&loaded.path, storage_env).map_err(|e| e.to_string())?;
             let http = reqwest::Client::builder()
                 .connect_timeout(cfg.connect_timeout(&loaded.path).map_err(|e| e.to_string())?)
+                // HEADs get the API's request timeout; each PUT its own
+                // `upload_timeout_secs`.
+                .timeout(cfg.request_timeout(&loaded.path).map_err(|e| e.to_string())?)
                 .user_agent(concat!("seedance-assets/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .map_err(|e| format!("cannot build the HTTP client: {e}"))?;

@@ -125,6 +125,16 @@ async fn wrong_credentials_and_unreachable_endpoint_are_clear() {
     assert!(msg.contains("SignatureDoesNotMatch") && msg.contains("secret key"), "{msg}");
     assert!(!msg.contains("not-the-secret"), "{msg}");
 
+    // A large body refused before it is read: the bucket's answer still
+    // comes through (not a broken pipe).
+    let big_path = dir.path().join("big.png");
+    let mut big = png(16, 16, 8);
+    big.resize(16 << 20, 1);
+    std::fs::write(&big_path, big).unwrap();
+    let big_file = wrong_secret.prepare(&big_path).await.unwrap();
+    let e = wrong_secret.upload(&big_file, |_| {}).await.unwrap_err();
+    assert!(e.to_string().contains("SignatureDoesNotMatch"), "{e:?}");
+
     let wrong_key = sim_storage_with(&sim, "AKIAWRONG", "sim-secret-key");
     let e = wrong_key.upload(&file, |_| {}).await.unwrap_err();
     let msg = e.to_string();
