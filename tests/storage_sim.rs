@@ -123,7 +123,9 @@ async fn wrong_credentials_and_unreachable_endpoint_are_clear() {
     assert_eq!(e.class(), ErrorClass::Batch);
     let msg = e.to_string();
     assert!(msg.contains("SignatureDoesNotMatch") && msg.contains("secret key"), "{msg}");
-    assert!(!msg.contains("not-the-secret"), "{msg}");
+    assert!(!msg.contains("not-the-secret") && !format!("{e:?}").contains("not-the-secret"), "{msg}");
+    let dbg = format!("{wrong_secret:?}");
+    assert!(!dbg.contains("not-the-secret") && !dbg.contains("sim-access-key"), "{dbg}");
 
     // A large body refused before it is read: the bucket's answer still
     // comes through (not a broken pipe).
