@@ -207,7 +207,15 @@ impl Storage {
         let stopped = || failure.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let resp = match sent {
             Ok(resp) => resp,
-            Err(e) => return Err(stopped().map(changed).unwrap_or_else(|| self.transport("PUT", &file.key, e))),
+            Err(e) => {
+                if let Some(why) = stopped() {
+                    return Err(changed(why));
+                }
+                return Err(match self.transport("PUT", &file.key, e) {
+                    err @ StorageError::Network { .. } => self.explain(&file.key).await.unwrap_or(err),
+                    err => err,
+                });
+            }
         };
         if let Some(why) = stopped() {
             return Err(changed(why));
@@ -221,6 +229,25 @@ impl Storage {
         }
         let body = read_limited(resp).await;
         Err(StorageError::from_response("PUT", &file.key, status, &body))
+    }
+
+    /// Why a PUT may have been cut off: a bucket that refuses a request
+    /// often answers before reading the body and closes the connection, so
+    /// the client only sees a broken pipe. A one-byte GET of the same key
+    /// (read-only, harmless) gets the bucket's refusal in words, if there is
+    /// one (`NoSuchKey` means the credentials and bucket are fine).
+    async fn explain(&self, key: &str) -> Option<StorageError> {
+        let url = rusty_s3::actions::GetObject::new(&self.bucket, Some(&self.credentials), key).sign(SHORT_EXPIRY);
+        let resp = self.http.get(url).header(reqwest::header::RANGE, "bytes=0-0").send().await.ok()?;
+        let status = resp.status().as_u16();
+        if status < 400 {
+            return None;
+        }
+        match StorageError::from_response("PUT", key, status, &read_limited(resp).await) {
+            StorageError::Bucket { code: Some(code), .. } if code == "NoSuchKey" => None,
+            err @ StorageError::Bucket { code: Some(_), .. } => Some(err),
+            _ => None,
+        }
     }
 
     fn transport(&self, op: &'static str, key: &str, e: reqwest::Error) -> StorageError {
