@@ -45,6 +45,8 @@ fn files_directories_and_globs_expand_to_typed_media() {
     assert_eq!(glob.files.iter().map(|f| f.stem.as_str()).collect::<Vec<_>>(), ["b-shot"]);
     let glob = expand(&format!("{}/*/*.png", d.display()), false);
     assert_eq!(glob.files.iter().map(|f| f.stem.as_str()).collect::<Vec<_>>(), ["deep"]);
+    let glob = expand(&format!("{}/**/*.png", d.display()), false);
+    assert_eq!(glob.files.iter().map(|f| f.stem.as_str()).collect::<Vec<_>>(), ["b-shot", "deep"]);
     let file_url = url::Url::from_file_path(d.join("b-shot.png")).unwrap();
     assert_eq!(expand(file_url.as_str(), false).files.len(), 1);
 }
