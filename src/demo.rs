@@ -14,6 +14,12 @@ use crate::sim::{Sim, SimConfig};
 
 /// The key the demo simulator accepts.
 pub const DEMO_KEY: &str = "demo-key";
+/// The demo simulator's bucket.
+pub const DEMO_BUCKET: &str = "demo-bucket";
+/// The access key id the demo bucket accepts.
+pub const DEMO_ACCESS_KEY: &str = "demo-access-key";
+/// The secret key the demo bucket accepts (not a secret: demo only).
+pub const DEMO_SECRET_KEY: &str = "demo-secret-key";
 
 /// The demo simulator: realistic but quick processing, one in ten fails.
 pub fn demo_sim_config() -> SimConfig {
@@ -22,6 +28,9 @@ pub fn demo_sim_config() -> SimConfig {
         min_delay_ms: 2000,
         max_delay_ms: 8000,
         fail_rate: 0.1,
+        bucket: DEMO_BUCKET.into(),
+        bucket_access_key: DEMO_ACCESS_KEY.into(),
+        bucket_secret_key: DEMO_SECRET_KEY.into(),
         ..SimConfig::default()
     }
 }
@@ -78,8 +87,9 @@ pub async fn start(paths: &Paths, _lock: &DemoLock) -> Result<Sim, Failure> {
     let sim = Sim::start_local(demo_sim_config()).await.map_err(|e| format!("cannot start the simulator: {e}"))?;
     let group = sim.state().add_group("demo");
     let config_text = format!(
-        "# Demo configuration (rewritten at each --demo start that runs the engine).\n[api]\nbase_url = \"{}\"\n\n[[presets]]\nname = \"demo\"\ngroup_id = \"{group}\"\nasset_type = \"infer\"\nname_template = \"{{stem}}\"\ndescription = \"the simulator's demo group\"\ndefault = true\n",
-        sim.base_url()
+        "# Demo configuration (rewritten at each --demo start that runs the engine).\n[api]\nbase_url = \"{base}\"\n\n[storage]\nendpoint = \"{base}\"\nbucket = \"{DEMO_BUCKET}\"\nregion = \"{region}\"\nprefix = \"demo\"\npath_style = true\naccess_key_id = \"{DEMO_ACCESS_KEY}\"\nsecret_access_key = \"{DEMO_SECRET_KEY}\"\n\n[[presets]]\nname = \"demo\"\ngroup_id = \"{group}\"\nasset_type = \"infer\"\nname_template = \"{{stem}}\"\ndescription = \"the simulator's demo group\"\ndefault = true\n",
+        base = sim.base_url(),
+        region = crate::sim::BUCKET_REGION,
     );
     crate::config::atomic_write(&paths.config_file, config_text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", paths.config_file.display()))?;

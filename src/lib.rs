@@ -7,7 +7,9 @@
 //! - [`tui`]: the ratatui dashboard (drawing and keys);
 //! - [`cli`]: the headless front end;
 //! - [`config`]: file locations, the TOML config and presets;
-//! - [`sim`]: a local simulator of the API;
+//! - [`sim`]: a local simulator of the API (and of an S3-compatible bucket);
+//! - [`storage`]: the user's S3-compatible bucket, through which local files
+//!   reach the server; [`local`]: local paths, directories and globs as input;
 //! - [`options`]: options shared by both front ends; [`setup`]: start-up shared by both; [`demo`]: `--demo`;
 //! - [`export`]: jobs as JSON/CSV records; [`exit`]: exit codes.
 
@@ -25,9 +27,11 @@ pub mod demo;
 pub mod engine;
 pub mod exit;
 pub mod export;
+pub mod local;
 pub mod logging;
 pub mod options;
 pub mod setup;
 pub mod sim;
+pub mod storage;
 pub mod text;
 pub mod tui;

@@ -12,6 +12,7 @@ use crate::engine::{Clients, EngineHandle, EngineOptions, NewJob, Update};
 use crate::exit::Failure;
 use crate::options::GlobalArgs;
 use crate::sim::Sim;
+use crate::storage::Storage;
 
 /// Paths, config and profile: what read-only commands need (no logging,
 /// no client, no simulator).
@@ -56,6 +57,10 @@ pub struct Setup {
     pub profile: Profile,
     /// The API client of the selected profile.
     pub client: Client,
+    /// The bucket for local files: `None` without `[storage]`, `Some(Err)`
+    /// with the reason when it is configured but unusable (e.g. no
+    /// credentials), so URL imports still work and local lines say why not.
+    pub storage: Option<Result<Storage, String>>,
     /// The in-process simulator, under `--demo`.
     pub sim: Option<Sim>,
     /// What the header shows: `simulator`, or the profile and API host.
@@ -100,7 +105,20 @@ impl Setup {
             None => format!("{}@{}", profile.name, client.base_url().host_str().unwrap_or("?")),
         };
         tracing::info!("seedance-assets {} starting against {endpoint}", env!("CARGO_PKG_VERSION"));
-        Ok(Setup { paths: ctx.paths, loaded, profile, client, sim, endpoint, _demo: demo_lock, _log: log })
+        let storage = storage_for(&loaded, &profile, sim.is_some());
+        Ok(Setup { paths: ctx.paths, loaded, profile, client, storage, sim, endpoint, _demo: demo_lock, _log: log })
+    }
+
+    /// The bucket for local files, or why local files cannot be imported.
+    pub fn storage(&self) -> Result<&Storage, String> {
+        match &self.storage {
+            Some(Ok(s)) => Ok(s),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(format!(
+                "local files need a bucket: add a [storage] table to {} (see config.example.toml)",
+                self.paths.config_file.display()
+            )),
+        }
     }
 
     /// A client for the profile `name` of this config: its base URL, key and
@@ -150,6 +168,29 @@ impl Setup {
         crate::engine::start(self.clients(), self.engine_options(), &self.paths.journal(), &self.paths.groups())
             .map_err(|e| Failure::new(crate::exit::JOURNAL, e))
     }
+}
+
+/// The bucket of `[storage]`, if configured: `Err` with the reason when it
+/// cannot be used (no credentials, a bad endpoint).
+fn storage_for(loaded: &LoadedConfig, profile: &Profile, demo: bool) -> Option<Result<Storage, String>> {
+    let sc = loaded.config.storage.as_ref()?;
+    let path = &loaded.path;
+    Some((|| {
+        // The demo bucket's keys are in the demo config; the user's AWS
+        // variables must not override them.
+        let env = |k: &str| if demo { None } else { std::env::var(k).ok() };
+        let credentials = sc.credentials(path, env).map_err(|e| e.to_string())?;
+        let timeouts = Config { api: profile.api.clone(), ..Config::default() };
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect_timeout(path).map_err(|e| e.to_string())?)
+            // HEADs get the API's request timeout; each PUT its own
+            // `upload_timeout_secs`.
+            .timeout(timeouts.request_timeout(path).map_err(|e| e.to_string())?)
+            .user_agent(concat!("seedance-assets/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Storage::from_config(sc, &credentials, http).map_err(|e| e.to_string())
+    })())
 }
 
 /// A client for the profile `name` of `loaded` (the demo key when `demo`).

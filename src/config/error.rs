@@ -26,15 +26,19 @@ pub enum ConfigError {
         /// What is wrong, naming the key where known.
         message: String,
     },
-    /// The file holds an API key but others may read it.
+    /// The file holds an API key or storage credentials but others may read it.
     #[error(
-        "{path} holds an API key but is readable by others (mode {mode:o}); run `chmod 600 {path}` (or move the key to an environment variable named by api_key_env)"
+        "{path} holds {secret} but is readable by others (mode {mode:o}); run `chmod 600 {path}` (or move it to an environment variable {hint})"
     )]
     Insecure {
         /// The file.
         path: PathBuf,
         /// Its permission bits.
         mode: u32,
+        /// What secret it holds.
+        secret: &'static str,
+        /// Where that secret could live instead.
+        hint: &'static str,
     },
     /// A value parses but makes no sense.
     #[error("{path}: {message}")]
@@ -67,6 +71,16 @@ pub enum ConfigError {
         name: String,
         /// The names that exist.
         known: String,
+    },
+    /// `[storage]` is configured but a credential is missing.
+    #[error(
+        "no storage credentials: set {missing} (or access_key_id / secret_access_key under [storage] in {path}, mode 0600)"
+    )]
+    NoStorageCredentials {
+        /// The config file consulted.
+        path: PathBuf,
+        /// The environment variable that would have supplied the missing value.
+        missing: String,
     },
     /// No usable directories for data or state.
     #[error("cannot find a home directory for data and logs; set {}", super::DATA_DIR_ENV)]

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::ConfigError;
 use super::preset::{Preset, validate_all};
 use super::profile::{DEFAULT_PROFILE, Profiles};
+use super::storage::StorageConfig;
 
 /// The `[api]` table.
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +109,9 @@ pub struct Config {
     pub default_profile: Option<String>,
     /// Other accounts or endpoints: `[profiles.NAME]`.
     pub profiles: Profiles,
+    /// The user's S3-compatible bucket for local files (`None`: local files
+    /// cannot be imported).
+    pub storage: Option<StorageConfig>,
 }
 
 /// A config as loaded, with where it came from.
@@ -188,7 +192,10 @@ impl Config {
             None => (Config::default(), Vec::new()),
         };
         if config.holds_a_key() {
-            check_private(path)?;
+            check_private(path, "an API key", "named by api_key_env")?;
+        }
+        if config.storage.as_ref().is_some_and(StorageConfig::has_file_secrets) {
+            check_private(path, "storage credentials", "such as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY")?;
         }
         Ok(LoadedConfig { config, path: path.into(), text, warnings })
     }
@@ -231,6 +238,9 @@ impl Config {
         in_range("polling.backoff", p.backoff, path)?;
         in_range("polling.jitter", p.jitter, path)?;
         in_range("polling.retry_budget", f64::from(p.retry_budget), path)?;
+        if let Some(storage) = &self.storage {
+            storage.check().map_err(invalid)?;
+        }
         validate_all(&self.presets).map_err(invalid)?;
         self.check_profiles(path)
     }
@@ -264,14 +274,14 @@ impl Config {
 }
 
 /// Refuses a file that group or others may read, as ssh does for keys.
-fn check_private(path: &Path) -> Result<(), ConfigError> {
+fn check_private(path: &Path, secret: &'static str, hint: &'static str) -> Result<(), ConfigError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let meta = std::fs::metadata(path).map_err(|source| ConfigError::Io { path: path.into(), source })?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(ConfigError::Insecure { path: path.into(), mode });
+            return Err(ConfigError::Insecure { path: path.into(), mode, secret, hint });
         }
     }
     Ok(())

@@ -75,6 +75,21 @@ pub fn check_url(raw: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
+/// Checks the URL of an uploaded local file (a presigned GET URL) before it
+/// goes to CreateAsset: https, or plain http only to a loopback host (a
+/// bucket on this machine: the simulator, a test server). Every other asset
+/// URL goes through [`check_url`] and must be https.
+pub fn check_uploaded_url(url: &url::Url) -> Result<(), String> {
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(()),
+        "http" if crate::storage::is_loopback(url) => Ok(()),
+        _ => Err(format!(
+            "the bucket's URL `{}` must be https (plain http only to a bucket on this machine)",
+            excerpt(url.as_str().split('?').next().unwrap_or_default(), 80)
+        )),
+    }
+}
+
 /// The file stem and extension of a URL's last path segment.
 pub fn stem_and_ext(url: &url::Url) -> (String, String) {
     let last = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default();
@@ -265,6 +280,16 @@ mod tests {
         assert!(check_url(&format!("https://e.com/{}", "a".repeat(3000))).unwrap_err().contains("longer"));
         assert!(check_url("https://").is_err());
         assert_eq!(stem_and_ext(&check_url("https://e.com/%E4%B8%96%zz.png").unwrap()).0, "世%zz");
+    }
+
+    #[test]
+    fn uploaded_urls_may_be_http_only_on_loopback() {
+        let ok = |u: &str| check_uploaded_url(&url::Url::parse(u).unwrap());
+        assert!(ok("http://127.0.0.1:9000/b/k.png?X-Amz-Signature=x").is_ok());
+        assert!(ok("https://bucket.s3.amazonaws.com/k.png").is_ok());
+        let e = ok("http://bucket.example/k.png?X-Amz-Signature=secret").unwrap_err();
+        assert!(e.contains("must be https") && !e.contains("secret"), "{e}");
+        assert!(check_url("http://127.0.0.1:9000/k.png").is_err(), "typed URLs stay https-only");
     }
 
     #[test]

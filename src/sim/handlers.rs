@@ -20,11 +20,17 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/v1/seedance/asset/CreateAsset", post(create_asset))
         .route("/v1/seedance/asset/GetAsset", post(get_asset))
         .route("/_stats", get(stats))
+        .route("/_bucket_stats", get(bucket_stats))
+        .fallback(super::bucket::handle)
         .with_state(state)
 }
 
 async fn stats(State(sim): State<Arc<SimState>>) -> Response {
     axum::Json(sim.stats()).into_response()
+}
+
+async fn bucket_stats(State(sim): State<Arc<SimState>>) -> Response {
+    axum::Json(sim.bucket.stats()).into_response()
 }
 
 async fn create_group(State(sim): State<Arc<SimState>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -58,12 +64,18 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
     let authorized = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v == expected);
     if !authorized {
         sim.count_unauthorized();
+        if action == Action::CreateAsset {
+            sim.log_create(create_key(body), false);
+        }
         return reply(
             StatusCode::UNAUTHORIZED,
             json!({"error": {"message": "invalid api key", "type": "authentication_error", "code": "invalid_api_key"}}),
         );
     }
     if let Err(wait) = sim.check_rate(action) {
+        if action == Action::CreateAsset {
+            sim.log_create(create_key(body), false);
+        }
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         let mut resp = reply(
             StatusCode::TOO_MANY_REQUESTS,
@@ -84,7 +96,7 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
         Err(e) => fail(StatusCode::BAD_REQUEST, "InvalidParameter.Body", format!("body is not JSON: {e}")),
         Ok(req) => match action {
             Action::CreateGroup => do_create_group(sim, &req),
-            Action::CreateAsset => do_create_asset(sim, &req, ambiguous),
+            Action::CreateAsset => do_create_asset(sim, &req, ambiguous).await,
             Action::GetAsset => do_get_asset(sim, &req),
         },
     };
@@ -182,29 +194,40 @@ fn do_create_group(sim: &SimState, req: &Value) -> Response {
     ok(json!({ "Id": sim.add_group(name) }))
 }
 
-fn do_create_asset(sim: &SimState, req: &Value, ambiguous: bool) -> Response {
+async fn do_create_asset(sim: &SimState, req: &Value, ambiguous: bool) -> Response {
     let field = |n| str_field(req, n).unwrap_or_default();
     let (group, url, kind, name) = (field("GroupId"), field("URL"), field("AssetType"), field("Name"));
-    let resp = validate_and_create(sim, group, url, kind, name, ambiguous);
+    let resp = validate_and_create(sim, group, url, kind, name, ambiguous).await;
     sim.log_create(format!("{group}|{url}|{name}"), resp.status().is_success());
     resp
 }
 
-fn validate_and_create(sim: &SimState, group: &str, url: &str, kind: &str, name: &str, ambiguous: bool) -> Response {
+async fn validate_and_create(
+    sim: &SimState,
+    group: &str,
+    url: &str,
+    kind: &str,
+    name: &str,
+    ambiguous: bool,
+) -> Response {
     if name.trim().is_empty() || name.chars().count() > 64 {
         return fail(StatusCode::BAD_REQUEST, "InvalidParameter.Name", "Name must be 1 to 64 characters");
     }
     if !["Image", "Video", "Audio"].contains(&kind) {
         return fail(StatusCode::BAD_REQUEST, "InvalidParameter.AssetType", "AssetType must be Image, Video or Audio");
     }
-    let https = url::Url::parse(url).is_ok_and(|u| u.scheme() == "https" && u.host().is_some());
-    if !https {
+    // Loopback URLs (the simulator's bucket, a test server) may be http.
+    let parsed = url::Url::parse(url).ok();
+    let local = parsed.as_ref().is_some_and(super::fetch::is_loopback_url);
+    let https = parsed.is_some_and(|u| u.scheme() == "https" && u.host().is_some());
+    if !https && !local {
         return fail(StatusCode::BAD_REQUEST, "InvalidParameter.URL", "URL must be a public https URL");
     }
     if !sim.has_group(group) {
         return fail(StatusCode::NOT_FOUND, "NotFound.group_id", format!("group `{group}` does not exist"));
     }
-    let (id, task) = sim.create_asset(group, url, kind, name, ambiguous);
+    let download_failure = if local { super::fetch::check(sim, url, kind).await } else { None };
+    let (id, task) = sim.create_asset(group, url, kind, name, ambiguous, download_failure);
     ok(json!({ "Id": id, "task_id": task }))
 }
 

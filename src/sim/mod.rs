@@ -4,17 +4,25 @@
 //! asset from Processing to Active or Failed after a random delay, enforces
 //! per-action rate limits (429 with `Retry-After`), injects faults at
 //! configurable rates, and counts what happened (`GET /_stats`).
+//! It also serves a minimal S3-compatible bucket (presigned PUT, HEAD, GET,
+//! DELETE, each signature verified), and downloads every loopback
+//! CreateAsset URL, failing the asset when the bytes are missing or are not
+//! media of its type (`GET /_bucket_stats` lists the downloads).
 //! `seedance-assets sim` runs it standalone; tests, benchmarks and `--demo`
 //! embed it with [`Sim::start`].
 
+mod bucket;
 mod faults;
+mod fetch;
 mod handlers;
+pub mod sigv4;
 mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use bucket::{BUCKET_REGION, BucketSim, BucketStats, Fetch};
 pub use faults::{Fault, FaultRates};
 pub use state::{SimState, SimStats};
 
@@ -54,6 +62,16 @@ pub struct SimConfig {
     /// Seed for the random choices (delays, faults), for repeatable runs.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Name of the S3-compatible bucket served on the same port (path-style
+    /// `http://ADDR/BUCKET/KEY`, region us-east-1).
+    #[arg(long, default_value = "sim-bucket")]
+    pub bucket: String,
+    /// Access key id the bucket accepts.
+    #[arg(long, default_value = "sim-access-key")]
+    pub bucket_access_key: String,
+    /// Secret access key the bucket accepts.
+    #[arg(long, default_value = "sim-secret-key")]
+    pub bucket_secret_key: String,
 }
 
 impl Default for SimConfig {
@@ -70,6 +88,9 @@ impl Default for SimConfig {
             slow_ms: 40_000,
             faults: FaultRates::default(),
             seed: None,
+            bucket: "sim-bucket".into(),
+            bucket_access_key: "sim-access-key".into(),
+            bucket_secret_key: "sim-secret-key".into(),
         }
     }
 }
@@ -87,6 +108,9 @@ impl SimConfig {
             if rate == 0 {
                 return Err(format!("--{name}-rate must be at least 1"));
             }
+        }
+        if self.bucket.is_empty() || self.bucket.contains('/') || self.bucket.starts_with('_') {
+            return Err(format!("--bucket `{}` is not a bucket name", self.bucket));
         }
         if !(0.0..=1.0).contains(&self.fail_rate) {
             return Err(format!("--fail-rate {} is not between 0 and 1", self.fail_rate));
@@ -141,6 +165,11 @@ impl Sim {
     /// A snapshot of the counters.
     pub fn stats(&self) -> SimStats {
         self.state.stats()
+    }
+
+    /// The S3-compatible bucket: its objects, counters and download log.
+    pub fn bucket(&self) -> &BucketSim {
+        &self.state.bucket
     }
 
     /// Waits until the server task ends (for `seedance-assets sim`).

@@ -36,7 +36,8 @@ pub struct SimStats {
     /// (500/502/503/504 after processing, dropped, slow, truncated,
     /// malformed, empty task id): the client cannot know they happened.
     pub ambiguous_creations: Vec<String>,
-    /// Every CreateAsset request in the order handled: `GroupId|URL|Name`
+    /// Every CreateAsset request in the order handled (refused ones too:
+    /// 401, 429, faults before processing, invalid input): `GroupId|URL|Name`
     /// and whether it created an asset.
     pub create_log: Vec<(String, bool)>,
 }
@@ -69,6 +70,9 @@ struct Inner {
 /// Shared state of one simulator.
 pub struct SimState {
     pub(crate) config: SimConfig,
+    pub(crate) bucket: super::bucket::BucketSim,
+    /// Downloads CreateAsset URLs (loopback only).
+    pub(crate) http: reqwest::Client,
     inner: Mutex<Inner>,
     limiters: [DefaultDirectRateLimiter; 3],
 }
@@ -93,8 +97,15 @@ impl SimState {
             None => StdRng::from_os_rng(),
         };
         let limiters = [limiter(config.group_rate), limiter(config.create_rate), limiter(config.get_rate)];
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .no_proxy()
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
         SimState {
             config,
+            bucket: super::bucket::BucketSim::default(),
+            http,
             inner: Mutex::new(Inner {
                 rng,
                 groups: HashMap::new(),
@@ -195,7 +206,8 @@ impl SimState {
     }
 
     /// Creates an asset; returns `(asset id, task id)`. `ambiguous` marks a
-    /// creation whose response a fault will hide.
+    /// creation whose response a fault will hide; `download_failure` is why
+    /// the download of its URL failed, when the simulator made one.
     pub(crate) fn create_asset(
         &self,
         group_id: &str,
@@ -203,6 +215,7 @@ impl SimState {
         asset_type: &str,
         name: &str,
         ambiguous: bool,
+        download_failure: Option<(String, String)>,
     ) -> (String, String) {
         let cfg = &self.config;
         let mut inner = self.lock();
@@ -218,7 +231,7 @@ impl SimState {
         inner.stats.assets_created += 1;
         let delay = Duration::from_millis(inner.rng.random_range(cfg.min_delay_ms..=cfg.max_delay_ms));
         let random_fail = cfg.fail_rate > 0.0 && inner.rng.random_bool(cfg.fail_rate);
-        let failure = failure_for(url, asset_type, random_fail);
+        let failure = download_failure.or_else(|| failure_for(url, asset_type, random_fail));
         let now = jiff::Timestamp::now();
         let id = format!("asset-{}-{n:06}", now.strftime("%Y%m%d%H%M%S"));
         let task = format!("task_{n:08}");
