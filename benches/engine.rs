@@ -26,6 +26,7 @@ fn jobs(group: &str, n: usize, tag: &str) -> Vec<NewJob> {
             asset_type: AssetType::Image,
             group_id: group.into(),
             profile: "default".into(),
+            local: None,
         })
         .collect()
 }
@@ -69,6 +70,7 @@ async fn throughput(label: &str, polling: Polling) {
         polling,
         seed: Some(2),
         retry_503: false,
+        storage: None,
     };
     let (engine, mut rx, task) = seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
@@ -134,6 +136,7 @@ async fn memory() {
         polling: Polling::default(),
         seed: Some(3),
         retry_503: false,
+        storage: None,
     };
     let (engine, mut rx, task) = seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client(&base, "bench-key")),

@@ -147,6 +147,10 @@ impl Setup {
             polling: self.loaded.config.polling.clone(),
             seed: None,
             retry_503: self.profile.api.retry_503,
+            storage: match (&self.storage, &self.loaded.config.storage) {
+                (Some(Ok(s)), Some(sc)) => Some((s.clone(), sc.max_uploading)),
+                _ => None,
+            },
         }
     }
 

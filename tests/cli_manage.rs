@@ -35,6 +35,7 @@ fn job(id: u64, group: &str, state: seedance_assets::engine::JobState, error: &s
         asset_type: AssetType::Image,
         group_id: group.into(),
         profile: "default".into(),
+        local: None,
     };
     let mut j = Job::new(id, spec, jiff::Timestamp::now());
     j.state = state;

@@ -170,6 +170,9 @@ pub struct ImportArgs {
     /// Create even when the same group+URL+name is already in flight or Active.
     #[arg(long)]
     pub allow_duplicates: bool,
+    /// For a directory: also import the media files of its subdirectories.
+    #[arg(long, short)]
+    pub recursive: bool,
     /// Accept a type that contradicts a URL's extension (a .png as Video);
     /// one line can say so with `!` after its type column (`Video!`).
     #[arg(long)]

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::args::ImportArgs;
 use super::report::{print_json, print_table};
 use crate::config::{Template, TypeChoice};
-use crate::engine::input::{ImportDefaults, parse_lines_from, today};
+use crate::engine::input::{ImportDefaults, parse_line, today};
 use crate::engine::{Command, Job, JobId, JobState, Level, Update};
 use crate::exit::Failure;
 use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
@@ -81,12 +81,32 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
     let mut jobs = Vec::new();
     let mut bad_lines = 0;
     for (label, text) in &sources {
-        let (mut good, errors) = parse_lines_from(text, &d, jobs.len() as u64 + 1);
-        for e in &errors {
-            eprintln!("{label}:{}: {}", e.line, e.message);
+        // A byte-order mark at the start of a file is not part of its first line.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let n = jobs.len() as u64 + 1;
+            let first = line.split(['\t', ',']).next().unwrap_or(line);
+            if crate::local::is_local(first) {
+                let got = crate::local::jobs_for_line(line, &d, n, a.recursive, setup.storage()).await;
+                for e in &got.errors {
+                    eprintln!("{label}:{}: {e}", i + 1);
+                }
+                bad_lines += usize::from(!got.errors.is_empty());
+                jobs.extend(got.jobs);
+                continue;
+            }
+            match parse_line(line, n, &d) {
+                Ok(job) => jobs.push(job),
+                Err(e) => {
+                    eprintln!("{label}:{}: {e}", i + 1);
+                    bad_lines += 1;
+                }
+            }
         }
-        bad_lines += errors.len();
-        jobs.append(&mut good);
     }
     if jobs.is_empty() {
         let hint = if bad_lines == 0 { " (give URLs as arguments, --file, or on stdin)" } else { "" };

@@ -181,6 +181,7 @@ mod tests {
             asset_type: AssetType::Image,
             group_id: "g".into(),
             profile: "default".into(),
+            local: None,
         };
         let mut j = Job::new(1, spec, jiff::Timestamp::now());
         j.state = state;

@@ -31,6 +31,8 @@ use crate::api::{
 use crate::config::{Limits, Polling};
 use crate::text::sanitize;
 
+/// Uploads retried after a transient error before the job is given up.
+const UPLOAD_RETRIES: u32 = 5;
 /// Longest wait between two probes of an unreachable server.
 const PROBE_MAX: Duration = Duration::from_secs(15);
 /// Wait between two attempts at a journal that cannot be written.
@@ -51,6 +53,9 @@ pub struct EngineOptions {
     pub seed: Option<u64>,
     /// Treat a 503 answer to CreateAsset as "not processed" (`api.retry_503`).
     pub retry_503: bool,
+    /// The bucket local files are uploaded to, with the number of uploads
+    /// allowed at once; `None` when no `[storage]` is configured.
+    pub storage: Option<(crate::storage::Storage, usize)>,
 }
 
 /// What became of a [`Command::Submit`].
@@ -85,6 +90,8 @@ impl EngineHandle {
 }
 
 enum Event {
+    Uploaded(JobId, Result<crate::storage::Uploaded, crate::storage::StorageError>),
+    UploadProgress(JobId, crate::storage::Progress),
     Created(JobId, Result<CreatedAsset, ApiError>),
     Polled(JobId, Result<AssetInfo, ApiError>),
     Group(String, Result<CreatedGroup, ApiError>),
@@ -95,6 +102,7 @@ struct Runtime {
     polls: u32,
     poll_failures: u32,
     create_failures: u32,
+    upload_failures: u32,
 }
 
 #[derive(Default)]
@@ -134,6 +142,9 @@ struct Actor {
     probe_at: Option<Instant>,
     probe_wait: Duration,
     held_polls: Vec<JobId>,
+    storage: Option<(crate::storage::Storage, usize)>,
+    upload_queue: VecDeque<JobId>,
+    uploading: usize,
     rng: StdRng,
     dirty: BTreeSet<JobId>,
     forgotten: Vec<JobId>,
@@ -205,6 +216,9 @@ pub fn start(
         probe_at: None,
         probe_wait: Duration::from_secs(1),
         held_polls: Vec::new(),
+        storage: opts.storage,
+        upload_queue: VecDeque::new(),
+        uploading: 0,
         rng,
         dirty: BTreeSet::new(),
         forgotten: Vec::new(),
@@ -284,6 +298,12 @@ impl Actor {
             let job = &self.jobs[&id];
             self.dedup.insert(Job::dedup_key(&job.spec), id);
             match job.state {
+                JobState::Uploading => {
+                    // An interrupted upload starts again (a finished one is
+                    // found by its HEAD): uploads are free to repeat.
+                    self.upload_queue.push_back(id);
+                    resumed += 1;
+                }
                 JobState::Queued => {
                     self.queue.push_back(id);
                     resumed += 1;
@@ -349,6 +369,7 @@ impl Actor {
         if self.stopping.is_none() {
             self.stopping = Some(Instant::now() + SHUTDOWN_WAIT);
             self.queue.clear();
+            self.upload_queue.clear();
             if self.creating > 0 {
                 self.log(Level::Info, format!("stopping: waiting for {} creations in flight", self.creating));
             }
@@ -383,8 +404,11 @@ impl Actor {
                 .filter(|j| j.state.is_in_flight() || matches!(j.state, JobState::Active | JobState::Uncertain));
             if let (false, Some(existing)) = (allow_duplicates, existing) {
                 let msg = format!(
-                    "skipped `{}`: job #{} has the same group, URL and name and is {}",
-                    spec.name, existing.id, existing.state
+                    "skipped `{}`: job #{} has the same group and {} and is {}",
+                    spec.name,
+                    existing.id,
+                    if spec.local.is_some() { "content" } else { "URL and name" },
+                    existing.state
                 );
                 result.duplicates.push((spec, existing.id));
                 self.log(Level::Warn, msg);
@@ -397,9 +421,16 @@ impl Actor {
                 break;
             };
             self.next_id = id.checked_add(1);
-            self.jobs.insert(id, Job::new(id, spec, now));
+            let local = spec.local.is_some();
+            let mut job = Job::new(id, spec, now);
+            if local {
+                job.state = JobState::Uploading;
+                self.upload_queue.push_back(id);
+            } else {
+                self.queue.push_back(id);
+            }
+            self.jobs.insert(id, job);
             self.dedup.insert(key, id);
-            self.queue.push_back(id);
             self.dirty.insert(id);
             result.accepted.push(id);
         }
@@ -432,6 +463,14 @@ impl Actor {
                 job.task_id = None;
                 job.processing_since = None;
                 self.runtime.insert(id, Runtime::default());
+                // A local file is uploaded again (its HEAD finds it if it is
+                // there): the bucket may have dropped it since.
+                if job.spec.local.is_some() {
+                    self.set_state(id, JobState::Uploading, None);
+                    self.upload_queue.push_back(id);
+                    self.log(Level::Info, format!("job #{id}: {was} → uploading, then created again"));
+                    return;
+                }
                 self.set_state(id, JobState::Queued, None);
                 self.queue.push_back(id);
                 self.log(Level::Info, format!("job #{id}: {was} → queued to create again"));
@@ -579,12 +618,24 @@ impl Actor {
             Due::Requeue(id) if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Queued) => {
                 self.queue.push_front(id);
             }
+            Due::Requeue(id) if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Uploading) => {
+                self.upload_queue.push_front(id);
+            }
             _ => {}
         }
     }
 
     fn on_event(&mut self, ev: Event) {
         match ev {
+            Event::UploadProgress(id, p) => {
+                if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Uploading) {
+                    self.out.push(Update::Upload { id, done: p.done, total: p.total });
+                }
+            }
+            Event::Uploaded(id, r) => {
+                self.uploading -= 1;
+                self.on_uploaded(id, r);
+            }
             Event::Created(id, r) => {
                 self.creating -= 1;
                 if let Err(e) = &r {
@@ -617,6 +668,93 @@ impl Actor {
     fn count_429(&self, e: &ApiError) {
         if matches!(e, ApiError::RateLimited { .. }) {
             self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn on_uploaded(&mut self, id: JobId, r: Result<crate::storage::Uploaded, crate::storage::StorageError>) {
+        use crate::storage::ErrorClass;
+        let Some(job) = self.jobs.get(&id).filter(|j| j.state == JobState::Uploading) else {
+            return;
+        };
+        let name = job.spec.name.clone();
+        match r {
+            Ok(up) => {
+                let how = if up.already_present { "already in the bucket" } else { "uploaded" };
+                tracing::info!("job #{id} `{name}` {how}: {}", up.key);
+                self.set_state(id, JobState::Queued, None);
+                self.queue.push_back(id);
+                if self.health.storage.take().is_some() {
+                    self.log(Level::Info, "the bucket accepts uploads again");
+                }
+            }
+            Err(e) => match e.class() {
+                ErrorClass::Retry if self.runtime.get(&id).map_or(0, |r| r.upload_failures) < UPLOAD_RETRIES => {
+                    let rt = self.runtime.entry(id).or_default();
+                    rt.upload_failures += 1;
+                    let after = self.schedule.retry_delay(rt.upload_failures, None, &mut self.rng);
+                    let note = format!("upload will retry in {:.1}s: {e}", after.as_secs_f64());
+                    if let Some(j) = self.jobs.get_mut(&id) {
+                        j.error = Some(sanitize(&note));
+                    }
+                    self.timers.set(Due::Requeue(id), after);
+                }
+                ErrorClass::Batch => {
+                    // Every upload would fail the same way: hold them all,
+                    // say it once.
+                    self.upload_queue.push_front(id);
+                    if self.health.storage.is_none() {
+                        self.log(Level::Error, format!("uploads paused: {e}; fix [storage], then resume"));
+                        self.health.storage = Some(sanitize(&e.to_string()));
+                    }
+                }
+                _ => {
+                    let msg = format!("upload failed (nothing was paid): {e}");
+                    self.log(Level::Error, format!("job #{id} `{name}`: {msg}"));
+                    self.set_state(id, JobState::Rejected, Some(msg));
+                }
+            },
+        }
+    }
+
+    /// Starts uploads of local files while slots are free (uploads are free
+    /// to repeat and never paid; they do not hold back creations).
+    fn dispatch_uploads(&mut self) {
+        if self.stopping.is_some() || self.health.storage.is_some() || self.health.journal.is_some() {
+            return;
+        }
+        let Some((storage, max)) = self.storage.clone() else {
+            for id in std::mem::take(&mut self.upload_queue) {
+                let why = "local files need a bucket: add a [storage] table to the config (see config.example.toml)";
+                self.set_state(id, JobState::Rejected, Some(why.into()));
+            }
+            return;
+        };
+        while self.uploading < max {
+            let Some(id) = self.upload_queue.pop_front() else {
+                break;
+            };
+            let Some(local) =
+                self.jobs.get(&id).filter(|j| j.state == JobState::Uploading).and_then(|j| j.spec.local.clone())
+            else {
+                continue;
+            };
+            let file = crate::storage::LocalFile {
+                ext: local.path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default(),
+                path: local.path,
+                size: local.size,
+                modified: local.modified,
+                sha256: local.sha256,
+                key: local.key,
+            };
+            self.uploading += 1;
+            let (storage, events) = (storage.clone(), self.events.clone());
+            self.tasks.spawn(async move {
+                let progress_events = events.clone();
+                let r = storage.upload(&file, move |p| {
+                    let _ = progress_events.send(Event::UploadProgress(id, p));
+                });
+                let _ = events.send(Event::Uploaded(id, r.await));
+            });
         }
     }
 
@@ -784,7 +922,8 @@ impl Actor {
     /// Moves queued jobs to Creating while the engine is healthy, slots are
     /// free and the rate limiter lets one go.
     fn dispatch(&mut self) {
-        if self.stopping.is_none() && self.health.is_ok() {
+        self.dispatch_uploads();
+        if self.stopping.is_none() && self.health.creation_ok() {
             self.dispatch_some(usize::MAX);
         }
     }
@@ -929,9 +1068,15 @@ impl Actor {
         let Some(job) = self.jobs.get(&id) else {
             return;
         };
+        // A local file goes by a URL presigned now, so it is fresh however
+        // long the job waited.
+        let url = match (&job.spec.local, &self.storage) {
+            (Some(l), Some((storage, _))) => storage.presigned_get(&l.key).to_string(),
+            _ => job.spec.url.clone(),
+        };
         let req = CreateAssetRequest {
             group_id: job.spec.group_id.clone(),
-            url: job.spec.url.clone(),
+            url,
             asset_type: job.spec.asset_type,
             name: job.spec.name.clone(),
         };

@@ -13,6 +13,9 @@ pub type JobId = u64;
 /// Where a job stands; see the lifecycle in DESIGN.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum JobState {
+    /// A local file is being uploaded to the user's bucket (free to repeat;
+    /// nothing is paid until it is created).
+    Uploading,
     /// Waiting for a creation slot (or for a retry after a transient error).
     Queued,
     /// CreateAsset is about to leave or in flight: written durably after the
@@ -35,7 +38,8 @@ pub enum JobState {
 
 impl JobState {
     /// Every state, in display order.
-    pub const ALL: [JobState; 8] = [
+    pub const ALL: [JobState; 9] = [
+        JobState::Uploading,
         JobState::Queued,
         JobState::Creating,
         JobState::Processing,
@@ -53,7 +57,7 @@ impl JobState {
 
     /// True while the engine is working on it.
     pub fn is_in_flight(self) -> bool {
-        matches!(self, JobState::Queued | JobState::Creating | JobState::Processing)
+        matches!(self, JobState::Uploading | JobState::Queued | JobState::Creating | JobState::Processing)
     }
 
     /// True when the job ended badly and a person should look.
@@ -64,6 +68,7 @@ impl JobState {
     /// Its name in lower case, for filters and machine output.
     pub fn as_str(self) -> &'static str {
         match self {
+            JobState::Uploading => "uploading",
             JobState::Queued => "queued",
             JobState::Creating => "creating",
             JobState::Processing => "processing",
@@ -112,6 +117,29 @@ pub struct NewJob {
     /// ever created and polled with that profile's key and base URL.
     #[serde(default = "default_profile")]
     pub profile: String,
+    /// A local file, uploaded to the user's bucket before it is created
+    /// (`url` then shows the path; the request carries a presigned URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<LocalSource>,
+}
+
+/// A local file as hashed when it was submitted: the upload must send these
+/// very bytes (a file changed since is refused), under a key derived from
+/// them, so a restart uploads it again (or finds it there) safely.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LocalSource {
+    /// Where the file is.
+    pub path: std::path::PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// SHA-256 of its content, lowercase hex.
+    pub sha256: String,
+    /// The content-addressed object key in the bucket.
+    pub key: String,
+    /// Its modification time when hashed: a file touched since is refused
+    /// (the bytes sent are also checked against `sha256`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<std::time::SystemTime>,
 }
 
 /// The profile of jobs journaled before profiles existed.
@@ -191,8 +219,12 @@ impl Job {
         }
     }
 
-    /// The identity used to detect duplicate submissions.
+    /// The identity used to detect duplicate submissions: group, URL and
+    /// name; for a local file, group and content (whatever its path or name).
     pub fn dedup_key(spec: &NewJob) -> String {
-        format!("{}\u{1f}{}\u{1f}{}", spec.group_id, spec.url, spec.name)
+        match &spec.local {
+            Some(l) => format!("{}\u{1f}sha256:{}", spec.group_id, l.sha256),
+            None => format!("{}\u{1f}{}\u{1f}{}", spec.group_id, spec.url, spec.name),
+        }
     }
 }

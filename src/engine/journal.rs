@@ -219,6 +219,7 @@ mod tests {
             asset_type: AssetType::Image,
             group_id: "g".into(),
             profile: "default".into(),
+            local: None,
         };
         Job { state, ..Job::new(id, spec, jiff::Timestamp::UNIX_EPOCH) }
     }

@@ -43,11 +43,19 @@ pub struct Health {
     pub journal: Option<JournalFault>,
     /// Creation (and polling) paused by a cause every request would meet.
     pub paused: Option<super::outcome::PauseCause>,
+    /// Uploads paused: the bucket refuses every one (credentials, bucket,
+    /// endpoint); creations of items already uploaded go on.
+    pub storage: Option<String>,
 }
 
 impl Health {
-    /// True when new creations may be sent.
+    /// True when nothing is paused.
     pub fn is_ok(&self) -> bool {
+        self.creation_ok() && self.storage.is_none()
+    }
+
+    /// True when new creations may be sent.
+    pub fn creation_ok(&self) -> bool {
         self.journal.is_none() && self.paused.is_none()
     }
 
@@ -67,7 +75,10 @@ impl Health {
             Some(PauseCause::Unreachable(m)) => Some(format!(
                 "paused: the server cannot be reached ({m}); retrying by itself — queued imports are kept"
             )),
-            None => None,
+            None => self
+                .storage
+                .as_ref()
+                .map(|m| format!("uploads paused: {m}; fix [storage] in the config, then resume — files are kept")),
         }
     }
 }
@@ -158,6 +169,15 @@ pub enum Update {
     /// flight, Active or Uncertain; a front end may ask and resubmit them
     /// with `allow_duplicates`.
     Duplicates(Vec<NewJob>),
+    /// Upload progress of a local file (not journaled: a restart uploads again).
+    Upload {
+        /// The job.
+        id: JobId,
+        /// Bytes sent.
+        done: u64,
+        /// The file's size.
+        total: u64,
+    },
     /// The engine's health changed (a journal fault, a pause, or back to normal).
     Health(Health),
     /// The engine has stopped; jobs still in flight resume at the next start.

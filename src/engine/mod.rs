@@ -17,7 +17,7 @@ mod timers;
 pub use actor::{EngineHandle, EngineOptions, SubmitResult, start};
 pub use clients::Clients;
 pub use groups::{GroupStore, check_group};
-pub use job::{Job, JobId, JobState, NewJob};
+pub use job::{Job, JobId, JobState, LocalSource, NewJob};
 pub use message::{Command, Group, Health, JournalFault, Level, LogLine, Stats, Update};
 pub use outcome::PauseCause;
 pub use schedule::Schedule;

@@ -5,11 +5,13 @@
 //! its file stem. Reading is blocking: call [`expand`] from `spawn_blocking`
 //! for large directories.
 
+mod jobs;
 mod magic;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+pub use jobs::{LocalLine, jobs_for_line};
 pub use magic::{SNIFF_LEN, sniff};
 
 use crate::api::AssetType;

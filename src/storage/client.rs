@@ -182,7 +182,7 @@ impl Storage {
         if size != file.size {
             return Err(changed(format!("it is now {size} bytes, was {}", file.size)));
         }
-        if modified != file.modified {
+        if file.modified.is_some() && modified != file.modified {
             return Err(changed("its modification time changed".into()));
         }
         let handle = tokio::fs::File::open(&file.path).await.map_err(|e| open_error(&file.path, &e))?;

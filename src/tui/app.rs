@@ -377,6 +377,7 @@ impl App {
                     self.dirty = true;
                 }
             }
+            Update::Upload { .. } => {}
             Update::Health(h) => {
                 self.health = h;
                 self.dirty = true;

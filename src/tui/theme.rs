@@ -25,6 +25,7 @@ impl Theme {
     /// The glyph of a state; Processing spins with `tick`.
     pub fn glyph(state: JobState, tick: u64) -> &'static str {
         match state {
+            JobState::Uploading => "⇡",
             JobState::Queued => "·",
             JobState::Creating => "↑",
             JobState::Processing => SPINNER[(tick % 4) as usize],
@@ -39,6 +40,7 @@ impl Theme {
     /// The style of a state.
     pub fn state(&self, state: JobState) -> Style {
         let (color, plain) = match state {
+            JobState::Uploading => (Color::Cyan, Modifier::empty()),
             JobState::Queued => (Color::DarkGray, Modifier::DIM),
             JobState::Creating => (Color::Blue, Modifier::empty()),
             JobState::Processing => (Color::Yellow, Modifier::empty()),

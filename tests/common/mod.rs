@@ -58,7 +58,7 @@ pub fn engine(
     polling: Polling,
     timeout: Duration,
 ) -> (EngineHandle, UnboundedReceiver<Update>, tokio::task::JoinHandle<()>) {
-    engine_with(sim, dir, EngineOptions { limits, polling, seed: Some(7), retry_503: false }, timeout)
+    engine_with(sim, dir, EngineOptions { limits, polling, seed: Some(7), retry_503: false, storage: None }, timeout)
 }
 
 /// An engine on `dir`'s journal talking to `sim`, with these options.
@@ -87,6 +87,7 @@ pub fn images(group: &str, n: usize, prefix: &str) -> Vec<NewJob> {
             asset_type: seedance_assets::api::AssetType::Image,
             group_id: group.to_string(),
             profile: "default".into(),
+            local: None,
         })
         .collect()
 }

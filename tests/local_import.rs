@@ -1,0 +1,176 @@
+//! Local files end to end, as a script sees it: the real binary imports a
+//! directory through the simulator's verifying bucket; a second import of
+//! the same files (or a copy under another name) creates nothing; `kill -9`
+//! during uploads loses nothing and duplicates nothing; bad paths are named.
+
+mod common;
+mod storage_support;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use seedance_assets::engine::JobState;
+use seedance_assets::engine::journal::read_jobs;
+use seedance_assets::sim::{Sim, SimConfig};
+use seedance_assets::storage::sha256_hex;
+use storage_support::write_images;
+
+const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
+
+struct Env {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    data: PathBuf,
+    key: String,
+}
+
+impl Env {
+    fn new(sim: &Sim) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[api]\nbase_url = \"{base}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[storage]\nendpoint = \"{base}\"\nbucket = \"sim-bucket\"\nprefix = \"refs\"\npath_style = true\n",
+                base = sim.base_url()
+            ),
+        )
+        .unwrap();
+        let data = dir.path().join("data");
+        Env { dir, config, data, key: sim.state().api_key().to_string() }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.arg("--config").arg(&self.config).arg("--data-dir").arg(&self.data).args(args);
+        c.env("SEEDANCE_API_KEY", &self.key)
+            .env("AWS_ACCESS_KEY_ID", "sim-access-key")
+            .env("AWS_SECRET_ACCESS_KEY", "sim-secret-key")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+}
+
+async fn output(mut c: Command) -> Output {
+    tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn sha(p: &Path) -> String {
+    sha256_hex(&std::fs::read(p).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_of_fifty_images_is_imported_once_whatever_the_names() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("local");
+    let env = Env::new(&sim);
+    let media = env.dir.path().join("refs");
+    let files = write_images(&media, 50);
+    let dir = media.to_str().unwrap();
+    let out = output(env.command(&["import", dir, "--group", &group, "--wait", "--json"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let jobs = read_jobs(&env.data.join("journal.jsonl")).unwrap().0;
+    assert_eq!(jobs.len(), 50);
+    assert!(jobs.iter().all(|j| j.state == JobState::Active), "{:?}", jobs.iter().map(|j| j.state).collect::<Vec<_>>());
+    let names: HashSet<&str> = jobs.iter().map(|j| j.spec.name.as_str()).collect();
+    assert!(names.contains("ref-000") && names.contains("ref-049"), "names are the file stems");
+    // The hash and the object key are in the journal.
+    for j in &jobs {
+        let l = j.spec.local.as_ref().expect("local source journaled");
+        assert_eq!(l.key, format!("refs/sha256-{}.{}", l.sha256, l.path.extension().unwrap().to_str().unwrap()));
+    }
+    // Every URL the simulator fetched served the file's own bytes.
+    let want: HashSet<String> = files.iter().map(|p| sha(p)).collect();
+    let fetched: HashSet<String> = sim.bucket().stats().fetches.iter().filter_map(|f| f.sha256.clone()).collect();
+    assert_eq!(fetched, want);
+    assert_eq!(sim.bucket().stats().puts, 50);
+    assert_eq!(sim.stats().assets_created, 50);
+
+    // The same directory again, and a copy under another name: nothing new.
+    std::fs::copy(&files[0], media.join("renamed-copy.png")).unwrap();
+    let out = output(env.command(&["import", dir, "--group", &group, "--wait"])).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "skipped duplicates are reported: {stderr}");
+    assert!(stderr.contains("same group and content"), "{stderr}");
+    assert_eq!(sim.bucket().stats().puts, 50, "no upload");
+    assert_eq!(sim.stats().assets_created, 50, "no creation");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_nine_during_uploads_then_every_file_is_active_exactly_once() {
+    let sim = Sim::start_local(SimConfig { create_rate: 10, ..common::quick_sim_config() }).await.unwrap();
+    let group = sim.state().add_group("kill");
+    let env = Env::new(&sim);
+    let media = env.dir.path().join("refs");
+    write_images(&media, 40);
+    let dir = media.to_str().unwrap();
+    let mut child = env
+        .command(&["import", dir, "--group", &group, "--wait"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while sim.bucket().stats().puts < 5 {
+        assert!(started.elapsed() < Duration::from_secs(60), "uploads never started");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let out = output(env.command(&["wait"])).await;
+    let stderr = text(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
+    let jobs = read_jobs(&env.data.join("journal.jsonl")).unwrap().0;
+    assert_eq!(jobs.len(), 40);
+    assert_eq!(sim.stats().duplicate_creations, 0);
+    for j in &jobs {
+        assert!(
+            matches!(j.state, JobState::Active | JobState::Uncertain),
+            "job {} is {:?}: {:?}",
+            j.id,
+            j.state,
+            j.error
+        );
+    }
+    let uncertain = jobs.iter().filter(|j| j.state == JobState::Uncertain).count();
+    assert!(uncertain <= 1, "only a creation in flight at the kill can be Uncertain: {uncertain}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_local_lines_are_named_and_the_good_ones_imported() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("bad");
+    let env = Env::new(&sim);
+    let root = env.dir.path();
+    let good = write_images(&root.join("good"), 1).remove(0);
+    std::fs::create_dir_all(root.join("empty")).unwrap();
+    std::fs::write(root.join("notes.png"), b"just text, not an image").unwrap();
+    let list = format!(
+        "{}\n{}\n{}\n{}\n{}\t{}\tVideo\n",
+        good.display(),
+        root.join("missing.png").display(),
+        root.join("empty").display(),
+        root.join("notes.png").display(),
+        good.display(),
+        "as-video"
+    );
+    let file = root.join("list.txt");
+    std::fs::write(&file, list).unwrap();
+    let out = output(env.command(&["import", "--file", file.to_str().unwrap(), "--group", &group, "--wait"])).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(":2:") && stderr.contains("no such file"), "{stderr}");
+    assert!(stderr.contains(":3:") && stderr.contains("no media files"), "{stderr}");
+    assert!(stderr.contains(":4:"), "{stderr}");
+    assert!(stderr.contains(":5:") && stderr.contains("not Video"), "{stderr}");
+    assert!(!stderr.contains(":1:"), "{stderr}");
+    assert_eq!(sim.stats().assets_created, 1);
+}
