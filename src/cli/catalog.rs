@@ -3,9 +3,9 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::args::{GlobalArgs, GroupsCommand, PresetsCommand};
-use crate::exit::{NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::config::{Config, Preset};
 use crate::engine::{Command, GroupStore, Update};
+use crate::exit::{NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::setup::Setup;
 use crate::sim::{Sim, SimConfig};
 
@@ -15,7 +15,7 @@ pub(super) async fn groups(global: &GlobalArgs, cmd: GroupsCommand) -> Result<u8
             let paths = global.paths()?;
             let store = GroupStore::load(&paths.groups())?;
             for g in store.groups() {
-                println!("{}\t{}", g.id, g.name);
+                println!("{}\t{}", crate::text::sanitize(&g.id), crate::text::sanitize(&g.name));
             }
             Ok(0)
         }
@@ -27,12 +27,16 @@ pub(super) async fn groups(global: &GlobalArgs, cmd: GroupsCommand) -> Result<u8
             while let Some(u) = updates.recv().await {
                 match u {
                     Update::GroupCreated(g) => {
-                        println!("{}", g.id);
+                        println!("{}", crate::text::sanitize(&g.id));
                         code = 0;
                         engine.send(Command::Shutdown);
                     }
                     Update::GroupFailed { name, error } => {
-                        eprintln!("cannot create group `{name}`: {error}");
+                        eprintln!(
+                            "cannot create group `{}`: {}",
+                            crate::text::sanitize(&name),
+                            crate::text::sanitize(&error)
+                        );
                         engine.send(Command::Shutdown);
                     }
                     Update::Stopped { .. } => break,

@@ -7,10 +7,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::{GlobalArgs, ImportArgs};
 use super::report::{print_json, print_table};
-use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::config::{Template, TypeChoice};
 use crate::engine::input::{ImportDefaults, parse_lines_from, today};
 use crate::engine::{Command, Job, JobId, JobState, Level, Update};
+use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::setup::Setup;
 
 /// The defaults for lines: preset first, then the flags.
