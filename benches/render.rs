@@ -52,7 +52,7 @@ fn frame_time() {
     for _ in 0..1000 {
         app.advance_tick();
         let t = Instant::now();
-        terminal.draw(|f| view::draw(f, &mut app)).unwrap();
+        terminal.draw(|f| view::draw(f, &app)).unwrap();
         samples.push(t.elapsed());
     }
     samples.sort();

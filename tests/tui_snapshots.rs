@@ -101,15 +101,15 @@ fn too_small_terminal_says_so() {
 
 #[test]
 fn no_color_uses_no_colours() {
-    let mut app = support::app(true);
+    let app = support::app(true);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    terminal.draw(|f| view::draw(f, &mut app)).unwrap();
+    terminal.draw(|f| view::draw(f, &app)).unwrap();
     for cell in terminal.backend().buffer().content() {
         assert_eq!(cell.fg, ratatui::style::Color::Reset, "a colour in NO_COLOR mode at {:?}", cell.symbol());
         assert_eq!(cell.bg, ratatui::style::Color::Reset);
     }
-    let mut app = support::app(false);
-    terminal.draw(|f| view::draw(f, &mut app)).unwrap();
+    let app = support::app(false);
+    terminal.draw(|f| view::draw(f, &app)).unwrap();
     assert!(terminal.backend().buffer().content().iter().any(|c| c.fg == ratatui::style::Color::Green));
 }
 

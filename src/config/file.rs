@@ -98,6 +98,8 @@ pub struct Config {
     pub polling: Polling,
     /// Saved presets.
     pub presets: Vec<Preset>,
+    /// Dashboard key overrides: command name → keys (`retry = ["r", "ctrl-r"]`).
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A config as loaded, with where it came from.
