@@ -387,3 +387,55 @@ impl Default for GroupForm {
         GroupForm::new()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn the_group_form_on_its_own_asks_for_a_group_and_where_it_goes() {
+        let mut form = GroupForm::new();
+        assert!(form.key(key(KeyCode::Enter), 0).is_empty());
+        assert!(form.error.as_deref().unwrap().starts_with("name:"));
+        for c in "refs".chars() {
+            form.key(key(KeyCode::Char(c)), 0);
+        }
+        form.key(key(KeyCode::BackTab), 0);
+        assert_eq!(form.field, GroupField::Attach);
+        form.key(key(KeyCode::Char(' ')), 0);
+        let actions = form.key(key(KeyCode::Enter), 0);
+        assert_eq!(
+            actions,
+            [
+                Action::Attach("refs".into(), Attach::NewPreset),
+                Action::Engine(Command::CreateGroup { name: "refs".into(), description: None })
+            ]
+        );
+        assert!(form.busy);
+        assert_eq!(form.key(key(KeyCode::Esc), 0), [Action::Close]);
+    }
+
+    #[test]
+    fn the_preset_editor_on_its_own_adds_from_the_current_values() {
+        let presets = vec![Preset::new("a", "g1")];
+        let mut current = Preset::new("", "g2");
+        current.name_template = "{n}-{stem}".into();
+        let cx = PresetContext { presets: &presets, groups: &[], current: &current };
+        let mut ed = PresetEditor::default();
+        assert!(ed.key(key(KeyCode::Char('a')), cx).is_empty());
+        let form = ed.form.as_ref().unwrap();
+        assert_eq!((form.name.text(), form.group.text(), form.template.text()), ("new preset", "g2", "{n}-{stem}"));
+        let actions = ed.key(key(KeyCode::Enter), cx);
+        let [Action::Effect(Effect::SavePreset(PresetChange::Upsert { original: None, preset }))] = actions.as_slice()
+        else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(preset.group_id, "g2");
+        ed.form = None;
+        assert_eq!(ed.key(key(KeyCode::Enter), cx), [Action::UsePreset(0), Action::Close]);
+    }
+}
