@@ -1,4 +1,4 @@
-//! Snapshots of every pane and popup at 80×24 and 120×40, in colour and
+//! Snapshots of every pane and popup at 60×16, 80×24 and 120×40, in colour and
 //! with NO_COLOR. Each snapshot is the buffer's text and its styles.
 
 mod support;
@@ -70,8 +70,25 @@ fn screens() -> Vec<(&'static str, Build)> {
             key(a, KeyCode::Tab);
         }),
         ("group_form", |a| {
-            key(a, KeyCode::Char('g'));
+            key(a, KeyCode::Char('c'));
             chars(a, "storyboard refs");
+        }),
+        ("editor_lines", |a| {
+            a.handle_paste(
+                "https://media.example/a/cat.png\nhttps://media.example/raw/take1.bin\tOpening shot\tvideo\n# a comment\nhttp://media.example/insecure.png\nhttps://media.example/song.mp3",
+            );
+            key(a, KeyCode::Char('i'));
+            key(a, KeyCode::Up);
+        }),
+        ("log_wrapped", |a| {
+            a.apply(seedance_assets::engine::Update::Log(seedance_assets::engine::LogLine {
+                time: support::at(70),
+                level: seedance_assets::engine::Level::Warn,
+                text: "not imported, line 4: `http://media.example/insecure.png` must be an https:// URL (the server downloads it itself)".into(),
+            }));
+            for _ in 0..6 {
+                key(a, KeyCode::Tab);
+            }
         }),
     ]
 }
@@ -79,7 +96,7 @@ fn screens() -> Vec<(&'static str, Build)> {
 #[test]
 fn snapshots_of_every_screen() {
     for (name, build) in screens() {
-        for (w, h) in [(80, 24), (120, 40)] {
+        for (w, h) in [(60, 16), (80, 24), (120, 40)] {
             for no_color in [false, true] {
                 let mut app = support::app(no_color);
                 build(&mut app);

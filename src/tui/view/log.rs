@@ -19,6 +19,16 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let height = |text: &str| (STAMP + text.width()).div_ceil(width).max(1);
     let range = app.log.window(rows, |l| height(&l.text));
     app.log.shown.set(range.len());
+    // Rows left over above: show the tail of the line before, so the pane
+    // stays full and the newest line stays at the bottom.
+    let used: usize = range.clone().map(|i| height(&app.log.lines()[i].text)).sum();
+    let (range, scroll) = match range.start.checked_sub(1) {
+        Some(prev) if used < rows => {
+            let extra = height(&app.log.lines()[prev].text);
+            (prev..range.end, (used + extra).saturating_sub(rows))
+        }
+        _ => (range, 0),
+    };
     let focused = app.focus == Focus::Log;
     let cursor = app.log.cursor();
     let mut lines: Vec<Line> = Vec::new();
@@ -45,8 +55,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         _ => {}
     }
     let block = Block::bordered().title(title).border_style(theme.border(focused));
-    // Wrapped lines that overflow the pane are cut at the bottom: the
-    // window only holds lines that fit, except a single line taller than
-    // the pane, which shows its start (Enter opens it whole).
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
+    // A single line taller than the pane shows its start (Enter opens it whole).
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false }).scroll((scroll as u16, 0));
+    frame.render_widget(paragraph.block(block), area);
 }
