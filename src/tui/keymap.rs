@@ -483,6 +483,23 @@ mod tests {
     }
 
     #[test]
+    fn the_config_file_names_every_command_and_its_table_is_read() {
+        let example = include_str!("../../config.example.toml");
+        for b in KeyMap::default().bindings() {
+            assert!(
+                example.contains(&format!(" {} ", b.name)) || example.contains(&format!(" {}\n", b.name)),
+                "{}",
+                b.name
+            );
+        }
+        let path = std::path::Path::new("config.toml");
+        let (config, warnings) = crate::config::Config::parse("[keys]\nretry = [\"R\"]\n", path).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let map = KeyMap::with_overrides(&config.keys).unwrap();
+        assert_eq!(map.keys_of(KeyAction::Retry), "R");
+    }
+
+    #[test]
     fn hints_fit_and_keep_help_and_quit() {
         let map = KeyMap::default();
         for scope in [Scope::Input, Scope::List, Scope::Log] {
