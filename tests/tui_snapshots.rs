@@ -150,3 +150,22 @@ fn ten_thousand_rows_render_only_the_visible_ones() {
     assert!(!shot.contains("bulk-100 "), "the first rows are not");
     assert!(shot.contains("Assets 10008/10008"));
 }
+
+#[test]
+fn a_banner_sits_above_the_panes_without_breaking_the_layout() {
+    use seedance_assets::engine::Level;
+    use seedance_assets::tui::app::Banner;
+    let mut app = support::app(false);
+    app.set_banner(Some(Banner { level: Level::Error, text: "journal unwritable: disk full\x1b[2J".into() }));
+    for (w, h) in [(60, 16), (80, 24)] {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        terminal.draw(|f| view::draw(f, &app)).unwrap();
+        let buf = terminal.backend().buffer();
+        let row = |y: u16| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>();
+        assert!(row(1).contains("journal unwritable: disk full\u{FFFD}[2J"), "{}", row(1));
+        assert!(row(2).starts_with("┌ Import"), "{}", row(2));
+        assert!((0..h).any(|y| row(y).contains("Log")), "the log pane is still there");
+    }
+    app.set_banner(None);
+    assert!(app.banner().is_none());
+}

@@ -126,7 +126,8 @@ impl App {
     pub fn handle_paste(&mut self, text: &str) {
         self.dirty = true;
         match &mut self.mode {
-            Mode::Editing if self.focus != Focus::Urls => {
+            Mode::Editing if self.focus == Focus::Urls => self.input.paste_at_cursor(text),
+            Mode::Editing => {
                 let field = if self.focus == Focus::Name { &mut self.input.name } else { &mut self.input.group };
                 field.insert(&text.replace(['\n', '\t'], " "));
                 self.input.revalidate();
@@ -142,14 +143,13 @@ impl App {
                 }
             }
             Mode::GroupForm(form) => form.paste(text),
-            Mode::Editing | Mode::Normal | Mode::Help | Mode::Detail | Mode::LogEntry | Mode::Confirm(_) => {
+            Mode::Normal | Mode::Help | Mode::Detail | Mode::LogEntry | Mode::Confirm(_) => {
                 if matches!(self.mode, Mode::Help | Mode::Detail | Mode::LogEntry) {
                     self.mode = Mode::Normal;
                 }
                 self.set_focus(Focus::Urls);
                 self.input.paste(text);
                 let msg = match self.mode {
-                    Mode::Editing => return,
                     Mode::Confirm(_) => "pasted into the URL field; answer the question first (y / n)",
                     _ => "pasted into the URL field; Enter submits, i edits",
                 };

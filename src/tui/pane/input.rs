@@ -161,7 +161,13 @@ impl InputPane {
         self.revalidate();
     }
 
-    /// The preset in use, and whether the fields differ from it.
+    /// Inserts pasted text at the cursor (a paste while editing the URLs).
+    pub fn paste_at_cursor(&mut self, text: &str) {
+        self.urls.insert_str(clean_input(text));
+        self.revalidate();
+    }
+
+    /// The preset in use.
     pub fn preset(&self) -> Option<usize> {
         self.preset
     }
