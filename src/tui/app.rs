@@ -14,8 +14,6 @@ use super::pane::log::LogPane;
 use crate::config::{Preset, PresetChange};
 use crate::engine::{Command, Group, Job, JobId, JobState, Level, LogLine, NewJob, Stats, Update};
 
-pub use super::pane::log::LOG_CAPACITY;
-
 /// Which part of the screen keys go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
