@@ -91,8 +91,6 @@ fn new_editor(lines: Vec<String>) -> TextArea<'static> {
     t.set_cursor_line_style(ratatui::style::Style::new());
     t.set_tab_length(2);
     t.set_placeholder_text("paste or type https URLs (i edits)");
-    t.move_cursor(CursorMove::Bottom);
-    t.move_cursor(CursorMove::End);
     t
 }
 

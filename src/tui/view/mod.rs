@@ -44,13 +44,16 @@ pub fn draw(frame: &mut Frame, app: &App) {
         _ => 9,
     };
     let banner_height = u16::from(app.banner().is_some());
+    // A message longer than the screen is wide gets a second row.
+    let status_line = status_line(app, &theme, area.width as usize);
+    let status_height = if status_line.width() > area.width as usize { 2 } else { 1 };
     let [header, banner, input_area, list_area, log_area, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner_height),
         Constraint::Length(input::editor_rows(area.height) + 4),
         Constraint::Min(4),
         Constraint::Length(log_height),
-        Constraint::Length(1),
+        Constraint::Length(status_height),
     ])
     .areas(area);
     draw_header(frame, app, &theme, header);
@@ -61,7 +64,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     input::draw(frame, app, &theme, input_area);
     list::draw(frame, app, &theme, list_area, now);
     log::draw(frame, app, &theme, log_area);
-    draw_status(frame, app, &theme, status);
+    frame.render_widget(Paragraph::new(status_line).wrap(ratatui::widgets::Wrap { trim: true }), status);
     match &app.mode {
         Mode::Help => popup::help(frame, app, &theme, area),
         Mode::LogEntry => popup::log_entry(frame, app, &theme, area),
@@ -94,9 +97,8 @@ fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header()), area);
 }
 
-fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let width = area.width as usize;
-    let line = match (&app.status, &app.mode) {
+fn status_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
+    match (&app.status, &app.mode) {
         (Some(msg), _) => Line::from(Span::raw(msg.clone())),
         (None, Mode::Editing) if app.focus == Focus::Urls => {
             // The whole reason for the line under the cursor, else the keys.
@@ -104,7 +106,7 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             match app.input.verdicts().get(row) {
                 Some(Verdict::Error(why)) => Line::styled(format!("line {}: {why}", row + 1), theme.bad()),
                 _ => Line::styled(
-                    "editing: Enter submit · Alt-Enter new line · Ctrl-Z undo · Ctrl-L clear · Esc leave · Tab next",
+                    "editing: Enter submit · Alt-Enter new line · Ctrl-Z undo · Ctrl-L clear · Esc done",
                     theme.dim(),
                 ),
             }
@@ -122,8 +124,7 @@ fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             };
             Line::styled(app.keys.hints(scope, width), theme.dim())
         }
-    };
-    frame.render_widget(Paragraph::new(line), area);
+    }
 }
 
 /// A compact duration: `42s`, `3m04s`, `1h02m`.
