@@ -106,7 +106,7 @@ fn status_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
             match app.input.verdicts().get(row) {
                 Some(Verdict::Error(why)) => Line::styled(format!("line {}: {why}", row + 1), theme.bad()),
                 _ => Line::styled(
-                    "editing: Enter submit · Alt-Enter new line · Ctrl-Z undo · Ctrl-L clear · Esc done",
+                    "URLs: Enter submit · Alt-Enter newline · Ctrl-Z undo · Ctrl-L clear · Esc done",
                     theme.dim(),
                 ),
             }
