@@ -155,6 +155,8 @@ impl InputPane {
             self.urls.insert_newline();
         }
         self.urls.insert_str(clean.trim_end_matches('\n'));
+        // Show the lines from their start (the URL's scheme and host).
+        self.urls.move_cursor(CursorMove::Head);
         self.field = InputField::Urls;
         self.revalidate();
     }
@@ -368,11 +370,16 @@ impl InputPane {
                 None
             }
             InputField::Group => {
-                let mut known: Vec<(String, String)> =
-                    groups.iter().map(|g| (g.id.clone(), crate::text::sanitize(&g.name))).collect();
+                let mut known: Vec<(String, String)> = groups
+                    .iter()
+                    .map(|g| (g.id.clone(), format!("group `{}`", crate::text::sanitize(&g.name))))
+                    .collect();
                 for p in presets {
                     if !known.iter().any(|(id, _)| *id == p.group_id) {
-                        known.push((p.group_id.clone(), format!("preset {}", crate::text::sanitize(&p.name))));
+                        known.push((
+                            p.group_id.clone(),
+                            format!("the group of preset `{}`", crate::text::sanitize(&p.name)),
+                        ));
                     }
                 }
                 if known.is_empty() {
@@ -383,7 +390,7 @@ impl InputPane {
                 let (id, name) = known[(cur + dir).rem_euclid(n) as usize].clone();
                 self.group.set(&id);
                 self.revalidate();
-                Some(format!("group `{name}`"))
+                Some(name)
             }
             _ => None,
         }
