@@ -406,7 +406,11 @@ impl KeyMap {
     /// in `width` columns; `help` and `quit` are always kept.
     pub fn hints(&self, scope: Scope, width: usize) -> String {
         let first_key = |a: KeyAction| {
-            self.bindings.iter().find(|b| b.action == a).and_then(|b| b.keys.first().map(|k| (k.to_string(), b.hint)))
+            self.bindings.iter().find(|b| b.action == a).and_then(|b| {
+                // In the log, `/` searches.
+                let hint = if a == KeyAction::Filter && scope == Scope::Log { "search" } else { b.hint };
+                b.keys.first().map(|k| (k.to_string(), hint))
+            })
         };
         let order: &[KeyAction] = match scope {
             Scope::Input => &[KeyAction::Edit, KeyAction::Submit, KeyAction::CycleType, KeyAction::FocusNext],
@@ -508,5 +512,6 @@ mod tests {
             assert!(h.starts_with("? help") && h.ends_with("q quit"), "{h}");
         }
         assert!(map.hints(Scope::List, 78).contains("d detail"));
+        assert!(map.hints(Scope::Log, 78).contains("/ search"));
     }
 }
