@@ -138,7 +138,7 @@ pub(super) fn group(frame: &mut Frame, app: &App, form: &GroupForm, theme: &Them
         ),
         row(theme, "Use it in", format!("{attach}  (Space cycles)"), form.field == GroupField::Attach),
         Line::raw(""),
-        Line::styled(" Name ≤ 64, description ≤ 300 characters · Tab field · Enter create · Esc cancel", theme.dim()),
+        Line::styled(" Name ≤ 64, description ≤ 300 chars · Tab field · Enter create · Esc cancel", theme.dim()),
     ];
     if form.busy {
         lines.push(Line::styled(" creating…", theme.dim()));
