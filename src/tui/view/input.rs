@@ -124,7 +124,7 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, editing:
                 Line::styled(format!(" ✓ {}", crate::text::excerpt(what, verdict_w as usize - 3)), theme.ok())
             }
             Some(Verdict::Error(why)) => {
-                Line::styled(format!(" ✗ {}", crate::text::excerpt(why, verdict_w as usize - 3)), theme.bad())
+                Line::styled(format!(" ✗ {}", crate::text::excerpt(reason(why), verdict_w as usize - 3)), theme.bad())
             }
             Some(Verdict::Checking) => Line::styled(" … checking", theme.dim()),
             Some(Verdict::Skip) | None => Line::raw(""),
@@ -137,4 +137,10 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, editing:
         let r = Rect { x: label.x, y: label.y + area.height - 1, width: label_w, height: 1 };
         frame.render_widget(Span::styled(more, theme.dim()), r);
     }
+}
+
+/// The reason without a leading quoted copy of the line (`` `http://x` must
+/// be… `` → `must be…`): the line is right beside it.
+fn reason(why: &str) -> &str {
+    why.strip_prefix('`').and_then(|rest| rest.split_once("` ")).map_or(why, |(_, tail)| tail)
 }
