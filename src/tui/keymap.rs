@@ -122,6 +122,9 @@ pub enum KeyError {
     /// Not a command name.
     #[error("`{0}` is not a command; known: {1}")]
     BadCommand(String, String),
+    /// One key for two commands that apply in the same place.
+    #[error("`{0}` is bound to both `{1}` and `{2}`")]
+    Conflict(String, &'static str, &'static str),
 }
 
 impl FromStr for Key {
@@ -376,6 +379,14 @@ impl KeyMap {
             let keys = keys.iter().map(|k| k.parse()).collect::<Result<Vec<Key>, _>>()?;
             map.bindings[i].keys = keys;
         }
+        for (i, a) in map.bindings.iter().enumerate() {
+            for b in &map.bindings[i + 1..] {
+                let overlap = a.scope == b.scope || a.scope == Scope::Global || b.scope == Scope::Global;
+                if let Some(k) = a.keys.iter().find(|k| overlap && b.keys.contains(k)) {
+                    return Err(KeyError::Conflict(k.to_string(), a.name, b.name));
+                }
+            }
+        }
         Ok(map)
     }
 
@@ -484,6 +495,9 @@ mod tests {
         assert_eq!(map.keys_of(KeyAction::Retry), "R / Ctrl-R");
         o.insert("launch".to_string(), vec!["l".to_string()]);
         assert!(matches!(KeyMap::with_overrides(&o), Err(KeyError::BadCommand(..))));
+        o.remove("launch");
+        o.insert("copy".to_string(), vec!["q".to_string()]);
+        assert_eq!(KeyMap::with_overrides(&o).unwrap_err().to_string(), "`q` is bound to both `copy` and `quit`");
     }
 
     #[test]

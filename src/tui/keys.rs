@@ -161,16 +161,18 @@ impl App {
     fn normal_key(&mut self, k: KeyEvent) {
         self.status = None;
         let pending_g = std::mem::take(&mut self.pending_g);
-        if k.code == KeyCode::Char('g') && k.modifiers.difference(KeyModifiers::SHIFT).is_empty() {
-            if pending_g {
-                self.jump(false);
-            } else {
-                self.pending_g = true;
+        match self.keys.action(&k, self.scope()) {
+            Some(action) => self.command(action),
+            // `g g`: the first row, as in vim (unless `g` was bound to a command).
+            None if k.code == KeyCode::Char('g') && k.modifiers.difference(KeyModifiers::SHIFT).is_empty() => {
+                if pending_g {
+                    self.jump(false);
+                } else {
+                    self.pending_g = true;
+                }
             }
-            return;
+            None => {}
         }
-        let Some(action) = self.keys.action(&k, self.scope()) else { return };
-        self.command(action);
     }
 
     /// Runs a command from the key table.
