@@ -263,11 +263,14 @@ impl InputPane {
                 self.problem = None;
             }
             Err(e) => {
+                // Nothing can be judged without a group or with a bad
+                // template: every line says why.
+                let skip = |l: &str| l.trim().is_empty() || l.trim().starts_with('#');
                 self.verdicts = self
                     .urls
                     .lines()
                     .iter()
-                    .map(|l| if l.trim().is_empty() { Verdict::Skip } else { Verdict::Checking })
+                    .map(|l| if skip(l) { Verdict::Skip } else { Verdict::Error(e.clone()) })
                     .collect();
                 self.problem = Some(e);
             }
