@@ -3,8 +3,7 @@
 use super::forms::Attach;
 use crate::engine::{Command, Level};
 
-/// Something visible to the user is not needed: an action is what a pane
-/// wants done outside its own state.
+/// What a pane wants done outside its own state.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Send to the engine.
