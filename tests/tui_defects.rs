@@ -326,3 +326,12 @@ fn a_job_change_re_tests_only_that_job() {
     assert_eq!(app.list.tested.get() - before, 1);
     assert_eq!(app.visible_ids().len(), 1999);
 }
+
+/// `i` edits the URLs from anywhere, as the help says.
+#[test]
+fn i_edits_the_urls_from_the_list_too() {
+    let mut app = support::app(false);
+    focus(&mut app, Focus::List);
+    key(&mut app, KeyCode::Char('i'));
+    assert_eq!((app.focus(), app.mode().clone()), (Focus::Urls, Mode::Editing));
+}

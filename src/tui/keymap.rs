@@ -267,7 +267,7 @@ impl Default for KeyMap {
             b(
                 A::Edit,
                 "edit",
-                Input,
+                Global,
                 &[Key::ch('i'), Key::ch('a')],
                 "edit",
                 "edit the focused field (URLs if none); Esc leaves",
