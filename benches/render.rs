@@ -4,8 +4,12 @@
 //! 2. Bytes written to a real crossterm backend when one job changes state.
 //! 3. Bytes the real binary writes to its terminal (tmux) while idle for 10 s.
 //! 4. Start to first frame of the real binary with 10,000 jobs in the journal.
+//! 5. Filter cost: with 100,000 finished jobs, 1,000 in flight and the list
+//!    filtered, the time to apply one job change (only that job is
+//!    re-tested) against re-filtering every job on each change.
 //!
-//! Run: `cargo bench --bench render` (3 and 4 need tmux).
+//! Run: `cargo bench --bench render` (3 and 4 need tmux);
+//! `cargo bench --bench render -- filter` runs only 5.
 
 use std::io::Write;
 use std::process::Command;
@@ -54,7 +58,7 @@ fn frame_time() {
     for _ in 0..1000 {
         app.advance_tick();
         let t = Instant::now();
-        terminal.draw(|f| view::draw(f, &mut app)).unwrap();
+        terminal.draw(|f| view::draw(f, &app)).unwrap();
         samples.push(t.elapsed());
     }
     samples.sort();
@@ -185,9 +189,48 @@ fn real_terminal() {
     );
 }
 
+fn filter_cost() {
+    let mut app = app_with(101_000, |id| if id > 100_000 { JobState::Processing } else { JobState::Active });
+    app.list.set_needle("img");
+    let changes: Vec<Job> = (0..20_000u64)
+        .map(|k| {
+            let id = 100_001 + k % 1000;
+            let mut j = job(id, if k % 2 == 0 { JobState::Processing } else { JobState::Active });
+            if k % 4 == 0 {
+                j.spec.name = format!("img-{id}");
+            }
+            j
+        })
+        .collect();
+    let before = app.list.tested.get();
+    let t = Instant::now();
+    for j in &changes {
+        app.apply(Update::Job(Box::new(j.clone())));
+    }
+    let incremental = t.elapsed().as_secs_f64() * 1e6 / changes.len() as f64;
+    let tested = (app.list.tested.get() - before) as f64 / changes.len() as f64;
+    // What the dashboard did before: every change re-filtered every job.
+    let sample = &changes[..200];
+    let t = Instant::now();
+    for j in sample {
+        app.apply(Update::Job(Box::new(j.clone())));
+        app.list.set_needle("img");
+    }
+    let full = t.elapsed().as_secs_f64() * 1e6 / sample.len() as f64;
+    println!(
+        "  filter /img, 100,000 finished + 1,000 in flight: one change {incremental:.2} µs ({tested:.0} job tested); re-filtering all {full:.0} µs ({:.0}× more)",
+        full / incremental
+    );
+}
+
 fn main() {
     println!("dashboard benchmarks");
+    if std::env::args().any(|a| a == "filter") {
+        filter_cost();
+        return;
+    }
     frame_time();
     bytes_per_change();
+    filter_cost();
     real_terminal();
 }

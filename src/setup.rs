@@ -167,6 +167,16 @@ impl Setup {
         clients
     }
 
+    /// Reads the config again and rebuilds every profile's client (after the
+    /// user fixed a key or a base URL in the file), for [`crate::engine::Command::Resume`].
+    pub fn reload_clients(&mut self) -> Result<Clients, String> {
+        let loaded = Config::load(&self.loaded.path).map_err(|e| e.to_string())?;
+        let client = client_for(&loaded, self.sim.is_some(), &self.profile.name).map_err(|e| e.message)?;
+        self.loaded = loaded;
+        self.client = client;
+        Ok(self.clients())
+    }
+
     /// Starts the engine on this setup's journal.
     pub fn start_engine(&self) -> Result<(EngineHandle, UnboundedReceiver<Update>, JoinHandle<()>), Failure> {
         crate::engine::start(self.clients(), self.engine_options(), &self.paths.journal(), &self.paths.groups())

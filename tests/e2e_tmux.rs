@@ -1,8 +1,11 @@
 //! End to end in a real pseudo-terminal: the real binary runs in tmux
 //! against the simulator; we type a URL, submit, watch the row become
-//! Active, paste two more URLs (bracketed paste) and submit them, then send
-//! SIGHUP and check that the process exits cleanly and the journal holds the
-//! jobs. `scripts/test.sh` installs tmux.
+//! Active, paste two more URLs (bracketed paste) and submit them, paste a
+//! TAB-separated `URL<TAB>name<TAB>type` line and see its name and type,
+//! mark every row, filter, and see `x` count only the shown marked rows,
+//! press `q` with an unsubmitted line and get asked, then send SIGHUP and
+//! check that the process exits cleanly, the journal holds the jobs and the
+//! unsubmitted line is kept as a draft. `scripts/test.sh` installs tmux.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -138,6 +141,41 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     tmux.wait_for("all three Active", Duration::from_secs(30), |s| s.contains("✓3 │"));
     assert_eq!(sim.stats().assets_created, 3);
 
+    // A TAB-separated line keeps its name and type.
+    tmux.run(&["set-buffer", "https://media.example/e2e/raw.bin\tTabbed name\taudio"]);
+    tmux.run(&["paste-buffer", "-p", "-t", "e2e"]);
+    tmux.wait_for("the tabbed line's verdict", Duration::from_secs(15), |s| s.contains("✓ Tabbed name · Audio"));
+    tmux.run(&["send-keys", "-t", "e2e", "Enter"]);
+    let screen = tmux.wait_for("four Active", Duration::from_secs(30), |s| s.contains("✓4 │"));
+    assert!(
+        screen.lines().any(|l| l.contains("Tabbed name") && l.contains("Audio")),
+        "the row has the given name and type: {screen}"
+    );
+
+    // Marks on rows the filter hides are not acted on.
+    for _ in 0..5 {
+        tmux.run(&["send-keys", "-t", "e2e", "Tab"]);
+    }
+    tmux.run(&["send-keys", "-t", "e2e", "A"]);
+    tmux.wait_for("four marked", Duration::from_secs(15), |s| s.contains("4 marked"));
+    tmux.run(&["send-keys", "-t", "e2e", "/"]);
+    tmux.run(&["send-keys", "-t", "e2e", "-l", "hello"]);
+    tmux.run(&["send-keys", "-t", "e2e", "Enter"]);
+    tmux.wait_for("the filter", Duration::from_secs(15), |s| s.contains("1 marked (3 hidden)"));
+    tmux.run(&["send-keys", "-t", "e2e", "x"]);
+    tmux.wait_for("the forget question", Duration::from_secs(15), |s| s.contains("Forget 1 job (1 Active)?"));
+    tmux.run(&["send-keys", "-t", "e2e", "n"]);
+    tmux.wait_for("the question closed", Duration::from_secs(15), |s| s.contains("cancelled"));
+
+    // `q` with an unsubmitted line asks.
+    tmux.run(&["set-buffer", "https://media.example/e2e/draft.png"]);
+    tmux.run(&["paste-buffer", "-p", "-t", "e2e"]);
+    tmux.wait_for("the pasted draft", Duration::from_secs(15), |s| s.contains("✓ draft · Image"));
+    tmux.run(&["send-keys", "-t", "e2e", "q"]);
+    tmux.wait_for("the quit question", Duration::from_secs(15), |s| s.contains("Quit anyway?"));
+    tmux.run(&["send-keys", "-t", "e2e", "n"]);
+    tmux.wait_for("the question closed", Duration::from_secs(15), |s| !s.contains("Quit anyway?"));
+
     let shell: u32 = tmux.pane("#{pane_pid}").parse().unwrap();
     let pid = descendant(shell, "seedance-assets").expect("the dashboard runs under the shell");
     let hup = Command::new("kill").args(["-HUP", &pid.to_string()]).status().unwrap();
@@ -154,7 +192,9 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     let (jobs, warnings) = read_jobs(&data.join("journal.jsonl")).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     let names: Vec<&str> = jobs.iter().map(|j| j.spec.name.as_str()).collect();
-    assert_eq!(names, ["hello", "second", "third"]);
+    assert_eq!(names, ["hello", "second", "third", "Tabbed name"]);
     assert!(jobs.iter().all(|j| j.state == JobState::Active));
     assert!(jobs[0].asset_ref().unwrap().starts_with("asset://asset-"));
+    let draft = std::fs::read_to_string(data.join("draft.txt")).expect("the unsubmitted line is kept as a draft");
+    assert_eq!(draft, "https://media.example/e2e/draft.png");
 }

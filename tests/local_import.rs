@@ -125,6 +125,16 @@ async fn kill_nine_during_uploads_then_every_file_is_active_exactly_once() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let at_kill = read_jobs(&env.data.join("journal.jsonl")).unwrap().0;
+    assert!(at_kill.iter().any(|j| j.state == JobState::Uploading), "the kill came during uploads");
+    let sending = at_kill.iter().filter(|j| j.state == JobState::Creating).count() as u64;
+    let answered = at_kill
+        .iter()
+        .filter(|j| !matches!(j.state, JobState::Uploading | JobState::Queued | JobState::Creating))
+        .count() as u64;
+    let in_flight = sim.stats().create_asset_requests - answered;
+    assert!(sending <= in_flight + 1, "{sending} Creating, {in_flight} creations in flight at the kill");
     let out = output(env.command(&["wait"])).await;
     let stderr = text(&out.stderr);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
@@ -140,8 +150,11 @@ async fn kill_nine_during_uploads_then_every_file_is_active_exactly_once() {
             j.error
         );
     }
-    let uncertain = jobs.iter().filter(|j| j.state == JobState::Uncertain).count();
-    assert!(uncertain <= 1, "only a creation in flight at the kill can be Uncertain: {uncertain}");
+    let uncertain = jobs.iter().filter(|j| j.state == JobState::Uncertain).count() as u64;
+    assert_eq!(uncertain, sending, "only creations in flight at the kill are Uncertain");
+    // Uploads are never Uncertain: every file not caught mid-creation was
+    // uploaded (again, after the kill) and created once.
+    assert_eq!(jobs.len() as u64 - uncertain, jobs.iter().filter(|j| j.state == JobState::Active).count() as u64);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -89,7 +89,7 @@ proptest! {
         }
         for (w, h) in [(80, 24), (40, 10), (200, 60)] {
             let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
-            t.draw(|f| seedance_assets::tui::view::draw(f, &mut app)).unwrap();
+            t.draw(|f| seedance_assets::tui::view::draw(f, &app)).unwrap();
         }
     }
 }

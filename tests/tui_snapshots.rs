@@ -1,4 +1,4 @@
-//! Snapshots of every pane and popup at 80×24 and 120×40, in colour and
+//! Snapshots of every pane and popup at 60×16, 80×24 and 120×40, in colour and
 //! with NO_COLOR. Each snapshot is the buffer's text and its styles.
 
 mod support;
@@ -70,8 +70,25 @@ fn screens() -> Vec<(&'static str, Build)> {
             key(a, KeyCode::Tab);
         }),
         ("group_form", |a| {
-            key(a, KeyCode::Char('g'));
+            key(a, KeyCode::Char('c'));
             chars(a, "storyboard refs");
+        }),
+        ("editor_lines", |a| {
+            a.handle_paste(
+                "https://media.example/a/cat.png\nhttps://media.example/raw/take1.bin\tOpening shot\tvideo\n# a comment\nhttp://media.example/insecure.png\nhttps://media.example/song.mp3",
+            );
+            key(a, KeyCode::Char('i'));
+            key(a, KeyCode::Up);
+        }),
+        ("log_wrapped", |a| {
+            a.apply(seedance_assets::engine::Update::Log(seedance_assets::engine::LogLine {
+                time: support::at(70),
+                level: seedance_assets::engine::Level::Warn,
+                text: "not imported, line 4: `http://media.example/insecure.png` must be an https:// URL (the server downloads it itself)".into(),
+            }));
+            for _ in 0..6 {
+                key(a, KeyCode::Tab);
+            }
         }),
     ]
 }
@@ -79,7 +96,7 @@ fn screens() -> Vec<(&'static str, Build)> {
 #[test]
 fn snapshots_of_every_screen() {
     for (name, build) in screens() {
-        for (w, h) in [(80, 24), (120, 40)] {
+        for (w, h) in [(60, 16), (80, 24), (120, 40)] {
             for no_color in [false, true] {
                 let mut app = support::app(no_color);
                 build(&mut app);
@@ -101,15 +118,15 @@ fn too_small_terminal_says_so() {
 
 #[test]
 fn no_color_uses_no_colours() {
-    let mut app = support::app(true);
+    let app = support::app(true);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    terminal.draw(|f| view::draw(f, &mut app)).unwrap();
+    terminal.draw(|f| view::draw(f, &app)).unwrap();
     for cell in terminal.backend().buffer().content() {
         assert_eq!(cell.fg, ratatui::style::Color::Reset, "a colour in NO_COLOR mode at {:?}", cell.symbol());
         assert_eq!(cell.bg, ratatui::style::Color::Reset);
     }
-    let mut app = support::app(false);
-    terminal.draw(|f| view::draw(f, &mut app)).unwrap();
+    let app = support::app(false);
+    terminal.draw(|f| view::draw(f, &app)).unwrap();
     assert!(terminal.backend().buffer().content().iter().any(|c| c.fg == ratatui::style::Color::Green));
 }
 
@@ -132,4 +149,23 @@ fn ten_thousand_rows_render_only_the_visible_ones() {
     assert!(shot.contains("bulk-10099"), "the last row is on screen");
     assert!(!shot.contains("bulk-100 "), "the first rows are not");
     assert!(shot.contains("Assets 10008/10008"));
+}
+
+#[test]
+fn a_banner_sits_above_the_panes_without_breaking_the_layout() {
+    use seedance_assets::engine::Level;
+    use seedance_assets::tui::app::Banner;
+    let mut app = support::app(false);
+    app.set_banner(Some(Banner { level: Level::Error, text: "journal unwritable: disk full\x1b[2J".into() }));
+    for (w, h) in [(60, 16), (80, 24)] {
+        let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        terminal.draw(|f| view::draw(f, &app)).unwrap();
+        let buf = terminal.backend().buffer();
+        let row = |y: u16| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>();
+        assert!(row(1).contains("journal unwritable: disk full\u{FFFD}[2J"), "{}", row(1));
+        assert!(row(2).starts_with("┌ Import"), "{}", row(2));
+        assert!((0..h).any(|y| row(y).contains("Log")), "the log pane is still there");
+    }
+    app.set_banner(None);
+    assert!(app.banner().is_none());
 }

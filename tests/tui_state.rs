@@ -99,6 +99,9 @@ fn commands_are_not_swallowed_and_text_is_not_commands() {
     assert_eq!(app.urls_text(), "yrdq/");
     key(&mut app, KeyCode::Esc);
     assert_eq!(*app.mode(), Mode::Normal);
+    // The URL field holds an unsubmitted line: Ctrl-C asks first.
+    ctrl(&mut app, 'c');
+    assert_eq!(*app.mode(), Mode::Confirm(Confirm::Quit(1)));
     ctrl(&mut app, 'c');
     assert_eq!(app.take_effects(), [Effect::Quit]);
 }
@@ -114,6 +117,9 @@ fn filter_by_text_and_cycle_states() {
     assert_eq!(names, ["intro", "dog", "broken", "nogroup", "maybe", "slow"]);
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.visible_ids().len(), 8);
+    // States in lifecycle order: Uploading (none here), then Queued.
+    key(&mut app, KeyCode::Char('s'));
+    assert!(app.visible_ids().is_empty());
     key(&mut app, KeyCode::Char('s'));
     let only: Vec<JobState> = app.visible_ids().iter().map(|id| app.job(*id).unwrap().state).collect();
     assert_eq!(only, [JobState::Queued]);
@@ -280,7 +286,7 @@ fn preset_editor_deletes_after_asking_and_sets_default() {
 #[test]
 fn a_new_group_goes_to_the_input_and_a_new_preset() {
     let mut app = support::app(false);
-    key(&mut app, KeyCode::Char('g'));
+    key(&mut app, KeyCode::Char('c'));
     key(&mut app, KeyCode::Enter);
     assert!(app.take_effects().is_empty(), "an empty name is refused locally");
     chars(&mut app, "storyboard");
@@ -312,7 +318,7 @@ fn a_missing_group_offers_to_create_one() {
     let mut j = support::job(20, "late", "png", JobState::Rejected);
     j.error = Some("rejected: NotFound.group_id: no such group — the group does not exist: create one".into());
     app.apply(Update::Job(Box::new(j)));
-    assert!(app.status().unwrap().contains("press g to create a group"), "{:?}", app.status());
+    assert!(app.status().unwrap().contains("press c to create a group"), "{:?}", app.status());
 }
 
 #[test]
@@ -347,13 +353,13 @@ fn with_the_mouse_a_click_selects_and_the_wheel_scrolls() {
     use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     let mut app = support::app(false);
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
-    t.draw(|f| seedance_assets::tui::view::draw(f, &mut app)).unwrap();
+    t.draw(|f| seedance_assets::tui::view::draw(f, &app)).unwrap();
     let mouse = |kind, row| MouseEvent { kind, column: 10, row, modifiers: KeyModifiers::NONE };
-    // Rows: header line 0, input pane 1-5, list border 6, column titles 7, first job 8.
-    app.handle_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 10));
+    // Rows: header line 0, input pane 1-7, list border 8, column titles 9, first job 10.
+    app.handle_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 12));
     assert_eq!(app.focus(), Focus::List);
     assert_eq!(app.selected_job().unwrap().spec.name, "theme");
-    app.handle_mouse(mouse(MouseEventKind::ScrollDown, 10));
+    app.handle_mouse(mouse(MouseEventKind::ScrollDown, 12));
     assert_eq!(app.selected_job().unwrap().spec.name, "nogroup");
     app.handle_mouse(mouse(MouseEventKind::ScrollUp, 0));
     assert_eq!(app.selected_job().unwrap().spec.name, "theme");

@@ -112,6 +112,8 @@ pub struct Config {
     /// The user's S3-compatible bucket for local files (`None`: local files
     /// cannot be imported).
     pub storage: Option<StorageConfig>,
+    /// Dashboard key overrides: command name → keys (`retry = ["r", "ctrl-r"]`).
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A config as loaded, with where it came from.

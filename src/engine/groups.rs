@@ -39,6 +39,7 @@ impl GroupStore {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
         };
+        let groups = groups.into_iter().map(sanitized).collect();
         Ok(GroupStore { path: path.to_path_buf(), groups })
     }
 
@@ -47,13 +48,20 @@ impl GroupStore {
         &self.groups
     }
 
-    /// Remembers a group (replacing one with the same id) and saves atomically.
+    /// Remembers a group (replacing one with the same id) and saves
+    /// atomically. Id and name come from the server: they are stored sanitized.
     pub fn add(&mut self, group: Group) -> io::Result<()> {
+        let group = sanitized(group);
         self.groups.retain(|g| g.id != group.id);
         self.groups.push(group);
         let bytes = serde_json::to_vec_pretty(&self.groups).expect("groups serialize");
         crate::config::atomic_write(&self.path, &bytes)
     }
+}
+
+/// The group with its id and name made safe to show ([`crate::text::sanitize`]).
+fn sanitized(g: Group) -> Group {
+    Group { id: crate::text::sanitize(&g.id), name: crate::text::sanitize(&g.name) }
 }
 
 #[cfg(test)]
@@ -71,5 +79,19 @@ mod tests {
         assert_eq!(s.groups().iter().map(|g| g.name.as_str()).collect::<Vec<_>>(), ["one", "two"]);
         std::fs::write(&path, "{oops").unwrap();
         assert!(GroupStore::load(&path).unwrap_err().contains("not a list of groups"));
+    }
+
+    #[test]
+    fn server_sent_escapes_are_stored_and_loaded_sanitized() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("groups.json");
+        let mut s = GroupStore::load(&path).unwrap();
+        s.add(Group { id: "g\x1b]0;title\x07".into(), name: "n\u{202E}\u{200B}\u{9b}x".into() }).unwrap();
+        assert_eq!(s.groups()[0].name, "n\u{FFFD}\u{FFFD}x");
+        let raw = std::fs::read_to_string(&path).unwrap();
+        assert!(!raw.contains("\\u001b") && !raw.contains('\u{200B}'), "{raw}");
+        std::fs::write(&path, r#"[{"id":"g\u001b[2J","name":"\ufeffname"}]"#).unwrap();
+        let s = GroupStore::load(&path).unwrap();
+        assert_eq!((s.groups()[0].id.as_str(), s.groups()[0].name.as_str()), ("g\u{FFFD}[2J", "name"));
     }
 }

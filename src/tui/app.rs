@@ -1,23 +1,23 @@
-//! The dashboard's state: what it shows and what is being edited. Pure data
-//! plus the rules that change it; drawing is in `view`, keys in `keys`.
-
-use std::collections::{HashMap, HashSet, VecDeque};
+//! The dashboard's state: the panes (each owns its state), the overlay in
+//! front of them, and the rules that apply engine updates. Keys are in
+//! `keys`, drawing in `view`.
 
 use jiff::Timestamp;
 
+use super::action::Action;
 use super::field::TextField;
-use super::forms::{GroupForm, PresetEditor};
-use crate::config::{Preset, PresetChange, Template, TypeChoice};
-use crate::engine::input::{ImportDefaults, LineError, parse_lines};
+use super::forms::{Attach, GroupForm, PresetEditor};
+use super::keymap::KeyMap;
+use super::pane::input::{InputField, InputPane};
+use super::pane::jobs::JobList;
+use super::pane::log::LogPane;
+use crate::config::{Preset, PresetChange};
 use crate::engine::{Command, Group, Job, JobId, JobState, Level, LogLine, NewJob, Stats, Update};
-
-/// Log lines kept for the log pane.
-pub const LOG_CAPACITY: usize = 2000;
 
 /// Which part of the screen keys go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
-    /// The URL field (accepts a multi-line paste).
+    /// The URL editor (accepts a multi-line paste).
     Urls,
     /// The name (template) field.
     Name,
@@ -49,14 +49,26 @@ impl Focus {
         Focus::ORDER[(i + Focus::ORDER.len() - 1) % Focus::ORDER.len()]
     }
 
+    /// The input pane field, if this is one.
+    pub fn input_field(self) -> Option<InputField> {
+        match self {
+            Focus::Urls => Some(InputField::Urls),
+            Focus::Name => Some(InputField::Name),
+            Focus::Type => Some(InputField::Type),
+            Focus::Group => Some(InputField::Group),
+            Focus::Preset => Some(InputField::Preset),
+            Focus::List | Focus::Log => None,
+        }
+    }
+
     /// True for the fields of the input pane.
     pub fn in_input(self) -> bool {
-        !matches!(self, Focus::List | Focus::Log)
+        self.input_field().is_some()
     }
 
     /// True for fields edited as text.
     pub fn is_text(self) -> bool {
-        matches!(self, Focus::Urls | Focus::Name | Focus::Group)
+        self.input_field().is_some_and(InputField::is_text)
     }
 }
 
@@ -69,6 +81,8 @@ pub enum Confirm {
     Forget(Vec<JobId>),
     /// Creating items that duplicate existing jobs.
     Duplicates(Vec<NewJob>),
+    /// Quitting with this many unsubmitted lines in the URL editor.
+    Quit(usize),
 }
 
 /// What the keys currently do.
@@ -80,6 +94,10 @@ pub enum Mode {
     Editing,
     /// Typing the list filter; Enter keeps it, Esc clears it.
     Filter,
+    /// Typing a log search; Enter searches, Esc cancels.
+    LogSearch(TextField),
+    /// The log line under the cursor, whole.
+    LogEntry,
     /// The key overlay.
     Help,
     /// The selected job's details.
@@ -105,8 +123,19 @@ pub enum Effect {
     SavePreset(PresetChange),
     /// Read the config file again (after it changed on disk).
     ReloadConfig,
+    /// Reload the config and its keys, then lift an engine pause.
+    Resume,
     /// Leave the dashboard.
     Quit,
+}
+
+/// A persistent message above the panes (engine health), until cleared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Banner {
+    /// How serious.
+    pub level: Level,
+    /// What is wrong and what to do (sanitized when set).
+    pub text: String,
 }
 
 /// The whole dashboard state.
@@ -116,47 +145,44 @@ pub struct App {
     pub endpoint: String,
     /// Use modifiers instead of colours.
     pub no_color: bool,
-    pub(crate) jobs: Vec<Job>,
-    index: HashMap<JobId, usize>,
-    counts: HashMap<JobState, usize>,
-    pub(crate) view: Vec<usize>,
-    view_stale: bool,
-    /// Index into `view` of the selected row.
-    pub(crate) selected: usize,
-    /// First row of `view` on screen.
-    pub(crate) offset: usize,
-    /// Rows the list showed at the last draw (for paging).
-    pub(crate) list_rows: usize,
-    /// Where the list's first data row was drawn (for mouse clicks).
-    pub(crate) list_top: (u16, u16),
-    pub(crate) marked: HashSet<JobId>,
+    /// The input pane.
+    pub input: InputPane,
+    /// The job list.
+    pub list: JobList,
+    /// The log pane.
+    pub log: LogPane,
+    /// The key table.
+    pub keys: KeyMap,
+    /// The list filter being typed.
     pub(crate) filter: TextField,
-    pub(crate) status_filter: Option<JobState>,
     pub(crate) focus: Focus,
     pub(crate) mode: Mode,
-    pub(crate) urls: TextField,
-    pub(crate) name: TextField,
-    pub(crate) type_choice: TypeChoice,
-    pub(crate) group: TextField,
-    pub(crate) preset: Option<usize>,
     pub(crate) presets: Vec<Preset>,
     pub(crate) groups: Vec<Group>,
-    pub(crate) validation: Result<usize, String>,
-    pub(crate) log: VecDeque<LogLine>,
-    pub(crate) log_scroll: usize,
     pub(crate) stats: Stats,
     /// The engine's health: a journal fault or a pause, shown as a banner.
     pub(crate) health: crate::engine::Health,
+    /// Bytes sent and total of local files being uploaded.
+    pub(crate) uploads: std::collections::HashMap<JobId, (u64, u64)>,
     pub(crate) status: Option<String>,
+    banner: Option<Banner>,
     pub(crate) tick: u64,
     pub(crate) loaded: bool,
-    pub(crate) date: String,
-    pub(crate) pending_attach: Option<(String, super::forms::Attach)>,
+    pub(crate) pending_g: bool,
+    /// First line of the help overlay on screen.
+    pub(crate) help_scroll: usize,
+    pending_attach: Option<(String, Attach)>,
+    pending_preset: Option<String>,
     effects: Vec<Effect>,
     /// Something visible changed since the last draw.
     pub dirty: bool,
     /// A fixed "now" for drawing (tests); `None` uses the clock.
     pub clock: Option<Timestamp>,
+}
+
+/// `1 job`, `2 jobs`.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 impl App {
@@ -165,48 +191,34 @@ impl App {
         let mut app = App {
             endpoint: endpoint.to_string(),
             no_color,
-            jobs: Vec::new(),
-            index: HashMap::new(),
-            counts: HashMap::new(),
-            view: Vec::new(),
-            view_stale: false,
-            selected: 0,
-            offset: 0,
-            list_rows: 10,
-            list_top: (0, 0),
-            marked: HashSet::new(),
+            input: InputPane::new(date),
+            list: JobList::default(),
+            log: LogPane::default(),
+            keys: KeyMap::default(),
             filter: TextField::default(),
-            status_filter: None,
             focus: Focus::Urls,
             mode: Mode::Normal,
-            urls: TextField::default(),
-            name: TextField::new("{stem}"),
-            type_choice: TypeChoice::Infer,
-            group: TextField::default(),
-            preset: None,
-            presets: Vec::new(),
+            presets,
             groups: Vec::new(),
-            validation: Ok(0),
-            log: VecDeque::new(),
-            log_scroll: 0,
             stats: Stats::default(),
             health: crate::engine::Health::default(),
+            uploads: std::collections::HashMap::new(),
             status: None,
+            banner: None,
             tick: 0,
             loaded: false,
-            date: date.to_string(),
+            pending_g: false,
+            help_scroll: 0,
             pending_attach: None,
+            pending_preset: None,
             effects: Vec::new(),
             dirty: true,
             clock: None,
         };
-        app.set_presets(presets);
-        if let Some(i) =
-            app.presets.iter().position(|p| p.default).or(if app.presets.is_empty() { None } else { Some(0) })
-        {
-            app.use_preset(i);
+        let default = app.presets.iter().position(|p| p.default).or((!app.presets.is_empty()).then_some(0));
+        if let Some(i) = default {
+            app.input.use_preset(&app.presets, i);
         }
-        app.revalidate();
         app
     }
 
@@ -230,20 +242,27 @@ impl App {
         self.focus
     }
 
-    /// The URL field's text.
-    pub fn urls_text(&self) -> &str {
-        self.urls.text()
+    pub(crate) fn set_focus(&mut self, f: Focus) {
+        self.focus = f;
+        if let Some(field) = f.input_field() {
+            self.input.field = field;
+        }
     }
 
-    /// Sets the URL field's text (the demo pre-fills it).
+    /// The URL editor's text.
+    pub fn urls_text(&self) -> String {
+        self.input.urls_text()
+    }
+
+    /// Sets the URL editor's text (the demo pre-fills it; a draft is restored).
     pub fn set_urls(&mut self, text: &str) {
-        self.urls.set(text);
-        self.revalidate();
+        self.input.set_urls(text);
+        self.dirty = true;
     }
 
     /// The group field's text.
     pub fn group_text(&self) -> &str {
-        self.group.text()
+        self.input.group.text()
     }
 
     /// The presets the dashboard knows.
@@ -251,10 +270,25 @@ impl App {
         &self.presets
     }
 
+    /// The name of the preset the input pane uses, if any.
+    pub fn preset_name(&self) -> Option<&str> {
+        self.input.preset().and_then(|i| self.presets.get(i)).map(|p| p.name.as_str())
+    }
+
     /// Ids of the jobs the list shows, in order.
-    pub fn visible_ids(&mut self) -> Vec<JobId> {
-        self.refresh_view();
-        self.view.iter().map(|&i| self.jobs[i].id).collect()
+    pub fn visible_ids(&self) -> Vec<JobId> {
+        self.list.view().to_vec()
+    }
+
+    /// The persistent banner, if any.
+    pub fn banner(&self) -> Option<&Banner> {
+        self.banner.as_ref()
+    }
+
+    /// Shows (or with `None` clears) the persistent banner above the panes.
+    pub fn set_banner(&mut self, banner: Option<Banner>) {
+        self.banner = banner.map(|b| Banner { level: b.level, text: crate::text::sanitize(&b.text) });
+        self.dirty = true;
     }
 
     /// Advances the spinner (the event loop does this while jobs are in flight).
@@ -272,40 +306,58 @@ impl App {
         self.effects.push(e);
     }
 
-    /// Shows a message in the status bar.
+    /// Carries out what a pane asked for.
+    pub(crate) fn run(&mut self, actions: Vec<Action>) {
+        for a in actions {
+            match a {
+                Action::Engine(c) => self.effect(Effect::Engine(c)),
+                Action::Effect(e) => self.effect(e),
+                Action::Status(s) => self.set_status(s),
+                Action::Note(level, s) => self.note(level, s),
+                Action::Close => self.mode = Mode::Normal,
+                Action::UsePreset(i) => {
+                    self.input.use_preset(&self.presets, i);
+                    if let Some(p) = self.presets.get(i) {
+                        let msg = format!("using preset `{}`", p.name);
+                        self.set_status(msg);
+                    }
+                }
+                Action::Attach(name, attach) => self.pending_attach = Some((name, attach)),
+            }
+        }
+        self.dirty = true;
+    }
+
+    /// Shows a message in the status bar; it also goes to the log file.
     pub fn set_status(&mut self, msg: impl Into<String>) {
-        self.status = Some(crate::text::sanitize(&msg.into()));
+        let msg = crate::text::sanitize(&msg.into());
+        tracing::info!(target: "dashboard", "{msg}");
+        self.status = Some(msg);
         self.dirty = true;
     }
 
     /// Replaces the preset list (after loading or saving).
     pub fn set_presets(&mut self, presets: Vec<Preset>) {
+        let keep = self.preset_name().map(str::to_string);
         self.presets = presets;
-        if self.preset.is_some_and(|i| i >= self.presets.len()) {
-            self.preset = None;
-        }
+        self.input.presets_changed(&self.presets, keep.as_deref());
         self.dirty = true;
     }
 
     /// Fills the input pane from preset `i`.
     pub fn use_preset(&mut self, i: usize) {
-        let Some(p) = self.presets.get(i) else { return };
-        self.preset = Some(i);
-        self.group.set(&p.group_id);
-        self.type_choice = p.asset_type;
-        self.name.set(&p.name_template);
-        self.revalidate();
+        self.input.use_preset(&self.presets, i);
         self.dirty = true;
     }
 
     /// The job list in id order.
     pub fn jobs(&self) -> &[Job] {
-        &self.jobs
+        self.list.jobs()
     }
 
     /// How many jobs are in `state`.
     pub fn count(&self, state: JobState) -> usize {
-        self.counts.get(&state).copied().unwrap_or(0)
+        self.list.count(state)
     }
 
     /// Jobs still Queued, Creating or Processing.
@@ -315,23 +367,17 @@ impl App {
 
     /// The job by id.
     pub fn job(&self, id: JobId) -> Option<&Job> {
-        self.index.get(&id).map(|&i| &self.jobs[i])
+        self.list.job(id)
     }
 
     /// The selected job, if the list is not empty.
     pub fn selected_job(&self) -> Option<&Job> {
-        self.view.get(self.selected).map(|&i| &self.jobs[i])
+        self.list.selected_job()
     }
 
-    /// The marked jobs, or else the selected one.
+    /// The shown marked jobs, or else the selected one.
     pub fn targets(&self) -> Vec<JobId> {
-        if self.marked.is_empty() {
-            self.selected_job().map(|j| vec![j.id]).unwrap_or_default()
-        } else {
-            let mut ids: Vec<JobId> = self.marked.iter().copied().collect();
-            ids.sort_unstable();
-            ids
-        }
+        self.list.targets()
     }
 
     /// Applies an engine update; marks the state dirty when something visible changed.
@@ -339,234 +385,184 @@ impl App {
         match update {
             Update::Job(job) => self.upsert(*job),
             Update::Removed(id) => {
-                if let Some(i) = self.index.remove(&id) {
-                    let job = self.jobs.remove(i);
-                    *self.counts.entry(job.state).or_default() -= 1;
-                    self.marked.remove(&id);
-                    for (k, j) in self.jobs.iter().enumerate().skip(i) {
-                        self.index.insert(j.id, k);
-                    }
-                    self.view_stale = true;
-                    self.dirty = true;
-                }
+                self.list.remove(id);
             }
-            Update::Loaded => {
-                self.loaded = true;
-                self.dirty = true;
-            }
-            Update::Log(line) => self.push_log(line),
-            Update::Stats(s) => {
-                self.stats = s;
-                self.dirty = true;
-            }
+            Update::Loaded => self.loaded = true,
+            Update::Log(line) => self.log.push(line),
+            Update::Stats(s) => self.stats = s,
             Update::Groups(groups) => {
-                self.groups = groups;
-                self.dirty = true;
+                self.groups = groups
+                    .into_iter()
+                    .map(|g| Group { id: crate::text::sanitize(&g.id), name: crate::text::sanitize(&g.name) })
+                    .collect();
             }
-            Update::GroupCreated(g) => self.group_created(g),
+            Update::GroupCreated(g) => {
+                self.group_created(Group { id: crate::text::sanitize(&g.id), name: crate::text::sanitize(&g.name) })
+            }
             Update::GroupFailed { name, error } => {
+                let error = crate::text::sanitize(&error);
                 if let Mode::GroupForm(form) = &mut self.mode {
                     form.error = Some(error.clone());
                     form.busy = false;
                 }
-                self.set_status(format!("group `{name}` not created: {error}"));
+                self.set_status(format!("group `{}` not created: {error}", crate::text::sanitize(&name)));
             }
             Update::Duplicates(items) => {
                 if self.mode == Mode::Normal {
                     self.mode = Mode::Confirm(Confirm::Duplicates(items));
-                    self.dirty = true;
                 }
             }
-            Update::Upload { .. } => {}
+            Update::Upload { id, done, total } => {
+                self.uploads.insert(id, (done, total));
+            }
             Update::Health(h) => {
+                let banner =
+                    h.describe().map(|text| Banner { level: Level::Error, text: format!("{text} (R resumes)") });
+                self.set_banner(banner);
                 self.health = h;
-                self.dirty = true;
             }
             Update::Stopped { .. } => {}
         }
+        self.dirty = true;
     }
 
     fn group_created(&mut self, g: Group) {
         if matches!(self.mode, Mode::GroupForm(_)) {
             self.mode = Mode::Normal;
         }
-        self.group.set(&g.id);
-        self.revalidate();
+        self.input.group.set(&g.id);
+        self.input.revalidate();
         self.set_status(format!("created group `{}` ({}); it is now in the group field", g.name, g.id));
-        if let Some((_, attach)) = self.pending_attach.take().filter(|(n, _)| *n == g.name) {
-            match attach {
-                super::forms::Attach::None => {}
-                super::forms::Attach::NewPreset => {
-                    let mut p = Preset::new(&unique_name(&self.presets, &g.name), &g.id);
-                    p.asset_type = self.type_choice;
-                    p.name_template = self.name.text().to_string();
-                    self.effect(Effect::SavePreset(PresetChange::Upsert { original: None, preset: p }));
-                }
-                super::forms::Attach::Preset(i) => {
-                    if let Some(p) = self.presets.get(i) {
-                        let original = p.name.clone();
-                        let preset = Preset { group_id: g.id.clone(), ..p.clone() };
-                        self.effect(Effect::SavePreset(PresetChange::Upsert { original: Some(original), preset }));
-                    }
-                }
+        let Some((_, attach)) = self.pending_attach.take().filter(|(n, _)| *n == g.name) else { return };
+        let change = match attach {
+            Attach::None => return,
+            Attach::NewPreset => {
+                let mut p = Preset::new(&unique_name(&self.presets, &g.name), &g.id);
+                p.asset_type = self.input.type_choice;
+                p.name_template = self.input.name.text().to_string();
+                PresetChange::Upsert { original: None, preset: p }
             }
+            Attach::Preset(i) => {
+                let Some(p) = self.presets.get(i) else { return };
+                let preset = Preset { group_id: g.id.clone(), ..p.clone() };
+                PresetChange::Upsert { original: Some(p.name.clone()), preset }
+            }
+        };
+        // Once saved, the input pane switches to this preset (so the next
+        // Enter imports into the new group).
+        if let PresetChange::Upsert { preset, .. } = &change {
+            self.pending_preset = Some(preset.name.clone());
         }
+        self.effect(Effect::SavePreset(change));
     }
 
     fn upsert(&mut self, job: Job) {
         if job.state == JobState::Rejected && job.error.as_deref().is_some_and(|e| e.contains("NotFound.group_id")) {
             let prev = self.job(job.id).map(|j| j.state);
             if prev != Some(JobState::Rejected) {
-                self.set_status(format!("group `{}` does not exist — press g to create a group", job.spec.group_id));
+                self.set_status(format!(
+                    "group `{}` does not exist — press {} to create a group",
+                    crate::text::excerpt(&job.spec.group_id, 40),
+                    self.keys.keys_of(super::keymap::KeyAction::NewGroup)
+                ));
             }
         }
-        match self.index.get(&job.id) {
-            Some(&i) => {
-                let old = &self.jobs[i];
-                if old.state != job.state {
-                    *self.counts.entry(old.state).or_default() -= 1;
-                    *self.counts.entry(job.state).or_default() += 1;
-                    if self.status_filter.is_some() || !self.filter.text().is_empty() {
-                        self.view_stale = true;
-                    }
-                }
-                self.jobs[i] = job;
-            }
-            None => {
-                *self.counts.entry(job.state).or_default() += 1;
-                let pos = self.jobs.partition_point(|j| j.id < job.id);
-                if pos == self.jobs.len() {
-                    self.index.insert(job.id, pos);
-                    self.jobs.push(job);
-                } else {
-                    self.jobs.insert(pos, job);
-                    for (k, j) in self.jobs.iter().enumerate().skip(pos) {
-                        self.index.insert(j.id, k);
-                    }
-                }
-                self.view_stale = true;
-            }
-        }
-        self.dirty = true;
+        self.list.upsert(job);
     }
 
-    fn push_log(&mut self, line: LogLine) {
-        if self.log.len() == LOG_CAPACITY {
-            self.log.pop_front();
-        }
-        self.log.push_back(line);
-        if self.log_scroll > 0 {
-            self.log_scroll += 1;
-        }
-        self.dirty = true;
-    }
-
-    /// Adds a line to the log pane from the dashboard itself.
+    /// Adds a line to the log pane from the dashboard itself (and to the log file).
     pub fn note(&mut self, level: Level, text: impl Into<String>) {
-        self.push_log(LogLine { time: Timestamp::now(), level, text: crate::text::sanitize(&text.into()) });
-    }
-
-    /// Recomputes the filtered view if jobs or filters changed.
-    pub fn refresh_view(&mut self) {
-        if !self.view_stale {
-            return;
+        let text = crate::text::sanitize(&text.into());
+        match level {
+            Level::Info => tracing::info!(target: "dashboard", "{text}"),
+            Level::Warn => tracing::warn!(target: "dashboard", "{text}"),
+            Level::Error => tracing::error!(target: "dashboard", "{text}"),
         }
-        self.view_stale = false;
-        let selected_id = self.selected_job().map(|j| j.id);
-        let needle = self.filter.text().to_lowercase();
-        self.view = self
-            .jobs
-            .iter()
-            .enumerate()
-            .filter(|(_, j)| self.status_filter.is_none_or(|s| j.state == s))
-            .filter(|(_, j)| {
-                needle.is_empty()
-                    || j.spec.name.to_lowercase().contains(&needle)
-                    || j.spec.url.to_lowercase().contains(&needle)
-                    || j.asset_id.as_deref().is_some_and(|a| a.to_lowercase().contains(&needle))
-                    || j.error.as_deref().is_some_and(|e| e.to_lowercase().contains(&needle))
-            })
-            .map(|(i, _)| i)
-            .collect();
-        self.selected = selected_id
-            .and_then(|id| self.index.get(&id))
-            .and_then(|i| self.view.iter().position(|v| v == i))
-            .unwrap_or(self.selected)
-            .min(self.view.len().saturating_sub(1));
-    }
-
-    pub(crate) fn invalidate_view(&mut self) {
-        self.view_stale = true;
-        self.dirty = true;
-    }
-
-    /// The defaults the input pane gives, or why it cannot.
-    fn defaults(&self) -> Result<ImportDefaults, String> {
-        let group = self.group.text().trim();
-        if group.is_empty() {
-            return Err("no group: pick a preset (←/→ on Preset), type a group id, or press g to create one".into());
-        }
-        let template: Template = match self.name.text().trim() {
-            "" => Template::stem(),
-            t => t.parse().map_err(|e| format!("name template: {e}"))?,
-        };
-        Ok(ImportDefaults {
-            force_type: false,
-            group_id: group.to_string(),
-            asset_type: self.type_choice,
-            template,
-            date: self.date.clone(),
-        })
-    }
-
-    /// Parses the URL field: the imports, the bad lines, or why nothing can be parsed.
-    pub fn parse_input(&self) -> Result<(Vec<NewJob>, Vec<LineError>), String> {
-        let d = self.defaults()?;
-        Ok(parse_lines(self.urls.text(), &d))
-    }
-
-    /// Re-checks the input pane for the inline message.
-    pub fn revalidate(&mut self) {
-        self.validation = match self.parse_input() {
-            Err(e) => Err(e),
-            Ok((_, errors)) if !errors.is_empty() => Err(format!("{} bad line(s); first: {}", errors.len(), errors[0])),
-            Ok((jobs, _)) => Ok(jobs.len()),
-        };
+        self.log.push(LogLine { time: self.clock.unwrap_or_else(Timestamp::now), level, text });
         self.dirty = true;
     }
 
     /// Submits the input pane: good lines go to the engine, bad lines stay
-    /// in the field (with their problems in the log) so nothing is lost.
+    /// in the editor (with their problems in the log) so nothing is lost.
     pub fn submit(&mut self) {
-        let (jobs, errors) = match self.parse_input() {
-            Ok(r) => r,
+        let actions = self.input.submit();
+        self.run(actions);
+    }
+
+    /// The result of saving a preset change: the new list, or why not.
+    pub fn preset_saved(&mut self, change: &PresetChange, result: Result<Vec<Preset>, String>) {
+        self.dirty = true;
+        let current_name = self.preset_name().map(str::to_string);
+        let presets = match result {
+            Ok(p) => p,
             Err(e) => {
+                self.pending_preset = None;
+                if let Mode::Presets(ed) = &mut self.mode {
+                    ed.busy = false;
+                    ed.message = Some(e.clone());
+                }
                 self.set_status(e);
                 return;
             }
         };
-        if jobs.is_empty() && errors.is_empty() {
-            self.set_status("nothing to import: type or paste https URLs in the URL field (i to edit)");
-            return;
-        }
-        for e in &errors {
-            self.note(Level::Warn, format!("not imported, {e}"));
-        }
-        let kept: Vec<&str> = {
-            let bad: HashSet<usize> = errors.iter().map(|e| e.line).collect();
-            self.urls.text().lines().enumerate().filter(|(i, _)| bad.contains(&(i + 1))).map(|(_, l)| l).collect()
+        let modified = self.input.modified(&self.presets);
+        self.set_presets(presets);
+        let msg = match change {
+            PresetChange::Upsert { preset, original: None } => format!("added preset `{}`", preset.name),
+            PresetChange::Upsert { preset, .. } => format!("saved preset `{}`", preset.name),
+            PresetChange::Delete(name) => format!("deleted preset `{name}`"),
+            PresetChange::SetDefault(name) => format!("`{name}` is now the default preset"),
         };
-        let kept = kept.join("\n");
-        let n = jobs.len();
-        if n > 0 {
-            self.effect(Effect::Engine(Command::Submit { jobs, allow_duplicates: false }));
+        // The input pane follows a preset made for a new group; otherwise it
+        // keeps its preset (renamed if it was renamed), refreshed from the
+        // file unless the user changed the fields by hand.
+        let follow = match (self.pending_preset.take(), change) {
+            (Some(name), _) => Some(name),
+            (None, PresetChange::Upsert { preset, original: Some(o) }) if Some(o) == current_name.as_ref() => {
+                Some(preset.name.clone())
+            }
+            _ => current_name.filter(|_| !modified),
+        };
+        if let Some(i) = follow.and_then(|n| self.presets.iter().position(|p| p.name == n)) {
+            self.input.use_preset(&self.presets, i);
         }
-        self.urls.set(&kept);
-        self.revalidate();
-        self.set_status(match errors.len() {
-            0 => format!("submitted {n} import(s)"),
-            e => format!("submitted {n} import(s); {e} bad line(s) left in the URL field (see the log)"),
-        });
+        if let Mode::Presets(ed) = &mut self.mode {
+            ed.form = None;
+            ed.busy = false;
+            ed.message = Some(msg.clone());
+            if let PresetChange::Upsert { preset, .. } = change {
+                ed.selected = self.presets.iter().position(|p| p.name == preset.name).unwrap_or(0);
+            }
+            ed.selected = ed.selected.min(self.presets.len().saturating_sub(1));
+        }
+        self.set_status(msg);
+    }
+
+    /// The result of reloading the config file.
+    pub fn config_reloaded(&mut self, result: Result<Vec<Preset>, String>) {
+        let msg = match result {
+            Ok(presets) => {
+                let n = presets.len();
+                self.set_presets(presets);
+                format!("reloaded the config file: {}", plural(n, "preset"))
+            }
+            Err(e) => format!("not reloaded: {e}"),
+        };
+        if let Mode::Presets(ed) = &mut self.mode {
+            ed.busy = false;
+            ed.selected = ed.selected.min(self.presets.len().saturating_sub(1));
+            ed.message = Some(msg.clone());
+        }
+        self.set_status(msg);
+    }
+
+    /// The input pane's values as a preset (for "add preset").
+    pub(crate) fn current_as_preset(&self) -> Preset {
+        let mut p = Preset::new("", self.input.group.text().trim());
+        p.asset_type = self.input.type_choice;
+        p.name_template =
+            if self.input.name.text().trim().is_empty() { "{stem}".into() } else { self.input.name.text().into() };
+        p
     }
 }
 
@@ -576,5 +572,5 @@ pub(crate) fn unique_name(presets: &[Preset], base: &str) -> String {
     if !taken(base) {
         return base.to_string();
     }
-    (2..).map(|i| format!("{base} {i}")).find(|n| !taken(n)).expect("some number is free")
+    (2..).map(|i| format!("{base} {i}")).find(|n| !taken(n)).unwrap_or_else(|| base.to_string())
 }

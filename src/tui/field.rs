@@ -1,4 +1,6 @@
-//! A one-line (or pasted multi-line) text field with a cursor.
+//! A one-line text field with a cursor (the URL editor is a `TextArea`).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Text being edited; the cursor is a char index.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,8 +37,12 @@ impl TextField {
     /// Inserts text at the cursor; control characters other than newline
     /// are dropped (pasted CRLF becomes LF).
     pub fn insert(&mut self, s: &str) {
-        let clean: String =
-            s.replace("\r\n", "\n").replace('\r', "\n").chars().filter(|c| *c == '\n' || !c.is_control()).collect();
+        let clean: String = s
+            .replace("\r\n", "\n")
+            .replace('\r', "\n")
+            .chars()
+            .filter(|c| *c == '\n' || !(c.is_control() || crate::text::is_format(*c)))
+            .collect();
         let at = self.byte_at(self.cursor);
         self.text.insert_str(at, &clean);
         self.cursor += clean.chars().count();
@@ -66,6 +72,23 @@ impl TextField {
         let removed = self.text[start..at].chars().count();
         self.text.replace_range(start..at, "");
         self.cursor -= removed;
+    }
+
+    /// Applies a text-editing key; false when the key is not an edit.
+    pub fn edit(&mut self, k: &KeyEvent) -> bool {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match k.code {
+            KeyCode::Char('u') if ctrl => self.kill_to_start(),
+            KeyCode::Char(c) if !ctrl && !k.modifiers.contains(KeyModifiers::ALT) => self.insert(&c.to_string()),
+            KeyCode::Backspace => self.backspace(),
+            KeyCode::Delete => self.delete(),
+            KeyCode::Left => self.left(),
+            KeyCode::Right => self.right(),
+            KeyCode::Home => self.home(),
+            KeyCode::End => self.end(),
+            _ => return false,
+        }
+        true
     }
 
     /// Moves the cursor one char left.

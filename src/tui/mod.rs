@@ -1,10 +1,14 @@
 //! The dashboard: a ratatui event loop over the engine. It draws state it
 //! receives and turns keys into engine commands; it never calls the API.
 
+pub mod action;
 pub mod app;
+pub mod draft;
 pub mod field;
 pub mod forms;
+pub mod keymap;
 mod keys;
+pub mod pane;
 mod term;
 pub mod theme;
 pub mod view;
@@ -66,7 +70,12 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
     for w in &setup.loaded.warnings {
         app.note(Level::Warn, w.clone());
     }
-    if setup.sim.is_some() {
+    match keymap::KeyMap::with_overrides(&setup.loaded.config.keys) {
+        Ok(keys) => app.keys = keys,
+        Err(e) => app.note(Level::Warn, format!("config [keys]: {e}; the default keys are used")),
+    }
+    let demo = setup.sim.is_some();
+    if demo {
         app.note(
             Level::Info,
             "demo: a built-in simulator stands in for the API; URLs containing `fail` fail, one in ten fails at random",
@@ -74,14 +83,35 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
         app.set_urls("https://media.example/demo/cat.png\nhttps://media.example/demo/intro.mp4\nhttps://media.example/demo/theme.mp3\nhttps://media.example/demo/fail-broken.png");
     }
     let demo = setup.is_demo();
-    let result = event_loop(&mut app, setup, engine, updates, global.mouse).await;
+    let draft_path = draft::path(&setup.paths.data_dir);
+    match draft::load(&draft_path) {
+        Ok(Some(text)) => {
+            app.set_urls(&text);
+            let n = app.input.pending_lines();
+            app.note(Level::Info, format!("restored {} not submitted last time", app::plural(n, "line")));
+        }
+        Ok(None) => {}
+        Err(e) => app.note(Level::Warn, format!("cannot read the draft {}: {e}", draft_path.display())),
+    }
+    let result = event_loop(&mut app, setup, engine, updates, global.mouse, &draft_path).await;
     let _ = task.await;
     match result {
         Ok(in_flight) => {
             if in_flight > 0 && demo {
-                eprintln!("{in_flight} demo job(s) were still in flight; demo data is reset at the next --demo start");
+                eprintln!("demo: {} still in flight stop with the simulator", app::plural(in_flight, "job"));
             } else if in_flight > 0 {
-                eprintln!("{in_flight} job(s) still in flight; they resume at the next start (from the journal)");
+                eprintln!(
+                    "{} still in flight; they resume at the next start (from the journal)",
+                    app::plural(in_flight, "job")
+                );
+            }
+            let pending = app.input.pending_lines();
+            if pending > 0 {
+                eprintln!(
+                    "{} in the URL field kept as a draft ({}); they come back at the next start",
+                    app::plural(pending, "line"),
+                    draft_path.display()
+                );
             }
             ExitCode::SUCCESS
         }
@@ -98,7 +128,18 @@ async fn event_loop(
     engine: EngineHandle,
     mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>,
     mouse: bool,
+    draft_path: &std::path::Path,
 ) -> Result<usize, String> {
+    let mut saved_draft = app.urls_text();
+    let save_draft = |app: &mut App, saved: &mut String| {
+        let text = app.urls_text();
+        if text != *saved {
+            match draft::save(draft_path, &text) {
+                Ok(()) => *saved = text,
+                Err(e) => app.set_status(format!("cannot save the draft {}: {e}", draft_path.display())),
+            }
+        }
+    };
     let (_guard, mut terminal) =
         term::TerminalGuard::enter(mouse).map_err(|e| format!("cannot set up the terminal: {e}"))?;
     let mut events = EventStream::new();
@@ -157,6 +198,9 @@ async fn event_loop(
             _ = sigint.recv() => break 'main,
             _ = sighup.recv() => { hung_up = true; break 'main; }
         }
+        if *app.mode() != app::Mode::Editing {
+            save_draft(app, &mut saved_draft);
+        }
         for effect in app.take_effects() {
             match effect {
                 Effect::Quit => break 'main,
@@ -172,6 +216,12 @@ async fn event_loop(
                     let _ = out.flush();
                 }
                 Effect::Export(ids) => export(app, &setup, &ids),
+                Effect::Resume => match setup.reload_clients() {
+                    Ok(clients) => {
+                        engine.send(Command::Resume(Some(clients)));
+                    }
+                    Err(e) => app.note(Level::Error, format!("cannot resume: {e}")),
+                },
                 Effect::ReloadConfig => {
                     let result = crate::config::Config::load(&setup.loaded.path).map_err(|e| e.to_string());
                     let presets = result.map(|loaded| {
@@ -197,7 +247,9 @@ async fn event_loop(
             }
         }
     }
-    // Quit: let creations in flight finish (bounded), then leave.
+    // Quit: keep the unsubmitted lines, let creations in flight finish
+    // (bounded), then leave.
+    save_draft(app, &mut saved_draft);
     engine.send(Command::Shutdown);
     if !hung_up {
         app.set_status("stopping: waiting for creations in flight…");
@@ -223,7 +275,7 @@ fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
     let result = crate::export::write_csv(&jobs, &mut buf)
         .and_then(|()| crate::config::atomic_write(&path, &buf).map_err(|e| e.to_string()));
     match result {
-        Ok(()) => app.set_status(format!("exported {} job(s) to {}", jobs.len(), path.display())),
+        Ok(()) => app.set_status(format!("exported {} to {}", app::plural(jobs.len(), "job"), path.display())),
         Err(e) => app.set_status(format!("export failed: {e}")),
     }
 }

@@ -81,6 +81,11 @@ impl Theme {
         self.pick(Style::new().fg(Color::White).bg(Color::Blue), Style::new().add_modifier(Modifier::UNDERLINED))
     }
 
+    /// The cursor in the URL editor.
+    pub fn cursor(&self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+
     /// The selected list row.
     pub fn selected_row(&self) -> Style {
         self.pick(

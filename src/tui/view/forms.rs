@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::super::app::App;
 use super::super::field::TextField;
-use super::super::forms::{Attach, GroupForm, PresetEditor, PresetForm};
+use super::super::forms::{Attach, GroupField, GroupForm, PresetEditor, PresetField};
 use super::super::theme::Theme;
 use super::centered;
 
@@ -74,17 +74,17 @@ pub(super) fn presets(frame: &mut Frame, app: &App, ed: &PresetEditor, theme: &T
                 None => " New preset".to_string(),
             };
             lines.push(Line::styled(title, theme.ok()));
-            for (i, label) in PresetForm::LABELS.iter().enumerate() {
-                let focused = form.field == i;
-                let value = match i {
-                    0 => text_value(&form.name, focused),
-                    1 => text_value(&form.group, focused),
-                    2 => format!("{}  (Space cycles)", form.asset_type),
-                    3 => text_value(&form.template, focused),
-                    4 => text_value(&form.description, focused),
-                    _ => format!("{}  (Space toggles)", if form.default { "yes" } else { "no" }),
+            for field in PresetField::ALL {
+                let focused = form.field == field;
+                let value = match field {
+                    PresetField::Name => text_value(&form.name, focused),
+                    PresetField::Group => text_value(&form.group, focused),
+                    PresetField::Type => format!("{}  (Space cycles)", form.asset_type),
+                    PresetField::Template => text_value(&form.template, focused),
+                    PresetField::Description => text_value(&form.description, focused),
+                    PresetField::Default => format!("{}  (Space toggles)", if form.default { "yes" } else { "no" }),
                 };
-                lines.push(row(theme, label, value, focused));
+                lines.push(row(theme, field.label(), value, focused));
             }
             lines.push(Line::raw(""));
             lines.push(Line::styled(" Template placeholders: {stem} {ext} {n} {n:3} {date} {type}", theme.dim()));
@@ -124,14 +124,21 @@ pub(super) fn group(frame: &mut Frame, app: &App, form: &GroupForm, theme: &Them
     let attach = match form.attach {
         Attach::None => "only the input pane".to_string(),
         Attach::NewPreset => "a new preset named after the group".to_string(),
-        Attach::Preset(i) => format!("preset `{}`", app.presets.get(i).map_or("?", |p| p.name.as_str())),
+        Attach::Preset(i) => {
+            format!("preset `{}`", app.presets.get(i).map_or("?".into(), |p| crate::text::excerpt(&p.name, 30)))
+        }
     };
     let mut lines = vec![
-        row(theme, "Name", text_value(&form.name, form.field == 0), form.field == 0),
-        row(theme, "Description", text_value(&form.description, form.field == 1), form.field == 1),
-        row(theme, "Use it in", format!("{attach}  (Space cycles)"), form.field == 2),
+        row(theme, "Name", text_value(&form.name, form.field == GroupField::Name), form.field == GroupField::Name),
+        row(
+            theme,
+            "Description",
+            text_value(&form.description, form.field == GroupField::Description),
+            form.field == GroupField::Description,
+        ),
+        row(theme, "Use it in", format!("{attach}  (Space cycles)"), form.field == GroupField::Attach),
         Line::raw(""),
-        Line::styled(" Name ≤ 64, description ≤ 300 characters · Tab field · Enter create · Esc cancel", theme.dim()),
+        Line::styled(" Name ≤ 64, description ≤ 300 chars · Tab field · Enter create · Esc cancel", theme.dim()),
     ];
     if form.busy {
         lines.push(Line::styled(" creating…", theme.dim()));

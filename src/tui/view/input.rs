@@ -1,15 +1,15 @@
-//! The input pane: URLs, name template, type, group, preset, and the inline
-//! validation message.
+//! The input pane: the URL editor with a verdict beside each line, then the
+//! name template, type and group, then the preset and a summary.
 
 use ratatui::Frame;
-use ratatui::layout::{Position, Rect};
+use ratatui::layout::{Constraint, Layout, Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use super::super::app::{App, Focus, Mode};
-use super::super::field::TextField;
+use super::super::pane::input::Verdict;
 use super::super::theme::Theme;
 
 /// The visible part of a one-line text (the tail when it is too long), and
@@ -22,10 +22,13 @@ fn window(text: &str, cursor: usize, width: usize) -> (String, usize) {
     (shown, cursor - start)
 }
 
-struct FieldView<'a> {
-    label: &'a str,
-    width: usize,
-    focus: Focus,
+/// Rows the URL editor gets for a screen `height` rows high.
+pub(super) fn editor_rows(height: u16) -> u16 {
+    match height {
+        0..20 => 1,
+        20..36 => 3,
+        _ => 5,
+    }
 }
 
 pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
@@ -39,113 +42,105 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         (true, false) => theme.focused_field(),
         _ => Style::new(),
     };
-    let mut cursor: Option<Position> = None;
+    let rows = inner.height.saturating_sub(2).max(1);
+    let [editor_area, fields_area, summary_area] =
+        Layout::vertical([Constraint::Length(rows), Constraint::Length(1), Constraint::Length(1)]).areas(inner);
+    draw_editor(frame, app, theme, editor_area, editing);
+
+    // Name template, type, group.
     let w = inner.width as usize;
-
-    // Line 1: URLs (the line under the cursor when editing, else the first).
-    let text = app.urls.text();
-    let line_count = text.lines().count();
-    let label = "URLs   ";
-    let room = w.saturating_sub(label.len() + 16);
-    let (before, cur_line, cur_col) = cursor_line(&app.urls);
-    let shown_line = if app.focus == Focus::Urls && editing {
-        cur_line.clone()
-    } else {
-        text.lines().next().unwrap_or("").to_string()
-    };
-    let (shown, col) = window(
-        &crate::text::sanitize(&shown_line),
-        if app.focus == Focus::Urls && editing { cur_col } else { 0 },
-        room,
-    );
-    let mut spans = vec![Span::styled(label, theme.dim())];
-    if text.is_empty() && !(editing && app.focus == Focus::Urls) {
-        spans.push(Span::styled(
-            format!("{:<room$}", "paste or type https URLs (i to edit)"),
-            style_for(Focus::Urls).patch(theme.dim()),
-        ));
-    } else {
-        spans.push(Span::styled(format!("{shown:<room$}"), style_for(Focus::Urls)));
-    }
-    if line_count > 1 {
-        let where_ = if app.focus == Focus::Urls && editing {
-            format!(" line {}/{line_count}", before + 1)
-        } else {
-            format!(" +{} more", line_count - 1)
-        };
-        spans.push(Span::styled(where_, theme.dim()));
-    }
-    if app.focus == Focus::Urls && editing {
-        cursor = Some(Position::new(
-            inner.x + (label.len() + UnicodeWidthStr::width(&shown.chars().take(col).collect::<String>()[..])) as u16,
-            inner.y,
-        ));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), Rect { height: 1, ..inner });
-
-    // Line 2: name template, type, group.
-    let group_w = w.saturating_sub(7 + 18 + 7 + 6 + 2 + 7).max(8);
-    let fields = [
-        FieldView { label: "Name   ", width: 18, focus: Focus::Name },
-        FieldView { label: "  Type ", width: 6, focus: Focus::Type },
-        FieldView { label: "  Group ", width: group_w, focus: Focus::Group },
-    ];
+    let group_w = w.saturating_sub(7 + 18 + 7 + 6 + 8).max(8);
+    let fields = [("Name   ", 18, Focus::Name), ("  Type ", 6, Focus::Type), ("  Group ", group_w, Focus::Group)];
     let mut spans = Vec::new();
     let mut x = 0usize;
-    for f in fields {
-        spans.push(Span::styled(f.label, theme.dim()));
-        x += f.label.len();
-        let (value, field_cursor) = match f.focus {
-            Focus::Name => (Some(&app.name), app.name.cursor()),
-            Focus::Group => (Some(&app.group), app.group.cursor()),
-            _ => (None, 0),
+    let mut cursor: Option<Position> = None;
+    for (label, width, focus) in fields {
+        spans.push(Span::styled(label, theme.dim()));
+        x += label.len();
+        let (shown, col) = match focus {
+            Focus::Name => window(&crate::text::sanitize(app.input.name.text()), app.input.name.cursor(), width),
+            Focus::Group => window(&crate::text::sanitize(app.input.group.text()), app.input.group.cursor(), width),
+            _ => (app.input.type_choice.to_string(), 0),
         };
-        let (shown, col) = match value {
-            Some(v) => window(&crate::text::sanitize(v.text()), field_cursor, f.width),
-            None => (app.type_choice.to_string(), 0),
-        };
-        if app.focus == f.focus && editing {
-            cursor = Some(Position::new(
-                inner.x + (x + UnicodeWidthStr::width(&shown.chars().take(col).collect::<String>()[..])) as u16,
-                inner.y + 1,
-            ));
+        if app.focus == focus && editing {
+            let before: String = shown.chars().take(col).collect();
+            cursor = Some(Position::new(inner.x + (x + before.width()) as u16, fields_area.y));
         }
-        let width = f.width;
-        spans.push(Span::styled(format!("{shown:<width$}"), style_for(f.focus)));
+        spans.push(Span::styled(format!("{shown:<width$}"), style_for(focus)));
         x += width;
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), Rect { y: inner.y + 1, height: 1, ..inner });
+    frame.render_widget(Paragraph::new(Line::from(spans)), fields_area);
 
-    // Line 3: preset and validation.
-    let preset = match app.preset.and_then(|i| app.presets.get(i)) {
-        Some(p) => format!("{} ({}/{})", p.name, app.preset.unwrap_or(0) + 1, app.presets.len()),
+    // Preset and summary.
+    let preset = match app.input.preset().and_then(|i| app.presets.get(i)) {
+        Some(p) if app.input.modified(&app.presets) => format!("{} (modified)", p.name),
+        Some(p) => format!("{} ({}/{})", p.name, app.input.preset().unwrap_or(0) + 1, app.presets.len()),
         None if app.presets.is_empty() => "none (p to add)".to_string(),
         None => "custom".to_string(),
     };
     let preset = format!("{:<22}", crate::text::excerpt(&preset, 22));
-    let check = match &app.validation {
-        Ok(0) => Span::styled("type or paste URLs", theme.dim()),
-        Ok(n) => Span::styled(format!("✓ {n} ready · Enter submits"), theme.ok()),
-        Err(e) => Span::styled(format!("✗ {e}"), theme.bad()),
+    let (ready, bad) = (app.input.ready(), app.input.bad());
+    let summary = match (app.input.problem(), ready, bad) {
+        (Some(p), _, _) => Span::styled(format!("✗ {p}"), theme.bad()),
+        (None, 0, 0) => Span::styled("type or paste URLs", theme.dim()),
+        (None, n, 0) => Span::styled(format!("✓ {n} ready · Enter submits"), theme.ok()),
+        (None, n, b) => Span::styled(format!("{n} ready · ✗ {b} bad (reasons beside them)"), theme.bad()),
     };
     let line = Line::from(vec![
         Span::styled("Preset ", theme.dim()),
         Span::styled(preset, style_for(Focus::Preset)),
         Span::raw("  "),
-        check,
+        summary,
     ]);
-    frame.render_widget(Paragraph::new(line), Rect { y: inner.y + 2, height: 1, ..inner });
+    frame.render_widget(Paragraph::new(line), summary_area);
     if let Some(c) = cursor {
         frame.set_cursor_position(c);
     }
 }
 
-/// For a multi-line field: the index of the cursor's line, that line, and
-/// the cursor's column in it.
-fn cursor_line(field: &TextField) -> (usize, String, usize) {
-    let before: String = field.text().chars().take(field.cursor()).collect();
-    let line_idx = before.matches('\n').count();
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count());
-    let line = field.text().split('\n').nth(line_idx).unwrap_or("").to_string();
-    (line_idx, line, col)
+/// The URL editor and, beside each line, its verdict.
+fn draw_editor(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, editing: bool) {
+    let verdict_w = (area.width / 3).clamp(12, 40);
+    let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(verdict_w)]).areas(area);
+    let label_w = 7u16;
+    let [label, text] = Layout::horizontal([Constraint::Length(label_w), Constraint::Fill(1)]).areas(left);
+    let active = app.focus == Focus::Urls;
+    frame.render_widget(Span::styled("URLs", theme.dim()), label);
+    let mut editor = app.input.editor().clone();
+    let base = match (active, editing) {
+        (true, true) => theme.editing_field(),
+        (true, false) => theme.focused_field(),
+        _ => Style::new(),
+    };
+    editor.set_style(base);
+    editor.set_placeholder_style(base.patch(theme.dim()));
+    editor.set_cursor_style(if active && editing { theme.cursor() } else { base });
+    frame.render_widget(&editor, text);
+    let (top, _) = editor.scroll_offset();
+    let verdicts = app.input.verdicts();
+    let lines: Vec<Line> = (0..area.height as usize)
+        .map(|r| match verdicts.get(top as usize + r) {
+            Some(Verdict::Ok(what)) => {
+                Line::styled(format!(" ✓ {}", crate::text::excerpt(what, verdict_w as usize - 3)), theme.ok())
+            }
+            Some(Verdict::Error(why)) => {
+                Line::styled(format!(" ✗ {}", crate::text::excerpt(reason(why), verdict_w as usize - 3)), theme.bad())
+            }
+            Some(Verdict::Checking) => Line::styled(" … checking", theme.dim()),
+            Some(Verdict::Skip) | None => Line::raw(""),
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), right);
+    let n = app.input.editor().lines().len();
+    if n > area.height as usize && area.height > 0 {
+        let more = format!("{:<w$}", format!("{}/{n}", editor.cursor().0 + 1), w = label_w as usize);
+        let r = Rect { x: label.x, y: label.y + area.height - 1, width: label_w, height: 1 };
+        frame.render_widget(Span::styled(more, theme.dim()), r);
+    }
+}
+
+/// The reason without a leading quoted copy of the line (`` `http://x` must
+/// be… `` → `must be…`): the line is right beside it.
+fn reason(why: &str) -> &str {
+    why.strip_prefix('`').and_then(|rest| rest.split_once("` ")).map_or(why, |(_, tail)| tail)
 }

@@ -10,10 +10,13 @@ mod popup;
 use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::{App, Mode};
+use super::app::{App, Focus, Mode};
+use super::keymap::Scope;
+use super::pane::input::Verdict;
 use super::theme::Theme;
 use crate::engine::JobState;
 
@@ -23,7 +26,7 @@ pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 16;
 
 /// Draws the whole dashboard.
-pub fn draw(frame: &mut Frame, app: &mut App) {
+pub fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     let theme = Theme::new(app.no_color);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
@@ -34,29 +37,42 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
         frame.render_widget(Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }), area);
         return;
     }
-    app.refresh_view();
     let now = app.clock.unwrap_or_else(Timestamp::now);
-    let log_height = if area.height >= 36 { 9 } else { 5 };
-    let [header, input_area, list_area, log_area, status] = Layout::vertical([
+    let log_height = match area.height {
+        0..20 => 4,
+        20..36 => 5,
+        _ => 9,
+    };
+    let banner_height = u16::from(app.banner().is_some());
+    // A message longer than the screen is wide gets a second row.
+    let status_line = status_line(app, &theme, area.width as usize);
+    let status_height = if status_line.width() > area.width as usize { 2 } else { 1 };
+    let [header, banner, input_area, list_area, log_area, status] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(5),
-        Constraint::Min(5),
+        Constraint::Length(banner_height),
+        Constraint::Length(input::editor_rows(area.height) + 4),
+        Constraint::Min(4),
         Constraint::Length(log_height),
-        Constraint::Length(1),
+        Constraint::Length(status_height),
     ])
     .areas(area);
     draw_header(frame, app, &theme, header);
+    if let Some(b) = app.banner() {
+        let line = Line::styled(format!(" {} ", b.text), theme.level(b.level).add_modifier(Modifier::REVERSED));
+        frame.render_widget(Paragraph::new(line), banner);
+    }
     input::draw(frame, app, &theme, input_area);
     list::draw(frame, app, &theme, list_area, now);
     log::draw(frame, app, &theme, log_area);
-    draw_status(frame, app, &theme, status);
+    frame.render_widget(Paragraph::new(status_line).wrap(ratatui::widgets::Wrap { trim: true }), status);
     match &app.mode {
-        Mode::Help => popup::help(frame, &theme, area),
+        Mode::Help => popup::help(frame, app, &theme, area),
+        Mode::LogEntry => popup::log_entry(frame, app, &theme, area),
         Mode::Detail => popup::detail(frame, app, &theme, area, now),
         Mode::Confirm(c) => popup::confirm(frame, app, c, &theme, area),
         Mode::Presets(ed) => forms::presets(frame, app, ed, &theme, area),
         Mode::GroupForm(form) => forms::group(frame, app, form, &theme, area),
-        Mode::Normal | Mode::Editing | Mode::Filter => {}
+        Mode::Normal | Mode::Editing | Mode::Filter | Mode::LogSearch(_) => {}
     }
 }
 
@@ -81,24 +97,34 @@ fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header()), area);
 }
 
-fn draw_status(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    if let Some(banner) = app.health.describe() {
-        frame.render_widget(Paragraph::new(Line::styled(format!("⚠ {banner}"), theme.bad())), area);
-        return;
-    }
-    let line = match (&app.status, &app.mode) {
+fn status_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
+    match (&app.status, &app.mode) {
         (Some(msg), _) => Line::from(Span::raw(msg.clone())),
-        (None, Mode::Editing) => Line::styled(
-            "editing: type · Enter done (submits in URLs) · Esc leave · Tab next field · Ctrl-U clear line",
-            theme.dim(),
-        ),
+        (None, Mode::Editing) if app.focus == Focus::Urls => {
+            // The whole reason for the line under the cursor, else the keys.
+            let row = app.input.editor().cursor().0;
+            match app.input.verdicts().get(row) {
+                Some(Verdict::Error(why)) => Line::styled(format!("line {}: {why}", row + 1), theme.bad()),
+                _ => Line::styled(
+                    "URLs: Enter submit · Alt-Enter newline · Ctrl-Z undo · Ctrl-L clear · Esc done",
+                    theme.dim(),
+                ),
+            }
+        }
+        (None, Mode::Editing) => {
+            Line::styled("editing: type · Enter/Esc done · Tab next field · Ctrl-U clear", theme.dim())
+        }
         (None, Mode::Filter) => Line::styled("filter: type to narrow the list · Enter keep · Esc clear", theme.dim()),
-        (None, _) => Line::styled(
-            "? help · Tab focus · i edit · Enter submit · / filter · s state · y copy · r retry · d detail · p presets · g group · q quit",
-            theme.dim(),
-        ),
-    };
-    frame.render_widget(Paragraph::new(line), area);
+        (None, Mode::LogSearch(_)) => Line::styled("search the log: type · Enter find · Esc cancel", theme.dim()),
+        (None, _) => {
+            let scope = match app.focus {
+                Focus::List => Scope::List,
+                Focus::Log => Scope::Log,
+                _ => Scope::Input,
+            };
+            Line::styled(app.keys.hints(scope, width), theme.dim())
+        }
+    }
 }
 
 /// A compact duration: `42s`, `3m04s`, `1h02m`.

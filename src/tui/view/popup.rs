@@ -10,39 +10,77 @@ use super::super::app::{App, Confirm};
 use super::super::theme::Theme;
 use super::{centered, elapsed};
 
-/// Every key, as the help overlay and the README list them.
-pub const KEYS: &[(&str, &str)] = &[
-    ("Tab / Shift-Tab", "focus: URLs, Name, Type, Group, Preset, list, log"),
-    ("↑↓ or j k", "move in the list or log; between input fields"),
-    ("PgUp PgDn Home End G", "page / jump in the list (or log)"),
-    ("i or a", "edit the focused field (URLs if none); Esc leaves"),
-    ("Enter", "submit the input (in the list: details)"),
-    ("← → or h l", "cycle Type, Preset, or remembered Groups"),
-    ("t", "cycle the asset type (infer, Image, Video, Audio)"),
-    ("paste", "a multi-line paste goes into the URL field"),
-    ("/", "filter the list by text (Enter keeps, Esc clears)"),
-    ("s", "cycle the state filter"),
-    ("Space / A / Esc", "mark a row / mark all shown / clear marks"),
-    ("y", "copy asset:// of selected/marked rows (OSC 52)"),
-    ("r", "retry Failed/Rejected/Stuck; Uncertain after asking"),
-    ("x / Delete", "forget the selected or marked jobs (asks)"),
-    ("d", "details of the selected job"),
-    ("e", "export the shown jobs to CSV in the data dir"),
-    ("p", "preset editor (its keys are shown there)"),
-    ("g", "create an asset group"),
-    ("?", "this help"),
-    ("q / Ctrl-C", "quit (jobs in flight resume at next start)"),
+/// Keys of the URL editor and the forms, which type text and so are not
+/// in the key table.
+pub const EDITOR_KEYS: &[(&str, &str)] = &[
+    ("Enter / Alt-Enter", "in the URL editor: submit / new line (also Ctrl-O)"),
+    ("↑↓ Home End", "move in the URL editor"),
+    ("Ctrl-Z / Ctrl-Y", "undo / redo in the URL editor"),
+    ("Ctrl-U / Ctrl-L", "delete to line start / clear all (undoable)"),
+    ("paste", "into the URL editor; URL<TAB>name<TAB>type lines kept"),
 ];
 
-pub(super) fn help(frame: &mut Frame, theme: &Theme, area: Rect) {
-    let rect = centered(area, 78, KEYS.len() as u16 + 4);
-    let lines: Vec<Line> = KEYS
-        .iter()
-        .map(|(k, what)| Line::from(vec![Span::styled(format!(" {k:<22}"), theme.ok()), Span::raw(*what)]))
+/// The glyphs in the header and the list.
+pub const LEGEND: &[&str] = &[
+    "⇡ Uploading",
+    "· Queued",
+    "↑ Creating",
+    "◐ Processing",
+    "✓ Active",
+    "✗ Failed",
+    "⊘ Rejected",
+    "? Uncertain",
+    "⧗ Stuck",
+];
+
+pub(super) fn help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let mut lines: Vec<Line> = LEGEND
+        .chunks(3)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let label = if i == 0 { " Glyphs" } else { "" };
+            Line::from(vec![Span::styled(format!("{label:<19}"), theme.dim()), Span::raw(chunk.join("  "))])
+        })
         .collect();
+    lines.extend(app.keys.bindings().iter().map(|b| {
+        let keys = b.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" / ");
+        Line::from(vec![Span::styled(format!(" {keys:<17} "), theme.ok()), Span::raw(b.help)])
+    }));
+    lines.extend(
+        EDITOR_KEYS
+            .iter()
+            .map(|(k, what)| Line::from(vec![Span::styled(format!(" {k:<17} "), theme.ok()), Span::raw(*what)])),
+    );
+    lines.push(Line::styled(" Rebind in the config file: [keys] retry = [\"r\", \"ctrl-r\"]", theme.dim()));
+    let rect = centered(area, 96, lines.len() as u16 + 2);
+    let room = rect.height.saturating_sub(2) as usize;
+    let scroll = app.help_scroll.min(lines.len().saturating_sub(room));
+    let title = if lines.len() > room {
+        format!(
+            " Keys {}–{} of {} — ↑↓ PgUp PgDn scroll · Esc closes ",
+            scroll + 1,
+            (scroll + room).min(lines.len()),
+            lines.len()
+        )
+    } else {
+        " Keys — Esc closes ".to_string()
+    };
     frame.render_widget(Clear, rect);
-    let block = Block::bordered().title(" Keys — Esc closes ").border_style(theme.border(true));
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    let block = Block::bordered().title(title).border_style(theme.border(true));
+    frame.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)).block(block), rect);
+}
+
+/// The log line under the cursor, whole.
+pub(super) fn log_entry(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let Some(l) = app.log.current() else { return };
+    let rect = centered(area, 90, 14);
+    let text = vec![
+        Line::styled(l.time.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(), theme.dim()),
+        Line::styled(l.text.clone(), theme.level(l.level)),
+    ];
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered().title(" Log line — Esc closes ").border_style(theme.border(true));
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(block), rect);
 }
 
 pub(super) fn detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now: Timestamp) {
@@ -79,21 +117,21 @@ pub(super) fn detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, no
         ]));
     }
     frame.render_widget(Clear, rect);
-    let block = Block::bordered().title(" Details — Esc closes ").border_style(theme.border(true));
+    let block = Block::bordered().title(" Details — y copies · Esc closes ").border_style(theme.border(true));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), rect);
 }
 
 pub(super) fn confirm(frame: &mut Frame, app: &App, c: &Confirm, theme: &Theme, area: Rect) {
     let text = match c {
         Confirm::RetryUncertain(ids) => format!(
-            "Resubmit {} job(s)? Uncertain jobs may already exist on the server: resubmitting can create a duplicate, and every creation is billed.",
-            ids.len()
+            "Resubmit {}? Uncertain jobs may already exist on the server: resubmitting can create a duplicate, and every creation is billed.",
+            app.describe(ids)
         ),
         Confirm::Duplicates(jobs) => {
             let first = jobs.first().map(|j| crate::text::excerpt(&j.name, 30)).unwrap_or_default();
             format!(
-                "{} item(s) (first: `{first}`) have the same group, URL and name as jobs in flight, Active or Uncertain, and were skipped. Create them anyway? Each creation is billed.",
-                jobs.len()
+                "Skipped {} (first: `{first}`): the same group, URL and name as jobs in flight, Active or Uncertain. Create them anyway? Each creation is billed.",
+                super::super::app::plural(jobs.len(), "item")
             )
         }
         Confirm::Forget(ids) => {
@@ -103,8 +141,12 @@ pub(super) fn confirm(frame: &mut Frame, app: &App, c: &Confirm, theme: &Theme, 
             } else {
                 String::new()
             };
-            format!("Forget {} job(s)? They leave the list and the journal.{extra}", ids.len())
+            format!("Forget {}? They leave the list and the journal.{extra}", app.describe(ids))
         }
+        Confirm::Quit(n) => format!(
+            "The URL field holds {} not submitted. Quit anyway? They are kept as a draft and come back at the next start.",
+            super::super::app::plural(*n, "line")
+        ),
     };
     let rect = centered(area, 64, 7);
     frame.render_widget(Clear, rect);

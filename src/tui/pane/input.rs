@@ -1,0 +1,459 @@
+//! The input pane: a multi-line URL editor with a verdict beside each line,
+//! and the name template, type, group and preset that apply to the lines.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::{CursorMove, TextArea};
+
+use super::super::action::Action;
+use super::super::field::TextField;
+use crate::config::{Preset, Template, TypeChoice};
+use crate::engine::input::{ImportDefaults, parse_line};
+use crate::engine::{Command, Group, Level, NewJob};
+
+/// A field of the input pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputField {
+    /// The URL editor.
+    Urls,
+    /// The name template.
+    Name,
+    /// The asset type choice.
+    Type,
+    /// The group id.
+    Group,
+    /// The preset picker.
+    Preset,
+}
+
+impl InputField {
+    /// Fields in Tab order.
+    pub const ORDER: [InputField; 5] =
+        [InputField::Urls, InputField::Name, InputField::Type, InputField::Group, InputField::Preset];
+
+    /// True for fields edited as text.
+    pub fn is_text(self) -> bool {
+        matches!(self, InputField::Urls | InputField::Name | InputField::Group)
+    }
+}
+
+/// What is known about one line of the URL editor. Filled from the line
+/// parser now; a preflight check can feed the same column later.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Blank or a `#` comment: skipped.
+    Skip,
+    /// Being checked.
+    Checking,
+    /// Importable: what it becomes (`name · Type`).
+    Ok(String),
+    /// Not importable, and why.
+    Error(String),
+}
+
+/// What an editing key did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EditOutcome {
+    /// Still editing.
+    Editing,
+    /// Esc or Enter on a one-line field: stop editing.
+    Leave,
+    /// Enter in the URL editor: submit.
+    Submit,
+    /// Tab: next field.
+    Next,
+    /// Shift-Tab: previous field.
+    Prev,
+}
+
+/// The imports with their line index, and a verdict for every line.
+type Parsed = (Vec<(usize, NewJob)>, Vec<Verdict>);
+
+/// The input pane's state.
+#[derive(Debug)]
+pub struct InputPane {
+    urls: TextArea<'static>,
+    /// The name template.
+    pub name: TextField,
+    /// Fixed type or inference.
+    pub type_choice: TypeChoice,
+    /// The group id.
+    pub group: TextField,
+    /// The focused field.
+    pub field: InputField,
+    preset: Option<usize>,
+    verdicts: Vec<Verdict>,
+    problem: Option<String>,
+    date: String,
+}
+
+fn new_editor(lines: Vec<String>) -> TextArea<'static> {
+    let mut t = TextArea::new(lines);
+    t.set_cursor_line_style(ratatui::style::Style::new());
+    t.set_tab_length(2);
+    t.set_placeholder_text("paste or type https URLs (i edits)");
+    t
+}
+
+/// Pasted or typed text made safe to keep: CRLF and CR become LF; tabs (the
+/// column separator) and newlines stay; other control and format
+/// characters are dropped.
+pub fn clean_input(s: &str) -> String {
+    s.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| matches!(c, '\n' | '\t') || !(c.is_control() || crate::text::is_format(*c)))
+        .collect()
+}
+
+impl InputPane {
+    /// An empty pane; `date` fills `{date}`.
+    pub fn new(date: &str) -> InputPane {
+        let mut pane = InputPane {
+            urls: new_editor(Vec::new()),
+            name: TextField::new("{stem}"),
+            type_choice: TypeChoice::Infer,
+            group: TextField::default(),
+            field: InputField::Urls,
+            preset: None,
+            verdicts: Vec::new(),
+            problem: None,
+            date: date.to_string(),
+        };
+        pane.revalidate();
+        pane
+    }
+
+    /// The URL editor (for drawing).
+    pub fn editor(&self) -> &TextArea<'static> {
+        &self.urls
+    }
+
+    /// The URL editor's text, lines joined by `\n`.
+    pub fn urls_text(&self) -> String {
+        self.urls.lines().join("\n")
+    }
+
+    /// Lines that would be imported or need fixing (not blank, not comments).
+    pub fn pending_lines(&self) -> usize {
+        self.verdicts.iter().filter(|v| **v != Verdict::Skip).count()
+    }
+
+    /// Replaces the URL editor's text.
+    pub fn set_urls(&mut self, text: &str) {
+        let clean = clean_input(text);
+        let lines = if clean.is_empty() { Vec::new() } else { clean.split('\n').map(str::to_string).collect() };
+        self.urls = new_editor(lines);
+        self.revalidate();
+    }
+
+    /// Adds pasted text on a new line at the end (tabs are kept).
+    pub fn paste(&mut self, text: &str) {
+        let clean = clean_input(text);
+        self.urls.move_cursor(CursorMove::Bottom);
+        self.urls.move_cursor(CursorMove::End);
+        if !self.urls.is_empty() && !self.urls.lines().last().is_some_and(|l| l.is_empty()) {
+            self.urls.insert_newline();
+        }
+        self.urls.insert_str(clean.trim_end_matches('\n'));
+        // Show the lines from their start (the URL's scheme and host).
+        self.urls.move_cursor(CursorMove::Head);
+        self.field = InputField::Urls;
+        self.revalidate();
+    }
+
+    /// Inserts pasted text at the cursor (a paste while editing the URLs).
+    pub fn paste_at_cursor(&mut self, text: &str) {
+        self.urls.insert_str(clean_input(text));
+        self.revalidate();
+    }
+
+    /// The preset in use.
+    pub fn preset(&self) -> Option<usize> {
+        self.preset
+    }
+
+    /// True when the name, type or group differ from the preset in use.
+    pub fn modified(&self, presets: &[Preset]) -> bool {
+        self.preset.and_then(|i| presets.get(i)).is_some_and(|p| {
+            p.group_id != self.group.text().trim()
+                || p.asset_type != self.type_choice
+                || p.name_template != self.name.text().trim()
+        })
+    }
+
+    /// Fills the fields from preset `i`.
+    pub fn use_preset(&mut self, presets: &[Preset], i: usize) {
+        let Some(p) = presets.get(i) else { return };
+        self.preset = Some(i);
+        self.group.set(&p.group_id);
+        self.type_choice = p.asset_type;
+        self.name.set(&p.name_template);
+        self.revalidate();
+    }
+
+    /// Forgets a preset index that no longer exists.
+    pub fn presets_changed(&mut self, presets: &[Preset], keep: Option<&str>) {
+        self.preset = keep.and_then(|n| presets.iter().position(|p| p.name == n));
+    }
+
+    /// The per-line verdicts, one per editor line.
+    pub fn verdicts(&self) -> &[Verdict] {
+        &self.verdicts
+    }
+
+    /// Why nothing can be parsed (no group, bad template), if so.
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
+    }
+
+    /// Lines ready to import.
+    pub fn ready(&self) -> usize {
+        self.verdicts.iter().filter(|v| matches!(v, Verdict::Ok(_))).count()
+    }
+
+    /// Lines that cannot be imported.
+    pub fn bad(&self) -> usize {
+        self.verdicts.iter().filter(|v| matches!(v, Verdict::Error(_))).count()
+    }
+
+    fn defaults(&self) -> Result<ImportDefaults, String> {
+        let group = self.group.text().trim();
+        if group.is_empty() {
+            return Err("no group: pick a preset (←/→ on Preset), type a group id, or press c to create one".into());
+        }
+        let template: Template = match self.name.text().trim() {
+            "" => Template::stem(),
+            t => t.parse().map_err(|e| format!("name template: {e}"))?,
+        };
+        Ok(ImportDefaults {
+            force_type: false,
+            group_id: group.to_string(),
+            asset_type: self.type_choice,
+            template,
+            date: self.date.clone(),
+        })
+    }
+
+    /// Parses every line: the imports (with their line index) and the verdicts.
+    fn parse(&self) -> Result<Parsed, String> {
+        let d = self.defaults()?;
+        let mut jobs = Vec::new();
+        let mut verdicts = Vec::new();
+        for (i, raw) in self.urls.lines().iter().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                verdicts.push(Verdict::Skip);
+                continue;
+            }
+            match parse_line(line, jobs.len() as u64 + 1, &d) {
+                Ok(job) => {
+                    verdicts.push(Verdict::Ok(format!("{} · {}", job.name, job.asset_type)));
+                    jobs.push((i, job));
+                }
+                Err(e) => verdicts.push(Verdict::Error(e)),
+            }
+        }
+        Ok((jobs, verdicts))
+    }
+
+    /// Re-checks every line for the verdict column.
+    pub fn revalidate(&mut self) {
+        match self.parse() {
+            Ok((_, verdicts)) => {
+                self.verdicts = verdicts;
+                self.problem = None;
+            }
+            Err(e) => {
+                // Nothing can be judged without a group or with a bad
+                // template: every line says why.
+                let skip = |l: &str| l.trim().is_empty() || l.trim().starts_with('#');
+                self.verdicts = self
+                    .urls
+                    .lines()
+                    .iter()
+                    .map(|l| if skip(l) { Verdict::Skip } else { Verdict::Error(e.clone()) })
+                    .collect();
+                self.problem = Some(e);
+            }
+        }
+    }
+
+    /// Submits: good lines go to the engine, bad lines stay in the editor
+    /// (with their reasons in the log) so nothing is lost.
+    pub fn submit(&mut self) -> Vec<Action> {
+        let (jobs, verdicts) = match self.parse() {
+            Ok(r) => r,
+            Err(e) => return vec![Action::Status(e)],
+        };
+        if jobs.is_empty() && !verdicts.iter().any(|v| matches!(v, Verdict::Error(_))) {
+            return vec![Action::Status(
+                "nothing to import: type or paste https URLs in the URL field (i to edit)".into(),
+            )];
+        }
+        let mut actions = Vec::new();
+        let mut kept = Vec::new();
+        for (i, v) in verdicts.iter().enumerate() {
+            if let Verdict::Error(e) = v {
+                actions.push(Action::Note(Level::Warn, format!("not imported, line {}: {e}", i + 1)));
+                kept.push(self.urls.lines()[i].clone());
+            }
+        }
+        let n = jobs.len();
+        let bad = kept.len();
+        if n > 0 {
+            let jobs = jobs.into_iter().map(|(_, j)| j).collect();
+            actions.push(Action::Engine(Command::Submit { jobs, allow_duplicates: false }));
+        }
+        self.urls = new_editor(kept);
+        self.revalidate();
+        let sent = super::super::app::plural(n, "line");
+        actions.push(Action::Status(match bad {
+            0 => format!("sent {sent} to the queue; the log says what was queued"),
+            _ => format!(
+                "sent {sent} to the queue; {} left in the URL field (reasons beside them and in the log)",
+                super::super::app::plural(bad, "bad line")
+            ),
+        }));
+        actions
+    }
+
+    /// A key while editing the focused text field.
+    pub fn edit_key(&mut self, k: KeyEvent) -> EditOutcome {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = k.modifiers.contains(KeyModifiers::ALT);
+        match k.code {
+            KeyCode::Esc => return EditOutcome::Leave,
+            KeyCode::Tab => return EditOutcome::Next,
+            KeyCode::BackTab => return EditOutcome::Prev,
+            _ => {}
+        }
+        if self.field != InputField::Urls {
+            if k.code == KeyCode::Enter {
+                return EditOutcome::Leave;
+            }
+            let field = if self.field == InputField::Name { &mut self.name } else { &mut self.group };
+            if field.edit(&k) {
+                self.revalidate();
+            }
+            return EditOutcome::Editing;
+        }
+        let changed = match k.code {
+            KeyCode::Enter if alt => {
+                self.urls.insert_newline();
+                true
+            }
+            KeyCode::Enter => return EditOutcome::Submit,
+            KeyCode::Char('o') if ctrl => {
+                self.urls.insert_newline();
+                true
+            }
+            KeyCode::Char('z') if ctrl => self.urls.undo(),
+            KeyCode::Char('y') if ctrl => self.urls.redo(),
+            KeyCode::Char('u') if ctrl => self.urls.delete_line_by_head(),
+            KeyCode::Char('l') if ctrl => self.urls.clear(),
+            _ => self.urls.input(k),
+        };
+        if changed {
+            self.revalidate();
+        }
+        EditOutcome::Editing
+    }
+
+    /// Cycles a choice field by `dir`: type, preset, or known groups
+    /// (remembered groups and the presets' groups). Returns a status message.
+    pub fn cycle(&mut self, dir: i64, presets: &[Preset], groups: &[Group]) -> Option<String> {
+        match self.field {
+            InputField::Type => {
+                self.cycle_type();
+                None
+            }
+            InputField::Preset if !presets.is_empty() => {
+                let n = presets.len() as i64;
+                let cur = self.preset.map_or(if dir > 0 { -1 } else { 0 }, |i| i as i64);
+                self.use_preset(presets, (cur + dir).rem_euclid(n) as usize);
+                None
+            }
+            InputField::Group => {
+                let mut known: Vec<(String, String)> = groups
+                    .iter()
+                    .map(|g| (g.id.clone(), format!("group `{}`", crate::text::sanitize(&g.name))))
+                    .collect();
+                for p in presets {
+                    if !known.iter().any(|(id, _)| *id == p.group_id) {
+                        known.push((
+                            p.group_id.clone(),
+                            format!("the group of preset `{}`", crate::text::sanitize(&p.name)),
+                        ));
+                    }
+                }
+                if known.is_empty() {
+                    return None;
+                }
+                let n = known.len() as i64;
+                let cur = known.iter().position(|(id, _)| id == self.group.text().trim()).map_or(-1, |i| i as i64);
+                let (id, name) = known[(cur + dir).rem_euclid(n) as usize].clone();
+                self.group.set(&id);
+                self.revalidate();
+                Some(name)
+            }
+            _ => None,
+        }
+    }
+
+    /// The next asset type choice.
+    pub fn cycle_type(&mut self) {
+        self.type_choice = self.type_choice.next();
+        self.revalidate();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pane() -> InputPane {
+        let mut p = InputPane::new("2026-11-24");
+        p.group.set("g1");
+        p.revalidate();
+        p
+    }
+
+    #[test]
+    fn a_tab_separated_paste_keeps_its_columns() {
+        let mut p = pane();
+        p.paste("https://e.com/a.bin\tMy name\tvideo\r\nhttps://e.com/b.png");
+        assert_eq!(p.urls_text(), "https://e.com/a.bin\tMy name\tvideo\nhttps://e.com/b.png");
+        assert_eq!(p.verdicts(), [Verdict::Ok("My name · Video".into()), Verdict::Ok("b · Image".into())]);
+    }
+
+    #[test]
+    fn the_editor_moves_between_lines_inserts_newlines_and_undoes() {
+        let mut p = pane();
+        p.set_urls("https://e.com/a.png\nhttps://e.com/b.png");
+        let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        p.edit_key(key(KeyCode::Up));
+        p.edit_key(key(KeyCode::End));
+        p.edit_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
+        for c in "https://e.com/c.mp3".chars() {
+            p.edit_key(key(KeyCode::Char(c)));
+        }
+        assert_eq!(p.urls_text(), "https://e.com/a.png\nhttps://e.com/c.mp3\nhttps://e.com/b.png");
+        assert_eq!(p.ready(), 3);
+        p.edit_key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL));
+        assert_eq!(p.urls_text(), "");
+        p.edit_key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL));
+        assert_eq!(p.ready(), 3, "clear-all is undone");
+        assert_eq!(p.edit_key(key(KeyCode::Enter)), EditOutcome::Submit);
+    }
+
+    #[test]
+    fn bad_lines_get_their_reason_and_stay_after_submit() {
+        let mut p = pane();
+        p.set_urls("https://e.com/a.png\n\nhttp://e.com/b.png");
+        assert!(matches!(&p.verdicts()[2], Verdict::Error(e) if e.contains("https")));
+        assert_eq!(p.verdicts()[1], Verdict::Skip);
+        let actions = p.submit();
+        assert!(actions.iter().any(|a| matches!(a, Action::Engine(Command::Submit { jobs, .. }) if jobs.len() == 1)));
+        assert_eq!(p.urls_text(), "http://e.com/b.png");
+    }
+}

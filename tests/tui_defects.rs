@@ -1,0 +1,341 @@
+//! One state test per defect found trying the dashboard as a new user
+//! (issue 11); each fails on the dashboard before the fix.
+
+mod support;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use seedance_assets::api::AssetType;
+use seedance_assets::engine::{Command, Group, JobState, Level, LogLine, Update};
+use seedance_assets::tui::app::{App, Confirm, Effect, Focus, Mode};
+use seedance_assets::tui::view;
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn chars(app: &mut App, s: &str) {
+    s.chars().for_each(|c| key(app, KeyCode::Char(c)));
+}
+
+fn focus(app: &mut App, f: Focus) {
+    for _ in 0..7 {
+        if app.focus() == f {
+            return;
+        }
+        key(app, KeyCode::Tab);
+    }
+    panic!("cannot focus {f:?}");
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::draw(f, app)).unwrap();
+    let buf = t.backend().buffer();
+    (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n").collect()
+}
+
+fn submitted(app: &mut App) -> Vec<seedance_assets::engine::NewJob> {
+    let effects = app.take_effects();
+    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else { panic!("{effects:?}") };
+    jobs.clone()
+}
+
+/// 1. TAB-separated lines keep their name and type.
+#[test]
+fn a_tab_separated_paste_imports_with_its_name_and_type() {
+    let mut app = support::app(false);
+    app.handle_paste("https://e.com/raw/clip.bin\tOpening shot\tvideo\nhttps://e.com/b.png\tStill");
+    assert!(app.urls_text().contains('\t'), "tabs are kept: {:?}", app.urls_text());
+    key(&mut app, KeyCode::Enter);
+    let jobs = submitted(&mut app);
+    let got: Vec<_> = jobs.iter().map(|j| (j.url.as_str(), j.name.as_str(), j.asset_type)).collect();
+    assert_eq!(
+        got,
+        [
+            ("https://e.com/raw/clip.bin", "Opening shot", AssetType::Video),
+            ("https://e.com/b.png", "Still", AssetType::Image)
+        ]
+    );
+}
+
+/// 2. Actions apply to the marked rows that are shown, and say how many of which state.
+#[test]
+fn marks_hidden_by_the_filter_are_not_acted_on() {
+    let mut app = support::app(false);
+    focus(&mut app, Focus::List);
+    key(&mut app, KeyCode::Char('A'));
+    // Show only Stuck: one of the eight marked rows.
+    let only_stuck = |app: &seedance_assets::tui::app::App| {
+        let ids = app.visible_ids();
+        !ids.is_empty() && ids.iter().all(|id| app.job(*id).unwrap().state == JobState::Stuck)
+    };
+    while !only_stuck(&app) {
+        key(&mut app, KeyCode::Char('s'));
+    }
+    key(&mut app, KeyCode::Char('x'));
+    assert_eq!(*app.mode(), Mode::Confirm(Confirm::Forget(vec![8])));
+    let shot = screen(&app, 80, 24);
+    assert!(shot.contains("Forget 1 job (1 Stuck)?"), "{shot}");
+    key(&mut app, KeyCode::Char('n'));
+    key(&mut app, KeyCode::Char('r'));
+    assert_eq!(app.take_effects(), [Effect::Engine(Command::Retry(vec![8]))]);
+    assert!(screen(&app, 80, 24).contains("1 marked (7 hidden)"));
+}
+
+/// 3. Long messages wrap in the log, the log can be searched and a line opened whole.
+#[test]
+fn the_log_wraps_searches_and_opens_a_line_whole() {
+    let mut app = support::app(false);
+    let long = format!("not imported, line 3: {} END", "a very long reason ".repeat(6));
+    app.note(Level::Warn, long.clone());
+    app.note(Level::Info, "later line");
+    let shot = screen(&app, 80, 24);
+    assert!(shot.contains("END"), "the long line wraps in the log pane:\n{shot}");
+    focus(&mut app, Focus::Log);
+    key(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "LINE 3");
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(*app.mode(), Mode::LogEntry);
+    assert!(screen(&app, 80, 24).contains("Log line"));
+    assert_eq!(app.log.current().unwrap().text, long);
+    // Bad lines' reasons reach the log.
+    key(&mut app, KeyCode::Esc);
+    app.handle_paste("http://e.com/x.png");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.log.lines().back().unwrap().text.contains("must be an https:// URL"));
+}
+
+/// 4. The URL field is a multi-line editor: Up/Down, new lines, clear, undo.
+#[test]
+fn the_url_field_is_a_multi_line_editor() {
+    let mut app = support::app(false);
+    app.set_urls("https://e.com/a.png\nhttps://e.com/b.png");
+    key(&mut app, KeyCode::Char('i'));
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::End);
+    app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
+    chars(&mut app, "https://e.com/c.mp3");
+    assert_eq!(app.urls_text(), "https://e.com/a.png\nhttps://e.com/c.mp3\nhttps://e.com/b.png");
+    app.handle_key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL));
+    assert_eq!(app.urls_text(), "");
+    app.handle_key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL));
+    assert_eq!(app.urls_text().lines().count(), 3);
+    let shot = screen(&app, 80, 24);
+    assert!(shot.contains("✓ c · Audio"), "a verdict beside each line:\n{shot}");
+}
+
+/// 5. `q` with unsubmitted lines asks first.
+#[test]
+fn quitting_with_unsubmitted_lines_asks() {
+    let mut app = support::app(false);
+    app.handle_paste("https://e.com/a.png");
+    key(&mut app, KeyCode::Char('q'));
+    assert!(app.take_effects().is_empty());
+    assert_eq!(*app.mode(), Mode::Confirm(Confirm::Quit(1)));
+    key(&mut app, KeyCode::Char('n'));
+    assert_eq!(app.urls_text(), "https://e.com/a.png");
+    key(&mut app, KeyCode::Char('q'));
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.take_effects(), [Effect::Quit]);
+}
+
+/// 6. A group created "into a new preset" switches the input pane to it.
+#[test]
+fn a_group_made_into_a_new_preset_is_used_for_the_next_import() {
+    let mut app = support::app(false);
+    key(&mut app, KeyCode::Char('c'));
+    chars(&mut app, "storyboard");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Enter);
+    app.take_effects();
+    app.apply(Update::GroupCreated(Group { id: "group-new".into(), name: "storyboard".into() }));
+    let effects = app.take_effects();
+    let [Effect::SavePreset(change)] = effects.as_slice() else { panic!("{effects:?}") };
+    let seedance_assets::config::PresetChange::Upsert { preset, .. } = change else { panic!() };
+    let mut saved = app.presets().to_vec();
+    saved.push(preset.clone());
+    app.preset_saved(change, Ok(saved));
+    assert_eq!(app.preset_name(), Some("storyboard"));
+    app.handle_paste("https://e.com/a.png");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(submitted(&mut app)[0].group_id, "group-new");
+}
+
+/// 8. At exactly 60×16 every pane is there.
+#[test]
+fn the_smallest_size_shows_every_pane() {
+    let app = support::app(false);
+    let shot = screen(&app, 60, 16);
+    for part in ["seedance-assets", "Import", "URLs", "Preset", "Assets 8/8", "cat", "Log", "? help"] {
+        assert!(shot.contains(part), "{part} missing:\n{shot}");
+    }
+}
+
+/// 8. Home in the log shows a full first page, not one line.
+#[test]
+fn log_home_shows_the_first_page() {
+    let mut app = support::app(false);
+    for i in 0..20 {
+        app.apply(Update::Log(LogLine {
+            time: support::at(60 + i),
+            level: Level::Info,
+            text: format!("entry {i:02}"),
+        }));
+    }
+    focus(&mut app, Focus::Log);
+    key(&mut app, KeyCode::Home);
+    let shot = screen(&app, 80, 24);
+    // The pane is full from the oldest line (it used to show that line alone).
+    assert!(shot.contains("queued 8 imports") && shot.contains("job #7 `maybe`"), "{shot}");
+}
+
+/// 8. Processing rows show the whole asset id at 80 columns.
+#[test]
+fn processing_rows_show_the_whole_asset_id_at_80_columns() {
+    let app = support::app(false);
+    assert!(screen(&app, 80, 24).contains("asset-20261124120000-000002 "));
+}
+
+/// 8. Counts agree in number and the status does not claim what the engine decides.
+#[test]
+fn messages_use_the_right_plural_and_do_not_overclaim() {
+    let mut app = support::app(false);
+    focus(&mut app, Focus::List);
+    key(&mut app, KeyCode::End);
+    key(&mut app, KeyCode::Char('r'));
+    assert_eq!(app.status(), Some("retrying 1 job"));
+    app.handle_paste("https://e.com/a.png");
+    key(&mut app, KeyCode::Enter);
+    let status = app.status().unwrap().to_string();
+    assert!(status.starts_with("sent 1 line to the queue") && !status.contains("submitted"), "{status}");
+}
+
+/// 8. Changing Type or Group by hand marks the preset label modified.
+#[test]
+fn a_hand_changed_preset_says_modified() {
+    let mut app = support::app(false);
+    focus(&mut app, Focus::Type);
+    key(&mut app, KeyCode::Right);
+    assert!(screen(&app, 80, 24).contains("references (modified)"));
+}
+
+/// 8. Every preset's group can be cycled to on the Group field (the demo group too).
+#[test]
+fn preset_groups_are_offered_on_the_group_field() {
+    let mut app = support::app(false);
+    focus(&mut app, Focus::Group);
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Right);
+        seen.push(app.group_text().to_string());
+    }
+    assert!(seen.contains(&"group-20260412163933-zwxdc".to_string()), "{seen:?}");
+    assert!(seen.contains(&"group-20260415111540-w9pkb".to_string()), "{seen:?}");
+}
+
+/// 8. A paste while the help is open lands in the URL field.
+#[test]
+fn a_paste_while_help_is_open_is_kept() {
+    let mut app = support::app(false);
+    key(&mut app, KeyCode::Char('?'));
+    app.handle_paste("https://e.com/a.png");
+    assert_eq!(*app.mode(), Mode::Normal);
+    assert_eq!(app.urls_text(), "https://e.com/a.png");
+}
+
+/// 8. `gg` goes to the top of the list (the group form is `c`); the help has a glyph legend.
+#[test]
+fn gg_goes_to_the_top_and_the_help_explains_the_glyphs() {
+    let mut app = support::app(false);
+    focus(&mut app, Focus::List);
+    key(&mut app, KeyCode::End);
+    chars(&mut app, "gg");
+    assert_eq!(*app.mode(), Mode::Normal);
+    assert_eq!(app.selected_job().unwrap().spec.name, "cat");
+    key(&mut app, KeyCode::Char('?'));
+    let shot = screen(&app, 80, 24);
+    assert!(shot.contains("⊘ Rejected") && shot.contains("? Uncertain"), "{shot}");
+}
+
+/// 8. The footer shows the focused pane's most useful keys, and `q` always.
+#[test]
+fn the_footer_fits_at_80_columns_with_the_useful_keys() {
+    let mut app = support::app(false);
+    focus(&mut app, Focus::List);
+    let shot = screen(&app, 80, 24);
+    let footer = shot.lines().last().unwrap();
+    for k in ["? help", "d detail", "p presets", "c new group", "q quit"] {
+        assert!(footer.contains(k), "{k} missing: {footer}");
+    }
+}
+
+/// 9. `y` in the details copies what is shown; a "problems" filter; `S` cycles back.
+#[test]
+fn detail_copy_problems_filter_and_reverse_cycling() {
+    let mut app = support::app(false);
+    focus(&mut app, Focus::List);
+    key(&mut app, KeyCode::Char('S'));
+    assert_eq!(app.status(), Some("showing problems"));
+    let states: Vec<JobState> = app.visible_ids().iter().map(|id| app.job(*id).unwrap().state).collect();
+    assert_eq!(states, [JobState::Failed, JobState::Rejected, JobState::Uncertain, JobState::Stuck]);
+    key(&mut app, KeyCode::Char('d'));
+    key(&mut app, KeyCode::Char('y'));
+    let effects = app.take_effects();
+    let [Effect::Copy(text)] = effects.as_slice() else { panic!("{effects:?}") };
+    assert!(text.starts_with("InvalidParameter.DownloadFailed"), "{text}");
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(app.status(), Some("showing all states"));
+}
+
+/// 10. Server-sent group names reach the screen sanitized.
+#[test]
+fn hostile_group_names_are_sanitized() {
+    let mut app = support::app(false);
+    app.apply(Update::Groups(vec![Group {
+        id: "g-1\u{2028}".into(),
+        name: "evil\x1b]52;c;aGk=\x07\u{200B}\u{FEFF}\u{202E}".into(),
+    }]));
+    focus(&mut app, Focus::Group);
+    key(&mut app, KeyCode::Left);
+    let status = app.status().unwrap();
+    assert!(
+        status.chars().all(|c| !c.is_control() && !matches!(c, '\u{200B}' | '\u{FEFF}' | '\u{202E}')),
+        "{status:?}"
+    );
+}
+
+/// 11. A job change re-tests only that job against the filter.
+#[test]
+fn a_job_change_re_tests_only_that_job() {
+    let mut app = support::app(false);
+    for id in 100..2100 {
+        let job = support::job(id, &format!("img-{id}"), "png", JobState::Active);
+        app.apply(Update::Job(Box::new(job)));
+    }
+    key(&mut app, KeyCode::Char('/'));
+    chars(&mut app, "img");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.visible_ids().len(), 2000);
+    let before = app.list.tested.get();
+    let mut j = app.job(150).unwrap().clone();
+    j.spec.name = "renamed".into();
+    j.spec.url = "https://e.com/renamed.png".into();
+    app.apply(Update::Job(Box::new(j)));
+    assert_eq!(app.list.tested.get() - before, 1);
+    assert_eq!(app.visible_ids().len(), 1999);
+}
+
+/// `i` edits the URLs from anywhere, as the help says.
+#[test]
+fn i_edits_the_urls_from_the_list_too() {
+    let mut app = support::app(false);
+    focus(&mut app, Focus::List);
+    key(&mut app, KeyCode::Char('i'));
+    assert_eq!((app.focus(), app.mode().clone()), (Focus::Urls, Mode::Editing));
+}
