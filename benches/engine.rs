@@ -25,6 +25,7 @@ fn jobs(group: &str, n: usize, tag: &str) -> Vec<NewJob> {
             name: format!("{tag}-{i}"),
             asset_type: AssetType::Image,
             group_id: group.into(),
+            media: None,
         })
         .collect()
 }
@@ -35,6 +36,7 @@ fn client(base: &str, key: &str) -> Client {
         api_key: key.to_string().into(),
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(30),
+        tls: Default::default(),
     })
     .expect("client")
 }

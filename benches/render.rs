@@ -26,6 +26,7 @@ fn job(id: u64, state: JobState) -> Job {
         name: format!("reference-{id:05}"),
         asset_type: AssetType::Image,
         group_id: "group-20260412163933-zwxdc".into(),
+        media: None,
     };
     let mut j = Job::new(id, spec, Timestamp::from_second(1_795_000_000).unwrap());
     j.state = state;

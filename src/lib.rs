@@ -8,6 +8,8 @@
 //! - [`cli`]: the headless front end;
 //! - [`config`]: file locations, the TOML config and presets;
 //! - [`sim`]: a local simulator of the API;
+//! - [`media`]: header readers (format, dimensions, duration, fps);
+//! - [`preflight`]: media checked against the server's limits before creation;
 //! - [`setup`]: start-up shared by both front ends; [`export`]: jobs as JSON/CSV records.
 
 #![warn(missing_docs)]
@@ -19,6 +21,8 @@ pub mod engine;
 pub mod exit;
 pub mod export;
 pub mod logging;
+pub mod media;
+pub mod preflight;
 pub mod setup;
 pub mod sim;
 pub mod text;

@@ -81,6 +81,7 @@ impl Setup {
             api_key: key,
             connect_timeout: cfg.connect_timeout(&loaded.path).map_err(|e| e.to_string())?,
             request_timeout: cfg.request_timeout(&loaded.path).map_err(|e| e.to_string())?,
+            tls: cfg.tls_options(&loaded.path),
         })?;
         let endpoint = match &sim {
             Some(_) => "simulator".to_string(),

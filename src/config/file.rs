@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::ConfigError;
+use super::preflight::PreflightConfig;
 use super::preset::{Preset, validate_all};
 
 /// The `[api]` table.
@@ -98,6 +99,11 @@ pub struct Config {
     pub polling: Polling,
     /// Saved presets.
     pub presets: Vec<Preset>,
+    /// A PEM file of extra root certificates (relative to the config file's
+    /// directory), trusted by every HTTPS client besides the system's roots.
+    pub tls_ca_file: Option<PathBuf>,
+    /// Checks of media before creation.
+    pub preflight: PreflightConfig,
 }
 
 /// A config as loaded, with where it came from.
@@ -193,7 +199,17 @@ impl Config {
         if !(0.0..1.0).contains(&p.jitter) {
             return Err(invalid(format!("polling.jitter must be at least 0 and below 1, not {}", p.jitter)));
         }
+        self.preflight.validate().map_err(invalid)?;
         validate_all(&self.presets).map_err(invalid)
+    }
+
+    /// The TLS settings: `tls_ca_file`, relative to the config file's directory.
+    pub fn tls_options(&self, path: &Path) -> crate::api::TlsOptions {
+        let ca_file = self.tls_ca_file.as_ref().map(|f| match path.parent() {
+            Some(dir) if f.is_relative() => dir.join(f),
+            _ => f.clone(),
+        });
+        crate::api::TlsOptions { ca_file }
     }
 
     /// `api.connect_timeout_secs` as a duration.

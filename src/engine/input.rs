@@ -135,7 +135,7 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Stri
     if name.is_empty() {
         return Err("the name is empty (the URL has no file name); add a name column or a name template".into());
     }
-    Ok(NewJob { url: url.to_string(), name, asset_type, group_id: d.group_id.clone() })
+    Ok(NewJob { url: url.to_string(), name, asset_type, group_id: d.group_id.clone(), media: None })
 }
 
 /// Parses many lines; good lines become imports, bad ones errors with their

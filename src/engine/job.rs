@@ -106,6 +106,9 @@ pub struct NewJob {
     pub asset_type: AssetType,
     /// Group to create it in.
     pub group_id: String,
+    /// What preflight measured (format, dimensions, duration, fps, size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<crate::media::MediaInfo>,
 }
 
 /// One import and everything known of it. This is what the journal stores.

@@ -189,6 +189,7 @@ mod tests {
             name: format!("n{id}"),
             asset_type: AssetType::Image,
             group_id: "g".into(),
+            media: None,
         };
         Job { state, ..Job::new(id, spec, jiff::Timestamp::UNIX_EPOCH) }
     }

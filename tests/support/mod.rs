@@ -32,6 +32,7 @@ pub fn job(id: u64, name: &str, ext: &str, state: JobState) -> Job {
         name: name.into(),
         asset_type,
         group_id: "group-20260412163933-zwxdc".into(),
+        media: None,
     };
     let mut j = Job::new(id, spec, at(id as i64));
     j.state = state;
