@@ -132,6 +132,10 @@ pub struct ImportArgs {
     /// Create even when the same group+URL+name is already in flight or Active.
     #[arg(long)]
     pub allow_duplicates: bool,
+    /// Skip preflight for this run: do not check format, size, dimensions,
+    /// duration and fps against the server's limits before creating.
+    #[arg(long)]
+    pub no_preflight: bool,
 }
 
 /// `groups` subcommands.

@@ -1,6 +1,7 @@
 //! `import` and `wait`: submit to the engine and follow the jobs.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::io::{IsTerminal, Read};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -9,9 +10,13 @@ use super::args::{GlobalArgs, ImportArgs};
 use super::report::{print_json, print_table};
 use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::config::{Template, TypeChoice};
-use crate::engine::input::{ImportDefaults, parse_lines_from, today};
+use crate::engine::input::{ImportDefaults, today};
 use crate::engine::{Command, Job, JobId, JobState, Level, Update};
 use crate::setup::Setup;
+use crate::config::PreflightMode;
+use crate::preflight::Preflight;
+use super::preflight::{check_and_submit, parse_numbered};
+use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The defaults for lines: preset first, then the flags.
 fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, String> {
@@ -70,27 +75,53 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Str
         eprintln!("warning: {w}");
     }
     let d = defaults(&setup, &a)?;
-    let mut jobs = Vec::new();
+    let mut lines = Vec::new();
     let mut bad_lines = 0;
     for (label, text) in &sources {
-        let (mut good, errors) = parse_lines_from(text, &d, jobs.len() as u64 + 1);
+        let (mut good, errors) = parse_numbered(label, text, &d, lines.len() as u64 + 1);
         for e in &errors {
             eprintln!("{label}:{}: {}", e.line, e.message);
         }
         bad_lines += errors.len();
-        jobs.append(&mut good);
+        lines.append(&mut good);
     }
-    if jobs.is_empty() {
+    if lines.is_empty() {
         let hint = if bad_lines == 0 { " (give URLs as arguments, --file, or on stdin)" } else { "" };
         eprintln!("nothing to import{hint}");
         return Ok(EXIT_USAGE);
     }
+    let cfg = &setup.loaded.config;
+    let mut pf = cfg.preflight.clone();
+    if a.no_preflight {
+        pf.mode = PreflightMode::Off;
+    }
+    let checker = match pf.mode {
+        PreflightMode::Off => None,
+        _ => Some(Arc::new(
+            Preflight::new(&pf, &cfg.tls_options(&setup.loaded.path)).map_err(|e| format!("preflight: {e}"))?,
+        )),
+    };
     let (engine, updates, task) = setup.start_engine()?;
-    let result = engine.submit(jobs, a.allow_duplicates).await.ok_or("the engine stopped unexpectedly")?;
-    let ids: HashSet<JobId> = result.accepted.iter().copied().collect();
-    let code = follow(engine, updates, ids, a.wait, a.json).await;
+    let (ids_tx, ids_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (notes_tx, notes_rx) = tokio::sync::mpsc::unbounded_channel();
+    let stage = tokio::spawn({
+        let engine = engine.clone();
+        let allow = a.allow_duplicates;
+        async move {
+            let say = move |s: String| {
+                let _ = notes_tx.send(s);
+            };
+            check_and_submit(lines, &pf, checker, &engine, allow, ids_tx, say).await
+        }
+    });
+    let code = follow(engine, updates, HashSet::new(), Some((ids_rx, notes_rx)), a.wait, a.json).await;
     let _ = task.await;
-    let skipped = !result.duplicates.is_empty() || bad_lines > 0;
+    let outcome = stage.await.map_err(|e| format!("the preflight stage failed: {e}"))?;
+    if outcome.accepted == 0 && outcome.duplicates == 0 && !outcome.engine_gone && code != EXIT_INTERRUPTED {
+        eprintln!("nothing to import: every line was refused");
+        return Ok(EXIT_USAGE);
+    }
+    let skipped = outcome.duplicates > 0 || outcome.refused > 0 || bad_lines > 0;
     Ok(if skipped { code.max(EXIT_FAILED) } else { code })
 }
 
@@ -122,17 +153,23 @@ pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, String> 
             }
         }
     });
-    let code = follow(engine, rx, ids, true, json).await;
+    let code = follow(engine, rx, ids, None, true, json).await;
     let _ = task.await;
     Ok(code)
 }
 
-/// Follows `ids` until each is final (`wait`) or created; then stops the
-/// engine and prints the jobs. Returns the exit code.
+/// More job ids as preflight lets their lines through, and per-line notes
+/// to print; both close when the last line is submitted.
+type Feed = (UnboundedReceiver<Vec<(JobId, usize)>>, UnboundedReceiver<String>);
+
+/// Follows `ids` (and those that arrive through `feed`) until each is final
+/// (`wait`) or created; then stops the engine and prints the jobs. Returns
+/// the exit code.
 async fn follow(
     engine: crate::engine::EngineHandle,
-    mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>,
-    ids: HashSet<JobId>,
+    mut updates: UnboundedReceiver<Update>,
+    mut ids: HashSet<JobId>,
+    feed: Option<Feed>,
     wait: bool,
     json: bool,
 ) -> u8 {
@@ -148,19 +185,56 @@ async fn follow(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let (mut more_ids, mut notes) = match feed {
+        Some((i, n)) => (Some(i), Some(n)),
+        None => (None, None),
+    };
     let mut jobs: BTreeMap<JobId, Job> = BTreeMap::new();
+    // Updates of jobs whose ids have not arrived yet (the engine may report
+    // a job before its submitter hears back).
+    let mut early: HashMap<JobId, Job> = HashMap::new();
     let mut finished = 0usize;
-    let mut stopping = ids.is_empty();
-    if stopping {
-        engine.send(Command::Shutdown);
-    }
-    let mut counts: std::collections::HashMap<JobState, usize> = std::collections::HashMap::new();
+    let mut stopping = false;
+    let mut counts: HashMap<JobState, usize> = HashMap::new();
     let mut interrupted = false;
+    let mut pending: Vec<Job> = Vec::new();
+    // Input position of each job from the feed: output follows the input.
+    let mut position: HashMap<JobId, usize> = HashMap::new();
     loop {
+        if !stopping && more_ids.is_none() && finished == ids.len() {
+            stopping = true;
+            engine.send(Command::Shutdown);
+        }
         let u = tokio::select! {
             u = updates.recv() => match u {
                 Some(u) => u,
                 None => break,
+            },
+            batch = async { more_ids.as_mut()?.recv().await }, if more_ids.is_some() => {
+                match batch {
+                    Some(batch) => {
+                        for (id, pos) in batch {
+                            ids.insert(id);
+                            position.insert(id, pos);
+                            if let Some(j) = early.remove(&id) {
+                                pending.push(j);
+                            }
+                        }
+                        bar.set_length(ids.len() as u64);
+                    }
+                    None => more_ids = None,
+                }
+                for j in std::mem::take(&mut pending) {
+                    track(&mut jobs, &mut counts, &mut finished, &bar, &done, j);
+                }
+                continue;
+            },
+            note = async { notes.as_mut()?.recv().await }, if notes.is_some() => {
+                match note {
+                    Some(n) => bar.suspend(|| eprintln!("{n}")),
+                    None => notes = None,
+                }
+                continue;
             },
             _ = tokio::signal::ctrl_c(), if !interrupted => {
                 interrupted = true;
@@ -171,33 +245,9 @@ async fn follow(
             }
         };
         match u {
-            Update::Job(j) if ids.contains(&j.id) => {
-                let old = jobs.get(&j.id);
-                let was_done = old.is_some_and(&done);
-                let now_done = done(&j);
-                if let Some(old) = old {
-                    *counts.entry(old.state).or_default() -= 1;
-                }
-                *counts.entry(j.state).or_default() += 1;
-                if now_done && !was_done {
-                    finished += 1;
-                    bar.inc(1);
-                } else if was_done && !now_done {
-                    finished -= 1;
-                    bar.set_position(finished as u64);
-                }
-                jobs.insert(j.id, *j);
-                let count = |s: JobState| counts.get(&s).copied().unwrap_or(0);
-                bar.set_message(format!(
-                    "{} active, {} processing, {} failed",
-                    count(JobState::Active),
-                    count(JobState::Processing),
-                    count(JobState::Failed) + count(JobState::Rejected) + count(JobState::Uncertain)
-                ));
-                if finished == ids.len() && !stopping {
-                    stopping = true;
-                    engine.send(Command::Shutdown);
-                }
+            Update::Job(j) if ids.contains(&j.id) => track(&mut jobs, &mut counts, &mut finished, &bar, &done, *j),
+            Update::Job(j) if more_ids.is_some() => {
+                early.insert(j.id, *j);
             }
             Update::Log(line) if line.level != Level::Info => {
                 let level = if line.level == Level::Warn { "warning" } else { "error" };
@@ -207,8 +257,15 @@ async fn follow(
             _ => {}
         }
     }
+    // Notes sent just before the stage ended.
+    if let Some(n) = notes.as_mut() {
+        while let Ok(note) = n.try_recv() {
+            bar.suspend(|| eprintln!("{note}"));
+        }
+    }
     bar.finish_and_clear();
-    let list: Vec<Job> = jobs.into_values().collect();
+    let mut list: Vec<Job> = jobs.into_values().collect();
+    list.sort_by_key(|j| (position.get(&j.id).copied().unwrap_or(usize::MAX), j.id));
     if json {
         if let Err(e) = print_json(&list) {
             eprintln!("cannot write JSON: {e}");
@@ -224,4 +281,37 @@ async fn follow(
     } else {
         0
     }
+}
+
+/// Records a tracked job's new state: the counts, the bar, and whether it is done.
+fn track(
+    jobs: &mut BTreeMap<JobId, Job>,
+    counts: &mut HashMap<JobState, usize>,
+    finished: &mut usize,
+    bar: &ProgressBar,
+    done: &impl Fn(&Job) -> bool,
+    j: Job,
+) {
+    let old = jobs.get(&j.id);
+    let was_done = old.is_some_and(done);
+    let now_done = done(&j);
+    if let Some(old) = old {
+        *counts.entry(old.state).or_default() -= 1;
+    }
+    *counts.entry(j.state).or_default() += 1;
+    if now_done && !was_done {
+        *finished += 1;
+        bar.inc(1);
+    } else if was_done && !now_done {
+        *finished -= 1;
+        bar.set_position(*finished as u64);
+    }
+    jobs.insert(j.id, j);
+    let count = |s: JobState| counts.get(&s).copied().unwrap_or(0);
+    bar.set_message(format!(
+        "{} active, {} processing, {} failed",
+        count(JobState::Active),
+        count(JobState::Processing),
+        count(JobState::Failed) + count(JobState::Rejected) + count(JobState::Uncertain)
+    ));
 }

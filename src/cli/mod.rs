@@ -4,6 +4,7 @@
 mod args;
 mod catalog;
 mod import;
+mod preflight;
 mod report;
 
 pub use args::{Cli, CliCommand, ExportFormat, GlobalArgs, ImportArgs};
