@@ -139,11 +139,10 @@ fn frame(out: &mut Vec<String>, w: u64, h: u64, min_side: u64, max_side: u64, mi
         }
     }
     let aspect = w as f64 / h as f64;
-    let shown = (aspect * 100.0).round() / 100.0;
     if aspect < min_aspect - SLACK / 10.0 {
-        out.push(format!("{dims}: aspect {} is below {}", num(shown), num(min_aspect)));
+        out.push(format!("{dims}: aspect {} is below {}", num(aspect), num(min_aspect)));
     } else if aspect > max_aspect + SLACK / 10.0 {
-        out.push(format!("{dims}: aspect {} is above {}", num(shown), num(max_aspect)));
+        out.push(format!("{dims}: aspect {} is above {}", num(aspect), num(max_aspect)));
     }
 }
 

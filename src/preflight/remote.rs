@@ -112,15 +112,20 @@ pub struct UrlSource<'a> {
     /// The size from HEAD, checked against the first ranged answer.
     head_len: Option<u64>,
     size: Option<u64>,
+    /// The server answered a ranged GET with the whole file.
+    no_range: bool,
 }
 
 impl<'a> UrlSource<'a> {
     /// A source for `url`, with what HEAD said of its length.
     pub fn new(http: &'a Http, url: url::Url, head_len: Option<u64>) -> UrlSource<'a> {
-        UrlSource { http, url, head_len, size: None }
+        UrlSource { http, url, head_len, size: None, no_range: false }
     }
 
     async fn get(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, RemoteError> {
+        if self.no_range && offset > 0 {
+            return Err(RemoteError::NoRange);
+        }
         self.http.limiter.until_ready().await;
         let last = offset.saturating_add(len).saturating_sub(1);
         let resp = self
@@ -142,7 +147,10 @@ impl<'a> UrlSource<'a> {
                 }
                 total
             }
-            StatusCode::OK if offset == 0 => resp.content_length(),
+            StatusCode::OK if offset == 0 => {
+                self.no_range = true;
+                resp.content_length()
+            }
             StatusCode::OK => return Err(RemoteError::NoRange),
             StatusCode::RANGE_NOT_SATISFIABLE => return Ok(Vec::new()),
             s => return Err(RemoteError::Status { status: s.as_u16() }),
