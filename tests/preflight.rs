@@ -234,3 +234,26 @@ async fn an_unreachable_host_is_not_checked_once_for_all_its_urls() {
         assert!(reason.contains("cannot reach"), "{reason}");
     }
 }
+
+#[tokio::test]
+async fn a_file_that_grows_while_read_is_measured_from_what_was_there() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("growing.mp4");
+    let c = Clip { moov_at_end: true, mdat_bytes: 50_000, ..Clip::new(1280, 720, 6.0, 30) };
+    std::fs::write(&path, clip(&c)).unwrap();
+    let mut src = seedance_assets::preflight::LocalFile::open(&path).unwrap();
+    // Another writer appends garbage after the file was opened.
+    std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(&[0xAB; 100_000]).unwrap();
+    let p = seedance_assets::media::probe(&mut src, &Default::default()).await.unwrap();
+    assert_eq!((p.info.width, p.info.duration_secs), (Some(1280), Some(6.0)));
+    // Opened after it grew: the walk stops at moov, before the garbage.
+    let got = checker(None).check(&Target::Local(path.clone()), AssetType::Video).await;
+    assert!(passed(&got), "{got:?}");
+    // Garbage where a box header should be is a clear refusal.
+    let mut bad = clip(&Clip::new(1280, 720, 6.0, 30))[..32].to_vec();
+    bad.extend_from_slice(&[0xAB; 64]);
+    std::fs::write(&path, &bad).unwrap();
+    let got = checker(None).check(&Target::Local(path), AssetType::Video).await;
+    assert!(!passed(&got), "{got:?}");
+}

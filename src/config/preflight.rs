@@ -124,6 +124,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_example_file_documents_the_defaults() {
+        let (c, _) = Config::parse(include_str!("../../config.example.toml"), Path::new("example")).unwrap();
+        assert_eq!(c.preflight, PreflightConfig::default());
+        assert_eq!(c.tls_ca_file, None);
+    }
+
+    #[test]
     fn defaults_overrides_and_ranges() {
         let path = Path::new("/etc/sa/config.toml");
         let (c, warnings) = Config::parse("", path).unwrap();
