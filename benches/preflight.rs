@@ -109,7 +109,9 @@ fn main() {
         let server = https::Server::start().await;
         let urls: Vec<Target> = imgs
             .iter()
-            .map(|(name, bytes)| Target::parse(&server.add(&format!("/{name}"), bytes.clone(), https::Behaviour::Honest)))
+            .map(|(name, bytes)| {
+                Target::parse(&server.add(&format!("/{name}"), bytes.clone(), https::Behaviour::Honest))
+            })
             .collect();
         let tls = TlsOptions { ca_file: Some(server.ca_file.clone()) };
         let default = PreflightConfig::default();

@@ -126,7 +126,14 @@ async fn local_files_each_limit_inside_and_outside() {
 #[tokio::test]
 async fn measured_properties_are_reported() {
     let pf = checker(None);
-    let got = local(&pf, "end.mp4", &clip(&Clip { moov_at_end: true, ..Clip::new(1280, 720, 10.0, 30) }), None, AssetType::Video).await;
+    let got = local(
+        &pf,
+        "end.mp4",
+        &clip(&Clip { moov_at_end: true, ..Clip::new(1280, 720, 10.0, 30) }),
+        None,
+        AssetType::Video,
+    )
+    .await;
     let Verdict::Passed(m) = &got.verdict else { panic!("{got:?}") };
     assert_eq!((m.format, m.width, m.height), (Format::Mp4, Some(1280), Some(720)));
     assert_eq!((m.duration_secs, m.fps), (Some(10.0), Some(30.0)));
@@ -204,7 +211,8 @@ async fn broken_servers_are_not_checked_or_refused() {
     let Verdict::Refused { reasons, .. } = v else { panic!("{v:?}") };
     assert!(reasons[0].contains("HTTP 404"), "{reasons:?}");
     // A text file named .png, served as image/png.
-    let v = check(server.add("/fake.png", b"a text file named .png\n".to_vec(), Behaviour::Honest), AssetType::Image).await;
+    let v =
+        check(server.add("/fake.png", b"a text file named .png\n".to_vec(), Behaviour::Honest), AssetType::Image).await;
     let Verdict::Refused { reasons, .. } = v else { panic!("{v:?}") };
     assert!(reasons[0].contains("looks like text") && reasons[0].contains("image/png"), "{reasons:?}");
 }
@@ -224,9 +232,8 @@ async fn the_test_ca_is_trusted_only_through_tls_ca_file() {
 async fn an_unreachable_host_is_not_checked_once_for_all_its_urls() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let pf = checker(None);
-    let items: Vec<_> = (0..50)
-        .map(|i| (i, Target::parse(&format!("https://127.0.0.1:{port}/{i}.png")), AssetType::Image))
-        .collect();
+    let items: Vec<_> =
+        (0..50).map(|i| (i, Target::parse(&format!("https://127.0.0.1:{port}/{i}.png")), AssetType::Image)).collect();
     let got: Vec<(usize, Checked)> = futures::StreamExt::collect(pf.check_stream(items)).await;
     assert_eq!(got.len(), 50);
     for (_, c) in got {

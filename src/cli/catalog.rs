@@ -3,9 +3,9 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::args::{GlobalArgs, GroupsCommand, PresetsCommand};
-use crate::exit::{NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::config::{Config, Preset};
 use crate::engine::{Command, GroupStore, Update};
+use crate::exit::{NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::setup::Setup;
 use crate::sim::{Sim, SimConfig};
 

@@ -1,21 +1,21 @@
 //! `import` and `wait`: submit to the engine and follow the jobs.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 use std::io::{IsTerminal, Read};
+use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::{GlobalArgs, ImportArgs};
+use super::preflight::{check_and_submit, parse_numbered};
 use super::report::{print_json, print_table};
-use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
+use crate::config::PreflightMode;
 use crate::config::{Template, TypeChoice};
 use crate::engine::input::{ImportDefaults, today};
 use crate::engine::{Command, Job, JobId, JobState, Level, Update};
-use crate::setup::Setup;
-use crate::config::PreflightMode;
+use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::preflight::Preflight;
-use super::preflight::{check_and_submit, parse_numbered};
+use crate::setup::Setup;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// The defaults for lines: preset first, then the flags.

@@ -11,7 +11,6 @@ pub use args::{Cli, CliCommand, ExportFormat, GlobalArgs, ImportArgs};
 
 use std::process::ExitCode;
 
-
 /// Runs a subcommand; prints errors to stderr and returns the exit code.
 pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
     let result = match cmd {

@@ -25,12 +25,7 @@ pub(super) struct Line {
 }
 
 /// [`crate::engine::input::parse_lines_from`], keeping each good line's number.
-pub(super) fn parse_numbered(
-    label: &str,
-    text: &str,
-    d: &ImportDefaults,
-    first_n: u64,
-) -> (Vec<Line>, Vec<LineError>) {
+pub(super) fn parse_numbered(label: &str, text: &str, d: &ImportDefaults, first_n: u64) -> (Vec<Line>, Vec<LineError>) {
     let mut good = Vec::new();
     let mut errors = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -95,7 +90,10 @@ pub(super) async fn check_and_submit(
             let goes_on = match &checked.verdict {
                 Verdict::Passed(_) => true,
                 Verdict::Refused { .. } if cfg.mode == PreflightMode::Warn => {
-                    say(format!("warning: {at}: {} (imported anyway: preflight mode is warn)", checked.verdict.describe()));
+                    say(format!(
+                        "warning: {at}: {} (imported anyway: preflight mode is warn)",
+                        checked.verdict.describe()
+                    ));
                     true
                 }
                 Verdict::Refused { reasons, .. } => {
@@ -107,7 +105,8 @@ pub(super) async fn check_and_submit(
                     *seen += 1;
                     let allow = cfg.unprobeable == Unprobeable::Allow;
                     if *seen <= NOT_CHECKED_SHOWN {
-                        let then = if allow { "imported unchecked" } else { "not imported: preflight.unprobeable = refuse" };
+                        let then =
+                            if allow { "imported unchecked" } else { "not imported: preflight.unprobeable = refuse" };
                         let level = if allow { "warning: " } else { "" };
                         say(format!("{level}{at}: {} ({then})", checked.verdict.describe()));
                     }

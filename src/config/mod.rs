@@ -11,8 +11,8 @@ mod template;
 
 pub use error::ConfigError;
 pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling};
-pub use preflight::{PreflightConfig, PreflightMode, Unprobeable};
 pub use paths::{CONFIG_ENV, DATA_DIR_ENV, Paths};
+pub use preflight::{PreflightConfig, PreflightMode, Unprobeable};
 pub use preset::{Preset, TypeChoice};
 pub use save::{PresetChange, SaveError, atomic_write, save_presets, save_presets_with};
 pub use template::{NameContext, Template};

@@ -49,7 +49,10 @@ pub fn read_box_header(buf: &[u8]) -> Result<BoxHeader, MediaError> {
 
 /// The children of a box body, as (type, body) pairs; fails on a child
 /// that claims more bytes than its parent holds.
-fn children(mut body: &[u8]) -> Result<Vec<([u8; 4], &[u8])>, MediaError> {
+/// A child box: its type and body.
+type Child<'a> = ([u8; 4], &'a [u8]);
+
+fn children(mut body: &[u8]) -> Result<Vec<Child<'_>>, MediaError> {
     let mut out = Vec::new();
     while body.len() >= 8 {
         let h = read_box_header(body)?;

@@ -100,7 +100,11 @@ pub fn parse_mp3(audio: &[u8], audio_len: u64) -> Result<Mp3Props, MediaError> {
             })
         })
         .ok_or_else(|| {
-            if audio.len() < 4 { MediaError::Truncated("mp3 frame header") } else { MediaError::invalid("mp3 stream", "no frame header in its first 4 KB") }
+            if audio.len() < 4 {
+                MediaError::Truncated("mp3 frame header")
+            } else {
+                MediaError::invalid("mp3 stream", "no frame header in its first 4 KB")
+            }
         })?;
     let f = FrameHeader::parse(&audio[start..]).ok_or(MediaError::Truncated("mp3 frame header"))?;
     let frame = &audio[start..];
@@ -121,7 +125,9 @@ pub fn parse_mp3(audio: &[u8], audio_len: u64) -> Result<Mp3Props, MediaError> {
 }
 
 fn be32(b: &[u8], at: usize) -> Result<u32, MediaError> {
-    b.get(at..at + 4).map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]])).ok_or(MediaError::Truncated("mp3 VBR header"))
+    b.get(at..at + 4)
+        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+        .ok_or(MediaError::Truncated("mp3 VBR header"))
 }
 
 #[cfg(test)]

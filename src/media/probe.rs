@@ -228,9 +228,8 @@ async fn video<S: Source>(r: &mut Reader<'_, S>, head: &[u8]) -> Result<isobmff:
         if pos >= total {
             return Err(MediaError::invalid("mp4 file", "no moov box").into());
         }
-        let in_window = |w: &(u64, Vec<u8>), at: u64, len: u64| {
-            at >= w.0 && at.saturating_add(len) <= w.0 + w.1.len() as u64
-        };
+        let in_window =
+            |w: &(u64, Vec<u8>), at: u64, len: u64| at >= w.0 && at.saturating_add(len) <= w.0 + w.1.len() as u64;
         if !in_window(&window, pos, 16.min(total - pos)) {
             window = (pos, r.read_at(pos, JUMP_READ.min(total - pos)).await?);
         }

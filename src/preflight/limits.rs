@@ -221,7 +221,9 @@ impl MediaLimits {
         ];
         for (what, min, max) in ranges {
             if !(min.is_finite() && max.is_finite() && min >= 0.0 && min <= max) {
-                return Err(format!("preflight {what}: the minimum ({min}) must be at least 0 and at most the maximum ({max})"));
+                return Err(format!(
+                    "preflight {what}: the minimum ({min}) must be at least 0 and at most the maximum ({max})"
+                ));
             }
         }
         if i.min_aspect <= 0.0 || v.min_aspect <= 0.0 {
@@ -235,7 +237,7 @@ fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -255,28 +257,35 @@ mod tests {
     #[test]
     fn image_limits_name_the_limit_and_the_value() {
         let l = MediaLimits::default();
-        assert_eq!(l.check(AssetType::Image, &info(Format::Png, 1920, 200)), [
-            "1920×200: height 200 px is below 300 px",
-            "1920×200: aspect 9.6 is above 2.5"
-        ]);
+        assert_eq!(
+            l.check(AssetType::Image, &info(Format::Png, 1920, 200)),
+            ["1920×200: height 200 px is below 300 px", "1920×200: aspect 9.6 is above 2.5"]
+        );
         assert!(l.check(AssetType::Image, &info(Format::Png, 1000, 400)).is_empty());
         assert!(l.check(AssetType::Image, &info(Format::Png, 300, 6000)).len() == 1);
-        assert_eq!(l.check(AssetType::Video, &info(Format::Png, 1000, 1000)), [
-            "declared Video, but the content is png (Image); fix the type column or --type"
-        ]);
+        assert_eq!(
+            l.check(AssetType::Video, &info(Format::Png, 1000, 1000)),
+            ["declared Video, but the content is png (Image); fix the type column or --type"]
+        );
         let big = MediaInfo { size_bytes: Some(30 * MIB), ..info(Format::Jpeg, 1000, 1000) };
-        assert_eq!(l.check(AssetType::Image, &big), ["size 30 MB (31457280 bytes) is above the limit of 31457279 bytes"]);
+        assert_eq!(
+            l.check(AssetType::Image, &big),
+            ["size 30 MB (31457280 bytes) is above the limit of 31457279 bytes"]
+        );
     }
 
     #[test]
     fn video_limits() {
         let l = MediaLimits::default();
         let v = MediaInfo { duration_secs: Some(1.5), fps: Some(23.976), ..info(Format::Mp4, 640, 480) };
-        assert_eq!(l.check(AssetType::Video, &v), [
-            "duration 1.5 s is below 2 s",
-            "frame rate 23.976 fps is below 24 fps",
-            "640×480: 307,200 pixels is below 409,600"
-        ]);
+        assert_eq!(
+            l.check(AssetType::Video, &v),
+            [
+                "duration 1.5 s is below 2 s",
+                "frame rate 23.976 fps is below 24 fps",
+                "640×480: 307,200 pixels is below 409,600"
+            ]
+        );
         let ok = MediaInfo { duration_secs: Some(2.0), fps: Some(23.9999), ..info(Format::Mov, 1280, 720) };
         assert!(l.check(AssetType::Video, &ok).is_empty());
         assert!(MediaLimits::default().validate().is_ok());

@@ -199,7 +199,9 @@ fn media_verdict(e: MediaError, content_type: Option<&str>) -> Verdict {
 fn sanitized(v: Verdict) -> Verdict {
     let clean = |s: String| crate::text::sanitize(&s);
     match v {
-        Verdict::Refused { media, reasons } => Verdict::Refused { media, reasons: reasons.into_iter().map(clean).collect() },
+        Verdict::Refused { media, reasons } => {
+            Verdict::Refused { media, reasons: reasons.into_iter().map(clean).collect() }
+        }
         Verdict::NotChecked { reason } => Verdict::NotChecked { reason: clean(reason) },
         passed => passed,
     }

@@ -48,7 +48,6 @@ impl RemoteError {
     pub fn is_host_wide(&self) -> bool {
         matches!(self, RemoteError::Unreachable(_) | RemoteError::Timeout)
     }
-
 }
 
 /// What a HEAD told of a URL.
@@ -98,8 +97,10 @@ impl Http {
         }
         let h = resp.headers();
         let length = h.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse().ok());
-        let content_type =
-            h.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(|v| crate::text::excerpt(&crate::text::sanitize(v), 60));
+        let content_type = h
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| crate::text::excerpt(&crate::text::sanitize(v), 60));
         Ok(HeadInfo { length, content_type })
     }
 }
@@ -158,9 +159,7 @@ impl<'a> UrlSource<'a> {
         if let (Some(head), Some(total)) = (self.head_len, total)
             && head != total
         {
-            return Err(RemoteError::SizeMismatch(format!(
-                "HEAD says {head} bytes, a range answer says {total}"
-            )));
+            return Err(RemoteError::SizeMismatch(format!("HEAD says {head} bytes, a range answer says {total}")));
         }
         if self.size.is_none() {
             self.size = total.or(self.head_len);

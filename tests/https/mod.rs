@@ -60,7 +60,8 @@ impl Server {
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
         let leaf_key = rcgen::KeyPair::generate().unwrap();
-        let leaf_params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+        let leaf_params =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
         let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
         let ca_file = dir.path().join("ca.pem");
         std::fs::write(&ca_file, ca.pem()).unwrap();
@@ -121,7 +122,8 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         requests.fetch_add(1, Ordering::SeqCst);
         let mut lines = head.lines();
         let mut first = lines.next().unwrap_or_default().split_whitespace();
-        let (method, path) = (first.next().unwrap_or_default().to_string(), first.next().unwrap_or_default().to_string());
+        let (method, path) =
+            (first.next().unwrap_or_default().to_string(), first.next().unwrap_or_default().to_string());
         let range = lines
             .filter_map(|l| l.split_once(':'))
             .find(|(k, _)| k.trim().eq_ignore_ascii_case("range"))
@@ -139,8 +141,12 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         if method == "HEAD" {
             let reply = match behaviour {
                 Behaviour::NoHead => "HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n".to_string(),
-                Behaviour::LyingHead => format!("HTTP/1.1 200 OK\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\n\r\n", len * 10),
-                _ => format!("HTTP/1.1 200 OK\r\ncontent-type: {ctype}\r\ncontent-length: {len}\r\naccept-ranges: bytes\r\n\r\n"),
+                Behaviour::LyingHead => {
+                    format!("HTTP/1.1 200 OK\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\n\r\n", len * 10)
+                }
+                _ => format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: {ctype}\r\ncontent-length: {len}\r\naccept-ranges: bytes\r\n\r\n"
+                ),
             };
             s.write_all(reply.as_bytes()).await?;
             continue;
@@ -148,10 +154,16 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         let (status, body, extra) = match range {
             Some((a, b)) if behaviour != Behaviour::NoRange && a < len => {
                 let b = b.min(len - 1);
-                ("206 Partial Content", &bytes[a as usize..=b as usize], format!("content-range: bytes {a}-{b}/{len}\r\n"))
+                (
+                    "206 Partial Content",
+                    &bytes[a as usize..=b as usize],
+                    format!("content-range: bytes {a}-{b}/{len}\r\n"),
+                )
             }
             Some(_) if behaviour != Behaviour::NoRange => {
-                let reply = format!("HTTP/1.1 416 Range Not Satisfiable\r\ncontent-range: bytes */{len}\r\ncontent-length: 0\r\n\r\n");
+                let reply = format!(
+                    "HTTP/1.1 416 Range Not Satisfiable\r\ncontent-range: bytes */{len}\r\ncontent-length: 0\r\n\r\n"
+                );
                 s.write_all(reply.as_bytes()).await?;
                 continue;
             }

@@ -271,7 +271,12 @@ pub fn mp3(secs: f64, id3: usize, xing: bool) -> Vec<u8> {
     if id3 > 0 {
         let size = id3 as u32;
         out.extend_from_slice(b"ID3\x04\0\0");
-        out.extend_from_slice(&[(size >> 21) as u8 & 0x7F, (size >> 14) as u8 & 0x7F, (size >> 7) as u8 & 0x7F, size as u8 & 0x7F]);
+        out.extend_from_slice(&[
+            (size >> 21) as u8 & 0x7F,
+            (size >> 14) as u8 & 0x7F,
+            (size >> 7) as u8 & 0x7F,
+            size as u8 & 0x7F,
+        ]);
         out.resize(out.len() + id3, 0);
     }
     let frames = (secs * 44100.0 / 1152.0).round() as u32;
