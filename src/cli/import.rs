@@ -7,7 +7,7 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::{GlobalArgs, ImportArgs};
-use super::preflight::{check_and_submit, parse_numbered};
+use super::preflight::{Outcome, check_and_submit, parse_numbered};
 use super::report::{print_json, print_table};
 use crate::config::PreflightMode;
 use crate::config::{Template, TypeChoice};
@@ -116,7 +116,17 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Str
     });
     let code = follow(engine, updates, HashSet::new(), Some((ids_rx, notes_rx)), a.wait, a.json).await;
     let _ = task.await;
-    let outcome = stage.await.map_err(|e| format!("the preflight stage failed: {e}"))?;
+    let outcome = if code == EXIT_INTERRUPTED && !stage.is_finished() {
+        // Probes still running are not waited for.
+        stage.abort();
+        let _ = stage.await;
+        Outcome { interrupted: true, ..Outcome::default() }
+    } else {
+        stage.await.map_err(|e| format!("the preflight stage failed: {e}"))?
+    };
+    if outcome.interrupted {
+        eprintln!("interrupted before every line was checked: the unchecked lines were not imported");
+    }
     if outcome.accepted == 0 && outcome.duplicates == 0 && !outcome.engine_gone && code != EXIT_INTERRUPTED {
         eprintln!("nothing to import: every line was refused");
         return Ok(EXIT_USAGE);
@@ -239,6 +249,8 @@ async fn follow(
             _ = tokio::signal::ctrl_c(), if !interrupted => {
                 interrupted = true;
                 stopping = true;
+                // Preflight submits nothing more once this end is gone.
+                more_ids = None;
                 bar.suspend(|| eprintln!("interrupted: finishing the creations in flight; `seedance-assets wait` resumes the rest"));
                 engine.send(Command::Shutdown);
                 continue;

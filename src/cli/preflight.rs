@@ -53,6 +53,8 @@ pub(super) struct Outcome {
     pub refused: usize,
     /// The engine stopped before taking everything.
     pub engine_gone: bool,
+    /// The run was interrupted before every line was checked.
+    pub interrupted: bool,
 }
 
 /// "Not checked" warnings printed per reason before they are summarised.
@@ -118,6 +120,11 @@ pub(super) async fn check_and_submit(
             } else {
                 out.refused += 1;
             }
+        }
+        // The follower hangs up when interrupted: submit nothing more.
+        if ids.is_closed() {
+            out.interrupted = true;
+            break;
         }
         if !jobs.is_empty() && !submit(engine, jobs, allow_duplicates, &ids, &mut out).await {
             break;
