@@ -264,3 +264,26 @@ async fn a_file_that_grows_while_read_is_measured_from_what_was_there() {
     let got = checker(None).check(&Target::Local(path), AssetType::Video).await;
     assert!(!passed(&got), "{got:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_client_trusts_tls_ca_file_too() {
+    use seedance_assets::api::{ApiError, Client, ClientOptions, CreateGroupRequest};
+    let server = Server::start().await;
+    let client = |ca: Option<&std::path::Path>| {
+        Client::new(ClientOptions {
+            base_url: server.base.clone(),
+            api_key: "k".to_string().into(),
+            connect_timeout: std::time::Duration::from_secs(5),
+            request_timeout: std::time::Duration::from_secs(5),
+            tls: TlsOptions { ca_file: ca.map(Into::into) },
+        })
+        .unwrap()
+    };
+    let req = CreateGroupRequest { name: "g".into(), description: None };
+    // Trusted: the TLS handshake succeeds and the file server's 404 comes back.
+    let e = client(Some(&server.ca_file)).create_group(&req).await.unwrap_err();
+    assert!(matches!(e, ApiError::Rejected { .. }), "{e:?}");
+    // Not trusted: the handshake fails on the certificate.
+    let e = client(None).create_group(&req).await.unwrap_err();
+    assert!(matches!(e, ApiError::Network { .. }) && e.to_string().to_lowercase().contains("certificate"), "{e}");
+}

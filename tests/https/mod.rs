@@ -42,8 +42,6 @@ pub struct Server {
     /// The test CA's certificate, for `tls_ca_file`.
     pub ca_file: PathBuf,
     files: Arc<Mutex<HashMap<String, File>>>,
-    /// Body bytes sent, over all requests.
-    pub bytes_sent: Arc<AtomicU64>,
     /// Requests answered.
     pub requests: Arc<AtomicU64>,
     _dir: tempfile::TempDir,
@@ -73,21 +71,20 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let files: Arc<Mutex<HashMap<String, File>>> = Arc::default();
-        let bytes_sent = Arc::new(AtomicU64::new(0));
         let requests = Arc::new(AtomicU64::new(0));
-        let (f, b, r) = (files.clone(), bytes_sent.clone(), requests.clone());
+        let (f, r) = (files.clone(), requests.clone());
         tokio::spawn(async move {
             while let Ok((tcp, _)) = listener.accept().await {
                 let acceptor = acceptor.clone();
-                let (f, b, r) = (f.clone(), b.clone(), r.clone());
+                let (f, r) = (f.clone(), r.clone());
                 tokio::spawn(async move {
                     if let Ok(tls) = acceptor.accept(tcp).await {
-                        let _ = serve(tls, f, b, r).await;
+                        let _ = serve(tls, f, r).await;
                     }
                 });
             }
         });
-        Server { base, ca_file, files, bytes_sent, requests, _dir: dir }
+        Server { base, ca_file, files, requests, _dir: dir }
     }
 
     /// Serves `bytes` at `/path` and returns its URL.
@@ -101,7 +98,6 @@ impl Server {
 async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     mut s: S,
     files: Arc<Mutex<HashMap<String, File>>>,
-    sent: Arc<AtomicU64>,
     requests: Arc<AtomicU64>,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
@@ -175,7 +171,6 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
         // Written in pieces so that a client that has enough can hang up.
         for piece in body.chunks(16 * 1024) {
             s.write_all(piece).await?;
-            sent.fetch_add(piece.len() as u64, Ordering::SeqCst);
         }
         if behaviour == Behaviour::ShortBody {
             s.shutdown().await?;
