@@ -186,14 +186,16 @@ pub async fn probe<S: Source>(src: &mut S, budget: &Budget) -> Result<Probed, Pr
             (info.width, info.height, info.duration_secs, info.fps) =
                 (Some(v.width), Some(v.height), Some(v.duration_secs), Some(v.fps));
         }
-        Format::Wav => loop {
-            let total = r.src.size().unwrap_or(head.len() as u64);
-            match wav::parse_wav_chunks(&head, total) {
-                Ok(p) => break info.duration_secs = Some(p.duration_secs),
-                Err(e @ MediaError::Truncated(_)) => r.grow(&mut head, e).await?,
-                Err(e) => return Err(e.into()),
-            }
-        },
+        Format::Wav => {
+            let wav = loop {
+                let total = r.src.size().unwrap_or(head.len() as u64);
+                match wav::parse_wav_chunks(&head, total) {
+                    Err(e @ MediaError::Truncated(_)) => r.grow(&mut head, e).await?,
+                    done => break done?,
+                }
+            };
+            info.duration_secs = Some(wav.duration_secs);
+        }
         Format::Mp3 => {
             let tag = mp3::id3_len(&head)?;
             let total = r.src.size().ok_or_else(|| MediaError::Unmeasurable("its size is unknown".into()))?;
@@ -206,13 +208,15 @@ pub async fn probe<S: Source>(src: &mut S, budget: &Budget) -> Result<Probed, Pr
             };
             info.duration_secs = Some(mp3::parse_mp3(&audio, total - tag)?.duration_secs);
         }
-        _ => loop {
-            match super::image_dimensions(&head) {
-                Ok((w, h)) => break (info.width, info.height) = (Some(w), Some(h)),
-                Err(e @ MediaError::Truncated(_)) => r.grow(&mut head, e).await?,
-                Err(e) => return Err(e.into()),
-            }
-        },
+        _ => {
+            let (w, h) = loop {
+                match super::image_dimensions(&head) {
+                    Err(e @ MediaError::Truncated(_)) => r.grow(&mut head, e).await?,
+                    done => break done?,
+                }
+            };
+            (info.width, info.height) = (Some(w), Some(h));
+        }
     }
     info.size_bytes = r.src.size();
     Ok(Probed { info, bytes_read: r.read })

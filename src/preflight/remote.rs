@@ -26,7 +26,7 @@ pub enum RemoteError {
     /// Sizes given by the server disagree.
     #[error("the server's sizes disagree: {0}")]
     SizeMismatch(String),
-    /// The server could not be reached (connection refused, DNS, TLS).
+    /// The server could not be reached (connection refused or timed out, DNS, TLS).
     #[error("cannot reach the server: {0}")]
     Unreachable(String),
     /// A request took longer than the probe timeout.
@@ -44,9 +44,10 @@ impl RemoteError {
         matches!(self, RemoteError::Status { status: 401 | 403 | 404 | 410 })
     }
 
-    /// True when every URL on the same host would fail the same way.
+    /// True when every URL on the same host would fail the same way (a slow
+    /// answer is not: the next file may be quick).
     pub fn is_host_wide(&self) -> bool {
-        matches!(self, RemoteError::Unreachable(_) | RemoteError::Timeout)
+        matches!(self, RemoteError::Unreachable(_))
     }
 }
 
@@ -70,10 +71,10 @@ pub struct Http {
 
 /// Classifies a transport error: unreachable, timeout or a failed transfer.
 pub fn classify(e: reqwest::Error) -> RemoteError {
-    if e.is_timeout() {
+    let connect = e.is_connect();
+    if e.is_timeout() && !connect {
         return RemoteError::Timeout;
     }
-    let connect = e.is_connect();
     let e = e.without_url();
     let mut detail = e.to_string();
     let mut source = std::error::Error::source(&e);
@@ -129,7 +130,7 @@ impl<'a> UrlSource<'a> {
         }
         self.http.limiter.until_ready().await;
         let last = offset.saturating_add(len).saturating_sub(1);
-        let resp = self
+        let mut resp = self
             .http
             .client
             .get(self.url.clone())
@@ -164,7 +165,6 @@ impl<'a> UrlSource<'a> {
         if self.size.is_none() {
             self.size = total.or(self.head_len);
         }
-        let mut resp = resp;
         let mut out = Vec::new();
         while (out.len() as u64) < len {
             match resp.chunk().await.map_err(classify)? {
