@@ -128,14 +128,21 @@ struct Reader<'a, S> {
 }
 
 impl<S: Source> Reader<'_, S> {
+    /// Bytes the budget still allows.
+    fn left(&self) -> u64 {
+        self.budget.saturating_sub(self.read)
+    }
+
+    /// The error for headers that need more than the budget allows.
+    fn over_budget(&self, what: &str) -> ProbeError<S::Error> {
+        MediaError::Unmeasurable(format!("{what} do not fit in the {} KB probe budget", self.budget / 1024)).into()
+    }
+
+    /// Up to `len` bytes at `offset`, fewer if the budget runs out.
     async fn read_at(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, ProbeError<S::Error>> {
-        let len = len.min(self.budget.saturating_sub(self.read));
+        let len = len.min(self.left());
         if len == 0 {
-            return Err(MediaError::Unmeasurable(format!(
-                "its headers do not fit in the {} KB probe budget",
-                self.budget / 1024
-            ))
-            .into());
+            return Err(self.over_budget("its headers"));
         }
         let bytes = self.src.read_at(offset, len).await.map_err(ProbeError::Source)?;
         self.read += bytes.len() as u64;
@@ -235,6 +242,9 @@ async fn video<S: Source>(r: &mut Reader<'_, S>, head: &[u8]) -> Result<isobmff:
         let in_window =
             |w: &(u64, Vec<u8>), at: u64, len: u64| at >= w.0 && at.saturating_add(len) <= w.0 + w.1.len() as u64;
         if !in_window(&window, pos, 16.min(total - pos)) {
+            if r.left() < 16.min(total - pos) {
+                return Err(r.over_budget("its boxes"));
+            }
             window = (pos, r.read_at(pos, JUMP_READ.min(total - pos)).await?);
         }
         let at = (pos - window.0) as usize;
@@ -245,6 +255,9 @@ async fn video<S: Source>(r: &mut Reader<'_, S>, head: &[u8]) -> Result<isobmff:
                 return Err(MediaError::Truncated("mp4 file: its moov box runs past the end").into());
             }
             if !in_window(&window, pos, size) {
+                if size > r.left() {
+                    return Err(r.over_budget(&format!("its moov box ({} KB) and the boxes before it", size / 1024)));
+                }
                 window = (pos, r.read_at(pos, size).await?);
                 if (window.1.len() as u64) < size {
                     return Err(MediaError::Truncated("moov box").into());

@@ -117,3 +117,14 @@ fn absurd_sizes_give_clear_errors() {
     let e = probe_mem(wav).unwrap_err().to_string();
     assert!(e.contains("0 bytes/s"), "{e}");
 }
+
+#[test]
+fn a_moov_larger_than_the_budget_is_unmeasurable_not_refused() {
+    // ftyp, then a moov of 2 MB (past the 1 MB video budget) that is all there.
+    let mut mp4 = b"\0\0\0\x10ftypisom\0\0\0\0".to_vec();
+    mp4.extend_from_slice(&(2u32 << 20).to_be_bytes());
+    mp4.extend_from_slice(b"moov");
+    mp4.resize(16 + (2 << 20), 0);
+    let e = probe_mem(mp4).unwrap_err();
+    assert!(matches!(&e, ProbeError::Media(MediaError::Unmeasurable(m)) if m.contains("moov box (2048 KB)")), "{e}");
+}
