@@ -7,14 +7,14 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::{GlobalArgs, ImportArgs};
-use super::preflight::{Outcome, check_and_submit, parse_numbered};
+use super::preflight::{Outcome, check_and_submit};
 use super::report::{print_json, print_table};
 use crate::config::PreflightMode;
 use crate::config::{Template, TypeChoice};
 use crate::engine::input::{ImportDefaults, today};
 use crate::engine::{Command, Job, JobId, JobState, Level, Update};
 use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
-use crate::preflight::Preflight;
+use crate::preflight::{Preflight, parse_numbered};
 use crate::setup::Setup;
 use tokio::sync::mpsc::UnboundedReceiver;
 

@@ -9,37 +9,8 @@ use futures::StreamExt;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::config::{PreflightConfig, PreflightMode, Unprobeable};
-use crate::engine::input::{ImportDefaults, LineError, parse_line};
 use crate::engine::{EngineHandle, JobId, NewJob};
-use crate::preflight::{Preflight, Target, Verdict};
-
-/// A good line: where it came from and what it asks.
-#[derive(Debug, Clone)]
-pub(super) struct Line {
-    /// The input's label (`argument`, `stdin`, a file name).
-    pub label: String,
-    /// 1-based line number in that input.
-    pub number: usize,
-    /// The import.
-    pub job: NewJob,
-}
-
-/// [`crate::engine::input::parse_lines_from`], keeping each good line's number.
-pub(super) fn parse_numbered(label: &str, text: &str, d: &ImportDefaults, first_n: u64) -> (Vec<Line>, Vec<LineError>) {
-    let mut good = Vec::new();
-    let mut errors = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        match parse_line(line, first_n + good.len() as u64, d) {
-            Ok(job) => good.push(Line { label: label.to_string(), number: i + 1, job }),
-            Err(message) => errors.push(LineError { line: i + 1, message }),
-        }
-    }
-    (good, errors)
-}
+use crate::preflight::{Line, Preflight, Verdict};
 
 /// What the stage did, for the summary and the exit code.
 #[derive(Debug, Default)]
@@ -78,17 +49,12 @@ pub(super) async fn check_and_submit(
         submit(engine, jobs, allow_duplicates, &ids, &mut out).await;
         return out;
     };
-    let items =
-        lines.iter().enumerate().map(|(i, l)| (i, Target::parse(&l.job.url), l.job.asset_type)).collect::<Vec<_>>();
-    let mut verdicts = checker.check_stream(items).ready_chunks(256);
+    let mut verdicts = checker.check_lines(lines).ready_chunks(256);
     let mut not_checked: HashMap<String, usize> = HashMap::new();
     while let Some(batch) = verdicts.next().await {
         let mut jobs = Vec::new();
-        for (i, checked) in batch {
-            let line = &lines[i];
+        for (i, line, checked) in batch {
             let at = format!("{}:{}", line.label, line.number);
-            let mut job = line.job.clone();
-            job.media = checked.verdict.media().cloned();
             let goes_on = match &checked.verdict {
                 Verdict::Passed(_) => true,
                 Verdict::Refused { .. } if cfg.mode == PreflightMode::Warn => {
@@ -116,7 +82,7 @@ pub(super) async fn check_and_submit(
                 }
             };
             if goes_on {
-                jobs.push((i, job));
+                jobs.push((i, line.job));
             } else {
                 out.refused += 1;
             }

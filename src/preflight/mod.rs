@@ -9,6 +9,7 @@
 //! with creation), then held against the [`MediaLimits`] table.
 
 mod limits;
+mod lines;
 mod local;
 mod remote;
 mod verdict;
@@ -23,6 +24,7 @@ use futures::{Stream, StreamExt};
 use governor::{Quota, RateLimiter};
 
 pub use limits::{AudioLimits, ImageLimits, MediaLimits, VideoLimits};
+pub use lines::{Line, parse_numbered};
 pub use local::LocalFile;
 pub use remote::{HeadInfo, RemoteError, UrlSource};
 pub use verdict::Verdict;
