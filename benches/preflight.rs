@@ -7,6 +7,10 @@
 //!    through `tls_ca_file`): wall time, bytes read per item, time to the
 //!    first verdict, and verdicts per second against the 30/s creation
 //!    rate, at the default probe rate limit and with it lifted.
+//! 3. Creation not delayed: 300 URLs imported into the simulator at the
+//!    default 30 creations/s, once submitted all at once without preflight
+//!    and once through preflight with verdicts submitted as they arrive
+//!    (as `import` does): time to the first and to the last CreateAsset.
 //!
 //! Run: `cargo bench --bench preflight`
 
@@ -19,9 +23,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use seedance_assets::api::{AssetType, TlsOptions};
-use seedance_assets::config::PreflightConfig;
-use seedance_assets::preflight::{Preflight, Target, Verdict};
+use seedance_assets::api::{AssetType, Client, ClientOptions, TlsOptions};
+use seedance_assets::config::{Limits, Polling, PreflightConfig, TypeChoice};
+use seedance_assets::engine::input::ImportDefaults;
+use seedance_assets::engine::{Command as EngineCommand, EngineOptions};
+use seedance_assets::preflight::{Preflight, Target, Verdict, parse_numbered};
+use seedance_assets::sim::{Sim, SimConfig};
 
 const N: usize = 1000;
 
@@ -127,5 +134,85 @@ fn main() {
             let reqs = server.requests.load(std::sync::atomic::Ordering::SeqCst) - before;
             println!("  {:<34} {:.2} requests per URL", "", reqs as f64 / N as f64);
         }
+        let urls: Vec<String> = imgs.iter().take(CREATED).map(|(name, _)| format!("{}/{name}", server.base)).collect();
+        for checked in [false, true] {
+            creation(&urls, checked.then_some(&tls)).await;
+        }
     });
+}
+
+/// Items imported in the creation benchmark.
+const CREATED: usize = 300;
+
+/// Imports `urls` into a fresh simulator and engine at the default limits,
+/// through preflight when `tls` is given; prints when the first and the
+/// last CreateAsset arrived.
+async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
+    let sim =
+        Sim::start_local(SimConfig { min_delay_ms: 50, max_delay_ms: 100, ..SimConfig::default() }).await.expect("sim");
+    let group = sim.state().add_group("bench");
+    let client = Client::new(ClientOptions {
+        base_url: sim.base_url(),
+        api_key: sim.state().api_key().to_string().into(),
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(30),
+        tls: TlsOptions::default(),
+    })
+    .expect("client");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = EngineOptions { limits: Limits::default(), polling: Polling::default(), seed: Some(4) };
+    let (engine, _updates, task) = seedance_assets::engine::start(
+        client,
+        opts,
+        &dir.path().join("journal.jsonl"),
+        &dir.path().join("groups.json"),
+    )
+    .expect("engine");
+    let d = ImportDefaults {
+        group_id: group,
+        asset_type: TypeChoice::Infer,
+        template: "{stem}".parse().expect("template"),
+        date: "2026-11-24".into(),
+    };
+    let (lines, _) = parse_numbered("bench", &urls.join("\n"), &d, 1);
+    let start = Instant::now();
+    let watcher = tokio::spawn({
+        let state = sim.state().clone();
+        async move {
+            let mut first = None;
+            loop {
+                let n = state.stats().create_asset_requests as usize;
+                if n > 0 {
+                    first.get_or_insert_with(|| start.elapsed());
+                }
+                if n >= CREATED {
+                    return (first.unwrap_or_default(), start.elapsed());
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    });
+    match tls {
+        None => {
+            engine.submit(lines.into_iter().map(|l| l.job).collect(), false).await.expect("submit");
+        }
+        Some(tls) => {
+            let pf = Arc::new(Preflight::new(&PreflightConfig::default(), tls).expect("preflight"));
+            let mut verdicts = pf.check_lines(lines).ready_chunks(256);
+            while let Some(batch) = verdicts.next().await {
+                let jobs = batch.into_iter().map(|(_, line, _)| line.job).collect();
+                engine.submit(jobs, false).await.expect("submit");
+            }
+        }
+    }
+    let (first, last) = watcher.await.expect("watcher");
+    engine.send(EngineCommand::Shutdown);
+    let _ = task.await;
+    let label = if tls.is_some() { "through preflight" } else { "without preflight" };
+    println!(
+        "  {CREATED} creations {label:<19} first CreateAsset {:>6.1} ms  last {:>6.2} s  (bound at 30/s: {:.2} s)",
+        first.as_secs_f64() * 1000.0,
+        last.as_secs_f64(),
+        CREATED as f64 / 30.0
+    );
 }
