@@ -287,3 +287,22 @@ async fn the_api_client_trusts_tls_ca_file_too() {
     let e = client(None).create_group(&req).await.unwrap_err();
     assert!(matches!(e, ApiError::Network { .. }) && e.to_string().to_lowercase().contains("certificate"), "{e}");
 }
+
+#[test]
+fn the_generated_images_are_valid_for_independent_decoders() {
+    for (w, h) in [(300, 300), (1000, 399), (37, 5)] {
+        let bytes = png(w, h);
+        let mut reader = png::Decoder::new(std::io::Cursor::new(&bytes)).read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        assert_eq!((frame.width, frame.height), (w, h));
+        assert!(pixels.iter().all(|p| *p == 0));
+    }
+    for (w, h, exif) in [(400u16, 1000u16, 0), (1200, 800, 20_000), (9, 17, 0)] {
+        let mut d = jpeg_decoder::Decoder::new(std::io::Cursor::new(jpeg(w, h, exif)));
+        let pixels = d.decode().unwrap();
+        let info = d.info().unwrap();
+        assert_eq!((info.width, info.height), (w, h));
+        assert_eq!(pixels.len(), w as usize * h as usize);
+    }
+}
