@@ -27,6 +27,7 @@ fn jobs(group: &str, n: usize, tag: &str) -> Vec<NewJob> {
             group_id: group.into(),
             profile: "default".into(),
             local: None,
+            media: None,
         })
         .collect()
 }
@@ -37,6 +38,7 @@ fn client(base: &str, key: &str) -> Client {
         api_key: key.to_string().into(),
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(30),
+        tls: Default::default(),
     })
     .expect("client")
 }

@@ -32,6 +32,7 @@ fn job(id: u64, state: JobState) -> Job {
         group_id: "group-20260412163933-zwxdc".into(),
         profile: "default".into(),
         local: None,
+        media: None,
     };
     let mut j = Job::new(id, spec, Timestamp::from_second(1_795_000_000).unwrap());
     j.state = state;

@@ -195,6 +195,7 @@ async fn uploads(n: usize) {
         api_key: "bench-key".to_string().into(),
         connect_timeout: Duration::from_secs(5),
         request_timeout: Duration::from_secs(60),
+        tls: Default::default(),
     })
     .expect("client");
     let start = Instant::now();

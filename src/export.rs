@@ -38,10 +38,23 @@ pub struct JobRecord {
     /// The config profile (account) it belongs to.
     #[serde(default)]
     pub profile: String,
+    /// The format preflight sniffed from the bytes.
+    pub format: Option<String>,
+    /// Width in pixels, as measured before creation.
+    pub width: Option<u64>,
+    /// Height in pixels, as measured.
+    pub height: Option<u64>,
+    /// Seconds, as measured.
+    pub duration_secs: Option<f64>,
+    /// Frames per second, as measured.
+    pub fps: Option<f64>,
+    /// Bytes, as measured.
+    pub size_bytes: Option<u64>,
 }
 
 impl From<&Job> for JobRecord {
     fn from(j: &Job) -> Self {
+        let media = j.spec.media.as_ref();
         JobRecord {
             id: j.id,
             name: j.spec.name.clone(),
@@ -55,6 +68,12 @@ impl From<&Job> for JobRecord {
             submitted_at: j.submitted_at.to_string(),
             updated_at: j.updated_at.to_string(),
             profile: j.spec.profile.clone(),
+            format: media.map(|m| m.format.to_string()),
+            width: media.and_then(|m| m.width),
+            height: media.and_then(|m| m.height),
+            duration_secs: media.and_then(|m| m.duration_secs),
+            fps: media.and_then(|m| m.fps),
+            size_bytes: media.and_then(|m| m.size_bytes),
         }
     }
 }

@@ -10,6 +10,8 @@
 //! - [`sim`]: a local simulator of the API (and of an S3-compatible bucket);
 //! - [`storage`]: the user's S3-compatible bucket, through which local files
 //!   reach the server; [`local`]: local paths, directories and globs as input;
+//! - [`media`]: header readers (format, dimensions, duration, fps);
+//! - [`preflight`]: media checked against the server's limits before creation;
 //! - [`options`]: options shared by both front ends; [`setup`]: start-up shared by both; [`demo`]: `--demo`;
 //! - [`export`]: jobs as JSON/CSV records; [`exit`]: exit codes.
 
@@ -29,7 +31,9 @@ pub mod exit;
 pub mod export;
 pub mod local;
 pub mod logging;
+pub mod media;
 pub mod options;
+pub mod preflight;
 pub mod setup;
 pub mod sim;
 pub mod storage;

@@ -195,12 +195,12 @@ fn storage_for(loaded: &LoadedConfig, profile: &Profile, demo: bool) -> Option<R
         let env = |k: &str| if demo { None } else { std::env::var(k).ok() };
         let credentials = sc.credentials(path, env).map_err(|e| e.to_string())?;
         let timeouts = Config { api: profile.api.clone(), ..Config::default() };
-        let http = reqwest::Client::builder()
+        let http = crate::api::http_client_builder(&loaded.config.tls_options(path))
+            .map_err(|e| e.to_string())?
             .connect_timeout(timeouts.connect_timeout(path).map_err(|e| e.to_string())?)
             // HEADs get the API's request timeout; each PUT its own
             // `upload_timeout_secs`.
             .timeout(timeouts.request_timeout(path).map_err(|e| e.to_string())?)
-            .user_agent(concat!("seedance-assets/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Storage::from_config(sc, &credentials, http).map_err(|e| e.to_string())
@@ -223,5 +223,6 @@ pub fn client_for(loaded: &LoadedConfig, demo: bool, name: &str) -> Result<Clien
         api_key: key,
         connect_timeout: timeouts.connect_timeout(path).map_err(|e| e.to_string())?,
         request_timeout: timeouts.request_timeout(path).map_err(|e| e.to_string())?,
+        tls: cfg.tls_options(path),
     })?)
 }

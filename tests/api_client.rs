@@ -207,6 +207,7 @@ async fn connect_failure_never_reached_the_server() {
         api_key: "k".to_string().into(),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(2),
+        tls: Default::default(),
     })
     .unwrap();
     let e = client.get_asset("t").await.unwrap_err();
@@ -221,6 +222,7 @@ fn plain_http_to_a_remote_host_is_refused() {
         api_key: "k".to_string().into(),
         connect_timeout: Duration::from_secs(1),
         request_timeout: Duration::from_secs(1),
+        tls: Default::default(),
     })
     .unwrap_err();
     assert!(e.contains("not loopback"), "{e}");

@@ -70,6 +70,7 @@ async fn retry_after_as_an_http_date_is_honoured() {
             api_key: secrecy::SecretString::from("k".to_string()),
             connect_timeout: std::time::Duration::from_secs(5),
             request_timeout: std::time::Duration::from_secs(10),
+            tls: Default::default(),
         })
         .unwrap();
         let e = client.get_asset("task").await.unwrap_err();

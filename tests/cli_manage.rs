@@ -36,6 +36,7 @@ fn job(id: u64, group: &str, state: seedance_assets::engine::JobState, error: &s
         group_id: group.into(),
         profile: "default".into(),
         local: None,
+        media: None,
     };
     let mut j = Job::new(id, spec, jiff::Timestamp::now());
     j.state = state;

@@ -29,6 +29,7 @@ fn client(base_url: &str, key: &str) -> Client {
         api_key: SecretString::from(key.to_string()),
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(5),
+        tls: Default::default(),
     })
     .unwrap()
 }

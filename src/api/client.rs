@@ -24,6 +24,8 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// Limit on a whole request, from sending to the last byte of the body.
     pub request_timeout: Duration,
+    /// Extra trusted roots.
+    pub tls: super::TlsOptions,
 }
 
 /// A typed client for the three documented endpoints. Cheap to clone: clones
@@ -85,10 +87,10 @@ impl Client {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", opts.api_key.expose_secret()))
             .map_err(|_| "the API key contains characters that cannot be sent in a header".to_string())?;
         auth.set_sensitive(true);
-        let http = reqwest::Client::builder()
+        let http = super::http_client_builder(&opts.tls)
+            .map_err(|e| e.to_string())?
             .connect_timeout(opts.connect_timeout)
             .timeout(opts.request_timeout)
-            .user_agent(concat!("seedance-assets/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Client { http, base, auth })
@@ -248,6 +250,7 @@ mod tests {
             api_key: SecretString::from("sk-very-secret".to_string()),
             connect_timeout: Duration::from_secs(1),
             request_timeout: Duration::from_secs(1),
+            tls: Default::default(),
         })
         .unwrap();
         let opts_dbg = format!("{c:?}");

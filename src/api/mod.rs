@@ -4,11 +4,13 @@
 mod client;
 mod envelope;
 mod error;
+mod tls;
 mod types;
 
 pub use client::{Client, ClientOptions, Probe, check_base_url, parse_retry_after};
 pub use envelope::decode_response;
 pub use error::{ApiError, Endpoint};
+pub use tls::{TlsError, TlsOptions, http_client_builder};
 pub use types::{
     AssetInfo, AssetStatus, AssetType, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup,
 };

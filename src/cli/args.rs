@@ -177,6 +177,10 @@ pub struct ImportArgs {
     /// one line can say so with `!` after its type column (`Video!`).
     #[arg(long)]
     pub force_type: bool,
+    /// Skip preflight for this run: do not check format, size, dimensions,
+    /// duration and fps against the server's limits before creating.
+    #[arg(long)]
+    pub no_preflight: bool,
 }
 
 /// `config` subcommands.

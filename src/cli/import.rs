@@ -1,18 +1,24 @@
 //! `import` and `wait`: submit to the engine and follow the jobs.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{IsTerminal, Read};
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::ImportArgs;
+use super::preflight::{Outcome, check_and_submit};
 use super::report::{print_json, print_table};
+use crate::config::PreflightMode;
 use crate::config::{Template, TypeChoice};
 use crate::engine::input::{ImportDefaults, parse_line, today};
 use crate::engine::{Command, Job, JobId, JobState, Level, Update};
 use crate::exit::Failure;
 use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::options::GlobalArgs;
+use crate::preflight::{Line, Preflight};
 use crate::setup::Setup;
 
 /// The defaults for lines: preset first, then the flags.
@@ -78,7 +84,7 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
         eprintln!("warning: {w}");
     }
     let d = defaults(&setup, &a)?;
-    let mut jobs = Vec::new();
+    let mut lines: Vec<Line> = Vec::new();
     let mut bad_lines = 0;
     for (label, text) in &sources {
         // A byte-order mark at the start of a file is not part of its first line.
@@ -88,7 +94,8 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let n = jobs.len() as u64 + 1;
+            let n = lines.len() as u64 + 1;
+            let at = |job| Line { label: label.clone(), number: i + 1, job };
             let first = line.split(['\t', ',']).next().unwrap_or(line);
             if crate::local::is_local(first) {
                 let got = crate::local::jobs_for_line(line, &d, n, a.recursive, setup.storage()).await;
@@ -96,11 +103,11 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
                     eprintln!("{label}:{}: {e}", i + 1);
                 }
                 bad_lines += usize::from(!got.errors.is_empty());
-                jobs.extend(got.jobs);
+                lines.extend(got.jobs.into_iter().map(at));
                 continue;
             }
             match parse_line(line, n, &d) {
-                Ok(job) => jobs.push(job),
+                Ok(job) => lines.push(at(job)),
                 Err(e) => {
                     eprintln!("{label}:{}: {e}", i + 1);
                     bad_lines += 1;
@@ -108,21 +115,57 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
             }
         }
     }
-    if jobs.is_empty() {
-        let hint = if bad_lines == 0 { " (give URLs as arguments, --file, or on stdin)" } else { "" };
+    if lines.is_empty() {
+        let hint = if bad_lines == 0 { " (give URLs or paths as arguments, --file, or on stdin)" } else { "" };
         eprintln!("nothing to import{hint}");
         return Ok(EXIT_USAGE);
     }
-    setup.stamp_profile(&mut jobs);
-    let (engine, updates, task) = setup.start_engine()?;
-    let result = engine.submit(jobs, a.allow_duplicates).await.ok_or("the engine stopped unexpectedly")?;
-    if let Some(why) = &result.refused {
-        eprintln!("error: some lines were not imported: {why}");
+    for l in &mut lines {
+        setup.stamp_profile(std::slice::from_mut(&mut l.job));
     }
-    let ids: HashSet<JobId> = result.accepted.iter().copied().collect();
-    let code = follow(engine, updates, ids, a.wait, a.json, setup.is_demo()).await;
+    let cfg = &setup.loaded.config;
+    let mut pf = cfg.preflight.clone();
+    if a.no_preflight {
+        pf.mode = PreflightMode::Off;
+    }
+    let checker = match pf.mode {
+        PreflightMode::Off => None,
+        _ => Some(Arc::new(
+            Preflight::new(&pf, &cfg.tls_options(&setup.loaded.path)).map_err(|e| format!("preflight: {e}"))?,
+        )),
+    };
+    let (engine, updates, task) = setup.start_engine()?;
+    let (ids_tx, ids_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (notes_tx, notes_rx) = tokio::sync::mpsc::unbounded_channel();
+    let stage = tokio::spawn({
+        let engine = engine.clone();
+        let allow = a.allow_duplicates;
+        async move {
+            let say = move |s: String| {
+                let _ = notes_tx.send(s);
+            };
+            check_and_submit(lines, &pf, checker, &engine, allow, ids_tx, say).await
+        }
+    });
+    let feed = Some((ids_rx, notes_rx));
+    let code = follow(engine, updates, HashSet::new(), feed, a.wait, a.json, setup.is_demo()).await;
     let _ = task.await;
-    let skipped = !result.duplicates.is_empty() || bad_lines > 0 || result.refused.is_some();
+    let outcome = if code == EXIT_INTERRUPTED && !stage.is_finished() {
+        // Probes still running are not waited for.
+        stage.abort();
+        let _ = stage.await;
+        Outcome { interrupted: true, ..Outcome::default() }
+    } else {
+        stage.await.map_err(|e| format!("the preflight stage failed: {e}"))?
+    };
+    if outcome.interrupted {
+        eprintln!("interrupted before every line was checked: the unchecked lines were not imported");
+    }
+    if outcome.accepted == 0 && outcome.duplicates == 0 && !outcome.engine_gone && code != EXIT_INTERRUPTED {
+        eprintln!("nothing to import: every line was refused");
+        return Ok(if matches!(code, 0 | EXIT_FAILED) { EXIT_USAGE } else { code });
+    }
+    let skipped = outcome.duplicates > 0 || outcome.refused > 0 || bad_lines > 0;
     Ok(if skipped { code.max(EXIT_FAILED) } else { code })
 }
 
@@ -160,7 +203,7 @@ pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, Failure>
             }
         }
     });
-    let code = follow(engine, rx, ids, true, json, setup.is_demo()).await;
+    let code = follow(engine, rx, ids, None, true, json, setup.is_demo()).await;
     let _ = task.await;
     Ok(code)
 }
@@ -194,22 +237,31 @@ enum Halt {
     Health(u8, String),
 }
 
-/// Follows `ids` until each is final (`wait`) or created; then stops the
-/// engine and prints the jobs. Stops early, with its own exit code, when the
+/// The ids a submitting stage sends as it goes (with their input positions,
+/// so output follows the input) and the notes it prints.
+pub(super) type Feed = (UnboundedReceiver<Vec<(JobId, usize)>>, UnboundedReceiver<String>);
+
+/// Follows `ids` (and those that arrive through `feed`) until each is final
+/// (`wait`) or created; then stops the engine and prints the jobs. Stops early, with its own exit code, when the
 /// engine cannot go on (journal unwritable, key refused, server unreachable)
 /// or on Ctrl-C, SIGTERM or SIGHUP. Under `demo` an interruption does not
 /// promise a resume (demo data is reset at the next demo start). Returns the
 /// exit code.
 pub(super) async fn follow(
     engine: crate::engine::EngineHandle,
-    mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>,
-    ids: HashSet<JobId>,
+    mut updates: UnboundedReceiver<Update>,
+    mut ids: HashSet<JobId>,
+    feed: Option<Feed>,
     wait: bool,
     json: bool,
     demo: bool,
 ) -> u8 {
     let done = |j: &Job| {
-        if wait { j.state.is_final() } else { !matches!(j.state, JobState::Queued | JobState::Creating) }
+        if wait {
+            j.state.is_final()
+        } else {
+            !matches!(j.state, JobState::Uploading | JobState::Queued | JobState::Creating)
+        }
     };
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(ids.len() as u64), ProgressDrawTarget::stderr())
@@ -220,28 +272,65 @@ pub(super) async fn follow(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    let (mut more_ids, mut notes) = match feed {
+        Some((i, n)) => (Some(i), Some(n)),
+        None => (None, None),
+    };
     let mut jobs: BTreeMap<JobId, Job> = BTreeMap::new();
+    // Updates of jobs whose ids have not arrived yet (the engine may report
+    // a job before its submitter hears back).
+    let mut early: HashMap<JobId, Job> = HashMap::new();
     let mut finished = 0usize;
-    let mut stopping = ids.is_empty();
-    if stopping {
-        engine.send(Command::Shutdown);
-    }
-    let mut counts: std::collections::HashMap<JobState, usize> = std::collections::HashMap::new();
+    let mut stopping = false;
+    let mut counts: HashMap<JobState, usize> = HashMap::new();
+    // Input position of each job from the feed: output follows the input.
+    let mut position: HashMap<JobId, usize> = HashMap::new();
     let mut halt: Option<Halt> = None;
     let mut unreachable_since: Option<tokio::time::Instant> = None;
     let never = tokio::time::Instant::now() + std::time::Duration::from_secs(86_400 * 365);
     let interrupt = interrupted();
     tokio::pin!(interrupt);
     loop {
+        if !stopping && more_ids.is_none() && finished == ids.len() {
+            stopping = true;
+            engine.send(Command::Shutdown);
+        }
         let give_up_at = unreachable_since.map_or(never, |t| t + UNREACHABLE_GRACE);
         let u = tokio::select! {
             u = updates.recv() => match u {
                 Some(u) => u,
                 None => break,
             },
+            batch = async { more_ids.as_mut()?.recv().await }, if more_ids.is_some() => {
+                match batch {
+                    Some(batch) => {
+                        let mut arrived = Vec::new();
+                        for (id, pos) in batch {
+                            ids.insert(id);
+                            position.insert(id, pos);
+                            arrived.extend(early.remove(&id));
+                        }
+                        bar.set_length(ids.len() as u64);
+                        for j in arrived {
+                            track(&mut jobs, &mut counts, &mut finished, &bar, &done, j);
+                        }
+                    }
+                    None => more_ids = None,
+                }
+                continue;
+            },
+            note = async { notes.as_mut()?.recv().await }, if notes.is_some() => {
+                match note {
+                    Some(n) => bar.suspend(|| eprintln!("{n}")),
+                    None => notes = None,
+                }
+                continue;
+            },
             _ = &mut interrupt, if halt.is_none() => {
                 halt = Some(Halt::Interrupted);
                 stopping = true;
+                // The submitting stage submits nothing more once this end is gone.
+                more_ids = None;
                 let rest = if demo { "demo data is reset at the next --demo start" } else { "`seedance-assets wait` resumes the rest" };
                 bar.suspend(|| eprintln!("interrupted: finishing the creations in flight; {rest}"));
                 engine.send(Command::Shutdown);
@@ -253,38 +342,15 @@ pub(super) async fn follow(
                 bar.suspend(|| eprintln!("error: {msg}"));
                 halt = Some(Halt::Health(crate::exit::UNREACHABLE, msg.into()));
                 stopping = true;
+                more_ids = None;
                 engine.send(Command::Shutdown);
                 continue;
             }
         };
         match u {
-            Update::Job(j) if ids.contains(&j.id) => {
-                let old = jobs.get(&j.id);
-                let was_done = old.is_some_and(&done);
-                let now_done = done(&j);
-                if let Some(old) = old {
-                    *counts.entry(old.state).or_default() -= 1;
-                }
-                *counts.entry(j.state).or_default() += 1;
-                if now_done && !was_done {
-                    finished += 1;
-                    bar.inc(1);
-                } else if was_done && !now_done {
-                    finished -= 1;
-                    bar.set_position(finished as u64);
-                }
-                jobs.insert(j.id, *j);
-                let count = |s: JobState| counts.get(&s).copied().unwrap_or(0);
-                bar.set_message(format!(
-                    "{} active, {} processing, {} failed",
-                    count(JobState::Active),
-                    count(JobState::Processing),
-                    count(JobState::Failed) + count(JobState::Rejected) + count(JobState::Uncertain)
-                ));
-                if finished == ids.len() && !stopping {
-                    stopping = true;
-                    engine.send(Command::Shutdown);
-                }
+            Update::Job(j) if ids.contains(&j.id) => track(&mut jobs, &mut counts, &mut finished, &bar, &done, *j),
+            Update::Job(j) if more_ids.is_some() => {
+                early.insert(j.id, *j);
             }
             Update::Health(h) => {
                 use crate::engine::PauseCause;
@@ -303,6 +369,7 @@ pub(super) async fn follow(
                     let msg = h.describe().unwrap_or_default();
                     halt = Some(Halt::Health(code, msg));
                     stopping = true;
+                    more_ids = None;
                     engine.send(Command::Shutdown);
                 }
             }
@@ -314,8 +381,15 @@ pub(super) async fn follow(
             _ => {}
         }
     }
+    // Notes sent just before the stage ended.
+    if let Some(n) = notes.as_mut() {
+        while let Ok(note) = n.try_recv() {
+            bar.suspend(|| eprintln!("{note}"));
+        }
+    }
     bar.finish_and_clear();
-    let list: Vec<Job> = jobs.into_values().collect();
+    let mut list: Vec<Job> = jobs.into_values().collect();
+    list.sort_by_key(|j| (position.get(&j.id).copied().unwrap_or(usize::MAX), j.id));
     let printed = if json { print_json(&list) } else { print_table(&list) };
     if let Err(e) = printed
         && !e.message.is_empty()
@@ -334,6 +408,40 @@ pub(super) async fn follow(
         None if list.iter().any(|j| j.state.needs_attention()) || list.len() < ids.len() => EXIT_FAILED,
         None => 0,
     }
+}
+
+/// Records a tracked job's new state: the counts, the bar, and whether it is done.
+fn track(
+    jobs: &mut BTreeMap<JobId, Job>,
+    counts: &mut HashMap<JobState, usize>,
+    finished: &mut usize,
+    bar: &ProgressBar,
+    done: &impl Fn(&Job) -> bool,
+    j: Job,
+) {
+    let old = jobs.get(&j.id);
+    let was_done = old.is_some_and(done);
+    let now_done = done(&j);
+    if let Some(old) = old {
+        *counts.entry(old.state).or_default() -= 1;
+    }
+    *counts.entry(j.state).or_default() += 1;
+    if now_done && !was_done {
+        *finished += 1;
+        bar.inc(1);
+    } else if was_done && !now_done {
+        *finished -= 1;
+        bar.set_position(*finished as u64);
+    }
+    jobs.insert(j.id, j);
+    let count = |s: JobState| counts.get(&s).copied().unwrap_or(0);
+    bar.set_message(format!(
+        "{} active, {} uploading, {} processing, {} failed",
+        count(JobState::Active),
+        count(JobState::Uploading),
+        count(JobState::Processing),
+        count(JobState::Failed) + count(JobState::Rejected) + count(JobState::Uncertain)
+    ));
 }
 
 /// Prints, on stderr, every outcome that is not Active with its count and

@@ -108,7 +108,8 @@ pub(super) async fn retry(global: &GlobalArgs, select: &Selection, yes: bool, js
     let ids: Vec<JobId> = chosen.iter().map(|j| j.id).collect();
     eprintln!("retrying {} {}", ids.len(), plural(ids.len()));
     engine.send(Command::Retry(ids.clone()));
-    let code = super::import::follow(engine, updates, ids.into_iter().collect(), false, json, setup.is_demo()).await;
+    let code =
+        super::import::follow(engine, updates, ids.into_iter().collect(), None, false, json, setup.is_demo()).await;
     let _ = task.await;
     Ok(code)
 }
@@ -182,6 +183,7 @@ mod tests {
             group_id: "g".into(),
             profile: "default".into(),
             local: None,
+            media: None,
         };
         let mut j = Job::new(1, spec, jiff::Timestamp::now());
         j.state = state;

@@ -9,6 +9,7 @@ mod docs;
 mod import;
 mod manage;
 mod out;
+mod preflight;
 mod report;
 mod values;
 

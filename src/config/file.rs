@@ -7,6 +7,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::ConfigError;
+use super::preflight::PreflightConfig;
 use super::preset::{Preset, validate_all};
 use super::profile::{DEFAULT_PROFILE, Profiles};
 use super::storage::StorageConfig;
@@ -114,6 +115,11 @@ pub struct Config {
     pub storage: Option<StorageConfig>,
     /// Dashboard key overrides: command name → keys (`retry = ["r", "ctrl-r"]`).
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    /// A PEM file of extra root certificates (relative to the config file's
+    /// directory), trusted by every HTTPS client besides the system's roots.
+    pub tls_ca_file: Option<PathBuf>,
+    /// Checks of media before creation.
+    pub preflight: PreflightConfig,
 }
 
 /// A config as loaded, with where it came from.
@@ -243,8 +249,18 @@ impl Config {
         if let Some(storage) = &self.storage {
             storage.check().map_err(invalid)?;
         }
+        self.preflight.validate().map_err(invalid)?;
         validate_all(&self.presets).map_err(invalid)?;
         self.check_profiles(path)
+    }
+
+    /// The TLS settings: `tls_ca_file`, relative to the config file's directory.
+    pub fn tls_options(&self, path: &Path) -> crate::api::TlsOptions {
+        let ca_file = self.tls_ca_file.as_ref().map(|f| match path.parent() {
+            Some(dir) if f.is_relative() => dir.join(f),
+            _ => f.clone(),
+        });
+        crate::api::TlsOptions { ca_file }
     }
 
     /// `api.connect_timeout_secs` as a duration.

@@ -4,6 +4,7 @@
 mod error;
 mod file;
 mod paths;
+mod preflight;
 mod preset;
 mod profile;
 mod save;
@@ -14,6 +15,7 @@ mod template;
 pub use error::ConfigError;
 pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling};
 pub use paths::{CONFIG_ENV, DATA_DIR_ENV, Paths};
+pub use preflight::{PreflightConfig, PreflightMode, Unprobeable};
 pub use preset::{Preset, TypeChoice};
 pub use profile::{API_KEY_ENV, DEFAULT_PROFILE, Profile, ProfileConfig, ProfileLimits, is_env_name};
 pub use save::{PresetChange, SaveError, atomic_write, save_presets, save_presets_with};

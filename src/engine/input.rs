@@ -183,6 +183,7 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Stri
         group_id: d.group_id.clone(),
         profile: crate::config::DEFAULT_PROFILE.into(),
         local: None,
+        media: None,
     })
 }
 

@@ -121,6 +121,9 @@ pub struct NewJob {
     /// (`url` then shows the path; the request carries a presigned URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local: Option<LocalSource>,
+    /// What preflight measured (format, dimensions, duration, fps, size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<crate::media::MediaInfo>,
 }
 
 /// A local file as hashed when it was submitted: the upload must send these

@@ -220,6 +220,7 @@ mod tests {
             group_id: "g".into(),
             profile: "default".into(),
             local: None,
+            media: None,
         };
         Job { state, ..Job::new(id, spec, jiff::Timestamp::UNIX_EPOCH) }
     }

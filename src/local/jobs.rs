@@ -117,5 +117,6 @@ async fn job_for(
         group_id: d.group_id.clone(),
         profile: crate::config::DEFAULT_PROFILE.to_string(),
         local: Some(LocalSource { path, size: file.size, sha256: file.sha256, key: file.key, modified: file.modified }),
+        media: None,
     })
 }

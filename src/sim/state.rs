@@ -97,11 +97,12 @@ impl SimState {
             None => StdRng::from_os_rng(),
         };
         let limiters = [limiter(config.group_rate), limiter(config.create_rate), limiter(config.get_rate)];
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .no_proxy()
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
+        // The simulator's own downloads: the same TLS set-up as every client
+        // (no extra roots), loopback only.
+        let http = crate::api::http_client_builder(&Default::default())
+            .ok()
+            .and_then(|b| b.timeout(Duration::from_secs(60)).no_proxy().build().ok())
+            .unwrap_or_default();
         SimState {
             config,
             bucket: super::bucket::BucketSim::default(),

@@ -21,6 +21,7 @@ pub fn client_with(sim: &Sim, key: &str, timeout: Duration) -> Client {
         api_key: SecretString::from(key.to_string()),
         connect_timeout: Duration::from_secs(2),
         request_timeout: timeout,
+        tls: Default::default(),
     })
     .expect("client builds")
 }
@@ -88,6 +89,7 @@ pub fn images(group: &str, n: usize, prefix: &str) -> Vec<NewJob> {
             group_id: group.to_string(),
             profile: "default".into(),
             local: None,
+            media: None,
         })
         .collect()
 }

@@ -131,7 +131,11 @@ pub fn credentials(access: &str, secret: &str) -> StorageCredentials {
 
 /// A plain HTTP client with short timeouts.
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder().connect_timeout(Duration::from_secs(2)).build().unwrap()
+    seedance_assets::api::http_client_builder(&Default::default())
+        .unwrap()
+        .connect_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap()
 }
 
 /// A client for the simulator's bucket with the given keys.

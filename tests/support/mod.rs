@@ -34,6 +34,7 @@ pub fn job(id: u64, name: &str, ext: &str, state: JobState) -> Job {
         group_id: "group-20260412163933-zwxdc".into(),
         profile: "default".into(),
         local: None,
+        media: None,
     };
     let mut j = Job::new(id, spec, at(id as i64));
     j.state = state;

@@ -326,6 +326,7 @@ mod tests {
             group_id: "g".into(),
             profile: crate::config::DEFAULT_PROFILE.into(),
             local: None,
+            media: None,
         };
         let mut j = Job::new(id, spec, jiff::Timestamp::UNIX_EPOCH);
         j.state = state;

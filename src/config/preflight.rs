@@ -1,0 +1,163 @@
+//! The `[preflight]` table: how strictly media is checked before creation,
+//! how URLs are probed, and the limits table's overrides.
+
+use serde::Deserialize;
+
+use crate::preflight::{AudioLimits, ImageLimits, MediaLimits, VideoLimits};
+
+/// What a refusal does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PreflightMode {
+    /// A refused line is an error and is not imported.
+    #[default]
+    Strict,
+    /// A refused line is reported and imported anyway.
+    Warn,
+    /// Nothing is checked.
+    Off,
+}
+
+/// What a URL that cannot be probed does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unprobeable {
+    /// Reported as "not checked" and imported.
+    #[default]
+    Allow,
+    /// Reported as "not checked" and not imported.
+    Refuse,
+}
+
+/// The `[preflight]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct PreflightConfig {
+    /// strict, warn or off.
+    pub mode: PreflightMode,
+    /// allow or refuse a URL that cannot be probed.
+    pub unprobeable: Unprobeable,
+    /// Items probed at once (1–256).
+    pub concurrency: usize,
+    /// Probe requests per second, over all URLs (1–10000).
+    pub requests_per_sec: u32,
+    /// Seconds allowed for each probe request (0.1–600).
+    pub timeout_secs: f64,
+    /// Most bytes read to measure an image (4096–67108864).
+    pub image_budget_bytes: u64,
+    /// Most bytes read to measure an mp4/mov (its `moov` box).
+    pub video_budget_bytes: u64,
+    /// Most bytes read to measure an mp3/wav.
+    pub audio_budget_bytes: u64,
+    /// `[preflight.image]`: overrides of the image limits.
+    pub image: ImageLimits,
+    /// `[preflight.video]`: overrides of the video limits.
+    pub video: VideoLimits,
+    /// `[preflight.audio]`: overrides of the audio limits.
+    pub audio: AudioLimits,
+}
+
+impl Default for PreflightConfig {
+    fn default() -> Self {
+        let b = crate::media::Budget::default();
+        PreflightConfig {
+            mode: PreflightMode::Strict,
+            unprobeable: Unprobeable::Allow,
+            concurrency: 16,
+            requests_per_sec: 100,
+            timeout_secs: 10.0,
+            image_budget_bytes: b.image,
+            video_budget_bytes: b.video,
+            audio_budget_bytes: b.audio,
+            image: ImageLimits::default(),
+            video: VideoLimits::default(),
+            audio: AudioLimits::default(),
+        }
+    }
+}
+
+impl PreflightConfig {
+    /// Checks every value's documented range.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=256).contains(&self.concurrency) {
+            return Err(format!("preflight.concurrency must be 1–256, not {}", self.concurrency));
+        }
+        if !(1..=10_000).contains(&self.requests_per_sec) {
+            return Err(format!("preflight.requests_per_sec must be 1–10000, not {}", self.requests_per_sec));
+        }
+        if !(0.1..=600.0).contains(&self.timeout_secs) {
+            return Err(format!("preflight.timeout_secs must be 0.1–600, not {}", self.timeout_secs));
+        }
+        for (name, v) in [
+            ("image_budget_bytes", self.image_budget_bytes),
+            ("video_budget_bytes", self.video_budget_bytes),
+            ("audio_budget_bytes", self.audio_budget_bytes),
+        ] {
+            if !(4096..=64 * 1024 * 1024).contains(&v) {
+                return Err(format!("preflight.{name} must be 4096–67108864, not {v}"));
+            }
+        }
+        self.limits().validate()
+    }
+
+    /// The limits table with these overrides.
+    pub fn limits(&self) -> MediaLimits {
+        MediaLimits { image: self.image.clone(), video: self.video.clone(), audio: self.audio.clone() }
+    }
+
+    /// The byte budgets.
+    pub fn budget(&self) -> crate::media::Budget {
+        crate::media::Budget {
+            image: self.image_budget_bytes,
+            video: self.video_budget_bytes,
+            audio: self.audio_budget_bytes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+
+    use super::*;
+
+    #[test]
+    fn the_example_file_documents_the_defaults() {
+        let (c, _) = Config::parse(include_str!("../../config.example.toml"), Path::new("example")).unwrap();
+        assert_eq!(c.preflight, PreflightConfig::default());
+        assert_eq!(c.tls_ca_file, None);
+    }
+
+    #[test]
+    fn defaults_overrides_and_ranges() {
+        let path = Path::new("/etc/sa/config.toml");
+        let (c, warnings) = Config::parse("", path).unwrap();
+        assert_eq!(c.preflight, PreflightConfig::default());
+        assert_eq!(c.preflight.limits(), MediaLimits::default());
+        assert_eq!(c.tls_options(path).ca_file, None);
+
+        let text = "tls_ca_file = \"corp-ca.pem\"\n[preflight]\nmode = \"warn\"\nunprobeable = \"refuse\"\nconcurrency = 4\n[preflight.video]\nmax_secs = 30.0\n[preflight.image]\nmax_side = 8000\nshape = 1\n";
+        let (c, warnings2) = Config::parse(text, path).unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(warnings2.len(), 1, "{warnings2:?}");
+        assert!(warnings2[0].contains("preflight.image.shape"), "{warnings2:?}");
+        let p = &c.preflight;
+        assert_eq!((p.mode, p.unprobeable, p.concurrency), (PreflightMode::Warn, Unprobeable::Refuse, 4));
+        assert_eq!((p.video.max_secs, p.video.min_secs, p.image.max_side), (30.0, 2.0, 8000));
+        assert_eq!(c.tls_options(path).ca_file.as_deref(), Some(Path::new("/etc/sa/corp-ca.pem")));
+
+        for (bad, want) in [
+            ("[preflight]\nmode = \"lenient\"\n", "unknown variant `lenient`"),
+            ("[preflight]\nconcurrency = 0\n", "preflight.concurrency must be 1–256"),
+            ("[preflight]\ntimeout_secs = 1e9\n", "preflight.timeout_secs"),
+            ("[preflight]\nimage_budget_bytes = 10\n", "preflight.image_budget_bytes"),
+            ("[preflight.video]\nmin_fps = 90.0\n", "preflight video fps"),
+            ("[preflight.image]\nmin_aspect = 0.0\n", "aspect minimums must be above 0"),
+        ] {
+            let e = Config::parse(bad, path).unwrap_err().to_string();
+            assert!(e.contains(want), "{bad}: {e}");
+        }
+    }
+}

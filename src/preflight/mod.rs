@@ -1,0 +1,210 @@
+//! Preflight: refuse what the server would reject, before anything is
+//! created (and maybe billed). A front-end stage over a shared library: it
+//! runs on parsed items before they are submitted to the engine, so a
+//! refused item is never journaled and its line stays with the user.
+//!
+//! Each item is measured by [`crate::media::probe`] (headers only, within a
+//! byte budget), from a local file or a URL (HEAD, then ranged GETs under
+//! their own rate limit and concurrency cap, so that probing never competes
+//! with creation), then held against the [`MediaLimits`] table.
+
+mod limits;
+mod lines;
+mod local;
+mod remote;
+mod verdict;
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
+use governor::{Quota, RateLimiter};
+
+pub use limits::{AudioLimits, ImageLimits, MediaLimits, VideoLimits};
+pub use lines::{Line, parse_numbered};
+pub use local::LocalFile;
+pub use remote::{HeadInfo, RemoteError, UrlSource};
+pub use verdict::Verdict;
+
+use crate::api::{AssetType, TlsError, TlsOptions};
+use crate::config::PreflightConfig;
+use crate::media::{Budget, MediaError, ProbeError, probe};
+
+/// What to check: a local file or a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A file on this machine.
+    Local(PathBuf),
+    /// An http(s) URL.
+    Url(url::Url),
+}
+
+impl Target {
+    /// An item's location: an http(s) URL, a `file://` URL, or a path.
+    pub fn parse(location: &str) -> Target {
+        match url::Url::parse(location.trim()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Target::Url(u),
+            Ok(u) if u.scheme() == "file" => match u.to_file_path() {
+                Ok(p) => Target::Local(p),
+                Err(()) => Target::Local(PathBuf::from(location.trim())),
+            },
+            _ => Target::Local(PathBuf::from(location.trim())),
+        }
+    }
+}
+
+/// One item's verdict, and what it cost to reach.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// The outcome.
+    pub verdict: Verdict,
+    /// Bytes of the file read (headers only).
+    pub bytes_read: u64,
+}
+
+impl Checked {
+    fn of(verdict: Verdict) -> Checked {
+        Checked { verdict, bytes_read: 0 }
+    }
+}
+
+/// The checker, shared by every item of a run. Cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct Preflight {
+    limits: MediaLimits,
+    budget: Budget,
+    http: remote::Http,
+    concurrency: usize,
+    item_timeout: Duration,
+    /// Hosts that could not be reached, with why: their other URLs are
+    /// "not checked" at once rather than each waiting for a timeout.
+    down_hosts: Mutex<HashMap<String, String>>,
+}
+
+impl Preflight {
+    /// A checker with these settings, trusting the system roots and `tls`.
+    pub fn new(cfg: &PreflightConfig, tls: &TlsOptions) -> Result<Preflight, TlsError> {
+        let timeout = Duration::try_from_secs_f64(cfg.timeout_secs).unwrap_or(Duration::from_secs(10));
+        let client = crate::api::http_client_builder(tls)?
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            .build()
+            .map_err(|e| TlsError::Client(e.to_string()))?;
+        let rate = NonZeroU32::new(cfg.requests_per_sec).unwrap_or(NonZeroU32::MIN);
+        let limiter = Arc::new(RateLimiter::direct(Quota::per_second(rate)));
+        Ok(Preflight {
+            limits: cfg.limits(),
+            budget: cfg.budget(),
+            http: remote::Http { client, limiter },
+            concurrency: cfg.concurrency.max(1),
+            // HEAD plus up to three ranged reads.
+            item_timeout: timeout * 4,
+            down_hosts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Checks one item declared as `declared`.
+    pub async fn check(&self, target: &Target, declared: AssetType) -> Checked {
+        let checked = match target {
+            Target::Local(path) => self.check_local(path, declared).await,
+            Target::Url(url) => match tokio::time::timeout(self.item_timeout, self.check_url(url, declared)).await {
+                Ok(c) => c,
+                Err(_) => Checked::of(Verdict::NotChecked { reason: RemoteError::Timeout.to_string() }),
+            },
+        };
+        Checked { verdict: sanitized(checked.verdict), ..checked }
+    }
+
+    /// Checks many items, at most `concurrency` at once, yielding each
+    /// verdict as soon as it is known (not in input order) with its key
+    /// (e.g. a line number). The dashboard and the CLI both use this.
+    pub fn check_stream<K: Send + 'static>(
+        self: &Arc<Self>,
+        items: Vec<(K, Target, AssetType)>,
+    ) -> impl Stream<Item = (K, Checked)> + Send + 'static {
+        let me = Arc::clone(self);
+        futures::stream::iter(items)
+            .map(move |(key, target, declared)| {
+                let me = Arc::clone(&me);
+                async move { (key, me.check(&target, declared).await) }
+            })
+            .buffer_unordered(self.concurrency)
+    }
+
+    async fn check_local(&self, path: &std::path::Path, declared: AssetType) -> Checked {
+        let mut file = match LocalFile::open(path) {
+            Ok(f) => f,
+            Err(e) => return Checked::of(Verdict::refused(format!("cannot read {}: {e}", path.display()))),
+        };
+        match probe(&mut file, &self.budget).await {
+            Ok(p) => Checked { verdict: self.judge(declared, p.info), bytes_read: p.bytes_read },
+            Err(ProbeError::Source(e)) => Checked::of(Verdict::refused(format!("cannot read {}: {e}", path.display()))),
+            Err(ProbeError::Media(e)) => Checked::of(media_verdict(e, None)),
+        }
+    }
+
+    async fn check_url(&self, url: &url::Url, declared: AssetType) -> Checked {
+        let host = format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0));
+        if let Some(why) = self.down_hosts.lock().map(|m| m.get(&host).cloned()).unwrap_or_default() {
+            return Checked::of(Verdict::NotChecked { reason: why });
+        }
+        let head = match self.http.head(url).await {
+            Ok(h) => h,
+            Err(e) if e.is_definitive() => return Checked::of(http_refusal(&e)),
+            Err(e) if e.is_host_wide() => return Checked::of(self.host_down(host, &e)),
+            // HEAD refused (405, 501…): the ranged GETs may still work.
+            Err(_) => HeadInfo::default(),
+        };
+        let mut src = UrlSource::new(&self.http, url.clone(), head.length);
+        match probe(&mut src, &self.budget).await {
+            Ok(p) => Checked { verdict: self.judge(declared, p.info), bytes_read: p.bytes_read },
+            Err(ProbeError::Source(e)) if e.is_definitive() => Checked::of(http_refusal(&e)),
+            Err(ProbeError::Source(e)) if e.is_host_wide() => Checked::of(self.host_down(host, &e)),
+            Err(ProbeError::Source(e)) => Checked::of(Verdict::NotChecked { reason: e.to_string() }),
+            Err(ProbeError::Media(e)) => Checked::of(media_verdict(e, head.content_type.as_deref())),
+        }
+    }
+
+    fn host_down(&self, host: String, e: &RemoteError) -> Verdict {
+        let reason = e.to_string();
+        if let Ok(mut m) = self.down_hosts.lock() {
+            m.insert(host, reason.clone());
+        }
+        Verdict::NotChecked { reason }
+    }
+
+    fn judge(&self, declared: AssetType, info: crate::media::MediaInfo) -> Verdict {
+        let reasons = self.limits.check(declared, &info);
+        if reasons.is_empty() { Verdict::Passed(info) } else { Verdict::Refused { media: Some(info), reasons } }
+    }
+}
+
+fn http_refusal(e: &RemoteError) -> Verdict {
+    Verdict::refused(format!("{e}: the asset library could not download it either"))
+}
+
+/// A media error as a verdict: unmeasurable is "not checked", anything else
+/// (not media, truncated, corrupt) is refused.
+fn media_verdict(e: MediaError, content_type: Option<&str>) -> Verdict {
+    match e {
+        MediaError::Unmeasurable(reason) => Verdict::NotChecked { reason },
+        MediaError::NotMedia(_) if content_type.is_some() => {
+            Verdict::refused(format!("{e}; the server calls it {}", content_type.unwrap_or_default()))
+        }
+        e => Verdict::refused(e.to_string()),
+    }
+}
+
+fn sanitized(v: Verdict) -> Verdict {
+    let clean = |s: String| crate::text::sanitize(&s);
+    match v {
+        Verdict::Refused { media, reasons } => {
+            Verdict::Refused { media, reasons: reasons.into_iter().map(clean).collect() }
+        }
+        Verdict::NotChecked { reason } => Verdict::NotChecked { reason: clean(reason) },
+        passed => passed,
+    }
+}

@@ -1,0 +1,170 @@
+//! Preflight end to end: the real binary imports lines pointing at an HTTPS
+//! server on loopback (its test CA trusted through `tls_ca_file`) into the
+//! simulator; only the items that pass are created, as the simulator's
+//! request count shows, and the refused lines are named by number.
+
+mod common;
+mod https;
+mod mediagen;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use https::{Behaviour, Server};
+use mediagen::{Clip, clip, png, wav};
+use seedance_assets::export::JobRecord;
+use seedance_assets::sim::Sim;
+
+const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
+
+struct Env {
+    _dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+    data: std::path::PathBuf,
+    key: String,
+}
+
+impl Env {
+    fn new(sim: &Sim, ca_file: &std::path::Path, extra: &str) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        // A relative tls_ca_file is read from the config file's directory.
+        std::fs::copy(ca_file, dir.path().join("test-ca.pem")).unwrap();
+        std::fs::write(
+            &config,
+            format!(
+                "tls_ca_file = \"test-ca.pem\"\n[api]\nbase_url = \"{}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n{extra}",
+                sim.base_url()
+            ),
+        )
+        .unwrap();
+        let data = dir.path().join("data");
+        Env { _dir: dir, config, data, key: sim.state().api_key().to_string() }
+    }
+
+    fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let mut c = Command::new(BIN);
+        c.arg("--config").arg(&self.config).arg("--data-dir").arg(&self.data).args(args);
+        c.env("SEEDANCE_API_KEY", &self.key).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_items_that_pass_are_created() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("preflight");
+    let server = Server::start().await;
+    let end = Clip { moov_at_end: true, mdat_bytes: 100_000, ..Clip::new(1280, 720, 8.0, 25) };
+    let lines = [
+        server.add("/cat.png", png(1024, 768), Behaviour::Honest),
+        server.add("/banner.png", png(1920, 200), Behaviour::Honest),
+        server.add("/intro.mp4", clip(&end), Behaviour::Honest),
+        server.add("/notes.png", b"meeting notes\n".to_vec(), Behaviour::Honest),
+        format!("{}/gone.png", server.base),
+        server.add("/theme.wav", wav(4.0), Behaviour::Honest),
+        format!("{},as video,Video", server.add("/still.png", png(800, 800), Behaviour::Honest)),
+        server.add("/blink.mp4", clip(&Clip::new(1280, 720, 1.0, 30)), Behaviour::Honest),
+    ];
+    let input = format!("# refs\n{}\n", lines.join("\n"));
+    let env = Env::new(&sim, &server.ca_file, "");
+    let (env, out) = tokio::task::spawn_blocking(move || {
+        let out = env.run(&["import", "--group", &group, "--wait", "--json"], &input);
+        (env, out)
+    })
+    .await
+    .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "refused lines make exit 1: {stderr}");
+    for want in [
+        "stdin:3: refused: 1920×200: height 200 px is below 300 px; 1920×200: aspect 9.6 is above 2.5",
+        "stdin:5: refused: not a supported media file (it looks like text); the server calls it image/png",
+        "stdin:6: refused: the server answers HTTP 404",
+        "stdin:8: refused: declared Video, but the content is png (Image)",
+        "stdin:9: refused: duration 1 s is below 2 s",
+    ] {
+        assert!(stderr.contains(want), "missing {want:?} in:\n{stderr}");
+    }
+    assert_eq!(sim.stats().create_asset_requests, 3, "only the three good items were created: {stderr}");
+    let jobs: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<_> = jobs
+        .iter()
+        .map(|j| (j.name.as_str(), j.status.as_str(), j.format.as_deref(), j.width, j.height, j.duration_secs, j.fps))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("cat", "active", Some("png"), Some(1024), Some(768), None, None),
+            ("intro", "active", Some("mp4"), Some(1280), Some(720), Some(8.0), Some(25.0)),
+            ("theme", "active", Some("wav"), None, None, Some(4.0), None),
+        ]
+    );
+    assert!(jobs.iter().all(|j| j.size_bytes.is_some()));
+
+    // status --json reads the measured properties back from the journal.
+    let status = env.run(&["status", "--json"], "");
+    let listed: Vec<JobRecord> = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(listed.iter().filter_map(|j| j.width).collect::<Vec<_>>(), [1024, 1280]);
+
+    // --no-preflight: the refused banner is created this once.
+    let banner = lines[1].clone();
+    let group = sim.state().add_group("unchecked");
+    let out = tokio::task::spawn_blocking(move || env.run(&["import", "--no-preflight", "--group", &group], &banner))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(sim.stats().create_asset_requests, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warn_mode_imports_and_unprobeable_refuse_stops() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("modes");
+    let server = Server::start().await;
+    let banner = server.add("/banner.png", png(1920, 200), Behaviour::Honest);
+    let warn = Env::new(&sim, &server.ca_file, "[preflight]\nmode = \"warn\"\n");
+    let g = group.clone();
+    let out = tokio::task::spawn_blocking(move || warn.run(&["import", "--group", &g], &banner)).await.unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("warning: stdin:1: ✗ 1920×200: height 200 px is below 300 px"), "{stderr}");
+    assert_eq!(sim.stats().create_asset_requests, 1);
+
+    // A host that refuses connections cannot be probed: with
+    // `unprobeable = "refuse"` nothing is created.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let urls: String = (0..20).map(|i| format!("https://127.0.0.1:{port}/{i}.png\n")).collect();
+    let strict = Env::new(&sim, &server.ca_file, "[preflight]\nunprobeable = \"refuse\"\n");
+    let out = tokio::task::spawn_blocking(move || strict.run(&["import", "--group", &group], &urls)).await.unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("stdin:1: not checked: cannot reach the server"), "{stderr}");
+    assert!(stderr.contains("15 more lines not checked"), "per-line notes are summarised: {stderr}");
+    assert!(stderr.contains("nothing to import: every line was refused"), "{stderr}");
+    assert_eq!(sim.stats().create_asset_requests, 1);
+}
+
+#[test]
+fn a_bad_tls_ca_file_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "tls_ca_file = \"missing.pem\"\n[api]\nbase_url = \"http://127.0.0.1:9\"\n").unwrap();
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["import", "--group", "g", "https://cdn.example/a.png"])
+        .env("SEEDANCE_API_KEY", "k")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("cannot read tls_ca_file") && stderr.contains("missing.pem"), "{stderr}");
+}
