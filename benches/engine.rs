@@ -43,11 +43,18 @@ fn client(base: &str, key: &str) -> Client {
     .expect("client")
 }
 
-async fn wait_all_final(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Update>, n: usize) -> BTreeMap<u64, Job> {
+/// Waits until `n` jobs are final; returns them, the journal's fsync count
+/// (from the engine's next stats report) and when the last became final.
+async fn wait_all_final_stats(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Update>,
+    n: usize,
+) -> (BTreeMap<u64, Job>, u64, Instant) {
     let mut jobs = BTreeMap::new();
     let mut done = 0;
+    let mut syncs = 0;
     while done < n {
         match rx.recv().await.expect("engine running") {
+            Update::Stats(s) => syncs = s.journal_syncs,
             Update::Job(j) => {
                 let was = jobs.get(&j.id).is_some_and(|o: &Job| o.state.is_final());
                 if j.state.is_final() && !was {
@@ -58,7 +65,16 @@ async fn wait_all_final(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Update>, n
             _ => continue,
         }
     }
-    jobs
+    let done_at = Instant::now();
+    // The engine reports its counters once a second: take the next report.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    while let Ok(Some(u)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        if let Update::Stats(s) = u {
+            syncs = s.journal_syncs;
+            break;
+        }
+    }
+    (jobs, syncs, done_at)
 }
 
 async fn throughput(label: &str, polling: Polling) {
@@ -83,20 +99,21 @@ async fn throughput(label: &str, polling: Polling) {
     .expect("engine");
     let start = Instant::now();
     let submitted = engine.submit(jobs(&group, 1000, label), false).await.expect("submit");
-    let finished = wait_all_final(&mut rx, submitted.accepted.len()).await;
-    let wall = start.elapsed();
+    let (finished, syncs, done_at) = wait_all_final_stats(&mut rx, submitted.accepted.len()).await;
+    let wall = done_at.duration_since(start);
     let bound = sim.state().last_ready_at().expect("assets").duration_since(start);
     engine.send(EngineCommand::Shutdown);
     let _ = task.await;
     let stats = sim.stats();
     let active = finished.values().filter(|j| j.state == JobState::Active).count();
     println!(
-        "  {label:<22} wall {:>6.2} s  bound {:>6.2} s  ratio {:>4.2}  GetAsset/asset {:>4.2}  429s {}  active {active}/1000",
+        "  {label:<22} wall {:>6.2} s  bound {:>6.2} s  ratio {:>4.2}  GetAsset/asset {:>4.2}  429s {}  fsync/asset {:>4.2}  active {active}/1000",
         wall.as_secs_f64(),
         bound.as_secs_f64(),
         wall.as_secs_f64() / bound.as_secs_f64(),
         stats.get_asset_requests as f64 / 1000.0,
         stats.rate_limited,
+        syncs as f64 / 1000.0,
     );
 }
 
@@ -114,17 +131,18 @@ async fn memory() {
     let mut sim = Command::new(env!("CARGO_BIN_EXE_seedance-assets"))
         .args(["sim", "--port", &port.to_string(), "--min-delay-ms", "120000", "--max-delay-ms", "120000"])
         .args(["--create-rate", "3000", "--get-rate", "10000", "--key", "bench-key"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("simulator binary");
     let mut group = String::new();
     {
         use std::io::BufRead;
-        let stderr = sim.stderr.take().expect("stderr");
-        for line in std::io::BufReader::new(stderr).lines() {
+        // The start-up line on stdout: SEEDANCE_BASE_URL=… SEEDANCE_API_KEY=… SEEDANCE_GROUP=…
+        let stdout = sim.stdout.take().expect("stdout");
+        for line in std::io::BufReader::new(stdout).lines() {
             let line = line.expect("line");
-            if let Some(g) = line.strip_prefix("a group to start with: ") {
+            if let Some(g) = line.split_whitespace().find_map(|w| w.strip_prefix("SEEDANCE_GROUP=")) {
                 group = g.to_string();
                 break;
             }

@@ -115,3 +115,31 @@ fn environment_overrides_the_file() {
     let e = unset.api_key(&path, none).unwrap_err();
     assert!(e.to_string().contains("api_key_env names `MY_KEY`, which is not set"), "{e}");
 }
+
+#[test]
+fn every_number_is_checked_against_its_documented_range() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, want) in [
+        ("[polling]\nfirst_secs = 1e8\n", "polling.first_secs must be between 0.1 and 600, not 100000000"),
+        ("[polling]\nmax_interval_secs = 0.0\n", "polling.max_interval_secs must be between 0.5 and 3600"),
+        ("[polling]\njitter = 5.0\n", "polling.jitter must be between 0 and 0.9"),
+        ("[polling]\nretry_budget = 100000\n", "polling.retry_budget must be between 0 and 1000"),
+        ("[limits]\nmax_creating = 0\n", "limits.max_creating must be between 1 and 1000"),
+        ("[limits]\nget_per_sec = 4000000000\n", "limits.get_per_sec must be between 1 and 10000"),
+        ("[api]\nrequest_timeout_secs = 1e300\n", "api.request_timeout_secs must be between 0.5 and 600"),
+        ("[api]\nconnect_timeout_secs = nan\n", "api.connect_timeout_secs must be between"),
+    ] {
+        let path = write(dir.path(), text, 0o644);
+        let e = Config::load(&path).unwrap_err().to_string();
+        assert!(e.contains(want), "{text}: {e}");
+    }
+    // The documented ranges in the example file are the ones enforced.
+    let example = include_str!("../config.example.toml");
+    for (key, lo, hi) in seedance_assets::config::RANGES {
+        let name = key.rsplit('.').next().unwrap();
+        if key.starts_with("api.") {
+            continue;
+        }
+        assert!(example.contains(&format!("{name} {lo}-{hi}")), "{key} {lo}-{hi} not documented");
+    }
+}

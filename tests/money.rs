@@ -192,3 +192,27 @@ proptest! {
         });
     }
 }
+
+#[tokio::test]
+async fn job_ids_never_wrap() {
+    let sim = Sim::start_local(quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("ids");
+    let dir = tempfile::tempdir().unwrap();
+    // A journal whose last job has the largest id there is.
+    let mut old =
+        seedance_assets::engine::Job::new(u64::MAX, images(&group, 1, "last").remove(0), jiff::Timestamp::now());
+    old.state = JobState::Active;
+    let record = serde_json::json!({ "job": old });
+    std::fs::write(dir.path().join("journal.jsonl"), format!("{record}\n")).unwrap();
+    let (engine, mut rx, task) = engine_with(&sim, dir.path(), opts(), Duration::from_secs(5));
+    let r = engine.submit(images(&group, 2, "new"), false).await.unwrap();
+    assert!(r.accepted.is_empty(), "{r:?}");
+    assert!(r.refused.unwrap().contains("every job id"));
+    engine.send(Command::Shutdown);
+    task.await.unwrap();
+    while rx.recv().await.is_some() {}
+    let (jobs, _) = seedance_assets::engine::journal::read_jobs(&dir.path().join("journal.jsonl")).unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].id, u64::MAX);
+    assert_eq!(sim.stats().create_asset_requests, 0);
+}

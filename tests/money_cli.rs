@@ -282,7 +282,18 @@ async fn a_type_that_contradicts_the_url_is_refused_before_sending() {
     ];
     let env = Env::new(&sim.base_url(), sim.state().api_key(), &lines);
     let list = env.list.to_str().unwrap().to_string();
-    let out = output(env.command(&["import", "--file", &list, "--group", &group, "--type", "Video", "--wait"])).await;
+    let out = output(env.command(&[
+        "import",
+        "--file",
+        &list,
+        "--group",
+        &group,
+        "--type",
+        "Video",
+        "--wait",
+        "--no-preflight",
+    ]))
+    .await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(":1: a .png file is not a valid Video"), "{stderr}");

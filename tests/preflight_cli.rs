@@ -86,7 +86,7 @@ async fn only_items_that_pass_are_created() {
         "stdin:3: refused: 1920×200: height 200 px is below 300 px; 1920×200: aspect 9.6 is above 2.5",
         "stdin:5: refused: not a supported media file (it looks like text); the server calls it image/png",
         "stdin:6: refused: the server answers HTTP 404",
-        "stdin:8: refused: declared Video, but the content is png (Image)",
+        "stdin:8: a .png file is not a valid Video",
         "stdin:9: refused: duration 1 s is below 2 s",
     ] {
         assert!(stderr.contains(want), "missing {want:?} in:\n{stderr}");

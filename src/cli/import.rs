@@ -291,7 +291,10 @@ pub(super) async fn follow(
     let interrupt = interrupted();
     tokio::pin!(interrupt);
     loop {
-        if !stopping && more_ids.is_none() && finished == ids.len() {
+        // Done, or halted by the engine's health: stop once every line the
+        // submitting stage had was handed over (so each is journaled and
+        // `wait` picks it up later).
+        if !stopping && more_ids.is_none() && (finished == ids.len() || halt.is_some()) {
             stopping = true;
             engine.send(Command::Shutdown);
         }
@@ -341,9 +344,6 @@ pub(super) async fn follow(
                 let msg = "the server cannot be reached; check the network and api.base_url, then run `seedance-assets wait` (queued imports are kept)";
                 bar.suspend(|| eprintln!("error: {msg}"));
                 halt = Some(Halt::Health(crate::exit::UNREACHABLE, msg.into()));
-                stopping = true;
-                more_ids = None;
-                engine.send(Command::Shutdown);
                 continue;
             }
         };
@@ -368,9 +368,6 @@ pub(super) async fn follow(
                 if let (Some(code), None) = (code, &halt) {
                     let msg = h.describe().unwrap_or_default();
                     halt = Some(Halt::Health(code, msg));
-                    stopping = true;
-                    more_ids = None;
-                    engine.send(Command::Shutdown);
                 }
             }
             Update::Log(line) if line.level != Level::Info => {

@@ -13,7 +13,7 @@ mod storage;
 mod template;
 
 pub use error::ConfigError;
-pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling};
+pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling, RANGES};
 pub use paths::{CONFIG_ENV, DATA_DIR_ENV, Paths};
 pub use preflight::{PreflightConfig, PreflightMode, Unprobeable};
 pub use preset::{Preset, TypeChoice};

@@ -101,7 +101,11 @@ impl SimState {
         // (no extra roots), loopback only.
         let http = crate::api::http_client_builder(&Default::default())
             .ok()
-            .and_then(|b| b.timeout(Duration::from_secs(60)).no_proxy().build().ok())
+            // Test servers on loopback use throwaway certificates; the real
+            // service downloads from public hosts with real ones.
+            .and_then(|b| {
+                b.timeout(Duration::from_secs(60)).no_proxy().tls_danger_accept_invalid_certs(true).build().ok()
+            })
             .unwrap_or_default();
         SimState {
             config,
