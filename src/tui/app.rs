@@ -125,6 +125,8 @@ pub enum Effect {
     ReloadConfig,
     /// Reload the config and its keys, then lift an engine pause.
     Resume,
+    /// Expand, hash and submit these local lines (files, directories, globs).
+    SubmitLocal(Vec<String>),
     /// Leave the dashboard.
     Quit,
 }

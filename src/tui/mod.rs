@@ -216,6 +216,7 @@ async fn event_loop(
                     let _ = out.flush();
                 }
                 Effect::Export(ids) => export(app, &setup, &ids),
+                Effect::SubmitLocal(lines) => submit_local(app, &setup, &engine, lines).await,
                 Effect::Resume => match setup.reload_clients() {
                     Ok(clients) => {
                         engine.send(Command::Resume(Some(clients)));
@@ -277,5 +278,29 @@ fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
     match result {
         Ok(()) => app.set_status(format!("exported {} to {}", app::plural(jobs.len(), "job"), path.display())),
         Err(e) => app.set_status(format!("export failed: {e}")),
+    }
+}
+
+/// Expands, checks and hashes local lines, then submits their jobs. Hashing
+/// reads each file once (about 1 GB/s); errors go to the log pane.
+async fn submit_local(app: &mut App, setup: &Setup, engine: &EngineHandle, lines: Vec<String>) {
+    let d = match app.input.defaults() {
+        Ok(d) => d,
+        Err(e) => {
+            app.note(Level::Error, format!("local files not imported: {e}"));
+            return;
+        }
+    };
+    let mut jobs = Vec::new();
+    for line in &lines {
+        let got = crate::local::jobs_for_line(line, &d, jobs.len() as u64 + 1, false, setup.storage()).await;
+        for e in got.errors {
+            app.note(Level::Warn, format!("not imported: {e}"));
+        }
+        jobs.extend(got.jobs);
+    }
+    if !jobs.is_empty() {
+        setup.stamp_profile(&mut jobs);
+        engine.send(Command::Submit { jobs, allow_duplicates: false });
     }
 }

@@ -66,7 +66,9 @@ pub enum EditOutcome {
 }
 
 /// The imports with their line index, and a verdict for every line.
-type Parsed = (Vec<(usize, NewJob)>, Vec<Verdict>);
+/// URL imports (with their line index), local lines (uploaded on submit)
+/// and the verdicts.
+type Parsed = (Vec<(usize, NewJob)>, Vec<(usize, String)>, Vec<Verdict>);
 
 /// The input pane's state.
 #[derive(Debug)]
@@ -216,7 +218,7 @@ impl InputPane {
         self.verdicts.iter().filter(|v| matches!(v, Verdict::Error(_))).count()
     }
 
-    fn defaults(&self) -> Result<ImportDefaults, String> {
+    pub(crate) fn defaults(&self) -> Result<ImportDefaults, String> {
         let group = self.group.text().trim();
         if group.is_empty() {
             return Err("no group: pick a preset (←/→ on Preset), type a group id, or press c to create one".into());
@@ -238,11 +240,26 @@ impl InputPane {
     fn parse(&self) -> Result<Parsed, String> {
         let d = self.defaults()?;
         let mut jobs = Vec::new();
+        let mut locals = Vec::new();
         let mut verdicts = Vec::new();
         for (i, raw) in self.urls.lines().iter().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
                 verdicts.push(Verdict::Skip);
+                continue;
+            }
+            let first = line.split('\t').next().unwrap_or(line);
+            if crate::local::is_local(first) {
+                let v = match std::fs::metadata(crate::local::resolve(first)) {
+                    Ok(m) if m.is_dir() => Verdict::Ok("directory · uploaded on submit".into()),
+                    Ok(_) => Verdict::Ok("local file · uploaded on submit".into()),
+                    Err(_) if first.contains(['*', '?', '[']) => Verdict::Ok("pattern · uploaded on submit".into()),
+                    Err(e) => Verdict::Error(format!("{}: {e}", crate::text::sanitize(first))),
+                };
+                if matches!(v, Verdict::Ok(_)) {
+                    locals.push((i, line.to_string()));
+                }
+                verdicts.push(v);
                 continue;
             }
             match parse_line(line, jobs.len() as u64 + 1, &d) {
@@ -253,13 +270,13 @@ impl InputPane {
                 Err(e) => verdicts.push(Verdict::Error(e)),
             }
         }
-        Ok((jobs, verdicts))
+        Ok((jobs, locals, verdicts))
     }
 
     /// Re-checks every line for the verdict column.
     pub fn revalidate(&mut self) {
         match self.parse() {
-            Ok((_, verdicts)) => {
+            Ok((_, _, verdicts)) => {
                 self.verdicts = verdicts;
                 self.problem = None;
             }
@@ -281,13 +298,13 @@ impl InputPane {
     /// Submits: good lines go to the engine, bad lines stay in the editor
     /// (with their reasons in the log) so nothing is lost.
     pub fn submit(&mut self) -> Vec<Action> {
-        let (jobs, verdicts) = match self.parse() {
+        let (jobs, locals, verdicts) = match self.parse() {
             Ok(r) => r,
             Err(e) => return vec![Action::Status(e)],
         };
-        if jobs.is_empty() && !verdicts.iter().any(|v| matches!(v, Verdict::Error(_))) {
+        if jobs.is_empty() && locals.is_empty() && !verdicts.iter().any(|v| matches!(v, Verdict::Error(_))) {
             return vec![Action::Status(
-                "nothing to import: type or paste https URLs in the URL field (i to edit)".into(),
+                "nothing to import: type or paste https URLs or local paths in the URL field (i to edit)".into(),
             )];
         }
         let mut actions = Vec::new();
@@ -298,11 +315,15 @@ impl InputPane {
                 kept.push(self.urls.lines()[i].clone());
             }
         }
-        let n = jobs.len();
+        let n = jobs.len() + locals.len();
         let bad = kept.len();
-        if n > 0 {
+        if !jobs.is_empty() {
             let jobs = jobs.into_iter().map(|(_, j)| j).collect();
             actions.push(Action::Engine(Command::Submit { jobs, allow_duplicates: false }));
+        }
+        if !locals.is_empty() {
+            let lines = locals.into_iter().map(|(_, l)| l).collect();
+            actions.push(Action::Effect(super::super::app::Effect::SubmitLocal(lines)));
         }
         self.urls = new_editor(kept);
         self.revalidate();
@@ -416,6 +437,27 @@ mod tests {
         p.group.set("g1");
         p.revalidate();
         p
+    }
+
+    #[test]
+    fn local_paths_are_accepted_and_go_to_the_uploader_on_submit() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("cat.png");
+        std::fs::write(&file, b"x").unwrap();
+        let missing = dir.path().join("gone.png");
+        let mut p = pane();
+        p.paste(&format!("{}\n{}\nhttps://e.com/b.png", file.display(), missing.display()));
+        assert_eq!(p.verdicts()[0], Verdict::Ok("local file · uploaded on submit".into()));
+        assert!(matches!(&p.verdicts()[1], Verdict::Error(e) if e.contains("gone.png")), "{:?}", p.verdicts());
+        let actions = p.submit();
+        let local = actions.iter().find_map(|a| match a {
+            Action::Effect(super::super::super::app::Effect::SubmitLocal(lines)) => Some(lines.clone()),
+            _ => None,
+        });
+        assert_eq!(local, Some(vec![file.display().to_string()]));
+        assert!(actions.iter().any(|a| matches!(a, Action::Engine(Command::Submit { jobs, .. }) if jobs.len() == 1)));
+        // The missing one stays in the editor, with its reason.
+        assert_eq!(p.urls_text(), missing.display().to_string());
     }
 
     #[test]
