@@ -130,7 +130,7 @@ pub(super) fn confirm(frame: &mut Frame, app: &App, c: &Confirm, theme: &Theme, 
         Confirm::Duplicates(jobs) => {
             let first = jobs.first().map(|j| crate::text::excerpt(&j.name, 30)).unwrap_or_default();
             format!(
-                "Skipped {} (first: `{first}`): the same group, URL and name as jobs in flight, Active or Uncertain. Create them anyway? Each creation is billed.",
+                "Skipped {} (first: `{first}`): the same group and URL and name (for files: the same content) as jobs in flight, Active or Uncertain. Create them anyway? Each creation is billed.",
                 super::super::app::plural(jobs.len(), "item")
             )
         }
