@@ -269,7 +269,7 @@ pub(super) async fn follow(
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {prefix} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let (mut more_ids, mut notes) = match feed {
@@ -285,6 +285,8 @@ pub(super) async fn follow(
     let mut counts: HashMap<JobState, usize> = HashMap::new();
     // Input position of each job from the feed: output follows the input.
     let mut position: HashMap<JobId, usize> = HashMap::new();
+    // Bytes sent and size of each local file being uploaded.
+    let mut uploads: HashMap<JobId, (u64, u64)> = HashMap::new();
     let mut halt: Option<Halt> = None;
     let mut unreachable_since: Option<tokio::time::Instant> = None;
     let never = tokio::time::Instant::now() + std::time::Duration::from_secs(86_400 * 365);
@@ -369,6 +371,11 @@ pub(super) async fn follow(
                     let msg = h.describe().unwrap_or_default();
                     halt = Some(Halt::Health(code, msg));
                 }
+            }
+            Update::Upload { id, done, total } => {
+                uploads.insert(id, (done, total));
+                let (sent, size) = uploads.values().fold((0u64, 0u64), |(a, b), (d, t)| (a + d, b + t));
+                bar.set_prefix(format!("uploaded {:.1}/{:.1} MB", sent as f64 / 1e6, size as f64 / 1e6));
             }
             Update::Log(line) if line.level != Level::Info => {
                 let level = if line.level == Level::Warn { "warning" } else { "error" };

@@ -16,8 +16,11 @@ use crate::setup::Setup;
 /// True when creating `j` again could make a second (billed) asset: the
 /// first creation may have reached the server.
 pub(crate) fn could_duplicate(j: &Job) -> bool {
+    if j.retry_may_duplicate() {
+        return true;
+    }
+    // Journals written before jobs carried `may_exist`: judge by the reason.
     match j.state {
-        JobState::Uncertain => true,
         JobState::Rejected => j.error.as_deref().is_some_and(|e| {
             let e = e.to_lowercase();
             ["outcome unknown", "may have", "possible duplicate", "timed out", "timeout"].iter().any(|w| e.contains(w))
@@ -198,5 +201,8 @@ mod tests {
         assert!(!could_duplicate(&job(JobState::Rejected, "rejected: NotFound.group_id: no such group")));
         assert!(!could_duplicate(&job(JobState::Failed, "InvalidParameter.DownloadFailed")));
         assert!(!could_duplicate(&job(JobState::Stuck, "still processing")));
+        let mut contradictory = job(JobState::Rejected, "rejected: E9: odd");
+        contradictory.may_exist = true;
+        assert!(could_duplicate(&contradictory), "the engine's mark decides");
     }
 }
