@@ -50,6 +50,10 @@ pub struct JobRecord {
     pub fps: Option<f64>,
     /// Bytes, as measured.
     pub size_bytes: Option<u64>,
+    /// SHA-256 of a local file's content (hex), as uploaded.
+    pub sha256: Option<String>,
+    /// A local file's object key in the bucket (`PREFIX/sha256-HEX.EXT`).
+    pub object_key: Option<String>,
 }
 
 impl From<&Job> for JobRecord {
@@ -74,6 +78,8 @@ impl From<&Job> for JobRecord {
             duration_secs: media.and_then(|m| m.duration_secs),
             fps: media.and_then(|m| m.fps),
             size_bytes: media.and_then(|m| m.size_bytes),
+            sha256: j.spec.local.as_ref().map(|l| l.sha256.clone()),
+            object_key: j.spec.local.as_ref().map(|l| l.key.clone()),
         }
     }
 }

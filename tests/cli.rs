@@ -109,7 +109,7 @@ async fn import_from_stdin_reports_bad_lines_and_exports() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "id,name,type,url,group_id,status,asset_id,asset_ref,error,submitted_at,updated_at,profile,format,width,height,duration_secs,fps,size_bytes"
+        "id,name,type,url,group_id,status,asset_id,asset_ref,error,submitted_at,updated_at,profile,format,width,height,duration_secs,fps,size_bytes,sha256,object_key"
     );
     assert_eq!(lines.count(), 4);
     assert!(csv.contains(",\"Intro clip\",") || csv.contains(",Intro clip,"));

@@ -254,3 +254,25 @@ async fn processing_jobs_resume_after_a_restart_without_new_creations() {
     follow_until(&mut rx, &mut jobs, Duration::from_secs(30), all_in(&r.accepted, JobState::Active)).await;
     assert_eq!(sim.stats().assets_created, 10);
 }
+
+#[tokio::test]
+async fn a_forget_can_be_undone_and_the_journal_agrees() {
+    let sim = Sim::start_local(quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("g");
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, mut rx, task) = engine(&sim, dir.path(), fast_limits(), quick_polling(), Duration::from_secs(5));
+    let r = engine.submit(images(&group, 2, "undo"), false).await.unwrap();
+    let mut jobs = BTreeMap::new();
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(20), all_in(&r.accepted, JobState::Active)).await;
+    let gone = jobs[&r.accepted[0]].clone();
+    engine.send(Command::Forget(vec![gone.id]));
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(5), |j| !j.contains_key(&gone.id)).await;
+    engine.send(Command::Restore(vec![gone.clone()]));
+    follow_until(&mut rx, &mut jobs, Duration::from_secs(5), |j| j.get(&gone.id) == Some(&gone)).await;
+    engine.send(Command::Shutdown);
+    task.await.unwrap();
+    let (on_disk, _) = seedance_assets::engine::journal::read_jobs(&dir.path().join("journal.jsonl")).unwrap();
+    assert_eq!(on_disk.len(), 2);
+    assert!(on_disk.contains(&gone));
+    assert_eq!(sim.stats().assets_created, 2, "an undo creates nothing");
+}

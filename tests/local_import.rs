@@ -87,6 +87,14 @@ async fn a_directory_of_fifty_images_is_imported_once_whatever_the_names() {
         let l = j.spec.local.as_ref().expect("local source journaled");
         assert_eq!(l.key, format!("refs/sha256-{}.{}", l.sha256, l.path.extension().unwrap().to_str().unwrap()));
     }
+    // So are the exports.
+    let out = output(env.command(&["export", "--format", "json"])).await;
+    let records: Vec<seedance_assets::export::JobRecord> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(records.len(), 50);
+    for r in &records {
+        let key = r.object_key.as_deref().expect("object key exported");
+        assert!(key.contains(r.sha256.as_deref().expect("hash exported")), "{key}");
+    }
     // Every URL the simulator fetched served the file's own bytes.
     let want: HashSet<String> = files.iter().map(|p| sha(p)).collect();
     let fetched: HashSet<String> = sim.bucket().stats().fetches.iter().filter_map(|f| f.sha256.clone()).collect();

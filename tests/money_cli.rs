@@ -302,3 +302,50 @@ async fn a_type_that_contradicts_the_url_is_refused_before_sending() {
     assert_eq!(created.len(), 3, "only the three accepted lines were sent: {created:?}");
     assert!(!created.iter().any(|k| k.contains("/a.png")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_and_sighup_stop_an_import_like_ctrl_c() {
+    for signal in ["-TERM", "-HUP"] {
+        let sim = Sim::start_local(SimConfig { create_rate: 20, ..common::quick_sim_config() }).await.unwrap();
+        let group = sim.state().add_group("sig");
+        let env = Env::new(&sim.base_url(), sim.state().api_key(), &urls(200, "sig"));
+        let list = env.list.to_str().unwrap().to_string();
+        let child =
+            env.command(&["import", "--file", &list, "--group", &group, "--wait", "--no-preflight"]).spawn().unwrap();
+        let started = Instant::now();
+        while sim.stats().create_asset_requests < 10 {
+            assert!(started.elapsed() < Duration::from_secs(60), "the import never got going");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let pid = child.id().to_string();
+        assert!(Command::new("kill").args([signal, &pid]).status().unwrap().success());
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{signal}: {stderr}");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        // The creations in flight were finished and journaled: none is left
+        // half-known.
+        let jobs = env.journal();
+        assert_eq!(jobs.len(), 200);
+        assert!(jobs.iter().all(|j| j.state != JobState::Creating), "{signal}: a job was left Creating");
+        let out = output(env.command(&["wait"])).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert_eq!(sim.stats().duplicate_creations, 0);
+        assert_eq!(sim.stats().assets_created, 200);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_file_that_cannot_be_created_is_a_warning() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("log");
+    let env = Env::new(&sim.base_url(), sim.state().api_key(), &urls(2, "log"));
+    std::fs::create_dir_all(&env.data).unwrap();
+    // A file where the log directory should be.
+    std::fs::write(env.data.join("logs"), b"not a directory").unwrap();
+    let list = env.list.to_str().unwrap().to_string();
+    let out = output(env.command(&["import", "--file", &list, "--group", &group, "--wait", "--no-preflight"])).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("warning: cannot write the log in"), "{stderr}");
+}

@@ -339,3 +339,19 @@ fn i_edits_the_urls_from_the_list_too() {
     key(&mut app, KeyCode::Char('i'));
     assert_eq!((app.focus(), app.mode().clone()), (Focus::Urls, Mode::Editing));
 }
+
+/// 9. A forget can be undone without a confirmation.
+#[test]
+fn u_brings_back_the_last_forgotten_jobs() {
+    let mut app = support::app(false);
+    focus(&mut app, Focus::List);
+    let id = app.visible_ids()[0];
+    let job = app.job(id).unwrap().clone();
+    key(&mut app, KeyCode::Char('x'));
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.take_effects(), [Effect::Engine(Command::Forget(vec![id]))]);
+    key(&mut app, KeyCode::Char('u'));
+    assert_eq!(app.take_effects(), [Effect::Engine(Command::Restore(vec![job]))]);
+    key(&mut app, KeyCode::Char('u'));
+    assert!(app.take_effects().is_empty(), "one undo per forget");
+}

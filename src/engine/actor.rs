@@ -386,6 +386,7 @@ impl Actor {
             }
             Command::Retry(ids) => ids.into_iter().for_each(|id| self.retry(id)),
             Command::Forget(ids) => ids.into_iter().for_each(|id| self.forget(id)),
+            Command::Restore(jobs) => self.restore(jobs),
             Command::CreateGroup { name, description } => self.create_group(name, description),
             Command::Resume(clients) => self.resume_work(clients),
             Command::Shutdown => self.stop(),
@@ -497,6 +498,35 @@ impl Actor {
                 self.forgotten.push(id);
                 self.out.push(Update::Removed(id));
             }
+        }
+    }
+
+    fn restore(&mut self, jobs: Vec<Job>) {
+        let mut n = 0;
+        for mut job in jobs {
+            let id = job.id;
+            if self.jobs.contains_key(&id) {
+                continue;
+            }
+            match job.state {
+                JobState::Uploading => self.upload_queue.push_back(id),
+                JobState::Queued => self.queue.push_back(id),
+                JobState::Processing => {
+                    let after = self.schedule.interval(0, None, &mut self.rng);
+                    self.timers.set(Due::Poll(id), after);
+                }
+                // A forgotten job was never Creating (forget refuses it).
+                JobState::Creating => job.state = JobState::Uncertain,
+                _ => {}
+            }
+            self.dedup.insert(Job::dedup_key(&job.spec), id);
+            self.forgotten.retain(|f| *f != id);
+            self.jobs.insert(id, job);
+            self.dirty.insert(id);
+            n += 1;
+        }
+        if n > 0 {
+            self.log(Level::Info, format!("restored {n} forgotten job{}", if n == 1 { "" } else { "s" }));
         }
     }
 

@@ -21,6 +21,9 @@ pub enum Command {
     Retry(Vec<JobId>),
     /// Removes jobs from the list and the journal (not while Creating).
     Forget(Vec<JobId>),
+    /// Puts forgotten jobs back as they were (undo of a forget); ids still
+    /// in use are left alone. Nothing is sent again that was not pending.
+    Restore(Vec<Job>),
     /// Creates an asset group.
     CreateGroup {
         /// At most 64 characters.

@@ -131,6 +131,29 @@ pub enum Effect {
     Quit,
 }
 
+/// Progress of one upload, for its row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Upload {
+    /// Bytes sent.
+    pub done: u64,
+    /// The file's size.
+    pub total: u64,
+    /// When the first progress report came.
+    pub started: std::time::Instant,
+    /// When the last one came.
+    pub at: std::time::Instant,
+}
+
+impl Upload {
+    /// `3.2 of 10.0 MB · 12.5 MB/s` (the rate once there is one).
+    pub fn describe(&self) -> String {
+        let mb = |b: u64| b as f64 / 1e6;
+        let secs = self.at.duration_since(self.started).as_secs_f64();
+        let rate = if secs > 0.05 { format!(" · {:.1} MB/s", mb(self.done) / secs) } else { String::new() };
+        format!("uploading {:.1} of {:.1} MB{rate}", mb(self.done), mb(self.total))
+    }
+}
+
 /// A persistent message above the panes (engine health), until cleared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Banner {
@@ -164,8 +187,11 @@ pub struct App {
     pub(crate) stats: Stats,
     /// The engine's health: a journal fault or a pause, shown as a banner.
     pub(crate) health: crate::engine::Health,
-    /// Bytes sent and total of local files being uploaded.
-    pub(crate) uploads: std::collections::HashMap<JobId, (u64, u64)>,
+    /// The jobs of the last forget, for `u` (undo).
+    pub(crate) last_forgotten: Vec<Job>,
+    /// Local files being uploaded: bytes sent, size, and when the upload
+    /// was first seen (for the rate).
+    pub(crate) uploads: std::collections::HashMap<JobId, Upload>,
     pub(crate) status: Option<String>,
     banner: Option<Banner>,
     pub(crate) tick: u64,
@@ -205,6 +231,7 @@ impl App {
             stats: Stats::default(),
             health: crate::engine::Health::default(),
             uploads: std::collections::HashMap::new(),
+            last_forgotten: Vec::new(),
             status: None,
             banner: None,
             tick: 0,
@@ -415,7 +442,9 @@ impl App {
                 }
             }
             Update::Upload { id, done, total } => {
-                self.uploads.insert(id, (done, total));
+                let now = std::time::Instant::now();
+                let started = self.uploads.get(&id).map_or(now, |u| u.started);
+                self.uploads.insert(id, Upload { done, total, started, at: now });
             }
             Update::Health(h) => {
                 let banner =
@@ -468,6 +497,9 @@ impl App {
                     self.keys.keys_of(super::keymap::KeyAction::NewGroup)
                 ));
             }
+        }
+        if job.state != JobState::Uploading {
+            self.uploads.remove(&job.id);
         }
         self.list.upsert(job);
     }

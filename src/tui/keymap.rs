@@ -84,6 +84,8 @@ pub enum KeyAction {
     Clear,
     /// Resume after a pause or a journal error (reloads the config and key).
     Resume,
+    /// Undo the last forget.
+    Undo,
 }
 
 /// One key: a code and its modifiers.
@@ -354,6 +356,7 @@ impl Default for KeyMap {
             b(A::Detail, "detail", List, &[Key::ch('d')], "detail", "details of the selected job (y there copies)"),
             b(A::Export, "export", List, &[Key::ch('e')], "export", "export the shown jobs to CSV in the data dir"),
             b(A::Presets, "presets", Global, &[Key::ch('p')], "presets", "preset editor (its keys are shown there)"),
+            b(A::Undo, "undo", List, &[Key::ch('u')], "undo", "undo the last forget (the jobs come back as they were)"),
             b(
                 A::Resume,
                 "resume",

@@ -234,6 +234,16 @@ impl App {
             KeyAction::NewGroup => self.mode = Mode::GroupForm(GroupForm::new()),
             KeyAction::Mark => self.list.toggle_mark(),
             KeyAction::MarkAll => self.list.mark_all(),
+            KeyAction::Undo => {
+                let jobs = std::mem::take(&mut self.last_forgotten);
+                if jobs.is_empty() {
+                    self.set_status("nothing to undo: u brings back the jobs of the last forget");
+                } else {
+                    let n = jobs.len();
+                    self.effect(Effect::Engine(Command::Restore(jobs)));
+                    self.set_status(format!("bringing back {}", plural(n, "job")));
+                }
+            }
             KeyAction::Resume => {
                 self.effect(Effect::Resume);
                 self.set_status("resuming: reloading the config and trying again");
@@ -371,6 +381,7 @@ impl App {
                 }
                 Confirm::Forget(ids) => {
                     let what = self.describe(&ids);
+                    self.last_forgotten = ids.iter().filter_map(|id| self.job(*id).cloned()).collect();
                     self.effect(Effect::Engine(Command::Forget(ids)));
                     self.set_status(format!("forgetting {what}"));
                 }

@@ -13,11 +13,6 @@ use super::super::theme::Theme;
 use super::elapsed;
 use crate::engine::{Job, JobState};
 
-/// Bytes as megabytes with one decimal: `3.2 MB`.
-fn mb(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
-}
-
 fn job_elapsed(job: &Job, now: Timestamp) -> String {
     let end = if job.state.is_final() { job.updated_at } else { now };
     elapsed(end.duration_since(job.submitted_at).as_secs())
@@ -54,10 +49,8 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now:
         .map(|(k, job)| {
             let state_style = theme.state(job.state);
             let mark = if list.is_marked(job.id) { "•" } else { " " };
-            let uploading = (job.state == JobState::Uploading)
-                .then(|| app.uploads.get(&job.id))
-                .flatten()
-                .map(|(done, total)| format!("uploading {} of {}", mb(*done), mb(*total)));
+            let uploading =
+                (job.state == JobState::Uploading).then(|| app.uploads.get(&job.id)).flatten().map(|u| u.describe());
             let detail = uploading
                 .or_else(|| job.error.as_deref().map(crate::text::sanitize))
                 .or_else(|| job.asset_ref())

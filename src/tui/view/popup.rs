@@ -109,7 +109,12 @@ pub(super) fn detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, no
         field("Updated", job.updated_at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()),
         field("Elapsed", elapsed(end.duration_since(job.submitted_at).as_secs())),
         field("Creations", job.create_attempts.to_string()),
+        field("Measured", job.spec.media.as_ref().map_or_else(|| "— (not checked)".into(), |m| m.summary())),
     ];
+    if let Some(l) = &job.spec.local {
+        lines.push(field("SHA-256", l.sha256.clone()));
+        lines.push(field("Object key", l.key.clone()));
+    }
     if let Some(e) = &job.error {
         lines.push(Line::from(vec![
             Span::styled(format!("{:<12}", "Error"), theme.dim()),
