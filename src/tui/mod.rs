@@ -26,8 +26,10 @@ use tokio::time::Instant;
 use crate::config::save_presets;
 use crate::engine::{Command, EngineHandle, Level, Update};
 use crate::options::GlobalArgs;
+use crate::preflight::Preflight;
 use crate::setup::Setup;
 use app::{App, Effect};
+use std::sync::Arc;
 
 /// Shortest time between two frames (at most 10 frames a second).
 const FRAME: Duration = Duration::from_millis(100);
@@ -70,6 +72,7 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
     for w in &setup.loaded.warnings {
         app.note(Level::Warn, w.clone());
     }
+    let checker = preflight_checker(&mut app, &setup);
     match keymap::KeyMap::with_overrides(&setup.loaded.config.keys) {
         Ok(keys) => app.keys = keys,
         Err(e) => app.note(Level::Warn, format!("config [keys]: {e}; the default keys are used")),
@@ -93,7 +96,7 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
         Ok(None) => {}
         Err(e) => app.note(Level::Warn, format!("cannot read the draft {}: {e}", draft_path.display())),
     }
-    let result = event_loop(&mut app, setup, engine, updates, global.mouse, &draft_path).await;
+    let result = event_loop(&mut app, setup, engine, updates, global.mouse, &draft_path, checker).await;
     let _ = task.await;
     match result {
         Ok(in_flight) => {
@@ -129,7 +132,10 @@ async fn event_loop(
     mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>,
     mouse: bool,
     draft_path: &std::path::Path,
+    checker: Option<Arc<Preflight>>,
 ) -> Result<usize, String> {
+    // Preflight results of the input pane's lines, as they arrive.
+    let (pf_tx, mut pf_rx) = tokio::sync::mpsc::unbounded_channel::<(String, crate::preflight::Verdict)>();
     let mut saved_draft = app.urls_text();
     let save_draft = |app: &mut App, saved: &mut String| {
         let text = app.urls_text();
@@ -192,6 +198,10 @@ async fn event_loop(
                 }
                 None => break 'main,
             },
+            Some((key, verdict)) = pf_rx.recv() => {
+                app.input.set_check(key, verdict);
+                app.dirty = true;
+            }
             _ = tokio::time::sleep_until(next_frame), if app.dirty => {}
             _ = tick.tick(), if animating => app.advance_tick(),
             _ = sigterm.recv() => break 'main,
@@ -200,6 +210,11 @@ async fn event_loop(
         }
         if *app.mode() != app::Mode::Editing {
             save_draft(app, &mut saved_draft);
+            // Check what was pasted or typed once editing stops (not on
+            // every keystroke: each check is a request).
+            if let Some(checker) = &checker {
+                check_lines(app, checker, &pf_tx);
+            }
         }
         for effect in app.take_effects() {
             match effect {
@@ -303,4 +318,46 @@ async fn submit_local(app: &mut App, setup: &Setup, engine: &EngineHandle, lines
         setup.stamp_profile(&mut jobs);
         engine.send(Command::Submit { jobs, allow_duplicates: false });
     }
+}
+
+/// The preflight checker for the input pane, when preflight is on.
+fn preflight_checker(app: &mut App, setup: &Setup) -> Option<Arc<Preflight>> {
+    let cfg = &setup.loaded.config;
+    if cfg.preflight.mode == crate::config::PreflightMode::Off {
+        return None;
+    }
+    match Preflight::new(&cfg.preflight, &cfg.tls_options(&setup.loaded.path)) {
+        Ok(p) => {
+            app.input.enable_preflight(cfg.preflight.unprobeable == crate::config::Unprobeable::Allow);
+            Some(Arc::new(p))
+        }
+        Err(e) => {
+            app.note(Level::Warn, format!("preflight is off: {e}"));
+            None
+        }
+    }
+}
+
+/// Starts preflight of the input pane's lines that have no result yet; each
+/// result comes back through `results` as it arrives.
+fn check_lines(
+    app: &mut App,
+    checker: &Arc<Preflight>,
+    results: &tokio::sync::mpsc::UnboundedSender<(String, crate::preflight::Verdict)>,
+) {
+    let wanted = app.input.wanted_checks();
+    if wanted.is_empty() {
+        return;
+    }
+    app.dirty = true;
+    let lines = wanted.into_iter().map(|(key, job)| crate::preflight::Line { label: key, number: 0, job }).collect();
+    let (checker, tx) = (checker.clone(), results.clone());
+    tokio::spawn(async move {
+        let mut stream = std::pin::pin!(checker.check_lines(lines));
+        while let Some((_, line, checked)) = stream.next().await {
+            if tx.send((line.label, checked.verdict)).is_err() {
+                break;
+            }
+        }
+    });
 }

@@ -7,6 +7,8 @@ use ratatui_textarea::{CursorMove, TextArea};
 use super::super::action::Action;
 use super::super::field::TextField;
 use crate::config::{Preset, Template, TypeChoice};
+use std::collections::HashMap;
+
 use crate::engine::input::{ImportDefaults, parse_line};
 use crate::engine::{Command, Group, Level, NewJob};
 
@@ -86,6 +88,22 @@ pub struct InputPane {
     verdicts: Vec<Verdict>,
     problem: Option<String>,
     date: String,
+    /// Preflight results by URL and type; `None` when preflight is off.
+    checks: Option<Checks>,
+}
+
+/// Preflight of URL lines as they arrive: results by `URL + type`.
+#[derive(Debug, Default)]
+struct Checks {
+    /// Lines that cannot be probed may go on.
+    allow_unchecked: bool,
+    /// `None`: being checked.
+    results: HashMap<String, Option<crate::preflight::Verdict>>,
+}
+
+/// The key a URL line's preflight result is kept under.
+fn check_key(job: &NewJob) -> String {
+    format!("{}\u{1f}{}", job.url, job.asset_type)
 }
 
 fn new_editor(lines: Vec<String>) -> TextArea<'static> {
@@ -120,6 +138,7 @@ impl InputPane {
             verdicts: Vec::new(),
             problem: None,
             date: date.to_string(),
+            checks: None,
         };
         pane.revalidate();
         pane
@@ -263,14 +282,81 @@ impl InputPane {
                 continue;
             }
             match parse_line(line, jobs.len() as u64 + 1, &d) {
-                Ok(job) => {
-                    verdicts.push(Verdict::Ok(format!("{} · {}", job.name, job.asset_type)));
-                    jobs.push((i, job));
+                Ok(mut job) => {
+                    let what = format!("{} · {}", job.name, job.asset_type);
+                    use crate::preflight::Verdict as Pf;
+                    let checked = self.checks.as_ref().map(|c| (c.allow_unchecked, c.results.get(&check_key(&job))));
+                    let v = match checked {
+                        None => Verdict::Ok(what),
+                        Some((_, None | Some(None))) => Verdict::Checking,
+                        Some((_, Some(Some(Pf::Passed(m))))) => {
+                            let v = Verdict::Ok(format!("{what} · {}", m.summary()));
+                            job.media = Some(m.clone());
+                            v
+                        }
+                        Some((_, Some(Some(Pf::Refused { reasons, .. })))) => Verdict::Error(reasons.join("; ")),
+                        Some((true, Some(Some(Pf::NotChecked { .. })))) => Verdict::Ok(format!("{what} · not checked")),
+                        Some((false, Some(Some(Pf::NotChecked { reason })))) => {
+                            Verdict::Error(format!("not checked ({reason}) and preflight.unprobeable = refuse"))
+                        }
+                    };
+                    if matches!(v, Verdict::Ok(_)) {
+                        jobs.push((i, job));
+                    }
+                    verdicts.push(v);
                 }
                 Err(e) => verdicts.push(Verdict::Error(e)),
             }
         }
         Ok((jobs, locals, verdicts))
+    }
+
+    /// Turns preflight on for URL lines (`allow_unchecked`: lines that cannot
+    /// be probed may go on).
+    pub fn enable_preflight(&mut self, allow_unchecked: bool) {
+        self.checks = Some(Checks { allow_unchecked, results: HashMap::new() });
+        self.revalidate();
+    }
+
+    /// URL lines that have no preflight result yet (now marked as being
+    /// checked), with the key their result comes back under.
+    pub fn wanted_checks(&mut self) -> Vec<(String, NewJob)> {
+        let Some(checks) = &self.checks else {
+            return Vec::new();
+        };
+        let Ok(d) = self.defaults() else {
+            return Vec::new();
+        };
+        let mut wanted = Vec::new();
+        for raw in self.urls.lines() {
+            let line = raw.trim();
+            if line.is_empty()
+                || line.starts_with('#')
+                || crate::local::is_local(line.split('\t').next().unwrap_or(line))
+            {
+                continue;
+            }
+            if let Ok(job) = parse_line(line, 1, &d) {
+                let key = check_key(&job);
+                if !checks.results.contains_key(&key) && !wanted.iter().any(|(k, _)| *k == key) {
+                    wanted.push((key, job));
+                }
+            }
+        }
+        if let Some(checks) = &mut self.checks {
+            for (key, _) in &wanted {
+                checks.results.insert(key.clone(), None);
+            }
+        }
+        wanted
+    }
+
+    /// Records a line's preflight result.
+    pub fn set_check(&mut self, key: String, verdict: crate::preflight::Verdict) {
+        if let Some(checks) = &mut self.checks {
+            checks.results.insert(key, Some(verdict));
+            self.revalidate();
+        }
     }
 
     /// Re-checks every line for the verdict column.
@@ -309,14 +395,22 @@ impl InputPane {
         }
         let mut actions = Vec::new();
         let mut kept = Vec::new();
+        let mut checking = 0;
         for (i, v) in verdicts.iter().enumerate() {
-            if let Verdict::Error(e) = v {
-                actions.push(Action::Note(Level::Warn, format!("not imported, line {}: {e}", i + 1)));
-                kept.push(self.urls.lines()[i].clone());
+            match v {
+                Verdict::Error(e) => {
+                    actions.push(Action::Note(Level::Warn, format!("not imported, line {}: {e}", i + 1)));
+                    kept.push(self.urls.lines()[i].clone());
+                }
+                Verdict::Checking => {
+                    checking += 1;
+                    kept.push(self.urls.lines()[i].clone());
+                }
+                _ => {}
             }
         }
         let n = jobs.len() + locals.len();
-        let bad = kept.len();
+        let bad = kept.len() - checking;
         if !jobs.is_empty() {
             let jobs = jobs.into_iter().map(|(_, j)| j).collect();
             actions.push(Action::Engine(Command::Submit { jobs, allow_duplicates: false }));
@@ -328,7 +422,17 @@ impl InputPane {
         self.urls = new_editor(kept);
         self.revalidate();
         let sent = super::super::app::plural(n, "line");
+        let still = if checking > 0 {
+            format!(
+                "; {} still being checked stay{} in the URL field (Enter again once they show ✓)",
+                super::super::app::plural(checking, "line"),
+                if checking == 1 { "s" } else { "" }
+            )
+        } else {
+            String::new()
+        };
         actions.push(Action::Status(match bad {
+            0 if checking > 0 => format!("sent {sent} to the queue{still}"),
             0 => format!("sent {sent} to the queue; the log says what was queued"),
             _ => format!(
                 "sent {sent} to the queue; {} left in the URL field (reasons beside them and in the log)",
@@ -458,6 +562,43 @@ mod tests {
         assert!(actions.iter().any(|a| matches!(a, Action::Engine(Command::Submit { jobs, .. }) if jobs.len() == 1)));
         // The missing one stays in the editor, with its reason.
         assert_eq!(p.urls_text(), missing.display().to_string());
+    }
+
+    #[test]
+    fn preflight_results_show_per_line_and_only_good_lines_are_submitted() {
+        use crate::media::MediaInfo;
+        use crate::preflight::Verdict as Pf;
+        let mut p = pane();
+        p.enable_preflight(true);
+        p.paste("https://e.com/a.png\nhttps://e.com/b.png\nhttps://e.com/c.png\nhttps://e.com/d.png");
+        let wanted = p.wanted_checks();
+        assert_eq!(wanted.len(), 4);
+        assert!(p.wanted_checks().is_empty(), "asked once");
+        assert!(p.verdicts().iter().all(|v| *v == Verdict::Checking), "{:?}", p.verdicts());
+        let media: MediaInfo = serde_json::from_value(serde_json::json!({
+            "format": "png", "width": 640, "height": 480, "size_bytes": 1000
+        }))
+        .unwrap();
+        p.set_check(wanted[0].0.clone(), Pf::Passed(media));
+        p.set_check(
+            wanted[1].0.clone(),
+            Pf::Refused { media: None, reasons: vec!["1920×200: aspect 9.6 is above 2.5".into()] },
+        );
+        p.set_check(wanted[2].0.clone(), Pf::NotChecked { reason: "timeout".into() });
+        assert!(matches!(&p.verdicts()[0], Verdict::Ok(t) if t.contains("640×480")), "{:?}", p.verdicts());
+        assert!(matches!(&p.verdicts()[1], Verdict::Error(e) if e.contains("aspect 9.6 is above 2.5")));
+        assert!(matches!(&p.verdicts()[2], Verdict::Ok(t) if t.contains("not checked")));
+        assert_eq!(p.verdicts()[3], Verdict::Checking);
+        let actions = p.submit();
+        let sent = actions.iter().find_map(|a| match a {
+            Action::Engine(Command::Submit { jobs, .. }) => Some(jobs.clone()),
+            _ => None,
+        });
+        let sent = sent.expect("the good lines are submitted");
+        assert_eq!(sent.len(), 2);
+        assert!(sent[0].media.is_some(), "the measured properties travel with the job");
+        // The refused line and the one still being checked stay.
+        assert_eq!(p.urls_text(), "https://e.com/b.png\nhttps://e.com/d.png");
     }
 
     #[test]
