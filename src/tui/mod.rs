@@ -231,7 +231,7 @@ async fn event_loop(
                     let _ = out.flush();
                 }
                 Effect::Export(ids) => export(app, &setup, &ids),
-                Effect::SubmitLocal(lines) => submit_local(app, &setup, &engine, lines).await,
+                Effect::SubmitLocal(lines) => submit_local(app, &setup, &engine, checker.as_ref(), lines).await,
                 Effect::Resume => match setup.reload_clients() {
                     Ok(clients) => {
                         engine.send(Command::Resume(Some(clients)));
@@ -296,9 +296,16 @@ fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
     }
 }
 
-/// Expands, checks and hashes local lines, then submits their jobs. Hashing
-/// reads each file once (about 1 GB/s); errors go to the log pane.
-async fn submit_local(app: &mut App, setup: &Setup, engine: &EngineHandle, lines: Vec<String>) {
+/// Expands, hashes and preflights local lines, then submits the jobs that
+/// pass. Hashing reads each file once (about 1 GB/s), preflight only its
+/// headers; refusals go to the log pane.
+async fn submit_local(
+    app: &mut App,
+    setup: &Setup,
+    engine: &EngineHandle,
+    checker: Option<&Arc<Preflight>>,
+    lines: Vec<String>,
+) {
     let d = match app.input.defaults() {
         Ok(d) => d,
         Err(e) => {
@@ -313,6 +320,22 @@ async fn submit_local(app: &mut App, setup: &Setup, engine: &EngineHandle, lines
             app.note(Level::Warn, format!("not imported: {e}"));
         }
         jobs.extend(got.jobs);
+    }
+    if let Some(checker) = checker {
+        use crate::preflight::Verdict;
+        let lines =
+            jobs.into_iter().map(|job| crate::preflight::Line { label: String::new(), number: 0, job }).collect();
+        let mut checked: Vec<_> = checker.check_lines(lines).collect().await;
+        checked.sort_by_key(|(i, ..)| *i);
+        jobs = Vec::new();
+        for (_, line, c) in checked {
+            match c.verdict {
+                Verdict::Refused { reasons, .. } => {
+                    app.note(Level::Warn, format!("not imported: {}: {}", line.job.url, reasons.join("; ")));
+                }
+                _ => jobs.push(line.job),
+            }
+        }
     }
     if !jobs.is_empty() {
         setup.stamp_profile(&mut jobs);
