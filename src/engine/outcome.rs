@@ -73,7 +73,7 @@ pub fn classify_create(r: Result<CreatedAsset, ApiError>, retry_503: bool) -> Cr
         }
         Err(ApiError::Rejected { code, message, maybe_processed }) => {
             let hint = if code == "NotFound.group_id" {
-                " — create a group (g in the dashboard, `groups create` in the CLI) or pick another"
+                " — create a group (c in the dashboard, `groups create` in the CLI) or pick another"
             } else {
                 ""
             };

@@ -199,7 +199,8 @@ async fn event_loop(
                 None => break 'main,
             },
             Some((key, verdict)) = pf_rx.recv() => {
-                app.input.set_check(key, verdict);
+                let actions = app.input.set_check(key, verdict);
+                app.run(actions);
                 app.dirty = true;
             }
             _ = tokio::time::sleep_until(next_frame), if app.dirty => {}
@@ -208,13 +209,14 @@ async fn event_loop(
             _ = sigint.recv() => break 'main,
             _ = sighup.recv() => { hung_up = true; break 'main; }
         }
-        if *app.mode() != app::Mode::Editing {
+        let editing = *app.mode() == app::Mode::Editing;
+        if !editing {
             save_draft(app, &mut saved_draft);
-            // Check what was pasted or typed once editing stops (not on
-            // every keystroke: each check is a request).
-            if let Some(checker) = &checker {
-                check_lines(app, checker, &pf_tx);
-            }
+        }
+        // Check lines once editing stops (not on every keystroke: each check
+        // is a request), and submitted ones at once.
+        if let Some(checker) = &checker {
+            check_lines(app, checker, &pf_tx, editing);
         }
         for effect in app.take_effects() {
             match effect {
@@ -367,8 +369,9 @@ fn check_lines(
     app: &mut App,
     checker: &Arc<Preflight>,
     results: &tokio::sync::mpsc::UnboundedSender<(String, crate::preflight::Verdict)>,
+    editing: bool,
 ) {
-    let wanted = app.input.wanted_checks();
+    let wanted = app.input.wanted_checks(editing);
     if wanted.is_empty() {
         return;
     }

@@ -68,9 +68,18 @@ pub enum EditOutcome {
 }
 
 /// The imports with their line index, and a verdict for every line.
-/// URL imports (with their line index), local lines (uploaded on submit)
-/// and the verdicts.
-type Parsed = (Vec<(usize, NewJob)>, Vec<(usize, String)>, Vec<Verdict>);
+/// What the URL editor holds, line by line.
+#[derive(Default)]
+struct Parsed {
+    /// URL imports ready to go (checked, or preflight off), with their line.
+    jobs: Vec<(usize, NewJob)>,
+    /// Good URL lines preflight has not judged yet: their line and check key.
+    unchecked: Vec<(usize, String)>,
+    /// Local lines (checked and uploaded on submit).
+    locals: Vec<(usize, String)>,
+    /// One per line.
+    verdicts: Vec<Verdict>,
+}
 
 /// The input pane's state.
 #[derive(Debug)]
@@ -99,6 +108,8 @@ struct Checks {
     allow_unchecked: bool,
     /// `None`: being checked.
     results: HashMap<String, Option<crate::preflight::Verdict>>,
+    /// Lines submitted before their verdict: submitted when it comes, if good.
+    awaiting: std::collections::HashSet<String>,
 }
 
 /// The key a URL line's preflight result is kept under.
@@ -258,13 +269,11 @@ impl InputPane {
     /// Parses every line: the imports (with their line index) and the verdicts.
     fn parse(&self) -> Result<Parsed, String> {
         let d = self.defaults()?;
-        let mut jobs = Vec::new();
-        let mut locals = Vec::new();
-        let mut verdicts = Vec::new();
+        let mut out = Parsed::default();
         for (i, raw) in self.urls.lines().iter().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
-                verdicts.push(Verdict::Skip);
+                out.verdicts.push(Verdict::Skip);
                 continue;
             }
             let first = line.split('\t').next().unwrap_or(line);
@@ -276,69 +285,81 @@ impl InputPane {
                     Err(e) => Verdict::Error(format!("{}: {e}", crate::text::sanitize(first))),
                 };
                 if matches!(v, Verdict::Ok(_)) {
-                    locals.push((i, line.to_string()));
+                    out.locals.push((i, line.to_string()));
                 }
-                verdicts.push(v);
+                out.verdicts.push(v);
                 continue;
             }
-            match parse_line(line, jobs.len() as u64 + 1, &d) {
-                Ok(mut job) => {
-                    let what = format!("{} · {}", job.name, job.asset_type);
-                    use crate::preflight::Verdict as Pf;
-                    let checked = self.checks.as_ref().map(|c| (c.allow_unchecked, c.results.get(&check_key(&job))));
-                    let v = match checked {
-                        None => Verdict::Ok(what),
-                        Some((_, None | Some(None))) => Verdict::Checking,
-                        Some((_, Some(Some(Pf::Passed(m))))) => {
-                            let v = Verdict::Ok(format!("{what} · {}", m.summary()));
-                            job.media = Some(m.clone());
-                            v
-                        }
-                        Some((_, Some(Some(Pf::Refused { reasons, .. })))) => Verdict::Error(reasons.join("; ")),
-                        Some((true, Some(Some(Pf::NotChecked { .. })))) => Verdict::Ok(format!("{what} · not checked")),
-                        Some((false, Some(Some(Pf::NotChecked { reason })))) => {
-                            Verdict::Error(format!("not checked ({reason}) and preflight.unprobeable = refuse"))
-                        }
-                    };
-                    if matches!(v, Verdict::Ok(_)) {
-                        jobs.push((i, job));
-                    }
-                    verdicts.push(v);
+            let mut job = match parse_line(line, (out.jobs.len() + out.unchecked.len()) as u64 + 1, &d) {
+                Ok(job) => job,
+                Err(e) => {
+                    out.verdicts.push(Verdict::Error(e));
+                    continue;
                 }
-                Err(e) => verdicts.push(Verdict::Error(e)),
-            }
+            };
+            let what = format!("{} · {}", job.name, job.asset_type);
+            let Some(checks) = &self.checks else {
+                out.verdicts.push(Verdict::Ok(what));
+                out.jobs.push((i, job));
+                continue;
+            };
+            use crate::preflight::Verdict as Pf;
+            let key = check_key(&job);
+            let v = match checks.results.get(&key) {
+                // Not asked yet (the line is being typed): what it would be.
+                None => {
+                    out.unchecked.push((i, key));
+                    Verdict::Ok(what)
+                }
+                Some(None) => {
+                    out.unchecked.push((i, key));
+                    Verdict::Checking
+                }
+                Some(Some(Pf::Passed(m))) => {
+                    let v = Verdict::Ok(format!("{what} · {}", m.summary()));
+                    job.media = Some(m.clone());
+                    out.jobs.push((i, job));
+                    v
+                }
+                Some(Some(Pf::Refused { reasons, .. })) => Verdict::Error(reasons.join("; ")),
+                Some(Some(Pf::NotChecked { reason })) if !checks.allow_unchecked => {
+                    Verdict::Error(format!("not checked ({reason}) and preflight.unprobeable = refuse"))
+                }
+                Some(Some(Pf::NotChecked { .. })) => {
+                    out.jobs.push((i, job));
+                    Verdict::Ok(format!("{what} · not checked"))
+                }
+            };
+            out.verdicts.push(v);
         }
-        Ok((jobs, locals, verdicts))
+        Ok(out)
     }
 
     /// Turns preflight on for URL lines (`allow_unchecked`: lines that cannot
     /// be probed may go on).
     pub fn enable_preflight(&mut self, allow_unchecked: bool) {
-        self.checks = Some(Checks { allow_unchecked, results: HashMap::new() });
+        self.checks = Some(Checks { allow_unchecked, ..Checks::default() });
         self.revalidate();
     }
 
-    /// URL lines that have no preflight result yet (now marked as being
-    /// checked), with the key their result comes back under.
-    pub fn wanted_checks(&mut self) -> Vec<(String, NewJob)> {
-        let Some(checks) = &self.checks else {
+    /// URL lines to check now (now marked as being checked), with the key
+    /// their result comes back under: every unjudged line, or while
+    /// `editing`, only those already submitted (not each keystroke).
+    pub fn wanted_checks(&mut self, editing: bool) -> Vec<(String, NewJob)> {
+        let (Some(checks), Ok(d)) = (&self.checks, self.defaults()) else {
             return Vec::new();
         };
-        let Ok(d) = self.defaults() else {
-            return Vec::new();
-        };
-        let mut wanted = Vec::new();
+        let mut wanted: Vec<(String, NewJob)> = Vec::new();
         for raw in self.urls.lines() {
             let line = raw.trim();
-            if line.is_empty()
-                || line.starts_with('#')
-                || crate::local::is_local(line.split('\t').next().unwrap_or(line))
-            {
+            let first = line.split('\t').next().unwrap_or(line);
+            if line.is_empty() || line.starts_with('#') || crate::local::is_local(first) {
                 continue;
             }
             if let Ok(job) = parse_line(line, 1, &d) {
                 let key = check_key(&job);
-                if !checks.results.contains_key(&key) && !wanted.iter().any(|(k, _)| *k == key) {
+                let due = !editing || checks.awaiting.contains(&key);
+                if due && !checks.results.contains_key(&key) && !wanted.iter().any(|(k, _)| *k == key) {
                     wanted.push((key, job));
                 }
             }
@@ -348,21 +369,55 @@ impl InputPane {
                 checks.results.insert(key.clone(), None);
             }
         }
+        if !wanted.is_empty() {
+            self.revalidate();
+        }
         wanted
     }
 
-    /// Records a line's preflight result.
-    pub fn set_check(&mut self, key: String, verdict: crate::preflight::Verdict) {
-        if let Some(checks) = &mut self.checks {
-            checks.results.insert(key, Some(verdict));
-            self.revalidate();
+    /// Records a line's preflight result; a line submitted while it waited
+    /// for it is submitted now if it passed.
+    pub fn set_check(&mut self, key: String, verdict: crate::preflight::Verdict) -> Vec<Action> {
+        let Some(checks) = &mut self.checks else {
+            return Vec::new();
+        };
+        checks.results.insert(key.clone(), Some(verdict));
+        let awaited = checks.awaiting.remove(&key);
+        self.revalidate();
+        if !awaited {
+            return Vec::new();
         }
+        let Ok(parsed) = self.parse() else {
+            return Vec::new();
+        };
+        let ready: Vec<(usize, NewJob)> = parsed.jobs.into_iter().filter(|(_, j)| check_key(j) == key).collect();
+        if ready.is_empty() {
+            return match parsed.verdicts.iter().enumerate().find(|(i, _)| {
+                self.urls.lines()[*i].trim().split('\t').next().is_some_and(|u| key.starts_with(u.trim()))
+            }) {
+                Some((i, Verdict::Error(e))) => {
+                    vec![Action::Note(Level::Warn, format!("not imported, line {}: {e}", i + 1))]
+                }
+                _ => Vec::new(),
+            };
+        }
+        let lines: std::collections::HashSet<usize> = ready.iter().map(|(i, _)| *i).collect();
+        let kept =
+            self.urls.lines().iter().enumerate().filter(|(i, _)| !lines.contains(i)).map(|(_, l)| l.clone()).collect();
+        self.urls = new_editor(kept);
+        self.revalidate();
+        let jobs: Vec<NewJob> = ready.into_iter().map(|(_, j)| j).collect();
+        let n = jobs.len();
+        vec![
+            Action::Engine(Command::Submit { jobs, allow_duplicates: false }),
+            Action::Status(format!("checked and sent {}", super::super::app::plural(n, "line"))),
+        ]
     }
 
     /// Re-checks every line for the verdict column.
     pub fn revalidate(&mut self) {
         match self.parse() {
-            Ok((_, _, verdicts)) => {
+            Ok(Parsed { verdicts, .. }) => {
                 self.verdicts = verdicts;
                 self.problem = None;
             }
@@ -384,29 +439,32 @@ impl InputPane {
     /// Submits: good lines go to the engine, bad lines stay in the editor
     /// (with their reasons in the log) so nothing is lost.
     pub fn submit(&mut self) -> Vec<Action> {
-        let (jobs, locals, verdicts) = match self.parse() {
+        let Parsed { jobs, unchecked, locals, verdicts } = match self.parse() {
             Ok(r) => r,
             Err(e) => return vec![Action::Status(e)],
         };
-        if jobs.is_empty() && locals.is_empty() && !verdicts.iter().any(|v| matches!(v, Verdict::Error(_))) {
+        if jobs.is_empty()
+            && locals.is_empty()
+            && unchecked.is_empty()
+            && !verdicts.iter().any(|v| matches!(v, Verdict::Error(_)))
+        {
             return vec![Action::Status(
                 "nothing to import: type or paste https URLs or local paths in the URL field (i to edit)".into(),
             )];
         }
         let mut actions = Vec::new();
         let mut kept = Vec::new();
-        let mut checking = 0;
+        let waiting: std::collections::HashSet<usize> = unchecked.iter().map(|(i, _)| *i).collect();
+        let checking = waiting.len();
+        if let Some(checks) = &mut self.checks {
+            checks.awaiting.extend(unchecked.into_iter().map(|(_, k)| k));
+        }
         for (i, v) in verdicts.iter().enumerate() {
-            match v {
-                Verdict::Error(e) => {
-                    actions.push(Action::Note(Level::Warn, format!("not imported, line {}: {e}", i + 1)));
-                    kept.push(self.urls.lines()[i].clone());
-                }
-                Verdict::Checking => {
-                    checking += 1;
-                    kept.push(self.urls.lines()[i].clone());
-                }
-                _ => {}
+            if waiting.contains(&i) {
+                kept.push(self.urls.lines()[i].clone());
+            } else if let Verdict::Error(e) = v {
+                actions.push(Action::Note(Level::Warn, format!("not imported, line {}: {e}", i + 1)));
+                kept.push(self.urls.lines()[i].clone());
             }
         }
         let n = jobs.len() + locals.len();
@@ -424,9 +482,10 @@ impl InputPane {
         let sent = super::super::app::plural(n, "line");
         let still = if checking > 0 {
             format!(
-                "; {} still being checked stay{} in the URL field (Enter again once they show ✓)",
+                "; {} being checked go{} once {} ✓",
                 super::super::app::plural(checking, "line"),
-                if checking == 1 { "s" } else { "" }
+                if checking == 1 { "es" } else { "" },
+                if checking == 1 { "it shows" } else { "they show" }
             )
         } else {
             String::new()
@@ -571,34 +630,41 @@ mod tests {
         let mut p = pane();
         p.enable_preflight(true);
         p.paste("https://e.com/a.png\nhttps://e.com/b.png\nhttps://e.com/c.png\nhttps://e.com/d.png");
-        let wanted = p.wanted_checks();
+        // While typing nothing is probed; the lines say what they would be.
+        assert!(p.wanted_checks(true).is_empty());
+        assert_eq!(p.verdicts()[0], Verdict::Ok("a · Image".into()));
+        let wanted = p.wanted_checks(false);
         assert_eq!(wanted.len(), 4);
-        assert!(p.wanted_checks().is_empty(), "asked once");
+        assert!(p.wanted_checks(false).is_empty(), "asked once");
         assert!(p.verdicts().iter().all(|v| *v == Verdict::Checking), "{:?}", p.verdicts());
         let media: MediaInfo = serde_json::from_value(serde_json::json!({
             "format": "png", "width": 640, "height": 480, "size_bytes": 1000
         }))
         .unwrap();
-        p.set_check(wanted[0].0.clone(), Pf::Passed(media));
-        p.set_check(
-            wanted[1].0.clone(),
-            Pf::Refused { media: None, reasons: vec!["1920×200: aspect 9.6 is above 2.5".into()] },
-        );
+        assert!(p.set_check(wanted[0].0.clone(), Pf::Passed(media.clone())).is_empty());
+        let refused = Pf::Refused { media: None, reasons: vec!["1920×200: aspect 9.6 is above 2.5".into()] };
+        p.set_check(wanted[1].0.clone(), refused);
         p.set_check(wanted[2].0.clone(), Pf::NotChecked { reason: "timeout".into() });
         assert!(matches!(&p.verdicts()[0], Verdict::Ok(t) if t.contains("640×480")), "{:?}", p.verdicts());
         assert!(matches!(&p.verdicts()[1], Verdict::Error(e) if e.contains("aspect 9.6 is above 2.5")));
         assert!(matches!(&p.verdicts()[2], Verdict::Ok(t) if t.contains("not checked")));
         assert_eq!(p.verdicts()[3], Verdict::Checking);
-        let actions = p.submit();
-        let sent = actions.iter().find_map(|a| match a {
-            Action::Engine(Command::Submit { jobs, .. }) => Some(jobs.clone()),
-            _ => None,
-        });
-        let sent = sent.expect("the good lines are submitted");
+        let submitted = |actions: &[Action]| {
+            actions.iter().find_map(|a| match a {
+                Action::Engine(Command::Submit { jobs, .. }) => Some(jobs.clone()),
+                _ => None,
+            })
+        };
+        let sent = submitted(&p.submit()).expect("the good lines are submitted");
         assert_eq!(sent.len(), 2);
         assert!(sent[0].media.is_some(), "the measured properties travel with the job");
-        // The refused line and the one still being checked stay.
+        // The refused line and the one still being checked stay ...
         assert_eq!(p.urls_text(), "https://e.com/b.png\nhttps://e.com/d.png");
+        // ... and the latter goes as soon as it passes.
+        let later = submitted(&p.set_check(wanted[3].0.clone(), Pf::Passed(media))).expect("sent once it passes");
+        assert_eq!(later.len(), 1);
+        assert_eq!(later[0].url, "https://e.com/d.png");
+        assert_eq!(p.urls_text(), "https://e.com/b.png");
     }
 
     #[test]
