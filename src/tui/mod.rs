@@ -134,6 +134,8 @@ async fn event_loop(
     draft_path: &std::path::Path,
     checker: Option<Arc<Preflight>>,
 ) -> Result<usize, String> {
+    // Log lines from work done in tasks (local files being read).
+    let (note_tx, mut note_rx) = tokio::sync::mpsc::unbounded_channel::<(Level, String)>();
     // Preflight results of the input pane's lines, as they arrive.
     let (pf_tx, mut pf_rx) = tokio::sync::mpsc::unbounded_channel::<(String, crate::preflight::Verdict)>();
     let mut saved_draft = app.urls_text();
@@ -198,6 +200,10 @@ async fn event_loop(
                 }
                 None => break 'main,
             },
+            Some((level, text)) = note_rx.recv() => {
+                app.note(level, text);
+                app.dirty = true;
+            }
             Some((key, verdict)) = pf_rx.recv() => {
                 let actions = app.input.set_check(key, verdict);
                 app.run(actions);
@@ -233,7 +239,7 @@ async fn event_loop(
                     let _ = out.flush();
                 }
                 Effect::Export(ids) => export(app, &setup, &ids),
-                Effect::SubmitLocal(lines) => submit_local(app, &setup, &engine, checker.as_ref(), lines).await,
+                Effect::SubmitLocal(lines) => submit_local(app, &setup, &engine, checker.as_ref(), lines, &note_tx),
                 Effect::Resume => match setup.reload_clients() {
                     Ok(clients) => {
                         engine.send(Command::Resume(Some(clients)));
@@ -298,15 +304,16 @@ fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
     }
 }
 
-/// Expands, hashes and preflights local lines, then submits the jobs that
-/// pass. Hashing reads each file once (about 1 GB/s), preflight only its
-/// headers; refusals go to the log pane.
-async fn submit_local(
+/// Expands, hashes and preflights local lines in a task of their own (the
+/// screen stays live while big files are read), then submits the jobs that
+/// pass; refusals come back to the log pane through `notes`.
+fn submit_local(
     app: &mut App,
     setup: &Setup,
     engine: &EngineHandle,
     checker: Option<&Arc<Preflight>>,
     lines: Vec<String>,
+    notes: &tokio::sync::mpsc::UnboundedSender<(Level, String)>,
 ) {
     let d = match app.input.defaults() {
         Ok(d) => d,
@@ -315,34 +322,53 @@ async fn submit_local(
             return;
         }
     };
-    let mut jobs = Vec::new();
-    for line in &lines {
-        let got = crate::local::jobs_for_line(line, &d, jobs.len() as u64 + 1, false, setup.storage()).await;
-        for e in got.errors {
-            app.note(Level::Warn, format!("not imported: {e}"));
+    let storage = setup.storage().cloned();
+    let profile = setup.profile.name.clone();
+    let (engine, checker, notes) = (engine.clone(), checker.cloned(), notes.clone());
+    let n = lines.len();
+    app.set_status(format!("reading {}: checking and hashing", app::plural(n, "local line")));
+    tokio::spawn(async move {
+        let say = |text: String| {
+            let _ = notes.send((Level::Warn, text));
+        };
+        let mut jobs = Vec::new();
+        for line in &lines {
+            let got = crate::local::jobs_for_line(
+                line,
+                &d,
+                jobs.len() as u64 + 1,
+                false,
+                storage.as_ref().map_err(Clone::clone),
+            )
+            .await;
+            for e in got.errors {
+                say(format!("not imported: {e}"));
+            }
+            jobs.extend(got.jobs);
         }
-        jobs.extend(got.jobs);
-    }
-    if let Some(checker) = checker {
-        use crate::preflight::Verdict;
-        let lines =
-            jobs.into_iter().map(|job| crate::preflight::Line { label: String::new(), number: 0, job }).collect();
-        let mut checked: Vec<_> = checker.check_lines(lines).collect().await;
-        checked.sort_by_key(|(i, ..)| *i);
-        jobs = Vec::new();
-        for (_, line, c) in checked {
-            match c.verdict {
-                Verdict::Refused { reasons, .. } => {
-                    app.note(Level::Warn, format!("not imported: {}: {}", line.job.url, reasons.join("; ")));
+        if let Some(checker) = checker {
+            use crate::preflight::Verdict;
+            let lines =
+                jobs.into_iter().map(|job| crate::preflight::Line { label: String::new(), number: 0, job }).collect();
+            let mut checked: Vec<_> = checker.check_lines(lines).collect().await;
+            checked.sort_by_key(|(i, ..)| *i);
+            jobs = Vec::new();
+            for (_, line, c) in checked {
+                match c.verdict {
+                    Verdict::Refused { reasons, .. } => {
+                        say(format!("not imported: {}: {}", line.job.url, reasons.join("; ")));
+                    }
+                    _ => jobs.push(line.job),
                 }
-                _ => jobs.push(line.job),
             }
         }
-    }
-    if !jobs.is_empty() {
-        setup.stamp_profile(&mut jobs);
-        engine.send(Command::Submit { jobs, allow_duplicates: false });
-    }
+        if !jobs.is_empty() {
+            for j in &mut jobs {
+                j.profile.clone_from(&profile);
+            }
+            engine.send(Command::Submit { jobs, allow_duplicates: false });
+        }
+    });
 }
 
 /// The preflight checker for the input pane, when preflight is on.
