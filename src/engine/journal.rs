@@ -70,8 +70,9 @@ impl Journal {
                 "another seedance-assets (a dashboard or an import) is using this journal; wait for it to finish, or use another --data-dir",
             ));
         }
-        let mut jobs = BTreeMap::new();
         let mut warnings = Vec::new();
+        remove_stale_temp_files(path, &mut warnings);
+        let mut jobs = BTreeMap::new();
         let mut records = 0usize;
         let mut good_end = 0u64;
         let mut offset = 0u64;
@@ -181,6 +182,28 @@ impl Journal {
     }
 }
 
+/// Removes temp files a compaction killed mid-way left beside the journal
+/// (`.NAME.tmp-PID`): the lock is held, so no other process is writing one.
+fn remove_stale_temp_files(path: &Path, warnings: &mut Vec<String>) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.tmp-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    warnings.push(format!("removed {}, left by an interrupted compaction", entry.path().display()))
+                }
+                Err(e) => warnings.push(format!("cannot remove {}: {e}", entry.path().display())),
+            }
+        }
+    }
+}
+
 fn encode(buf: &mut Vec<u8>, rec: &Record) {
     serde_json::to_writer(&mut *buf, rec).expect("a job always serializes");
     buf.push(b'\n');
@@ -261,6 +284,17 @@ mod tests {
         let r = Journal::open(&path).unwrap();
         assert!(r.warnings.is_empty());
         assert_eq!(r.jobs.keys().copied().collect::<Vec<_>>(), [1, 3]);
+    }
+
+    #[test]
+    fn a_compaction_killed_mid_way_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let stale = dir.path().join(".j.jsonl.tmp-12345");
+        std::fs::write(&stale, vec![b'x'; 4096]).unwrap();
+        let r = Journal::open(&path).unwrap();
+        assert!(!stale.exists());
+        assert!(r.warnings.iter().any(|w| w.contains("interrupted compaction")), "{:?}", r.warnings);
     }
 
     #[test]
