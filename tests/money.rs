@@ -62,9 +62,11 @@ async fn a_wrong_key_pauses_the_batch_after_a_handful_and_resumes_with_the_right
     let group = sim.state().add_group("g");
     let dir = tempfile::tempdir().unwrap();
     let wrong = client(&sim.base_url(), "wrong-key");
+    // The default creation rate (30/s): what a user with a wrong key meets.
+    let paced = EngineOptions { limits: Limits { create_per_sec: 30, ..limits() }, ..opts() };
     let (engine, mut rx, _task) = seedance_assets::engine::start(
         Clients::single(wrong),
-        opts(),
+        paced,
         &dir.path().join("journal.jsonl"),
         &dir.path().join("groups.json"),
     )

@@ -36,7 +36,7 @@ impl Env {
         std::fs::write(
             &config,
             format!(
-                "[api]\nbase_url = \"{base_url}\"\n[limits]\ncreate_per_sec = 60\nmax_creating = 10\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n"
+                "[api]\nbase_url = \"{base_url}\"\n[limits]\ncreate_per_sec = 30\nmax_creating = 10\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n"
             ),
         )
         .unwrap();
