@@ -212,3 +212,28 @@ async fn settle(sim: &Sim) {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_bucket_credentials_stop_with_the_buckets_message_and_nothing_is_lost() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("creds");
+    let env = Env::new(&sim);
+    let media = env.dir.path().join("refs");
+    write_images(&media, 5);
+    let dir = media.to_str().unwrap();
+    let mut c = env.command(&["import", dir, "--group", &group, "--wait"]);
+    c.env("AWS_SECRET_ACCESS_KEY", "not-the-secret");
+    let out = output(c).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("uploads paused") && stderr.contains("SignatureDoesNotMatch"), "{stderr}");
+    assert!(!stderr.contains("not-the-secret"), "the secret is never shown: {stderr}");
+    assert_eq!(sim.stats().create_asset_requests, 0, "nothing is created without its upload");
+    let jobs = read_jobs(&env.data.join("journal.jsonl")).unwrap().0;
+    assert_eq!(jobs.len(), 5);
+    assert!(jobs.iter().all(|j| j.state == JobState::Uploading), "kept for later");
+    // With the right secret, `wait` uploads and creates them.
+    let out = output(env.command(&["wait"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(sim.stats().assets_created, 5);
+}

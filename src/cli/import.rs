@@ -360,6 +360,9 @@ pub(super) async fn follow(
                     Some(crate::exit::JOURNAL)
                 } else if matches!(h.paused, Some(PauseCause::Auth(_))) {
                     Some(crate::exit::AUTH)
+                } else if h.storage.is_some() {
+                    // The bucket refuses every upload: bad [storage] config.
+                    Some(crate::exit::USAGE)
                 } else {
                     None
                 };
