@@ -555,6 +555,8 @@ impl Actor {
             self.clients = c;
         }
         self.journal_retry_at = None;
+        // Uploads try again too (a bucket that still refuses pauses them again).
+        self.health.storage = None;
         if self.health.paused.take().is_some() {
             self.log(Level::Info, "resuming: creation and polling continue");
         }
