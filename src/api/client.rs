@@ -201,10 +201,9 @@ pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> 
     (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
 }
 
-/// Classifies a transport error: only a failure to connect proves the
-/// request was never sent.
-fn network_error(e: reqwest::Error) -> ApiError {
-    let may_have_reached_server = !e.is_connect();
+/// A transport error in words, with every cause, and without its URL (a
+/// presigned URL carries a signature): shared by every HTTP client here.
+pub fn transport_detail(e: reqwest::Error) -> String {
     let e = e.without_url();
     let mut detail = e.to_string();
     let mut source = std::error::Error::source(&e);
@@ -213,7 +212,14 @@ fn network_error(e: reqwest::Error) -> ApiError {
         detail.push_str(&s.to_string());
         source = s.source();
     }
-    ApiError::Network { may_have_reached_server, detail: crate::text::excerpt(&detail, 200) }
+    detail
+}
+
+/// Classifies a transport error: only a failure to connect proves the
+/// request was never sent.
+fn network_error(e: reqwest::Error) -> ApiError {
+    let may_have_reached_server = !e.is_connect();
+    ApiError::Network { may_have_reached_server, detail: crate::text::excerpt(&transport_detail(e), 200) }
 }
 
 #[cfg(test)]

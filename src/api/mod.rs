@@ -7,7 +7,7 @@ mod error;
 mod tls;
 mod types;
 
-pub use client::{Client, ClientOptions, Probe, check_base_url, parse_retry_after};
+pub use client::{Client, ClientOptions, Probe, check_base_url, parse_retry_after, transport_detail};
 pub use envelope::decode_response;
 pub use error::{ApiError, Endpoint};
 pub use tls::{TlsError, TlsOptions, http_client_builder};

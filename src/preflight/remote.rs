@@ -75,15 +75,7 @@ pub fn classify(e: reqwest::Error) -> RemoteError {
     if e.is_timeout() && !connect {
         return RemoteError::Timeout;
     }
-    let e = e.without_url();
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
-    let detail = crate::text::excerpt(&crate::text::sanitize(&detail), 200);
+    let detail = crate::text::excerpt(&crate::text::sanitize(&crate::api::transport_detail(e)), 200);
     if connect { RemoteError::Unreachable(detail) } else { RemoteError::Transfer(detail) }
 }
 

@@ -252,26 +252,13 @@ impl Storage {
 
     fn transport(&self, op: &'static str, key: &str, e: reqwest::Error) -> StorageError {
         let connect = e.is_connect();
-        let detail = transport_detail(e);
+        let detail = crate::text::excerpt(&crate::api::transport_detail(e), 300);
         if connect {
             StorageError::Unreachable { endpoint: crate::text::excerpt(&self.endpoint, 120), detail }
         } else {
             StorageError::Network { op, key: key.to_string(), detail }
         }
     }
-}
-
-/// The error's words with its causes, without the (presigned) URL.
-fn transport_detail(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        detail.push_str(": ");
-        detail.push_str(&s.to_string());
-        source = s.source();
-    }
-    crate::text::excerpt(&detail, 300)
 }
 
 fn header_len(resp: &reqwest::Response) -> Option<u64> {
