@@ -96,8 +96,7 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
             }
             let n = lines.len() as u64 + 1;
             let at = |job| Line { label: label.clone(), number: i + 1, job };
-            let first = line.split(['\t', ',']).next().unwrap_or(line);
-            if crate::local::is_local(first) {
+            if crate::local::is_local_line(line) {
                 let got = crate::local::jobs_for_line(line, &d, n, a.recursive, setup.storage()).await;
                 for e in &got.errors {
                     eprintln!("{label}:{}: {e}", i + 1);

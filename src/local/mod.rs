@@ -121,6 +121,12 @@ pub fn is_local(line: &str) -> bool {
     !line.is_empty() && (!line.contains("://") || line.starts_with("file://"))
 }
 
+/// Whether an input line (`TARGET` or `TARGET<TAB>name<TAB>type`) names
+/// local files rather than a URL: its first tab-separated column does.
+pub fn is_local_line(line: &str) -> bool {
+    is_local(line.split('\t').next().unwrap_or(line))
+}
+
 /// The path a local line names: `file://` URLs decoded, a leading `~/`
 /// replaced by `$HOME/`.
 pub fn resolve(line: &str) -> PathBuf {

@@ -73,8 +73,10 @@ pub enum EditOutcome {
 struct Parsed {
     /// URL imports ready to go (checked, or preflight off), with their line.
     jobs: Vec<(usize, NewJob)>,
-    /// Good URL lines preflight has not judged yet: their line and check key.
-    unchecked: Vec<(usize, String)>,
+    /// Good URL lines preflight has not judged yet: line, check key, import.
+    unchecked: Vec<(usize, String, NewJob)>,
+    /// The check key of every parsed URL line (preflight on).
+    keys: Vec<(usize, String)>,
     /// Local lines (checked and uploaded on submit).
     locals: Vec<(usize, String)>,
     /// One per line.
@@ -276,8 +278,8 @@ impl InputPane {
                 out.verdicts.push(Verdict::Skip);
                 continue;
             }
-            let first = line.split('\t').next().unwrap_or(line);
-            if crate::local::is_local(first) {
+            if crate::local::is_local_line(line) {
+                let first = line.split('\t').next().unwrap_or(line);
                 let v = match std::fs::metadata(crate::local::resolve(first)) {
                     Ok(m) if m.is_dir() => Verdict::Ok("directory · uploaded on submit".into()),
                     Ok(_) => Verdict::Ok("local file · uploaded on submit".into()),
@@ -305,14 +307,15 @@ impl InputPane {
             };
             use crate::preflight::Verdict as Pf;
             let key = check_key(&job);
+            out.keys.push((i, key.clone()));
             let v = match checks.results.get(&key) {
                 // Not asked yet (the line is being typed): what it would be.
                 None => {
-                    out.unchecked.push((i, key));
+                    out.unchecked.push((i, key, job));
                     Verdict::Ok(what)
                 }
                 Some(None) => {
-                    out.unchecked.push((i, key));
+                    out.unchecked.push((i, key, job));
                     Verdict::Checking
                 }
                 Some(Some(Pf::Passed(m))) => {
@@ -346,22 +349,14 @@ impl InputPane {
     /// their result comes back under: every unjudged line, or while
     /// `editing`, only those already submitted (not each keystroke).
     pub fn wanted_checks(&mut self, editing: bool) -> Vec<(String, NewJob)> {
-        let (Some(checks), Ok(d)) = (&self.checks, self.defaults()) else {
+        let (Some(checks), Ok(parsed)) = (&self.checks, self.parse()) else {
             return Vec::new();
         };
         let mut wanted: Vec<(String, NewJob)> = Vec::new();
-        for raw in self.urls.lines() {
-            let line = raw.trim();
-            let first = line.split('\t').next().unwrap_or(line);
-            if line.is_empty() || line.starts_with('#') || crate::local::is_local(first) {
-                continue;
-            }
-            if let Ok(job) = parse_line(line, 1, &d) {
-                let key = check_key(&job);
-                let due = !editing || checks.awaiting.contains(&key);
-                if due && !checks.results.contains_key(&key) && !wanted.iter().any(|(k, _)| *k == key) {
-                    wanted.push((key, job));
-                }
+        for (_, key, job) in parsed.unchecked {
+            let due = !editing || checks.awaiting.contains(&key);
+            if due && !checks.results.contains_key(&key) && !wanted.iter().any(|(k, _)| *k == key) {
+                wanted.push((key, job));
             }
         }
         if let Some(checks) = &mut self.checks {
@@ -390,26 +385,25 @@ impl InputPane {
         let Ok(parsed) = self.parse() else {
             return Vec::new();
         };
-        let ready: Vec<(usize, NewJob)> = parsed.jobs.into_iter().filter(|(_, j)| check_key(j) == key).collect();
+        let lines: std::collections::HashSet<usize> =
+            parsed.keys.iter().filter(|(_, k)| *k == key).map(|(i, _)| *i).collect();
+        let ready: Vec<NewJob> = parsed.jobs.into_iter().filter(|(i, _)| lines.contains(i)).map(|(_, j)| j).collect();
         if ready.is_empty() {
-            return match parsed.verdicts.iter().enumerate().find(|(i, _)| {
-                self.urls.lines()[*i].trim().split('\t').next().is_some_and(|u| key.starts_with(u.trim()))
-            }) {
+            let refused = parsed.verdicts.iter().enumerate().find(|(i, _)| lines.contains(i));
+            return match refused {
                 Some((i, Verdict::Error(e))) => {
                     vec![Action::Note(Level::Warn, format!("not imported, line {}: {e}", i + 1))]
                 }
                 _ => Vec::new(),
             };
         }
-        let lines: std::collections::HashSet<usize> = ready.iter().map(|(i, _)| *i).collect();
         let kept =
             self.urls.lines().iter().enumerate().filter(|(i, _)| !lines.contains(i)).map(|(_, l)| l.clone()).collect();
         self.urls = new_editor(kept);
         self.revalidate();
-        let jobs: Vec<NewJob> = ready.into_iter().map(|(_, j)| j).collect();
-        let n = jobs.len();
+        let n = ready.len();
         vec![
-            Action::Engine(Command::Submit { jobs, allow_duplicates: false }),
+            Action::Engine(Command::Submit { jobs: ready, allow_duplicates: false }),
             Action::Status(format!("checked and sent {}", super::super::app::plural(n, "line"))),
         ]
     }
@@ -439,7 +433,7 @@ impl InputPane {
     /// Submits: good lines go to the engine, bad lines stay in the editor
     /// (with their reasons in the log) so nothing is lost.
     pub fn submit(&mut self) -> Vec<Action> {
-        let Parsed { jobs, unchecked, locals, verdicts } = match self.parse() {
+        let Parsed { jobs, unchecked, locals, verdicts, .. } = match self.parse() {
             Ok(r) => r,
             Err(e) => return vec![Action::Status(e)],
         };
@@ -454,10 +448,10 @@ impl InputPane {
         }
         let mut actions = Vec::new();
         let mut kept = Vec::new();
-        let waiting: std::collections::HashSet<usize> = unchecked.iter().map(|(i, _)| *i).collect();
+        let waiting: std::collections::HashSet<usize> = unchecked.iter().map(|(i, ..)| *i).collect();
         let checking = waiting.len();
         if let Some(checks) = &mut self.checks {
-            checks.awaiting.extend(unchecked.into_iter().map(|(_, k)| k));
+            checks.awaiting.extend(unchecked.into_iter().map(|(_, k, _)| k));
         }
         for (i, v) in verdicts.iter().enumerate() {
             if waiting.contains(&i) {
