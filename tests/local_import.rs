@@ -133,7 +133,7 @@ async fn kill_nine_during_uploads_then_every_file_is_active_exactly_once() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    settle(&sim).await;
+    common::settle(&sim).await;
     let at_kill = read_jobs(&env.data.join("journal.jsonl")).unwrap().0;
     assert!(at_kill.iter().any(|j| j.state == JobState::Uploading), "the kill came during uploads");
     let sending = at_kill.iter().filter(|j| j.state == JobState::Creating).count() as u64;
@@ -194,23 +194,6 @@ async fn bad_local_lines_are_named_and_the_good_ones_imported() {
     assert!(stderr.contains(":5:") && stderr.contains("not Video"), "{stderr}");
     assert!(!stderr.contains(":1:"), "{stderr}");
     assert_eq!(sim.stats().assets_created, 1);
-}
-
-/// Waits until the simulator has handled every request already sent (its
-/// CreateAsset count stops moving), so "in flight at the kill" is measured
-/// even on a loaded machine.
-async fn settle(sim: &Sim) {
-    let mut last = sim.stats().create_asset_requests;
-    let mut still = 0;
-    for _ in 0..100 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = sim.stats().create_asset_requests;
-        still = if now == last { still + 1 } else { 0 };
-        last = now;
-        if still >= 5 {
-            return;
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

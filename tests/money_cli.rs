@@ -194,7 +194,7 @@ async fn kill_nine_at_three_moments_leaves_uncertain_only_what_was_in_flight() {
         }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        settle(&sim).await;
+        common::settle(&sim).await;
         let jobs = env.journal();
         let sending = jobs.iter().filter(|j| j.state == JobState::Creating).count() as u64;
         let answered = jobs.iter().filter(|j| !matches!(j.state, JobState::Queued | JobState::Creating)).count() as u64;
@@ -348,21 +348,4 @@ async fn a_log_file_that_cannot_be_created_is_a_warning() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("warning: cannot write the log in"), "{stderr}");
-}
-
-/// Waits until the simulator has handled every request already sent (its
-/// CreateAsset count stops moving), so "in flight at the kill" is measured
-/// even on a loaded machine.
-async fn settle(sim: &Sim) {
-    let mut last = sim.stats().create_asset_requests;
-    let mut still = 0;
-    for _ in 0..100 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = sim.stats().create_asset_requests;
-        still = if now == last { still + 1 } else { 0 };
-        last = now;
-        if still >= 5 {
-            return;
-        }
-    }
 }

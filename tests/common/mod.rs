@@ -130,3 +130,20 @@ pub fn all_final(ids: &[JobId]) -> impl Fn(&BTreeMap<JobId, Job>) -> bool + '_ {
 pub fn all_in(ids: &[JobId], state: JobState) -> impl Fn(&BTreeMap<JobId, Job>) -> bool + '_ {
     move |jobs| ids.iter().all(|id| jobs.get(id).is_some_and(|j| j.state == state))
 }
+
+/// Waits until the simulator has handled every request already sent (its
+/// CreateAsset count stops moving), so "in flight at the kill" is measured
+/// even on a loaded machine.
+pub async fn settle(sim: &Sim) {
+    let mut last = sim.stats().create_asset_requests;
+    let mut still = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = sim.stats().create_asset_requests;
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+        if still >= 5 {
+            return;
+        }
+    }
+}

@@ -18,7 +18,8 @@ fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+/// Appends one PNG chunk (length, type, data, CRC).
+pub fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&(data.len() as u32).to_be_bytes());
     let start = out.len();
     out.extend_from_slice(kind);

@@ -12,25 +12,10 @@ use seedance_assets::config::{StorageConfig, StorageCredentials};
 use seedance_assets::sim::Sim;
 use seedance_assets::storage::Storage;
 
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFFu32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
-fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    let start = out.len();
-    out.extend_from_slice(kind);
-    out.extend_from_slice(data);
-    let crc = crc32(&out[start..]);
-    out.extend_from_slice(&crc.to_be_bytes());
-}
+// PNG chunks are written by the media generator the preflight tests use.
+#[path = "../mediagen/mod.rs"]
+mod mediagen;
+use mediagen::chunk;
 
 /// RGB pixels that differ with `seed`.
 fn pixels(width: u32, height: u32, seed: u32) -> Vec<u8> {
