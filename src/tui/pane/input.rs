@@ -101,6 +101,10 @@ pub struct InputPane {
     date: String,
     /// Preflight results by URL and type; `None` when preflight is off.
     checks: Option<Checks>,
+    /// Lines preflight has not been asked about yet, counted at the last
+    /// revalidation (all, and those submitted): the event loop asks only
+    /// when there are some, without parsing again.
+    unasked: (usize, usize),
 }
 
 /// Preflight of URL lines as they arrive: results by `URL + type`.
@@ -152,6 +156,7 @@ impl InputPane {
             problem: None,
             date: date.to_string(),
             checks: None,
+            unasked: (0, 0),
         };
         pane.revalidate();
         pane
@@ -349,6 +354,9 @@ impl InputPane {
     /// their result comes back under: every unjudged line, or while
     /// `editing`, only those already submitted (not each keystroke).
     pub fn wanted_checks(&mut self, editing: bool) -> Vec<(String, NewJob)> {
+        if self.unasked.0 == 0 || (editing && self.unasked.1 == 0) {
+            return Vec::new();
+        }
         let (Some(checks), Ok(parsed)) = (&self.checks, self.parse()) else {
             return Vec::new();
         };
@@ -410,8 +418,15 @@ impl InputPane {
 
     /// Re-checks every line for the verdict column.
     pub fn revalidate(&mut self) {
+        self.unasked = (0, 0);
         match self.parse() {
-            Ok(Parsed { verdicts, .. }) => {
+            Ok(Parsed { verdicts, unchecked, .. }) => {
+                if let Some(checks) = &self.checks {
+                    for (_, key, _) in unchecked.iter().filter(|(_, k, _)| !checks.results.contains_key(k)) {
+                        self.unasked.0 += 1;
+                        self.unasked.1 += usize::from(checks.awaiting.contains(key));
+                    }
+                }
                 self.verdicts = verdicts;
                 self.problem = None;
             }
