@@ -67,7 +67,7 @@ impl Health {
         use super::outcome::PauseCause;
         if let Some(j) = &self.journal {
             return Some(format!(
-                "journal {} cannot be written ({}): nothing new is being sent; free space or fix permissions, then retry (r) — nothing sent is lost",
+                "journal {} cannot be written ({}): nothing new is being sent; free space or fix permissions: it is tried again every second, and nothing sent is lost",
                 j.path, j.cause
             ));
         }
