@@ -22,9 +22,9 @@ pub struct GlobalArgs {
     /// Account profile: a `[profiles.NAME]` table of the config [env: SEEDANCE_PROFILE; default: `default_profile`, else `[api]`]
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Every command on a built-in simulator with a demo key and group (no
-    /// network, no key); demo data and config live in a per-process directory
-    /// under DATA_DIR/demo, removed when the process ends.
+    /// Every command on a built-in simulator with a demo key, group and
+    /// bucket (no network, no key); demo data and config live in
+    /// DATA_DIR/demo, reset when a demo command starts the engine.
     #[arg(long, global = true)]
     pub demo: bool,
     /// Dashboard: capture the mouse (wheel scrolls, click selects); off by default so terminal selection works.

@@ -27,7 +27,7 @@ pub struct Cli {
 /// The headless commands.
 #[derive(Debug, Subcommand)]
 pub enum CliCommand {
-    /// Import URLs (arguments, --file, or stdin; one per line: URL, or URL,name,type).
+    /// Import URLs or local files (arguments, --file, or stdin; one per line: URL, URL,name,type, or a file, directory or glob).
     Import(ImportArgs),
     /// Follow every unfinished job in the journal until it is final.
     Wait {
@@ -144,7 +144,7 @@ pub struct ExportArgs {
 /// `import` options.
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
-    /// URLs to import (each may be URL,name,type).
+    /// URLs (each may be URL,name,type), local files, directories or globs to import.
     pub urls: Vec<String>,
     /// Read lines from this file (`-` for stdin).
     #[arg(long, short)]
