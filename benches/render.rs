@@ -19,7 +19,6 @@ use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::{CrosstermBackend, TestBackend};
 use seedance_assets::api::AssetType;
-use seedance_assets::engine::journal::Journal;
 use seedance_assets::engine::{Job, JobState, NewJob, Update};
 use seedance_assets::tui::app::App;
 use seedance_assets::tui::view;
@@ -138,9 +137,9 @@ fn real_binary(socket: &str, dir: &std::path::Path) {
 
 fn prepare(dir: &std::path::Path) {
     std::fs::write(dir.join("config.toml"), "[api]\nbase_url = \"http://127.0.0.1:9\"\n").unwrap();
-    let mut r = Journal::open(&dir.join("data").join("journal.jsonl")).unwrap();
+    let mut r = seedance_assets::store::Store::open(&dir.join("data").join("jobs.db"), None).unwrap();
     let jobs: Vec<Job> = (1..=10_000).map(|id| job(id, JobState::Active)).collect();
-    r.journal.append(&jobs, &[]).unwrap();
+    r.store.write(&jobs, &[]).unwrap();
 }
 
 fn first_frame_ms(dir: &std::path::Path) -> Option<f64> {

@@ -74,10 +74,13 @@ pub fn lock(paths: &Paths) -> Result<DemoLock, Failure> {
 }
 
 /// Starts the demo simulator and resets the demo data for it (the lock must
-/// be held): the journal and groups are removed, the config rewritten for
+/// be held): the job store and groups are removed, the config rewritten for
 /// the new simulator and its demo group; exports and logs are kept.
 pub async fn start(paths: &Paths, _lock: &DemoLock) -> Result<Sim, Failure> {
-    for file in [paths.journal(), paths.groups()] {
+    let store = paths.store();
+    let mut files = vec![paths.legacy_journal(), paths.groups(), crate::store::lock_path(&store)];
+    files.extend(["", "-wal", "-shm"].map(|s| std::path::PathBuf::from(format!("{}{s}", store.display()))));
+    for file in files {
         match std::fs::remove_file(&file) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -37,5 +37,6 @@ pub mod preflight;
 pub mod setup;
 pub mod sim;
 pub mod storage;
+pub mod store;
 pub mod text;
 pub mod tui;

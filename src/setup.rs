@@ -177,10 +177,19 @@ impl Setup {
         Ok(self.clients())
     }
 
-    /// Starts the engine on this setup's journal.
+    /// The engine's files in this setup's data dir.
+    pub fn engine_files(&self) -> crate::engine::EngineFiles {
+        crate::engine::EngineFiles {
+            store: self.paths.store(),
+            legacy_journal: Some(self.paths.legacy_journal()),
+            groups: self.paths.groups(),
+        }
+    }
+
+    /// Starts the engine on this setup's job store.
     pub fn start_engine(&self) -> Result<(EngineHandle, UnboundedReceiver<Update>, JoinHandle<()>), Failure> {
-        crate::engine::start(self.clients(), self.engine_options(), &self.paths.journal(), &self.paths.groups())
-            .map_err(|e| Failure::new(crate::exit::JOURNAL, e))
+        crate::engine::start(self.clients(), self.engine_options(), &self.engine_files())
+            .map_err(|e| Failure::new(crate::exit::JOURNAL, e.to_string()))
     }
 }
 

@@ -183,7 +183,7 @@ async fn ctrl_c_stops_cleanly_and_wait_resumes() {
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("interrupted"), "{}", text(&out.stderr));
-    let (journal, _) = seedance_assets::engine::journal::read_jobs(&env.data.join("journal.jsonl")).unwrap();
+    let journal = seedance_assets::store::read_jobs(&env.data.join("jobs.db")).unwrap();
     assert_eq!(journal.len(), 5);
     assert!(
         journal.iter().all(|j| j.state == seedance_assets::engine::JobState::Processing),

@@ -134,7 +134,7 @@ fn path_lists_every_location_with_the_log() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let p: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(p["config"], env.config.display().to_string());
-    assert_eq!(p["journal"], env.data.join("journal.jsonl").display().to_string());
+    assert_eq!(p["store"], env.data.join("jobs.db").display().to_string());
     let log = p["log"].as_str().unwrap();
     assert!(log.starts_with(&env.data.join("logs").display().to_string()) && log.ends_with(".log"), "{log}");
 }

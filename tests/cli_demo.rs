@@ -32,14 +32,14 @@ async fn every_command_reads_the_demo_data_and_a_running_demo_is_left_alone() {
         // Another demo process holds the demo data: nothing of it is deleted.
         let demo = env.data.join("demo");
         std::fs::create_dir_all(demo.join("exports")).unwrap();
-        std::fs::write(demo.join("journal.jsonl"), "").unwrap();
+        std::fs::write(demo.join("jobs.db"), "").unwrap();
         std::fs::write(demo.join("exports/kept.csv"), "id\n").unwrap();
         let lock = std::fs::File::create(demo.join("demo.lock")).unwrap();
         lock.try_lock().unwrap();
         let out = env.run(&["--demo", "import", "https://media.example/demo/a.png"], "");
         assert_eq!(out.status.code(), Some(5), "{}", text(&out.stderr));
         assert!(text(&out.stderr).contains("another --demo process is running"), "{}", text(&out.stderr));
-        assert!(demo.join("journal.jsonl").exists());
+        assert!(demo.join("jobs.db").exists());
         drop(lock);
 
         let out = env.run(&["--demo", "import", "https://media.example/demo/cat.png"], "");
@@ -66,10 +66,14 @@ async fn an_interrupted_demo_does_not_promise_a_resume() {
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let journal = env.data.join("demo/journal.jsonl");
+    let store = env.data.join("demo/jobs.db");
     let start = std::time::Instant::now();
     // Wait until the job is created (the demo simulator then takes 2–8 s).
-    while !std::fs::read_to_string(&journal).unwrap_or_default().contains("\"Processing\"") {
+    let processing = || {
+        seedance_assets::store::read_jobs(&store)
+            .is_ok_and(|jobs| jobs.iter().any(|j| j.state == seedance_assets::engine::JobState::Processing))
+    };
+    while !processing() {
         assert!(start.elapsed() < std::time::Duration::from_secs(20), "the demo job was not created");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }

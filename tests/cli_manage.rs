@@ -14,7 +14,7 @@ use seedance_assets::export::JobRecord;
 use seedance_assets::sim::{Sim, SimConfig};
 use serde_json::Value;
 
-/// Appends a job to the journal as the engine writes it.
+/// Appends a job to an old release's journal (the next run migrates it).
 fn journal_job(env: &Env, job: &Job) {
     std::fs::create_dir_all(&env.data).unwrap();
     let line = serde_json::json!({ "job": job }).to_string() + "\n";

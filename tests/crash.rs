@@ -8,9 +8,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use seedance_assets::engine::JobState;
-use seedance_assets::engine::journal::read_jobs;
 use seedance_assets::export::JobRecord;
 use seedance_assets::sim::{Sim, SimConfig};
+use seedance_assets::store::read_jobs;
 
 const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
 
@@ -53,7 +53,7 @@ async fn kill_nine_mid_import_loses_nothing_and_duplicates_nothing() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
 
-    let (after_kill, _) = read_jobs(&data.join("journal.jsonl")).unwrap();
+    let after_kill = read_jobs(&data.join("jobs.db")).unwrap();
     assert_eq!(after_kill.len(), 200, "every submitted job was journaled before any request");
     let unfinished = after_kill.iter().filter(|j| j.state.is_in_flight()).count();
     assert!(unfinished > 0, "the kill came mid-way");
@@ -68,7 +68,7 @@ async fn kill_nine_mid_import_loses_nothing_and_duplicates_nothing() {
     let resumed: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     assert!(!resumed.is_empty());
 
-    let (jobs, _) = read_jobs(&data.join("journal.jsonl")).unwrap();
+    let jobs = read_jobs(&data.join("jobs.db")).unwrap();
     assert_eq!(jobs.len(), 200);
     let stats = sim.stats();
     assert_eq!(stats.duplicate_creations, 0, "a job was created twice");

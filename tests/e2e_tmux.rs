@@ -13,8 +13,8 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use seedance_assets::engine::JobState;
-use seedance_assets::engine::journal::read_jobs;
 use seedance_assets::sim::{Sim, SimConfig};
+use seedance_assets::store::read_jobs;
 
 const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
 
@@ -189,8 +189,7 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     let status = std::fs::read_to_string(&exit_file).unwrap();
     assert_eq!(status.trim(), "0", "exit status after SIGHUP");
 
-    let (jobs, warnings) = read_jobs(&data.join("journal.jsonl")).unwrap();
-    assert!(warnings.is_empty(), "{warnings:?}");
+    let jobs = read_jobs(&data.join("jobs.db")).unwrap();
     let names: Vec<&str> = jobs.iter().map(|j| j.spec.name.as_str()).collect();
     assert_eq!(names, ["hello", "second", "third", "Tabbed name"]);
     assert!(jobs.iter().all(|j| j.state == JobState::Active));

@@ -85,7 +85,7 @@ async fn five_hundred_imports_under_faults_end_final_with_no_duplicates() {
         assert!(stats.faults.get(fault).copied().unwrap_or(0) > 10, "{fault} injected: {:?}", stats.faults);
     }
     // Everything is in the journal too.
-    let (journal, _) = seedance_assets::engine::journal::read_jobs(&dir.path().join("journal.jsonl")).unwrap();
+    let journal = seedance_assets::store::read_jobs(&dir.path().join("jobs.db")).unwrap();
     let on_disk: BTreeMap<_, _> = journal.into_iter().map(|j| (j.id, j)).collect();
     assert_eq!(on_disk, jobs);
 }
@@ -271,7 +271,7 @@ async fn a_forget_can_be_undone_and_the_journal_agrees() {
     follow_until(&mut rx, &mut jobs, Duration::from_secs(5), |j| j.get(&gone.id) == Some(&gone)).await;
     engine.send(Command::Shutdown);
     task.await.unwrap();
-    let (on_disk, _) = seedance_assets::engine::journal::read_jobs(&dir.path().join("journal.jsonl")).unwrap();
+    let on_disk = seedance_assets::store::read_jobs(&dir.path().join("jobs.db")).unwrap();
     assert_eq!(on_disk.len(), 2);
     assert!(on_disk.contains(&gone));
     assert_eq!(sim.stats().assets_created, 2, "an undo creates nothing");

@@ -12,9 +12,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use seedance_assets::engine::JobState;
-use seedance_assets::engine::journal::read_jobs;
 use seedance_assets::sim::{Sim, SimConfig};
 use seedance_assets::storage::sha256_hex;
+use seedance_assets::store::read_jobs;
 use storage_support::write_images;
 
 const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
@@ -77,7 +77,7 @@ async fn a_directory_of_fifty_images_is_imported_once_whatever_the_names() {
     let dir = media.to_str().unwrap();
     let out = output(env.command(&["import", dir, "--group", &group, "--wait", "--json"])).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let jobs = read_jobs(&env.data.join("journal.jsonl")).unwrap().0;
+    let jobs = read_jobs(&env.data.join("jobs.db")).unwrap();
     assert_eq!(jobs.len(), 50);
     assert!(jobs.iter().all(|j| j.state == JobState::Active), "{:?}", jobs.iter().map(|j| j.state).collect::<Vec<_>>());
     let names: HashSet<&str> = jobs.iter().map(|j| j.spec.name.as_str()).collect();
@@ -134,7 +134,7 @@ async fn kill_nine_during_uploads_then_every_file_is_active_exactly_once() {
     child.kill().unwrap();
     child.wait().unwrap();
     common::settle(&sim).await;
-    let at_kill = read_jobs(&env.data.join("journal.jsonl")).unwrap().0;
+    let at_kill = read_jobs(&env.data.join("jobs.db")).unwrap();
     assert!(at_kill.iter().any(|j| j.state == JobState::Uploading), "the kill came during uploads");
     let sending = at_kill.iter().filter(|j| j.state == JobState::Creating).count() as u64;
     let answered = at_kill
@@ -146,7 +146,7 @@ async fn kill_nine_during_uploads_then_every_file_is_active_exactly_once() {
     let out = output(env.command(&["wait"])).await;
     let stderr = text(&out.stderr);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
-    let jobs = read_jobs(&env.data.join("journal.jsonl")).unwrap().0;
+    let jobs = read_jobs(&env.data.join("jobs.db")).unwrap();
     assert_eq!(jobs.len(), 40);
     assert_eq!(sim.stats().duplicate_creations, 0);
     for j in &jobs {
@@ -212,7 +212,7 @@ async fn wrong_bucket_credentials_stop_with_the_buckets_message_and_nothing_is_l
     assert!(stderr.contains("uploads paused") && stderr.contains("SignatureDoesNotMatch"), "{stderr}");
     assert!(!stderr.contains("not-the-secret"), "the secret is never shown: {stderr}");
     assert_eq!(sim.stats().create_asset_requests, 0, "nothing is created without its upload");
-    let jobs = read_jobs(&env.data.join("journal.jsonl")).unwrap().0;
+    let jobs = read_jobs(&env.data.join("jobs.db")).unwrap();
     assert_eq!(jobs.len(), 5);
     assert!(jobs.iter().all(|j| j.state == JobState::Uploading), "kept for later");
     // With the right secret, `wait` uploads and creates them.

@@ -67,8 +67,11 @@ async fn a_wrong_key_pauses_the_batch_after_a_handful_and_resumes_with_the_right
     let (engine, mut rx, _task) = seedance_assets::engine::start(
         Clients::single(wrong),
         paced,
-        &dir.path().join("journal.jsonl"),
-        &dir.path().join("groups.json"),
+        &seedance_assets::engine::EngineFiles {
+            store: dir.path().join("jobs.db"),
+            legacy_journal: None,
+            groups: dir.path().join("groups.json"),
+        },
     )
     .unwrap();
     let r = engine.submit(images(&group, 300, "k"), false).await.unwrap();
@@ -106,8 +109,11 @@ async fn an_unreachable_server_pauses_at_once_and_work_resumes_when_it_is_back()
     let (engine, mut rx, _task) = seedance_assets::engine::start(
         Clients::single(client(&base, &cfg.api_key)),
         opts(),
-        &dir.path().join("journal.jsonl"),
-        &dir.path().join("groups.json"),
+        &seedance_assets::engine::EngineFiles {
+            store: dir.path().join("jobs.db"),
+            legacy_journal: None,
+            groups: dir.path().join("groups.json"),
+        },
     )
     .unwrap();
     let r = engine.submit(images("group-later", 20, "u"), false).await.unwrap();
@@ -200,9 +206,9 @@ async fn job_ids_never_wrap() {
     let sim = Sim::start_local(quick_sim_config()).await.unwrap();
     let group = sim.state().add_group("ids");
     let dir = tempfile::tempdir().unwrap();
-    // A journal whose last job has the largest id there is.
+    // An old journal (migrated at start) whose last job has the largest id the store holds.
     let mut old =
-        seedance_assets::engine::Job::new(u64::MAX, images(&group, 1, "last").remove(0), jiff::Timestamp::now());
+        seedance_assets::engine::Job::new(i64::MAX as u64, images(&group, 1, "last").remove(0), jiff::Timestamp::now());
     old.state = JobState::Active;
     let record = serde_json::json!({ "job": old });
     std::fs::write(dir.path().join("journal.jsonl"), format!("{record}\n")).unwrap();
@@ -213,8 +219,8 @@ async fn job_ids_never_wrap() {
     engine.send(Command::Shutdown);
     task.await.unwrap();
     while rx.recv().await.is_some() {}
-    let (jobs, _) = seedance_assets::engine::journal::read_jobs(&dir.path().join("journal.jsonl")).unwrap();
+    let jobs = seedance_assets::store::read_jobs(&dir.path().join("jobs.db")).unwrap();
     assert_eq!(jobs.len(), 1);
-    assert_eq!(jobs[0].id, u64::MAX);
+    assert_eq!(jobs[0].id, i64::MAX as u64, "the largest id the store holds");
     assert_eq!(sim.stats().create_asset_requests, 0);
 }

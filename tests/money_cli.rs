@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use seedance_assets::engine::journal::read_jobs;
 use seedance_assets::engine::{Job, JobState};
 use seedance_assets::sim::{Sim, SimConfig};
+use seedance_assets::store::read_jobs;
 
 const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
 
@@ -58,7 +58,7 @@ impl Env {
     }
 
     fn journal(&self) -> Vec<Job> {
-        read_jobs(&self.data.join("journal.jsonl")).unwrap().0
+        read_jobs(&self.data.join("jobs.db")).unwrap()
     }
 }
 

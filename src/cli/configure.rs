@@ -29,7 +29,7 @@ fn path(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
     let rows = [
         ("config", p.config_file.display().to_string()),
         ("data", p.data_dir.display().to_string()),
-        ("journal", p.journal().display().to_string()),
+        ("store", p.store().display().to_string()),
         ("groups", p.groups().display().to_string()),
         ("exports", p.data_dir.join("exports").display().to_string()),
         ("logs", p.log_dir.display().to_string()),

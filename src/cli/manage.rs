@@ -1,14 +1,14 @@
 //! `retry` and `forget`: the dashboard's `r` and `x`, through the engine
 //! (which journals them), on the jobs a [`Selection`] picks.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::io::{BufRead, IsTerminal, Write};
 
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::args::Selection;
-use super::report::{matches, print_json, print_table};
-use crate::engine::{Command, Job, JobId, JobState, Update};
+use super::report::{print_json, print_table, selected_jobs};
+use crate::engine::{Command, EngineHandle, Job, JobId, JobState, Update};
 use crate::exit::{Failure, NOT_ALL_ACTIVE, SUCCESS, USAGE};
 use crate::options::GlobalArgs;
 use crate::setup::Setup;
@@ -31,15 +31,14 @@ pub(crate) fn could_duplicate(j: &Job) -> bool {
 
 /// The journal's jobs as the engine loaded them, and the updates that follow
 /// (early non-job updates replayed first).
-async fn loaded(mut updates: UnboundedReceiver<Update>) -> (BTreeMap<JobId, Job>, UnboundedReceiver<Update>) {
-    let mut jobs = BTreeMap::new();
+/// Waits for the engine's start (the store then holds every job as the
+/// engine sees it), passing later updates on.
+async fn loaded(mut updates: UnboundedReceiver<Update>) -> UnboundedReceiver<Update> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     while let Some(u) = updates.recv().await {
         match u {
             Update::Loaded => break,
-            Update::Job(j) => {
-                jobs.insert(j.id, *j);
-            }
+            Update::Job(_) => {}
             other => {
                 let _ = tx.send(other);
             }
@@ -52,7 +51,15 @@ async fn loaded(mut updates: UnboundedReceiver<Update>) -> (BTreeMap<JobId, Job>
             }
         }
     });
-    (jobs, rx)
+    rx
+}
+
+/// Passes `r` on; on an error, stops the engine first.
+async fn stop_on_error<T>(engine: &EngineHandle, r: Result<T, Failure>) -> Result<T, Failure> {
+    if r.is_err() {
+        engine.send(Command::Shutdown);
+    }
+    r
 }
 
 /// Asks `question` on the terminal; `Ok(false)` on anything but yes.
@@ -75,11 +82,10 @@ fn plural(n: usize) -> &'static str {
 pub(super) async fn retry(global: &GlobalArgs, select: &Selection, yes: bool, json: bool) -> Result<u8, Failure> {
     let setup = Setup::new(global).await?;
     let (engine, updates, task) = setup.start_engine()?;
-    let (jobs, updates) = loaded(updates).await;
-    let profile = global.wanted_profile().map(|(p, _)| p).filter(|_| !setup.is_demo());
+    let updates = loaded(updates).await;
+    let jobs = stop_on_error(&engine, selected_jobs(global, select)).await?;
     let chosen: Vec<&Job> = jobs
-        .values()
-        .filter(|j| matches(j, select, profile.as_deref()))
+        .iter()
         .filter(|j| matches!(j.state, JobState::Failed | JobState::Rejected | JobState::Uncertain | JobState::Stuck))
         .collect();
     let risky = chosen.iter().filter(|j| could_duplicate(j)).count();
@@ -120,9 +126,8 @@ pub(super) async fn retry(global: &GlobalArgs, select: &Selection, yes: bool, js
 pub(super) async fn forget(global: &GlobalArgs, select: &Selection, yes: bool, json: bool) -> Result<u8, Failure> {
     let setup = Setup::new(global).await?;
     let (engine, updates, task) = setup.start_engine()?;
-    let (jobs, mut updates) = loaded(updates).await;
-    let profile = global.wanted_profile().map(|(p, _)| p).filter(|_| !setup.is_demo());
-    let chosen: Vec<Job> = jobs.into_values().filter(|j| matches(j, select, profile.as_deref())).collect();
+    let mut updates = loaded(updates).await;
+    let chosen = stop_on_error(&engine, selected_jobs(global, select)).await?;
     let go = if chosen.is_empty() {
         eprintln!("nothing to forget");
         Ok(false)

@@ -1,37 +1,47 @@
-//! `status` and `export`: jobs from the journal as a table, JSON, CSV or
+//! `status` and `export`: jobs from the job store as a table, JSON, CSV or
 //! video-request content.
 
 use std::io::Write;
 use std::path::Path;
 
 use super::args::{ExportArgs, ExportFormat, Selection};
-use crate::engine::journal::read_jobs;
 use crate::engine::{Job, JobState};
 use crate::exit::{Failure, JOURNAL, USAGE};
 use crate::export::{write_content, write_csv, write_json};
 use crate::options::GlobalArgs;
 use crate::setup::Context;
+use crate::store::{Filter, History, StoreError};
 
-/// The journal's jobs that `select` and the profile filter (`--profile` or
-/// `SEEDANCE_PROFILE`, when given) pick.
-pub(super) fn selected_jobs(global: &GlobalArgs, select: &Selection) -> Result<Vec<Job>, Failure> {
-    let ctx = Context::load(global)?;
-    let journal = ctx.paths.journal();
-    let (jobs, warnings) =
-        read_jobs(&journal).map_err(|e| Failure::new(JOURNAL, format!("cannot read {}: {e}", journal.display())))?;
-    for w in warnings {
-        eprintln!("warning: {w}");
-    }
-    let profile = if ctx.demo { None } else { global.wanted_profile().map(|(p, _)| p) };
-    Ok(jobs.into_iter().filter(|j| matches(j, select, profile.as_deref())).collect())
+/// Opens the job store of the data dir for reading.
+pub(super) fn history(ctx: &Context) -> Result<History, Failure> {
+    History::open(&ctx.paths.store(), Some(&ctx.paths.legacy_journal()))
+        .map_err(|e| Failure::new(JOURNAL, e.to_string()))
 }
 
-/// True when `j` is among `select`'s ids and states (each empty: any) and
-/// belongs to `profile` (`None`: any).
-pub(super) fn matches(j: &Job, select: &Selection, profile: Option<&str>) -> bool {
-    (select.ids.is_empty() || select.ids.contains(&j.id))
-        && (select.state.is_empty() || select.state.contains(&j.state))
-        && profile.is_none_or(|p| j.spec.profile == p)
+/// The store query for `select`, `search` and the profile filter
+/// (`--profile` or `SEEDANCE_PROFILE`, when given; every profile in the demo).
+pub(super) fn filter(ctx: &Context, global: &GlobalArgs, select: &Selection, search: Option<&str>) -> Filter {
+    Filter {
+        ids: select.ids.clone(),
+        states: select.state.clone(),
+        needle: search.unwrap_or_default().to_string(),
+        profile: if ctx.demo { None } else { global.wanted_profile().map(|(p, _)| p) },
+    }
+}
+
+/// The store's jobs that `select` and the profile filter pick (only these
+/// are read into memory).
+pub(super) fn selected_jobs(global: &GlobalArgs, select: &Selection) -> Result<Vec<Job>, Failure> {
+    let ctx = Context::load(global)?;
+    let history = history(&ctx)?;
+    let mut jobs = Vec::new();
+    history
+        .for_each(&filter(&ctx, global, select, None), |j| {
+            jobs.push(j);
+            Ok::<_, StoreError>(())
+        })
+        .map_err(|e| Failure::new(JOURNAL, e.to_string()))?;
+    Ok(jobs)
 }
 
 /// Prints jobs as JSON (an array) to stdout.
@@ -64,18 +74,18 @@ pub(crate) fn print_table(jobs: &[Job]) -> Result<(), Failure> {
 }
 
 pub(super) fn status(global: &GlobalArgs, select: &Selection, search: Option<&str>, json: bool) -> Result<u8, Failure> {
-    let needle = search.map(str::to_lowercase);
-    let jobs: Vec<Job> = selected_jobs(global, select)?
-        .into_iter()
-        .filter(|j| {
-            needle.as_ref().is_none_or(|n| {
-                [Some(&j.spec.name), Some(&j.spec.url), j.asset_id.as_ref()]
-                    .into_iter()
-                    .flatten()
-                    .any(|f| f.to_lowercase().contains(n))
+    let ctx = Context::load(global)?;
+    let history = history(&ctx)?;
+    let jobs = {
+        let mut jobs = Vec::new();
+        history
+            .for_each(&filter(&ctx, global, select, search), |j| {
+                jobs.push(j);
+                Ok::<_, StoreError>(())
             })
-        })
-        .collect();
+            .map_err(|e| Failure::new(JOURNAL, e.to_string()))?;
+        jobs
+    };
     if json {
         print_json(&jobs)?;
     } else {

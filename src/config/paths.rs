@@ -1,4 +1,4 @@
-//! Where the config file, the journal and the logs live.
+//! Where the config file, the job store and the logs live.
 
 use std::path::{Path, PathBuf};
 
@@ -16,7 +16,7 @@ pub const DATA_DIR_ENV: &str = "SEEDANCE_ASSETS_DATA_DIR";
 pub struct Paths {
     /// The TOML config file (it need not exist).
     pub config_file: PathBuf,
-    /// Journal and remembered groups.
+    /// The job store and remembered groups.
     pub data_dir: PathBuf,
     /// The log file.
     pub log_dir: PathBuf,
@@ -47,8 +47,14 @@ impl Paths {
         Ok(Paths { config_file, data_dir, log_dir })
     }
 
-    /// The journal file.
-    pub fn journal(&self) -> PathBuf {
+    /// The job store (SQLite; see [`crate::store`]).
+    pub fn store(&self) -> PathBuf {
+        self.data_dir.join("jobs.db")
+    }
+
+    /// The JSON-lines journal of releases before the store, migrated into
+    /// it at the first start (and kept as `journal.jsonl.bak`).
+    pub fn legacy_journal(&self) -> PathBuf {
         self.data_dir.join("journal.jsonl")
     }
 
@@ -71,7 +77,7 @@ mod tests {
         };
         let p = Paths::resolve(None, None, env).unwrap();
         assert_eq!(p.config_file, PathBuf::from("/env/config.toml"));
-        assert_eq!(p.journal(), PathBuf::from("/env/data/journal.jsonl"));
+        assert_eq!(p.store(), PathBuf::from("/env/data/jobs.db"));
         let p = Paths::resolve(Some(Path::new("/arg.toml")), Some(Path::new("/argdata")), env).unwrap();
         assert_eq!(p.config_file, PathBuf::from("/arg.toml"));
         assert_eq!(p.data_dir, PathBuf::from("/argdata"));

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::num::NonZeroU32;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -20,7 +19,6 @@ use tokio::time::Instant;
 use super::clients::Clients;
 use super::groups::{GroupStore, check_group};
 use super::job::{Job, JobId, JobState, NewJob};
-use super::journal::Journal;
 use super::message::{Command, Group, Health, JournalFault, Level, LogLine, Stats, Update};
 use super::outcome::{CreateOutcome, PauseCause, PollOutcome, classify_create, classify_poll};
 use super::schedule::{Learned, Schedule};
@@ -29,6 +27,7 @@ use crate::api::{
     ApiError, AssetInfo, AssetStatus, Client, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup,
 };
 use crate::config::{Limits, Polling};
+use crate::store::{Store, StoreError};
 use crate::text::sanitize;
 
 /// Uploads retried after a transient error before the job is given up.
@@ -130,7 +129,8 @@ struct Actor {
     queue: VecDeque<JobId>,
     dedup: HashMap<String, JobId>,
     timers: Timers,
-    journal: Option<Journal>,
+    /// The job store; `None` only while a flush writes to it.
+    store: Option<Store>,
     groups: GroupStore,
     next_id: Option<JobId>,
     creating: usize,
@@ -171,19 +171,46 @@ fn processing_time(info: &AssetInfo) -> Option<Duration> {
     (!d.is_negative()).then(|| d.unsigned_abs())
 }
 
-/// Opens the journal and the group store and starts the engine task.
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The job store could not be opened (or another process owns it).
+    #[error("cannot open the job store: {0}")]
+    Store(#[from] StoreError),
+    /// The remembered groups could not be read.
+    #[error("{0}")]
+    Groups(String),
+}
+
+impl StartError {
+    /// True when another process owns the store (it can be watched instead).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StartError::Store(StoreError::Busy { .. }))
+    }
+}
+
+/// Where the engine keeps its files.
+#[derive(Debug, Clone)]
+pub struct EngineFiles {
+    /// The job store (`jobs.db`).
+    pub store: std::path::PathBuf,
+    /// The JSON-lines journal of earlier releases, migrated once if present.
+    pub legacy_journal: Option<std::path::PathBuf>,
+    /// The groups created from this program.
+    pub groups: std::path::PathBuf,
+}
+
+/// Opens the job store and the group store and starts the engine task.
 ///
 /// Returns the handle for commands, the stream of updates, and the task
 /// (which ends after [`Command::Shutdown`] or when every handle is dropped).
 pub fn start(
     clients: Clients,
     opts: EngineOptions,
-    journal_path: &Path,
-    groups_path: &Path,
-) -> Result<(EngineHandle, mpsc::UnboundedReceiver<Update>, tokio::task::JoinHandle<()>), String> {
-    let recovered =
-        Journal::open(journal_path).map_err(|e| format!("cannot open the journal {}: {e}", journal_path.display()))?;
-    let groups = GroupStore::load(groups_path)?;
+    files: &EngineFiles,
+) -> Result<(EngineHandle, mpsc::UnboundedReceiver<Update>, tokio::task::JoinHandle<()>), StartError> {
+    let recovered = Store::open(&files.store, files.legacy_journal.as_deref())?;
+    let groups = GroupStore::load(&files.groups).map_err(StartError::Groups)?;
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (up_tx, up_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
@@ -199,13 +226,13 @@ pub fn start(
         get_limiter: limiter(opts.limits.get_per_sec),
         polling: opts.polling,
         limits: opts.limits,
-        next_id: recovered.jobs.keys().next_back().map_or(Some(1), |id| id.checked_add(1)),
-        jobs: recovered.jobs,
+        next_id: recovered.next_id,
+        jobs: recovered.live,
         runtime: HashMap::new(),
         queue: VecDeque::new(),
         dedup: HashMap::new(),
         timers: Timers::default(),
-        journal: Some(recovered.journal),
+        store: Some(recovered.store),
         groups,
         creating: 0,
         retry_503: opts.retry_503,
@@ -398,12 +425,17 @@ impl Actor {
         let now = Timestamp::now();
         for spec in specs {
             let key = Job::dedup_key(&spec);
-            let existing = self
-                .dedup
-                .get(&key)
-                .and_then(|id| self.jobs.get(id))
-                .filter(|j| j.state.is_in_flight() || matches!(j.state, JobState::Active | JobState::Uncertain));
-            if let (false, Some(existing)) = (allow_duplicates, existing) {
+            let existing = if allow_duplicates { Ok(None) } else { self.same_identity(&key) };
+            let existing = match existing {
+                Ok(existing) => existing,
+                Err(e) => {
+                    let why = format!("cannot check the job store for duplicates: {e}");
+                    self.log(Level::Error, format!("not imported: {why}"));
+                    result.refused = Some(why);
+                    break;
+                }
+            };
+            if let Some(existing) = existing {
                 let msg = format!(
                     "skipped `{}`: job #{} has the same group and {} and is {}",
                     spec.name,
@@ -445,7 +477,26 @@ impl Actor {
         result
     }
 
+    /// The job in flight, Active or Uncertain that has this identity (in
+    /// memory, or finished in the store), if any.
+    fn same_identity(&self, key: &str) -> Result<Option<Job>, StoreError> {
+        let blocks = |j: &Job| j.state.is_in_flight() || matches!(j.state, JobState::Active | JobState::Uncertain);
+        if let Some(j) = self.dedup.get(key).and_then(|id| self.jobs.get(id)).filter(|j| blocks(j)) {
+            return Ok(Some(j.clone()));
+        }
+        let Some(store) = &self.store else { return Ok(None) };
+        let stored = store.same_identity(key)?;
+        Ok(stored
+            .into_iter()
+            .filter(|j| !self.forgotten.contains(&j.id))
+            .map(|j| self.jobs.get(&j.id).cloned().unwrap_or(j))
+            .find(|j| blocks(j)))
+    }
+
     fn retry(&mut self, id: JobId) {
+        if self.fetch(id).is_none() {
+            return;
+        }
         let Some(job) = self.jobs.get_mut(&id) else {
             return;
         };
@@ -481,7 +532,7 @@ impl Actor {
     }
 
     fn forget(&mut self, id: JobId) {
-        match self.jobs.get(&id).map(|j| j.state) {
+        match self.fetch(id).map(|j| j.state) {
             None => {}
             Some(JobState::Creating) => {
                 self.log(Level::Warn, format!("job #{id} is being sent; forget it once the outcome is known"));
@@ -505,7 +556,9 @@ impl Actor {
         let mut n = 0;
         for mut job in jobs {
             let id = job.id;
-            if self.jobs.contains_key(&id) {
+            let pending_forget = self.forgotten.contains(&id);
+            let stored = !pending_forget && self.store.as_ref().is_some_and(|s| s.get(id).ok().flatten().is_some());
+            if self.jobs.contains_key(&id) || stored {
                 continue;
             }
             match job.state {
@@ -1004,7 +1057,7 @@ impl Actor {
             rate_limited: self.counters.rate_limited.load(Ordering::Relaxed),
             creating: self.creating,
             create_requests: self.counters.create_requests.load(Ordering::Relaxed),
-            journal_syncs: self.journal.as_ref().map_or(0, Journal::syncs),
+            journal_syncs: self.store.as_ref().map_or(0, Store::syncs),
         };
         self.last_requests = requests;
         if stats != self.last_stats {
@@ -1024,19 +1077,19 @@ impl Actor {
         let mut saved = !pending;
         if pending
             && retry_due
-            && let Some(mut journal) = self.journal.take()
+            && let Some(mut store) = self.store.take()
         {
             let ids = std::mem::take(&mut self.dirty);
             let snapshots: Vec<Job> = ids.iter().filter_map(|id| self.jobs.get(id).cloned()).collect();
             let forgotten = std::mem::take(&mut self.forgotten);
-            let (journal, result, snapshots, forgotten) = tokio::task::spawn_blocking(move || {
-                let r = journal.append(&snapshots, &forgotten);
-                (journal, r, snapshots, forgotten)
+            let (store, result, snapshots, forgotten) = tokio::task::spawn_blocking(move || {
+                let r = store.write(&snapshots, &forgotten);
+                (store, r, snapshots, forgotten)
             })
             .await
-            .expect("journal append does not panic");
-            let path = journal.path().display().to_string();
-            self.journal = Some(journal);
+            .expect("a store write does not panic");
+            let path = store.path().display().to_string();
+            self.store = Some(store);
             match result {
                 Ok(()) => {
                     saved = true;
@@ -1044,6 +1097,7 @@ impl Actor {
                     if self.health.journal.take().is_some() {
                         self.log(Level::Info, format!("journal {path} is writable again: resuming"));
                     }
+                    self.evict_finished(&snapshots);
                     self.out.extend(snapshots.into_iter().map(|j| Update::Job(Box::new(j))));
                 }
                 Err(e) => {
@@ -1058,7 +1112,7 @@ impl Actor {
                             format!("journal write to {path} failed: {e}; nothing new is sent until it can be written"),
                         );
                     }
-                    self.health.journal = Some(JournalFault { path, cause: e.to_string() });
+                    self.health.journal = Some(JournalFault { path, cause: e.reason() });
                 }
             }
         }
@@ -1081,6 +1135,44 @@ impl Actor {
         for id in std::mem::take(&mut self.to_poll) {
             self.spawn_poll(id);
         }
+    }
+
+    /// Drops from memory the jobs a write just made final: they live on in
+    /// the store (where duplicates, retries and forgets find them), so the
+    /// engine's memory grows with the jobs in flight, not with the history.
+    fn evict_finished(&mut self, written: &[Job]) {
+        for job in written.iter().filter(|j| j.state.is_final()) {
+            let id = job.id;
+            if self.jobs.get(&id).is_some_and(|j| j.state.is_final()) && !self.dirty.contains(&id) {
+                self.jobs.remove(&id);
+                self.runtime.remove(&id);
+                self.timers.cancel(id);
+                let key = Job::dedup_key(&job.spec);
+                if self.dedup.get(&key) == Some(&id) {
+                    self.dedup.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Brings a finished job back from the store into memory (to retry it),
+    /// or says why it cannot.
+    fn fetch(&mut self, id: JobId) -> Option<&mut Job> {
+        if !self.jobs.contains_key(&id) {
+            let found = match self.store.as_ref().map(|s| s.get(id)) {
+                Some(Ok(found)) => found,
+                Some(Err(e)) => {
+                    self.log(Level::Error, format!("job #{id}: cannot read it from the store: {e}"));
+                    None
+                }
+                None => None,
+            };
+            let job = found?;
+            if !self.forgotten.contains(&id) {
+                self.jobs.insert(id, job);
+            }
+        }
+        self.jobs.get_mut(&id)
     }
 
     /// Takes back the creations of a batch that could not be journaled: no

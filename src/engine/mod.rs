@@ -1,6 +1,6 @@
 //! The import engine: owns every job, schedules CreateAsset and GetAsset
-//! within the configured limits, retries what is safe to retry, and journals
-//! every change before reporting it. Front ends send [`Command`]s and receive
+//! within the configured limits, retries what is safe to retry, and writes
+//! every change to the job store ([`crate::store`]) before reporting it. Front ends send [`Command`]s and receive
 //! [`Update`]s; they never call the API themselves.
 
 mod actor;
@@ -8,13 +8,12 @@ mod clients;
 mod groups;
 pub mod input;
 mod job;
-pub mod journal;
 mod message;
 pub mod outcome;
 mod schedule;
 mod timers;
 
-pub use actor::{EngineHandle, EngineOptions, SubmitResult, start};
+pub use actor::{EngineFiles, EngineHandle, EngineOptions, StartError, SubmitResult, start};
 pub use clients::Clients;
 pub use groups::{GroupStore, check_group};
 pub use job::{Job, JobId, JobState, LocalSource, NewJob};

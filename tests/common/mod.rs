@@ -73,8 +73,11 @@ pub fn engine_with(
     seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client),
         opts,
-        &dir.join("journal.jsonl"),
-        &dir.join("groups.json"),
+        &seedance_assets::engine::EngineFiles {
+            store: dir.join("jobs.db"),
+            legacy_journal: Some(dir.join("journal.jsonl")),
+            groups: dir.join("groups.json"),
+        },
     )
     .expect("engine starts")
 }

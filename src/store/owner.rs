@@ -1,0 +1,72 @@
+//! Who owns a store: one process at a time holds an exclusive lock on
+//! `FILE.owner` and writes its pid and command line in it, so a second
+//! process can say who is running and attach read-only, and take over once
+//! the lock is free (the kernel drops it when the owner exits, even by
+//! `kill -9`).
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use super::error::{AtPath, StoreError};
+
+/// The held lock; released on drop.
+#[derive(Debug)]
+pub struct OwnerLock {
+    _file: File,
+}
+
+/// The owner lock file of the store at `store`.
+pub fn lock_path(store: &Path) -> PathBuf {
+    let mut name = store.file_name().unwrap_or_default().to_os_string();
+    name.push(".owner");
+    store.with_file_name(name)
+}
+
+/// This process, as the lock file describes it.
+fn describe_self() -> String {
+    let args: Vec<String> = std::env::args().map(|a| crate::text::excerpt(&a, 80)).collect();
+    format!("pid {}: {}", std::process::id(), args.join(" "))
+}
+
+impl OwnerLock {
+    /// Takes the lock of the store at `store`, or says who holds it.
+    pub fn acquire(store: &Path) -> Result<OwnerLock, StoreError> {
+        let path = lock_path(store);
+        let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).at(&path)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                return Err(StoreError::Busy { path: store.to_path_buf(), owner: read_owner(&mut file) });
+            }
+            Err(TryLockError::Error(e)) => return Err(e).at(&path),
+        }
+        file.set_len(0).at(&path)?;
+        file.write_all(describe_self().as_bytes()).at(&path)?;
+        Ok(OwnerLock { _file: file })
+    }
+}
+
+fn read_owner(file: &mut File) -> String {
+    let mut s = String::new();
+    let _ = file.seek(SeekFrom::Start(0)).and_then(|_| file.take(4096).read_to_string(&mut s));
+    let s = crate::text::sanitize(s.trim());
+    if s.is_empty() { "another seedance-assets (a dashboard or an import)".to_string() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_owner_is_told_who_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("jobs.db");
+        let lock = OwnerLock::acquire(&store).unwrap();
+        let err = OwnerLock::acquire(&store).unwrap_err();
+        assert!(matches!(&err, StoreError::Busy { .. }), "{err}");
+        assert!(err.to_string().contains(&format!("pid {}:", std::process::id())), "{err}");
+        drop(lock);
+        OwnerLock::acquire(&store).unwrap();
+    }
+}

@@ -1,0 +1,267 @@
+//! Reading the store without owning it: `status`, `export`, the dashboard's
+//! list and observers. A reader never blocks the writer (WAL), sees only
+//! committed (synced) changes, and holds in memory only what it asks for.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql};
+
+use super::error::{AtPath, StoreError};
+use super::schema::{self, COLUMNS, state_code};
+use super::writer::Store;
+use crate::engine::{Job, JobId, JobState};
+
+/// Which jobs a query picks; every part empty or `None` picks all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only these ids.
+    pub ids: Vec<JobId>,
+    /// Only these states.
+    pub states: Vec<JobState>,
+    /// Only jobs whose name, URL, asset id or error contains this
+    /// (case-insensitive).
+    pub needle: String,
+    /// Only this profile's jobs.
+    pub profile: Option<String>,
+}
+
+impl Filter {
+    /// The `WHERE` clause (always starting with `1`) and its parameters.
+    fn clause(&self) -> (String, Vec<Box<dyn ToSql>>) {
+        let mut sql = String::from("1");
+        let mut params: Vec<Box<dyn ToSql>> = Vec::new();
+        if !self.ids.is_empty() {
+            let ids: Vec<String> = self.ids.iter().map(|id| i64::try_from(*id).unwrap_or(-1).to_string()).collect();
+            sql.push_str(&format!(" AND id IN ({})", ids.join(",")));
+        }
+        if !self.states.is_empty() {
+            sql.push_str(&format!(" AND state IN ({})", schema::codes(self.states.iter().copied())));
+        }
+        if !self.needle.is_empty() {
+            params.push(Box::new(self.needle.to_lowercase()));
+            let n = params.len();
+            sql.push_str(&format!(
+                " AND (contains_ci(name, ?{n}) OR contains_ci(url, ?{n}) OR contains_ci(asset_id, ?{n}) OR contains_ci(error, ?{n}))"
+            ));
+        }
+        if let Some(p) = &self.profile {
+            params.push(Box::new(p.clone()));
+            sql.push_str(&format!(" AND profile = ?{}", params.len()));
+        }
+        (sql, params)
+    }
+}
+
+/// A read-only view of the store.
+pub struct History {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// What changed since a write sequence number ([`History::changes`]).
+#[derive(Debug, Default)]
+pub struct Changes {
+    /// Jobs written since, in write order.
+    pub jobs: Vec<Job>,
+    /// Jobs forgotten since.
+    pub forgotten: Vec<JobId>,
+    /// The sequence number to ask from next time.
+    pub seq: i64,
+}
+
+impl History {
+    /// Opens the store at `path` for reading. A store that does not exist
+    /// yet is created first (migrating `legacy` if there is one) unless
+    /// another process owns it, in which case its owner is creating it.
+    pub fn open(path: &Path, legacy: Option<&Path>) -> Result<History, StoreError> {
+        for _ in 0..50 {
+            if path.exists() {
+                break;
+            }
+            match Store::open(path, legacy) {
+                Ok(opened) => {
+                    for w in opened.warnings {
+                        tracing::warn!("{w}");
+                    }
+                }
+                Err(StoreError::Busy { .. }) => std::thread::sleep(Duration::from_millis(100)),
+                Err(e) => return Err(e),
+            }
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).at(path)?;
+        super::writer::configure(&conn, path)?;
+        conn.create_scalar_function(
+            "contains_ci",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                let hay: Option<String> = ctx.get(0)?;
+                let needle: String = ctx.get(1)?;
+                Ok(hay.is_some_and(|h| h.to_lowercase().contains(&needle)))
+            },
+        )
+        .at(path)?;
+        Ok(History { conn, path: path.to_path_buf() })
+    }
+
+    /// Where the store lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How many jobs are in each state, in [`JobState::ALL`] order (kept by
+    /// the store itself: one small read at any size).
+    pub fn counts(&self) -> Result<[u64; JobState::ALL.len()], StoreError> {
+        let mut out = [0u64; JobState::ALL.len()];
+        let mut stmt = self.conn.prepare_cached("SELECT state, n FROM counts").at(&self.path)?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))).at(&self.path)?;
+        for row in rows {
+            let (code, n) = row.at(&self.path)?;
+            if let Some(i) = JobState::ALL.iter().position(|s| state_code(*s) == code) {
+                out[i] = n.max(0) as u64;
+            }
+        }
+        Ok(out)
+    }
+
+    /// A job by id.
+    pub fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        let Ok(id) = i64::try_from(id) else { return Ok(None) };
+        self.conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"))
+            .and_then(|mut s| s.query_row([id], schema::from_row).optional())
+            .at(&self.path)
+    }
+
+    /// Up to `n` jobs the filter picks, in id order: those after `from`
+    /// (`forward`), or those before it (then the nearest come last).
+    /// `from = None` starts at the first (`forward`) or the last job.
+    pub fn page(&self, filter: &Filter, from: Option<JobId>, forward: bool, n: usize) -> Result<Vec<Job>, StoreError> {
+        let (mut sql, mut params) = filter.clause();
+        if let Some(from) = from {
+            params.push(Box::new(i64::try_from(from).unwrap_or(i64::MAX)));
+            sql.push_str(&format!(" AND id {} ?{}", if forward { ">" } else { "<" }, params.len()));
+        }
+        let order = if forward { "ASC" } else { "DESC" };
+        let sql = format!("SELECT {COLUMNS} FROM jobs WHERE {sql} ORDER BY id {order} LIMIT {n}");
+        let mut jobs = self.query(&sql, &params)?;
+        if !forward {
+            jobs.reverse();
+        }
+        Ok(jobs)
+    }
+
+    /// How many jobs the filter picks, counting no further than `cap`.
+    pub fn count(&self, filter: &Filter, cap: u64) -> Result<u64, StoreError> {
+        if filter.ids.is_empty() && filter.needle.is_empty() && filter.profile.is_none() {
+            let counts = self.counts()?;
+            let all = filter.states.is_empty();
+            let n = JobState::ALL.iter().zip(counts).filter(|(s, _)| all || filter.states.contains(s)).map(|(_, n)| n);
+            return Ok(n.sum::<u64>().min(cap));
+        }
+        let (sql, params) = filter.clause();
+        let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE {sql} LIMIT {cap})");
+        let refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
+        let n: i64 = self.conn.query_row(&sql, refs.as_slice(), |r| r.get(0)).at(&self.path)?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// How many jobs the filter picks before `id` (the row number of `id`).
+    pub fn rank(&self, filter: &Filter, id: JobId) -> Result<u64, StoreError> {
+        let (sql, mut params) = filter.clause();
+        params.push(Box::new(i64::try_from(id).unwrap_or(i64::MAX)));
+        let sql = format!("SELECT COUNT(*) FROM jobs WHERE {sql} AND id < ?{}", params.len());
+        let refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
+        let n: i64 = self.conn.query_row(&sql, refs.as_slice(), |r| r.get(0)).at(&self.path)?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// Calls `f` with every job the filter picks, in id order, holding one
+    /// at a time in memory; stops at the first error `f` returns.
+    pub fn for_each<E: From<StoreError>>(
+        &self,
+        filter: &Filter,
+        mut f: impl FnMut(Job) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let (sql, params) = filter.clause();
+        let sql = format!("SELECT {COLUMNS} FROM jobs WHERE {sql} ORDER BY id");
+        let refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
+        let mut stmt = self.conn.prepare(&sql).at(&self.path)?;
+        let rows = stmt.query_map(refs.as_slice(), schema::from_row).at(&self.path)?;
+        for job in rows {
+            f(job.at(&self.path)?)?;
+        }
+        Ok(())
+    }
+
+    /// The ids the filter picks, in order (for marking every shown row).
+    pub fn ids(&self, filter: &Filter) -> Result<Vec<JobId>, StoreError> {
+        let (sql, params) = filter.clause();
+        let sql = format!("SELECT id FROM jobs WHERE {sql} ORDER BY id");
+        let refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
+        let mut stmt = self.conn.prepare(&sql).at(&self.path)?;
+        let rows = stmt.query_map(refs.as_slice(), |r| r.get::<_, i64>(0)).at(&self.path)?;
+        rows.map(|r| r.map(|id| id.max(0) as u64)).collect::<rusqlite::Result<_>>().at(&self.path)
+    }
+
+    /// A number that changes whenever another connection commits a change:
+    /// cheap to ask often, to notice that a view is stale.
+    pub fn version(&self) -> Result<i64, StoreError> {
+        self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).at(&self.path)
+    }
+
+    /// The write sequence number of the latest change.
+    pub fn last_seq(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT MAX(COALESCE((SELECT MAX(seq) FROM jobs), 0), COALESCE((SELECT MAX(seq) FROM forgotten), 0))",
+                [],
+                |r| r.get(0),
+            )
+            .at(&self.path)
+    }
+
+    /// Everything written after sequence number `seq`.
+    pub fn changes(&self, seq: i64) -> Result<Changes, StoreError> {
+        let jobs = self.query(&format!("SELECT {COLUMNS} FROM jobs WHERE seq > ?1 ORDER BY seq"), &[Box::new(seq)])?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT seq, id FROM forgotten WHERE seq > ?1 ORDER BY seq").at(&self.path)?;
+        let forgotten: Vec<(i64, i64)> = stmt
+            .query_map([seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .at(&self.path)?
+            .collect::<rusqlite::Result<_>>()
+            .at(&self.path)?;
+        let job_seq: Option<i64> = if jobs.is_empty() {
+            None
+        } else {
+            self.conn.query_row("SELECT MAX(seq) FROM jobs WHERE seq > ?1", [seq], |r| r.get(0)).at(&self.path)?
+        };
+        let next = forgotten.iter().map(|(s, _)| *s).chain(job_seq).fold(seq, i64::max);
+        Ok(Changes { jobs, forgotten: forgotten.into_iter().map(|(_, id)| id.max(0) as u64).collect(), seq: next })
+    }
+
+    fn query(&self, sql: &str, params: &[Box<dyn ToSql>]) -> Result<Vec<Job>, StoreError> {
+        let refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
+        let mut stmt = self.conn.prepare_cached(sql).at(&self.path)?;
+        let rows = stmt.query_map(refs.as_slice(), schema::from_row).at(&self.path)?;
+        rows.collect::<rusqlite::Result<_>>().at(&self.path)
+    }
+}
+
+/// Every job in the store at `path`, in id order, read without owning it;
+/// none when there is no store yet (for tests and tools).
+pub fn read_jobs(path: &Path) -> Result<Vec<Job>, StoreError> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let history = History::open(path, None)?;
+    let mut jobs = Vec::new();
+    history.for_each(&Filter::default(), |j| {
+        jobs.push(j);
+        Ok::<_, StoreError>(())
+    })?;
+    Ok(jobs)
+}
