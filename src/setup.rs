@@ -188,8 +188,20 @@ impl Setup {
 
     /// Starts the engine on this setup's job store.
     pub fn start_engine(&self) -> Result<(EngineHandle, UnboundedReceiver<Update>, JoinHandle<()>), Failure> {
+        self.try_start_engine().map_err(|e| Failure::new(crate::exit::JOURNAL, e.to_string()))
+    }
+
+    /// Starts the engine, telling apart a store another process owns
+    /// ([`crate::engine::StartError::is_busy`]: watch it instead).
+    pub fn try_start_engine(
+        &self,
+    ) -> Result<(EngineHandle, UnboundedReceiver<Update>, JoinHandle<()>), crate::engine::StartError> {
         crate::engine::start(self.clients(), self.engine_options(), &self.engine_files())
-            .map_err(|e| Failure::new(crate::exit::JOURNAL, e.to_string()))
+    }
+
+    /// Opens the job store for reading (the dashboard's list, observers).
+    pub fn history(&self) -> Result<crate::store::History, crate::store::StoreError> {
+        crate::store::History::open(&self.paths.store(), Some(&self.paths.legacy_journal()))
     }
 }
 

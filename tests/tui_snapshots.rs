@@ -133,14 +133,11 @@ fn no_color_uses_no_colours() {
 #[test]
 fn ten_thousand_rows_render_only_the_visible_ones() {
     let mut app = support::app(false);
-    for id in 100..10_100 {
-        app.apply(seedance_assets::engine::Update::Job(Box::new(support::job(
-            id,
-            &format!("bulk-{id}"),
-            "png",
-            seedance_assets::engine::JobState::Processing,
-        ))));
-    }
+    app.put_all(
+        (100..10_100)
+            .map(|id| support::job(id, &format!("bulk-{id}"), "png", seedance_assets::engine::JobState::Processing))
+            .collect(),
+    );
     for _ in 0..5 {
         key(&mut app, KeyCode::Tab);
     }

@@ -129,9 +129,9 @@ fn filter_by_text_and_cycle_states() {
     let only: Vec<JobState> = app.visible_ids().iter().map(|id| app.job(*id).unwrap().state).collect();
     assert_eq!(only, [JobState::Active]);
     // The filtered view follows state changes.
-    let mut j = app.job(2).unwrap().clone();
+    let mut j = app.job(2).unwrap();
     j.state = JobState::Active;
-    app.apply(Update::Job(Box::new(j)));
+    app.put(j);
     assert_eq!(app.visible_ids(), [1, 2]);
 }
 
@@ -178,7 +178,7 @@ fn mark_rows_then_forget_them_after_asking() {
     assert_eq!(*app.mode(), Mode::Confirm(Confirm::Forget(vec![1, 2])));
     key(&mut app, KeyCode::Char('y'));
     assert_eq!(app.take_effects(), [Effect::Engine(Command::Forget(vec![1, 2]))]);
-    app.apply(Update::Removed(1));
+    app.forget(1);
     assert_eq!(app.visible_ids().len(), 7);
     assert_eq!(app.count(JobState::Active), 0);
 }
@@ -317,7 +317,7 @@ fn a_missing_group_offers_to_create_one() {
     let mut app = support::app(false);
     let mut j = support::job(20, "late", "png", JobState::Rejected);
     j.error = Some("rejected: NotFound.group_id: no such group — the group does not exist: create one".into());
-    app.apply(Update::Job(Box::new(j)));
+    app.put(j);
     assert!(app.status().unwrap().contains("press c to create a group"), "{:?}", app.status());
 }
 

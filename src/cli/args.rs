@@ -35,7 +35,7 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show jobs from the journal (with --profile or SEEDANCE_PROFILE: only that profile's).
+    /// Show jobs from the job store (with --profile or SEEDANCE_PROFILE: only that profile's).
     Status {
         /// Which jobs.
         #[command(flatten)]
@@ -43,9 +43,13 @@ pub enum CliCommand {
         /// Only jobs whose name, URL or asset id contains this text.
         #[arg(long)]
         search: Option<String>,
-        /// JSON instead of a table.
+        /// JSON instead of a table (with --follow: one JSON object per line).
         #[arg(long)]
         json: bool,
+        /// Keep printing changes as another process (an import, a dashboard)
+        /// makes them, until nothing is in flight and that process has exited.
+        #[arg(long, short)]
+        follow: bool,
     },
     /// Export jobs (name, type, asset id, asset:// reference, status, error, times, profile).
     Export(ExportArgs),

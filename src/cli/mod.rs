@@ -6,6 +6,7 @@ mod catalog;
 mod check;
 mod configure;
 mod docs;
+mod follow;
 mod import;
 mod manage;
 mod out;
@@ -25,7 +26,12 @@ pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
     let result: Result<u8, Failure> = match cmd {
         CliCommand::Import(a) => import::import(global, a).await,
         CliCommand::Wait { json } => import::wait(global, json).await,
-        CliCommand::Status { select, search, json } => report::status(global, &select, search.as_deref(), json),
+        CliCommand::Status { select, search, json, follow: false } => {
+            report::status(global, &select, search.as_deref(), json)
+        }
+        CliCommand::Status { select, search, json, follow: true } => {
+            follow::follow(global, &select, search.as_deref(), json).await
+        }
         CliCommand::Export(a) => report::export(global, &a),
         CliCommand::Retry { select, yes, json } => manage::retry(global, &select, yes, json).await,
         CliCommand::Forget { select, yes, json } => manage::forget(global, &select, yes, json).await,

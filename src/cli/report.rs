@@ -59,18 +59,23 @@ pub(crate) fn print_table(jobs: &[Job]) -> Result<(), Failure> {
     let mut out =
         format!("{:>6}  {:<10}  {:<5}  {}{:<28}  RESULT\n", "ID", "STATE", "TYPE", profile("PROFILE"), "NAME");
     for j in jobs {
-        let result = j.asset_ref().or_else(|| j.error.clone()).or_else(|| j.asset_id.clone()).unwrap_or_default();
-        out.push_str(&format!(
-            "{:>6}  {:<10}  {:<5}  {}{:<28}  {}\n",
-            j.id,
-            j.state.as_str(),
-            j.spec.asset_type.to_string(),
-            profile(&j.spec.profile),
-            crate::text::excerpt(&j.spec.name, 28),
-            crate::text::sanitize(&result)
-        ));
+        out.push_str(&row(j, &profile(&j.spec.profile)));
     }
     super::out::print(&out)
+}
+
+/// One job as a line of the status table (`profile` is the PROFILE cell,
+/// padded, or empty).
+pub(super) fn row(j: &Job, profile: &str) -> String {
+    let result = j.asset_ref().or_else(|| j.error.clone()).or_else(|| j.asset_id.clone()).unwrap_or_default();
+    format!(
+        "{:>6}  {:<10}  {:<5}  {profile}{:<28}  {}\n",
+        j.id,
+        j.state.as_str(),
+        j.spec.asset_type.to_string(),
+        crate::text::excerpt(&j.spec.name, 28),
+        crate::text::sanitize(&result)
+    )
 }
 
 pub(super) fn status(global: &GlobalArgs, select: &Selection, search: Option<&str>, json: bool) -> Result<u8, Failure> {

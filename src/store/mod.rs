@@ -17,6 +17,6 @@ mod writer;
 
 pub use error::StoreError;
 pub use migrate::read_legacy;
-pub use owner::lock_path;
+pub use owner::{lock_path, owner};
 pub use reader::{Changes, Filter, History, read_jobs};
 pub use writer::{Opened, Store};

@@ -16,6 +16,20 @@ pub struct OwnerLock {
     _file: File,
 }
 
+/// Attempts at a lock held by someone, 20 ms apart, before giving up.
+const PROBE_TRIES: u32 = 10;
+
+/// Who owns the store at `store` right now (`pid 123: seedance-assets …`),
+/// if anyone does. Takes the lock for an instant when it is free, which an
+/// owner starting at that moment waits out.
+pub fn owner(store: &Path) -> Option<String> {
+    let mut file = OpenOptions::new().read(true).write(true).open(lock_path(store)).ok()?;
+    match file.try_lock() {
+        Ok(()) => None,
+        Err(_) => Some(read_owner(&mut file)),
+    }
+}
+
 /// The owner lock file of the store at `store`.
 pub fn lock_path(store: &Path) -> PathBuf {
     let mut name = store.file_name().unwrap_or_default().to_os_string();
@@ -34,12 +48,21 @@ impl OwnerLock {
     pub fn acquire(store: &Path) -> Result<OwnerLock, StoreError> {
         let path = lock_path(store);
         let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).at(&path)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(StoreError::Busy { path: store.to_path_buf(), owner: read_owner(&mut file) });
+        // A watcher asking who owns the store holds the lock for an instant
+        // ([`owner`]): wait that out before calling the store busy.
+        let mut tries = 0;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if tries < PROBE_TRIES => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(StoreError::Busy { path: store.to_path_buf(), owner: read_owner(&mut file) });
+                }
+                Err(TryLockError::Error(e)) => return Err(e).at(&path),
             }
-            Err(TryLockError::Error(e)) => return Err(e).at(&path),
         }
         file.set_len(0).at(&path)?;
         file.write_all(describe_self().as_bytes()).at(&path)?;
@@ -66,7 +89,9 @@ mod tests {
         let err = OwnerLock::acquire(&store).unwrap_err();
         assert!(matches!(&err, StoreError::Busy { .. }), "{err}");
         assert!(err.to_string().contains(&format!("pid {}:", std::process::id())), "{err}");
+        assert!(owner(&store).is_some_and(|o| o.starts_with(&format!("pid {}:", std::process::id()))));
         drop(lock);
+        assert_eq!(owner(&store), None);
         OwnerLock::acquire(&store).unwrap();
     }
 }

@@ -28,6 +28,20 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// True when the filter picks `job` (as the query would).
+    pub fn admits(&self, job: &Job) -> bool {
+        let n = self.needle.to_lowercase();
+        let has = |f: Option<&str>| f.is_some_and(|f| f.to_lowercase().contains(&n));
+        (self.ids.is_empty() || self.ids.contains(&job.id))
+            && (self.states.is_empty() || self.states.contains(&job.state))
+            && self.profile.as_ref().is_none_or(|p| *p == job.spec.profile)
+            && (n.is_empty()
+                || has(Some(&job.spec.name))
+                || has(Some(&job.spec.url))
+                || has(job.asset_id.as_deref())
+                || has(job.error.as_deref()))
+    }
+
     /// The `WHERE` clause (always starting with `1`) and its parameters.
     fn clause(&self) -> (String, Vec<Box<dyn ToSql>>) {
         let mut sql = String::from("1");
@@ -163,6 +177,7 @@ impl History {
             return Ok(n.sum::<u64>().min(cap));
         }
         let (sql, params) = filter.clause();
+        let cap = cap.min(i64::MAX as u64);
         let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE {sql} LIMIT {cap})");
         let refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
         let n: i64 = self.conn.query_row(&sql, refs.as_slice(), |r| r.get(0)).at(&self.path)?;

@@ -194,6 +194,8 @@ pub struct App {
     pub(crate) uploads: std::collections::HashMap<JobId, Upload>,
     pub(crate) status: Option<String>,
     banner: Option<Banner>,
+    /// Another process owns the job store: watched read-only.
+    watching: Option<String>,
     pub(crate) tick: u64,
     pub(crate) loaded: bool,
     pub(crate) pending_g: bool,
@@ -234,6 +236,7 @@ impl App {
             last_forgotten: Vec::new(),
             status: None,
             banner: None,
+            watching: None,
             tick: 0,
             loaded: false,
             pending_g: false,
@@ -304,9 +307,9 @@ impl App {
         self.input.preset().and_then(|i| self.presets.get(i)).map(|p| p.name.as_str())
     }
 
-    /// Ids of the jobs the list shows, in order.
+    /// Ids of the jobs the list shows (scrolled to or not), in order.
     pub fn visible_ids(&self) -> Vec<JobId> {
-        self.list.view().to_vec()
+        self.list.view()
     }
 
     /// The persistent banner, if any.
@@ -379,14 +382,9 @@ impl App {
         self.dirty = true;
     }
 
-    /// The job list in id order.
-    pub fn jobs(&self) -> &[Job] {
-        self.list.jobs()
-    }
-
     /// How many jobs are in `state`.
     pub fn count(&self, state: JobState) -> usize {
-        self.list.count(state)
+        usize::try_from(self.list.count(state)).unwrap_or(usize::MAX)
     }
 
     /// Jobs still Queued, Creating or Processing.
@@ -395,12 +393,12 @@ impl App {
     }
 
     /// The job by id.
-    pub fn job(&self, id: JobId) -> Option<&Job> {
+    pub fn job(&self, id: JobId) -> Option<Job> {
         self.list.job(id)
     }
 
     /// The selected job, if the list is not empty.
-    pub fn selected_job(&self) -> Option<&Job> {
+    pub fn selected_job(&self) -> Option<Job> {
         self.list.selected_job()
     }
 
@@ -501,7 +499,40 @@ impl App {
         if job.state != JobState::Uploading {
             self.uploads.remove(&job.id);
         }
-        self.list.upsert(job);
+        self.list.invalidate();
+    }
+
+    /// Shows that another process owns the job store (`Some(who)`): the
+    /// dashboard watches its jobs read-only until it exits; `None` once
+    /// this dashboard runs the engine.
+    pub fn set_watching(&mut self, owner: Option<String>) {
+        let banner = owner.as_ref().map(|o| Banner {
+            level: Level::Warn,
+            text: format!("watching: {o} owns the job store; read-only here, and this dashboard takes over when it exits"),
+        });
+        if self.watching.is_some() || owner.is_some() {
+            self.set_banner(banner);
+        }
+        if owner.is_some() {
+            self.loaded = true;
+        }
+        self.watching = owner.map(|o| crate::text::sanitize(&o));
+        self.dirty = true;
+    }
+
+    /// Who owns the job store while this dashboard only watches.
+    pub fn watching(&self) -> Option<&str> {
+        self.watching.as_deref()
+    }
+
+    /// True (with a status line saying why) when an action that needs the
+    /// engine comes while another process owns it: nothing is lost, the
+    /// input stays where it is.
+    pub fn refuse_while_watching(&mut self) -> bool {
+        let Some(owner) = &self.watching else { return false };
+        let msg = format!("read-only while {owner} runs; this dashboard takes over when it exits");
+        self.set_status(msg);
+        true
     }
 
     /// Adds a line to the log pane from the dashboard itself (and to the log file).
@@ -519,6 +550,9 @@ impl App {
     /// Submits the input pane: good lines go to the engine, bad lines stay
     /// in the editor (with their problems in the log) so nothing is lost.
     pub fn submit(&mut self) {
+        if self.refuse_while_watching() {
+            return;
+        }
         let actions = self.input.submit();
         self.run(actions);
     }

@@ -113,7 +113,7 @@ impl App {
             MouseEventKind::ScrollDown => self.list.move_by(3),
             MouseEventKind::Down(MouseButton::Left) if (g.top..g.top + g.rows as u16).contains(&m.row) => {
                 self.set_focus(Focus::List);
-                self.list.select(g.offset + usize::from(m.row - g.top));
+                self.list.select(usize::from(m.row - g.top));
             }
             _ => return,
         }
@@ -177,6 +177,13 @@ impl App {
 
     /// Runs a command from the key table.
     fn command(&mut self, action: KeyAction) {
+        let needs_engine = matches!(
+            action,
+            KeyAction::Retry | KeyAction::Forget | KeyAction::Undo | KeyAction::Resume | KeyAction::NewGroup
+        );
+        if needs_engine && self.refuse_while_watching() {
+            return;
+        }
         match action {
             KeyAction::Quit => self.quit(),
             KeyAction::Help => {
@@ -381,7 +388,7 @@ impl App {
                 }
                 Confirm::Forget(ids) => {
                     let what = self.describe(&ids);
-                    self.last_forgotten = ids.iter().filter_map(|id| self.job(*id).cloned()).collect();
+                    self.last_forgotten = ids.iter().filter_map(|id| self.job(*id)).collect();
                     self.effect(Effect::Engine(Command::Forget(ids)));
                     self.set_status(format!("forgetting {what}"));
                 }

@@ -35,6 +35,9 @@ use std::sync::Arc;
 const FRAME: Duration = Duration::from_millis(100);
 /// Spinner and elapsed-time refresh while jobs are in flight.
 const TICK: Duration = Duration::from_millis(250);
+/// How often the dashboard looks for other processes' writes to the job
+/// store and, while watching, whether it can take over.
+const WATCH: Duration = Duration::from_millis(500);
 /// Updates applied before the next draw, at most.
 const UPDATE_BATCH: usize = 2000;
 
@@ -59,11 +62,12 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
             return ExitCode::from(e.code);
         }
     };
-    let (engine, updates, task) = match setup.start_engine() {
-        Ok(e) => e,
+    let (engine, watching) = match setup.try_start_engine() {
+        Ok(e) => (Some(e), None),
+        Err(crate::engine::StartError::Store(crate::store::StoreError::Busy { owner, .. })) => (None, Some(owner)),
         Err(e) => {
             eprintln!("seedance-assets: {e}");
-            return ExitCode::from(e.code);
+            return ExitCode::from(crate::exit::JOURNAL);
         }
     };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -72,6 +76,11 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
     for w in &setup.loaded.warnings {
         app.note(Level::Warn, w.clone());
     }
+    match setup.history() {
+        Ok(history) => app.list.attach(history),
+        Err(e) => app.note(Level::Error, format!("cannot read the job store: {e}")),
+    }
+    app.set_watching(watching);
     let checker = preflight_checker(&mut app, &setup);
     match keymap::KeyMap::with_overrides(&setup.loaded.config.keys) {
         Ok(keys) => app.keys = keys,
@@ -96,8 +105,7 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
         Ok(None) => {}
         Err(e) => app.note(Level::Warn, format!("cannot read the draft {}: {e}", draft_path.display())),
     }
-    let result = event_loop(&mut app, setup, engine, updates, global.mouse, &draft_path, checker).await;
-    let _ = task.await;
+    let result = event_loop(&mut app, setup, engine, global.mouse, &draft_path, checker).await;
     match result {
         Ok(in_flight) => {
             if in_flight > 0 && demo {
@@ -125,11 +133,42 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
     }
 }
 
+/// The engine this dashboard runs: its handle, its updates and its task.
+type Running = (EngineHandle, tokio::sync::mpsc::UnboundedReceiver<Update>, tokio::task::JoinHandle<()>);
+
+/// The next engine update; pending forever while only watching.
+async fn next_update(engine: &mut Option<Running>) -> Option<Update> {
+    match engine {
+        Some((_, updates, _)) => updates.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// While watching: takes over the engine once the owner has exited.
+fn try_take_over(app: &mut App, setup: &Setup, engine: &mut Option<Running>) {
+    if engine.is_some() {
+        return;
+    }
+    match setup.try_start_engine() {
+        Ok(running) => {
+            let owner = app.watching().unwrap_or("the owner").to_string();
+            *engine = Some(running);
+            app.set_watching(None);
+            app.note(Level::Info, format!("{owner} has exited: this dashboard now runs the imports"));
+        }
+        Err(crate::engine::StartError::Store(crate::store::StoreError::Busy { owner, .. })) => {
+            if app.watching() != Some(crate::text::sanitize(&owner).as_str()) {
+                app.set_watching(Some(owner));
+            }
+        }
+        Err(e) => app.set_status(format!("cannot take over the job store: {e}")),
+    }
+}
+
 async fn event_loop(
     app: &mut App,
     mut setup: Setup,
-    engine: EngineHandle,
-    mut updates: tokio::sync::mpsc::UnboundedReceiver<Update>,
+    mut engine: Option<Running>,
     mouse: bool,
     draft_path: &std::path::Path,
     checker: Option<Arc<Preflight>>,
@@ -154,6 +193,9 @@ async fn event_loop(
     let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut watch = tokio::time::interval(WATCH);
+    watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let store_version = std::cell::Cell::new(0);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut next_frame = Instant::now();
@@ -170,7 +212,7 @@ async fn event_loop(
             if first_full_frame && app.loaded {
                 first_full_frame = false;
                 let ms = STARTED.get().map_or(0.0, |t| t.elapsed().as_secs_f64() * 1000.0);
-                tracing::info!("first frame with {} jobs drawn {ms:.1} ms after start", app.jobs().len());
+                tracing::info!("first frame with {} jobs drawn {ms:.1} ms after start", app.list.total());
             }
         }
         if first_full_frame && app.loaded {
@@ -188,18 +230,27 @@ async fn event_loop(
                 // The terminal went away (an SSH drop): stop rather than spin.
                 Some(Err(_)) | None => { hung_up = true; break 'main; }
             },
-            up = updates.recv() => match up {
+            up = next_update(&mut engine) => match up {
                 Some(u) => {
                     app.apply(u);
-                    for _ in 0..UPDATE_BATCH {
-                        match updates.try_recv() {
-                            Ok(u) => app.apply(u),
-                            Err(_) => break,
+                    if let Some((_, updates, _)) = &mut engine {
+                        for _ in 0..UPDATE_BATCH {
+                            match updates.try_recv() {
+                                Ok(u) => app.apply(u),
+                                Err(_) => break,
+                            }
                         }
                     }
                 }
                 None => break 'main,
             },
+            _ = watch.tick() => {
+                // Another process's writes (while watching) show up here.
+                if app.list.poll_changes(&store_version) {
+                    app.dirty = true;
+                }
+                try_take_over(app, &setup, &mut engine);
+            }
             Some((level, text)) = note_rx.recv() => {
                 app.note(level, text);
                 app.dirty = true;
@@ -231,7 +282,9 @@ async fn event_loop(
                     if let Command::Submit { jobs, .. } = &mut cmd {
                         setup.stamp_profile(jobs);
                     }
-                    engine.send(cmd);
+                    if let Some((engine, ..)) = &engine {
+                        engine.send(cmd);
+                    }
                 }
                 Effect::Copy(text) => {
                     let mut out = std::io::stdout();
@@ -239,10 +292,16 @@ async fn event_loop(
                     let _ = out.flush();
                 }
                 Effect::Export(ids) => export(app, &setup, &ids),
-                Effect::SubmitLocal(lines) => submit_local(app, &setup, &engine, checker.as_ref(), lines, &note_tx),
+                Effect::SubmitLocal(lines) => match &engine {
+                    Some((engine, ..)) => submit_local(app, &setup, engine, checker.as_ref(), lines, &note_tx),
+                    // Submitting is refused while watching (the lines stay in the editor).
+                    None => {}
+                },
                 Effect::Resume => match setup.reload_clients() {
                     Ok(clients) => {
-                        engine.send(Command::Resume(Some(clients)));
+                        if let Some((engine, ..)) = &engine {
+                            engine.send(Command::Resume(Some(clients)));
+                        }
                     }
                     Err(e) => app.note(Level::Error, format!("cannot resume: {e}")),
                 },
@@ -274,6 +333,9 @@ async fn event_loop(
     // Quit: keep the unsubmitted lines, let creations in flight finish
     // (bounded), then leave.
     save_draft(app, &mut saved_draft);
+    let Some((engine, mut updates, task)) = engine else {
+        return Ok(0);
+    };
     engine.send(Command::Shutdown);
     if !hung_up {
         app.set_status("stopping: waiting for creations in flight…");
@@ -288,11 +350,12 @@ async fn event_loop(
         }
         app.apply(u);
     }
+    let _ = task.await;
     Ok(in_flight)
 }
 
 fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
-    let jobs: Vec<crate::engine::Job> = ids.iter().filter_map(|id| app.job(*id).cloned()).collect();
+    let jobs: Vec<crate::engine::Job> = ids.iter().filter_map(|id| app.job(*id)).collect();
     let dir = setup.paths.data_dir.join("exports");
     let path = dir.join(format!("seedance-assets-{}.csv", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")));
     let mut buf = Vec::new();

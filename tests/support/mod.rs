@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use seedance_assets::api::AssetType;
 use seedance_assets::config::{Preset, TypeChoice};
 use seedance_assets::engine::{Group, Job, JobState, Level, LogLine, NewJob, Stats, Update};
+use seedance_assets::store::{History, Store};
 use seedance_assets::tui::app::App;
 
 pub const T0: i64 = 1_795_000_000;
@@ -56,9 +57,62 @@ pub fn job(id: u64, name: &str, ext: &str, state: JobState) -> Job {
     j
 }
 
+/// A dashboard over a real job store in a temporary directory: jobs are
+/// written to the store, then announced, as the engine does.
+pub struct Board {
+    /// The dashboard.
+    pub app: App,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for Board {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+impl std::ops::DerefMut for Board {
+    fn deref_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
+}
+
+impl Board {
+    /// Writes `job` to the store, then tells the dashboard (as the engine does).
+    pub fn put(&mut self, job: Job) {
+        self.store.write(std::slice::from_ref(&job), &[]).unwrap();
+        self.app.apply(Update::Job(Box::new(job)));
+    }
+
+    /// Writes many jobs in one batch, then tells the dashboard.
+    pub fn put_all(&mut self, jobs: Vec<Job>) {
+        self.store.write(&jobs, &[]).unwrap();
+        for job in jobs {
+            self.app.apply(Update::Job(Box::new(job)));
+        }
+    }
+
+    /// Forgets a job in the store, then tells the dashboard.
+    pub fn forget(&mut self, id: u64) {
+        self.store.write(&[], &[id]).unwrap();
+        self.app.apply(Update::Removed(id));
+    }
+}
+
+/// `app` over a new, empty job store.
+pub fn board(mut app: App) -> Board {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let store = Store::open(&path, None).unwrap().store;
+    app.list.attach(History::open(&path, None).unwrap());
+    Board { app, store, _dir: dir }
+}
+
 /// A dashboard with one job in every state, some log lines and stats.
-pub fn app(no_color: bool) -> App {
-    let mut app = App::new("simulator", presets(), no_color, "2026-11-24");
+pub fn app(no_color: bool) -> Board {
+    let mut app = board(App::new("simulator", presets(), no_color, "2026-11-24"));
     app.clock = Some(at(100));
     let names = [
         ("cat", "png", JobState::Active),
@@ -70,9 +124,7 @@ pub fn app(no_color: bool) -> App {
         ("maybe", "png", JobState::Uncertain),
         ("slow", "mov", JobState::Stuck),
     ];
-    for (i, (n, e, s)) in names.into_iter().enumerate() {
-        app.apply(Update::Job(Box::new(job(i as u64 + 1, n, e, s))));
-    }
+    app.put_all(names.into_iter().enumerate().map(|(i, (n, e, s))| job(i as u64 + 1, n, e, s)).collect());
     app.apply(Update::Loaded);
     app.apply(Update::Groups(vec![Group { id: "group-20261124000000-abcde".into(), name: "made here".into() }]));
     app.apply(Update::Stats(Stats {

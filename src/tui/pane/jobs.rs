@@ -1,10 +1,11 @@
-//! The job list pane: every job, the filtered view kept up to date one job
-//! at a time, the selection and the marks.
+//! The job list pane: a window onto the job store with its filters, the
+//! selection and the marks.
 
-use std::cell::Cell;
-use std::collections::{HashMap, HashSet};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
 
 use crate::engine::{Job, JobId, JobState};
+use crate::store::{Filter, History, StoreError};
 
 /// Which states the list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,58 +53,236 @@ pub struct ListGeometry {
     pub rows: usize,
     /// Screen row of the first data row.
     pub top: u16,
-    /// First view row on screen.
-    pub offset: usize,
 }
 
-/// The job list's state.
+/// Marks up to this many are checked against the filter in one query;
+/// more are intersected with the shown ids in memory.
+const MARKS_IN_QUERY: usize = 5000;
+/// A text filter's match count stops here (the title then says `N+`).
+const COUNT_CAP: u64 = 100_000;
+
+/// What the last refresh read from the store.
 #[derive(Debug, Default)]
+struct Cache {
+    /// The rows on screen, in id order.
+    window: Vec<Job>,
+    /// Jobs per state, in [`JobState::ALL`] order.
+    counts: [u64; JobState::ALL.len()],
+    /// Jobs the filter shows (at most [`COUNT_CAP`] with a text filter).
+    shown: u64,
+    /// Marked jobs the filter shows.
+    marked_shown: usize,
+    /// The store could not be read.
+    error: Option<String>,
+    /// The rows the window was read for.
+    rows: usize,
+    /// Nothing changed since the read.
+    fresh: bool,
+}
+
+/// The job list: a window onto the job store. Only the rows on screen are
+/// read (and the counts, which the store keeps), so a history of a million
+/// jobs costs what a screenful does; engine updates and other processes'
+/// writes mark the window stale and the next draw reads it again.
+#[derive(Default)]
 pub struct JobList {
-    jobs: Vec<Job>,
-    index: HashMap<JobId, usize>,
-    counts: HashMap<JobState, usize>,
-    /// Ids the list shows, in id order.
-    view: Vec<JobId>,
-    selected: usize,
-    marked: HashSet<JobId>,
+    history: Option<History>,
     needle: String,
     state_filter: Option<StateFilter>,
+    /// The selected job.
+    selected: Option<JobId>,
+    /// Rows on screen above the selected one (kept while scrolling).
+    above: usize,
+    marked: BTreeSet<JobId>,
+    cache: RefCell<Cache>,
     /// Set by each draw.
     pub geometry: Cell<ListGeometry>,
-    /// Jobs the filter was tested against since start (for the benchmark
-    /// and the test that only the changed job is re-tested).
-    pub tested: Cell<u64>,
+    /// Store reads since start (for the benchmark and the tests).
+    pub reads: Cell<u64>,
+}
+
+impl std::fmt::Debug for JobList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobList").field("selected", &self.selected).field("marked", &self.marked.len()).finish()
+    }
 }
 
 impl JobList {
-    /// All jobs in id order.
-    pub fn jobs(&self) -> &[Job] {
-        &self.jobs
+    /// Reads from this store from now on.
+    pub fn attach(&mut self, history: History) {
+        self.history = Some(history);
+        self.invalidate();
     }
 
-    /// A job by id.
-    pub fn job(&self, id: JobId) -> Option<&Job> {
-        self.index.get(&id).map(|&i| &self.jobs[i])
+    /// True once a store is attached.
+    pub fn is_attached(&self) -> bool {
+        self.history.is_some()
+    }
+
+    /// Something changed in the store: read again before the next draw.
+    pub fn invalidate(&self) {
+        self.cache.borrow_mut().fresh = false;
+    }
+
+    /// Invalidates when another process wrote to the store since the last
+    /// look (an observer's only news); true when it did.
+    pub fn poll_changes(&self, last: &Cell<i64>) -> bool {
+        let Some(v) = self.history.as_ref().and_then(|h| h.version().ok()) else { return false };
+        if v != last.replace(v) {
+            self.invalidate();
+            return true;
+        }
+        false
+    }
+
+    /// The store query for the current filters.
+    pub fn filter(&self) -> Filter {
+        let states = match self.state_filter {
+            None => Vec::new(),
+            Some(StateFilter::Only(s)) => vec![s],
+            Some(StateFilter::Problems) => JobState::ALL.into_iter().filter(|s| s.needs_attention()).collect(),
+        };
+        Filter { states, needle: self.needle.clone(), ..Filter::default() }
+    }
+
+    fn read<T>(&self, what: impl FnOnce(&History) -> Result<T, StoreError>) -> Option<T> {
+        let history = self.history.as_ref()?;
+        self.reads.set(self.reads.get() + 1);
+        match what(history) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.cache.borrow_mut().error = Some(crate::text::sanitize(&e.to_string()));
+                None
+            }
+        }
+    }
+
+    /// Reads the window again if anything changed or the height did.
+    fn refresh(&self, rows: usize) {
+        if self.history.is_none() {
+            return;
+        }
+        let rows = rows.max(1);
+        {
+            let c = self.cache.borrow();
+            if c.fresh && c.rows == rows {
+                return;
+            }
+        }
+        self.cache.borrow_mut().error = None;
+        let filter = self.filter();
+        let counts = self.read(|h| h.counts()).unwrap_or_default();
+        let shown = self.read(|h| h.count(&filter, COUNT_CAP)).unwrap_or(0);
+        let window = self.read_window(&filter, rows).unwrap_or_default();
+        let marked_shown = self.count_marked(&filter);
+        let mut c = self.cache.borrow_mut();
+        c.window = window;
+        c.counts = counts;
+        c.shown = shown;
+        c.marked_shown = marked_shown;
+        c.rows = rows;
+        c.fresh = true;
+    }
+
+    /// The rows on screen: some above the selection, the selection, and
+    /// the rest below; the screen stays full near either end.
+    fn read_window(&self, filter: &Filter, rows: usize) -> Option<Vec<Job>> {
+        let Some(sel) = self.selected else {
+            return self.read(|h| h.page(filter, None, true, rows));
+        };
+        let mut only = filter.clone();
+        only.ids = vec![sel];
+        let current = self.read(|h| h.page(&only, None, true, 1))?;
+        let after = self.read(|h| h.page(filter, Some(sel), true, rows))?;
+        let above = self.above.min(rows - 1);
+        let want_before = rows.saturating_sub(current.len() + after.len().min(rows - 1 - above)).max(above);
+        let before = self.read(|h| h.page(filter, Some(sel), false, want_before))?;
+        let mut window = before;
+        window.extend(current);
+        window.extend(after);
+        let start = window.len().saturating_sub(rows).min(self.position_in(&window).map_or(0, |p| p.saturating_sub(above)));
+        window.drain(..start);
+        window.truncate(rows);
+        Some(window)
+    }
+
+    fn position_in(&self, window: &[Job]) -> Option<usize> {
+        let sel = self.selected?;
+        Some(window.partition_point(|j| j.id < sel))
+    }
+
+    fn count_marked(&self, filter: &Filter) -> usize {
+        if self.marked.is_empty() {
+            return 0;
+        }
+        if self.marked.len() <= MARKS_IN_QUERY {
+            let mut f = filter.clone();
+            f.ids = self.marked.iter().copied().collect();
+            return self.read(|h| h.count(&f, u64::MAX)).unwrap_or(0) as usize;
+        }
+        self.read(|h| h.ids(filter)).map_or(0, |ids| ids.iter().filter(|id| self.marked.contains(id)).count())
+    }
+
+    /// The rows to draw, `rows` high (read again if stale), and the index
+    /// of the selected one among them.
+    pub fn window(&self, rows: usize) -> (std::cell::Ref<'_, [Job]>, Option<usize>) {
+        self.refresh(rows);
+        let c = self.cache.borrow();
+        let sel = self.selected.and_then(|s| c.window.iter().position(|j| j.id == s));
+        let sel = sel.or_else(|| (!c.window.is_empty()).then_some(0));
+        (std::cell::Ref::map(c, |c| c.window.as_slice()), sel)
+    }
+
+    fn fresh_cache(&self) -> std::cell::Ref<'_, Cache> {
+        let last = self.cache.borrow().rows;
+        self.refresh(self.geometry.get().rows.max(last).max(1));
+        self.cache.borrow()
+    }
+
+    /// Why the store could not be read, if it could not.
+    pub fn error(&self) -> Option<String> {
+        self.fresh_cache().error.clone()
     }
 
     /// How many jobs are in `state`.
-    pub fn count(&self, state: JobState) -> usize {
-        self.counts.get(&state).copied().unwrap_or(0)
+    pub fn count(&self, state: JobState) -> u64 {
+        let i = JobState::ALL.iter().position(|s| *s == state).expect("every state is in ALL");
+        self.fresh_cache().counts[i]
     }
 
-    /// The ids shown, in order.
-    pub fn view(&self) -> &[JobId] {
-        &self.view
+    /// How many jobs there are.
+    pub fn total(&self) -> u64 {
+        self.fresh_cache().counts.iter().sum()
     }
 
-    /// Index in the view of the selected row.
-    pub fn selected(&self) -> usize {
-        self.selected
+    /// How many jobs the filter shows (capped with a text filter; see [`JobList::shown_is_capped`]).
+    pub fn shown(&self) -> u64 {
+        self.fresh_cache().shown
     }
 
-    /// The selected job.
-    pub fn selected_job(&self) -> Option<&Job> {
-        self.view.get(self.selected).and_then(|id| self.job(*id))
+    /// True when [`JobList::shown`] stopped counting.
+    pub fn shown_is_capped(&self) -> bool {
+        !self.needle.is_empty() && self.shown() >= COUNT_CAP
+    }
+
+    /// Every id the filter shows, in order (one query; for marking all).
+    pub fn view(&self) -> Vec<JobId> {
+        self.read(|h| h.ids(&self.filter())).unwrap_or_default()
+    }
+
+    /// A job by id (from the window if it is on screen).
+    pub fn job(&self, id: JobId) -> Option<Job> {
+        if let Some(j) = self.cache.borrow().window.iter().find(|j| j.id == id) {
+            return Some(j.clone());
+        }
+        self.read(|h| h.get(id)).flatten()
+    }
+
+    /// The selected job (the first shown when none was chosen yet).
+    pub fn selected_job(&self) -> Option<Job> {
+        let rows = self.geometry.get().rows;
+        let (window, sel) = self.window(rows.max(1));
+        sel.and_then(|i| window.get(i).cloned())
     }
 
     /// True when `id` is marked.
@@ -113,7 +292,7 @@ impl JobList {
 
     /// Marked rows that are shown.
     pub fn marked_shown(&self) -> usize {
-        self.view.iter().filter(|id| self.marked.contains(id)).count()
+        self.fresh_cache().marked_shown
     }
 
     /// All marks, shown or not.
@@ -134,135 +313,75 @@ impl JobList {
     /// What an action applies to: the marked rows that are shown, or else
     /// the selected row. Marks on rows the filter hides are left alone.
     pub fn targets(&self) -> Vec<JobId> {
-        let shown: Vec<JobId> = self.view.iter().copied().filter(|id| self.marked.contains(id)).collect();
+        let shown: Vec<JobId> = if self.marked.is_empty() {
+            Vec::new()
+        } else if self.marked.len() <= MARKS_IN_QUERY {
+            let mut f = self.filter();
+            f.ids = self.marked.iter().copied().collect();
+            self.read(|h| h.ids(&f)).unwrap_or_default()
+        } else {
+            self.view().into_iter().filter(|id| self.marked.contains(id)).collect()
+        };
         if shown.is_empty() { self.selected_job().map(|j| vec![j.id]).unwrap_or_default() } else { shown }
     }
 
-    fn passes(&self, job: &Job) -> bool {
-        self.tested.set(self.tested.get() + 1);
-        if !self.state_filter.is_none_or(|f| f.admits(job.state)) {
-            return false;
-        }
-        let n = &self.needle;
-        n.is_empty()
-            || job.spec.name.to_lowercase().contains(n)
-            || job.spec.url.to_lowercase().contains(n)
-            || job.asset_id.as_deref().is_some_and(|a| a.to_lowercase().contains(n))
-            || job.error.as_deref().is_some_and(|e| e.to_lowercase().contains(n))
-    }
-
-    /// Adds or replaces a job; only this job is tested against the filter.
-    pub fn upsert(&mut self, job: Job) {
-        let id = job.id;
-        match self.index.get(&id) {
-            Some(&i) => {
-                let old = self.jobs[i].state;
-                if old != job.state {
-                    *self.counts.entry(old).or_default() -= 1;
-                    *self.counts.entry(job.state).or_default() += 1;
-                }
-                self.jobs[i] = job;
-            }
-            None => {
-                *self.counts.entry(job.state).or_default() += 1;
-                let pos = self.jobs.partition_point(|j| j.id < id);
-                self.jobs.insert(pos, job);
-                if pos + 1 == self.jobs.len() {
-                    self.index.insert(id, pos);
-                } else {
-                    for (k, j) in self.jobs.iter().enumerate().skip(pos) {
-                        self.index.insert(j.id, k);
-                    }
-                }
-            }
-        }
-        self.retest(id);
-    }
-
-    /// Re-tests one job and adds it to or drops it from the view.
-    fn retest(&mut self, id: JobId) {
-        let passes = self.job(id).is_some_and(|j| self.passes(j));
-        let pos = self.view.partition_point(|v| *v < id);
-        let present = self.view.get(pos) == Some(&id);
-        match (passes, present) {
-            (true, false) => {
-                self.view.insert(pos, id);
-                if pos <= self.selected && self.view.len() > 1 {
-                    self.selected += 1;
-                }
-            }
-            (false, true) => {
-                self.view.remove(pos);
-                if pos < self.selected {
-                    self.selected -= 1;
-                }
-            }
-            _ => {}
-        }
-        self.selected = self.selected.min(self.view.len().saturating_sub(1));
-    }
-
-    /// Removes a job.
-    pub fn remove(&mut self, id: JobId) -> Option<Job> {
-        let i = self.index.remove(&id)?;
-        let job = self.jobs.remove(i);
-        *self.counts.entry(job.state).or_default() -= 1;
+    /// Forgets a removed job's mark (the store no longer has it).
+    pub fn remove(&mut self, id: JobId) {
         self.marked.remove(&id);
-        for (k, j) in self.jobs.iter().enumerate().skip(i) {
-            self.index.insert(j.id, k);
-        }
-        let pos = self.view.partition_point(|v| *v < id);
-        if self.view.get(pos) == Some(&id) {
-            self.view.remove(pos);
-            if pos < self.selected {
-                self.selected -= 1;
-            }
-            self.selected = self.selected.min(self.view.len().saturating_sub(1));
-        }
-        Some(job)
-    }
-
-    /// Rebuilds the whole view (after the filter changed), keeping the selected job if shown.
-    fn rebuild(&mut self) {
-        let keep = self.selected_job().map(|j| j.id);
-        let view: Vec<JobId> = self.jobs.iter().filter(|j| self.passes(j)).map(|j| j.id).collect();
-        self.view = view;
-        self.selected = keep
-            .and_then(|id| self.view.binary_search(&id).ok())
-            .unwrap_or(self.selected)
-            .min(self.view.len().saturating_sub(1));
+        self.invalidate();
     }
 
     /// Sets the text filter (case-insensitive).
     pub fn set_needle(&mut self, needle: &str) {
         self.needle = needle.to_lowercase();
-        self.rebuild();
+        self.invalidate();
     }
 
     /// Sets the state filter.
     pub fn set_state_filter(&mut self, f: Option<StateFilter>) {
         self.state_filter = f;
-        self.rebuild();
+        self.invalidate();
     }
 
     /// Moves the selection by `delta` rows.
     pub fn move_by(&mut self, delta: i64) {
-        if self.view.is_empty() {
-            return;
+        let Some(current) = self.selected_job() else { return };
+        let filter = self.filter();
+        let n = delta.unsigned_abs() as usize;
+        let forward = delta > 0;
+        let Some(page) = self.read(|h| h.page(&filter, Some(current.id), forward, n)) else { return };
+        let target = if forward { page.last() } else { page.first() };
+        if let Some(t) = target {
+            self.selected = Some(t.id);
+            // Before the first draw the height is unknown: the draw clamps.
+            let last_row = self.geometry.get().rows.checked_sub(1).unwrap_or(usize::MAX);
+            self.above = if forward {
+                self.above.saturating_add(page.len()).min(last_row)
+            } else {
+                self.above.min(last_row).saturating_sub(page.len())
+            };
+            self.invalidate();
         }
-        let max = self.view.len() as i64 - 1;
-        self.selected = (self.selected as i64 + delta).clamp(0, max) as usize;
     }
 
     /// Selects the first (`false`) or last row.
     pub fn jump(&mut self, end: bool) {
-        self.selected = if end { self.view.len().saturating_sub(1) } else { 0 };
+        let filter = self.filter();
+        let Some(page) = self.read(|h| h.page(&filter, None, !end, 1)) else { return };
+        if let Some(j) = page.first() {
+            self.selected = Some(j.id);
+            self.above = if end { self.geometry.get().rows.checked_sub(1).unwrap_or(usize::MAX) } else { 0 };
+            self.invalidate();
+        }
     }
 
-    /// Selects the view row `row` if it exists.
+    /// Selects the on-screen row `row` if it exists.
     pub fn select(&mut self, row: usize) {
-        if row < self.view.len() {
-            self.selected = row;
+        let id = self.cache.borrow().window.get(row).map(|j| j.id);
+        if let Some(id) = id {
+            self.selected = Some(id);
+            self.above = row;
+            self.invalidate();
         }
     }
 
@@ -274,107 +393,32 @@ impl JobList {
     /// Marks or unmarks the selected row and moves down.
     pub fn toggle_mark(&mut self) {
         if let Some(id) = self.selected_job().map(|j| j.id) {
+            self.selected = Some(id);
             if !self.marked.remove(&id) {
                 self.marked.insert(id);
             }
+            self.invalidate();
             self.move_by(1);
         }
     }
 
     /// Marks every shown row, or clears the marks if all shown rows are marked.
     pub fn mark_all(&mut self) {
-        if self.view.iter().all(|id| self.marked.contains(id)) {
+        let shown = self.view();
+        if shown.iter().all(|id| self.marked.contains(id)) {
             self.marked.clear();
         } else {
-            self.marked.extend(self.view.iter().copied());
+            self.marked.extend(shown);
         }
+        self.invalidate();
     }
 
     /// Clears the marks; false when there were none.
     pub fn clear_marks(&mut self) -> bool {
         let had = !self.marked.is_empty();
         self.marked.clear();
+        self.invalidate();
         had
     }
-
-    /// The first view row to draw so that the selection is visible in
-    /// `rows` rows, given the last offset.
-    pub fn offset_for(&self, rows: usize) -> usize {
-        let last = self.geometry.get().offset;
-        let rows = rows.max(1);
-        let offset = if self.selected < last {
-            self.selected
-        } else if self.selected >= last + rows {
-            self.selected + 1 - rows
-        } else {
-            last
-        };
-        offset.min(self.view.len().saturating_sub(rows))
-    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::NewJob;
-
-    fn job(id: JobId, name: &str, state: JobState) -> Job {
-        let spec = NewJob {
-            url: format!("https://e.com/{name}.png"),
-            name: name.into(),
-            asset_type: crate::api::AssetType::Image,
-            group_id: "g".into(),
-            profile: crate::config::DEFAULT_PROFILE.into(),
-            local: None,
-            media: None,
-        };
-        let mut j = Job::new(id, spec, jiff::Timestamp::UNIX_EPOCH);
-        j.state = state;
-        j
-    }
-
-    #[test]
-    fn a_change_re_tests_only_the_changed_job() {
-        let mut l = JobList::default();
-        for id in 0..1000 {
-            l.upsert(job(id, if id % 2 == 0 { "img" } else { "clip" }, JobState::Active));
-        }
-        l.set_needle("IMG");
-        assert_eq!(l.view().len(), 500);
-        let before = l.tested.get();
-        l.upsert(job(3, "img-now", JobState::Processing));
-        assert_eq!(l.tested.get() - before, 1, "one job re-tested, not all");
-        assert_eq!(l.view().len(), 501);
-        l.upsert(job(4, "renamed", JobState::Active));
-        assert_eq!(l.view().len(), 500);
-        assert!(l.view().windows(2).all(|w| w[0] < w[1]), "the view stays in id order");
-    }
-
-    #[test]
-    fn the_selection_stays_on_its_job_as_rows_come_and_go() {
-        let mut l = JobList::default();
-        for id in [2, 4, 6] {
-            l.upsert(job(id, "a", JobState::Active));
-        }
-        l.jump(true);
-        assert_eq!(l.selected_job().unwrap().id, 6);
-        l.upsert(job(1, "a", JobState::Active));
-        assert_eq!(l.selected_job().unwrap().id, 6);
-        l.remove(2);
-        assert_eq!(l.selected_job().unwrap().id, 6);
-    }
-
-    #[test]
-    fn targets_are_the_shown_marks_only() {
-        let mut l = JobList::default();
-        for id in 1..=4 {
-            l.upsert(job(id, "a", if id <= 2 { JobState::Stuck } else { JobState::Active }));
-        }
-        l.mark_all();
-        l.set_state_filter(Some(StateFilter::Problems));
-        assert_eq!(l.targets(), [1, 2]);
-        assert_eq!((l.marked_shown(), l.marked_total()), (2, 4));
-        assert_eq!(StateFilter::cycle(None, true), Some(StateFilter::Problems));
-        assert_eq!(StateFilter::cycle(Some(StateFilter::Problems), false), None);
-    }
-}

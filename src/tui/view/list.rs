@@ -21,7 +21,11 @@ fn job_elapsed(job: &Job, now: Timestamp) -> String {
 pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now: Timestamp) {
     let focused = app.focus == Focus::List;
     let list = &app.list;
-    let mut title = vec![Span::raw(format!(" Assets {}/{} ", list.view().len(), list.jobs().len()))];
+    let rows = (area.height.saturating_sub(3) as usize).max(1); // borders + header row
+    list.geometry.set(ListGeometry { rows, top: area.y + 2 });
+    let (window, selected) = list.window(rows);
+    let shown = format!("{}{}", list.shown(), if list.shown_is_capped() { "+" } else { "" });
+    let mut title = vec![Span::raw(format!(" Assets {shown}/{} ", list.total()))];
     if let Some(s) = list.state_filter() {
         title.push(Span::raw(format!("[{s}] ")));
     }
@@ -35,17 +39,12 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now:
         title.push(Span::raw(format!("{shown} marked{hidden} ")));
     }
     let block = Block::bordered().title(Line::from(title)).border_style(theme.border(focused));
-    let rows = (area.height.saturating_sub(3) as usize).max(1); // borders + header row
-    let offset = list.offset_for(rows);
-    list.geometry.set(ListGeometry { rows, top: area.y + 2, offset });
-    let end = (offset + rows).min(list.view().len());
     // The asset id column only where there is room; narrower screens show
     // the asset id (or the asset:// reference) in the result column.
     let wide = area.width >= 110;
-    let rows: Vec<Row> = list.view()[offset..end]
+    let rows: Vec<Row> = window
         .iter()
         .enumerate()
-        .filter_map(|(k, id)| list.job(*id).map(|job| (k, job)))
         .map(|(k, job)| {
             let state_style = theme.state(job.state);
             let mark = if list.is_marked(job.id) { "•" } else { " " };
@@ -78,7 +77,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now:
                 if job.state.needs_attention() { state_style } else { theme.dim() },
             )));
             let row = Row::new(cells);
-            if offset + k == list.selected() { row.style(theme.selected_row()) } else { row }
+            if Some(k) == selected { row.style(theme.selected_row()) } else { row }
         })
         .collect();
     let mut widths = vec![Constraint::Length(2), Constraint::Fill(2), Constraint::Length(5), Constraint::Length(6)];
@@ -92,8 +91,13 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now:
     let header = Row::new(titles).style(Style::new().add_modifier(Modifier::BOLD));
     let table = Table::new(rows, widths).header(header).block(block).column_spacing(1);
     frame.render_widget(table, area);
-    if app.list.view().is_empty() {
-        let hint = if app.list.jobs().is_empty() {
+    let empty = window.is_empty();
+    drop(window);
+    if let Some(e) = list.error() {
+        let inner = Rect { x: area.x + 2, y: area.y + 2, width: area.width.saturating_sub(4), height: 1 };
+        frame.render_widget(Line::styled(format!("cannot read the job store: {e}"), theme.state(JobState::Failed)), inner);
+    } else if empty {
+        let hint = if list.total() == 0 {
             "No imports yet: paste https URLs (or press i), then Enter."
         } else {
             "No job matches the filter (Esc clears it; s / S cycle states)."

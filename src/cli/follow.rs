@@ -1,0 +1,134 @@
+//! `status --follow`: the jobs as they change, written by whichever process
+//! owns the job store (an `import --wait` in a script, a dashboard), read
+//! from the store without disturbing it.
+
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+
+use super::args::Selection;
+use super::report::{filter, history, print_table, row};
+use crate::engine::{Job, JobState};
+use crate::exit::{Failure, INTERRUPTED, JOURNAL, NOT_ALL_ACTIVE, SUCCESS};
+use crate::export::JobRecord;
+use crate::options::GlobalArgs;
+use crate::setup::Context;
+use crate::store::{Filter, History, StoreError};
+
+/// How often the store is read for changes.
+const EVERY: Duration = Duration::from_millis(500);
+
+fn store_failure(e: StoreError) -> Failure {
+    Failure::new(JOURNAL, e.to_string())
+}
+
+/// Jobs the filter picks that are still in flight.
+fn live(history: &History, f: &Filter) -> Result<u64, StoreError> {
+    let mut live = f.clone();
+    let states: Vec<JobState> = JobState::ALL.into_iter().filter(|s| s.is_in_flight()).collect();
+    live.states = if f.states.is_empty() { states } else { states.into_iter().filter(|s| f.states.contains(s)).collect() };
+    if live.states.is_empty() {
+        return Ok(0);
+    }
+    history.count(&live, u64::MAX)
+}
+
+fn print_change(job: &Job, json: bool) -> Result<(), Failure> {
+    if json {
+        let line = serde_json::to_string(&JobRecord::from(job)).map_err(|e| e.to_string())?;
+        super::out::print(&format!("{line}\n"))
+    } else {
+        super::out::print(&row(job, ""))
+    }
+}
+
+/// Prints the selection, then every change to it until nothing is in
+/// flight and no process runs the imports, or until interrupted. Exits 0
+/// when every followed job ended Active, 1 otherwise.
+pub(super) async fn follow(
+    global: &GlobalArgs,
+    select: &Selection,
+    search: Option<&str>,
+    json: bool,
+) -> Result<u8, Failure> {
+    let ctx = Context::load(global)?;
+    let history = history(&ctx)?;
+    let f = filter(&ctx, global, select, search);
+    let mut seq = history.last_seq().map_err(store_failure)?;
+    let mut jobs = Vec::new();
+    history
+        .for_each(&f, |j| {
+            jobs.push(j);
+            Ok::<_, StoreError>(())
+        })
+        .map_err(store_failure)?;
+    if json {
+        for j in &jobs {
+            print_change(j, true)?;
+        }
+    } else {
+        print_table(&jobs)?;
+    }
+    drop(jobs);
+    let store = ctx.paths.store();
+    let mut owner = crate::store::owner(&store);
+    match &owner {
+        Some(o) => eprintln!("following the jobs of {o} (Ctrl-C stops following; the imports go on)"),
+        None => eprintln!("no process runs imports on this data dir now"),
+    }
+    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut idle_polls = 0u32;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = sigint.recv() => return Ok(INTERRUPTED),
+            _ = sigterm.recv() => return Ok(INTERRUPTED),
+        }
+        let changes = history.changes(seq).map_err(store_failure)?;
+        seq = changes.seq;
+        for job in changes.jobs.iter().filter(|j| f.admits(j)) {
+            print_change(job, json)?;
+        }
+        for id in changes.forgotten.iter().filter(|id| f.ids.is_empty() || f.ids.contains(id)) {
+            if json {
+                super::out::print(&format!("{}\n", serde_json::json!({ "id": id, "status": "forgotten" })))?;
+            } else {
+                super::out::print(&format!("{id:>6}  forgotten\n"))?;
+            }
+        }
+        let now = crate::store::owner(&store);
+        if now != owner {
+            match &now {
+                Some(o) => eprintln!("now owned by {o}"),
+                None => eprintln!("the owner has exited"),
+            }
+            owner = now;
+        }
+        let in_flight = live(&history, &f).map_err(store_failure)?;
+        if owner.is_none() {
+            idle_polls += 1;
+            if in_flight > 0 && idle_polls >= 4 {
+                eprintln!(
+                    "{in_flight} followed jobs are in flight but no process runs them; `seedance-assets wait` resumes them"
+                );
+                return Ok(NOT_ALL_ACTIVE);
+            }
+            if in_flight == 0 {
+                break;
+            }
+        } else {
+            idle_polls = 0;
+        }
+    }
+    let mut done = f.clone();
+    done.states = JobState::ALL
+        .into_iter()
+        .filter(|s| *s != JobState::Active && (f.states.is_empty() || f.states.contains(s)))
+        .collect();
+    if done.states.is_empty() {
+        return Ok(SUCCESS);
+    }
+    let not_active = history.count(&done, u64::MAX).map_err(store_failure)?;
+    Ok(if not_active == 0 { SUCCESS } else { NOT_ALL_ACTIVE })
+}
