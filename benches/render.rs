@@ -73,7 +73,8 @@ fn app_with(n: u64, state: impl Fn(u64) -> JobState) -> Board {
 }
 
 fn frame_time() {
-    let Board { mut app, .. } = app_with(10_000, |id| if id % 3 == 0 { JobState::Processing } else { JobState::Active });
+    let Board { mut app, .. } =
+        app_with(10_000, |id| if id % 3 == 0 { JobState::Processing } else { JobState::Active });
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
     let mut samples = Vec::new();
     for _ in 0..1000 {

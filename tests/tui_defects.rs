@@ -310,8 +310,8 @@ fn hostile_group_names_are_sanitized() {
     );
 }
 
-/// 11. A job change costs a window read, not a re-test of every job: the
-/// list reads only the rows on screen (and the counts the store keeps).
+/// 11. A job change costs a window read, not a re-test of every job (the
+///     list reads only the rows on screen and the counts the store keeps).
 #[test]
 fn a_job_change_reads_only_the_window() {
     let mut app = support::app(false);

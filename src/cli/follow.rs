@@ -26,7 +26,8 @@ fn store_failure(e: StoreError) -> Failure {
 fn live(history: &History, f: &Filter) -> Result<u64, StoreError> {
     let mut live = f.clone();
     let states: Vec<JobState> = JobState::ALL.into_iter().filter(|s| s.is_in_flight()).collect();
-    live.states = if f.states.is_empty() { states } else { states.into_iter().filter(|s| f.states.contains(s)).collect() };
+    live.states =
+        if f.states.is_empty() { states } else { states.into_iter().filter(|s| f.states.contains(s)).collect() };
     if live.states.is_empty() {
         return Ok(0);
     }

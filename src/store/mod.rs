@@ -20,3 +20,6 @@ pub use migrate::read_legacy;
 pub use owner::{lock_path, owner};
 pub use reader::{Changes, Filter, History, read_jobs};
 pub use writer::{Opened, Store};
+
+#[cfg(test)]
+mod tests;

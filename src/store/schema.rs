@@ -61,9 +61,17 @@ pub const COLUMNS: &str = "id, state, group_id, url, name, asset_type, profile, 
      submitted_at, updated_at, processing_since, create_attempts, may_exist, extra";
 
 /// Writes one job (insert or replace) with the given write sequence number.
-pub const UPSERT: &str = "INSERT OR REPLACE INTO jobs (id, seq, state, dedup, group_id, url, name, asset_type, profile, \
+/// (An upsert, not `INSERT OR REPLACE`: a replace deletes without firing
+/// the delete trigger, and the counts would drift.)
+pub const UPSERT: &str = "INSERT INTO jobs (id, seq, state, dedup, group_id, url, name, asset_type, profile, \
      asset_id, task_id, error, submitted_at, updated_at, processing_since, create_attempts, may_exist, extra) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) \
+     ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, state = excluded.state, dedup = excluded.dedup, \
+     group_id = excluded.group_id, url = excluded.url, name = excluded.name, asset_type = excluded.asset_type, \
+     profile = excluded.profile, asset_id = excluded.asset_id, task_id = excluded.task_id, error = excluded.error, \
+     submitted_at = excluded.submitted_at, updated_at = excluded.updated_at, \
+     processing_since = excluded.processing_since, create_attempts = excluded.create_attempts, \
+     may_exist = excluded.may_exist, extra = excluded.extra";
 
 /// A state's code in the `state` column (stable across releases).
 pub fn state_code(s: JobState) -> i64 {

@@ -486,15 +486,14 @@ impl App {
     }
 
     fn upsert(&mut self, job: Job) {
+        // The engine sends a job when it changes: a Rejected one once each
+        // time it is rejected.
         if job.state == JobState::Rejected && job.error.as_deref().is_some_and(|e| e.contains("NotFound.group_id")) {
-            let prev = self.job(job.id).map(|j| j.state);
-            if prev != Some(JobState::Rejected) {
-                self.set_status(format!(
-                    "group `{}` does not exist — press {} to create a group",
-                    crate::text::excerpt(&job.spec.group_id, 40),
-                    self.keys.keys_of(super::keymap::KeyAction::NewGroup)
-                ));
-            }
+            self.set_status(format!(
+                "group `{}` does not exist — press {} to create a group",
+                crate::text::excerpt(&job.spec.group_id, 40),
+                self.keys.keys_of(super::keymap::KeyAction::NewGroup)
+            ));
         }
         if job.state != JobState::Uploading {
             self.uploads.remove(&job.id);
@@ -508,7 +507,9 @@ impl App {
     pub fn set_watching(&mut self, owner: Option<String>) {
         let banner = owner.as_ref().map(|o| Banner {
             level: Level::Warn,
-            text: format!("watching: {o} owns the job store; read-only here, and this dashboard takes over when it exits"),
+            text: format!(
+                "watching: {o} owns the job store; read-only here, and this dashboard takes over when it exits"
+            ),
         });
         if self.watching.is_some() || owner.is_some() {
             self.set_banner(banner);

@@ -292,11 +292,12 @@ async fn event_loop(
                     let _ = out.flush();
                 }
                 Effect::Export(ids) => export(app, &setup, &ids),
-                Effect::SubmitLocal(lines) => match &engine {
-                    Some((engine, ..)) => submit_local(app, &setup, engine, checker.as_ref(), lines, &note_tx),
-                    // Submitting is refused while watching (the lines stay in the editor).
-                    None => {}
-                },
+                Effect::SubmitLocal(lines) => {
+                    // Submitting is refused while watching, so an engine runs here.
+                    if let Some((engine, ..)) = &engine {
+                        submit_local(app, &setup, engine, checker.as_ref(), lines, &note_tx);
+                    }
+                }
                 Effect::Resume => match setup.reload_clients() {
                     Ok(clients) => {
                         if let Some((engine, ..)) = &engine {

@@ -200,7 +200,8 @@ impl JobList {
         let mut window = before;
         window.extend(current);
         window.extend(after);
-        let start = window.len().saturating_sub(rows).min(self.position_in(&window).map_or(0, |p| p.saturating_sub(above)));
+        let start =
+            window.len().saturating_sub(rows).min(self.position_in(&window).map_or(0, |p| p.saturating_sub(above)));
         window.drain(..start);
         window.truncate(rows);
         Some(window)
@@ -228,8 +229,12 @@ impl JobList {
     pub fn window(&self, rows: usize) -> (std::cell::Ref<'_, [Job]>, Option<usize>) {
         self.refresh(rows);
         let c = self.cache.borrow();
-        let sel = self.selected.and_then(|s| c.window.iter().position(|j| j.id == s));
-        let sel = sel.or_else(|| (!c.window.is_empty()).then_some(0));
+        // A selected job the filter now hides hands the selection on to the
+        // next row (or the last, at the end).
+        let sel = match self.selected {
+            Some(s) => c.window.iter().position(|j| j.id >= s).or_else(|| c.window.len().checked_sub(1)),
+            None => (!c.window.is_empty()).then_some(0),
+        };
         (std::cell::Ref::map(c, |c| c.window.as_slice()), sel)
     }
 
@@ -422,3 +427,108 @@ impl JobList {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::NewJob;
+    use crate::store::Store;
+
+    fn job(id: JobId, name: &str, state: JobState) -> Job {
+        let spec = NewJob {
+            url: format!("https://e.com/{name}.png"),
+            name: name.into(),
+            asset_type: crate::api::AssetType::Image,
+            group_id: "g".into(),
+            profile: crate::config::DEFAULT_PROFILE.into(),
+            local: None,
+            media: None,
+        };
+        let mut j = Job::new(id, spec, jiff::Timestamp::UNIX_EPOCH);
+        j.state = state;
+        j
+    }
+
+    /// A list over a store holding `jobs`, drawn `rows` high.
+    fn list(jobs: Vec<Job>, rows: usize) -> (JobList, Store, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.db");
+        let mut store = Store::open(&path, None).unwrap().store;
+        store.write(&jobs, &[]).unwrap();
+        let mut l = JobList::default();
+        l.attach(History::open(&path, None).unwrap());
+        l.geometry.set(ListGeometry { rows, top: 0 });
+        (l, store, dir)
+    }
+
+    fn shown(l: &JobList) -> Vec<JobId> {
+        let rows = l.geometry.get().rows;
+        l.window(rows).0.iter().map(|j| j.id).collect()
+    }
+
+    #[test]
+    fn a_window_of_a_large_history_reads_only_its_rows() {
+        let (mut l, _s, _d) = list((1..=10_000).map(|id| job(id, "a", JobState::Active)).collect(), 5);
+        assert_eq!(shown(&l), [1, 2, 3, 4, 5]);
+        let reads = l.reads.get();
+        assert_eq!(shown(&l), [1, 2, 3, 4, 5]);
+        assert_eq!(l.reads.get(), reads, "a fresh window is not read again");
+        l.move_by(7);
+        assert_eq!(l.selected_job().unwrap().id, 8);
+        assert_eq!(shown(&l), [4, 5, 6, 7, 8], "the selection stays on screen, at the bottom");
+        l.move_by(-2);
+        assert_eq!(shown(&l), [4, 5, 6, 7, 8]);
+        l.jump(true);
+        assert_eq!(shown(&l), [9996, 9997, 9998, 9999, 10_000]);
+        assert_eq!(l.selected_job().unwrap().id, 10_000);
+        l.move_by(100);
+        assert_eq!(l.selected_job().unwrap().id, 10_000, "past the end stays at the end");
+        l.select(1);
+        assert_eq!(l.selected_job().unwrap().id, 9997);
+        assert_eq!(l.total(), 10_000);
+        assert_eq!(l.count(JobState::Active), 10_000);
+    }
+
+    #[test]
+    fn writes_show_after_invalidation_and_the_selection_follows_its_job() {
+        let (mut l, mut store, _d) = list((1..=10).map(|id| job(id, "a", JobState::Processing)).collect(), 4);
+        l.set_state_filter(Some(StateFilter::Only(JobState::Processing)));
+        l.move_by(2);
+        assert_eq!(l.selected_job().unwrap().id, 3);
+        store.write(&[job(3, "a", JobState::Active), job(1, "a", JobState::Active)], &[]).unwrap();
+        assert_eq!(shown(&l), [1, 2, 3, 4], "stale until told");
+        l.invalidate();
+        assert_eq!(shown(&l), [2, 4, 5, 6]);
+        assert_eq!(l.selected_job().unwrap().id, 4, "a job the filter now hides hands the selection on");
+        assert_eq!((l.count(JobState::Active), l.shown()), (2, 8));
+    }
+
+    #[test]
+    fn targets_are_the_shown_marks_only() {
+        let (mut l, _s, _d) = list(
+            (1..=4).map(|id| job(id, "a", if id <= 2 { JobState::Stuck } else { JobState::Active })).collect(),
+            10,
+        );
+        l.mark_all();
+        l.set_state_filter(Some(StateFilter::Problems));
+        assert_eq!(l.targets(), [1, 2]);
+        assert_eq!((l.marked_shown(), l.marked_total()), (2, 4));
+        l.mark_all();
+        assert_eq!(l.marked_total(), 0, "all shown were marked: A clears");
+        l.toggle_mark();
+        assert_eq!(l.targets(), [1]);
+        l.set_needle("NOPE");
+        assert!(l.targets().is_empty());
+        assert_eq!(StateFilter::cycle(None, true), Some(StateFilter::Problems));
+        assert_eq!(StateFilter::cycle(Some(StateFilter::Problems), false), None);
+    }
+
+    #[test]
+    fn without_a_store_the_list_is_empty() {
+        let mut l = JobList::default();
+        l.move_by(3);
+        l.jump(true);
+        assert!(l.window(5).0.is_empty());
+        assert_eq!(l.total(), 0);
+        assert!(l.targets().is_empty());
+    }
+}

@@ -95,7 +95,10 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now:
     drop(window);
     if let Some(e) = list.error() {
         let inner = Rect { x: area.x + 2, y: area.y + 2, width: area.width.saturating_sub(4), height: 1 };
-        frame.render_widget(Line::styled(format!("cannot read the job store: {e}"), theme.state(JobState::Failed)), inner);
+        frame.render_widget(
+            Line::styled(format!("cannot read the job store: {e}"), theme.state(JobState::Failed)),
+            inner,
+        );
     } else if empty {
         let hint = if list.total() == 0 {
             "No imports yet: paste https URLs (or press i), then Enter."
