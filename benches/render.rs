@@ -165,10 +165,10 @@ fn prepare(dir: &std::path::Path) {
 }
 
 fn first_frame_ms(dir: &std::path::Path) -> Option<f64> {
-    let log = dir.join("data").join("logs").join("seedance-assets.log");
+    let logs = dir.join("data").join("logs");
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(20) {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let text = log_text(&logs);
         if let Some(line) = text.lines().rev().find(|l| l.contains("first frame with")) {
             let ms = line.split(" drawn ").nth(1)?.split(" ms").next()?.parse().ok()?;
             return Some(ms);
@@ -237,6 +237,15 @@ fn filter_cost() {
     println!(
         "  filter /img, 100,000 finished + 1,000 in flight: one change written, then a frame drawn: {per_change:.2} ms ({reads:.0} store reads)"
     );
+}
+
+/// The text of the log files in `dir` (the file name carries the date).
+fn log_text(dir: &std::path::Path) -> String {
+    let mut text = String::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        text.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+    }
+    text
 }
 
 fn main() {

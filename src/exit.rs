@@ -12,7 +12,7 @@ pub const USAGE: u8 = 2;
 pub const AUTH: u8 = 3;
 /// The server could not be reached (connection refused, DNS); creation was paused.
 pub const UNREACHABLE: u8 = 4;
-/// The journal is locked by another process, busy, or cannot be written.
+/// The job store is owned by another process, or cannot be written.
 pub const JOURNAL: u8 = 5;
 /// Interrupted by Ctrl-C, SIGTERM or SIGHUP (128 + SIGINT).
 pub const INTERRUPTED: u8 = 130;
@@ -25,7 +25,7 @@ Exit codes:
   2    usage error, bad input or bad configuration
   3    authentication: the server refused the API key
   4    the server could not be reached
-  5    the journal is locked by another process, busy or cannot be written
+  5    the job store is owned by another process (named), or cannot be written
   130  interrupted (Ctrl-C, SIGTERM, SIGHUP)";
 
 /// A command that could not do what was asked: a message for stderr and
@@ -70,5 +70,11 @@ impl From<String> for Failure {
 impl From<&str> for Failure {
     fn from(message: &str) -> Failure {
         Failure::new(USAGE, message)
+    }
+}
+
+impl From<crate::store::StoreError> for Failure {
+    fn from(e: crate::store::StoreError) -> Self {
+        Failure::new(JOURNAL, e.to_string())
     }
 }

@@ -8,6 +8,10 @@
 /// characters…) is dropped. The result cannot move the cursor, change
 /// colours, set the window title, reorder text or hide characters.
 pub fn sanitize(s: &str) -> String {
+    // Most text is printable ASCII: nothing to replace (a fast scan).
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return s.to_string();
+    }
     s.chars()
         .filter_map(|c| match c {
             '\t' | '\n' | '\r' | '\u{2028}' | '\u{2029}' => Some(' '),

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::args::{ExportArgs, ExportFormat, Selection};
 use crate::engine::{Job, JobState};
 use crate::exit::{Failure, JOURNAL, USAGE};
-use crate::export::{write_content, write_csv, write_json};
+use crate::export::{JobRecord, write_content, write_csv, write_json};
 use crate::options::GlobalArgs;
 use crate::setup::Context;
 use crate::store::{Filter, History, StoreError};
@@ -78,32 +78,51 @@ pub(super) fn row(j: &Job, profile: &str) -> String {
     )
 }
 
+/// Prints the jobs `select` and `search` pick, streamed from the store (a
+/// million rows cost one row of memory): a table (with a PROFILE column when
+/// the store holds jobs of more than one profile) and counts on stderr, or a
+/// JSON array.
 pub(super) fn status(global: &GlobalArgs, select: &Selection, search: Option<&str>, json: bool) -> Result<u8, Failure> {
     let ctx = Context::load(global)?;
     let history = history(&ctx)?;
-    let jobs = {
-        let mut jobs = Vec::new();
-        history
-            .for_each(&filter(&ctx, global, select, search), |j| {
-                jobs.push(j);
-                Ok::<_, StoreError>(())
-            })
-            .map_err(|e| Failure::new(JOURNAL, e.to_string()))?;
-        jobs
-    };
-    if json {
-        print_json(&jobs)?;
-    } else {
-        print_table(&jobs)?;
-        let mut counts: Vec<String> = Vec::new();
-        for s in JobState::ALL {
-            let n = jobs.iter().filter(|j| j.state == s).count();
-            if n > 0 {
-                counts.push(format!("{n} {}", s.as_str()));
-            }
+    let f = filter(&ctx, global, select, search);
+    let wide = history.profiles()?.len() > 1;
+    let profile = |p: &str| if wide { format!("{:<12}  ", crate::text::excerpt(p, 12)) } else { String::new() };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut counts = [0u64; JobState::ALL.len()];
+    let mut n = 0u64;
+    if !json {
+        let header =
+            format!("{:>6}  {:<10}  {:<5}  {}{:<28}  RESULT\n", "ID", "STATE", "TYPE", profile("PROFILE"), "NAME");
+        out.write_all(header.as_bytes()).map_err(Failure::stdout)?;
+    }
+    history.for_each(&f, |j| {
+        if let Some(i) = JobState::ALL.iter().position(|s| *s == j.state) {
+            counts[i] += 1;
         }
-        let noun = if jobs.len() == 1 { "job" } else { "jobs" };
-        eprintln!("{} {noun}{}{}", jobs.len(), if counts.is_empty() { "" } else { ": " }, counts.join(", "));
+        let text = if json {
+            let record = serde_json::to_string_pretty(&JobRecord::from(&j)).map_err(|e| e.to_string())?;
+            let indented: Vec<String> = record.lines().map(|l| format!("  {l}")).collect();
+            format!("{}\n{}", if n == 0 { "[" } else { "," }, indented.join("\n"))
+        } else {
+            row(&j, &profile(&j.spec.profile))
+        };
+        n += 1;
+        out.write_all(text.as_bytes()).map_err(Failure::stdout)
+    })?;
+    if json {
+        out.write_all(if n == 0 { b"[]\n" } else { b"\n]\n" }).map_err(Failure::stdout)?;
+    }
+    out.flush().map_err(Failure::stdout)?;
+    if !json {
+        let parts: Vec<String> = JobState::ALL
+            .iter()
+            .zip(counts)
+            .filter(|(_, c)| *c > 0)
+            .map(|(s, c)| format!("{c} {}", s.as_str()))
+            .collect();
+        let noun = if n == 1 { "job" } else { "jobs" };
+        eprintln!("{n} {noun}{}{}", if parts.is_empty() { "" } else { ": " }, parts.join(", "));
     }
     Ok(0)
 }

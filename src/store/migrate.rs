@@ -72,6 +72,7 @@ pub fn migrate(legacy: &Path, store: &Path, warnings: &mut Vec<String>) -> Resul
     let _ = std::fs::remove_file(&tmp);
     {
         let mut conn = Connection::open(&tmp).at(&tmp)?;
+        conn.execute_batch(super::writer::PAGE_SIZE).at(&tmp)?;
         conn.execute_batch(schema::CREATE).at(&tmp)?;
         conn.execute_batch(&format!("PRAGMA user_version = {}", schema::VERSION)).at(&tmp)?;
         let tx = conn.transaction().at(&tmp)?;

@@ -212,6 +212,15 @@ impl History {
         Ok(())
     }
 
+    /// The profiles jobs in the store belong to (from a table the store
+    /// keeps, so this costs one small read at any size).
+    pub fn profiles(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT profile FROM profiles WHERE n > 0 ORDER BY profile").at(&self.path)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).at(&self.path)?;
+        rows.collect::<rusqlite::Result<_>>().at(&self.path)
+    }
+
     /// The ids the filter picks, in order (for marking every shown row).
     pub fn ids(&self, filter: &Filter) -> Result<Vec<JobId>, StoreError> {
         let (sql, params) = filter.clause();

@@ -3,13 +3,15 @@
 //! One row per job, in columns (not a JSON blob) so finished jobs cost about
 //! 300 bytes with their indexes. `seq` orders every write, so observers read
 //! only what changed; `counts` is kept by triggers, so counts per state cost
-//! one tiny read at any size; `dedup` is a 64-bit hash of the job's identity.
+//! one tiny read at any size (and `profiles` the jobs per profile); `dedup`
+//! is a 64-bit hash of the job's identity.
 
 use jiff::Timestamp;
 use rusqlite::{Connection, Row};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::api::AssetType;
 use crate::engine::{Job, JobState, LocalSource, NewJob};
 use crate::media::MediaInfo;
 
@@ -43,7 +45,18 @@ CREATE INDEX IF NOT EXISTS jobs_dedup ON jobs(dedup);
 CREATE INDEX IF NOT EXISTS jobs_seq ON jobs(seq);
 CREATE TABLE IF NOT EXISTS forgotten (seq INTEGER PRIMARY KEY, id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counts (state INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS profiles (profile TEXT PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS profile_insert AFTER INSERT ON jobs BEGIN
+    INSERT INTO profiles(profile, n) VALUES (NEW.profile, 1) ON CONFLICT(profile) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS profile_delete AFTER DELETE ON jobs BEGIN
+    UPDATE profiles SET n = n - 1 WHERE profile = OLD.profile;
+END;
+CREATE TRIGGER IF NOT EXISTS profile_update AFTER UPDATE OF profile ON jobs WHEN OLD.profile <> NEW.profile BEGIN
+    UPDATE profiles SET n = n - 1 WHERE profile = OLD.profile;
+    INSERT INTO profiles(profile, n) VALUES (NEW.profile, 1) ON CONFLICT(profile) DO UPDATE SET n = n + 1;
+END;
 CREATE TRIGGER IF NOT EXISTS count_insert AFTER INSERT ON jobs BEGIN
     INSERT INTO counts(state, n) VALUES (NEW.state, 1) ON CONFLICT(state) DO UPDATE SET n = n + 1;
 END;
@@ -162,8 +175,12 @@ pub fn from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
         |i: usize, what: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, what.into());
     let code: i64 = row.get(1)?;
     let state = state_of(code).ok_or_else(|| bad(1, format!("unknown state code {code}")))?;
-    let asset_type: String = row.get(5)?;
-    let asset_type = asset_type.parse().map_err(|e: String| bad(5, e))?;
+    let asset_type = match row.get_ref(5)?.as_str()? {
+        "Image" => AssetType::Image,
+        "Video" => AssetType::Video,
+        "Audio" => AssetType::Audio,
+        other => other.parse().map_err(|e: String| bad(5, e))?,
+    };
     let extra: Option<String> = row.get(15)?;
     let extra: Extra = match extra {
         Some(s) => serde_json::from_str(&s).map_err(|e| bad(15, e.to_string()))?,

@@ -34,6 +34,9 @@ pub struct Opened {
     pub warnings: Vec<String>,
 }
 
+/// The page size of a new store.
+pub(crate) const PAGE_SIZE: &str = "PRAGMA page_size = 16384";
+
 /// Applies the connection settings every connection of the store uses.
 pub(crate) fn configure(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5)).at(path)?;
@@ -56,6 +59,9 @@ impl Store {
         }
         let conn = Connection::open(path).at(path)?;
         configure(&conn, path)?;
+        // Takes effect only on a new file: 16 KiB pages, a quarter of the
+        // reads of the default for a scan of a large history.
+        conn.execute_batch(PAGE_SIZE).at(path)?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).at(path)?;
         if !mode.eq_ignore_ascii_case("wal") {
             warnings.push(format!("{}: the file system does not support WAL; using {mode}", path.display()));

@@ -60,6 +60,8 @@ pub struct ListGeometry {
 const MARKS_IN_QUERY: usize = 5000;
 /// A text filter's match count stops here (the title then says `N+`).
 const COUNT_CAP: u64 = 100_000;
+/// How often a text filter's match count is taken again while jobs change.
+const RECOUNT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What the last refresh read from the store.
 #[derive(Debug, Default)]
@@ -70,6 +72,9 @@ struct Cache {
     counts: [u64; JobState::ALL.len()],
     /// Jobs the filter shows (at most [`COUNT_CAP`] with a text filter).
     shown: u64,
+    /// The filter `shown` was counted for, and when (a text filter scans:
+    /// it is counted again at most every [`RECOUNT`]).
+    counted: Option<(Filter, std::time::Instant)>,
     /// Marked jobs the filter shows.
     marked_shown: usize,
     /// The store could not be read.
@@ -172,7 +177,17 @@ impl JobList {
         self.cache.borrow_mut().error = None;
         let filter = self.filter();
         let counts = self.read(|h| h.counts()).unwrap_or_default();
-        let shown = self.read(|h| h.count(&filter, COUNT_CAP)).unwrap_or(0);
+        let recount = {
+            let c = self.cache.borrow();
+            filter.needle.is_empty() || c.counted.as_ref().is_none_or(|(f, at)| *f != filter || at.elapsed() >= RECOUNT)
+        };
+        let shown = if recount {
+            let n = self.read(|h| h.count(&filter, COUNT_CAP)).unwrap_or(0);
+            self.cache.borrow_mut().counted = Some((filter.clone(), std::time::Instant::now()));
+            n
+        } else {
+            self.cache.borrow().shown
+        };
         let window = self.read_window(&filter, rows).unwrap_or_default();
         let marked_shown = self.count_marked(&filter);
         let mut c = self.cache.borrow_mut();
