@@ -123,11 +123,11 @@ async fn a_journal_that_cannot_grow_stops_creation_and_nothing_is_paid_twice() {
     let group = sim.state().add_group("full");
     let env = Env::new(&sim.base_url(), sim.state().api_key(), &urls(300, "full"));
     let mut c = env.import(&group);
-    // A real failure from the kernel: writes past 200 KB fail with EFBIG
+    // A real failure from the kernel: writes past 600 KB fail with EFBIG
     // (SIGXFSZ is ignored, so the write returns an error instead).
     unsafe {
         c.pre_exec(|| {
-            let lim = libc::rlimit { rlim_cur: 200_000, rlim_max: 200_000 };
+            let lim = libc::rlimit { rlim_cur: 600_000, rlim_max: 600_000 };
             if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
                 return Err(std::io::Error::last_os_error());
             }

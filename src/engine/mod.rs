@@ -5,6 +5,7 @@
 
 mod actor;
 mod clients;
+pub mod core;
 mod groups;
 pub mod input;
 mod job;
@@ -13,10 +14,17 @@ pub mod outcome;
 mod schedule;
 mod timers;
 
-pub use actor::{EngineFiles, EngineHandle, EngineOptions, StartError, SubmitResult, start};
+pub use actor::{EngineFiles, EngineHandle, EngineOptions, StartError, start};
 pub use clients::Clients;
+pub use core::SubmitResult;
 pub use groups::{GroupStore, check_group};
 pub use job::{Job, JobId, JobState, LocalSource, NewJob};
 pub use message::{Command, Group, Health, JournalFault, Level, LogLine, Stats, Update};
 pub use outcome::PauseCause;
 pub use schedule::Schedule;
+
+#[cfg(test)]
+mod core_props;
+
+#[cfg(test)]
+mod core_clock;

@@ -150,6 +150,14 @@ impl History {
             .at(&self.path)
     }
 
+    /// Jobs with the same identity as `key` ([`Job::dedup_key`]), found by
+    /// the identity's hash and compared whole.
+    pub fn same_identity(&self, key: &str) -> Result<Vec<Job>, StoreError> {
+        let jobs =
+            self.query(&format!("SELECT {COLUMNS} FROM jobs WHERE dedup = ?1"), &[Box::new(schema::dedup_hash(key))])?;
+        Ok(jobs.into_iter().filter(|j| Job::dedup_key(&j.spec) == key).collect())
+    }
+
     /// Up to `n` jobs the filter picks, in id order: those after `from`
     /// (`forward`), or those before it (then the nearest come last).
     /// `from = None` starts at the first (`forward`) or the last job.

@@ -104,7 +104,7 @@ fn same_identity_finds_finished_jobs_on_disk() {
     let mut other_name = job(2, JobState::Active);
     other_name.spec.url = a.spec.url.clone();
     o.store.write(&[a.clone(), other_name], &[]).unwrap();
-    let found = o.store.same_identity(&Job::dedup_key(&a.spec)).unwrap();
+    let found = History::open(&path, None).unwrap().same_identity(&Job::dedup_key(&a.spec)).unwrap();
     assert_eq!(found.iter().map(|j| j.id).collect::<Vec<_>>(), [1], "same URL, other name: not the same");
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use super::error::{AtPath, StoreError};
 use super::owner::OwnerLock;
@@ -131,30 +131,6 @@ impl Store {
         self.seq = seq;
         self.syncs += 1;
         Ok(())
-    }
-
-    /// A job by id, live or finished.
-    pub fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {
-        let Ok(id) = i64::try_from(id) else { return Ok(None) };
-        self.conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"))
-            .and_then(|mut s| s.query_row([id], schema::from_row).optional())
-            .at(&self.path)
-    }
-
-    /// Jobs with the same identity as `key` ([`Job::dedup_key`]).
-    pub fn same_identity(&self, key: &str) -> Result<Vec<Job>, StoreError> {
-        let mut stmt =
-            self.conn.prepare_cached(&format!("SELECT {COLUMNS} FROM jobs WHERE dedup = ?1")).at(&self.path)?;
-        let rows = stmt.query_map([schema::dedup_hash(key)], schema::from_row).at(&self.path)?;
-        let mut out = Vec::new();
-        for job in rows {
-            let job = job.at(&self.path)?;
-            if Job::dedup_key(&job.spec) == key {
-                out.push(job);
-            }
-        }
-        Ok(out)
     }
 
     /// Batches synced to disk since the store was opened.

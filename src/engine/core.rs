@@ -1,0 +1,895 @@
+//! The engine's pure core: every job in flight, the queues, the pauses and
+//! every decision about them. Its inputs are commands, answers, timer
+//! expiries and the current time; its outputs ([`Effects`]) are the records
+//! to write, the updates to show, the requests to send and the timers to
+//! set. It does no I/O: the shell ([`super::actor`]) owns the sockets, the
+//! store, the rate limiters and the clock, and finished jobs are read
+//! through a [`Lookup`] (the store, or a map in tests).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rand::rngs::StdRng;
+
+use super::job::{Job, JobId, JobState, NewJob};
+use super::message::{Health, Level, LogLine, Update};
+use super::outcome::{CreateOutcome, PauseCause, PollOutcome, classify_create, classify_poll};
+use super::schedule::{Learned, Schedule};
+use super::timers::Due;
+use crate::api::{ApiError, AssetInfo, AssetStatus, CreatedAsset};
+use crate::config::{Limits, Polling};
+use crate::text::sanitize;
+
+/// Uploads retried after a transient error before the job is given up.
+const UPLOAD_RETRIES: u32 = 5;
+/// Longest wait between two probes of an unreachable server.
+const PROBE_MAX: Duration = Duration::from_secs(15);
+
+/// Where the core reads finished jobs (they are not kept in memory).
+pub trait Lookup: Send {
+    /// A job by id.
+    fn job(&self, id: JobId) -> Result<Option<Job>, String>;
+    /// Jobs with this identity ([`Job::dedup_key`]).
+    fn same_identity(&self, key: &str) -> Result<Vec<Job>, String>;
+}
+
+/// What the shell lets a creation do now: take a rate-limiter permit, and
+/// use the job's profile (its client exists).
+pub trait Gate {
+    /// Takes a permit, or says how long until one is free.
+    fn permit(&mut self) -> Result<(), Duration>;
+    /// Whether `profile` has a usable client, or why not.
+    fn client(&self, profile: &str) -> Result<(), String>;
+}
+
+/// What became of a [`super::Command::Submit`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubmitResult {
+    /// Ids of the jobs created, in the order submitted.
+    pub accepted: Vec<JobId>,
+    /// Items skipped as duplicates, with the existing job.
+    pub duplicates: Vec<(NewJob, JobId)>,
+    /// Why items were refused outright (job ids exhausted), if they were.
+    pub refused: Option<String>,
+}
+
+/// A timer the shell is to set or drop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Timer {
+    /// Fire `Due` after this long (replacing the job's timer).
+    Set(Due, Duration),
+    /// Drop the job's timer.
+    Cancel(JobId),
+}
+
+/// What the core asks of the shell; drained by it after each input.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// Jobs whose new state must be written before anything else is done.
+    pub dirty: BTreeSet<JobId>,
+    /// Jobs to delete from the store.
+    pub forgotten: Vec<JobId>,
+    /// Updates to send, once the records are written.
+    pub updates: Vec<Update>,
+    /// CreateAsset to send, once the records are written (each took a
+    /// permit and an in-flight slot; its Creating record is among `dirty`).
+    pub to_create: Vec<JobId>,
+    /// GetAsset to send.
+    pub to_poll: Vec<JobId>,
+    /// Uploads to start now.
+    pub to_upload: Vec<JobId>,
+    /// Timers to set or drop, in order.
+    pub timers: Vec<Timer>,
+    /// `Some(Some(d))`: probe the unreachable server in `d`;
+    /// `Some(None)`: no probe is due any more.
+    pub probe: Option<Option<Duration>>,
+    /// Look at the creation queue again in this long (the rate limiter's
+    /// next slot).
+    pub wake: Option<Duration>,
+}
+
+#[derive(Default)]
+struct Runtime {
+    polls: u32,
+    poll_failures: u32,
+    create_failures: u32,
+    upload_failures: u32,
+}
+
+/// How the core is set up.
+pub struct CoreConfig {
+    /// Concurrency and rates.
+    pub limits: Limits,
+    /// Polling schedule, stuck limit and retry budget.
+    pub polling: Polling,
+    /// Treat a 503 answer to CreateAsset as "not processed".
+    pub retry_503: bool,
+    /// Uploads allowed at once, when a bucket is configured.
+    pub upload_slots: Option<usize>,
+}
+
+/// The engine's state and decisions.
+pub struct Core {
+    /// Jobs not yet final (and final ones until their record is written).
+    pub jobs: BTreeMap<JobId, Job>,
+    /// Batch-wide faults and pauses.
+    pub health: Health,
+    /// CreateAsset requests in flight.
+    pub creating: usize,
+    /// What the shell is to do next.
+    pub fx: Effects,
+    /// The time of the current input (set by the shell).
+    pub now: Timestamp,
+    lookup: Box<dyn Lookup>,
+    schedule: Schedule,
+    learned: Learned,
+    polling: Polling,
+    limits: Limits,
+    retry_503: bool,
+    upload_slots: Option<usize>,
+    runtime: HashMap<JobId, Runtime>,
+    queue: VecDeque<JobId>,
+    upload_queue: VecDeque<JobId>,
+    dedup: HashMap<String, JobId>,
+    held_polls: Vec<JobId>,
+    next_id: Option<JobId>,
+    uploading: usize,
+    rng: StdRng,
+    stopping: bool,
+    probe_wait: Duration,
+    probe_pending: bool,
+    /// The rate limiter's last "not before": a probe waits for it.
+    permit_wait: Option<Duration>,
+}
+
+/// How long the server says it took to process an Active asset.
+fn processing_time(info: &AssetInfo) -> Option<Duration> {
+    let created: Timestamp = info.create_time.as_deref()?.parse().ok()?;
+    let updated: Timestamp = info.update_time.as_deref()?.parse().ok()?;
+    let d = updated.duration_since(created);
+    (!d.is_negative()).then(|| d.unsigned_abs())
+}
+
+impl Core {
+    /// A core over the jobs in flight found at start.
+    pub fn new(
+        config: CoreConfig,
+        live: BTreeMap<JobId, Job>,
+        next_id: Option<JobId>,
+        lookup: Box<dyn Lookup>,
+        rng: StdRng,
+        now: Timestamp,
+    ) -> Core {
+        Core {
+            jobs: live,
+            health: Health::default(),
+            creating: 0,
+            fx: Effects::default(),
+            now,
+            lookup,
+            schedule: Schedule::from(&config.polling),
+            learned: Learned::default(),
+            polling: config.polling,
+            limits: config.limits,
+            retry_503: config.retry_503,
+            upload_slots: config.upload_slots,
+            runtime: HashMap::new(),
+            queue: VecDeque::new(),
+            upload_queue: VecDeque::new(),
+            dedup: HashMap::new(),
+            held_polls: Vec::new(),
+            next_id,
+            uploading: 0,
+            rng,
+            stopping: false,
+            probe_wait: Duration::from_secs(1),
+            probe_pending: false,
+            permit_wait: None,
+        }
+    }
+
+    /// True once [`Core::stop`] was called.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping
+    }
+
+    /// Jobs still Uploading, Queued, Creating or Processing.
+    pub fn in_flight(&self) -> usize {
+        self.jobs.values().filter(|j| j.state.is_in_flight()).count()
+    }
+
+    fn set_timer(&mut self, due: Due, after: Duration) {
+        self.fx.timers.push(Timer::Set(due, after));
+    }
+
+    fn cancel_timer(&mut self, id: JobId) {
+        self.fx.timers.push(Timer::Cancel(id));
+    }
+
+    fn set_probe(&mut self, after: Option<Duration>) {
+        self.probe_pending = after.is_some();
+        self.fx.probe = Some(after);
+    }
+
+    /// Upload progress of a local file.
+    pub fn upload_progress(&mut self, id: JobId, done: u64, total: u64) {
+        if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Uploading) {
+            self.fx.updates.push(Update::Upload { id, done, total });
+        }
+    }
+
+    /// Picks up the store's jobs in flight (call once, first): Queued wait again, Processing resume
+    /// polling, and Creating (the outcome was lost with the process) become
+    /// Uncertain.
+    pub(super) fn resume(&mut self) {
+        let ids: Vec<JobId> = self.jobs.keys().copied().collect();
+        let (mut resumed, mut uncertain) = (0, 0);
+        for id in ids {
+            let job = &self.jobs[&id];
+            self.dedup.insert(Job::dedup_key(&job.spec), id);
+            match job.state {
+                JobState::Uploading => {
+                    // An interrupted upload starts again (a finished one is
+                    // found by its HEAD): uploads are free to repeat.
+                    self.upload_queue.push_back(id);
+                    resumed += 1;
+                }
+                JobState::Queued => {
+                    self.queue.push_back(id);
+                    resumed += 1;
+                }
+                JobState::Processing => {
+                    let after = self.schedule.interval(0, None, &mut self.rng);
+                    self.set_timer(Due::Poll(id), after);
+                    resumed += 1;
+                }
+                JobState::Creating => {
+                    self.jobs.get_mut(&id).expect("listed above").may_exist = true;
+                    self.set_state(
+                        id,
+                        JobState::Uncertain,
+                        Some("interrupted while being sent: the outcome is unknown; check the asset library, then retry (this may make a duplicate) or forget it".into()),
+                    );
+                    let name = self.jobs[&id].spec.name.clone();
+                    self.log(
+                        Level::Warn,
+                        format!("job #{id} `{name}` was being sent when the program stopped: it is Uncertain"),
+                    );
+                    uncertain += 1;
+                }
+                _ => {}
+            }
+        }
+        self.fx.updates.extend(
+            self.jobs.values().filter(|j| !self.fx.dirty.contains(&j.id)).map(|j| Update::Job(Box::new(j.clone()))),
+        );
+        self.fx.updates.push(Update::Loaded);
+        if resumed + uncertain > 0 {
+            self.log(
+                Level::Info,
+                format!(
+                    "resumed {resumed} jobs from the journal; {uncertain} interrupted while being sent are Uncertain"
+                ),
+            );
+        }
+    }
+
+    pub(super) fn log(&mut self, level: Level, text: impl Into<String>) {
+        let text = sanitize(&text.into());
+        self.fx.updates.push(Update::Log(LogLine { time: self.now, level, text }));
+    }
+
+    pub(super) fn set_state(&mut self, id: JobId, state: JobState, error: Option<String>) {
+        if let Some(job) = self.jobs.get_mut(&id) {
+            job.state = state;
+            job.error = error.map(|e| sanitize(&e));
+            job.updated_at = self.now;
+            self.fx.dirty.insert(id);
+        }
+    }
+
+    pub(super) fn stop(&mut self) {
+        if !self.stopping {
+            self.stopping = true;
+            self.queue.clear();
+            self.upload_queue.clear();
+            if self.creating > 0 {
+                self.log(Level::Info, format!("stopping: waiting for {} creations in flight", self.creating));
+            }
+        }
+    }
+
+    pub(super) fn submit(&mut self, specs: Vec<NewJob>, allow_duplicates: bool) -> SubmitResult {
+        let mut result = SubmitResult::default();
+        let now = self.now;
+        for spec in specs {
+            let key = Job::dedup_key(&spec);
+            let existing = if allow_duplicates { Ok(None) } else { self.same_identity(&key) };
+            let existing = match existing {
+                Ok(existing) => existing,
+                Err(e) => {
+                    let why = format!("cannot check the job store for duplicates: {e}");
+                    self.log(Level::Error, format!("not imported: {why}"));
+                    result.refused = Some(why);
+                    break;
+                }
+            };
+            if let Some(existing) = existing {
+                let msg = format!(
+                    "skipped `{}`: job #{} has the same group and {} and is {}",
+                    spec.name,
+                    existing.id,
+                    if spec.local.is_some() { "content" } else { "URL and name" },
+                    existing.state
+                );
+                result.duplicates.push((spec, existing.id));
+                self.log(Level::Warn, msg);
+                continue;
+            }
+            let Some(id) = self.next_id else {
+                let why = "the journal has used every job id; forget old jobs or start a new --data-dir".to_string();
+                self.log(Level::Error, format!("not imported: {why}"));
+                result.refused = Some(why);
+                break;
+            };
+            self.next_id = id.checked_add(1);
+            let local = spec.local.is_some();
+            let mut job = Job::new(id, spec, now);
+            if local {
+                job.state = JobState::Uploading;
+                self.upload_queue.push_back(id);
+            } else {
+                self.queue.push_back(id);
+            }
+            self.jobs.insert(id, job);
+            self.dedup.insert(key, id);
+            self.fx.dirty.insert(id);
+            result.accepted.push(id);
+        }
+        if !result.accepted.is_empty() {
+            let n = result.accepted.len();
+            self.log(Level::Info, format!("queued {n} import{}", if n == 1 { "" } else { "s" }));
+        }
+        if !result.duplicates.is_empty() {
+            self.fx.updates.push(Update::Duplicates(result.duplicates.iter().map(|(spec, _)| spec.clone()).collect()));
+        }
+        result
+    }
+
+    /// The job in flight, Active or Uncertain that has this identity (in
+    /// memory, or finished in the store), if any.
+    fn same_identity(&self, key: &str) -> Result<Option<Job>, String> {
+        let blocks = |j: &Job| j.state.is_in_flight() || matches!(j.state, JobState::Active | JobState::Uncertain);
+        if let Some(j) = self.dedup.get(key).and_then(|id| self.jobs.get(id)).filter(|j| blocks(j)) {
+            return Ok(Some(j.clone()));
+        }
+        let stored = self.lookup.same_identity(key)?;
+        Ok(stored
+            .into_iter()
+            .filter(|j| !self.fx.forgotten.contains(&j.id))
+            .map(|j| self.jobs.get(&j.id).cloned().unwrap_or(j))
+            .find(|j| blocks(j)))
+    }
+
+    pub(super) fn retry(&mut self, id: JobId) {
+        if self.fetch(id).is_none() {
+            return;
+        }
+        let Some(job) = self.jobs.get_mut(&id) else {
+            return;
+        };
+        match job.state {
+            JobState::Stuck if job.task_id.is_some() => {
+                job.processing_since = Some(self.now);
+                self.runtime.insert(id, Runtime::default());
+                self.set_state(id, JobState::Processing, None);
+                let after = self.schedule.interval(0, None, &mut self.rng);
+                self.set_timer(Due::Poll(id), after);
+                self.log(Level::Info, format!("job #{id}: polling again"));
+            }
+            JobState::Failed | JobState::Rejected | JobState::Uncertain | JobState::Stuck => {
+                let was = job.state;
+                job.asset_id = None;
+                job.task_id = None;
+                job.processing_since = None;
+                self.runtime.insert(id, Runtime::default());
+                // A local file is uploaded again (its HEAD finds it if it is
+                // there): the bucket may have dropped it since.
+                if job.spec.local.is_some() {
+                    self.set_state(id, JobState::Uploading, None);
+                    self.upload_queue.push_back(id);
+                    self.log(Level::Info, format!("job #{id}: {was} → uploading, then created again"));
+                    return;
+                }
+                self.set_state(id, JobState::Queued, None);
+                self.queue.push_back(id);
+                self.log(Level::Info, format!("job #{id}: {was} → queued to create again"));
+            }
+            other => self.log(Level::Warn, format!("job #{id} is {other}; nothing to retry")),
+        }
+    }
+
+    pub(super) fn forget(&mut self, id: JobId) {
+        match self.fetch(id).map(|j| j.state) {
+            None => {}
+            Some(JobState::Creating) => {
+                self.log(Level::Warn, format!("job #{id} is being sent; forget it once the outcome is known"));
+            }
+            Some(_) => {
+                let job = self.jobs.remove(&id).expect("checked above");
+                let key = Job::dedup_key(&job.spec);
+                if self.dedup.get(&key) == Some(&id) {
+                    self.dedup.remove(&key);
+                }
+                self.runtime.remove(&id);
+                self.cancel_timer(id);
+                self.fx.dirty.remove(&id);
+                self.fx.forgotten.push(id);
+                self.fx.updates.push(Update::Removed(id));
+            }
+        }
+    }
+
+    pub(super) fn restore(&mut self, jobs: Vec<Job>) {
+        let mut n = 0;
+        for mut job in jobs {
+            let id = job.id;
+            let pending_forget = self.fx.forgotten.contains(&id);
+            let stored = !pending_forget && self.lookup.job(id).ok().flatten().is_some();
+            if self.jobs.contains_key(&id) || stored {
+                continue;
+            }
+            match job.state {
+                JobState::Uploading => self.upload_queue.push_back(id),
+                JobState::Queued => self.queue.push_back(id),
+                JobState::Processing => {
+                    let after = self.schedule.interval(0, None, &mut self.rng);
+                    self.set_timer(Due::Poll(id), after);
+                }
+                // A forgotten job was never Creating (forget refuses it).
+                JobState::Creating => job.state = JobState::Uncertain,
+                _ => {}
+            }
+            self.dedup.insert(Job::dedup_key(&job.spec), id);
+            self.fx.forgotten.retain(|f| *f != id);
+            self.jobs.insert(id, job);
+            self.fx.dirty.insert(id);
+            n += 1;
+        }
+        if n > 0 {
+            self.log(Level::Info, format!("restored {n} forgotten job{}", if n == 1 { "" } else { "s" }));
+        }
+    }
+
+    /// Lifts a pause (after the key, the config or the disk was fixed):
+    /// uploads, creation and polling try again.
+    pub(super) fn resume_work(&mut self) {
+        // Uploads try again too (a bucket that still refuses pauses them again).
+        self.health.storage = None;
+        if self.health.paused.take().is_some() {
+            self.log(Level::Info, "resuming: creation and polling continue");
+        }
+        self.set_probe(None);
+        self.release_held_polls();
+    }
+
+    /// Puts the polls held during a pause back on the timers.
+    pub(super) fn release_held_polls(&mut self) {
+        for id in std::mem::take(&mut self.held_polls) {
+            if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Processing) {
+                let after = self.schedule.retry_delay(1, None, &mut self.rng);
+                self.set_timer(Due::Poll(id), after);
+            }
+        }
+    }
+
+    /// Pauses creation and polling for a cause every request would meet.
+    pub(super) fn pause(&mut self, cause: PauseCause) {
+        if self.health.paused.is_some() {
+            return;
+        }
+        match &cause {
+            PauseCause::Auth(m) => self.log(
+                Level::Error,
+                format!(
+                    "paused: the server refused the API key ({m}); queued imports stay queued — fix the key and resume"
+                ),
+            ),
+            PauseCause::Unreachable(m) => {
+                self.log(
+                    Level::Error,
+                    format!("paused: the server cannot be reached ({m}); queued imports stay queued"),
+                );
+                self.probe_wait = Duration::from_secs(1);
+                self.set_probe(Some(self.probe_wait));
+            }
+        }
+        self.health.paused = Some(cause);
+    }
+
+    /// An answer came from the server: an unreachable pause is over.
+    pub(super) fn reached_server(&mut self) {
+        if matches!(self.health.paused, Some(PauseCause::Unreachable(_))) {
+            self.health.paused = None;
+            self.set_probe(None);
+            self.log(Level::Info, "the server answers again: resuming");
+            self.release_held_polls();
+        }
+    }
+
+    /// While the server is unreachable: send one request that is safe to
+    /// send (a queued creation, which is not sent at all if the server is
+    /// still down, or a held poll) to learn whether it is back.
+    pub(super) fn probe(&mut self, gate: &mut dyn Gate) {
+        self.probe_pending = false;
+        if !matches!(self.health.paused, Some(PauseCause::Unreachable(_))) {
+            return;
+        }
+        self.probe_wait = (self.probe_wait * 2).min(PROBE_MAX);
+        if self.health.journal.is_none() && self.dispatch_some(1, gate) > 0 {
+            return;
+        }
+        if let Some(id) = self.held_polls.pop() {
+            self.fx.to_poll.push(id);
+            return;
+        }
+        if let Some(wait) = self.permit_wait {
+            self.set_probe(Some(wait));
+        } else {
+            // Nothing left to send: nothing to wait for either.
+            self.health.paused = None;
+        }
+    }
+
+    /// Schedules the next probe after an answer that says the server is still down.
+    pub(super) fn still_unreachable(&mut self) {
+        if matches!(self.health.paused, Some(PauseCause::Unreachable(_))) && !self.probe_pending {
+            self.set_probe(Some(self.probe_wait));
+        }
+    }
+
+    pub(super) fn on_timer(&mut self, due: Due) {
+        match due {
+            Due::Poll(id) if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Processing) => {
+                if self.health.paused.is_some() {
+                    self.held_polls.push(id);
+                } else {
+                    self.fx.to_poll.push(id);
+                }
+            }
+            Due::Requeue(id) if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Queued) => {
+                self.queue.push_front(id);
+            }
+            Due::Requeue(id) if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Uploading) => {
+                self.upload_queue.push_front(id);
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_uploaded(&mut self, id: JobId, r: Result<crate::storage::Uploaded, crate::storage::StorageError>) {
+        use crate::storage::ErrorClass;
+        self.uploading = self.uploading.saturating_sub(1);
+        let Some(job) = self.jobs.get(&id).filter(|j| j.state == JobState::Uploading) else {
+            return;
+        };
+        let name = job.spec.name.clone();
+        match r {
+            Ok(_) => {
+                self.set_state(id, JobState::Queued, None);
+                self.queue.push_back(id);
+                if self.health.storage.take().is_some() {
+                    self.log(Level::Info, "the bucket accepts uploads again");
+                }
+            }
+            Err(e) => match e.class() {
+                ErrorClass::Retry if self.runtime.get(&id).map_or(0, |r| r.upload_failures) < UPLOAD_RETRIES => {
+                    let rt = self.runtime.entry(id).or_default();
+                    rt.upload_failures += 1;
+                    let after = self.schedule.retry_delay(rt.upload_failures, None, &mut self.rng);
+                    let note = format!("upload will retry in {:.1}s: {e}", after.as_secs_f64());
+                    if let Some(j) = self.jobs.get_mut(&id) {
+                        j.error = Some(sanitize(&note));
+                    }
+                    self.set_timer(Due::Requeue(id), after);
+                }
+                ErrorClass::Batch => {
+                    // Every upload would fail the same way: hold them all,
+                    // say it once.
+                    self.upload_queue.push_front(id);
+                    if self.health.storage.is_none() {
+                        self.log(Level::Error, format!("uploads paused: {e}; fix [storage], then resume"));
+                        self.health.storage = Some(sanitize(&e.to_string()));
+                    }
+                }
+                _ => {
+                    let msg = format!("upload failed (nothing was paid): {e}");
+                    self.log(Level::Error, format!("job #{id} `{name}`: {msg}"));
+                    self.set_state(id, JobState::Rejected, Some(msg));
+                }
+            },
+        }
+    }
+
+    /// Starts uploads of local files while slots are free (uploads are free
+    /// to repeat and never paid; they do not hold back creations).
+    fn dispatch_uploads(&mut self) {
+        if self.stopping || self.health.storage.is_some() || self.health.journal.is_some() {
+            return;
+        }
+        let Some(max) = self.upload_slots else {
+            for id in std::mem::take(&mut self.upload_queue) {
+                let why = "local files need a bucket: add a [storage] table to the config (see config.example.toml)";
+                self.set_state(id, JobState::Rejected, Some(why.into()));
+            }
+            return;
+        };
+        while self.uploading < max {
+            let Some(id) = self.upload_queue.pop_front() else {
+                break;
+            };
+            if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Uploading && j.spec.local.is_some()) {
+                self.uploading += 1;
+                self.fx.to_upload.push(id);
+            }
+        }
+    }
+
+    pub(super) fn on_created(&mut self, id: JobId, r: Result<CreatedAsset, ApiError>) {
+        self.creating = self.creating.saturating_sub(1);
+        let outcome = classify_create(r, self.retry_503);
+        if !matches!(outcome, CreateOutcome::Pause(PauseCause::Unreachable(_))) {
+            self.reached_server();
+        }
+        let Some(job) = self.jobs.get_mut(&id) else {
+            return;
+        };
+        let name = job.spec.name.clone();
+        match outcome {
+            CreateOutcome::Created { asset_id, task_id } => {
+                job.asset_id = Some(sanitize(&asset_id));
+                job.task_id = Some(task_id);
+                job.processing_since = Some(self.now);
+                job.may_exist = false;
+                self.runtime.insert(id, Runtime::default());
+                self.set_state(id, JobState::Processing, None);
+                let after = self.schedule.next_look(0, Duration::ZERO, &self.learned, None, &mut self.rng);
+                self.set_timer(Due::Poll(id), after);
+            }
+            CreateOutcome::Requeue { retry_after, reason } => {
+                let rt = self.runtime.entry(id).or_default();
+                rt.create_failures += 1;
+                let after = self.schedule.retry_delay(rt.create_failures, retry_after, &mut self.rng);
+                self.set_state(
+                    id,
+                    JobState::Queued,
+                    Some(format!("will retry in {:.1}s: {reason}", after.as_secs_f64())),
+                );
+                self.set_timer(Due::Requeue(id), after);
+            }
+            CreateOutcome::Pause(cause) => {
+                let unreachable = matches!(cause, PauseCause::Unreachable(_));
+                self.set_state(id, JobState::Queued, None);
+                self.queue.push_front(id);
+                self.pause(cause);
+                if unreachable {
+                    self.still_unreachable();
+                }
+            }
+            CreateOutcome::Rejected { reason, maybe_processed } => {
+                job.may_exist = maybe_processed;
+                let note = if maybe_processed {
+                    format!("{reason} (the answer also said success: the asset may exist; retry may duplicate)")
+                } else {
+                    reason
+                };
+                self.log(Level::Error, format!("job #{id} `{name}` rejected: {note}"));
+                self.set_state(id, JobState::Rejected, Some(note));
+            }
+            CreateOutcome::Uncertain { reason } => {
+                job.may_exist = true;
+                let msg = format!(
+                    "outcome unknown ({reason}); check the asset library, then retry (may duplicate) or forget"
+                );
+                self.log(Level::Warn, format!("job #{id} `{name}` is uncertain: {reason}"));
+                self.set_state(id, JobState::Uncertain, Some(msg));
+            }
+        }
+    }
+
+    pub(super) fn on_polled(&mut self, id: JobId, r: Result<AssetInfo, ApiError>) {
+        let outcome = classify_poll(r);
+        if !matches!(outcome, PollOutcome::Pause(PauseCause::Unreachable(_))) {
+            self.reached_server();
+        }
+        let Some(job) = self.jobs.get_mut(&id).filter(|j| j.state == JobState::Processing) else {
+            return;
+        };
+        let rt = self.runtime.entry(id).or_default();
+        match outcome {
+            PollOutcome::Info(info) => {
+                rt.poll_failures = 0;
+                rt.polls += 1;
+                let polls = rt.polls;
+                match info.status {
+                    AssetStatus::Active => {
+                        let adapt = processing_time(&info).is_some_and(|d| self.learned.observe(d));
+                        if let Some(asset) = info.id.filter(|s| !s.is_empty()) {
+                            job.asset_id = Some(sanitize(&asset));
+                        }
+                        self.set_state(id, JobState::Active, None);
+                        if adapt {
+                            self.replan_polls();
+                        }
+                    }
+                    AssetStatus::Failed => {
+                        let why = info.error.unwrap_or_else(|| "processing failed (the server gave no reason)".into());
+                        let msg = format!("job #{id} `{}` failed: {why}", job.spec.name);
+                        self.log(Level::Error, msg);
+                        self.set_state(id, JobState::Failed, Some(why));
+                    }
+                    status => {
+                        let note = match status {
+                            AssetStatus::Other(s) => Some(sanitize(&format!("server status `{s}`"))),
+                            _ => None,
+                        };
+                        if job.error != note {
+                            job.error = note;
+                            self.fx.dirty.insert(id);
+                        }
+                        let since = job.processing_since.unwrap_or(job.updated_at);
+                        let waited = self.now.duration_since(since).unsigned_abs();
+                        if waited.as_secs_f64() > self.polling.stuck_after_secs {
+                            let msg = format!("still processing after {}s; retry to keep polling", waited.as_secs());
+                            self.set_state(id, JobState::Stuck, Some(msg));
+                        } else {
+                            let after = self.schedule.next_look(polls, waited, &self.learned, None, &mut self.rng);
+                            self.set_timer(Due::Poll(id), after);
+                        }
+                    }
+                }
+            }
+            PollOutcome::Retry { retry_after, reason } => {
+                rt.poll_failures += 1;
+                let failures = rt.poll_failures;
+                if failures > self.polling.retry_budget {
+                    self.set_state(
+                        id,
+                        JobState::Stuck,
+                        Some(format!("GetAsset failed {failures} times in a row; last: {reason}")),
+                    );
+                } else {
+                    let after = self.schedule.retry_delay(failures, retry_after, &mut self.rng);
+                    self.set_timer(Due::Poll(id), after);
+                }
+            }
+            PollOutcome::Pause(cause) => {
+                let unreachable = matches!(cause, PauseCause::Unreachable(_));
+                self.held_polls.push(id);
+                self.pause(cause);
+                if unreachable {
+                    self.still_unreachable();
+                }
+            }
+            PollOutcome::Refused(e) => {
+                self.log(Level::Error, format!("job #{id}: GetAsset refused: {e}"));
+                self.set_state(id, JobState::Stuck, Some(format!("GetAsset refused: {e}")));
+            }
+        }
+    }
+
+    /// Re-plans every waiting poll with the learned schedule (once, when it
+    /// first becomes available), so jobs created before it do not wait on a
+    /// schedule that knew nothing.
+    pub(super) fn replan_polls(&mut self) {
+        let now = self.now;
+        let waiting: Vec<(JobId, Timestamp)> = self
+            .jobs
+            .values()
+            .filter(|j| j.state == JobState::Processing && !self.held_polls.contains(&j.id))
+            .map(|j| (j.id, j.processing_since.unwrap_or(j.updated_at)))
+            .collect();
+        for (id, since) in waiting {
+            let polls = self.runtime.get(&id).map_or(0, |r| r.polls);
+            let elapsed = now.duration_since(since).unsigned_abs();
+            let after = self.schedule.next_look(polls, elapsed, &self.learned, None, &mut self.rng);
+            self.set_timer(Due::Poll(id), after);
+        }
+    }
+
+    /// Moves queued jobs to Creating while the engine is healthy, slots are
+    /// free and the rate limiter lets one go.
+    pub(super) fn dispatch(&mut self, gate: &mut dyn Gate) {
+        self.dispatch_uploads();
+        if !self.stopping && self.health.creation_ok() {
+            self.dispatch_some(usize::MAX, gate);
+        }
+    }
+
+    /// Moves up to `max` queued jobs to Creating; each takes an in-flight
+    /// slot and a rate-limiter permit now, so the Creating record written
+    /// next is followed at once by the request. Returns how many.
+    fn dispatch_some(&mut self, max: usize, gate: &mut dyn Gate) -> usize {
+        let mut n = 0;
+        while n < max && self.creating < self.limits.max_creating {
+            let Some(&id) = self.queue.front() else {
+                break;
+            };
+            if self.jobs.get(&id).is_none_or(|j| j.state != JobState::Queued) {
+                self.queue.pop_front();
+                continue;
+            }
+            if let Err(why) = gate.client(&self.jobs[&id].spec.profile) {
+                self.queue.pop_front();
+                self.log(Level::Error, format!("job #{id} not sent: {why}"));
+                self.set_state(id, JobState::Rejected, Some(format!("not sent: {why}")));
+                continue;
+            }
+            if let Err(wait) = gate.permit() {
+                self.permit_wait = Some(wait);
+                self.fx.wake = Some(wait);
+                break;
+            }
+            self.permit_wait = None;
+            self.queue.pop_front();
+            let job = self.jobs.get_mut(&id).expect("checked above");
+            job.create_attempts += 1;
+            self.creating += 1;
+            self.set_state(id, JobState::Creating, None);
+            self.fx.to_create.push(id);
+            n += 1;
+        }
+        n
+    }
+
+    /// Drops from memory the jobs a write just made final: they live on in
+    /// the store (where duplicates, retries and forgets find them), so the
+    /// engine's memory grows with the jobs in flight, not with the history.
+    pub fn evict_finished(&mut self, written: &[Job]) {
+        for job in written.iter().filter(|j| j.state.is_final()) {
+            let id = job.id;
+            if self.jobs.get(&id).is_some_and(|j| j.state.is_final()) && !self.fx.dirty.contains(&id) {
+                self.jobs.remove(&id);
+                self.runtime.remove(&id);
+                self.cancel_timer(id);
+                let key = Job::dedup_key(&job.spec);
+                if self.dedup.get(&key) == Some(&id) {
+                    self.dedup.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Brings a finished job back from the store into memory (to retry it),
+    /// or says why it cannot.
+    pub(super) fn fetch(&mut self, id: JobId) -> Option<&mut Job> {
+        if !self.jobs.contains_key(&id) {
+            let found = match self.lookup.job(id) {
+                Ok(found) => found,
+                Err(e) => {
+                    self.log(Level::Error, format!("job #{id}: cannot read it from the store: {e}"));
+                    None
+                }
+            };
+            let job = found?;
+            if !self.fx.forgotten.contains(&id) {
+                self.jobs.insert(id, job);
+            }
+        }
+        self.jobs.get_mut(&id)
+    }
+
+    /// Takes back the creations of a batch that could not be journaled: no
+    /// durable record says they are leaving, so they must not leave.
+    pub fn unsend(&mut self) {
+        for id in std::mem::take(&mut self.fx.to_create).into_iter().rev() {
+            if let Some(job) = self.jobs.get_mut(&id) {
+                job.state = JobState::Queued;
+                job.create_attempts = job.create_attempts.saturating_sub(1);
+                self.creating -= 1;
+                self.queue.push_front(id);
+            }
+        }
+    }
+}

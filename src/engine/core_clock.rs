@@ -1,0 +1,135 @@
+//! The core's timers on tokio's paused clock: what it asks to wait for is
+//! carried out by the shell's `DelayQueue`, in virtual time.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rand::SeedableRng;
+use tokio::time::Instant;
+
+use super::core::{Core, CoreConfig, Gate, Lookup, Timer};
+use super::job::{Job, JobId, JobState, NewJob};
+use super::timers::{Due, Timers};
+use crate::api::{ApiError, AssetInfo, AssetStatus, AssetType, CreatedAsset};
+use crate::config::{Limits, Polling};
+
+struct Nothing;
+
+impl Lookup for Nothing {
+    fn job(&self, _: JobId) -> Result<Option<Job>, String> {
+        Ok(None)
+    }
+    fn same_identity(&self, _: &str) -> Result<Vec<Job>, String> {
+        Ok(Vec::new())
+    }
+}
+
+struct Open;
+
+impl Gate for Open {
+    fn permit(&mut self) -> Result<(), Duration> {
+        Ok(())
+    }
+    fn client(&self, _: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+fn core() -> Core {
+    let config = CoreConfig {
+        limits: Limits::default(),
+        polling: Polling { jitter: 0.0, ..Polling::default() },
+        retry_503: false,
+        upload_slots: None,
+    };
+    let rng = rand::rngs::StdRng::seed_from_u64(1);
+    let mut c = Core::new(config, BTreeMap::new(), Some(1), Box::new(Nothing), rng, jiff::Timestamp::now());
+    c.resume();
+    c
+}
+
+/// Writes what the core asks (always successfully) and hands its timers to `timers`.
+fn carry_out(c: &mut Core, timers: &mut Timers) -> (Vec<JobId>, Vec<JobId>) {
+    c.fx.dirty.clear();
+    for t in std::mem::take(&mut c.fx.timers) {
+        match t {
+            Timer::Set(due, after) => timers.set(due, after),
+            Timer::Cancel(id) => timers.cancel(id),
+        }
+    }
+    (std::mem::take(&mut c.fx.to_create), std::mem::take(&mut c.fx.to_poll))
+}
+
+fn spec() -> NewJob {
+    NewJob {
+        url: "https://e.com/a.png".into(),
+        name: "a".into(),
+        asset_type: AssetType::Image,
+        group_id: "g".into(),
+        profile: "default".into(),
+        local: None,
+        media: None,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_sends_again_after_retry_after_and_polls_follow_the_schedule() {
+    let mut c = core();
+    let mut timers = Timers::default();
+    let r = c.submit(vec![spec()], false);
+    assert_eq!(r.accepted, [1]);
+    c.dispatch(&mut Open);
+    assert_eq!(carry_out(&mut c, &mut timers).0, [1]);
+    assert_eq!(c.jobs[&1].state, JobState::Creating);
+
+    // 429 with Retry-After 7 s: queued again, not before 7 s.
+    let start = Instant::now();
+    c.on_created(1, Err(ApiError::RateLimited { retry_after: Some(Duration::from_secs(7)) }));
+    assert_eq!(c.jobs[&1].state, JobState::Queued);
+    carry_out(&mut c, &mut timers);
+    assert_eq!(timers.next().await, Due::Requeue(1));
+    assert!(start.elapsed() >= Duration::from_secs(7), "{:?}", start.elapsed());
+    c.on_timer(Due::Requeue(1));
+    c.dispatch(&mut Open);
+    assert_eq!(carry_out(&mut c, &mut timers).0, [1], "a 429 was not processed: sent again");
+
+    // Created: the first look comes after the schedule's first interval.
+    let created = Instant::now();
+    c.on_created(1, Ok(CreatedAsset { id: "asset-1".into(), task_id: "task-1".into() }));
+    carry_out(&mut c, &mut timers);
+    assert_eq!(timers.next().await, Due::Poll(1));
+    assert!(created.elapsed() > Duration::ZERO);
+    c.on_timer(Due::Poll(1));
+    assert_eq!(carry_out(&mut c, &mut timers).1, [1]);
+    let active = AssetInfo {
+        id: Some("asset-1".into()),
+        name: None,
+        url: None,
+        asset_type: None,
+        group_id: None,
+        status: AssetStatus::Active,
+        create_time: None,
+        update_time: None,
+        error: None,
+    };
+    c.on_polled(1, Ok(active));
+    assert_eq!(c.jobs[&1].state, JobState::Active);
+    assert_eq!(c.jobs[&1].asset_ref().as_deref(), Some("asset://asset-1"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_500_is_never_sent_again_by_itself() {
+    let mut c = core();
+    let mut timers = Timers::default();
+    c.submit(vec![spec()], false);
+    c.dispatch(&mut Open);
+    carry_out(&mut c, &mut timers);
+    c.on_created(1, Err(ApiError::Server { status: 500, message: String::new() }));
+    assert_eq!(c.jobs[&1].state, JobState::Uncertain);
+    assert!(c.jobs[&1].may_exist);
+    carry_out(&mut c, &mut timers);
+    // An hour of virtual time: no timer, nothing sent.
+    tokio::time::advance(Duration::from_secs(3600)).await;
+    c.dispatch(&mut Open);
+    assert!(carry_out(&mut c, &mut timers).0.is_empty());
+}
