@@ -12,7 +12,7 @@ mod source;
 mod storage;
 mod template;
 
-pub use error::ConfigError;
+pub use error::{ConfigError, PreflightConfigError, PresetError, PresetsError, StorageConfigError, TemplateError};
 pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling, RANGES};
 pub use paths::{CONFIG_ENV, DATA_DIR_ENV, Paths};
 pub use preflight::{PreflightConfig, PreflightMode, Unprobeable};

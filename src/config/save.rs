@@ -68,7 +68,7 @@ pub fn save_presets_with(
     let io_err = |source| SaveError::Io { path: path.clone(), source };
     let mut presets = loaded.config.presets.clone();
     apply(&mut presets, change)?;
-    validate_all(&presets).map_err(SaveError::Invalid)?;
+    validate_all(&presets).map_err(|e| SaveError::Invalid(e.to_string()))?;
     let on_disk = match fs::read_to_string(path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,

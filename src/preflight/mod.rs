@@ -23,7 +23,7 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use governor::{Quota, RateLimiter};
 
-pub use limits::{AudioLimits, ImageLimits, MediaLimits, VideoLimits};
+pub use limits::{AudioLimits, ImageLimits, LimitsError, MediaLimits, VideoLimits};
 pub use lines::{Line, parse_numbered};
 pub use local::LocalFile;
 pub use remote::{HeadInfo, RemoteError, UrlSource};
