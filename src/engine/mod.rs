@@ -5,6 +5,7 @@
 
 mod actor;
 mod clients;
+mod error;
 mod groups;
 pub mod input;
 mod job;
@@ -15,7 +16,8 @@ mod timers;
 
 pub use actor::{EngineFiles, EngineHandle, EngineOptions, StartError, SubmitResult, start};
 pub use clients::Clients;
-pub use groups::{GroupStore, check_group};
+pub use error::{GroupError, GroupStoreError, ProfileError};
+pub use groups::{GroupStore, check_group, validate_group};
 pub use job::{Job, JobId, JobState, LocalSource, NewJob};
 pub use message::{Command, Group, Health, JournalFault, Level, LogLine, Stats, Update};
 pub use outcome::PauseCause;
