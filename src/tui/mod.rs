@@ -361,8 +361,7 @@ fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
     let dir = setup.paths.data_dir.join("exports");
     let path = dir.join(format!("seedance-assets-{}.csv", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")));
     let mut buf = Vec::new();
-    let result = crate::export::write_csv(&jobs, &mut buf)
-        .and_then(|()| crate::config::atomic_write(&path, &buf).map_err(|e| e.to_string()));
+    let result = crate::export::write_csv(&jobs, &mut buf).and_then(|()| Ok(crate::config::atomic_write(&path, &buf)?));
     match result {
         Ok(()) => app.set_status(format!("exported {} to {}", app::plural(jobs.len(), "job"), path.display())),
         Err(e) => app.set_status(format!("export failed: {e}")),
