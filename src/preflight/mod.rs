@@ -92,7 +92,7 @@ impl Preflight {
             .connect_timeout(timeout)
             .timeout(timeout)
             .build()
-            .map_err(|e| TlsError::Client(e.to_string()))?;
+            .map_err(TlsError::Client)?;
         let rate = NonZeroU32::new(cfg.requests_per_sec).unwrap_or(NonZeroU32::MIN);
         let limiter = Arc::new(RateLimiter::direct(Quota::per_second(rate)));
         Ok(Preflight {
