@@ -9,6 +9,27 @@ use serde::Serialize;
 use crate::api::AssetType;
 use crate::engine::Job;
 
+/// Why jobs could not be written out.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// JSON serialization failed.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// CSV serialization failed.
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    /// Writing failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+impl From<ExportError> for crate::exit::Failure {
+    /// A failed export is reported as a usage error (as before).
+    fn from(e: ExportError) -> crate::exit::Failure {
+        crate::exit::Failure::new(crate::exit::USAGE, e.to_string())
+    }
+}
+
 /// One job as scripts see it.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct JobRecord {
@@ -85,17 +106,17 @@ impl From<&Job> for JobRecord {
 }
 
 /// Writes jobs as a pretty JSON array (with a final newline) to `w`.
-pub fn write_json(jobs: &[Job], mut w: impl Write) -> Result<(), String> {
+pub fn write_json(jobs: &[Job], mut w: impl Write) -> Result<(), ExportError> {
     let records: Vec<JobRecord> = jobs.iter().map(JobRecord::from).collect();
-    serde_json::to_writer_pretty(&mut w, &records).map_err(|e| e.to_string())?;
-    writeln!(w).map_err(|e| e.to_string())
+    serde_json::to_writer_pretty(&mut w, &records)?;
+    Ok(writeln!(w)?)
 }
 
 /// Writes jobs as CSV to `w`. Text cells that a spreadsheet would run as a
 /// formula (starting with `=`, `+`, `-`, `@`, TAB or CR) are prefixed with
 /// `'`, as OWASP recommends: names, URLs and server-sent ids and errors are
 /// untrusted.
-pub fn write_csv(jobs: &[Job], w: impl Write) -> Result<(), String> {
+pub fn write_csv(jobs: &[Job], w: impl Write) -> Result<(), ExportError> {
     let mut csv = csv::Writer::from_writer(w);
     for j in jobs {
         let mut r = JobRecord::from(j);
@@ -105,9 +126,9 @@ pub fn write_csv(jobs: &[Job], w: impl Write) -> Result<(), String> {
         for cell in [&mut r.asset_id, &mut r.asset_ref, &mut r.error].into_iter().flatten() {
             neutralize(cell);
         }
-        csv.serialize(r).map_err(|e| e.to_string())?;
+        csv.serialize(r)?;
     }
-    csv.flush().map_err(|e| e.to_string())
+    Ok(csv.flush()?)
 }
 
 /// Prefixes a cell that a spreadsheet would take for a formula with `'`.
@@ -166,10 +187,10 @@ impl ContentEntry {
 }
 
 /// Writes the `content` entries of the Active jobs as a pretty JSON array.
-pub fn write_content(jobs: &[Job], mut w: impl Write) -> Result<(), String> {
+pub fn write_content(jobs: &[Job], mut w: impl Write) -> Result<(), ExportError> {
     let entries: Vec<ContentEntry> = jobs.iter().filter_map(ContentEntry::of).collect();
-    serde_json::to_writer_pretty(&mut w, &entries).map_err(|e| e.to_string())?;
-    writeln!(w).map_err(|e| e.to_string())
+    serde_json::to_writer_pretty(&mut w, &entries)?;
+    Ok(writeln!(w)?)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::config::{Paths, Source};
+use crate::config::{ConfigError, Paths, Source};
 
 /// Environment variable selecting the profile (overridden by `--profile`).
 pub const PROFILE_ENV: &str = "SEEDANCE_PROFILE";
@@ -57,25 +57,43 @@ impl GlobalArgs {
 
     /// File locations from these options and the environment (the real
     /// ones, also under `--demo`; see `crate::setup::demo` for the demo's).
-    pub fn paths(&self) -> Result<Paths, String> {
+    pub fn paths(&self) -> Result<Paths, PathsError> {
         let paths = self.resolve_paths()?;
         if let Some(given) = &self.config
             && !given.exists()
         {
-            return Err(format!(
-                "config file {} does not exist (leave out --config for the default location, or create it with `seedance-assets config init --config {}`)",
-                given.display(),
-                given.display()
-            ));
+            return Err(PathsError::NoConfigFile { path: given.clone() });
         }
         Ok(paths)
     }
 
     /// File locations, without checking that a `--config` file exists (for
     /// `config init`, which creates it).
-    pub fn resolve_paths(&self) -> Result<Paths, String> {
+    pub fn resolve_paths(&self) -> Result<Paths, ConfigError> {
         Paths::resolve(self.config.as_deref(), self.data_dir.as_deref(), |k| std::env::var(k).ok())
-            .map_err(|e| e.to_string())
+    }
+}
+
+/// Why the file locations cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PathsError {
+    /// `--config` names a file that does not exist.
+    #[error(
+        "config file {path} does not exist (leave out --config for the default location, or create it with `seedance-assets config init --config {path}`)"
+    )]
+    NoConfigFile {
+        /// The file given.
+        path: PathBuf,
+    },
+    /// No home directory, or a bad environment variable.
+    #[error(transparent)]
+    Resolve(#[from] ConfigError),
+}
+
+impl From<PathsError> for crate::exit::Failure {
+    /// Bad locations are a usage error.
+    fn from(e: PathsError) -> crate::exit::Failure {
+        crate::exit::Failure::new(crate::exit::USAGE, e.to_string())
     }
 }
 

@@ -1,18 +1,44 @@
 //! Start-up shared by the dashboard and the CLI: paths, config, profile,
 //! logging, the API client (or the demo simulator), and the engine.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
 use tracing_appender::non_blocking::WorkerGuard;
 
-use crate::api::{Client, ClientOptions};
-use crate::config::{Config, LoadedConfig, Paths, Profile, Source};
+use crate::api::{Client, ClientOptions, TlsError};
+use crate::config::{Config, ConfigError, LoadedConfig, Paths, Profile, Source};
 use crate::demo::{DEMO_KEY, DemoLock};
 use crate::engine::{Clients, EngineHandle, EngineOptions, NewJob, Update};
 use crate::exit::Failure;
 use crate::options::GlobalArgs;
 use crate::sim::Sim;
-use crate::storage::Storage;
+use crate::storage::{Storage, StorageError};
+
+/// Why local files cannot be imported in this setup.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageSetupError {
+    /// The config has no `[storage]` table.
+    #[error("local files need a bucket: add a [storage] table to {config} (see config.example.toml)")]
+    NotConfigured {
+        /// The config file.
+        config: PathBuf,
+    },
+    /// No credentials, or bad timeouts.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The TLS roots could not be loaded.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// reqwest refused the settings.
+    #[error("cannot build the HTTP client: {0}")]
+    Http(#[source] reqwest::Error),
+    /// The bucket cannot be used as configured.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
 
 /// Paths, config and profile: what read-only commands need (no logging,
 /// no client, no simulator).
@@ -38,11 +64,11 @@ impl Context {
         if global.demo {
             paths = crate::demo::demo_paths(&paths);
         }
-        let loaded = Config::load(&paths.config_file).map_err(|e| e.to_string())?;
+        let loaded = Config::load(&paths.config_file)?;
         let wanted = if global.demo { None } else { global.wanted_profile() };
         let (name, profile_source) =
             loaded.config.selected_profile(wanted.as_ref().map(|(n, s)| (n.as_str(), s.clone())));
-        let profile = loaded.config.profile(&name, &loaded.path).map_err(|e| e.to_string())?;
+        let profile = loaded.config.profile(&name, &loaded.path)?;
         Ok(Context { paths, loaded, profile, profile_source, demo: global.demo })
     }
 }
@@ -60,7 +86,7 @@ pub struct Setup {
     /// The bucket for local files: `None` without `[storage]`, `Some(Err)`
     /// with the reason when it is configured but unusable (e.g. no
     /// credentials), so URL imports still work and local lines say why not.
-    pub storage: Option<Result<Storage, String>>,
+    pub storage: Option<Result<Storage, Arc<StorageSetupError>>>,
     /// The in-process simulator, under `--demo`.
     pub sim: Option<Sim>,
     /// What the header shows: `simulator`, or the profile and API host.
@@ -78,7 +104,7 @@ impl Setup {
         let (sim, demo_lock, loaded) = if ctx.demo {
             let lock = crate::demo::lock(&ctx.paths)?;
             let sim = crate::demo::start(&ctx.paths, &lock).await?;
-            let loaded = Config::load(&ctx.paths.config_file).map_err(|e| e.to_string())?;
+            let loaded = Config::load(&ctx.paths.config_file)?;
             (Some(sim), Some(lock), loaded)
         } else {
             (None, None, ctx.loaded)
@@ -92,7 +118,7 @@ impl Setup {
                 None
             }
         };
-        let profile = loaded.config.profile(&ctx.profile.name, &loaded.path).map_err(|e| e.to_string())?;
+        let profile = loaded.config.profile(&ctx.profile.name, &loaded.path)?;
         let client = client_for(&loaded, sim.is_some(), &profile.name).map_err(|e| {
             let mut msg = e.message;
             for w in &loaded.warnings {
@@ -110,14 +136,11 @@ impl Setup {
     }
 
     /// The bucket for local files, or why local files cannot be imported.
-    pub fn storage(&self) -> Result<&Storage, String> {
+    pub fn storage(&self) -> Result<&Storage, Arc<StorageSetupError>> {
         match &self.storage {
             Some(Ok(s)) => Ok(s),
             Some(Err(e)) => Err(e.clone()),
-            None => Err(format!(
-                "local files need a bucket: add a [storage] table to {} (see config.example.toml)",
-                self.paths.config_file.display()
-            )),
+            None => Err(Arc::new(StorageSetupError::NotConfigured { config: self.paths.config_file.clone() })),
         }
     }
 
@@ -160,8 +183,7 @@ impl Setup {
         let mut clients = Clients::default().with(&self.profile.name, Ok(self.client.clone()));
         for name in self.loaded.config.profile_names() {
             if name != self.profile.name {
-                let client = self.client_for(&name).map_err(|e| e.message);
-                clients = clients.with(&name, client);
+                clients = clients.with(&name, self.client_for(&name));
             }
         }
         clients
@@ -169,9 +191,9 @@ impl Setup {
 
     /// Reads the config again and rebuilds every profile's client (after the
     /// user fixed a key or a base URL in the file), for [`crate::engine::Command::Resume`].
-    pub fn reload_clients(&mut self) -> Result<Clients, String> {
-        let loaded = Config::load(&self.loaded.path).map_err(|e| e.to_string())?;
-        let client = client_for(&loaded, self.sim.is_some(), &self.profile.name).map_err(|e| e.message)?;
+    pub fn reload_clients(&mut self) -> Result<Clients, Failure> {
+        let loaded = Config::load(&self.loaded.path)?;
+        let client = client_for(&loaded, self.sim.is_some(), &self.profile.name)?;
         self.loaded = loaded;
         self.client = client;
         Ok(self.clients())
@@ -207,43 +229,49 @@ impl Setup {
 
 /// The bucket of `[storage]`, if configured: `Err` with the reason when it
 /// cannot be used (no credentials, a bad endpoint).
-fn storage_for(loaded: &LoadedConfig, profile: &Profile, demo: bool) -> Option<Result<Storage, String>> {
+fn storage_for(
+    loaded: &LoadedConfig,
+    profile: &Profile,
+    demo: bool,
+) -> Option<Result<Storage, Arc<StorageSetupError>>> {
     let sc = loaded.config.storage.as_ref()?;
     let path = &loaded.path;
-    Some((|| {
-        // The demo bucket's keys are in the demo config; the user's AWS
-        // variables must not override them.
-        let env = |k: &str| if demo { None } else { std::env::var(k).ok() };
-        let credentials = sc.credentials(path, env).map_err(|e| e.to_string())?;
-        let timeouts = Config { api: profile.api.clone(), ..Config::default() };
-        let http = crate::api::http_client_builder(&loaded.config.tls_options(path))
-            .map_err(|e| e.to_string())?
-            .connect_timeout(timeouts.connect_timeout(path).map_err(|e| e.to_string())?)
-            // HEADs get the API's request timeout; each PUT its own
-            // `upload_timeout_secs`.
-            .timeout(timeouts.request_timeout(path).map_err(|e| e.to_string())?)
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Storage::from_config(sc, &credentials, http).map_err(|e| e.to_string())
-    })())
+    Some(
+        (|| {
+            // The demo bucket's keys are in the demo config; the user's AWS
+            // variables must not override them.
+            let env = |k: &str| if demo { None } else { std::env::var(k).ok() };
+            let credentials = sc.credentials(path, env)?;
+            let timeouts = Config { api: profile.api.clone(), ..Config::default() };
+            let http = crate::api::http_client_builder(&loaded.config.tls_options(path))?
+                .connect_timeout(timeouts.connect_timeout(path)?)
+                // HEADs get the API's request timeout; each PUT its own
+                // `upload_timeout_secs`.
+                .timeout(timeouts.request_timeout(path)?)
+                .build()
+                .map_err(StorageSetupError::Http)?;
+            Ok(Storage::from_config(sc, &credentials, http)?)
+        })()
+        .map_err(Arc::new),
+    )
 }
 
 /// A client for the profile `name` of `loaded` (the demo key when `demo`).
 pub fn client_for(loaded: &LoadedConfig, demo: bool, name: &str) -> Result<Client, Failure> {
     let cfg = &loaded.config;
     let path = &loaded.path;
-    let profile = cfg.profile(name, path).map_err(|e| e.to_string())?;
+    let profile = cfg.profile(name, path)?;
     let key = if demo {
         secrecy::SecretString::from(DEMO_KEY.to_string())
     } else {
-        cfg.profile_key(&profile, path, |k| std::env::var(k).ok()).map_err(|e| e.to_string())?.0
+        cfg.profile_key(&profile, path, |k| std::env::var(k).ok())?.0
     };
     let timeouts = Config { api: profile.api.clone(), ..Config::default() };
     Ok(Client::new(ClientOptions {
         base_url: profile.api.base_url.clone(),
         api_key: key,
-        connect_timeout: timeouts.connect_timeout(path).map_err(|e| e.to_string())?,
-        request_timeout: timeouts.request_timeout(path).map_err(|e| e.to_string())?,
+        connect_timeout: timeouts.connect_timeout(path)?,
+        request_timeout: timeouts.request_timeout(path)?,
         tls: cfg.tls_options(path),
     })?)
 }

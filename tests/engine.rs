@@ -225,7 +225,7 @@ async fn groups_are_created_and_remembered() {
     assert!(failed.unwrap().contains("64"));
     engine.send(Command::Shutdown);
     task.await.unwrap();
-    let store = seedance_assets::engine::GroupStore::load(&dir.path().join("groups.json")).unwrap();
+    let store = seedance_assets::engine::GroupStore::open(&dir.path().join("groups.json")).unwrap();
     assert_eq!(store.groups(), [created.unwrap()]);
 }
 

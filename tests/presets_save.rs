@@ -136,6 +136,11 @@ fn an_invalid_preset_is_never_written() {
         assert!(matches!(e, SaveError::Invalid(_)), "{bad:?}: {e:?}");
     }
     assert!(matches!(save_presets(&loaded, &PresetChange::Delete("nobody".into())), Err(SaveError::Invalid(_))));
+    let e = save_presets(&loaded, &PresetChange::Delete("nobody".into())).unwrap_err();
+    assert_eq!(e.to_string(), "not saved: there is no preset named `nobody`");
+    let dup = PresetChange::Upsert { original: None, preset: Preset::new("ALPHA", "g") };
+    let e = save_presets(&loaded, &dup).unwrap_err().to_string();
+    assert!(e.starts_with("not saved: preset name `ALPHA` is used twice"), "{e}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), ORIGINAL);
 }
 

@@ -6,7 +6,7 @@ mod support;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use seedance_assets::api::AssetType;
-use seedance_assets::config::{PresetChange, TypeChoice};
+use seedance_assets::config::{PresetChange, SaveError, TypeChoice};
 use seedance_assets::engine::{Command, Group, JobState, Update};
 use seedance_assets::tui::app::{App, Confirm, Effect, Focus, Mode};
 
@@ -278,7 +278,8 @@ fn preset_editor_deletes_after_asking_and_sets_default() {
     key(&mut app, KeyCode::Char('*'));
     assert_eq!(app.take_effects(), [Effect::SavePreset(PresetChange::SetDefault("clips".into()))]);
     // A failed save keeps the editor open with the reason.
-    app.preset_saved(&PresetChange::SetDefault("clips".into()), Err("not saved: changed on disk".into()));
+    let changed = SaveError::ChangedOnDisk("/home/u/.config/seedance-assets/config.toml".into());
+    app.preset_saved(&PresetChange::SetDefault("clips".into()), Err(changed));
     let Mode::Presets(ed) = app.mode() else { panic!() };
     assert!(ed.message.as_deref().unwrap().contains("changed on disk"));
 }

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::envelope::decode_response;
-use super::error::{ApiError, Endpoint};
+use super::error::{ApiError, BaseUrlError, ClientError, Endpoint};
 use super::types::{AssetInfo, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup};
 
 /// What a [`Client`] needs.
@@ -52,8 +52,8 @@ impl fmt::Debug for Client {
 
 /// Checks that a base URL is `https://`, or `http://` to a loopback host, and
 /// normalises it to end with `/`.
-pub fn check_base_url(raw: &str) -> Result<Url, String> {
-    let mut url = Url::parse(raw.trim()).map_err(|e| format!("base URL `{raw}` is not a URL: {e}"))?;
+pub fn check_base_url(raw: &str) -> Result<Url, BaseUrlError> {
+    let mut url = Url::parse(raw.trim()).map_err(|source| BaseUrlError::NotUrl { raw: raw.to_string(), source })?;
     match url.scheme() {
         "https" => {}
         "http" => {
@@ -64,13 +64,11 @@ pub fn check_base_url(raw: &str) -> Result<Url, String> {
                 None => false,
             };
             if !loopback {
-                return Err(format!(
-                    "base URL `{raw}` uses plain http to a host that is not loopback; use https:// (the API key would travel in clear text)"
-                ));
+                return Err(BaseUrlError::PlainHttp { raw: raw.to_string() });
             }
         }
         other => {
-            return Err(format!("base URL `{raw}` has scheme `{other}`; expected https://"));
+            return Err(BaseUrlError::Scheme { raw: raw.to_string(), scheme: other.to_string() });
         }
     }
     if !url.path().ends_with('/') {
@@ -82,17 +80,16 @@ pub fn check_base_url(raw: &str) -> Result<Url, String> {
 
 impl Client {
     /// Builds a client; fails on a bad base URL or a key that cannot be a header.
-    pub fn new(opts: ClientOptions) -> Result<Client, String> {
+    pub fn new(opts: ClientOptions) -> Result<Client, ClientError> {
         let base = check_base_url(&opts.base_url)?;
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", opts.api_key.expose_secret()))
-            .map_err(|_| "the API key contains characters that cannot be sent in a header".to_string())?;
+            .map_err(|_| ClientError::KeyNotAHeader)?;
         auth.set_sensitive(true);
-        let http = super::http_client_builder(&opts.tls)
-            .map_err(|e| e.to_string())?
+        let http = super::http_client_builder(&opts.tls)?
             .connect_timeout(opts.connect_timeout)
             .timeout(opts.request_timeout)
             .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+            .map_err(ClientError::Build)?;
         Ok(Client { http, base, auth })
     }
 
@@ -232,10 +229,12 @@ mod tests {
         assert_eq!(check_base_url("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080/");
         assert!(check_base_url("http://localhost:1/api").unwrap().as_str().ends_with("/api/"));
         assert!(check_base_url("http://[::1]:9").is_ok());
-        let e = check_base_url("http://octopusx.ai").unwrap_err();
+        let e = check_base_url("http://octopusx.ai").unwrap_err().to_string();
         assert!(e.contains("not loopback"), "{e}");
-        assert!(check_base_url("ftp://x").unwrap_err().contains("scheme"));
-        assert!(check_base_url("not a url").unwrap_err().contains("not a URL"));
+        let e = check_base_url("ftp://x").unwrap_err().to_string();
+        assert_eq!(e, "base URL `ftp://x` has scheme `ftp`; expected https://");
+        let e = check_base_url("not a url").unwrap_err().to_string();
+        assert_eq!(e, "base URL `not a url` is not a URL: relative URL without a base");
     }
 
     #[test]

@@ -135,3 +135,56 @@ impl ApiError {
         }
     }
 }
+
+impl From<ClientError> for crate::exit::Failure {
+    /// A client that cannot be built is a configuration (usage) error.
+    fn from(e: ClientError) -> crate::exit::Failure {
+        crate::exit::Failure::new(crate::exit::USAGE, e.to_string())
+    }
+}
+
+/// Why a base URL cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BaseUrlError {
+    /// It does not parse as a URL.
+    #[error("base URL `{raw}` is not a URL: {source}")]
+    NotUrl {
+        /// The URL as given.
+        raw: String,
+        /// The parser's reason.
+        source: url::ParseError,
+    },
+    /// Plain http to a host that is not loopback.
+    #[error(
+        "base URL `{raw}` uses plain http to a host that is not loopback; use https:// (the API key would travel in clear text)"
+    )]
+    PlainHttp {
+        /// The URL as given.
+        raw: String,
+    },
+    /// A scheme other than http(s).
+    #[error("base URL `{raw}` has scheme `{scheme}`; expected https://")]
+    Scheme {
+        /// The URL as given.
+        raw: String,
+        /// Its scheme.
+        scheme: String,
+    },
+}
+
+/// Why an API client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The base URL is not usable.
+    #[error(transparent)]
+    BaseUrl(#[from] BaseUrlError),
+    /// The key cannot be an HTTP header value.
+    #[error("the API key contains characters that cannot be sent in a header")]
+    KeyNotAHeader,
+    /// The TLS roots could not be loaded.
+    #[error(transparent)]
+    Tls(#[from] super::TlsError),
+    /// reqwest refused the settings.
+    #[error("cannot build the HTTP client: {0}")]
+    Build(#[source] reqwest::Error),
+}

@@ -34,7 +34,7 @@ pub enum TlsError {
     },
     /// The client could not be built with these settings.
     #[error("cannot build the HTTP client: {0}")]
-    Client(String),
+    Client(#[source] reqwest::Error),
 }
 
 fn read_roots(path: &Path) -> Result<Vec<reqwest::Certificate>, TlsError> {

@@ -23,7 +23,7 @@ pub(super) async fn groups(global: &GlobalArgs, cmd: GroupsCommand) -> Result<u8
     match cmd {
         GroupsCommand::List { json } => {
             let ctx = Context::load(global)?;
-            let store = GroupStore::load(&ctx.paths.groups()).map_err(|e| Failure::new(JOURNAL, e))?;
+            let store = GroupStore::open(&ctx.paths.groups()).map_err(|e| Failure::new(JOURNAL, e.to_string()))?;
             let groups: Vec<Group> = store.groups().iter().map(clean).collect();
             if json {
                 out::json(&groups)?;

@@ -76,7 +76,7 @@ pub(super) async fn check(global: &GlobalArgs, json: bool) -> Result<u8, Failure
         Some(ctx) if ctx.demo => {
             let lock = crate::demo::lock(&ctx.paths)?;
             let sim = crate::demo::start(&ctx.paths, &lock).await?;
-            let loaded = crate::config::Config::load(&ctx.paths.config_file).map_err(|e| e.to_string())?;
+            let loaded = crate::config::Config::load(&ctx.paths.config_file)?;
             results.push(outcome("key", Status::Ok, "the demo key (--demo)"));
             let client = client_for(&loaded, true, crate::config::DEFAULT_PROFILE)?;
             demo = Some((sim, lock));

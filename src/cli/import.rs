@@ -9,6 +9,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::ImportArgs;
+use super::error::ImportError;
 use super::preflight::{Outcome, check_and_submit};
 use super::report::{print_json, print_table};
 use crate::config::PreflightMode;
@@ -22,25 +23,24 @@ use crate::preflight::{Line, Preflight};
 use crate::setup::Setup;
 
 /// The defaults for lines: preset first, then the flags.
-fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, String> {
+fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, ImportError> {
     let cfg = &setup.loaded.config;
     let preset = match &a.preset {
-        Some(name) => Some(cfg.preset(name).ok_or_else(|| {
-            let names: Vec<&str> = cfg.presets.iter().map(|p| p.name.as_str()).collect();
-            format!(
-                "no preset named `{name}`; presets: {}",
-                if names.is_empty() { "none".into() } else { names.join(", ") }
-            )
+        Some(name) => Some(cfg.preset(name).ok_or_else(|| ImportError::NoPreset {
+            name: name.clone(),
+            known: cfg.presets.iter().map(|p| p.name.clone()).collect(),
         })?),
         None => cfg.default_preset(),
     };
-    let group_id =
-        a.group.clone().or_else(|| preset.map(|p| p.group_id.clone())).filter(|g| !g.trim().is_empty()).ok_or(
-            "no group: pass --group ID or --preset NAME (see `presets list`), or create one with `groups create NAME`",
-        )?;
+    let group_id = a
+        .group
+        .clone()
+        .or_else(|| preset.map(|p| p.group_id.clone()))
+        .filter(|g| !g.trim().is_empty())
+        .ok_or(ImportError::NoGroup)?;
     let template_src = a.name_template.clone().or_else(|| preset.map(|p| p.name_template.clone()));
     let template = match template_src {
-        Some(t) => t.parse::<Template>().map_err(|e| format!("name template `{t}`: {e}"))?,
+        Some(t) => t.parse::<Template>().map_err(|source| ImportError::Template { template: t, source })?,
         None => Template::stem(),
     };
     let asset_type = a.asset_type.or_else(|| preset.map(|p| p.asset_type)).unwrap_or(TypeChoice::Infer);
@@ -55,7 +55,7 @@ fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, String> {
 
 /// The input sources, each with the label its line numbers are reported
 /// under: the arguments, then the file (or stdin).
-fn read_input(a: &ImportArgs) -> Result<Vec<(String, String)>, String> {
+fn read_input(a: &ImportArgs) -> Result<Vec<(String, String)>, ImportError> {
     let mut sources = Vec::new();
     if !a.urls.is_empty() {
         sources.push(("argument".to_string(), a.urls.join("\n")));
@@ -63,7 +63,7 @@ fn read_input(a: &ImportArgs) -> Result<Vec<(String, String)>, String> {
     let from_stdin = match &a.file {
         Some(p) if p.as_os_str() == "-" => true,
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            let text = std::fs::read_to_string(p).map_err(|source| ImportError::Read { path: p.clone(), source })?;
             sources.push((p.display().to_string(), text));
             false
         }
@@ -71,7 +71,7 @@ fn read_input(a: &ImportArgs) -> Result<Vec<(String, String)>, String> {
     };
     if from_stdin {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| format!("cannot read stdin: {e}"))?;
+        std::io::stdin().read_to_string(&mut s).map_err(ImportError::Stdin)?;
         sources.push(("stdin".to_string(), s));
     }
     Ok(sources)

@@ -6,6 +6,7 @@ mod catalog;
 mod check;
 mod configure;
 mod docs;
+mod error;
 mod follow;
 mod import;
 mod manage;

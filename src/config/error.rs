@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::text::excerpt;
+
 /// A configuration problem, with the file and, for syntax and type errors,
 /// the line and column.
 #[derive(Debug, thiserror::Error)]
@@ -82,7 +84,207 @@ pub enum ConfigError {
         /// The environment variable that would have supplied the missing value.
         missing: String,
     },
+    /// The `[storage]` table is not usable.
+    #[error("{path}: {source}")]
+    Storage {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: StorageConfigError,
+    },
+    /// The `[preflight]` table is out of range.
+    #[error("{path}: {source}")]
+    Preflight {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: PreflightConfigError,
+    },
+    /// The `[[presets]]` are invalid.
+    #[error("{path}: {source}")]
+    Presets {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: PresetsError,
+    },
+    /// A `base_url` is not usable.
+    #[error("{path}: {key}: {source}")]
+    BaseUrl {
+        /// The file.
+        path: PathBuf,
+        /// `api.base_url` or `profiles.NAME.base_url`.
+        key: String,
+        /// What is wrong.
+        source: crate::api::BaseUrlError,
+    },
     /// No usable directories for data or state.
     #[error("cannot find a home directory for data and logs; set {}", super::DATA_DIR_ENV)]
     NoHome,
+}
+
+impl From<ConfigError> for crate::exit::Failure {
+    /// A configuration problem is a usage error.
+    fn from(e: ConfigError) -> crate::exit::Failure {
+        crate::exit::Failure::new(crate::exit::USAGE, e.to_string())
+    }
+}
+
+/// Why a name template cannot be parsed (positions are 1-based characters
+/// counted in bytes of the template, as the user typed it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// A `}` that closes nothing.
+    #[error("unmatched `}}` at position {position}; write `}}}}` for a literal brace")]
+    UnmatchedClose {
+        /// Where the brace is.
+        position: usize,
+    },
+    /// A `{` without its `}`.
+    #[error("unclosed `{{` at position {position}")]
+    Unclosed {
+        /// Where the brace is.
+        position: usize,
+    },
+    /// Nothing at all.
+    #[error("the name template is empty")]
+    Empty,
+    /// A placeholder that is not one of the known ones.
+    #[error(
+        "unknown placeholder `{{{}}}`; use {{stem}}, {{ext}}, {{n}}, {{n:3}}, {{date}} or {{type}}",
+        excerpt(name, 30)
+    )]
+    UnknownPlaceholder {
+        /// The text between the braces, trimmed.
+        name: String,
+    },
+}
+
+/// What is wrong with one preset, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PresetError {
+    /// The name is blank.
+    #[error("name: a preset needs a name")]
+    NoName,
+    /// The name is too long or holds control characters.
+    #[error("name: at most 64 printable characters")]
+    BadName,
+    /// No group id.
+    #[error("group: preset `{name}` has no group id")]
+    NoGroup {
+        /// The preset's name, trimmed.
+        name: String,
+    },
+    /// The group id holds spaces or control characters.
+    #[error("group: `{}` contains spaces or control characters", excerpt(group_id, 40))]
+    BadGroup {
+        /// The group id as given.
+        group_id: String,
+    },
+    /// The name template does not parse.
+    #[error("name template: {0}")]
+    Template(#[source] TemplateError),
+    /// The description is too long.
+    #[error("description: at most 300 characters")]
+    LongDescription,
+}
+
+/// What is wrong with a list of presets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PresetsError {
+    /// One preset is invalid.
+    #[error("preset `{}`: {source}", excerpt(name, 40))]
+    Preset {
+        /// The preset's name as given.
+        name: String,
+        /// What is wrong with it.
+        source: PresetError,
+    },
+    /// Two presets share a name (case-insensitively).
+    #[error("preset name `{name}` is used twice")]
+    Duplicate {
+        /// The second preset's name, trimmed.
+        name: String,
+    },
+    /// More than one preset has `default = true`.
+    #[error("more than one preset is marked default = true")]
+    TwoDefaults,
+}
+
+/// What is wrong with the `[storage]` table, naming the key.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageConfigError {
+    /// `storage.endpoint` is blank.
+    #[error("storage.endpoint is required (e.g. https://s3.eu-west-1.amazonaws.com)")]
+    NoEndpoint,
+    /// `storage.endpoint` is not a usable endpoint.
+    #[error("storage.endpoint: {0}")]
+    Endpoint(#[source] crate::storage::EndpointError),
+    /// `storage.bucket` is blank.
+    #[error("storage.bucket is required")]
+    NoBucket,
+    /// `storage.bucket` is not a bucket name.
+    #[error("storage.bucket `{}` is not a bucket name", excerpt(bucket, 64))]
+    BadBucket {
+        /// The bucket as given.
+        bucket: String,
+    },
+    /// `storage.region` is blank or not a region name.
+    #[error("storage.region must be a region name such as us-east-1 (or auto for R2)")]
+    BadRegion,
+    /// `storage.prefix` has empty, `.` or `..` segments or control characters.
+    #[error("storage.prefix `{}` is not a usable key prefix", excerpt(prefix, 64))]
+    BadPrefix {
+        /// The prefix as given.
+        prefix: String,
+    },
+    /// `storage.url_expiry_secs` is out of range.
+    #[error(
+        "storage.url_expiry_secs must be between 60 and {} (7 days, the S3 limit), not {secs}",
+        super::MAX_URL_EXPIRY_SECS
+    )]
+    UrlExpiry {
+        /// The value given.
+        secs: u64,
+    },
+    /// `storage.max_uploading` is out of range.
+    #[error("storage.max_uploading must be between 1 and 64, not {0}")]
+    MaxUploading(usize),
+    /// `storage.upload_timeout_secs` is out of range.
+    #[error("storage.upload_timeout_secs must be between 1 and 86400, not {0}")]
+    UploadTimeout(f64),
+    /// `access_key_env` or `secret_key_env` does not name a variable.
+    #[error("storage.{key} must name an environment variable")]
+    EnvName {
+        /// `access_key_env` or `secret_key_env`.
+        key: &'static str,
+    },
+    /// No bucket URL can be built from the endpoint and bucket.
+    #[error("storage config: {0}")]
+    Bucket(#[source] crate::storage::BucketError),
+}
+
+/// What is wrong with the `[preflight]` table, naming the key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PreflightConfigError {
+    /// `preflight.concurrency` is out of range.
+    #[error("preflight.concurrency must be 1–256, not {0}")]
+    Concurrency(usize),
+    /// `preflight.requests_per_sec` is out of range.
+    #[error("preflight.requests_per_sec must be 1–10000, not {0}")]
+    RequestsPerSec(u32),
+    /// `preflight.timeout_secs` is out of range.
+    #[error("preflight.timeout_secs must be 0.1–600, not {0}")]
+    Timeout(f64),
+    /// A byte budget is out of range.
+    #[error("preflight.{key} must be 4096–67108864, not {value}")]
+    Budget {
+        /// `image_budget_bytes`, `video_budget_bytes` or `audio_budget_bytes`.
+        key: &'static str,
+        /// The value given.
+        value: u64,
+    },
+    /// The limits table (`[preflight.image]` …) is inconsistent.
+    #[error(transparent)]
+    Limits(#[from] crate::preflight::LimitsError),
 }

@@ -231,8 +231,11 @@ impl Config {
     }
 
     fn check(&self, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid { path: path.into(), message };
-        crate::api::check_base_url(&self.api.base_url).map_err(|e| invalid(format!("api.base_url: {e}")))?;
+        crate::api::check_base_url(&self.api.base_url).map_err(|source| ConfigError::BaseUrl {
+            path: path.into(),
+            key: "api.base_url".into(),
+            source,
+        })?;
         self.connect_timeout(path)?;
         self.request_timeout(path)?;
         let l = &self.limits;
@@ -247,10 +250,10 @@ impl Config {
         in_range("polling.jitter", p.jitter, path)?;
         in_range("polling.retry_budget", f64::from(p.retry_budget), path)?;
         if let Some(storage) = &self.storage {
-            storage.check().map_err(invalid)?;
+            storage.check().map_err(|source| ConfigError::Storage { path: path.into(), source })?;
         }
-        self.preflight.validate().map_err(invalid)?;
-        validate_all(&self.presets).map_err(invalid)?;
+        self.preflight.validate().map_err(|source| ConfigError::Preflight { path: path.into(), source })?;
+        validate_all(&self.presets).map_err(|source| ConfigError::Presets { path: path.into(), source })?;
         self.check_profiles(path)
     }
 

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use super::error::PreflightConfigError;
 use crate::preflight::{AudioLimits, ImageLimits, MediaLimits, VideoLimits};
 
 /// What a refusal does.
@@ -78,26 +79,26 @@ impl Default for PreflightConfig {
 
 impl PreflightConfig {
     /// Checks every value's documented range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), PreflightConfigError> {
         if !(1..=256).contains(&self.concurrency) {
-            return Err(format!("preflight.concurrency must be 1–256, not {}", self.concurrency));
+            return Err(PreflightConfigError::Concurrency(self.concurrency));
         }
         if !(1..=10_000).contains(&self.requests_per_sec) {
-            return Err(format!("preflight.requests_per_sec must be 1–10000, not {}", self.requests_per_sec));
+            return Err(PreflightConfigError::RequestsPerSec(self.requests_per_sec));
         }
         if !(0.1..=600.0).contains(&self.timeout_secs) {
-            return Err(format!("preflight.timeout_secs must be 0.1–600, not {}", self.timeout_secs));
+            return Err(PreflightConfigError::Timeout(self.timeout_secs));
         }
-        for (name, v) in [
+        for (key, value) in [
             ("image_budget_bytes", self.image_budget_bytes),
             ("video_budget_bytes", self.video_budget_bytes),
             ("audio_budget_bytes", self.audio_budget_bytes),
         ] {
-            if !(4096..=64 * 1024 * 1024).contains(&v) {
-                return Err(format!("preflight.{name} must be 4096–67108864, not {v}"));
+            if !(4096..=64 * 1024 * 1024).contains(&value) {
+                return Err(PreflightConfigError::Budget { key, value });
             }
         }
-        self.limits().validate()
+        Ok(self.limits().validate()?)
     }
 
     /// The limits table with these overrides.

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::error::{PresetError, PresetsError, TemplateError};
 use super::template::Template;
 use crate::api::AssetType;
 
@@ -100,47 +101,44 @@ impl Preset {
     }
 
     /// The parsed name template.
-    pub fn template(&self) -> Result<Template, String> {
+    pub fn template(&self) -> Result<Template, TemplateError> {
         self.name_template.parse()
     }
 
     /// Field-by-field checks; the first problem, naming the field.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), PresetError> {
         let name = self.name.trim();
         if name.is_empty() {
-            return Err("name: a preset needs a name".into());
+            return Err(PresetError::NoName);
         }
         if name.chars().count() > 64 || name.chars().any(char::is_control) {
-            return Err("name: at most 64 printable characters".into());
+            return Err(PresetError::BadName);
         }
         if self.group_id.trim().is_empty() {
-            return Err(format!("group: preset `{name}` has no group id"));
+            return Err(PresetError::NoGroup { name: name.to_string() });
         }
         if self.group_id.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!(
-                "group: `{}` contains spaces or control characters",
-                crate::text::excerpt(&self.group_id, 40)
-            ));
+            return Err(PresetError::BadGroup { group_id: self.group_id.clone() });
         }
-        self.template().map_err(|e| format!("name template: {e}"))?;
+        self.template().map_err(PresetError::Template)?;
         if self.description.as_ref().is_some_and(|d| d.chars().count() > 300) {
-            return Err("description: at most 300 characters".into());
+            return Err(PresetError::LongDescription);
         }
         Ok(())
     }
 }
 
 /// Checks a whole list: each preset, unique names, at most one default.
-pub fn validate_all(presets: &[Preset]) -> Result<(), String> {
+pub fn validate_all(presets: &[Preset]) -> Result<(), PresetsError> {
     let mut seen = std::collections::HashSet::new();
     for p in presets {
-        p.validate().map_err(|e| format!("preset `{}`: {e}", crate::text::excerpt(&p.name, 40)))?;
+        p.validate().map_err(|source| PresetsError::Preset { name: p.name.clone(), source })?;
         if !seen.insert(p.name.trim().to_lowercase()) {
-            return Err(format!("preset name `{}` is used twice", p.name.trim()));
+            return Err(PresetsError::Duplicate { name: p.name.trim().to_string() });
         }
     }
     if presets.iter().filter(|p| p.default).count() > 1 {
-        return Err("more than one preset is marked default = true".into());
+        return Err(PresetsError::TwoDefaults);
     }
     Ok(())
 }
@@ -168,15 +166,17 @@ mod tests {
         let mut p = Preset::new("refs", "group-1");
         assert!(p.validate().is_ok());
         p.group_id.clear();
-        assert!(p.validate().unwrap_err().starts_with("group:"));
+        assert_eq!(p.validate().unwrap_err().to_string(), "group: preset `refs` has no group id");
         p.group_id = "g".into();
         p.name_template = "{nope}".into();
-        assert!(p.validate().unwrap_err().contains("unknown placeholder"));
-        let dup = [Preset::new("a", "g"), Preset::new("A", "g")];
-        assert!(validate_all(&dup).unwrap_err().contains("used twice"));
+        assert!(p.validate().unwrap_err().to_string().contains("unknown placeholder"));
+        let e = validate_all(std::slice::from_ref(&p)).unwrap_err().to_string();
+        assert!(e.starts_with("preset `refs`: name template: unknown placeholder `{nope}`; use {stem}"), "{e}");
+        let dup = [Preset::new("a", "g"), Preset::new(" A ", "g")];
+        assert_eq!(validate_all(&dup).unwrap_err().to_string(), "preset name `A` is used twice");
         let mut two = [Preset::new("a", "g"), Preset::new("b", "g")];
         two[0].default = true;
         two[1].default = true;
-        assert!(validate_all(&two).unwrap_err().contains("default"));
+        assert!(validate_all(&two).unwrap_err().to_string().contains("default"));
     }
 }

@@ -178,7 +178,11 @@ impl Config {
         for (name, p) in &self.profiles {
             let prefix = format!("profiles.{name}");
             if let Some(url) = &p.base_url {
-                crate::api::check_base_url(url).map_err(|e| invalid(format!("{prefix}.base_url: {e}")))?;
+                crate::api::check_base_url(url).map_err(|source| ConfigError::BaseUrl {
+                    path: path.into(),
+                    key: format!("{prefix}.base_url"),
+                    source,
+                })?;
             }
             for (key, secs) in
                 [("connect_timeout_secs", p.connect_timeout_secs), ("request_timeout_secs", p.request_timeout_secs)]

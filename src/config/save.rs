@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
+use super::error::{ConfigError, PresetsError};
 use super::file::{Config, LoadedConfig};
 use super::preset::{Preset, validate_all};
 
@@ -32,7 +33,7 @@ pub enum PresetChange {
 pub enum SaveError {
     /// The result would not be a valid list of presets.
     #[error("not saved: {0}")]
-    Invalid(String),
+    Invalid(#[from] InvalidChange),
     /// Someone else changed the file since it was loaded.
     #[error(
         "not saved: {0} changed on disk since it was loaded; press L in the preset editor to reload it, then edit again"
@@ -40,7 +41,16 @@ pub enum SaveError {
     ChangedOnDisk(PathBuf),
     /// The existing file is not valid TOML any more.
     #[error("not saved: {0}")]
-    Parse(String),
+    Parse(#[source] toml_edit::TomlError),
+    /// `presets` is not written as `[[presets]]` tables.
+    #[error("not saved: `presets` is not written as [[presets]] tables; cannot edit it safely")]
+    NotTables,
+    /// The file has no table for a preset the loaded config has.
+    #[error("not saved: no [[presets]] table with name = \"{name}\"")]
+    NoTable {
+        /// The preset's name.
+        name: String,
+    },
     /// Reading or writing failed.
     #[error("not saved: {path}: {source}")]
     Io {
@@ -49,6 +59,23 @@ pub enum SaveError {
         /// Why.
         source: io::Error,
     },
+}
+
+/// Why a change would leave the presets (or the file) invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum InvalidChange {
+    /// The new list of presets is invalid.
+    #[error(transparent)]
+    Presets(#[from] PresetsError),
+    /// The change names a preset that does not exist.
+    #[error("there is no preset named `{name}`")]
+    NoSuchPreset {
+        /// The name given.
+        name: String,
+    },
+    /// The edited file would not load.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 /// Applies `change` to the presets in `loaded` and writes the file, touching
@@ -68,7 +95,7 @@ pub fn save_presets_with(
     let io_err = |source| SaveError::Io { path: path.clone(), source };
     let mut presets = loaded.config.presets.clone();
     apply(&mut presets, change)?;
-    validate_all(&presets).map_err(SaveError::Invalid)?;
+    validate_all(&presets).map_err(InvalidChange::from)?;
     let on_disk = match fs::read_to_string(path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -77,11 +104,10 @@ pub fn save_presets_with(
     if on_disk != loaded.text {
         return Err(SaveError::ChangedOnDisk(path.clone()));
     }
-    let mut doc: DocumentMut =
-        on_disk.as_deref().unwrap_or("").parse().map_err(|e: toml_edit::TomlError| SaveError::Parse(e.to_string()))?;
+    let mut doc: DocumentMut = on_disk.as_deref().unwrap_or("").parse().map_err(SaveError::Parse)?;
     edit_doc(&mut doc, change, &presets)?;
     let text = doc.to_string();
-    let (config, warnings) = Config::parse(&text, path).map_err(|e| SaveError::Invalid(e.to_string()))?;
+    let (config, warnings) = Config::parse(&text, path).map_err(InvalidChange::from)?;
     atomic_write_with(path, text.as_bytes(), before_rename).map_err(io_err)?;
     Ok(LoadedConfig { config, path: path.clone(), text: Some(text), warnings })
 }
@@ -90,7 +116,7 @@ fn find(presets: &[Preset], name: &str) -> Result<usize, SaveError> {
     presets
         .iter()
         .position(|p| p.name == name)
-        .ok_or_else(|| SaveError::Invalid(format!("there is no preset named `{name}`")))
+        .ok_or_else(|| InvalidChange::NoSuchPreset { name: name.to_string() }.into())
 }
 
 fn apply(presets: &mut Vec<Preset>, change: &PresetChange) -> Result<(), SaveError> {
@@ -116,14 +142,13 @@ fn apply(presets: &mut Vec<Preset>, change: &PresetChange) -> Result<(), SaveErr
 
 fn tables(doc: &mut DocumentMut) -> Result<&mut ArrayOfTables, SaveError> {
     let item = doc.entry("presets").or_insert(Item::ArrayOfTables(ArrayOfTables::new()));
-    item.as_array_of_tables_mut()
-        .ok_or_else(|| SaveError::Parse("`presets` is not written as [[presets]] tables; cannot edit it safely".into()))
+    item.as_array_of_tables_mut().ok_or(SaveError::NotTables)
 }
 
 fn table_index(aot: &ArrayOfTables, name: &str) -> Result<usize, SaveError> {
     aot.iter()
         .position(|t| t.get("name").and_then(Item::as_str) == Some(name))
-        .ok_or_else(|| SaveError::Parse(format!("no [[presets]] table with name = \"{name}\"")))
+        .ok_or_else(|| SaveError::NoTable { name: name.to_string() })
 }
 
 fn edit_doc(doc: &mut DocumentMut, change: &PresetChange, presets: &[Preset]) -> Result<(), SaveError> {

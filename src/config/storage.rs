@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::ConfigError;
+use super::error::StorageConfigError;
 
 /// The environment variable read for the access key id unless
 /// `access_key_env` names another.
@@ -95,49 +96,40 @@ impl StorageConfig {
     }
 
     /// Checks every value, naming the key at fault.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), StorageConfigError> {
         if self.endpoint.trim().is_empty() {
-            return Err("storage.endpoint is required (e.g. https://s3.eu-west-1.amazonaws.com)".into());
+            return Err(StorageConfigError::NoEndpoint);
         }
-        crate::storage::check_endpoint(&self.endpoint).map_err(|e| format!("storage.endpoint: {e}"))?;
+        crate::storage::check_endpoint(&self.endpoint).map_err(StorageConfigError::Endpoint)?;
         if self.bucket.trim().is_empty() {
-            return Err("storage.bucket is required".into());
+            return Err(StorageConfigError::NoBucket);
         }
         if self.bucket.chars().any(|c| c == '/' || c.is_whitespace() || c.is_control()) {
-            return Err(format!("storage.bucket `{}` is not a bucket name", crate::text::excerpt(&self.bucket, 64)));
+            return Err(StorageConfigError::BadBucket { bucket: self.bucket.clone() });
         }
         if self.region.trim().is_empty() || self.region.chars().any(|c| c.is_whitespace() || c == '/') {
-            return Err("storage.region must be a region name such as us-east-1 (or auto for R2)".into());
+            return Err(StorageConfigError::BadRegion);
         }
         let prefix = self.prefix.trim_matches('/');
         let bad_segment = |s: &str| s.is_empty() || s == "." || s == "..";
         if prefix.chars().any(char::is_control) || (!prefix.is_empty() && prefix.split('/').any(bad_segment)) {
-            return Err(format!(
-                "storage.prefix `{}` is not a usable key prefix",
-                crate::text::excerpt(&self.prefix, 64)
-            ));
+            return Err(StorageConfigError::BadPrefix { prefix: self.prefix.clone() });
         }
         if !(60..=MAX_URL_EXPIRY_SECS).contains(&self.url_expiry_secs) {
-            return Err(format!(
-                "storage.url_expiry_secs must be between 60 and {MAX_URL_EXPIRY_SECS} (7 days, the S3 limit), not {}",
-                self.url_expiry_secs
-            ));
+            return Err(StorageConfigError::UrlExpiry { secs: self.url_expiry_secs });
         }
         if !(1..=64).contains(&self.max_uploading) {
-            return Err(format!("storage.max_uploading must be between 1 and 64, not {}", self.max_uploading));
+            return Err(StorageConfigError::MaxUploading(self.max_uploading));
         }
         if !(self.upload_timeout_secs.is_finite() && (1.0..=86_400.0).contains(&self.upload_timeout_secs)) {
-            return Err(format!(
-                "storage.upload_timeout_secs must be between 1 and 86400, not {}",
-                self.upload_timeout_secs
-            ));
+            return Err(StorageConfigError::UploadTimeout(self.upload_timeout_secs));
         }
         for (key, name) in [("access_key_env", &self.access_key_env), ("secret_key_env", &self.secret_key_env)] {
             if name.as_deref().is_some_and(|n| n.trim().is_empty() || n.contains('=')) {
-                return Err(format!("storage.{key} must name an environment variable"));
+                return Err(StorageConfigError::EnvName { key });
             }
         }
-        crate::storage::bucket_for(self).map(|_| ()).map_err(|e| e.to_string())
+        crate::storage::bucket_for(self).map(|_| ()).map_err(StorageConfigError::Bucket)
     }
 
     /// The credentials: each from its environment variable (named by

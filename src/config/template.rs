@@ -4,6 +4,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::error::TemplateError;
+
 /// Names longer than this are cut (the API's limit).
 pub const MAX_NAME_CHARS: usize = 64;
 
@@ -40,7 +42,7 @@ pub struct NameContext<'a> {
 }
 
 impl FromStr for Template {
-    type Err = String;
+    type Err = TemplateError;
 
     fn from_str(src: &str) -> Result<Self, Self::Err> {
         let mut parts = Vec::new();
@@ -57,7 +59,7 @@ impl FromStr for Template {
                     text.push('}');
                 }
                 '}' => {
-                    return Err(format!("unmatched `}}` at position {}; write `}}}}` for a literal brace", i + 1));
+                    return Err(TemplateError::UnmatchedClose { position: i + 1 });
                 }
                 '{' => {
                     let mut name = String::new();
@@ -70,7 +72,7 @@ impl FromStr for Template {
                         name.push(c);
                     }
                     if !closed {
-                        return Err(format!("unclosed `{{` at position {}", i + 1));
+                        return Err(TemplateError::Unclosed { position: i + 1 });
                     }
                     if !text.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut text)));
@@ -84,13 +86,13 @@ impl FromStr for Template {
             parts.push(Part::Text(text));
         }
         if parts.is_empty() {
-            return Err("the name template is empty".into());
+            return Err(TemplateError::Empty);
         }
         Ok(Template { source: src.to_string(), parts })
     }
 }
 
-fn placeholder(name: &str) -> Result<Part, String> {
+fn placeholder(name: &str) -> Result<Part, TemplateError> {
     Ok(match name.trim() {
         "stem" => Part::Stem,
         "ext" => Part::Ext,
@@ -100,10 +102,7 @@ fn placeholder(name: &str) -> Result<Part, String> {
         other => match other.strip_prefix("n:").map(str::parse::<usize>) {
             Some(Ok(width)) if width <= 12 => Part::Counter { width },
             _ => {
-                return Err(format!(
-                    "unknown placeholder `{{{}}}`; use {{stem}}, {{ext}}, {{n}}, {{n:3}}, {{date}} or {{type}}",
-                    crate::text::excerpt(other, 30)
-                ));
+                return Err(TemplateError::UnknownPlaceholder { name: other.to_string() });
             }
         },
     })
@@ -165,10 +164,11 @@ mod tests {
 
     #[test]
     fn rejects_bad_templates_with_reasons() {
-        assert!("{stme}".parse::<Template>().unwrap_err().contains("unknown placeholder `{stme}`"));
-        assert!("{stem".parse::<Template>().unwrap_err().contains("unclosed"));
-        assert!("a}".parse::<Template>().unwrap_err().contains("unmatched"));
-        assert!("".parse::<Template>().unwrap_err().contains("empty"));
+        let err = |s: &str| s.parse::<Template>().unwrap_err().to_string();
+        assert_eq!(err("{ stme }"), "unknown placeholder `{stme}`; use {stem}, {ext}, {n}, {n:3}, {date} or {type}");
+        assert_eq!(err("ab{stem"), "unclosed `{` at position 3");
+        assert_eq!(err("a}"), "unmatched `}` at position 2; write `}}` for a literal brace");
+        assert_eq!(err(""), "the name template is empty");
         assert!("{n:99}".parse::<Template>().is_err());
     }
 

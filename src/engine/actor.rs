@@ -18,7 +18,8 @@ use tokio::time::Instant;
 
 use super::clients::Clients;
 use super::core::{Core, CoreConfig, Gate, Lookup, SubmitResult, Timer};
-use super::groups::{GroupStore, check_group};
+use super::error::GroupStoreError;
+use super::groups::{GroupStore, validate_group};
 use super::job::{Job, JobId, JobState, NewJob};
 use super::message::{Command, Group, JournalFault, Level, Stats, Update};
 use super::timers::Timers;
@@ -105,18 +106,18 @@ impl Gate for ShellGate<'_> {
         })
     }
 
-    fn client(&self, profile: &str) -> Result<(), String> {
+    fn client(&self, profile: &str) -> Result<(), super::ProfileError> {
         self.clients.get(profile).map(|_| ())
     }
 }
 
 impl Lookup for History {
-    fn job(&self, id: JobId) -> Result<Option<Job>, String> {
-        self.get(id).map_err(|e| e.to_string())
+    fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
+        self.get(id)
     }
 
-    fn same_identity(&self, key: &str) -> Result<Vec<Job>, String> {
-        History::same_identity(self, key).map_err(|e| e.to_string())
+    fn same_identity(&self, key: &str) -> Result<Vec<Job>, StoreError> {
+        History::same_identity(self, key)
     }
 }
 
@@ -151,8 +152,8 @@ pub enum StartError {
     #[error("cannot open the job store: {0}")]
     Store(#[from] StoreError),
     /// The remembered groups could not be read.
-    #[error("{0}")]
-    Groups(String),
+    #[error(transparent)]
+    Groups(#[from] GroupStoreError),
 }
 
 impl StartError {
@@ -184,7 +185,7 @@ pub fn start(
 ) -> Result<(EngineHandle, mpsc::UnboundedReceiver<Update>, tokio::task::JoinHandle<()>), StartError> {
     let recovered = Store::open(&files.store, files.legacy_journal.as_deref())?;
     let lookup = History::open(&files.store, None)?;
-    let groups = GroupStore::load(&files.groups).map_err(StartError::Groups)?;
+    let groups = GroupStore::open(&files.groups)?;
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (up_tx, up_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
@@ -394,8 +395,8 @@ impl Actor {
     fn create_group(&mut self, name: String, description: Option<String>) {
         let name = name.trim().to_string();
         let description = description.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
-        if let Err(error) = check_group(&name, description.as_deref()) {
-            self.core.fx.updates.push(Update::GroupFailed { name, error });
+        if let Err(error) = validate_group(&name, description.as_deref()) {
+            self.core.fx.updates.push(Update::GroupFailed { name, error: error.to_string() });
             return;
         }
         let Some(client) = self.clients.any().cloned() else {

@@ -19,6 +19,7 @@ use super::schedule::{Learned, Schedule};
 use super::timers::Due;
 use crate::api::{ApiError, AssetInfo, AssetStatus, CreatedAsset};
 use crate::config::{Limits, Polling};
+use crate::store::StoreError;
 use crate::text::sanitize;
 
 /// Uploads retried after a transient error before the job is given up.
@@ -29,9 +30,9 @@ const PROBE_MAX: Duration = Duration::from_secs(15);
 /// Where the core reads finished jobs (they are not kept in memory).
 pub trait Lookup: Send {
     /// A job by id.
-    fn job(&self, id: JobId) -> Result<Option<Job>, String>;
+    fn job(&self, id: JobId) -> Result<Option<Job>, StoreError>;
     /// Jobs with this identity ([`Job::dedup_key`]).
-    fn same_identity(&self, key: &str) -> Result<Vec<Job>, String>;
+    fn same_identity(&self, key: &str) -> Result<Vec<Job>, StoreError>;
 }
 
 /// What the shell lets a creation do now: take a rate-limiter permit, and
@@ -40,7 +41,7 @@ pub trait Gate {
     /// Takes a permit, or says how long until one is free.
     fn permit(&mut self) -> Result<(), Duration>;
     /// Whether `profile` has a usable client, or why not.
-    fn client(&self, profile: &str) -> Result<(), String>;
+    fn client(&self, profile: &str) -> Result<(), super::ProfileError>;
 }
 
 /// What became of a [`super::Command::Submit`].
@@ -359,7 +360,7 @@ impl Core {
 
     /// The job in flight, Active or Uncertain that has this identity (in
     /// memory, or finished in the store), if any.
-    fn same_identity(&self, key: &str) -> Result<Option<Job>, String> {
+    fn same_identity(&self, key: &str) -> Result<Option<Job>, StoreError> {
         let blocks = |j: &Job| j.state.is_in_flight() || matches!(j.state, JobState::Active | JobState::Uncertain);
         if let Some(j) = self.dedup.get(key).and_then(|id| self.jobs.get(id)).filter(|j| blocks(j)) {
             return Ok(Some(j.clone()));

@@ -16,10 +16,10 @@ use crate::config::{Limits, Polling};
 struct Nothing;
 
 impl Lookup for Nothing {
-    fn job(&self, _: JobId) -> Result<Option<Job>, String> {
+    fn job(&self, _: JobId) -> Result<Option<Job>, crate::store::StoreError> {
         Ok(None)
     }
-    fn same_identity(&self, _: &str) -> Result<Vec<Job>, String> {
+    fn same_identity(&self, _: &str) -> Result<Vec<Job>, crate::store::StoreError> {
         Ok(Vec::new())
     }
 }
@@ -30,7 +30,7 @@ impl Gate for Open {
     fn permit(&mut self) -> Result<(), Duration> {
         Ok(())
     }
-    fn client(&self, _: &str) -> Result<(), String> {
+    fn client(&self, _: &str) -> Result<(), super::ProfileError> {
         Ok(())
     }
 }

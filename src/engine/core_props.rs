@@ -28,10 +28,10 @@ use crate::config::{Limits, Polling};
 struct Model(Arc<Mutex<BTreeMap<JobId, Job>>>);
 
 impl Lookup for Model {
-    fn job(&self, id: JobId) -> Result<Option<Job>, String> {
+    fn job(&self, id: JobId) -> Result<Option<Job>, crate::store::StoreError> {
         Ok(self.0.lock().unwrap().get(&id).cloned())
     }
-    fn same_identity(&self, key: &str) -> Result<Vec<Job>, String> {
+    fn same_identity(&self, key: &str) -> Result<Vec<Job>, crate::store::StoreError> {
         Ok(self.0.lock().unwrap().values().filter(|j| Job::dedup_key(&j.spec) == key).cloned().collect())
     }
 }
@@ -43,7 +43,7 @@ impl Gate for TestGate {
     fn permit(&mut self) -> Result<(), Duration> {
         if self.0 { Ok(()) } else { Err(Duration::from_millis(100)) }
     }
-    fn client(&self, _: &str) -> Result<(), String> {
+    fn client(&self, _: &str) -> Result<(), super::ProfileError> {
         Ok(())
     }
 }

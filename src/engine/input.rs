@@ -7,8 +7,8 @@
 
 use crate::api::AssetType;
 use crate::config::{NameContext, Template, TypeChoice};
-use crate::text::excerpt;
 
+pub use super::error::{BucketUrlError, InputError};
 use super::job::NewJob;
 
 /// Longest accepted URL.
@@ -33,44 +33,37 @@ pub struct ImportDefaults {
 }
 
 /// A line that cannot be imported, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {error}")]
 pub struct LineError {
     /// 1-based line number.
     pub line: usize,
     /// What is wrong.
-    pub message: String,
-}
-
-impl std::fmt::Display for LineError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
-    }
+    #[source]
+    pub error: InputError,
 }
 
 /// Checks a URL: absolute, https, with a host, not too long.
-pub fn check_url(raw: &str) -> Result<url::Url, String> {
+pub fn check_url(raw: &str) -> Result<url::Url, InputError> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err("no URL".into());
+        return Err(InputError::NoUrl);
     }
     if raw.chars().count() > MAX_URL_CHARS {
-        return Err(format!("URL is longer than {MAX_URL_CHARS} characters"));
+        return Err(InputError::UrlTooLong);
     }
-    let mut url = url::Url::parse(raw).map_err(|e| format!("`{}` is not a URL: {e}", excerpt(raw, 60)))?;
+    let mut url = url::Url::parse(raw).map_err(|source| InputError::NotUrl { raw: raw.to_string(), source })?;
     if !url.username().is_empty() || url.password().is_some() {
         // Never echo the credentials: show the URL without them.
         let _ = url.set_username("");
         let _ = url.set_password(None);
-        return Err(format!(
-            "`{}` carries a user name or password (user:password@); it would be stored in the journal and sent to the server: remove it",
-            excerpt(url.as_str(), 60)
-        ));
+        return Err(InputError::Credentials { shown: url.to_string() });
     }
     if url.scheme() != "https" {
-        return Err(format!("`{}` must be an https:// URL (the server downloads it itself)", excerpt(raw, 60)));
+        return Err(InputError::NotHttps { raw: raw.to_string() });
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("`{}` has no host", excerpt(raw, 60)));
+        return Err(InputError::NoHost { raw: raw.to_string() });
     }
     Ok(url)
 }
@@ -79,14 +72,11 @@ pub fn check_url(raw: &str) -> Result<url::Url, String> {
 /// goes to CreateAsset: https, or plain http only to a loopback host (a
 /// bucket on this machine: the simulator, a test server). Every other asset
 /// URL goes through [`check_url`] and must be https.
-pub fn check_uploaded_url(url: &url::Url) -> Result<(), String> {
+pub fn check_uploaded_url(url: &url::Url) -> Result<(), BucketUrlError> {
     match url.scheme() {
         "https" if url.host().is_some() => Ok(()),
         "http" if crate::storage::is_loopback(url) => Ok(()),
-        _ => Err(format!(
-            "the bucket's URL `{}` must be https (plain http only to a bucket on this machine)",
-            excerpt(url.as_str().split('?').next().unwrap_or_default(), 80)
-        )),
+        _ => Err(BucketUrlError { url: url.as_str().split('?').next().unwrap_or_default().to_string() }),
     }
 }
 
@@ -121,7 +111,7 @@ fn percent_decode(s: &str) -> String {
 
 /// Parses one line (already known non-blank) into an import; `n` is the
 /// 1-based counter for `{n}`.
-pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, String> {
+pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, InputError> {
     let cols: Vec<&str> = if line.contains('\t') {
         line.split('\t').collect()
     } else if line.contains(',') {
@@ -130,7 +120,7 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Stri
         vec![line]
     };
     if cols.len() > 3 {
-        return Err(format!("{} columns; expected URL, name, type", cols.len()));
+        return Err(InputError::Columns(cols.len()));
     }
     let url = check_url(cols[0])?;
     let (stem, ext) = stem_and_ext(&url);
@@ -140,30 +130,22 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Stri
         None => (column, d.force_type),
     };
     let asset_type = match (column, d.asset_type) {
-        (Some(t), _) => t.parse::<AssetType>()?,
+        (Some(t), _) => t.parse::<AssetType>().map_err(InputError::Type)?,
         (None, TypeChoice::Fixed(t)) => t,
         (None, TypeChoice::Infer) => AssetType::from_extension(&ext).ok_or_else(|| {
-            if ext.is_empty() {
-                "cannot infer the asset type: the URL has no file extension; add a type column or choose a type"
-                    .to_string()
-            } else {
-                format!("cannot infer the asset type from `.{}`; add a type column or choose a type", excerpt(&ext, 10))
-            }
+            if ext.is_empty() { InputError::NoExtension } else { InputError::UnknownExtension { ext: ext.clone() } }
         })?,
     };
     if let Some(implied) = AssetType::from_extension(&ext)
         && implied != asset_type
         && !forced
     {
-        return Err(format!(
-            "a .{} file is not a valid {asset_type} (the server would fail it after creating it); fix the type, or force it with `{asset_type}!` in the type column or --force-type",
-            excerpt(&ext, 10)
-        ));
+        return Err(InputError::WrongType { ext, asset_type });
     }
     let name = match cols.get(1).map(|n| n.trim()).filter(|n| !n.is_empty()) {
         Some(given) => {
             if given.chars().count() > MAX_NAME_CHARS {
-                return Err(format!("name is longer than {MAX_NAME_CHARS} characters"));
+                return Err(InputError::NameTooLong);
             }
             crate::text::sanitize(given)
         }
@@ -174,7 +156,7 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Stri
         }
     };
     if name.is_empty() {
-        return Err("the name is empty (the URL has no file name); add a name column or a name template".into());
+        return Err(InputError::EmptyName);
     }
     Ok(NewJob {
         url: url.to_string(),
@@ -207,7 +189,7 @@ pub fn parse_lines_from(text: &str, d: &ImportDefaults, first_n: u64) -> (Vec<Ne
         }
         match parse_line(line, first_n + jobs.len() as u64, d) {
             Ok(job) => jobs.push(job),
-            Err(message) => errors.push(LineError { line: i + 1, message }),
+            Err(error) => errors.push(LineError { line: i + 1, error }),
         }
     }
     (jobs, errors)
@@ -235,8 +217,11 @@ mod tests {
     #[test]
     fn a_type_that_contradicts_the_extension_is_refused_unless_forced() {
         let video = defaults(TypeChoice::Fixed(AssetType::Video), "{stem}");
-        let e = parse_line("https://e.com/a.png", 1, &video).unwrap_err();
-        assert!(e.contains(".png file is not a valid Video") && e.contains("--force-type"), "{e}");
+        let e = parse_line("https://e.com/a.png", 1, &video).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "a .png file is not a valid Video (the server would fail it after creating it); fix the type, or force it with `Video!` in the type column or --force-type"
+        );
         assert!(parse_line("https://e.com/a.png,,Audio", 1, &defaults(TypeChoice::Infer, "{stem}")).is_err());
         let forced = parse_line("https://e.com/a.png,,Video!", 1, &video).unwrap();
         assert_eq!(forced.asset_type, AssetType::Video);
@@ -263,9 +248,10 @@ mod tests {
         );
         let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [4, 6, 8, 9]);
-        assert!(errors[0].message.contains("https"), "{}", errors[0]);
-        assert!(errors[1].message.contains("`.bin`"), "{}", errors[1]);
-        assert!(errors[2].message.contains("not a URL"), "{}", errors[2]);
+        assert!(errors[0].error.to_string().contains("https"), "{}", errors[0]);
+        assert!(errors[1].error.to_string().contains("`.bin`"), "{}", errors[1]);
+        assert!(errors[2].error.to_string().contains("not a URL"), "{}", errors[2]);
+        assert_eq!(errors[2].to_string(), "line 8: `not a url` is not a URL: relative URL without a base");
         assert!(jobs.iter().all(|j| j.group_id == "g1"));
     }
 
@@ -275,11 +261,14 @@ mod tests {
         let j = parse_line("https://e.com/dir/my%20file.dat", 1, &d).unwrap();
         assert_eq!((j.name.as_str(), j.asset_type), ("my file", AssetType::Video));
         let long = format!("https://e.com/a.mp4,{}", "n".repeat(65));
-        assert!(parse_line(&long, 1, &d).unwrap_err().contains("64"));
-        assert!(parse_line("https://e.com/a.png,x,Picture", 1, &d).unwrap_err().contains("unknown asset type"));
-        assert!(parse_line("https://e.com/", 1, &d).unwrap_err().contains("name is empty"));
-        assert!(parse_line("https://e.com/a.png,b,Image,extra", 1, &d).unwrap_err().contains("4 columns"));
-        assert!(check_url(&format!("https://e.com/{}", "a".repeat(3000))).unwrap_err().contains("longer"));
+        let err = |line: &str| parse_line(line, 1, &d).unwrap_err().to_string();
+        assert!(err(&long).contains("64"));
+        assert!(err("https://e.com/a.png,x,Picture").contains("unknown asset type"));
+        assert!(err("https://e.com/").contains("name is empty"));
+        assert!(err("https://e.com/a.png,b,Image,extra").contains("4 columns"));
+        assert!(check_url(&format!("https://e.com/{}", "a".repeat(3000))).unwrap_err().to_string().contains("longer"));
+        let e = check_url("https://me:pw@e.com/a.png").unwrap_err().to_string();
+        assert!(e.starts_with("`https://e.com/a.png` carries a user name or password") && !e.contains("pw"), "{e}");
         assert!(check_url("https://").is_err());
         assert_eq!(stem_and_ext(&check_url("https://e.com/%E4%B8%96%zz.png").unwrap()).0, "世%zz");
     }
@@ -289,7 +278,7 @@ mod tests {
         let ok = |u: &str| check_uploaded_url(&url::Url::parse(u).unwrap());
         assert!(ok("http://127.0.0.1:9000/b/k.png?X-Amz-Signature=x").is_ok());
         assert!(ok("https://bucket.s3.amazonaws.com/k.png").is_ok());
-        let e = ok("http://bucket.example/k.png?X-Amz-Signature=secret").unwrap_err();
+        let e = ok("http://bucket.example/k.png?X-Amz-Signature=secret").unwrap_err().to_string();
         assert!(e.contains("must be https") && !e.contains("secret"), "{e}");
         assert!(check_url("http://127.0.0.1:9000/k.png").is_err(), "typed URLs stay https-only");
     }

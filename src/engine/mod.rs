@@ -1,11 +1,13 @@
 //! The import engine: owns every job, schedules CreateAsset and GetAsset
 //! within the configured limits, retries what is safe to retry, and writes
-//! every change to the job store ([`crate::store`]) before reporting it. Front ends send [`Command`]s and receive
-//! [`Update`]s; they never call the API themselves.
+//! every change to the job store ([`crate::store`]) before reporting it.
+//! Front ends send [`Command`]s and receive [`Update`]s; they never call the
+//! API themselves.
 
 mod actor;
 mod clients;
 pub mod core;
+mod error;
 mod groups;
 pub mod input;
 mod job;
@@ -17,7 +19,8 @@ mod timers;
 pub use actor::{EngineFiles, EngineHandle, EngineOptions, StartError, start};
 pub use clients::Clients;
 pub use core::SubmitResult;
-pub use groups::{GroupStore, check_group};
+pub use error::{GroupError, GroupStoreError, ProfileError};
+pub use groups::{GroupStore, validate_group};
 pub use job::{Job, JobId, JobState, LocalSource, NewJob};
 pub use message::{Command, Group, Health, JournalFault, Level, LogLine, Stats, Update};
 pub use outcome::PauseCause;

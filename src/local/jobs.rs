@@ -2,11 +2,56 @@
 //! file's type against the one asked for, hash it (the content decides the
 //! object key and deduplication), and name it from its stem.
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use super::{LocalMedia, expand};
+use crate::api::AssetType;
 use crate::config::{NameContext, TypeChoice};
-use crate::engine::input::ImportDefaults;
+use crate::engine::input::{ImportDefaults, MAX_NAME_CHARS};
 use crate::engine::{LocalSource, NewJob};
-use crate::storage::Storage;
+use crate::setup::StorageSetupError;
+use crate::storage::{Storage, StorageError};
+use crate::text::sanitize;
+
+/// Why one local file cannot be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalJobError {
+    /// The content's type is not the one asked for (and it is not forced).
+    #[error(
+        "{}: the file is {actual} ({format}), not {declared}; fix the type, or force it with `{declared}!` or --force-type",
+        shown(path)
+    )]
+    WrongType {
+        /// The file.
+        path: PathBuf,
+        /// The type its content has.
+        actual: AssetType,
+        /// Its format (`png`, `mp4` …).
+        format: &'static str,
+        /// The type asked for.
+        declared: AssetType,
+    },
+    /// The name column is too long.
+    #[error("{}: the name is longer than {MAX_NAME_CHARS} characters", shown(path))]
+    NameTooLong {
+        /// The file.
+        path: PathBuf,
+    },
+    /// No name column and the template gives nothing.
+    #[error("{}: the name is empty; add a name column or a name template", shown(path))]
+    EmptyName {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file cannot be read or hashed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+fn shown(path: &std::path::Path) -> String {
+    sanitize(&path.display().to_string())
+}
 
 /// What one local line gave: jobs, and a message per file (or for the whole
 /// line) that could not be used.
@@ -26,7 +71,7 @@ pub async fn jobs_for_line(
     d: &ImportDefaults,
     first_n: u64,
     recursive: bool,
-    storage: Result<&Storage, String>,
+    storage: Result<&Storage, Arc<StorageSetupError>>,
 ) -> LocalLine {
     let mut out = LocalLine::default();
     let cols: Vec<&str> = line.split('\t').map(str::trim).collect();
@@ -35,7 +80,7 @@ pub async fn jobs_for_line(
     let storage = match storage {
         Ok(s) => s,
         Err(why) => {
-            out.errors.push(why);
+            out.errors.push(why.to_string());
             return out;
         }
     };
@@ -65,7 +110,7 @@ pub async fn jobs_for_line(
     for media in expansion.files {
         match job_for(&media, name, declared, forced, d, first_n + out.jobs.len() as u64, storage).await {
             Ok(job) => out.jobs.push(job),
-            Err(e) => out.errors.push(e),
+            Err(e) => out.errors.push(e.to_string()),
         }
     }
     out
@@ -79,26 +124,25 @@ async fn job_for(
     d: &ImportDefaults,
     n: u64,
     storage: &Storage,
-) -> Result<NewJob, String> {
-    let shown = crate::text::sanitize(&media.path.display().to_string());
+) -> Result<NewJob, LocalJobError> {
+    let path = || media.path.clone();
     let asset_type = match declared {
         TypeChoice::Fixed(t) if t != media.asset_type && !forced => {
-            return Err(format!(
-                "{shown}: the file is {} ({}), not {t}; fix the type, or force it with `{t}!` or --force-type",
-                media.asset_type, media.format
-            ));
+            return Err(LocalJobError::WrongType {
+                path: path(),
+                actual: media.asset_type,
+                format: media.format,
+                declared: t,
+            });
         }
         TypeChoice::Fixed(t) => t,
         TypeChoice::Infer => media.asset_type,
     };
     let name = match name {
-        Some(n) if n.chars().count() > crate::engine::input::MAX_NAME_CHARS => {
-            return Err(format!(
-                "{shown}: the name is longer than {} characters",
-                crate::engine::input::MAX_NAME_CHARS
-            ));
+        Some(n) if n.chars().count() > MAX_NAME_CHARS => {
+            return Err(LocalJobError::NameTooLong { path: path() });
         }
-        Some(n) => crate::text::sanitize(n),
+        Some(n) => sanitize(n),
         None => {
             let type_name = asset_type.to_string();
             let ctx = NameContext { stem: &media.stem, ext: &media.ext, n, date: &d.date, asset_type: &type_name };
@@ -106,12 +150,12 @@ async fn job_for(
         }
     };
     if name.is_empty() {
-        return Err(format!("{shown}: the name is empty; add a name column or a name template"));
+        return Err(LocalJobError::EmptyName { path: path() });
     }
-    let file = storage.prepare(&media.path).await.map_err(|e| e.to_string())?;
+    let file = storage.prepare(&media.path).await?;
     let path = std::fs::canonicalize(&file.path).unwrap_or(file.path.clone());
     Ok(NewJob {
-        url: crate::text::sanitize(&path.display().to_string()),
+        url: sanitize(&path.display().to_string()),
         name,
         asset_type,
         group_id: d.group_id.clone(),

@@ -205,7 +205,7 @@ impl MediaLimits {
     }
 
     /// Checks the table itself: positive, finite, each minimum at most its maximum.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), LimitsError> {
         let i = &self.image;
         let v = &self.video;
         let a = &self.audio;
@@ -221,16 +221,32 @@ impl MediaLimits {
         ];
         for (what, min, max) in ranges {
             if !(min.is_finite() && max.is_finite() && min >= 0.0 && min <= max) {
-                return Err(format!(
-                    "preflight {what}: the minimum ({min}) must be at least 0 and at most the maximum ({max})"
-                ));
+                return Err(LimitsError::Range { what, min, max });
             }
         }
         if i.min_aspect <= 0.0 || v.min_aspect <= 0.0 {
-            return Err("preflight aspect minimums must be above 0".into());
+            return Err(LimitsError::ZeroAspect);
         }
         Ok(())
     }
+}
+
+/// Why a limits table is inconsistent.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LimitsError {
+    /// A minimum is negative, not finite, or above its maximum.
+    #[error("preflight {what}: the minimum ({min}) must be at least 0 and at most the maximum ({max})")]
+    Range {
+        /// Which limit (`video fps`, `image side` …).
+        what: &'static str,
+        /// The minimum given.
+        min: f64,
+        /// The maximum given.
+        max: f64,
+    },
+    /// An aspect minimum is 0.
+    #[error("preflight aspect minimums must be above 0")]
+    ZeroAspect,
 }
 
 fn thousands(n: u64) -> String {
@@ -291,6 +307,9 @@ mod tests {
         assert!(MediaLimits::default().validate().is_ok());
         let mut bad = MediaLimits::default();
         bad.video.min_fps = 70.0;
-        assert!(bad.validate().unwrap_err().contains("video fps"));
+        assert_eq!(
+            bad.validate().unwrap_err().to_string(),
+            "preflight video fps: the minimum (70) must be at least 0 and at most the maximum (60)"
+        );
     }
 }

@@ -33,7 +33,7 @@ pub fn parse_numbered(label: &str, text: &str, d: &ImportDefaults, first_n: u64)
         }
         match parse_line(line, first_n + good.len() as u64, d) {
             Ok(job) => good.push(Line { label: label.to_string(), number: i + 1, job }),
-            Err(message) => errors.push(LineError { line: i + 1, message }),
+            Err(error) => errors.push(LineError { line: i + 1, error }),
         }
     }
     (good, errors)

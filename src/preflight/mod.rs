@@ -23,7 +23,7 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use governor::{Quota, RateLimiter};
 
-pub use limits::{AudioLimits, ImageLimits, MediaLimits, VideoLimits};
+pub use limits::{AudioLimits, ImageLimits, LimitsError, MediaLimits, VideoLimits};
 pub use lines::{Line, parse_numbered};
 pub use local::LocalFile;
 pub use remote::{HeadInfo, RemoteError, UrlSource};
@@ -92,7 +92,7 @@ impl Preflight {
             .connect_timeout(timeout)
             .timeout(timeout)
             .build()
-            .map_err(|e| TlsError::Client(e.to_string()))?;
+            .map_err(TlsError::Client)?;
         let rate = NonZeroU32::new(cfg.requests_per_sec).unwrap_or(NonZeroU32::MIN);
         let limiter = Arc::new(RateLimiter::direct(Quota::per_second(rate)));
         Ok(Preflight {

@@ -7,6 +7,8 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use super::error::FaultError;
+
 /// Rates (0..=1) at which each fault is injected, per request.
 #[derive(Debug, Clone, Default, PartialEq, clap::Args, Serialize, Deserialize)]
 #[serde(default)]
@@ -147,16 +149,16 @@ impl FaultRates {
     }
 
     /// Checks each rate is in 0..=1 and that they sum to at most 1.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), FaultError> {
         for f in Fault::ALL {
-            let r = self.rate(f);
-            if !(0.0..=1.0).contains(&r) {
-                return Err(format!("{} {r} is not between 0 and 1", f.flag()));
+            let rate = self.rate(f);
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(FaultError::Rate { flag: f.flag(), rate });
             }
         }
         let sum: f64 = Fault::ALL.iter().map(|f| self.rate(*f)).sum();
         if sum > 1.0 + 1e-9 {
-            return Err(format!("fault rates add up to {sum:.3}, more than 1"));
+            return Err(FaultError::Sum { sum });
         }
         Ok(())
     }
@@ -194,10 +196,10 @@ mod tests {
 
     #[test]
     fn validation() {
-        assert!(FaultRates { drop: 1.5, ..Default::default() }.validate().unwrap_err().contains("--fault-drop"));
-        assert!(
-            FaultRates { drop: 0.6, slow: 0.6, ..Default::default() }.validate().unwrap_err().contains("more than 1")
-        );
+        let e = FaultRates { drop: 1.5, ..Default::default() }.validate().unwrap_err().to_string();
+        assert_eq!(e, "--fault-drop 1.5 is not between 0 and 1");
+        let e = FaultRates { drop: 0.6, slow: 0.6, ..Default::default() }.validate().unwrap_err().to_string();
+        assert_eq!(e, "fault rates add up to 1.200, more than 1");
         assert!(FaultRates { drop: 1.0, ..Default::default() }.validate().is_ok());
     }
 

@@ -12,6 +12,7 @@
 //! embed it with [`Sim::start`].
 
 mod bucket;
+mod error;
 mod faults;
 mod fetch;
 mod handlers;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use bucket::{BUCKET_REGION, BucketSim, BucketStats, Fetch};
+pub use error::{FaultError, SimConfigError};
 pub use faults::{Fault, FaultRates};
 pub use state::{SimState, SimStats};
 
@@ -97,25 +99,22 @@ impl Default for SimConfig {
 
 impl SimConfig {
     /// Checks rates and ranges, naming the first bad option.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SimConfigError> {
         if self.min_delay_ms > self.max_delay_ms {
-            return Err(format!(
-                "--min-delay-ms ({}) is larger than --max-delay-ms ({})",
-                self.min_delay_ms, self.max_delay_ms
-            ));
+            return Err(SimConfigError::Delays { min: self.min_delay_ms, max: self.max_delay_ms });
         }
-        for (name, rate) in [("group", self.group_rate), ("create", self.create_rate), ("get", self.get_rate)] {
+        for (action, rate) in [("group", self.group_rate), ("create", self.create_rate), ("get", self.get_rate)] {
             if rate == 0 {
-                return Err(format!("--{name}-rate must be at least 1"));
+                return Err(SimConfigError::ZeroRate { action });
             }
         }
         if self.bucket.is_empty() || self.bucket.contains('/') || self.bucket.starts_with('_') {
-            return Err(format!("--bucket `{}` is not a bucket name", self.bucket));
+            return Err(SimConfigError::Bucket(self.bucket.clone()));
         }
         if !(0.0..=1.0).contains(&self.fail_rate) {
-            return Err(format!("--fail-rate {} is not between 0 and 1", self.fail_rate));
+            return Err(SimConfigError::FailRate(self.fail_rate));
         }
-        self.faults.validate()
+        Ok(self.faults.validate()?)
     }
 }
 

@@ -90,7 +90,7 @@ impl Storage {
         credentials: &StorageCredentials,
         http: reqwest::Client,
     ) -> Result<Storage, StorageError> {
-        cfg.check().map_err(StorageError::Config)?;
+        cfg.check()?;
         let bucket = super::bucket_for(cfg)?;
         let key = credentials.access_key_id.expose_secret();
         let secret = credentials.secret_access_key.expose_secret();

@@ -28,7 +28,10 @@ pub enum ErrorClass {
 pub enum StorageError {
     /// `[storage]` cannot be used as configured.
     #[error("storage config: {0}")]
-    Config(String),
+    Config(#[from] crate::config::StorageConfigError),
+    /// No bucket URL can be built from the endpoint and bucket.
+    #[error("storage config: {0}")]
+    BucketUrl(#[from] BucketError),
     /// The local file cannot be used (missing, unreadable, not a file).
     #[error("{}: {message}", shown(path))]
     File {
@@ -85,6 +88,71 @@ pub enum StorageError {
     },
 }
 
+/// Why a storage endpoint cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    /// It does not parse as a URL.
+    #[error("`{}` is not a URL: {source}", excerpt(raw, 80))]
+    NotUrl {
+        /// The endpoint as given.
+        raw: String,
+        /// The parser's reason.
+        source: url::ParseError,
+    },
+    /// Plain http to a host that is not loopback.
+    #[error(
+        "`{}` uses plain http to a host that is not loopback; use https:// (uploads and signatures would travel in clear text)",
+        excerpt(raw, 80)
+    )]
+    PlainHttp {
+        /// The endpoint as given.
+        raw: String,
+    },
+    /// A scheme other than http(s).
+    #[error("scheme `{}` is not https", excerpt(scheme, 20))]
+    Scheme {
+        /// The scheme.
+        scheme: String,
+    },
+    /// No host.
+    #[error("`{}` has no host", excerpt(raw, 80))]
+    NoHost {
+        /// The endpoint as given.
+        raw: String,
+    },
+    /// A query string or user:password in the URL.
+    #[error("the endpoint must not carry a query string or user:password")]
+    Credentials,
+}
+
+/// Why no bucket URL can be built from `[storage]`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BucketError {
+    /// The endpoint is not usable.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    /// The endpoint's scheme is not http(s).
+    #[error("the endpoint's scheme is not http(s)")]
+    UnsupportedScheme,
+    /// The endpoint has no host.
+    #[error("the endpoint has no host")]
+    MissingHost,
+    /// The bucket cannot be put in front of the endpoint's host name.
+    #[error(
+        "bucket `{}` cannot be a host name with this endpoint ({source}); set path_style = true (needed for IP addresses and names with dots or capitals)",
+        excerpt(bucket, 64)
+    )]
+    NotAHostName {
+        /// The bucket as given.
+        bucket: String,
+        /// Why the URL does not parse.
+        source: url::ParseError,
+    },
+    /// The path-style bucket URL does not parse.
+    #[error("the bucket URL cannot be built: {0}")]
+    Url(#[source] url::ParseError),
+}
+
 fn shown(path: &Path) -> String {
     sanitize(&path.display().to_string())
 }
@@ -107,7 +175,9 @@ impl StorageError {
     /// What the engine should do about it.
     pub fn class(&self) -> ErrorClass {
         match self {
-            StorageError::Config(_) | StorageError::Unreachable { .. } => ErrorClass::Batch,
+            StorageError::Config(_) | StorageError::BucketUrl(_) | StorageError::Unreachable { .. } => {
+                ErrorClass::Batch
+            }
             StorageError::File { .. } | StorageError::Changed { .. } => ErrorClass::Job,
             StorageError::Network { .. } => ErrorClass::Retry,
             StorageError::Bucket { status, code, .. } => classify_status(*status, code.as_deref()),

@@ -13,7 +13,7 @@ mod hash;
 mod stream;
 
 pub use client::{LocalFile, Progress, Storage, Uploaded};
-pub use error::{ErrorClass, StorageError};
+pub use error::{BucketError, EndpointError, ErrorClass, StorageError};
 pub use hash::{Sha256Hex, hash_file, sha256_hex};
 
 use url::Url;
@@ -22,24 +22,19 @@ use crate::config::StorageConfig;
 
 /// Checks a storage endpoint: `https://`, or `http://` to a loopback host
 /// (a local test server or the simulator), with a host and no query.
-pub fn check_endpoint(raw: &str) -> Result<Url, String> {
-    let url = Url::parse(raw.trim()).map_err(|e| format!("`{}` is not a URL: {e}", crate::text::excerpt(raw, 80)))?;
+pub fn check_endpoint(raw: &str) -> Result<Url, EndpointError> {
+    let url = Url::parse(raw.trim()).map_err(|source| EndpointError::NotUrl { raw: raw.to_string(), source })?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
-        "http" => {
-            return Err(format!(
-                "`{}` uses plain http to a host that is not loopback; use https:// (uploads and signatures would travel in clear text)",
-                crate::text::excerpt(raw, 80)
-            ));
-        }
-        other => return Err(format!("scheme `{}` is not https", crate::text::excerpt(other, 20))),
+        "http" => return Err(EndpointError::PlainHttp { raw: raw.to_string() }),
+        other => return Err(EndpointError::Scheme { scheme: other.to_string() }),
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("`{}` has no host", crate::text::excerpt(raw, 80)));
+        return Err(EndpointError::NoHost { raw: raw.to_string() });
     }
     if url.query().is_some() || !url.username().is_empty() || url.password().is_some() {
-        return Err("the endpoint must not carry a query string or user:password".into());
+        return Err(EndpointError::Credentials);
     }
     Ok(url)
 }
@@ -56,20 +51,18 @@ pub fn is_loopback(url: &Url) -> bool {
 }
 
 /// The `rusty-s3` bucket a `[storage]` table describes.
-pub fn bucket_for(cfg: &StorageConfig) -> Result<rusty_s3::Bucket, StorageError> {
-    let endpoint = check_endpoint(&cfg.endpoint).map_err(StorageError::Config)?;
+pub fn bucket_for(cfg: &StorageConfig) -> Result<rusty_s3::Bucket, BucketError> {
+    let endpoint = check_endpoint(&cfg.endpoint)?;
     let style = if cfg.path_style { rusty_s3::UrlStyle::Path } else { rusty_s3::UrlStyle::VirtualHost };
     rusty_s3::Bucket::new(endpoint, style, cfg.bucket.trim().to_string(), cfg.region.trim().to_string()).map_err(|e| {
-        let why = match e {
-            rusty_s3::BucketError::UnsupportedScheme => "the endpoint's scheme is not http(s)".to_string(),
-            rusty_s3::BucketError::MissingHost => "the endpoint has no host".to_string(),
-            rusty_s3::BucketError::ParseError(e) if !cfg.path_style => format!(
-                "bucket `{}` cannot be a host name with this endpoint ({e}); set path_style = true (needed for IP addresses and names with dots or capitals)",
-                crate::text::excerpt(&cfg.bucket, 64)
-            ),
-            rusty_s3::BucketError::ParseError(e) => format!("the bucket URL cannot be built: {e}"),
-        };
-        StorageError::Config(why)
+        match e {
+            rusty_s3::BucketError::UnsupportedScheme => BucketError::UnsupportedScheme,
+            rusty_s3::BucketError::MissingHost => BucketError::MissingHost,
+            rusty_s3::BucketError::ParseError(source) if !cfg.path_style => {
+                BucketError::NotAHostName { bucket: cfg.bucket.clone(), source }
+            }
+            rusty_s3::BucketError::ParseError(source) => BucketError::Url(source),
+        }
     })
 }
 
@@ -83,10 +76,11 @@ mod tests {
         assert!(check_endpoint("http://127.0.0.1:9000").is_ok());
         assert!(check_endpoint("http://localhost:9000").is_ok());
         assert!(check_endpoint("http://[::1]:9000").is_ok());
-        assert!(check_endpoint("http://minio.lan:9000").unwrap_err().contains("not loopback"));
-        assert!(check_endpoint("ftp://x").unwrap_err().contains("not https"));
-        assert!(check_endpoint("https://u:p@x").unwrap_err().contains("user:password"));
-        assert!(check_endpoint("nope").unwrap_err().contains("not a URL"));
+        let err = |raw: &str| check_endpoint(raw).unwrap_err().to_string();
+        assert!(err("http://minio.lan:9000").contains("not loopback"));
+        assert_eq!(err("ftp://x"), "scheme `ftp` is not https");
+        assert!(err("https://u:p@x").contains("user:password"));
+        assert_eq!(err(" nope"), "`nope` is not a URL: relative URL without a base");
     }
 
     #[test]
@@ -98,7 +92,10 @@ mod tests {
             ..StorageConfig::default()
         };
         let e = bucket_for(&cfg).unwrap_err().to_string();
+        assert!(e.starts_with("bucket `b` cannot be a host name with this endpoint ("), "{e}");
         assert!(e.contains("path_style = true"), "{e}");
+        let e = StorageError::from(bucket_for(&cfg).unwrap_err()).to_string();
+        assert!(e.starts_with("storage config: bucket `b`"), "{e}");
         let cfg = StorageConfig { path_style: true, ..cfg };
         assert_eq!(bucket_for(&cfg).unwrap().base_url().as_str(), "http://127.0.0.1:9000/b/");
     }

@@ -11,7 +11,7 @@ use super::keymap::KeyMap;
 use super::pane::input::{InputField, InputPane};
 use super::pane::jobs::JobList;
 use super::pane::log::LogPane;
-use crate::config::{Preset, PresetChange};
+use crate::config::{ConfigError, Preset, PresetChange, SaveError};
 use crate::engine::{Command, Group, Job, JobId, JobState, Level, LogLine, NewJob, Stats, Update};
 
 /// Which part of the screen keys go to.
@@ -559,12 +559,13 @@ impl App {
     }
 
     /// The result of saving a preset change: the new list, or why not.
-    pub fn preset_saved(&mut self, change: &PresetChange, result: Result<Vec<Preset>, String>) {
+    pub fn preset_saved(&mut self, change: &PresetChange, result: Result<Vec<Preset>, SaveError>) {
         self.dirty = true;
         let current_name = self.preset_name().map(str::to_string);
         let presets = match result {
             Ok(p) => p,
             Err(e) => {
+                let e = e.to_string();
                 self.pending_preset = None;
                 if let Mode::Presets(ed) = &mut self.mode {
                     ed.busy = false;
@@ -608,7 +609,7 @@ impl App {
     }
 
     /// The result of reloading the config file.
-    pub fn config_reloaded(&mut self, result: Result<Vec<Preset>, String>) {
+    pub fn config_reloaded(&mut self, result: Result<Vec<Preset>, ConfigError>) {
         let msg = match result {
             Ok(presets) => {
                 let n = presets.len();

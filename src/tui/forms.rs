@@ -5,9 +5,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
 use super::app::{Effect, unique_name};
+use super::error::PresetFormError;
 use super::field::TextField;
 use crate::config::{Preset, PresetChange, TypeChoice};
-use crate::engine::{Command, Group};
+use crate::engine::{Command, Group, GroupError};
 
 /// Where a newly created group goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,14 +129,14 @@ impl PresetForm {
     }
 
     /// Checks the form against the other presets: the message names the field.
-    pub fn validate(&self, others: &[Preset]) -> Result<Preset, String> {
+    pub fn validate(&self, others: &[Preset]) -> Result<Preset, PresetFormError> {
         let p = self.to_preset();
         p.validate()?;
         let clash = others
             .iter()
             .any(|o| o.name.eq_ignore_ascii_case(&p.name) && Some(o.name.as_str()) != self.original.as_deref());
         if clash {
-            return Err(format!("name: a preset named `{}` already exists", p.name));
+            return Err(PresetFormError::NameTaken { name: p.name });
         }
         Ok(p)
     }
@@ -246,7 +247,7 @@ impl PresetEditor {
                     let change = PresetChange::Upsert { original: form.original.clone(), preset: p };
                     return vec![Action::Effect(Effect::SavePreset(change))];
                 }
-                Err(e) => self.message = Some(e),
+                Err(e) => self.message = Some(e.to_string()),
             },
             _ if form.field == PresetField::Type && toggle => form.asset_type = form.asset_type.next(),
             _ if form.field == PresetField::Default && toggle => form.default = !form.default,
@@ -321,8 +322,8 @@ impl GroupForm {
     }
 
     /// Local checks before anything is sent (the engine's own).
-    pub fn validate(&self) -> Result<(), String> {
-        crate::engine::check_group(self.name.text(), Some(self.description.text()))
+    pub fn validate(&self) -> Result<(), GroupError> {
+        crate::engine::validate_group(self.name.text(), Some(self.description.text()))
     }
 
     /// The next attach choice: none → new preset → each preset → none.
@@ -365,7 +366,7 @@ impl GroupForm {
                         Action::Engine(Command::CreateGroup { name, description }),
                     ];
                 }
-                Err(e) => self.error = Some(e),
+                Err(e) => self.error = Some(e.to_string()),
             },
             KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right if self.field == GroupField::Attach => {
                 self.cycle_attach(presets);

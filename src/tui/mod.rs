@@ -4,6 +4,7 @@
 pub mod action;
 pub mod app;
 pub mod draft;
+pub mod error;
 pub mod field;
 pub mod forms;
 pub mod keymap;
@@ -29,6 +30,7 @@ use crate::options::GlobalArgs;
 use crate::preflight::Preflight;
 use crate::setup::Setup;
 use app::{App, Effect};
+use error::DashboardError;
 use std::sync::Arc;
 
 /// Shortest time between two frames (at most 10 frames a second).
@@ -172,7 +174,7 @@ async fn event_loop(
     mouse: bool,
     draft_path: &std::path::Path,
     checker: Option<Arc<Preflight>>,
-) -> Result<usize, String> {
+) -> Result<usize, DashboardError> {
     // Log lines from work done in tasks (local files being read).
     let (note_tx, mut note_rx) = tokio::sync::mpsc::unbounded_channel::<(Level, String)>();
     // Preflight results of the input pane's lines, as they arrive.
@@ -187,12 +189,11 @@ async fn event_loop(
             }
         }
     };
-    let (_guard, mut terminal) =
-        term::TerminalGuard::enter(mouse).map_err(|e| format!("cannot set up the terminal: {e}"))?;
+    let (_guard, mut terminal) = term::TerminalGuard::enter(mouse).map_err(DashboardError::Terminal)?;
     let mut events = EventStream::new();
-    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut sighup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
-    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(DashboardError::Signal)?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(DashboardError::Signal)?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(DashboardError::Signal)?;
     let mut watch = tokio::time::interval(WATCH);
     watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let store_version = std::cell::Cell::new(0);
@@ -205,7 +206,7 @@ async fn event_loop(
         if app.dirty && Instant::now() >= next_frame {
             let backend = terminal.backend_mut();
             let _ = crossterm::queue!(backend, BeginSynchronizedUpdate);
-            terminal.draw(|f| view::draw(f, app)).map_err(|e| format!("cannot draw: {e}"))?;
+            terminal.draw(|f| view::draw(f, app)).map_err(DashboardError::Draw)?;
             let _ = crossterm::execute!(terminal.backend_mut(), EndSynchronizedUpdate);
             app.dirty = false;
             next_frame = Instant::now() + FRAME;
@@ -307,7 +308,7 @@ async fn event_loop(
                     Err(e) => app.note(Level::Error, format!("cannot resume: {e}")),
                 },
                 Effect::ReloadConfig => {
-                    let result = crate::config::Config::load(&setup.loaded.path).map_err(|e| e.to_string());
+                    let result = crate::config::Config::load(&setup.loaded.path);
                     let presets = result.map(|loaded| {
                         let p = loaded.config.presets.clone();
                         setup.loaded = loaded;
@@ -324,7 +325,7 @@ async fn event_loop(
                             setup.loaded = loaded;
                             Ok(p)
                         }
-                        Err(e) => Err(e.to_string()),
+                        Err(e) => Err(e),
                     };
                     app.preset_saved(&change, presets);
                 }
@@ -360,8 +361,7 @@ fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
     let dir = setup.paths.data_dir.join("exports");
     let path = dir.join(format!("seedance-assets-{}.csv", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")));
     let mut buf = Vec::new();
-    let result = crate::export::write_csv(&jobs, &mut buf)
-        .and_then(|()| crate::config::atomic_write(&path, &buf).map_err(|e| e.to_string()));
+    let result = crate::export::write_csv(&jobs, &mut buf).and_then(|()| Ok(crate::config::atomic_write(&path, &buf)?));
     match result {
         Ok(()) => app.set_status(format!("exported {} to {}", app::plural(jobs.len(), "job"), path.display())),
         Err(e) => app.set_status(format!("export failed: {e}")),

@@ -9,6 +9,7 @@ use super::super::field::TextField;
 use crate::config::{Preset, Template, TypeChoice};
 use std::collections::HashMap;
 
+use super::super::error::DefaultsError;
 use crate::engine::input::{ImportDefaults, parse_line};
 use crate::engine::{Command, Group, Level, NewJob};
 
@@ -255,14 +256,14 @@ impl InputPane {
         self.verdicts.iter().filter(|v| matches!(v, Verdict::Error(_))).count()
     }
 
-    pub(crate) fn defaults(&self) -> Result<ImportDefaults, String> {
+    pub(crate) fn defaults(&self) -> Result<ImportDefaults, DefaultsError> {
         let group = self.group.text().trim();
         if group.is_empty() {
-            return Err("no group: pick a preset (←/→ on Preset), type a group id, or press c to create one".into());
+            return Err(DefaultsError::NoGroup);
         }
         let template: Template = match self.name.text().trim() {
             "" => Template::stem(),
-            t => t.parse().map_err(|e| format!("name template: {e}"))?,
+            t => t.parse().map_err(DefaultsError::Template)?,
         };
         Ok(ImportDefaults {
             force_type: false,
@@ -274,7 +275,7 @@ impl InputPane {
     }
 
     /// Parses every line: the imports (with their line index) and the verdicts.
-    fn parse(&self) -> Result<Parsed, String> {
+    fn parse(&self) -> Result<Parsed, DefaultsError> {
         let d = self.defaults()?;
         let mut out = Parsed::default();
         for (i, raw) in self.urls.lines().iter().enumerate() {
@@ -300,7 +301,7 @@ impl InputPane {
             let mut job = match parse_line(line, (out.jobs.len() + out.unchecked.len()) as u64 + 1, &d) {
                 Ok(job) => job,
                 Err(e) => {
-                    out.verdicts.push(Verdict::Error(e));
+                    out.verdicts.push(Verdict::Error(e.to_string()));
                     continue;
                 }
             };
@@ -433,6 +434,7 @@ impl InputPane {
             Err(e) => {
                 // Nothing can be judged without a group or with a bad
                 // template: every line says why.
+                let e = e.to_string();
                 let skip = |l: &str| l.trim().is_empty() || l.trim().starts_with('#');
                 self.verdicts = self
                     .urls
@@ -450,7 +452,7 @@ impl InputPane {
     pub fn submit(&mut self) -> Vec<Action> {
         let Parsed { jobs, unchecked, locals, verdicts, .. } = match self.parse() {
             Ok(r) => r,
-            Err(e) => return vec![Action::Status(e)],
+            Err(e) => return vec![Action::Status(e.to_string())],
         };
         if jobs.is_empty()
             && locals.is_empty()
