@@ -37,10 +37,29 @@ pub fn lock_path(store: &Path) -> PathBuf {
     store.with_file_name(name)
 }
 
-/// This process, as the lock file describes it.
+/// This process, as the lock file describes it: the pid, the program's
+/// name and its arguments, short enough for a banner.
 fn describe_self() -> String {
-    let args: Vec<String> = std::env::args().map(|a| crate::text::excerpt(&a, 80)).collect();
-    format!("pid {}: {}", std::process::id(), args.join(" "))
+    let mut args = std::env::args();
+    let program = args
+        .next()
+        .map(|a| Path::new(&a).file_name().map_or(a.clone(), |n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    // Options with a value are noise here (paths, keys): the subcommand and
+    // its words say what it is doing.
+    let mut words = vec![program];
+    let mut skip = false;
+    for a in args {
+        if std::mem::take(&mut skip) {
+            continue;
+        }
+        if matches!(a.as_str(), "--config" | "--data-dir" | "--profile" | "--group" | "--file" | "-f" | "--preset") {
+            skip = true;
+            continue;
+        }
+        words.push(a);
+    }
+    crate::text::excerpt(&format!("pid {}: {}", std::process::id(), words.join(" ")), 72)
 }
 
 impl OwnerLock {

@@ -156,7 +156,8 @@ fn try_take_over(app: &mut App, setup: &Setup, engine: &mut Option<Running>) {
             let owner = app.watching().unwrap_or("the owner").to_string();
             *engine = Some(running);
             app.set_watching(None);
-            app.note(Level::Info, format!("{owner} has exited: this dashboard now runs the imports"));
+            app.note(Level::Info, format!("this dashboard now runs the imports ({owner} has exited)"));
+            app.set_status("took over: this dashboard now runs the imports");
         }
         Err(crate::engine::StartError::Store(crate::store::StoreError::Busy { owner, .. })) => {
             if app.watching() != Some(crate::text::sanitize(&owner).as_str()) {
