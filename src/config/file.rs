@@ -79,6 +79,9 @@ pub struct Polling {
     pub stuck_after_secs: f64,
     /// Consecutive failed GetAsset calls tolerated before a job is stuck.
     pub retry_budget: u32,
+    /// Plan looks from the processing times learned per asset type and
+    /// profile (true), or at `first_secs` growing by `backoff` (false).
+    pub adaptive: bool,
 }
 
 impl Default for Polling {
@@ -90,6 +93,7 @@ impl Default for Polling {
             jitter: 0.2,
             stuck_after_secs: 900.0,
             retry_budget: 10,
+            adaptive: true,
         }
     }
 }

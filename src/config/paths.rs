@@ -56,6 +56,11 @@ impl Paths {
     pub fn groups(&self) -> PathBuf {
         self.data_dir.join("groups.json")
     }
+
+    /// The processing times learned for polling.
+    pub fn polling(&self) -> PathBuf {
+        self.data_dir.join("polling.json")
+    }
 }
 
 #[cfg(test)]
@@ -72,6 +77,7 @@ mod tests {
         let p = Paths::resolve(None, None, env).unwrap();
         assert_eq!(p.config_file, PathBuf::from("/env/config.toml"));
         assert_eq!(p.journal(), PathBuf::from("/env/data/journal.jsonl"));
+        assert_eq!(p.polling(), PathBuf::from("/env/data/polling.json"));
         let p = Paths::resolve(Some(Path::new("/arg.toml")), Some(Path::new("/argdata")), env).unwrap();
         assert_eq!(p.config_file, PathBuf::from("/arg.toml"));
         assert_eq!(p.data_dir, PathBuf::from("/argdata"));

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::num::NonZeroU32;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -21,9 +21,11 @@ use super::clients::Clients;
 use super::groups::{GroupStore, check_group};
 use super::job::{Job, JobId, JobState, NewJob};
 use super::journal::Journal;
+use super::learned::kind_key;
+use super::looks::{LookAt, Looks};
 use super::message::{Command, Group, Health, JournalFault, Level, LogLine, Stats, Update};
 use super::outcome::{CreateOutcome, PauseCause, PollOutcome, classify_create, classify_poll};
-use super::schedule::{Learned, Schedule};
+use super::schedule::Schedule;
 use super::timers::{Due, Timers};
 use crate::api::{
     ApiError, AssetInfo, AssetStatus, Client, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup,
@@ -41,6 +43,8 @@ const JOURNAL_RETRY: Duration = Duration::from_secs(1);
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 /// Events handled per journal flush, at most.
 const BATCH: usize = 512;
+/// How often what is learned about processing times is saved, at most.
+const SAVE_LEARNED: Duration = Duration::from_secs(30);
 
 /// How the engine behaves.
 #[derive(Debug, Clone)]
@@ -56,6 +60,9 @@ pub struct EngineOptions {
     /// The bucket local files are uploaded to, with the number of uploads
     /// allowed at once; `None` when no `[storage]` is configured.
     pub storage: Option<(crate::storage::Storage, usize)>,
+    /// Where processing times learned for polling are kept between runs
+    /// (`polling.json` in the data dir); `None`: learned for this run only.
+    pub polling_file: Option<PathBuf>,
 }
 
 /// What became of a [`Command::Submit`].
@@ -100,6 +107,8 @@ enum Event {
 #[derive(Default)]
 struct Runtime {
     polls: u32,
+    /// Seconds after creation of the last look that found it processing.
+    seen: f64,
     poll_failures: u32,
     create_failures: u32,
     upload_failures: u32,
@@ -122,7 +131,8 @@ fn limiter(per_sec: u32) -> Arc<DefaultDirectRateLimiter> {
 struct Actor {
     clients: Clients,
     schedule: Schedule,
-    learned: Learned,
+    looks: Looks,
+    learned_saved_at: Instant,
     polling: Polling,
     limits: Limits,
     jobs: BTreeMap<JobId, Job>,
@@ -191,10 +201,12 @@ pub fn start(
         Some(s) => StdRng::seed_from_u64(s),
         None => StdRng::from_os_rng(),
     };
+    let (looks, looks_warning) = Looks::new(&opts.polling, opts.limits.get_per_sec, opts.polling_file);
     let mut actor = Actor {
         clients,
         schedule: Schedule::from(&opts.polling),
-        learned: Learned::default(),
+        looks,
+        learned_saved_at: Instant::now(),
         create_limiter: limiter(opts.limits.create_per_sec),
         get_limiter: limiter(opts.limits.get_per_sec),
         polling: opts.polling,
@@ -234,7 +246,7 @@ pub fn start(
         last_stats: Stats::default(),
         last_requests: 0,
     };
-    for w in recovered.warnings {
+    for w in recovered.warnings.into_iter().chain(looks_warning) {
         actor.log(Level::Warn, w);
     }
     let task = tokio::spawn(async move { actor.run(cmd_rx, ev_rx).await });
@@ -263,7 +275,11 @@ impl Actor {
                 },
                 Some(ev) = events.recv() => self.on_event(ev),
                 due = self.timers.next(), if running => self.on_timer(due),
-                _ = tick.tick() => self.stats(),
+                _ = tick.tick() => {
+                    self.stats();
+                    self.replan_polls();
+                    self.save_learned(false).await;
+                }
                 _ = tokio::time::sleep_until(self.dispatch_at.unwrap_or(far)), if running && self.dispatch_at.is_some() => {
                     self.dispatch_at = None;
                 }
@@ -283,6 +299,7 @@ impl Actor {
             self.dispatch();
         }
         self.flush().await;
+        self.save_learned(true).await;
         self.tasks.abort_all();
         let in_flight = self.jobs.values().filter(|j| j.state.is_in_flight()).count();
         let _ = self.updates.send(Update::Stopped { in_flight });
@@ -309,8 +326,7 @@ impl Actor {
                     resumed += 1;
                 }
                 JobState::Processing => {
-                    let after = self.schedule.interval(0, None, &mut self.rng);
-                    self.timers.set(Due::Poll(id), after);
+                    self.plan_look(id, None);
                     resumed += 1;
                 }
                 JobState::Creating => {
@@ -454,8 +470,7 @@ impl Actor {
                 job.processing_since = Some(Timestamp::now());
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Processing, None);
-                let after = self.schedule.interval(0, None, &mut self.rng);
-                self.timers.set(Due::Poll(id), after);
+                self.plan_look(id, None);
                 self.log(Level::Info, format!("job #{id}: polling again"));
             }
             JobState::Failed | JobState::Rejected | JobState::Uncertain | JobState::Stuck => {
@@ -503,6 +518,7 @@ impl Actor {
 
     fn restore(&mut self, jobs: Vec<Job>) {
         let mut n = 0;
+        let mut restored_processing = Vec::new();
         for mut job in jobs {
             let id = job.id;
             if self.jobs.contains_key(&id) {
@@ -511,10 +527,7 @@ impl Actor {
             match job.state {
                 JobState::Uploading => self.upload_queue.push_back(id),
                 JobState::Queued => self.queue.push_back(id),
-                JobState::Processing => {
-                    let after = self.schedule.interval(0, None, &mut self.rng);
-                    self.timers.set(Due::Poll(id), after);
-                }
+                JobState::Processing => restored_processing.push(id),
                 // A forgotten job was never Creating (forget refuses it).
                 JobState::Creating => job.state = JobState::Uncertain,
                 _ => {}
@@ -524,6 +537,9 @@ impl Actor {
             self.jobs.insert(id, job);
             self.dirty.insert(id);
             n += 1;
+        }
+        for id in restored_processing {
+            self.plan_look(id, None);
         }
         if n > 0 {
             self.log(Level::Info, format!("restored {n} forgotten job{}", if n == 1 { "" } else { "s" }));
@@ -807,8 +823,7 @@ impl Actor {
                 job.may_exist = false;
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Processing, None);
-                let after = self.schedule.next_look(0, Duration::ZERO, &self.learned, None, &mut self.rng);
-                self.timers.set(Due::Poll(id), after);
+                self.plan_look(id, None);
             }
             CreateOutcome::Requeue { retry_after, reason } => {
                 let rt = self.runtime.entry(id).or_default();
@@ -864,17 +879,15 @@ impl Actor {
             PollOutcome::Info(info) => {
                 rt.poll_failures = 0;
                 rt.polls += 1;
-                let polls = rt.polls;
                 match info.status {
                     AssetStatus::Active => {
-                        let adapt = processing_time(&info).is_some_and(|d| self.learned.observe(d));
+                        if let Some(took) = processing_time(&info) {
+                            self.looks.observe(&kind_key(job.spec.asset_type, &job.spec.profile), took);
+                        }
                         if let Some(asset) = info.id.filter(|s| !s.is_empty()) {
                             job.asset_id = Some(sanitize(&asset));
                         }
                         self.set_state(id, JobState::Active, None);
-                        if adapt {
-                            self.replan_polls();
-                        }
                     }
                     AssetStatus::Failed => {
                         let why = info.error.unwrap_or_else(|| "processing failed (the server gave no reason)".into());
@@ -893,12 +906,14 @@ impl Actor {
                         }
                         let since = job.processing_since.unwrap_or(job.updated_at);
                         let waited = Timestamp::now().duration_since(since).unsigned_abs();
+                        rt.seen = waited.as_secs_f64();
                         if waited.as_secs_f64() > self.polling.stuck_after_secs {
                             let msg = format!("still processing after {}s; retry to keep polling", waited.as_secs());
+                            let kind = kind_key(job.spec.asset_type, &job.spec.profile);
+                            self.looks.gave_up(&kind, waited.as_secs_f64());
                             self.set_state(id, JobState::Stuck, Some(msg));
                         } else {
-                            let after = self.schedule.next_look(polls, waited, &self.learned, None, &mut self.rng);
-                            self.timers.set(Due::Poll(id), after);
+                            self.plan_look(id, None);
                         }
                     }
                 }
@@ -932,22 +947,68 @@ impl Actor {
         }
     }
 
-    /// Re-plans every waiting poll with the learned schedule (once, when it
-    /// first becomes available), so jobs created before it do not wait on a
-    /// schedule that knew nothing.
+    /// Plans the next look at a Processing job, at least `retry_after` away.
+    fn plan_look(&mut self, id: JobId, retry_after: Option<Duration>) {
+        let Some(job) = self.jobs.get(&id) else {
+            return;
+        };
+        let since = job.processing_since.unwrap_or(job.updated_at);
+        let elapsed = Timestamp::now().duration_since(since).unsigned_abs().as_secs_f64();
+        let kind = kind_key(job.spec.asset_type, &job.spec.profile);
+        let (polls, last) = self.runtime.get(&id).map_or((0, 0.0), |r| (r.polls, r.seen));
+        let at = LookAt { job: id, kind: &kind, last, elapsed, polls };
+        let after = self.looks.next(at, retry_after, &mut self.rng);
+        self.timers.set(Due::Poll(id), after);
+    }
+
+    /// Estimates processing times again (with the jobs still processing as
+    /// censored observations) and re-plans the waiting polls of the kinds
+    /// whose estimate moved, so jobs planned with less knowledge do not wait
+    /// on it.
     fn replan_polls(&mut self) {
-        let now = Timestamp::now();
-        let waiting: Vec<(JobId, Timestamp)> = self
+        let live: Vec<(String, f64)> = self
+            .jobs
+            .values()
+            .filter(|j| j.state == JobState::Processing)
+            .filter_map(|j| {
+                let seen = self.runtime.get(&j.id)?.seen;
+                (seen > 0.0).then(|| (kind_key(j.spec.asset_type, &j.spec.profile), seen))
+            })
+            .collect();
+        let moved = self.looks.refit(&live);
+        if moved.is_empty() {
+            return;
+        }
+        let waiting: Vec<JobId> = self
             .jobs
             .values()
             .filter(|j| j.state == JobState::Processing && !self.held_polls.contains(&j.id))
-            .map(|j| (j.id, j.processing_since.unwrap_or(j.updated_at)))
+            .filter(|j| moved.contains(&kind_key(j.spec.asset_type, &j.spec.profile)))
+            .filter(|j| !self.to_poll.contains(&j.id))
+            .map(|j| j.id)
             .collect();
-        for (id, since) in waiting {
-            let polls = self.runtime.get(&id).map_or(0, |r| r.polls);
-            let elapsed = now.duration_since(since).unsigned_abs();
-            let after = self.schedule.next_look(polls, elapsed, &self.learned, None, &mut self.rng);
-            self.timers.set(Due::Poll(id), after);
+        for id in waiting {
+            self.plan_look(id, None);
+        }
+    }
+
+    /// Saves what is learned about processing times: in the background
+    /// every [`SAVE_LEARNED`], and waited for at shutdown (`last`).
+    async fn save_learned(&mut self, last: bool) {
+        if !last && self.learned_saved_at.elapsed() < SAVE_LEARNED {
+            return;
+        }
+        self.learned_saved_at = Instant::now();
+        let Some((path, bytes)) = self.looks.to_save() else {
+            return;
+        };
+        let shown = path.display().to_string();
+        let written = tokio::task::spawn_blocking(move || crate::config::atomic_write(&path, &bytes)).await;
+        if let Ok(Err(e)) = written {
+            // Tried again later; said once.
+            if !self.looks.save_failed() {
+                self.log(Level::Warn, format!("could not save the learned processing times to {shown}: {e}"));
+            }
         }
     }
 

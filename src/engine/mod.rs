@@ -4,13 +4,18 @@
 //! [`Update`]s; they never call the API themselves.
 
 mod actor;
+mod calendar;
 mod clients;
 mod groups;
 pub mod input;
 mod job;
 pub mod journal;
+mod learned;
+mod lognormal;
+mod looks;
 mod message;
 pub mod outcome;
+mod plan;
 mod schedule;
 mod timers;
 

@@ -1,0 +1,279 @@
+//! Processing times learned per asset type and profile, kept between runs in
+//! the data dir (`polling.json`).
+//!
+//! Each kind keeps its most recent observations (exact times of Active
+//! assets and the censored times of assets given up while still
+//! processing); older ones weigh less. The fit adds the censored times of
+//! assets still being polled, which the engine passes in.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::lognormal::{LogNormal, Observation};
+
+/// Observations kept per kind.
+const KEEP: usize = 256;
+/// Kinds kept (the least recently observed goes first).
+const KINDS: usize = 64;
+/// An observation this many newer ones old counts half.
+const HALF_LIFE: f64 = 128.0;
+/// The shortest time recorded: the server's times have whole seconds, so
+/// 0 s means "under a second".
+const SHORTEST: f64 = 0.5;
+/// The file format's version.
+const VERSION: u32 = 1;
+
+/// The kind of an asset for learning: its type and profile.
+pub fn kind_key(asset_type: crate::api::AssetType, profile: &str) -> String {
+    format!("{asset_type}/{profile}")
+}
+
+#[derive(Debug, Clone)]
+struct Kind {
+    /// `(seconds, censored)`, oldest first.
+    obs: VecDeque<(f64, bool)>,
+    fit: LogNormal,
+    touched: u64,
+}
+
+/// What is known about processing times.
+#[derive(Debug, Clone, Default)]
+pub struct Learned {
+    kinds: BTreeMap<String, Kind>,
+    clock: u64,
+    changed: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct File {
+    version: u32,
+    kinds: BTreeMap<String, FileKind>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FileKind {
+    /// The fitted median, in seconds (for people reading the file).
+    median_secs: f64,
+    /// The fitted sigma of log seconds (for people reading the file).
+    sigma: f64,
+    /// `[seconds, censored]`, oldest first.
+    observations: Vec<(f64, bool)>,
+}
+
+impl Learned {
+    /// Reads `path`. A missing file is nothing learned yet; an unreadable or
+    /// corrupt one is nothing learned plus a warning to show (never an
+    /// error: the prior works).
+    pub fn load(path: &Path) -> (Learned, Option<String>) {
+        let text = match std::fs::read(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Learned::default(), None),
+            Err(e) => return (Learned::default(), Some(unusable(path, &e.to_string()))),
+        };
+        let file: File = match serde_json::from_slice(&text) {
+            Ok(f) => f,
+            Err(e) => return (Learned::default(), Some(unusable(path, &e.to_string()))),
+        };
+        if file.version != VERSION {
+            return (Learned::default(), Some(unusable(path, &format!("unknown version {}", file.version))));
+        }
+        let mut learned = Learned::default();
+        for (key, kind) in file.kinds.into_iter().take(KINDS) {
+            for (secs, censored) in kind.observations.into_iter().rev().take(KEEP).rev() {
+                if secs.is_finite() && secs > 0.0 {
+                    learned.push(&key, secs, censored);
+                }
+            }
+            learned.refit(&key, &[]);
+        }
+        learned.changed = false;
+        (learned, None)
+    }
+
+    /// The file's bytes.
+    pub fn to_json(&self) -> Vec<u8> {
+        let kinds = self
+            .kinds
+            .iter()
+            .map(|(k, v)| {
+                let kind = FileKind {
+                    median_secs: round(v.fit.median()),
+                    sigma: round(v.fit.sigma),
+                    observations: v.obs.iter().map(|&(s, c)| (round(s), c)).collect(),
+                };
+                (k.clone(), kind)
+            })
+            .collect();
+        serde_json::to_vec(&File { version: VERSION, kinds }).unwrap_or_default()
+    }
+
+    /// Records that an asset of `key` took `secs` to process, or (censored)
+    /// was still processing after `secs` when it was given up.
+    pub fn observe(&mut self, key: &str, secs: f64, censored: bool) {
+        if secs.is_finite() && secs >= 0.0 {
+            self.push(key, secs.max(SHORTEST), censored);
+            self.changed = true;
+        }
+    }
+
+    fn push(&mut self, key: &str, secs: f64, censored: bool) {
+        self.clock += 1;
+        if !self.kinds.contains_key(key) && self.kinds.len() >= KINDS {
+            let oldest = self.kinds.iter().min_by_key(|(_, k)| k.touched).map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                self.kinds.remove(&oldest);
+            }
+        }
+        let kind = self.kinds.entry(key.to_string()).or_insert_with(|| Kind {
+            obs: VecDeque::new(),
+            fit: LogNormal::prior(),
+            touched: 0,
+        });
+        if kind.obs.len() == KEEP {
+            kind.obs.pop_front();
+        }
+        kind.obs.push_back((secs, censored));
+        kind.touched = self.clock;
+    }
+
+    /// The current estimate for `key` (the prior when nothing is known).
+    pub fn dist(&self, key: &str) -> LogNormal {
+        self.kinds.get(key).map_or_else(LogNormal::prior, |k| k.fit)
+    }
+
+    /// Estimates `key` again from its observations and `live`: the seconds
+    /// after which assets still being polled were last seen processing.
+    pub fn refit(&mut self, key: &str, live: &[f64]) -> LogNormal {
+        let prior = LogNormal::prior();
+        let stored = self.kinds.get(key);
+        let n = stored.map_or(0, |k| k.obs.len());
+        let mut obs: Vec<Observation> = Vec::with_capacity(n + live.len());
+        if let Some(k) = stored {
+            obs.extend(k.obs.iter().enumerate().map(|(i, &(secs, censored))| Observation {
+                secs,
+                censored,
+                weight: 0.5f64.powf((n - 1 - i) as f64 / HALF_LIFE),
+            }));
+        }
+        obs.extend(live.iter().filter(|s| **s > 0.0).map(|&secs| Observation { secs, censored: true, weight: 1.0 }));
+        let start = stored.map_or(prior, |k| k.fit);
+        let fit = LogNormal::fit(&obs, prior, start);
+        if let Some(k) = self.kinds.get_mut(key) {
+            k.fit = fit;
+        }
+        fit
+    }
+
+    /// The kinds with stored observations.
+    #[cfg(test)]
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.kinds.keys()
+    }
+
+    /// True when something was observed since it was last saved.
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+
+    /// Marks what is learned as saved (or not).
+    pub fn set_saved(&mut self, saved: bool) {
+        self.changed = !saved;
+    }
+}
+
+fn unusable(path: &Path, why: &str) -> String {
+    format!(
+        "ignoring the learned processing times in {} ({why}); polling starts from the documented 9-30 s",
+        path.display()
+    )
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persistence_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("polling.json");
+        let mut learned = Learned::default();
+        for i in 0..300 {
+            learned.observe("Image/default", 10.0 + (i % 7) as f64, false);
+        }
+        learned.observe("Image/default", 40.0, true);
+        learned.observe("Video/studio", 0.0, false);
+        learned.refit("Image/default", &[]);
+        learned.refit("Video/studio", &[]);
+        assert!(learned.changed());
+        crate::config::atomic_write(&path, &learned.to_json()).unwrap();
+        let (back, warning) = Learned::load(&path);
+        assert_eq!(warning, None);
+        assert!(!back.changed());
+        assert_eq!(back.keys().collect::<Vec<_>>(), ["Image/default", "Video/studio"]);
+        let (a, b) = (learned.dist("Image/default"), back.dist("Image/default"));
+        assert!((a.mu - b.mu).abs() < 1e-3 && (a.sigma - b.sigma).abs() < 1e-3, "{a:?} {b:?}");
+        assert_eq!(back.kinds["Image/default"].obs.len(), KEEP, "bounded");
+        assert_eq!(back.kinds["Image/default"].obs.back(), Some(&(40.0, true)));
+        assert_eq!(back.kinds["Video/studio"].obs.back(), Some(&(SHORTEST, false)), "0 s is under a second");
+        // Never seen: the prior.
+        assert_eq!(back.dist("Audio/default"), LogNormal::prior());
+    }
+
+    #[test]
+    fn a_missing_or_corrupt_file_is_the_prior() {
+        let dir = tempfile::tempdir().unwrap();
+        let (learned, warning) = Learned::load(&dir.path().join("none.json"));
+        assert_eq!((learned.keys().count(), warning), (0, None));
+        for (name, bytes) in [
+            ("garbage.json", &b"{\"version\":1,\"kinds\":{\"Image/default\":"[..]),
+            ("version.json", &br#"{"version":99,"kinds":{}}"#[..]),
+            ("dir.json", &b""[..]),
+        ] {
+            let path = dir.path().join(name);
+            if name == "dir.json" {
+                std::fs::create_dir(&path).unwrap();
+            } else {
+                std::fs::write(&path, bytes).unwrap();
+            }
+            let (learned, warning) = Learned::load(&path);
+            assert_eq!(learned.keys().count(), 0, "{name}");
+            let warning = warning.expect("a warning");
+            assert!(warning.contains(name) && warning.contains("9-30 s"), "{warning}");
+            assert_eq!(learned.dist("Image/default"), LogNormal::prior());
+        }
+    }
+
+    #[test]
+    fn recent_observations_weigh_more_and_live_jobs_count_as_censored() {
+        let mut learned = Learned::default();
+        for _ in 0..KEEP {
+            learned.observe("Image/default", 30.0, false);
+        }
+        for _ in 0..40 {
+            learned.observe("Image/default", 10.0, false);
+        }
+        let fit = learned.refit("Image/default", &[]);
+        // 40 of 256 are 10 s, but they are the most recent: well over 15%.
+        let share_of_ten = (30f64.ln() - fit.mu) / (30f64.ln() - 10f64.ln());
+        assert!(share_of_ten > 0.2, "{fit:?}");
+        // Jobs still processing after 40 s pull the estimate up.
+        let with_live = learned.refit("Image/default", &[40.0; 100]);
+        assert!(with_live.median() > fit.median() + 2.0, "{with_live:?} vs {fit:?}");
+    }
+
+    #[test]
+    fn kinds_are_bounded() {
+        let mut learned = Learned::default();
+        for i in 0..KINDS + 5 {
+            learned.observe(&format!("Image/p{i}"), 12.0, false);
+        }
+        assert_eq!(learned.keys().count(), KINDS);
+        assert!(!learned.kinds.contains_key("Image/p0"), "the least recent went first");
+    }
+}
