@@ -249,6 +249,9 @@ pub fn start(
     for w in recovered.warnings.into_iter().chain(looks_warning) {
         actor.log(Level::Warn, w);
     }
+    if let Some(learned) = actor.looks.summary() {
+        actor.log(Level::Info, learned);
+    }
     let task = tokio::spawn(async move { actor.run(cmd_rx, ev_rx).await });
     Ok((EngineHandle { tx: cmd_tx }, up_rx, task))
 }

@@ -92,8 +92,12 @@ impl Learned {
         (learned, None)
     }
 
-    /// The file's bytes.
-    pub fn to_json(&self) -> Vec<u8> {
+    /// The file's bytes (each kind estimated from its observations alone).
+    pub fn to_json(&mut self) -> Vec<u8> {
+        let keys: Vec<String> = self.kinds.keys().cloned().collect();
+        for key in keys {
+            self.refit(&key, &[]);
+        }
         let kinds = self
             .kinds
             .iter()
@@ -166,6 +170,14 @@ impl Learned {
         fit
     }
 
+    /// One line per kind: its estimate and how many observations it rests on.
+    pub fn summary(&self) -> Vec<String> {
+        self.kinds
+            .iter()
+            .map(|(k, v)| format!("{k}: median {:.1} s, sigma {:.2} ({} observed)", v.fit.median(), v.fit.sigma, v.obs.len()))
+            .collect()
+    }
+
     /// The kinds with stored observations.
     #[cfg(test)]
     pub fn keys(&self) -> impl Iterator<Item = &String> {
@@ -208,8 +220,6 @@ mod tests {
         }
         learned.observe("Image/default", 40.0, true);
         learned.observe("Video/studio", 0.0, false);
-        learned.refit("Image/default", &[]);
-        learned.refit("Video/studio", &[]);
         assert!(learned.changed());
         crate::config::atomic_write(&path, &learned.to_json()).unwrap();
         let (back, warning) = Learned::load(&path);

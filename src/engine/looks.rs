@@ -164,6 +164,14 @@ impl Looks {
         Some((path, self.learned.to_json()))
     }
 
+    /// What was learned before this run, for the log (`None`: nothing).
+    pub fn summary(&self) -> Option<String> {
+        let kinds = self.learned.summary();
+        let path = self.path.as_ref()?;
+        (self.adaptive && !kinds.is_empty())
+            .then(|| format!("polling from processing times learned in {}: {}", path.display(), kinds.join("; ")))
+    }
+
     /// Marks the last [`Looks::to_save`] as not written; true when an
     /// earlier save had failed too.
     pub fn save_failed(&mut self) -> bool {
