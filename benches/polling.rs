@@ -1,0 +1,196 @@
+//! Polling benchmark against the simulator over loopback (see BENCHMARKS.md):
+//! lognormal processing times (median 15 s, σ = 0.5), default rate limits
+//! (30 CreateAsset/s, 100 GetAsset/s on both sides).
+//!
+//! - 300 imports with the learned schedule (starting from the prior, on a
+//!   fresh data dir), beside fixed 1 s, 5 s and 8 s pollers;
+//! - then 20 imports on the same data dir (what the 300 taught, carried over
+//!   in `polling.json`), and 20 on a fresh one (the prior), each beside the
+//!   fixed pollers.
+//!
+//! Reported per run: GetAsset calls per asset and the detection latency the
+//! simulator recorded (from each asset's ready moment to the first GetAsset
+//! answering Active). Runs that do not depend on each other go at the same
+//! time, each with its own simulator.
+//!
+//! Run: `cargo bench --bench polling`
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use seedance_assets::api::{AssetType, Client, ClientOptions};
+use seedance_assets::config::{Limits, Polling};
+use seedance_assets::engine::{Command, EngineOptions, JobState, NewJob, Update};
+use seedance_assets::sim::{DelayDist, Sim, SimConfig};
+
+/// One run's numbers.
+struct Outcome {
+    label: String,
+    assets: usize,
+    active: usize,
+    calls_per_asset: f64,
+    mean: f64,
+    p50: f64,
+    p99: f64,
+    max: f64,
+    wall: f64,
+}
+
+fn jobs(group: &str, n: usize, tag: &str) -> Vec<NewJob> {
+    (0..n)
+        .map(|i| NewJob {
+            url: format!("https://media.example/polling/{tag}/{i}.png"),
+            name: format!("{tag}-{i}"),
+            asset_type: AssetType::Image,
+            group_id: group.into(),
+            profile: "default".into(),
+            local: None,
+            media: None,
+        })
+        .collect()
+}
+
+fn fixed(secs: f64) -> Polling {
+    Polling {
+        first_secs: secs,
+        backoff: 1.0,
+        max_interval_secs: secs,
+        jitter: 0.0,
+        adaptive: false,
+        ..Polling::default()
+    }
+}
+
+/// Imports `n` assets with `polling` on `data` (its journal and learned
+/// file) against a fresh simulator, until all are final.
+async fn run(label: &str, n: usize, polling: Polling, data: &Path, seed: u64) -> Outcome {
+    let sim = Sim::start_local(SimConfig {
+        delay_dist: DelayDist::Lognormal,
+        delay_median_ms: 15_000,
+        delay_sigma: 0.5,
+        seed: Some(seed),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("sim");
+    let group = sim.state().add_group("bench");
+    let client = Client::new(ClientOptions {
+        base_url: sim.base_url(),
+        api_key: sim.state().api_key().to_string().into(),
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(30),
+        tls: Default::default(),
+    })
+    .expect("client");
+    let opts = EngineOptions {
+        limits: Limits::default(),
+        polling,
+        seed: Some(seed),
+        retry_503: false,
+        storage: None,
+        polling_file: Some(data.join("polling.json")),
+    };
+    let (engine, mut rx, task) = seedance_assets::engine::start(
+        seedance_assets::engine::Clients::single(client),
+        opts,
+        &data.join("journal.jsonl"),
+        &data.join("groups.json"),
+    )
+    .expect("engine");
+    let start = Instant::now();
+    let accepted = engine.submit(jobs(&group, n, label), false).await.expect("submit").accepted;
+    let mut states: BTreeMap<u64, JobState> = BTreeMap::new();
+    while states.len() < accepted.len() || !states.values().all(|s| s.is_final()) {
+        match rx.recv().await.expect("engine running") {
+            Update::Job(j) if accepted.contains(&j.id) => {
+                states.insert(j.id, j.state);
+            }
+            _ => {}
+        }
+    }
+    let wall = start.elapsed().as_secs_f64();
+    engine.send(Command::Shutdown);
+    while rx.recv().await.is_some() {}
+    let _ = task.await;
+    let stats = sim.stats();
+    let d = stats.detection;
+    Outcome {
+        label: label.to_string(),
+        assets: n,
+        active: states.values().filter(|s| **s == JobState::Active).count(),
+        calls_per_asset: stats.get_asset_requests as f64 / n as f64,
+        mean: d.mean_ms / 1000.0,
+        p50: d.p50_ms / 1000.0,
+        p99: d.p99_ms / 1000.0,
+        max: d.max_ms / 1000.0,
+        wall,
+    }
+}
+
+fn print(o: &Outcome) {
+    println!(
+        "  {:<26} GetAsset/asset {:>5.2}  latency mean {:>5.2} s  p50 {:>5.2} s  p99 {:>5.2} s  max {:>5.2} s  active {}/{}  wall {:>5.1} s",
+        o.label, o.calls_per_asset, o.mean, o.p50, o.p99, o.max, o.active, o.assets, o.wall
+    );
+}
+
+/// Whether the learned run beats every fixed one on both calls and latency.
+fn verdict(learned: &Outcome, fixed: &[Outcome]) {
+    let beaten: Vec<&str> = fixed
+        .iter()
+        .filter(|f| !(learned.calls_per_asset < f.calls_per_asset && learned.mean < f.mean))
+        .map(|f| f.label.as_str())
+        .collect();
+    if beaten.is_empty() {
+        println!("  => {}: fewer calls AND lower mean latency than every fixed poller", learned.label);
+    } else {
+        println!("  => {}: NOT strictly better than {}", learned.label, beaten.join(", "));
+    }
+}
+
+fn main() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    println!("polling benchmark (simulator: lognormal processing, median 15 s, sigma 0.5; 30 create/s, 100 get/s)");
+    rt.block_on(async {
+        let learned_dir = tempfile::tempdir().expect("tempdir");
+        let cold_dir = tempfile::tempdir().expect("tempdir");
+        let fixed_dirs: Vec<tempfile::TempDir> = (0..6).map(|_| tempfile::tempdir().expect("tempdir")).collect();
+        let intervals = [1.0, 5.0, 8.0];
+        // The 300s and the cold 20s side by side.
+        let learned = run("learned, 300 (from prior)", 300, Polling::default(), learned_dir.path(), 1);
+        let fixed300 = futures::future::join_all(
+            intervals.iter().zip(&fixed_dirs[..3]).map(|(&s, d)| async move {
+                run(&format!("fixed {s} s, 300"), 300, fixed(s), d.path(), 1).await
+            }),
+        );
+        let cold = run("learned, 20 cold (prior)", 20, Polling::default(), cold_dir.path(), 3);
+        let fixed20 = futures::future::join_all(
+            intervals.iter().zip(&fixed_dirs[3..]).map(|(&s, d)| async move {
+                run(&format!("fixed {s} s, 20"), 20, fixed(s), d.path(), 3).await
+            }),
+        );
+        let (learned, fixed300, cold, fixed20) = tokio::join!(learned, fixed300, cold, fixed20);
+        // Then 20 more with what the 300 taught.
+        let warm = run("learned, 20 after the 300", 20, Polling::default(), learned_dir.path(), 3).await;
+        let saved = std::fs::read_to_string(learned_dir.path().join("polling.json")).unwrap_or_default();
+        let model: serde_json::Value = serde_json::from_str(&saved).unwrap_or_default();
+        let kind = &model["kinds"]["Image/default"];
+        println!(
+            "learned after the 300: median {} s, sigma {} ({} observations in polling.json)",
+            kind["median_secs"],
+            kind["sigma"],
+            kind["observations"].as_array().map_or(0, Vec::len)
+        );
+        println!("300 imports:");
+        print(&learned);
+        fixed300.iter().for_each(print);
+        verdict(&learned, &fixed300);
+        println!("20 imports:");
+        print(&warm);
+        print(&cold);
+        fixed20.iter().for_each(print);
+        verdict(&warm, &fixed20);
+        verdict(&cold, &fixed20);
+    });
+}
