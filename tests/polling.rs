@@ -32,18 +32,15 @@ fn images(group: &str, n: usize, tag: &str) -> Vec<NewJob> {
 
 #[tokio::test]
 async fn the_simulator_draws_lognormal_times_and_records_detection_latency() {
-    let cfg = SimConfig {
-        delay_dist: DelayDist::Lognormal,
-        delay_median_ms: 200,
-        delay_sigma: 0.5,
-        ..quick_sim_config()
-    };
+    let cfg =
+        SimConfig { delay_dist: DelayDist::Lognormal, delay_median_ms: 200, delay_sigma: 0.5, ..quick_sim_config() };
     let sim = Sim::start_local(cfg).await.unwrap();
     let client = client_with(&sim, sim.state().api_key(), Duration::from_secs(5));
     let group = sim.state().add_group("g");
     let mut tasks = Vec::new();
     for job in images(&group, 12, "sim") {
-        let req = CreateAssetRequest { group_id: group.clone(), url: job.url, asset_type: job.asset_type, name: job.name };
+        let req =
+            CreateAssetRequest { group_id: group.clone(), url: job.url, asset_type: job.asset_type, name: job.name };
         tasks.push(client.create_asset(&req).await.unwrap().task_id);
     }
     let mut calls = 0;
@@ -58,8 +55,7 @@ async fn the_simulator_draws_lognormal_times_and_records_detection_latency() {
     }
     // A second Active answer is not a second detection.
     client.get_asset(&tasks[0]).await.unwrap();
-    let stats: SimStats =
-        reqwest::get(format!("{}_stats", sim.base_url())).await.unwrap().json().await.unwrap();
+    let stats: SimStats = reqwest::get(format!("{}_stats", sim.base_url())).await.unwrap().json().await.unwrap();
     assert_eq!(stats.get_asset_requests, calls + 1);
     let d = &stats.detection;
     assert_eq!(d.count, 12);
@@ -108,9 +104,8 @@ async fn run(sim: &Sim, dir: &std::path::Path, polling: Polling, jobs: Vec<NewJo
 
 #[tokio::test]
 async fn learned_processing_times_are_saved_and_used_by_the_next_start() {
-    let sim = Sim::start_local(SimConfig { min_delay_ms: 1000, max_delay_ms: 2500, ..quick_sim_config() })
-        .await
-        .unwrap();
+    let sim =
+        Sim::start_local(SimConfig { min_delay_ms: 1000, max_delay_ms: 2500, ..quick_sim_config() }).await.unwrap();
     let group = sim.state().add_group("g");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("polling.json");
@@ -127,9 +122,9 @@ async fn learned_processing_times_are_saved_and_used_by_the_next_start() {
     // The server's times have whole seconds: 1-2.5 s reads as 0.5-3 s, and
     // the prior (median 16 s) is outweighed by ten observations.
     assert!(median > 0.5 && median < 6.0, "{saved}");
-    assert!(!std::fs::read_dir(dir.path()).unwrap().any(|e| {
-        e.unwrap().file_name().to_string_lossy().contains(".tmp")
-    }));
+    assert!(
+        !std::fs::read_dir(dir.path()).unwrap().any(|e| { e.unwrap().file_name().to_string_lossy().contains(".tmp") })
+    );
 
     // Second run: the engine starts from what the first learned, and adds to it.
     let logs = run(&sim, dir.path(), polling.clone(), images(&group, 5, "b")).await;
@@ -143,7 +138,10 @@ async fn learned_processing_times_are_saved_and_used_by_the_next_start() {
     // replaces the file with what it learns).
     std::fs::write(&path, b"{ not json").unwrap();
     let logs = run(&sim, dir.path(), polling, images(&group, 3, "c")).await;
-    assert!(logs.iter().any(|(l, t)| *l == Level::Warn && t.contains("polling.json") && t.contains("9-30 s")), "{logs:?}");
+    assert!(
+        logs.iter().any(|(l, t)| *l == Level::Warn && t.contains("polling.json") && t.contains("9-30 s")),
+        "{logs:?}"
+    );
     let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(saved["kinds"]["Image/default"]["observations"].as_array().unwrap().len(), 3);
 }

@@ -181,6 +181,11 @@ fn processing_time(info: &AssetInfo) -> Option<Duration> {
     (!d.is_negative()).then(|| d.unsigned_abs())
 }
 
+/// Seconds since the Unix epoch.
+fn unix_secs(t: Timestamp) -> f64 {
+    t.as_millisecond() as f64 / 1000.0
+}
+
 /// Opens the journal and the group store and starts the engine task.
 ///
 /// Returns the handle for commands, the stream of updates, and the task
@@ -885,7 +890,8 @@ impl Actor {
                 match info.status {
                     AssetStatus::Active => {
                         if let Some(took) = processing_time(&info) {
-                            self.looks.observe(&kind_key(job.spec.asset_type, &job.spec.profile), took);
+                            let kind = kind_key(job.spec.asset_type, &job.spec.profile);
+                            self.looks.observe(&kind, took, unix_secs(job.processing_since.unwrap_or(job.updated_at)));
                         }
                         if let Some(asset) = info.id.filter(|s| !s.is_empty()) {
                             job.asset_id = Some(sanitize(&asset));
@@ -913,7 +919,7 @@ impl Actor {
                         if waited.as_secs_f64() > self.polling.stuck_after_secs {
                             let msg = format!("still processing after {}s; retry to keep polling", waited.as_secs());
                             let kind = kind_key(job.spec.asset_type, &job.spec.profile);
-                            self.looks.gave_up(&kind, waited.as_secs_f64());
+                            self.looks.gave_up(&kind, waited.as_secs_f64(), unix_secs(since));
                             self.set_state(id, JobState::Stuck, Some(msg));
                         } else {
                             self.plan_look(id, None);

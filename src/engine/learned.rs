@@ -1,12 +1,15 @@
 //! Processing times learned per asset type and profile, kept between runs in
 //! the data dir (`polling.json`).
 //!
-//! Each kind keeps its most recent observations (exact times of Active
-//! assets and the censored times of assets given up while still
-//! processing); older ones weigh less. The fit adds the censored times of
-//! assets still being polled, which the engine passes in.
+//! Each kind keeps the observations of its most recently created assets
+//! (exact times of Active assets and the censored times of assets given up
+//! while still processing); older ones weigh less. Recency goes by creation,
+//! not by when the answer came: within a batch the slow assets finish last,
+//! and keeping "the last to finish" would keep the slow ones. The fit adds
+//! the censored times of assets still being polled, which the engine passes
+//! in.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -17,8 +20,9 @@ use super::lognormal::{LogNormal, Observation};
 const KEEP: usize = 256;
 /// Kinds kept (the least recently observed goes first).
 const KINDS: usize = 64;
-/// An observation this many newer ones old counts half.
-const HALF_LIFE: f64 = 128.0;
+/// An observation of an asset created this many seconds before the newest
+/// counts half (a week: last week's batch still outweighs the prior).
+const HALF_LIFE_SECS: f64 = 7.0 * 86_400.0;
 /// The shortest time recorded: the server's times have whole seconds, so
 /// 0 s means "under a second".
 const SHORTEST: f64 = 0.5;
@@ -32,8 +36,9 @@ pub fn kind_key(asset_type: crate::api::AssetType, profile: &str) -> String {
 
 #[derive(Debug, Clone)]
 struct Kind {
-    /// `(seconds, censored)`, oldest first.
-    obs: VecDeque<(f64, bool)>,
+    /// `(seconds, censored, created)`, in the order observed; `created` is
+    /// the asset's creation, in seconds since the Unix epoch.
+    obs: Vec<(f64, bool, f64)>,
     fit: LogNormal,
     touched: u64,
 }
@@ -58,8 +63,8 @@ struct FileKind {
     median_secs: f64,
     /// The fitted sigma of log seconds (for people reading the file).
     sigma: f64,
-    /// `[seconds, censored]`, oldest first.
-    observations: Vec<(f64, bool)>,
+    /// `[seconds, censored, created (Unix seconds)]`.
+    observations: Vec<(f64, bool, f64)>,
 }
 
 impl Learned {
@@ -81,9 +86,9 @@ impl Learned {
         }
         let mut learned = Learned::default();
         for (key, kind) in file.kinds.into_iter().take(KINDS) {
-            for (secs, censored) in kind.observations.into_iter().rev().take(KEEP).rev() {
-                if secs.is_finite() && secs > 0.0 {
-                    learned.push(&key, secs, censored);
+            for (secs, censored, created) in kind.observations {
+                if secs.is_finite() && secs > 0.0 && created.is_finite() {
+                    learned.push(&key, secs, censored, created);
                 }
             }
             learned.refit(&key, &[]);
@@ -105,7 +110,7 @@ impl Learned {
                 let kind = FileKind {
                     median_secs: round(v.fit.median()),
                     sigma: round(v.fit.sigma),
-                    observations: v.obs.iter().map(|&(s, c)| (round(s), c)).collect(),
+                    observations: v.obs.iter().map(|&(s, c, t)| (round(s), c, round(t))).collect(),
                 };
                 (k.clone(), kind)
             })
@@ -113,16 +118,17 @@ impl Learned {
         serde_json::to_vec(&File { version: VERSION, kinds }).unwrap_or_default()
     }
 
-    /// Records that an asset of `key` took `secs` to process, or (censored)
-    /// was still processing after `secs` when it was given up.
-    pub fn observe(&mut self, key: &str, secs: f64, censored: bool) {
-        if secs.is_finite() && secs >= 0.0 {
-            self.push(key, secs.max(SHORTEST), censored);
+    /// Records that an asset of `key` created at `created` (Unix seconds)
+    /// took `secs` to process, or (censored) was still processing after
+    /// `secs` when it was given up.
+    pub fn observe(&mut self, key: &str, secs: f64, censored: bool, created: f64) {
+        if secs.is_finite() && secs >= 0.0 && created.is_finite() {
+            self.push(key, secs.max(SHORTEST), censored, created);
             self.changed = true;
         }
     }
 
-    fn push(&mut self, key: &str, secs: f64, censored: bool) {
+    fn push(&mut self, key: &str, secs: f64, censored: bool, created: f64) {
         self.clock += 1;
         if !self.kinds.contains_key(key) && self.kinds.len() >= KINDS {
             let oldest = self.kinds.iter().min_by_key(|(_, k)| k.touched).map(|(k, _)| k.clone());
@@ -131,14 +137,18 @@ impl Learned {
             }
         }
         let kind = self.kinds.entry(key.to_string()).or_insert_with(|| Kind {
-            obs: VecDeque::new(),
+            obs: Vec::new(),
             fit: LogNormal::prior(),
             touched: 0,
         });
-        if kind.obs.len() == KEEP {
-            kind.obs.pop_front();
+        kind.obs.push((secs, censored, created));
+        if kind.obs.len() > KEEP {
+            // The asset created first goes (the new one, if it is that).
+            let oldest = kind.obs.iter().enumerate().min_by(|a, b| a.1.2.total_cmp(&b.1.2)).map(|(i, _)| i);
+            if let Some(i) = oldest {
+                kind.obs.remove(i);
+            }
         }
-        kind.obs.push_back((secs, censored));
         kind.touched = self.clock;
     }
 
@@ -155,10 +165,11 @@ impl Learned {
         let n = stored.map_or(0, |k| k.obs.len());
         let mut obs: Vec<Observation> = Vec::with_capacity(n + live.len());
         if let Some(k) = stored {
-            obs.extend(k.obs.iter().enumerate().map(|(i, &(secs, censored))| Observation {
+            let newest = k.obs.iter().map(|o| o.2).fold(f64::NEG_INFINITY, f64::max);
+            obs.extend(k.obs.iter().map(|&(secs, censored, created)| Observation {
                 secs,
                 censored,
-                weight: 0.5f64.powf((n - 1 - i) as f64 / HALF_LIFE),
+                weight: 0.5f64.powf((newest - created).max(0.0) / HALF_LIFE_SECS),
             }));
         }
         obs.extend(live.iter().filter(|s| **s > 0.0).map(|&secs| Observation { secs, censored: true, weight: 1.0 }));
@@ -174,7 +185,9 @@ impl Learned {
     pub fn summary(&self) -> Vec<String> {
         self.kinds
             .iter()
-            .map(|(k, v)| format!("{k}: median {:.1} s, sigma {:.2} ({} observed)", v.fit.median(), v.fit.sigma, v.obs.len()))
+            .map(|(k, v)| {
+                format!("{k}: median {:.1} s, sigma {:.2} ({} observed)", v.fit.median(), v.fit.sigma, v.obs.len())
+            })
             .collect()
     }
 
@@ -210,16 +223,18 @@ fn round(x: f64) -> f64 {
 mod tests {
     use super::*;
 
+    const T0: f64 = 1.8e9;
+
     #[test]
     fn persistence_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("polling.json");
         let mut learned = Learned::default();
         for i in 0..300 {
-            learned.observe("Image/default", 10.0 + (i % 7) as f64, false);
+            learned.observe("Image/default", 10.0 + (i % 7) as f64, false, T0 + i as f64);
         }
-        learned.observe("Image/default", 40.0, true);
-        learned.observe("Video/studio", 0.0, false);
+        learned.observe("Image/default", 40.0, true, T0 + 300.0);
+        learned.observe("Video/studio", 0.0, false, T0);
         assert!(learned.changed());
         crate::config::atomic_write(&path, &learned.to_json()).unwrap();
         let (back, warning) = Learned::load(&path);
@@ -229,8 +244,9 @@ mod tests {
         let (a, b) = (learned.dist("Image/default"), back.dist("Image/default"));
         assert!((a.mu - b.mu).abs() < 1e-3 && (a.sigma - b.sigma).abs() < 1e-3, "{a:?} {b:?}");
         assert_eq!(back.kinds["Image/default"].obs.len(), KEEP, "bounded");
-        assert_eq!(back.kinds["Image/default"].obs.back(), Some(&(40.0, true)));
-        assert_eq!(back.kinds["Video/studio"].obs.back(), Some(&(SHORTEST, false)), "0 s is under a second");
+        assert_eq!(back.kinds["Image/default"].obs.last(), Some(&(40.0, true, T0 + 300.0)));
+        assert_eq!(back.kinds["Image/default"].obs[0].2, T0 + 45.0, "the first created went");
+        assert_eq!(back.kinds["Video/studio"].obs.last(), Some(&(SHORTEST, false, T0)), "0 s is under a second");
         // Never seen: the prior.
         assert_eq!(back.dist("Audio/default"), LogNormal::prior());
     }
@@ -262,26 +278,44 @@ mod tests {
     #[test]
     fn recent_observations_weigh_more_and_live_jobs_count_as_censored() {
         let mut learned = Learned::default();
-        for _ in 0..KEEP {
-            learned.observe("Image/default", 30.0, false);
+        let week = 7.0 * 86_400.0;
+        for i in 0..100 {
+            learned.observe("Image/default", 30.0, false, T0 + i as f64);
         }
-        for _ in 0..40 {
-            learned.observe("Image/default", 10.0, false);
+        for i in 0..100 {
+            learned.observe("Image/default", 10.0, false, T0 + 2.0 * week + i as f64);
         }
         let fit = learned.refit("Image/default", &[]);
-        // 40 of 256 are 10 s, but they are the most recent: well over 15%.
+        // Half are 10 s, but two weeks newer: they weigh four times as much.
         let share_of_ten = (30f64.ln() - fit.mu) / (30f64.ln() - 10f64.ln());
-        assert!(share_of_ten > 0.2, "{fit:?}");
+        assert!(share_of_ten > 0.7 && share_of_ten < 0.85, "{share_of_ten} {fit:?}");
         // Jobs still processing after 40 s pull the estimate up.
         let with_live = learned.refit("Image/default", &[40.0; 100]);
         assert!(with_live.median() > fit.median() + 2.0, "{with_live:?} vs {fit:?}");
+    }
+
+    /// Within a batch the slow assets are observed last: keeping the last
+    /// observed would keep the slow ones. Eviction goes by creation.
+    #[test]
+    fn a_batch_larger_than_the_memory_is_not_biased_to_its_slow_end() {
+        let mut learned = Learned::default();
+        // 1000 assets created in order, processing 10 s or 30 s alternately,
+        // observed in order of completion: all the 10 s ones first.
+        let mut done: Vec<(f64, f64)> =
+            (0..1000).map(|i| (if i % 2 == 0 { 10.0 } else { 30.0 }, T0 + i as f64)).collect();
+        done.sort_by(|a, b| (a.0 + a.1).total_cmp(&(b.0 + b.1)));
+        for (secs, created) in done {
+            learned.observe("Image/default", secs, false, created);
+        }
+        let fast = learned.kinds["Image/default"].obs.iter().filter(|o| o.0 == 10.0).count();
+        assert_eq!(fast, KEEP / 2);
     }
 
     #[test]
     fn kinds_are_bounded() {
         let mut learned = Learned::default();
         for i in 0..KINDS + 5 {
-            learned.observe(&format!("Image/p{i}"), 12.0, false);
+            learned.observe(&format!("Image/p{i}"), 12.0, false, T0);
         }
         assert_eq!(learned.keys().count(), KINDS);
         assert!(!learned.kinds.contains_key("Image/p0"), "the least recent went first");

@@ -112,15 +112,17 @@ impl Looks {
         retry_after.map_or(booked, |r| booked.max(r))
     }
 
-    /// Records the processing time of an Active asset of `kind`.
-    pub fn observe(&mut self, kind: &str, took: Duration) {
-        self.learned.observe(kind, took.as_secs_f64(), false);
+    /// Records the processing time of an Active asset of `kind` created at
+    /// `created` (Unix seconds).
+    pub fn observe(&mut self, kind: &str, took: Duration, created: f64) {
+        self.learned.observe(kind, took.as_secs_f64(), false, created);
         self.observed.insert(kind.to_string());
     }
 
-    /// Records an asset of `kind` given up while still processing after `secs`.
-    pub fn gave_up(&mut self, kind: &str, secs: f64) {
-        self.learned.observe(kind, secs, true);
+    /// Records an asset of `kind` created at `created` (Unix seconds) given
+    /// up while still processing after `secs`.
+    pub fn gave_up(&mut self, kind: &str, secs: f64, created: f64) {
+        self.learned.observe(kind, secs, true, created);
         self.observed.insert(kind.to_string());
     }
 
@@ -258,7 +260,7 @@ mod tests {
         };
         let cold = first(&mut l, &mut rng, 1);
         for _ in 0..30 {
-            l.observe(KIND, Duration::from_secs(4));
+            l.observe(KIND, Duration::from_secs(4), 1.8e9);
         }
         assert_eq!(l.refit(&[]), [KIND]);
         assert!(l.dist(KIND).median() < 5.0, "{:?}", l.dist(KIND));

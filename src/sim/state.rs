@@ -10,8 +10,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::{DelayDist, SimConfig};
 use super::faults::Fault;
+use super::{DelayDist, SimConfig};
 
 /// Counters the simulator exposes at `GET /_stats`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
