@@ -6,12 +6,13 @@
 //!   fresh data dir), beside fixed 1 s, 3 s, 5 s, 6.5 s and 8 s pollers;
 //! - then 20 imports on the same data dir (what the 300 taught, carried over
 //!   in `polling.json`), and 20 on a fresh one (the prior), each beside the
-//!   fixed pollers (1, 3, 5, 6.5 and 8 s).
+//!   same fixed pollers.
 //!
 //! Reported per run: GetAsset calls per asset and the detection latency the
 //! simulator recorded (from each asset's ready moment to the first GetAsset
-//! answering Active). Runs that do not depend on each other go at the same
-//! time, each with its own simulator.
+//! answering Active). Batches of 20 are repeated over five simulator seeds
+//! and pooled. Runs that do not depend on each other go at the same time,
+//! each with its own simulator.
 //!
 //! Run: `cargo bench --bench polling`
 
@@ -64,7 +65,7 @@ fn fixed(secs: f64) -> Polling {
 
 /// Imports `n` assets with `polling` on `data` (its journal and learned
 /// file) against a fresh simulator, until all are final.
-async fn run(label: &str, n: usize, polling: Polling, data: &Path, seed: u64) -> Outcome {
+async fn run(label: String, n: usize, polling: Polling, data: &Path, seed: u64) -> Outcome {
     let sim = Sim::start_local(SimConfig {
         delay_dist: DelayDist::Lognormal,
         delay_median_ms: 15_000,
@@ -99,7 +100,11 @@ async fn run(label: &str, n: usize, polling: Polling, data: &Path, seed: u64) ->
     )
     .expect("engine");
     let start = Instant::now();
-    let accepted = engine.submit(jobs(&group, n, label), false).await.expect("submit").accepted;
+    let accepted = engine
+        .submit(jobs(&group, n, &label.replace(|c: char| !c.is_ascii_alphanumeric(), "-")), false)
+        .await
+        .expect("submit")
+        .accepted;
     let mut states: BTreeMap<u64, JobState> = BTreeMap::new();
     while states.len() < accepted.len() || !states.values().all(|s| s.is_final()) {
         match rx.recv().await.expect("engine running") {
@@ -116,7 +121,7 @@ async fn run(label: &str, n: usize, polling: Polling, data: &Path, seed: u64) ->
     let stats = sim.stats();
     let d = stats.detection;
     Outcome {
-        label: label.to_string(),
+        label,
         assets: n,
         active: states.values().filter(|s| **s == JobState::Active).count(),
         calls_per_asset: stats.get_asset_requests as f64 / n as f64,
@@ -159,34 +164,67 @@ fn verdict(learned: &Outcome, fixed: &[Outcome]) {
     }
 }
 
+/// The numbers of several runs of one configuration together: calls and
+/// mean latency pooled (the runs have the same size), the worst p99 and max.
+fn pooled(label: &str, runs: &[Outcome]) -> Outcome {
+    let n = runs.len() as f64;
+    let assets: usize = runs.iter().map(|r| r.assets).sum();
+    Outcome {
+        label: label.to_string(),
+        assets,
+        active: runs.iter().map(|r| r.active).sum(),
+        calls_per_asset: runs.iter().map(|r| r.calls_per_asset * r.assets as f64).sum::<f64>() / assets as f64,
+        mean: runs.iter().map(|r| r.mean).sum::<f64>() / n,
+        p50: runs.iter().map(|r| r.p50).sum::<f64>() / n,
+        p99: runs.iter().map(|r| r.p99).fold(0.0, f64::max),
+        max: runs.iter().map(|r| r.max).fold(0.0, f64::max),
+        wall: runs.iter().map(|r| r.wall).fold(0.0, f64::max),
+    }
+}
+
+/// Batches of 20 repeated with these simulator seeds (20 assets are few:
+/// one batch's numbers are mostly luck).
+const SEEDS_20: [u64; 5] = [3, 4, 5, 6, 7];
+/// Fixed intervals compared, in seconds.
+const INTERVALS: [f64; 5] = [1.0, 3.0, 5.0, 6.5, 8.0];
+
+/// Runs batches of 20 with `polling`, one per seed, each on its own data dir
+/// (a copy of `learned` when given), at the same time.
+async fn batches_of_20(label: &str, polling: Polling, learned: Option<&Path>) -> Vec<Outcome> {
+    let dirs: Vec<tempfile::TempDir> = SEEDS_20.iter().map(|_| tempfile::tempdir().expect("tempdir")).collect();
+    if let Some(file) = learned {
+        for d in &dirs {
+            std::fs::copy(file, d.path().join("polling.json")).expect("copy the learned file");
+        }
+    }
+    futures::future::join_all(
+        SEEDS_20
+            .iter()
+            .zip(&dirs)
+            .map(|(&seed, d)| run(format!("{label} #{seed}"), 20, polling.clone(), d.path(), seed)),
+    )
+    .await
+}
+
 fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     println!("polling benchmark (simulator: lognormal processing, median 15 s, sigma 0.5; 30 create/s, 100 get/s)");
     rt.block_on(async {
+        // The 300s side by side, each with its own simulator (same seed:
+        // the same processing times in the same order).
         let learned_dir = tempfile::tempdir().expect("tempdir");
-        let cold_dir = tempfile::tempdir().expect("tempdir");
-        let intervals = [1.0, 3.0, 5.0, 6.5, 8.0];
         let fixed_dirs: Vec<tempfile::TempDir> =
-            (0..2 * intervals.len()).map(|_| tempfile::tempdir().expect("tempdir")).collect();
-        // The 300s and the cold 20s side by side.
-        let learned = run("learned, 300 (from prior)", 300, Polling::default(), learned_dir.path(), 1);
+            INTERVALS.iter().map(|_| tempfile::tempdir().expect("tempdir")).collect();
+        let learned = run("learned, 300 (from prior)".into(), 300, Polling::default(), learned_dir.path(), 1);
         let fixed300 = futures::future::join_all(
-            intervals
+            INTERVALS
                 .iter()
-                .zip(&fixed_dirs[..3])
-                .map(|(&s, d)| async move { run(&format!("fixed {s} s, 300"), 300, fixed(s), d.path(), 1).await }),
+                .zip(&fixed_dirs)
+                .map(|(&s, d)| run(format!("fixed {s} s, 300"), 300, fixed(s), d.path(), 1)),
         );
-        let cold = run("learned, 20 cold (prior)", 20, Polling::default(), cold_dir.path(), 3);
-        let fixed20 = futures::future::join_all(
-            intervals
-                .iter()
-                .zip(&fixed_dirs[3..])
-                .map(|(&s, d)| async move { run(&format!("fixed {s} s, 20"), 20, fixed(s), d.path(), 3).await }),
-        );
-        let (learned, fixed300, cold, fixed20) = tokio::join!(learned, fixed300, cold, fixed20);
-        // Then 20 more with what the 300 taught.
-        let warm = run("learned, 20 after the 300", 20, Polling::default(), learned_dir.path(), 3).await;
-        let saved = std::fs::read_to_string(learned_dir.path().join("polling.json")).unwrap_or_default();
+        let (learned, fixed300) = tokio::join!(learned, fixed300);
+        let file = learned_dir.path().join("polling.json");
+        let saved = std::fs::read_to_string(&file).unwrap_or_default();
         let model: serde_json::Value = serde_json::from_str(&saved).unwrap_or_default();
         let kind = &model["kinds"]["Image/default"];
         println!(
@@ -199,7 +237,19 @@ fn main() {
         print(&learned);
         fixed300.iter().for_each(print);
         verdict(&learned, &fixed300);
-        println!("20 imports:");
+
+        // Then batches of 20: with what the 300 taught, from the prior, and
+        // fixed, all at the same time.
+        let warm = batches_of_20("learned, 20 after the 300", Polling::default(), Some(&file));
+        let cold = batches_of_20("learned, 20 cold (prior)", Polling::default(), None);
+        let fixed20 = futures::future::join_all(INTERVALS.iter().map(|&s| async move {
+            pooled(&format!("fixed {s} s, 20"), &batches_of_20(&format!("fixed {s} s"), fixed(s), None).await)
+        }));
+        let (warm, cold, fixed20) = tokio::join!(warm, cold, fixed20);
+        println!("batches of 20 (each configuration: {} batches, simulator seeds {SEEDS_20:?}):", SEEDS_20.len());
+        warm.iter().chain(&cold).for_each(print);
+        println!("pooled over the batches (mean of means; worst p99 and max):");
+        let (warm, cold) = (pooled("learned, 20 after the 300", &warm), pooled("learned, 20 cold (prior)", &cold));
         print(&warm);
         print(&cold);
         fixed20.iter().for_each(print);
