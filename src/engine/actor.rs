@@ -1008,7 +1008,7 @@ impl Actor {
             return;
         }
         self.learned_saved_at = Instant::now();
-        let Some((path, bytes)) = self.looks.to_save() else {
+        let Some((path, bytes)) = self.looks.take_unsaved() else {
             return;
         };
         let shown = path.display().to_string();

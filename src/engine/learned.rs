@@ -14,7 +14,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::lognormal::{LogNormal, Observation};
+use super::lognormal::{LogNormal, Observation, PRIOR_WEIGHT};
 
 /// Observations kept per kind.
 const KEEP: usize = 256;
@@ -40,6 +40,8 @@ struct Kind {
     /// the asset's creation, in seconds since the Unix epoch.
     obs: Vec<(f64, bool, f64)>,
     fit: LogNormal,
+    /// How many observations the fit rests on (weighted, prior included).
+    weight: f64,
     touched: u64,
 }
 
@@ -98,7 +100,7 @@ impl Learned {
     }
 
     /// The file's bytes (each kind estimated from its observations alone).
-    pub fn to_json(&mut self) -> Vec<u8> {
+    pub fn snapshot_json(&mut self) -> Vec<u8> {
         let keys: Vec<String> = self.kinds.keys().cloned().collect();
         for key in keys {
             self.refit(&key, &[]);
@@ -139,6 +141,7 @@ impl Learned {
         let kind = self.kinds.entry(key.to_string()).or_insert_with(|| Kind {
             obs: Vec::new(),
             fit: LogNormal::prior(),
+            weight: PRIOR_WEIGHT,
             touched: 0,
         });
         kind.obs.push((secs, censored, created));
@@ -153,12 +156,20 @@ impl Learned {
     }
 
     /// The current estimate for `key` (the prior when nothing is known).
+    #[cfg(test)]
     pub fn dist(&self, key: &str) -> LogNormal {
         self.kinds.get(key).map_or_else(LogNormal::prior, |k| k.fit)
     }
 
-    /// Estimates `key` again from its observations and `live`: the seconds
-    /// after which assets still being polled were last seen processing.
+    /// What the next processing time of `key` may be: the estimate, widened
+    /// for how little it rests on ([`LogNormal::predictive`]).
+    pub fn predictive(&self, key: &str) -> LogNormal {
+        self.kinds.get(key).map_or_else(|| LogNormal::prior().predictive(PRIOR_WEIGHT), |k| k.fit.predictive(k.weight))
+    }
+
+    /// Estimates `key` again from its observations and `live` (the seconds
+    /// after which assets still being polled were last seen processing);
+    /// returns the predictive distribution ([`Learned::predictive`]).
     pub fn refit(&mut self, key: &str, live: &[f64]) -> LogNormal {
         let prior = LogNormal::prior();
         let stored = self.kinds.get(key);
@@ -175,10 +186,12 @@ impl Learned {
         obs.extend(live.iter().filter(|s| **s > 0.0).map(|&secs| Observation { secs, censored: true, weight: 1.0 }));
         let start = stored.map_or(prior, |k| k.fit);
         let fit = LogNormal::fit(&obs, prior, start);
+        let weight = PRIOR_WEIGHT + obs.iter().map(|o| o.weight).sum::<f64>();
         if let Some(k) = self.kinds.get_mut(key) {
             k.fit = fit;
+            k.weight = weight;
         }
-        fit
+        fit.predictive(weight)
     }
 
     /// One line per kind: its estimate and how many observations it rests on.
@@ -236,7 +249,7 @@ mod tests {
         learned.observe("Image/default", 40.0, true, T0 + 300.0);
         learned.observe("Video/studio", 0.0, false, T0);
         assert!(learned.changed());
-        crate::config::atomic_write(&path, &learned.to_json()).unwrap();
+        crate::config::atomic_write(&path, &learned.snapshot_json()).unwrap();
         let (back, warning) = Learned::load(&path);
         assert_eq!(warning, None);
         assert!(!back.changed());

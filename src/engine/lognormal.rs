@@ -9,7 +9,7 @@ const PRIOR_RANGE: (f64, f64) = (9.0, 30.0);
 /// The standard normal's 90% quantile.
 const Z90: f64 = 1.281_551_565_545;
 /// How many observations the prior is worth.
-const PRIOR_WEIGHT: f64 = 3.0;
+pub const PRIOR_WEIGHT: f64 = 3.0;
 /// Bounds on the estimated sigma (of log seconds).
 const SIGMA_RANGE: (f64, f64) = (0.05, 3.0);
 /// EM iterations at most, and the change in mu or sigma that ends them.
@@ -42,6 +42,14 @@ impl LogNormal {
     pub fn prior() -> LogNormal {
         let (lo, hi) = PRIOR_RANGE;
         LogNormal { mu: (lo * hi).sqrt().ln(), sigma: (hi.ln() - lo.ln()) / (2.0 * Z90) }
+    }
+
+    /// The distribution of the next processing time when this one was
+    /// estimated from `weight` observations (prior included): the
+    /// uncertainty of the estimated mu widens it, by `sqrt(1 + 1/weight)`,
+    /// so a plan from little knowledge looks a little earlier and more often.
+    pub fn predictive(&self, weight: f64) -> LogNormal {
+        LogNormal { mu: self.mu, sigma: self.sigma * (1.0 + 1.0 / weight.max(1.0)).sqrt() }
     }
 
     /// The median, in seconds.
@@ -217,6 +225,10 @@ mod tests {
         assert!((p.quantile(0.1) - 9.0).abs() < 1e-3, "{}", p.quantile(0.1));
         assert!((p.quantile(0.9) - 30.0).abs() < 1e-3, "{}", p.quantile(0.9));
         assert!((p.cdf(30.0) - 0.9).abs() < 1e-6);
+        // Planned from the prior alone, the spread is wider; from many
+        // observations, hardly.
+        assert!((p.predictive(PRIOR_WEIGHT).sigma / p.sigma - (4.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert!(p.predictive(1000.0).sigma < p.sigma * 1.001);
         let fit = LogNormal::fit(&[], p, p);
         assert!((fit.mu - p.mu).abs() < 1e-12 && (fit.sigma - p.sigma).abs() < 1e-12, "nothing observed: the prior");
     }

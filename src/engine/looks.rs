@@ -38,7 +38,7 @@ pub struct Looks {
     first_min: f64,
     jitter: f64,
     learned: Learned,
-    /// The current estimate and its plan, per kind.
+    /// The distribution planned with (the predictive one) and its plan, per kind.
     plans: HashMap<String, (LogNormal, LookPlan)>,
     /// The estimate waiting jobs were last planned with, per kind.
     replanned: HashMap<String, LogNormal>,
@@ -91,7 +91,7 @@ impl Looks {
 
     fn plan(&mut self, kind: &str) -> &LookPlan {
         if !self.plans.contains_key(kind) {
-            let dist = self.learned.dist(kind);
+            let dist = self.learned.predictive(kind);
             self.replanned.insert(kind.to_string(), dist);
             let plan = LookPlan::new(&dist, COST, self.cap, self.first_min);
             self.plans.insert(kind.to_string(), (dist, plan));
@@ -158,13 +158,13 @@ impl Looks {
 
     /// Where to save what is learned and the bytes to write, when something
     /// new was learned since the last call.
-    pub fn to_save(&mut self) -> Option<(PathBuf, Vec<u8>)> {
+    pub fn take_unsaved(&mut self) -> Option<(PathBuf, Vec<u8>)> {
         let path = self.path.clone()?;
         if !self.learned.changed() {
             return None;
         }
         self.learned.set_saved(true);
-        Some((path, self.learned.to_json()))
+        Some((path, self.learned.snapshot_json()))
     }
 
     /// What was learned before this run, for the log (`None`: nothing).
@@ -175,17 +175,17 @@ impl Looks {
             .then(|| format!("polling from processing times learned in {}: {}", path.display(), kinds.join("; ")))
     }
 
-    /// Marks the last [`Looks::to_save`] as not written; true when an
+    /// Marks the last [`Looks::take_unsaved`] as not written; true when an
     /// earlier save had failed too.
     pub fn save_failed(&mut self) -> bool {
         self.learned.set_saved(false);
         std::mem::replace(&mut self.save_failed, true)
     }
 
-    /// The current estimate for `kind`.
+    /// The distribution `kind` is planned with.
     #[cfg(test)]
     pub fn dist(&self, kind: &str) -> LogNormal {
-        self.plans.get(kind).map_or_else(|| self.learned.dist(kind), |(d, _)| *d)
+        self.plans.get(kind).map_or_else(|| self.learned.predictive(kind), |(d, _)| *d)
     }
 }
 
