@@ -19,9 +19,9 @@ use super::schedule::Schedule;
 use crate::config::Polling;
 
 /// What detection delay costs, in calls: chosen so that lognormal
-/// processing (median 15 s, σ = 0.5) is seen with about 3.1 calls and 2.2 s
+/// processing (median 15 s, σ = 0.5) is seen with about 3.07 calls and 2.23 s
 /// mean delay when the distribution is known.
-const COST: DelayCost = DelayCost { linear: 0.9, square: 0.05 };
+const COST: DelayCost = DelayCost { linear: 0.85, square: 0.05 };
 /// Shortest wait before a look, in seconds.
 const MIN_WAIT: f64 = 0.05;
 /// Seconds of random spread per unit of `polling.jitter` (±).
