@@ -67,13 +67,15 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Polling {
-    /// Seconds from creation to the first look.
+    /// Seconds from creation to the first look, at the earliest (exactly,
+    /// with `adaptive = false`).
     pub first_secs: f64,
-    /// Each interval is the previous one times this.
+    /// With `adaptive = false`, each interval is the previous one times this.
     pub backoff: f64,
-    /// Longest interval between looks, in seconds.
+    /// Longest wait before a look (the first or the next), in seconds.
     pub max_interval_secs: f64,
-    /// Random spread of each interval, as a fraction (0.2 = ±20%).
+    /// Random spread: of learned looks, ±`jitter`/2 seconds; of retries and
+    /// of looks with `adaptive = false`, a fraction of the interval (0.2 = ±20%).
     pub jitter: f64,
     /// Seconds of Processing after which a job is called stuck.
     pub stuck_after_secs: f64,

@@ -334,7 +334,7 @@ impl Actor {
                     resumed += 1;
                 }
                 JobState::Processing => {
-                    self.plan_look(id, None);
+                    self.plan_look(id);
                     resumed += 1;
                 }
                 JobState::Creating => {
@@ -478,7 +478,10 @@ impl Actor {
                 job.processing_since = Some(Timestamp::now());
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Processing, None);
-                self.plan_look(id, None);
+                // Asked for by a person about a job long past any plan:
+                // the first look comes soon, the plan follows.
+                let after = self.schedule.interval(0, None, &mut self.rng);
+                self.timers.set(Due::Poll(id), after);
                 self.log(Level::Info, format!("job #{id}: polling again"));
             }
             JobState::Failed | JobState::Rejected | JobState::Uncertain | JobState::Stuck => {
@@ -547,7 +550,7 @@ impl Actor {
             n += 1;
         }
         for id in restored_processing {
-            self.plan_look(id, None);
+            self.plan_look(id);
         }
         if n > 0 {
             self.log(Level::Info, format!("restored {n} forgotten job{}", if n == 1 { "" } else { "s" }));
@@ -831,7 +834,7 @@ impl Actor {
                 job.may_exist = false;
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Processing, None);
-                self.plan_look(id, None);
+                self.plan_look(id);
             }
             CreateOutcome::Requeue { retry_after, reason } => {
                 let rt = self.runtime.entry(id).or_default();
@@ -922,7 +925,7 @@ impl Actor {
                             self.looks.gave_up(&kind, waited.as_secs_f64(), unix_secs(since));
                             self.set_state(id, JobState::Stuck, Some(msg));
                         } else {
-                            self.plan_look(id, None);
+                            self.plan_look(id);
                         }
                     }
                 }
@@ -956,8 +959,8 @@ impl Actor {
         }
     }
 
-    /// Plans the next look at a Processing job, at least `retry_after` away.
-    fn plan_look(&mut self, id: JobId, retry_after: Option<Duration>) {
+    /// Plans the next look at a Processing job.
+    fn plan_look(&mut self, id: JobId) {
         let Some(job) = self.jobs.get(&id) else {
             return;
         };
@@ -966,7 +969,8 @@ impl Actor {
         let kind = kind_key(job.spec.asset_type, &job.spec.profile);
         let (polls, last) = self.runtime.get(&id).map_or((0, 0.0), |r| (r.polls, r.seen));
         let at = LookAt { job: id, kind: &kind, last, elapsed, polls };
-        let after = self.looks.next(at, retry_after, &mut self.rng);
+        // Retry-After comes with errors only, which `retry_delay` paces.
+        let after = self.looks.next(at, None, &mut self.rng);
         self.timers.set(Due::Poll(id), after);
     }
 
@@ -997,7 +1001,7 @@ impl Actor {
             .map(|j| j.id)
             .collect();
         for id in waiting {
-            self.plan_look(id, None);
+            self.plan_look(id);
         }
     }
 
