@@ -24,6 +24,8 @@ pub struct Calendar {
     capacity: u32,
     counts: BTreeMap<u64, u32>,
     booked: HashMap<JobId, u64>,
+    /// The slot the past was last dropped at.
+    pruned: u64,
 }
 
 impl Calendar {
@@ -33,7 +35,7 @@ impl Calendar {
         // At least one look per slot: slow rates get longer slots.
         let slot = SLOT.max(Duration::from_secs_f64(1.0 / rate));
         let capacity = ((rate * slot.as_secs_f64()) + 1e-9).floor().max(1.0) as u32;
-        Calendar { origin: Instant::now(), slot, capacity, counts: BTreeMap::new(), booked: HashMap::new() }
+        Calendar { origin: Instant::now(), slot, capacity, counts: BTreeMap::new(), booked: HashMap::new(), pruned: 0 }
     }
 
     fn index(&self, at: Instant) -> u64 {
@@ -48,8 +50,13 @@ impl Calendar {
         let now = Instant::now();
         self.release(job);
         let current = self.index(now);
-        // Slots in the past are done with.
-        self.counts = self.counts.split_off(&current);
+        if current > self.pruned {
+            // Slots in the past are done with, and so are their bookings
+            // (the memory stays the size of the looks ahead).
+            self.counts = self.counts.split_off(&current);
+            self.booked.retain(|_, k| *k >= current);
+            self.pruned = current;
+        }
         let first = self.index(now + earliest);
         let last = self.index(now + latest.max(earliest));
         let free = (first..=last).find(|k| self.counts.get(k).is_none_or(|&c| c < self.capacity));
@@ -97,6 +104,7 @@ mod tests {
         tokio::time::advance(Duration::from_secs(30)).await;
         assert_eq!(cal.book(1, at, at), at);
         assert_eq!(cal.counts.len(), 1);
+        assert_eq!(cal.booked.len(), 1, "past bookings are dropped");
     }
 
     #[tokio::test(start_paused = true)]
