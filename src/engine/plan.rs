@@ -156,4 +156,30 @@ mod tests {
         let looks = LookPlan::new(&wide, COST, 15.0, 0.0).looks_for(100_000.0);
         assert!(looks.windows(2).all(|w| w[1] > w[0] && w[1] - w[0] <= 15.0 + 1e-9));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Whatever the distribution, cap and floor: looks only move
+        /// forward, never wait past the cap, keep the first-look floor, and
+        /// do not look before the fastest thousandth can be done (unless the
+        /// cap forces it).
+        #[test]
+        fn plans_keep_their_promises(
+            median in 0.2f64..600.0,
+            sigma in 0.05f64..2.5,
+            cap in 0.5f64..120.0,
+            first_min in 0.1f64..20.0,
+            linear in 0.05f64..5.0,
+            secs in 0.01f64..5000.0,
+        ) {
+            let dist = LogNormal { mu: median.ln(), sigma };
+            let plan = LookPlan::new(&dist, DelayCost { linear, square: 0.05 }, cap, first_min);
+            let looks = plan.looks_for(secs);
+            proptest::prop_assert!(looks[0] <= cap + 1e-9);
+            proptest::prop_assert!(looks[0] >= first_min.min(cap) - 1e-9, "{looks:?}");
+            proptest::prop_assert!(looks[0] >= dist.quantile(0.001).min(cap) - plan.step - 1e-9, "{looks:?}");
+            proptest::prop_assert!(looks.windows(2).all(|w| w[1] > w[0] && w[1] - w[0] <= cap + 1e-9));
+            proptest::prop_assert!(*looks.last().unwrap() >= secs);
+        }
+    }
 }
