@@ -16,7 +16,7 @@ pub const DATA_DIR_ENV: &str = "SEEDANCE_ASSETS_DATA_DIR";
 pub struct Paths {
     /// The TOML config file (it need not exist).
     pub config_file: PathBuf,
-    /// Journal and remembered groups.
+    /// Journal, remembered groups and learned processing times.
     pub data_dir: PathBuf,
     /// The log file.
     pub log_dir: PathBuf,
