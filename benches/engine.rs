@@ -89,6 +89,7 @@ async fn throughput(label: &str, polling: Polling) {
         seed: Some(2),
         retry_503: false,
         storage: None,
+        polling_file: None,
     };
     let (engine, mut rx, task) = seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
@@ -160,6 +161,7 @@ async fn memory() {
         seed: Some(3),
         retry_503: false,
         storage: None,
+        polling_file: None,
     };
     let (engine, mut rx, task) = seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client(&base, "bench-key")),
@@ -215,8 +217,14 @@ fn main() {
         for run in 1..=3 {
             throughput(&format!("default schedule #{run}"), Polling::default()).await;
         }
-        let fixed =
-            Polling { first_secs: 1.0, backoff: 1.0, max_interval_secs: 1.0, jitter: 0.0, ..Polling::default() };
+        let fixed = Polling {
+            first_secs: 1.0,
+            backoff: 1.0,
+            max_interval_secs: 1.0,
+            jitter: 0.0,
+            adaptive: false,
+            ..Polling::default()
+        };
         throughput("fixed 1 s poller", fixed).await;
         memory().await;
     });

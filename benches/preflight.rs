@@ -166,6 +166,7 @@ async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
         seed: Some(4),
         retry_503: false,
         storage: None,
+        polling_file: None,
     };
     let (engine, _updates, task) = seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client),

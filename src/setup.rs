@@ -174,6 +174,7 @@ impl Setup {
                 (Some(Ok(s)), Some(sc)) => Some((s.clone(), sc.max_uploading)),
                 _ => None,
             },
+            polling_file: Some(self.paths.polling()),
         }
     }
 

@@ -135,6 +135,7 @@ fn path_lists_every_location_with_the_log() {
     let p: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(p["config"], env.config.display().to_string());
     assert_eq!(p["store"], env.data.join("jobs.db").display().to_string());
+    assert_eq!(p["polling"], env.data.join("polling.json").display().to_string());
     let log = p["log"].as_str().unwrap();
     assert!(log.starts_with(&env.data.join("logs").display().to_string()) && log.ends_with(".log"), "{log}");
 }

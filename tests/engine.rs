@@ -153,7 +153,14 @@ async fn a_503_is_uncertain_unless_the_gateway_is_declared_safe() {
         let dir = tempfile::tempdir().unwrap();
         let mut polling = quick_polling();
         polling.max_interval_secs = 0.3;
-        let opts = EngineOptions { limits: fast_limits(), polling, seed: Some(7), retry_503, storage: None };
+        let opts = EngineOptions {
+            limits: fast_limits(),
+            polling,
+            seed: Some(7),
+            retry_503,
+            storage: None,
+            polling_file: None,
+        };
         let (engine, mut rx, _task) = engine_with(&sim, dir.path(), opts, Duration::from_secs(5));
         let r = engine.submit(images(&group, 20, "r"), false).await.unwrap();
         let mut jobs = BTreeMap::new();

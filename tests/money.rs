@@ -20,7 +20,14 @@ fn limits() -> Limits {
 }
 
 fn opts() -> EngineOptions {
-    EngineOptions { limits: limits(), polling: quick_polling(), seed: Some(7), retry_503: false, storage: None }
+    EngineOptions {
+        limits: limits(),
+        polling: quick_polling(),
+        seed: Some(7),
+        retry_503: false,
+        storage: None,
+        polling_file: None,
+    }
 }
 
 fn client(base_url: &str, key: &str) -> Client {
@@ -171,7 +178,7 @@ proptest! {
             let dir = tempfile::tempdir().unwrap();
             let mut polling = quick_polling();
             polling.max_interval_secs = 0.2;
-            let o = EngineOptions { limits: limits(), polling, seed: Some(1), retry_503, storage: None };
+            let o = EngineOptions { limits: limits(), polling, seed: Some(1), retry_503, storage: None, polling_file: None };
             let (engine, mut rx, task) = engine_with(&sim, dir.path(), o, Duration::from_secs(5));
             let r = engine.submit(images(&group, 12, "p"), false).await.unwrap();
             let mut jobs = BTreeMap::new();

@@ -31,6 +31,7 @@ fn path(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
         ("data", p.data_dir.display().to_string()),
         ("store", p.store().display().to_string()),
         ("groups", p.groups().display().to_string()),
+        ("polling", p.polling().display().to_string()),
         ("exports", p.data_dir.join("exports").display().to_string()),
         ("logs", p.log_dir.display().to_string()),
         ("log", crate::logging::log_file(&p.log_dir).display().to_string()),
@@ -153,6 +154,7 @@ fn show(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
         ("jitter", json!(p.jitter)),
         ("stuck_after_secs", json!(p.stuck_after_secs)),
         ("retry_budget", json!(p.retry_budget)),
+        ("adaptive", json!(p.adaptive)),
     ] {
         rows.push(setting(format!("polling.{key}"), value, &file_or_default(&["polling", key])));
     }

@@ -67,18 +67,23 @@ impl Default for Limits {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct Polling {
-    /// Seconds from creation to the first look.
+    /// Seconds from creation to the first look, at the earliest (exactly,
+    /// with `adaptive = false`).
     pub first_secs: f64,
-    /// Each interval is the previous one times this.
+    /// With `adaptive = false`, each interval is the previous one times this.
     pub backoff: f64,
-    /// Longest interval between looks, in seconds.
+    /// Longest wait before a look (the first or the next), in seconds.
     pub max_interval_secs: f64,
-    /// Random spread of each interval, as a fraction (0.2 = ±20%).
+    /// Random spread: of learned looks, ±`jitter`/2 seconds; of retries and
+    /// of looks with `adaptive = false`, a fraction of the interval (0.2 = ±20%).
     pub jitter: f64,
     /// Seconds of Processing after which a job is called stuck.
     pub stuck_after_secs: f64,
     /// Consecutive failed GetAsset calls tolerated before a job is stuck.
     pub retry_budget: u32,
+    /// Plan looks from the processing times learned per asset type and
+    /// profile (true), or at `first_secs` growing by `backoff` (false).
+    pub adaptive: bool,
 }
 
 impl Default for Polling {
@@ -90,6 +95,7 @@ impl Default for Polling {
             jitter: 0.2,
             stuck_after_secs: 900.0,
             retry_budget: 10,
+            adaptive: true,
         }
     }
 }

@@ -16,7 +16,7 @@ pub const DATA_DIR_ENV: &str = "SEEDANCE_ASSETS_DATA_DIR";
 pub struct Paths {
     /// The TOML config file (it need not exist).
     pub config_file: PathBuf,
-    /// The job store and remembered groups.
+    /// The job store, remembered groups and learned processing times.
     pub data_dir: PathBuf,
     /// The log file.
     pub log_dir: PathBuf,
@@ -62,6 +62,11 @@ impl Paths {
     pub fn groups(&self) -> PathBuf {
         self.data_dir.join("groups.json")
     }
+
+    /// The processing times learned for polling.
+    pub fn polling(&self) -> PathBuf {
+        self.data_dir.join("polling.json")
+    }
 }
 
 #[cfg(test)]
@@ -78,6 +83,7 @@ mod tests {
         let p = Paths::resolve(None, None, env).unwrap();
         assert_eq!(p.config_file, PathBuf::from("/env/config.toml"));
         assert_eq!(p.store(), PathBuf::from("/env/data/jobs.db"));
+        assert_eq!(p.polling(), PathBuf::from("/env/data/polling.json"));
         let p = Paths::resolve(Some(Path::new("/arg.toml")), Some(Path::new("/argdata")), env).unwrap();
         assert_eq!(p.config_file, PathBuf::from("/arg.toml"));
         assert_eq!(p.data_dir, PathBuf::from("/argdata"));

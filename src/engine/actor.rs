@@ -21,6 +21,7 @@ use super::core::{Core, CoreConfig, Gate, Lookup, SubmitResult, Timer};
 use super::error::GroupStoreError;
 use super::groups::{GroupStore, validate_group};
 use super::job::{Job, JobId, JobState, NewJob};
+use super::looks::Looks;
 use super::message::{Command, Group, JournalFault, Level, Stats, Update};
 use super::timers::Timers;
 use crate::api::{ApiError, AssetInfo, Client, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup};
@@ -34,6 +35,8 @@ const JOURNAL_RETRY: Duration = Duration::from_secs(1);
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 /// Events handled per store write, at most.
 const BATCH: usize = 512;
+/// How often what is learned about processing times is saved, at most.
+const SAVE_LEARNED: Duration = Duration::from_secs(30);
 
 /// How the engine behaves.
 #[derive(Debug, Clone)]
@@ -49,6 +52,9 @@ pub struct EngineOptions {
     /// The bucket local files are uploaded to, with the number of uploads
     /// allowed at once; `None` when no `[storage]` is configured.
     pub storage: Option<(crate::storage::Storage, usize)>,
+    /// Where processing times learned for polling are kept between runs
+    /// (`polling.json` in the data dir); `None`: learned for this run only.
+    pub polling_file: Option<std::path::PathBuf>,
 }
 
 /// The front ends' side of the engine.
@@ -143,6 +149,7 @@ struct Actor {
     tasks: JoinSet<()>,
     last_stats: Stats,
     last_requests: u64,
+    learned_saved_at: Instant,
 }
 
 /// Why the engine could not start.
@@ -193,11 +200,13 @@ pub fn start(
         Some(s) => StdRng::seed_from_u64(s),
         None => StdRng::from_os_rng(),
     };
+    let (looks, looks_warning) = Looks::new(&opts.polling, opts.limits.get_per_sec, opts.polling_file.clone());
     let config = CoreConfig {
         limits: opts.limits.clone(),
         polling: opts.polling.clone(),
         retry_503: opts.retry_503,
         upload_slots: opts.storage.as_ref().map(|(_, n)| *n),
+        looks,
     };
     let core = Core::new(config, recovered.live, recovered.next_id, Box::new(lookup), rng, Timestamp::now());
     let mut actor = Actor {
@@ -221,9 +230,13 @@ pub fn start(
         tasks: JoinSet::new(),
         last_stats: Stats::default(),
         last_requests: 0,
+        learned_saved_at: Instant::now(),
     };
-    for w in recovered.warnings {
+    for w in recovered.warnings.into_iter().chain(looks_warning) {
         actor.core.log(Level::Warn, w);
+    }
+    if let Some(learned) = actor.core.learned_summary() {
+        actor.core.log(Level::Info, learned);
     }
     let task = tokio::spawn(async move { actor.run(cmd_rx, ev_rx).await });
     Ok((EngineHandle { tx: cmd_tx }, up_rx, task))
@@ -259,7 +272,13 @@ impl Actor {
                     self.core.now = Timestamp::now();
                     self.core.on_timer(due);
                 }
-                _ = tick.tick() => self.stats(),
+                _ = tick.tick() => {
+                    self.stats();
+                    self.core.now = Timestamp::now();
+                    self.core.replan_polls();
+                    self.carry_out();
+                    self.save_learned(false).await;
+                }
                 _ = tokio::time::sleep_until(self.dispatch_at.unwrap_or(far)), if running && self.dispatch_at.is_some() => {
                     self.dispatch_at = None;
                 }
@@ -281,6 +300,7 @@ impl Actor {
             self.dispatch();
         }
         self.flush().await;
+        self.save_learned(true).await;
         self.tasks.abort_all();
         let in_flight = self.core.in_flight();
         let _ = self.updates.send(Update::Stopped { in_flight });
@@ -509,6 +529,26 @@ impl Actor {
         }
         for id in std::mem::take(&mut self.core.fx.to_poll) {
             self.spawn_poll(id);
+        }
+    }
+
+    /// Saves what is learned about processing times: in the background
+    /// every [`SAVE_LEARNED`], and waited for at shutdown (`last`).
+    async fn save_learned(&mut self, last: bool) {
+        if !last && self.learned_saved_at.elapsed() < SAVE_LEARNED {
+            return;
+        }
+        self.learned_saved_at = Instant::now();
+        let Some((path, bytes)) = self.core.learned_to_save() else {
+            return;
+        };
+        let shown = path.display().to_string();
+        let written = tokio::task::spawn_blocking(move || crate::config::atomic_write(&path, &bytes)).await;
+        if let Ok(Err(e)) = written {
+            // Tried again later; said once.
+            if !self.core.learned_save_failed() {
+                self.core.log(Level::Warn, format!("could not save the learned processing times to {shown}: {e}"));
+            }
         }
     }
 

@@ -13,9 +13,11 @@ use jiff::Timestamp;
 use rand::rngs::StdRng;
 
 use super::job::{Job, JobId, JobState, NewJob};
+use super::learned::kind_key;
+use super::looks::{LookAt, Looks};
 use super::message::{Health, Level, LogLine, Update};
 use super::outcome::{CreateOutcome, PauseCause, PollOutcome, classify_create, classify_poll};
-use super::schedule::{Learned, Schedule};
+use super::schedule::Schedule;
 use super::timers::Due;
 use crate::api::{ApiError, AssetInfo, AssetStatus, CreatedAsset};
 use crate::config::{Limits, Polling};
@@ -93,6 +95,8 @@ pub struct Effects {
 #[derive(Default)]
 struct Runtime {
     polls: u32,
+    /// Seconds after creation of the last look that found it processing.
+    seen: f64,
     poll_failures: u32,
     create_failures: u32,
     upload_failures: u32,
@@ -108,6 +112,8 @@ pub struct CoreConfig {
     pub retry_503: bool,
     /// Uploads allowed at once, when a bucket is configured.
     pub upload_slots: Option<usize>,
+    /// The look planner, with what was learned of processing times.
+    pub looks: Looks,
 }
 
 /// The engine's state and decisions.
@@ -124,7 +130,7 @@ pub struct Core {
     pub now: Timestamp,
     lookup: Box<dyn Lookup>,
     schedule: Schedule,
-    learned: Learned,
+    looks: Looks,
     polling: Polling,
     limits: Limits,
     retry_503: bool,
@@ -142,6 +148,11 @@ pub struct Core {
     probe_pending: bool,
     /// The rate limiter's last "not before": a probe waits for it.
     permit_wait: Option<Duration>,
+}
+
+/// Seconds since the Unix epoch.
+fn unix_secs(t: Timestamp) -> f64 {
+    t.as_millisecond() as f64 / 1000.0
 }
 
 /// How long the server says it took to process an Active asset.
@@ -170,7 +181,7 @@ impl Core {
             now,
             lookup,
             schedule: Schedule::from(&config.polling),
-            learned: Learned::default(),
+            looks: config.looks,
             polling: config.polling,
             limits: config.limits,
             retry_503: config.retry_503,
@@ -241,8 +252,7 @@ impl Core {
                     resumed += 1;
                 }
                 JobState::Processing => {
-                    let after = self.schedule.interval(0, None, &mut self.rng);
-                    self.set_timer(Due::Poll(id), after);
+                    self.plan_look(id);
                     resumed += 1;
                 }
                 JobState::Creating => {
@@ -385,6 +395,8 @@ impl Core {
                 job.processing_since = Some(self.now);
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Processing, None);
+                // Asked for by a person about a job long past any plan:
+                // the first look comes soon, the plan follows.
                 let after = self.schedule.interval(0, None, &mut self.rng);
                 self.set_timer(Due::Poll(id), after);
                 self.log(Level::Info, format!("job #{id}: polling again"));
@@ -434,6 +446,7 @@ impl Core {
 
     pub(super) fn restore(&mut self, jobs: Vec<Job>) {
         let mut n = 0;
+        let mut restored_processing = Vec::new();
         for mut job in jobs {
             let id = job.id;
             let pending_forget = self.fx.forgotten.contains(&id);
@@ -444,10 +457,7 @@ impl Core {
             match job.state {
                 JobState::Uploading => self.upload_queue.push_back(id),
                 JobState::Queued => self.queue.push_back(id),
-                JobState::Processing => {
-                    let after = self.schedule.interval(0, None, &mut self.rng);
-                    self.set_timer(Due::Poll(id), after);
-                }
+                JobState::Processing => restored_processing.push(id),
                 // A forgotten job was never Creating (forget refuses it).
                 JobState::Creating => job.state = JobState::Uncertain,
                 _ => {}
@@ -457,6 +467,9 @@ impl Core {
             self.jobs.insert(id, job);
             self.fx.dirty.insert(id);
             n += 1;
+        }
+        for id in restored_processing {
+            self.plan_look(id);
         }
         if n > 0 {
             self.log(Level::Info, format!("restored {n} forgotten job{}", if n == 1 { "" } else { "s" }));
@@ -655,8 +668,7 @@ impl Core {
                 job.may_exist = false;
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Processing, None);
-                let after = self.schedule.next_look(0, Duration::ZERO, &self.learned, None, &mut self.rng);
-                self.set_timer(Due::Poll(id), after);
+                self.plan_look(id);
             }
             CreateOutcome::Requeue { retry_after, reason } => {
                 let rt = self.runtime.entry(id).or_default();
@@ -712,17 +724,16 @@ impl Core {
             PollOutcome::Info(info) => {
                 rt.poll_failures = 0;
                 rt.polls += 1;
-                let polls = rt.polls;
                 match info.status {
                     AssetStatus::Active => {
-                        let adapt = processing_time(&info).is_some_and(|d| self.learned.observe(d));
+                        if let Some(took) = processing_time(&info) {
+                            let kind = kind_key(job.spec.asset_type, &job.spec.profile);
+                            self.looks.observe(&kind, took, unix_secs(job.processing_since.unwrap_or(job.updated_at)));
+                        }
                         if let Some(asset) = info.id.filter(|s| !s.is_empty()) {
                             job.asset_id = Some(sanitize(&asset));
                         }
                         self.set_state(id, JobState::Active, None);
-                        if adapt {
-                            self.replan_polls();
-                        }
                     }
                     AssetStatus::Failed => {
                         let why = info.error.unwrap_or_else(|| "processing failed (the server gave no reason)".into());
@@ -741,12 +752,14 @@ impl Core {
                         }
                         let since = job.processing_since.unwrap_or(job.updated_at);
                         let waited = self.now.duration_since(since).unsigned_abs();
+                        rt.seen = waited.as_secs_f64();
                         if waited.as_secs_f64() > self.polling.stuck_after_secs {
                             let msg = format!("still processing after {}s; retry to keep polling", waited.as_secs());
+                            let kind = kind_key(job.spec.asset_type, &job.spec.profile);
+                            self.looks.gave_up(&kind, waited.as_secs_f64(), unix_secs(since));
                             self.set_state(id, JobState::Stuck, Some(msg));
                         } else {
-                            let after = self.schedule.next_look(polls, waited, &self.learned, None, &mut self.rng);
-                            self.set_timer(Due::Poll(id), after);
+                            self.plan_look(id);
                         }
                     }
                 }
@@ -780,23 +793,66 @@ impl Core {
         }
     }
 
-    /// Re-plans every waiting poll with the learned schedule (once, when it
-    /// first becomes available), so jobs created before it do not wait on a
-    /// schedule that knew nothing.
-    pub(super) fn replan_polls(&mut self) {
-        let now = self.now;
-        let waiting: Vec<(JobId, Timestamp)> = self
+    /// Plans the next look at a Processing job.
+    fn plan_look(&mut self, id: JobId) {
+        let Some(job) = self.jobs.get(&id) else {
+            return;
+        };
+        let since = job.processing_since.unwrap_or(job.updated_at);
+        let elapsed = self.now.duration_since(since).unsigned_abs().as_secs_f64();
+        let kind = kind_key(job.spec.asset_type, &job.spec.profile);
+        let (polls, last) = self.runtime.get(&id).map_or((0, 0.0), |r| (r.polls, r.seen));
+        let at = LookAt { job: id, kind: &kind, last, elapsed, polls };
+        // Retry-After comes with errors only, which `retry_delay` paces.
+        let after = self.looks.next(at, None, &mut self.rng);
+        self.set_timer(Due::Poll(id), after);
+    }
+
+    /// Estimates processing times again (with the jobs still processing as
+    /// censored observations) and re-plans the waiting polls of the kinds
+    /// whose estimate moved, so jobs planned with less knowledge do not wait
+    /// on it. The shell calls this every second.
+    pub fn replan_polls(&mut self) {
+        let live: Vec<(String, f64)> = self
+            .jobs
+            .values()
+            .filter(|j| j.state == JobState::Processing)
+            .filter_map(|j| {
+                let seen = self.runtime.get(&j.id)?.seen;
+                (seen > 0.0).then(|| (kind_key(j.spec.asset_type, &j.spec.profile), seen))
+            })
+            .collect();
+        let moved = self.looks.refit(&live);
+        if moved.is_empty() {
+            return;
+        }
+        let waiting: Vec<JobId> = self
             .jobs
             .values()
             .filter(|j| j.state == JobState::Processing && !self.held_polls.contains(&j.id))
-            .map(|j| (j.id, j.processing_since.unwrap_or(j.updated_at)))
+            .filter(|j| moved.contains(&kind_key(j.spec.asset_type, &j.spec.profile)))
+            .filter(|j| !self.fx.to_poll.contains(&j.id))
+            .map(|j| j.id)
             .collect();
-        for (id, since) in waiting {
-            let polls = self.runtime.get(&id).map_or(0, |r| r.polls);
-            let elapsed = now.duration_since(since).unsigned_abs();
-            let after = self.schedule.next_look(polls, elapsed, &self.learned, None, &mut self.rng);
-            self.set_timer(Due::Poll(id), after);
+        for id in waiting {
+            self.plan_look(id);
         }
+    }
+
+    /// What was learned of processing times, to save (path and bytes), if
+    /// it changed since last time.
+    pub fn learned_to_save(&mut self) -> Option<(std::path::PathBuf, Vec<u8>)> {
+        self.looks.take_unsaved()
+    }
+
+    /// Saving what was learned failed; true when that was already said.
+    pub fn learned_save_failed(&mut self) -> bool {
+        self.looks.save_failed()
+    }
+
+    /// What was learned at start, for the log.
+    pub fn learned_summary(&self) -> Option<String> {
+        self.looks.summary()
     }
 
     /// Moves queued jobs to Creating while the engine is healthy, slots are

@@ -36,9 +36,11 @@ impl Gate for Open {
 }
 
 fn core() -> Core {
+    let polling = Polling { jitter: 0.0, ..Polling::default() };
     let config = CoreConfig {
         limits: Limits::default(),
-        polling: Polling { jitter: 0.0, ..Polling::default() },
+        looks: super::looks::Looks::new(&polling, 100, None).0,
+        polling,
         retry_503: false,
         upload_slots: None,
     };

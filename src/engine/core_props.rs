@@ -182,9 +182,11 @@ struct World {
 impl World {
     fn new(seed: u64) -> World {
         let store = Model::default();
+        let polling = Polling { stuck_after_secs: 60.0, retry_budget: 3, ..Polling::default() };
         let config = CoreConfig {
             limits: Limits { max_creating: 3, ..Limits::default() },
-            polling: Polling { stuck_after_secs: 60.0, retry_budget: 3, ..Polling::default() },
+            looks: super::looks::Looks::new(&polling, 100, None).0,
+            polling,
             retry_503: false,
             upload_slots: None,
         };

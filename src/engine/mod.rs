@@ -5,14 +5,19 @@
 //! API themselves.
 
 mod actor;
+mod calendar;
 mod clients;
 pub mod core;
 mod error;
 mod groups;
 pub mod input;
 mod job;
+mod learned;
+mod lognormal;
+mod looks;
 mod message;
 pub mod outcome;
+mod plan;
 mod schedule;
 mod timers;
 

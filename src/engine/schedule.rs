@@ -1,8 +1,8 @@
-//! When to poll next and how long to back off: capped exponential intervals
-//! with jitter, never shorter than the server's `Retry-After`, adapted to the
-//! processing times the server has actually reported.
+//! The classic schedule: capped exponential intervals with jitter, never
+//! shorter than the server's `Retry-After`. It paces retries after errors,
+//! and looks when `polling.adaptive` is off (see `looks` for the learned
+//! schedule).
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use rand::Rng;
@@ -60,134 +60,10 @@ impl Schedule {
     }
 }
 
-/// Processing times the server reported (`UpdateTime - CreateTime` of
-/// Active assets), most recent last.
-#[derive(Debug, Clone, Default)]
-pub struct Learned {
-    secs: VecDeque<f64>,
-}
-
-/// Observations kept.
-const LEARNED_CAP: usize = 512;
-/// Observations needed before the schedule adapts.
-const LEARNED_MIN: usize = 128;
-
-impl Learned {
-    /// Records one processing time; true when this observation is the one
-    /// that makes the schedule adapt (time to re-plan waiting jobs).
-    pub fn observe(&mut self, d: Duration) -> bool {
-        if self.secs.len() == LEARNED_CAP {
-            self.secs.pop_front();
-        }
-        self.secs.push_back(d.as_secs_f64());
-        self.secs.len() == LEARNED_MIN
-    }
-
-    /// The 10th and 90th percentiles, once there are enough observations.
-    pub fn window(&self) -> Option<(f64, f64)> {
-        if self.secs.len() < LEARNED_MIN {
-            return None;
-        }
-        let mut v: Vec<f64> = self.secs.iter().copied().collect();
-        v.sort_by(f64::total_cmp);
-        let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
-        Some((q(0.1), q(0.9)))
-    }
-}
-
-impl Schedule {
-    /// The wait before look `n` of a job created `elapsed` ago.
-    ///
-    /// Until enough processing times are known this is [`Schedule::interval`].
-    /// Then the first look waits until the fastest tenth of assets are
-    /// usually done, looks come every half of the 10–90% spread until the
-    /// slowest tenth are usually done, and after that the wait grows with the
-    /// time beyond that (by `backoff - 1`), up to the cap. Jitter and
-    /// `retry_after` apply throughout.
-    pub fn next_look(
-        &self,
-        n: u32,
-        elapsed: Duration,
-        learned: &Learned,
-        retry_after: Option<Duration>,
-        rng: &mut impl Rng,
-    ) -> Duration {
-        let Some((lo, hi)) = learned.window() else {
-            return self.interval(n, retry_after, rng);
-        };
-        let t = elapsed.as_secs_f64();
-        let max = self.max.as_secs_f64();
-        let step = ((hi - lo) / 2.0).clamp(0.5_f64.min(max), max);
-        let early = t + 0.05 < lo;
-        let base = if early {
-            lo - t
-        } else if t < hi + step {
-            step
-        } else {
-            // Past the slow tail: back off in proportion to the time beyond it.
-            ((t - hi) * (self.backoff - 1.0)).clamp(step, max)
-        };
-        // Before the fast ones are due, jitter only delays: an earlier look
-        // would be wasted.
-        let low = if early { 0.0 } else { -self.jitter };
-        let spread = if self.jitter > 0.0 { rng.random_range(low..=self.jitter) } else { 0.0 };
-        let d = Duration::from_secs_f64((base * (1.0 + spread)).max(0.2));
-        retry_after.map_or(d, |r| d.max(r))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::SeedableRng;
-
-    #[test]
-    fn adapts_to_reported_processing_times() {
-        let s = Schedule { jitter: 0.0, ..Schedule::from(&Polling::default()) };
-        let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let mut learned = Learned::default();
-        let secs = |d: Duration| (d.as_secs_f64() * 100.0).round() / 100.0;
-        // Too few observations: the plain schedule.
-        let level = |i: usize| Duration::from_secs(10 + (i % 16) as u64);
-        for i in 0..LEARNED_MIN - 1 {
-            assert!(!learned.observe(level(i)));
-        }
-        assert_eq!(s.next_look(0, Duration::ZERO, &learned, None, &mut rng), s.base_interval(0));
-        assert!(learned.observe(level(LEARNED_MIN - 1)), "the last observation needed starts adapting");
-        // 10..=25 s processing: first look at 11 s, then every 6.5 s, then backoff.
-        assert_eq!(learned.window(), Some((11.0, 24.0)));
-        assert_eq!(secs(s.next_look(0, Duration::ZERO, &learned, None, &mut rng)), 11.0);
-        assert_eq!(secs(s.next_look(1, Duration::from_secs(11), &learned, None, &mut rng)), 6.5);
-        assert_eq!(secs(s.next_look(5, Duration::from_secs(30), &learned, None, &mut rng)), 6.5);
-        assert_eq!(secs(s.next_look(7, Duration::from_secs(40), &learned, None, &mut rng)), 9.6);
-        assert_eq!(secs(s.next_look(9, Duration::from_secs(90), &learned, None, &mut rng)), 15.0);
-        let r = s.next_look(1, Duration::from_secs(12), &learned, Some(Duration::from_secs(20)), &mut rng);
-        assert_eq!(r, Duration::from_secs(20));
-        // The window follows recent observations only.
-        for _ in 0..LEARNED_CAP {
-            learned.observe(Duration::from_secs(2));
-        }
-        assert_eq!(learned.window(), Some((2.0, 2.0)));
-        assert_eq!(secs(s.next_look(1, Duration::from_secs(2), &learned, None, &mut rng)), 0.5);
-        // A cap below the usual minimum step is respected, never a panic.
-        let tight = Schedule { max: Duration::from_millis(300), ..s.clone() };
-        let d = tight.next_look(1, Duration::from_secs(2), &learned, None, &mut rng);
-        assert_eq!(secs(d), 0.3);
-    }
-
-    #[test]
-    fn before_the_window_opens_jitter_only_delays() {
-        let s = Schedule::from(&Polling::default());
-        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
-        let mut learned = Learned::default();
-        for i in 0..LEARNED_MIN {
-            learned.observe(Duration::from_secs(10 + (i % 16) as u64));
-        }
-        for _ in 0..200 {
-            let d = s.next_look(0, Duration::from_secs(4), &learned, None, &mut rng).as_secs_f64();
-            assert!((7.0..=8.4 + 1e-9).contains(&d), "{d}");
-        }
-    }
 
     fn schedule() -> Schedule {
         Schedule::from(&Polling::default())

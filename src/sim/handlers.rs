@@ -243,6 +243,9 @@ fn do_get_asset(sim: &SimState, req: &Value) -> Response {
         (Some((code, msg)), true) if sim.config.string_errors => ("Failed", json!(format!("{code}: {msg}"))),
         (Some((code, msg)), true) => ("Failed", json!({"Code": code, "Message": msg})),
     };
+    if status == "Active" {
+        sim.answered_active(task);
+    }
     let updated = if done { a.ready_time } else { a.created };
     ok(json!({
         "Id": a.id,

@@ -26,7 +26,7 @@ use std::time::Duration;
 pub use bucket::{BUCKET_REGION, BucketSim, BucketStats, Fetch};
 pub use error::{FaultError, SimConfigError};
 pub use faults::{Fault, FaultRates};
-pub use state::{SimState, SimStats};
+pub use state::{DetectionLatency, SimState, SimStats};
 
 /// Everything the simulator can be told.
 #[derive(Debug, Clone, clap::Args)]
@@ -40,6 +40,16 @@ pub struct SimConfig {
     /// Longest processing time of an asset, in milliseconds.
     #[arg(long, default_value_t = 8000)]
     pub max_delay_ms: u64,
+    /// How processing times are drawn: uniform between the shortest and
+    /// longest, or lognormal around a median.
+    #[arg(long, value_enum, default_value_t = DelayDist::Uniform)]
+    pub delay_dist: DelayDist,
+    /// Median processing time with `--delay-dist lognormal`, in milliseconds.
+    #[arg(long, default_value_t = 15_000)]
+    pub delay_median_ms: u64,
+    /// Sigma (of the log time) with `--delay-dist lognormal`.
+    #[arg(long, default_value_t = 0.5)]
+    pub delay_sigma: f64,
     /// Share of assets that fail processing at random (URLs containing `fail` always fail).
     #[arg(long, default_value_t = 0.0)]
     pub fail_rate: f64,
@@ -82,6 +92,9 @@ impl Default for SimConfig {
             api_key: "sim-key".into(),
             min_delay_ms: 2000,
             max_delay_ms: 8000,
+            delay_dist: DelayDist::Uniform,
+            delay_median_ms: 15_000,
+            delay_sigma: 0.5,
             fail_rate: 0.0,
             string_errors: false,
             group_rate: 30,
@@ -103,6 +116,9 @@ impl SimConfig {
         if self.min_delay_ms > self.max_delay_ms {
             return Err(SimConfigError::Delays { min: self.min_delay_ms, max: self.max_delay_ms });
         }
+        if !(0.0..=5.0).contains(&self.delay_sigma) {
+            return Err(SimConfigError::Sigma(self.delay_sigma));
+        }
         for (action, rate) in [("group", self.group_rate), ("create", self.create_rate), ("get", self.get_rate)] {
             if rate == 0 {
                 return Err(SimConfigError::ZeroRate { action });
@@ -116,6 +132,16 @@ impl SimConfig {
         }
         Ok(self.faults.validate()?)
     }
+}
+
+/// How the simulator draws processing times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DelayDist {
+    /// Uniform between `--min-delay-ms` and `--max-delay-ms`.
+    #[default]
+    Uniform,
+    /// Lognormal with median `--delay-median-ms` and `--delay-sigma`.
+    Lognormal,
 }
 
 /// A running simulator. Dropping it stops the server.

@@ -10,8 +10,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use super::SimConfig;
 use super::faults::Fault;
+use super::{DelayDist, SimConfig};
 
 /// Counters the simulator exposes at `GET /_stats`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -36,10 +36,47 @@ pub struct SimStats {
     /// (500/502/503/504 after processing, dropped, slow, truncated,
     /// malformed, empty task id): the client cannot know they happened.
     pub ambiguous_creations: Vec<String>,
+    /// From each asset's ready moment to the first GetAsset that answered
+    /// Active for it.
+    pub detection: DetectionLatency,
     /// Every CreateAsset request in the order handled (refused ones too:
     /// 401, 429, faults before processing, invalid input): `GroupId|URL|Name`
     /// and whether it created an asset.
     pub create_log: Vec<(String, bool)>,
+}
+
+/// How late clients saw assets become Active, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DetectionLatency {
+    /// Assets seen Active.
+    pub count: u64,
+    /// Mean latency.
+    pub mean_ms: f64,
+    /// Median latency.
+    pub p50_ms: f64,
+    /// 99th percentile latency.
+    pub p99_ms: f64,
+    /// Longest latency.
+    pub max_ms: f64,
+}
+
+impl DetectionLatency {
+    fn of(samples: &[f64]) -> DetectionLatency {
+        if samples.is_empty() {
+            return DetectionLatency::default();
+        }
+        let mut v = samples.to_vec();
+        v.sort_by(f64::total_cmp);
+        // Nearest rank.
+        let q = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+        DetectionLatency {
+            count: v.len() as u64,
+            mean_ms: v.iter().sum::<f64>() / v.len() as f64,
+            p50_ms: q(0.5),
+            p99_ms: q(0.99),
+            max_ms: v[v.len() - 1],
+        }
+    }
 }
 
 /// One simulated asset.
@@ -55,6 +92,8 @@ pub(crate) struct SimAsset {
     pub ready_time: jiff::Timestamp,
     /// `None` for success, else (code, message).
     pub failure: Option<(String, String)>,
+    /// A GetAsset has answered Active for it.
+    pub seen_active: bool,
 }
 
 struct Inner {
@@ -63,6 +102,8 @@ struct Inner {
     assets: HashMap<String, SimAsset>,
     created_keys: HashSet<String>,
     stats: SimStats,
+    /// Detection latencies, in milliseconds.
+    detections: Vec<f64>,
     next_id: u64,
     script: std::collections::VecDeque<Option<Fault>>,
 }
@@ -117,6 +158,7 @@ impl SimState {
                 assets: HashMap::new(),
                 created_keys: HashSet::new(),
                 stats: SimStats::default(),
+                detections: Vec::new(),
                 next_id: 1,
                 script: Default::default(),
             }),
@@ -143,7 +185,8 @@ impl SimState {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> SimStats {
-        self.lock().stats.clone()
+        let inner = self.lock();
+        SimStats { detection: DetectionLatency::of(&inner.detections), ..inner.stats.clone() }
     }
 
     /// Creates a group directly (no HTTP), as the demo does; returns its id.
@@ -234,7 +277,16 @@ impl SimState {
             inner.stats.ambiguous_creations.push(key);
         }
         inner.stats.assets_created += 1;
-        let delay = Duration::from_millis(inner.rng.random_range(cfg.min_delay_ms..=cfg.max_delay_ms));
+        let delay = match cfg.delay_dist {
+            DelayDist::Uniform => Duration::from_millis(inner.rng.random_range(cfg.min_delay_ms..=cfg.max_delay_ms)),
+            DelayDist::Lognormal => {
+                // Box–Muller: one standard normal from two uniforms.
+                let (u1, u2): (f64, f64) = (inner.rng.random_range(f64::EPSILON..1.0), inner.rng.random());
+                let z = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+                let ms = cfg.delay_median_ms as f64 * (cfg.delay_sigma * z).exp();
+                Duration::from_secs_f64((ms / 1000.0).min(86_400.0))
+            }
+        };
         let random_fail = cfg.fail_rate > 0.0 && inner.rng.random_bool(cfg.fail_rate);
         let failure = download_failure.or_else(|| failure_for(url, asset_type, random_fail));
         let now = jiff::Timestamp::now();
@@ -250,6 +302,7 @@ impl SimState {
             ready_at: Instant::now() + delay,
             ready_time: now + delay,
             failure,
+            seen_active: false,
         };
         inner.assets.insert(task.clone(), asset);
         (id, task)
@@ -257,6 +310,18 @@ impl SimState {
 
     pub(crate) fn get_asset(&self, task_id: &str) -> Option<SimAsset> {
         self.lock().assets.get(task_id).cloned()
+    }
+
+    /// Records that a GetAsset is answering Active for `task_id`: the first
+    /// time, how long after its ready moment.
+    pub(crate) fn answered_active(&self, task_id: &str) {
+        let mut inner = self.lock();
+        let Some(asset) = inner.assets.get_mut(task_id).filter(|a| !a.seen_active) else {
+            return;
+        };
+        asset.seen_active = true;
+        let late = Instant::now().saturating_duration_since(asset.ready_at).as_secs_f64() * 1000.0;
+        inner.detections.push(late);
     }
 }
 

@@ -48,6 +48,7 @@ pub fn quick_polling() -> Polling {
         jitter: 0.2,
         stuck_after_secs: 60.0,
         retry_budget: 10,
+        adaptive: true,
     }
 }
 
@@ -59,7 +60,12 @@ pub fn engine(
     polling: Polling,
     timeout: Duration,
 ) -> (EngineHandle, UnboundedReceiver<Update>, tokio::task::JoinHandle<()>) {
-    engine_with(sim, dir, EngineOptions { limits, polling, seed: Some(7), retry_503: false, storage: None }, timeout)
+    engine_with(
+        sim,
+        dir,
+        EngineOptions { limits, polling, seed: Some(7), retry_503: false, storage: None, polling_file: None },
+        timeout,
+    )
 }
 
 /// An engine on `dir`'s journal talking to `sim`, with these options.

@@ -1,0 +1,336 @@
+//! Processing times learned per asset type and profile, kept between runs in
+//! the data dir (`polling.json`).
+//!
+//! Each kind keeps the observations of its most recently created assets
+//! (exact times of Active assets and the censored times of assets given up
+//! while still processing); older ones weigh less. Recency goes by creation,
+//! not by when the answer came: within a batch the slow assets finish last,
+//! and keeping "the last to finish" would keep the slow ones. The fit adds
+//! the censored times of assets still being polled, which the engine passes
+//! in.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::lognormal::{LogNormal, Observation, PRIOR_WEIGHT};
+
+/// Observations kept per kind.
+const KEEP: usize = 256;
+/// Kinds kept (the least recently observed goes first).
+const KINDS: usize = 64;
+/// An observation of an asset created this many seconds before the newest
+/// counts half (a week: last week's batch still outweighs the prior).
+const HALF_LIFE_SECS: f64 = 7.0 * 86_400.0;
+/// The shortest time recorded: the server's times have whole seconds, so
+/// 0 s means "under a second".
+const SHORTEST: f64 = 0.5;
+/// The file format's version.
+const VERSION: u32 = 1;
+
+/// The kind of an asset for learning: its type and profile.
+pub fn kind_key(asset_type: crate::api::AssetType, profile: &str) -> String {
+    format!("{asset_type}/{profile}")
+}
+
+#[derive(Debug, Clone)]
+struct Kind {
+    /// `(seconds, censored, created)`, in the order observed; `created` is
+    /// the asset's creation, in seconds since the Unix epoch.
+    obs: Vec<(f64, bool, f64)>,
+    fit: LogNormal,
+    /// How many observations the fit rests on (weighted, prior included).
+    weight: f64,
+    touched: u64,
+}
+
+/// What is known about processing times.
+#[derive(Debug, Clone, Default)]
+pub struct Learned {
+    kinds: BTreeMap<String, Kind>,
+    clock: u64,
+    changed: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct File {
+    version: u32,
+    kinds: BTreeMap<String, FileKind>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FileKind {
+    /// The fitted median, in seconds (for people reading the file).
+    median_secs: f64,
+    /// The fitted sigma of log seconds (for people reading the file).
+    sigma: f64,
+    /// `[seconds, censored, created (Unix seconds)]`.
+    observations: Vec<(f64, bool, f64)>,
+}
+
+impl Learned {
+    /// Reads `path`. A missing file is nothing learned yet; an unreadable or
+    /// corrupt one is nothing learned plus a warning to show (never an
+    /// error: the prior works).
+    pub fn load(path: &Path) -> (Learned, Option<String>) {
+        let text = match std::fs::read(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (Learned::default(), None),
+            Err(e) => return (Learned::default(), Some(unusable(path, &e.to_string()))),
+        };
+        let file: File = match serde_json::from_slice(&text) {
+            Ok(f) => f,
+            Err(e) => return (Learned::default(), Some(unusable(path, &e.to_string()))),
+        };
+        if file.version != VERSION {
+            return (Learned::default(), Some(unusable(path, &format!("unknown version {}", file.version))));
+        }
+        let mut learned = Learned::default();
+        for (key, kind) in file.kinds.into_iter().take(KINDS) {
+            for (secs, censored, created) in kind.observations {
+                if secs.is_finite() && secs > 0.0 && created.is_finite() {
+                    learned.push(&key, secs, censored, created);
+                }
+            }
+            learned.refit(&key, &[]);
+        }
+        learned.changed = false;
+        (learned, None)
+    }
+
+    /// The file's bytes (each kind estimated from its observations alone).
+    pub fn snapshot_json(&mut self) -> Vec<u8> {
+        let keys: Vec<String> = self.kinds.keys().cloned().collect();
+        for key in keys {
+            self.refit(&key, &[]);
+        }
+        let kinds = self
+            .kinds
+            .iter()
+            .map(|(k, v)| {
+                let kind = FileKind {
+                    median_secs: round(v.fit.median()),
+                    sigma: round(v.fit.sigma),
+                    observations: v.obs.iter().map(|&(s, c, t)| (round(s), c, round(t))).collect(),
+                };
+                (k.clone(), kind)
+            })
+            .collect();
+        serde_json::to_vec(&File { version: VERSION, kinds }).unwrap_or_default()
+    }
+
+    /// Records that an asset of `key` created at `created` (Unix seconds)
+    /// took `secs` to process, or (censored) was still processing after
+    /// `secs` when it was given up.
+    pub fn observe(&mut self, key: &str, secs: f64, censored: bool, created: f64) {
+        if secs.is_finite() && secs >= 0.0 && created.is_finite() {
+            self.push(key, secs.max(SHORTEST), censored, created);
+            self.changed = true;
+        }
+    }
+
+    fn push(&mut self, key: &str, secs: f64, censored: bool, created: f64) {
+        self.clock += 1;
+        if !self.kinds.contains_key(key) && self.kinds.len() >= KINDS {
+            let oldest = self.kinds.iter().min_by_key(|(_, k)| k.touched).map(|(k, _)| k.clone());
+            if let Some(oldest) = oldest {
+                self.kinds.remove(&oldest);
+            }
+        }
+        let kind = self.kinds.entry(key.to_string()).or_insert_with(|| Kind {
+            obs: Vec::new(),
+            fit: LogNormal::prior(),
+            weight: PRIOR_WEIGHT,
+            touched: 0,
+        });
+        kind.obs.push((secs, censored, created));
+        if kind.obs.len() > KEEP {
+            // The asset created first goes (the new one, if it is that).
+            let oldest = kind.obs.iter().enumerate().min_by(|a, b| a.1.2.total_cmp(&b.1.2)).map(|(i, _)| i);
+            if let Some(i) = oldest {
+                kind.obs.remove(i);
+            }
+        }
+        kind.touched = self.clock;
+    }
+
+    /// The current estimate for `key` (the prior when nothing is known).
+    #[cfg(test)]
+    pub fn dist(&self, key: &str) -> LogNormal {
+        self.kinds.get(key).map_or_else(LogNormal::prior, |k| k.fit)
+    }
+
+    /// What the next processing time of `key` may be: the estimate, widened
+    /// for how little it rests on ([`LogNormal::predictive`]).
+    pub fn predictive(&self, key: &str) -> LogNormal {
+        self.kinds.get(key).map_or_else(|| LogNormal::prior().predictive(PRIOR_WEIGHT), |k| k.fit.predictive(k.weight))
+    }
+
+    /// Estimates `key` again from its observations and `live` (the seconds
+    /// after which assets still being polled were last seen processing);
+    /// returns the predictive distribution ([`Learned::predictive`]).
+    pub fn refit(&mut self, key: &str, live: &[f64]) -> LogNormal {
+        let prior = LogNormal::prior();
+        let stored = self.kinds.get(key);
+        let n = stored.map_or(0, |k| k.obs.len());
+        let mut obs: Vec<Observation> = Vec::with_capacity(n + live.len());
+        if let Some(k) = stored {
+            let newest = k.obs.iter().map(|o| o.2).fold(f64::NEG_INFINITY, f64::max);
+            obs.extend(k.obs.iter().map(|&(secs, censored, created)| Observation {
+                secs,
+                censored,
+                weight: 0.5f64.powf((newest - created).max(0.0) / HALF_LIFE_SECS),
+            }));
+        }
+        obs.extend(live.iter().filter(|s| **s > 0.0).map(|&secs| Observation { secs, censored: true, weight: 1.0 }));
+        let start = stored.map_or(prior, |k| k.fit);
+        let fit = LogNormal::fit(&obs, prior, start);
+        let weight = PRIOR_WEIGHT + obs.iter().map(|o| o.weight).sum::<f64>();
+        if let Some(k) = self.kinds.get_mut(key) {
+            k.fit = fit;
+            k.weight = weight;
+        }
+        fit.predictive(weight)
+    }
+
+    /// One line per kind: its estimate and how many observations it rests on.
+    pub fn summary(&self) -> Vec<String> {
+        self.kinds
+            .iter()
+            .map(|(k, v)| {
+                format!("{k}: median {:.1} s, sigma {:.2} ({} observed)", v.fit.median(), v.fit.sigma, v.obs.len())
+            })
+            .collect()
+    }
+
+    /// The kinds with stored observations.
+    #[cfg(test)]
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.kinds.keys()
+    }
+
+    /// True when something was observed since it was last saved.
+    pub fn changed(&self) -> bool {
+        self.changed
+    }
+
+    /// Marks what is learned as saved (or not).
+    pub fn set_saved(&mut self, saved: bool) {
+        self.changed = !saved;
+    }
+}
+
+fn unusable(path: &Path, why: &str) -> String {
+    format!(
+        "ignoring the learned processing times in {} ({why}); polling starts from the documented 9-30 s",
+        path.display()
+    )
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: f64 = 1.8e9;
+
+    #[test]
+    fn persistence_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("polling.json");
+        let mut learned = Learned::default();
+        for i in 0..300 {
+            learned.observe("Image/default", 10.0 + (i % 7) as f64, false, T0 + i as f64);
+        }
+        learned.observe("Image/default", 40.0, true, T0 + 300.0);
+        learned.observe("Video/studio", 0.0, false, T0);
+        assert!(learned.changed());
+        crate::config::atomic_write(&path, &learned.snapshot_json()).unwrap();
+        let (back, warning) = Learned::load(&path);
+        assert_eq!(warning, None);
+        assert!(!back.changed());
+        assert_eq!(back.keys().collect::<Vec<_>>(), ["Image/default", "Video/studio"]);
+        let (a, b) = (learned.dist("Image/default"), back.dist("Image/default"));
+        assert!((a.mu - b.mu).abs() < 1e-3 && (a.sigma - b.sigma).abs() < 1e-3, "{a:?} {b:?}");
+        assert_eq!(back.kinds["Image/default"].obs.len(), KEEP, "bounded");
+        assert_eq!(back.kinds["Image/default"].obs.last(), Some(&(40.0, true, T0 + 300.0)));
+        assert_eq!(back.kinds["Image/default"].obs[0].2, T0 + 45.0, "the first created went");
+        assert_eq!(back.kinds["Video/studio"].obs.last(), Some(&(SHORTEST, false, T0)), "0 s is under a second");
+        // Never seen: the prior.
+        assert_eq!(back.dist("Audio/default"), LogNormal::prior());
+    }
+
+    #[test]
+    fn a_missing_or_corrupt_file_is_the_prior() {
+        let dir = tempfile::tempdir().unwrap();
+        let (learned, warning) = Learned::load(&dir.path().join("none.json"));
+        assert_eq!((learned.keys().count(), warning), (0, None));
+        for (name, bytes) in [
+            ("garbage.json", &b"{\"version\":1,\"kinds\":{\"Image/default\":"[..]),
+            ("version.json", &br#"{"version":99,"kinds":{}}"#[..]),
+            ("dir.json", &b""[..]),
+        ] {
+            let path = dir.path().join(name);
+            if name == "dir.json" {
+                std::fs::create_dir(&path).unwrap();
+            } else {
+                std::fs::write(&path, bytes).unwrap();
+            }
+            let (learned, warning) = Learned::load(&path);
+            assert_eq!(learned.keys().count(), 0, "{name}");
+            let warning = warning.expect("a warning");
+            assert!(warning.contains(name) && warning.contains("9-30 s"), "{warning}");
+            assert_eq!(learned.dist("Image/default"), LogNormal::prior());
+        }
+    }
+
+    #[test]
+    fn recent_observations_weigh_more_and_live_jobs_count_as_censored() {
+        let mut learned = Learned::default();
+        let week = 7.0 * 86_400.0;
+        for i in 0..100 {
+            learned.observe("Image/default", 30.0, false, T0 + i as f64);
+        }
+        for i in 0..100 {
+            learned.observe("Image/default", 10.0, false, T0 + 2.0 * week + i as f64);
+        }
+        let fit = learned.refit("Image/default", &[]);
+        // Half are 10 s, but two weeks newer: they weigh four times as much.
+        let share_of_ten = (30f64.ln() - fit.mu) / (30f64.ln() - 10f64.ln());
+        assert!(share_of_ten > 0.7 && share_of_ten < 0.85, "{share_of_ten} {fit:?}");
+        // Jobs still processing after 40 s pull the estimate up.
+        let with_live = learned.refit("Image/default", &[40.0; 100]);
+        assert!(with_live.median() > fit.median() + 2.0, "{with_live:?} vs {fit:?}");
+    }
+
+    /// Within a batch the slow assets are observed last: keeping the last
+    /// observed would keep the slow ones. Eviction goes by creation.
+    #[test]
+    fn a_batch_larger_than_the_memory_is_not_biased_to_its_slow_end() {
+        let mut learned = Learned::default();
+        // 1000 assets created in order, processing 10 s or 30 s alternately,
+        // observed in order of completion: all the 10 s ones first.
+        let mut done: Vec<(f64, f64)> =
+            (0..1000).map(|i| (if i % 2 == 0 { 10.0 } else { 30.0 }, T0 + i as f64)).collect();
+        done.sort_by(|a, b| (a.0 + a.1).total_cmp(&(b.0 + b.1)));
+        for (secs, created) in done {
+            learned.observe("Image/default", secs, false, created);
+        }
+        let fast = learned.kinds["Image/default"].obs.iter().filter(|o| o.0 == 10.0).count();
+        assert_eq!(fast, KEEP / 2);
+    }
+
+    #[test]
+    fn kinds_are_bounded() {
+        let mut learned = Learned::default();
+        for i in 0..KINDS + 5 {
+            learned.observe(&format!("Image/p{i}"), 12.0, false, T0);
+        }
+        assert_eq!(learned.keys().count(), KINDS);
+        assert!(!learned.kinds.contains_key("Image/p0"), "the least recent went first");
+    }
+}
