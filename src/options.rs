@@ -16,7 +16,7 @@ pub struct GlobalArgs {
     /// Config file; it must exist when given [env: SEEDANCE_ASSETS_CONFIG; default: the platform config dir]
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Directory of the journal, groups and logs [env: SEEDANCE_ASSETS_DATA_DIR]
+    /// Directory of the job store, groups and logs [env: SEEDANCE_ASSETS_DATA_DIR]
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Account profile: a `[profiles.NAME]` table of the config [env: SEEDANCE_PROFILE; default: `default_profile`, else `[api]`]

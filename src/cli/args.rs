@@ -29,7 +29,7 @@ pub struct Cli {
 pub enum CliCommand {
     /// Import URLs or local files (arguments, --file, or stdin; one per line: URL, URL,name,type, or a file, directory or glob).
     Import(ImportArgs),
-    /// Follow every unfinished job in the journal until it is final.
+    /// Follow every unfinished job until it is final.
     Wait {
         /// Print the jobs as JSON at the end.
         #[arg(long)]
@@ -65,7 +65,7 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Remove jobs from the journal (the assets stay on the server).
+    /// Remove jobs from the job store (the assets stay on the server).
     Forget {
         /// Which jobs.
         #[command(flatten)]
@@ -190,7 +190,7 @@ pub struct ImportArgs {
 /// `config` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
-    /// Where the config file, data, journal and logs are.
+    /// Where the config file, data, job store and logs are.
     Path {
         /// JSON instead of lines.
         #[arg(long)]

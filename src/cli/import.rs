@@ -485,6 +485,6 @@ fn summarize(list: &[Job], expected: usize) {
         eprintln!("{l}");
     }
     if missing > 0 {
-        eprintln!("  {missing} not saved in the journal (nothing was sent for them): import them again");
+        eprintln!("  {missing} not saved in the job store (nothing was sent for them): import them again");
     }
 }

@@ -82,7 +82,7 @@ pub enum KeyAction {
     MarkAll,
     /// Clear marks and the filter.
     Clear,
-    /// Resume after a pause or a journal error (reloads the config and key).
+    /// Resume after a pause or a job store error (reloads the config and key).
     Resume,
     /// Undo the last forget.
     Undo,
@@ -363,7 +363,7 @@ impl Default for KeyMap {
                 Global,
                 &[Key::ch('R')],
                 "",
-                "resume after a pause or journal error (reloads the config and its key)",
+                "resume after a pause or a store error (reloads the config and its key)",
             ),
             b(A::NewGroup, "new_group", Global, &[Key::ch('c')], "new group", "create an asset group"),
             b(

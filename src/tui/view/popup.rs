@@ -146,7 +146,7 @@ pub(super) fn confirm(frame: &mut Frame, app: &App, c: &Confirm, theme: &Theme, 
             } else {
                 String::new()
             };
-            format!("Forget {}? They leave the list and the journal.{extra}", app.describe(ids))
+            format!("Forget {}? They leave the list and the job store.{extra}", app.describe(ids))
         }
         Confirm::Quit(n) => format!(
             "The URL field holds {} not submitted. Quit anyway? They are kept as a draft and come back at the next start.",
