@@ -105,11 +105,100 @@ impl From<&Job> for JobRecord {
     }
 }
 
+/// The export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A pretty JSON array of [`JobRecord`]s.
+    Json,
+    /// CSV of [`JobRecord`]s, formula cells neutralized.
+    Csv,
+    /// The `content` entries of the Active jobs (a pretty JSON array).
+    Content,
+}
+
+/// Writes jobs one at a time (a history of any size costs one job of
+/// memory), in one format.
+pub struct Exporter<W: Write> {
+    sink: Sink<W>,
+    written: usize,
+}
+
+enum Sink<W: Write> {
+    Csv(csv::Writer<W>),
+    Json(W, Format),
+}
+
+/// `value` as pretty JSON, each line indented as an element of an array.
+fn array_element(value: &impl Serialize) -> Result<String, ExportError> {
+    let text = serde_json::to_string_pretty(value)?;
+    Ok(text.lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n"))
+}
+
+impl<W: Write> Exporter<W> {
+    /// An exporter writing `format` to `w`.
+    pub fn new(format: Format, w: W) -> Exporter<W> {
+        let sink = match format {
+            Format::Csv => Sink::Csv(csv::Writer::from_writer(w)),
+            other => Sink::Json(w, other),
+        };
+        Exporter { sink, written: 0 }
+    }
+
+    /// Writes one job (a `content` export skips jobs that are not Active).
+    pub fn push(&mut self, j: &Job) -> Result<(), ExportError> {
+        let element = match &mut self.sink {
+            Sink::Csv(csv) => {
+                let mut r = JobRecord::from(j);
+                for cell in [&mut r.name, &mut r.url, &mut r.group_id, &mut r.profile] {
+                    neutralize(cell);
+                }
+                for cell in [&mut r.asset_id, &mut r.asset_ref, &mut r.error].into_iter().flatten() {
+                    neutralize(cell);
+                }
+                csv.serialize(r)?;
+                self.written += 1;
+                return Ok(());
+            }
+            Sink::Json(_, Format::Content) => match ContentEntry::of(j) {
+                Some(e) => array_element(&e)?,
+                None => return Ok(()),
+            },
+            Sink::Json(..) => array_element(&JobRecord::from(j))?,
+        };
+        if let Sink::Json(w, _) = &mut self.sink {
+            let sep = if self.written == 0 { "[\n" } else { ",\n" };
+            w.write_all(sep.as_bytes())?;
+            w.write_all(element.as_bytes())?;
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Ends the export; returns how many jobs were written.
+    pub fn finish(self) -> Result<usize, ExportError> {
+        match self.sink {
+            Sink::Csv(mut csv) => csv.flush()?,
+            Sink::Json(mut w, _) => {
+                w.write_all(if self.written == 0 { b"[]\n" } else { b"\n]\n" })?;
+                w.flush()?;
+            }
+        }
+        Ok(self.written)
+    }
+}
+
+/// Writes `jobs` in `format` to `w`; returns how many were written.
+pub fn write(format: Format, jobs: &[Job], w: impl Write) -> Result<usize, ExportError> {
+    let mut ex = Exporter::new(format, w);
+    for j in jobs {
+        ex.push(j)?;
+    }
+    ex.finish()
+}
+
 /// Writes jobs as a pretty JSON array (with a final newline) to `w`.
-pub fn write_json(jobs: &[Job], mut w: impl Write) -> Result<(), ExportError> {
-    let records: Vec<JobRecord> = jobs.iter().map(JobRecord::from).collect();
-    serde_json::to_writer_pretty(&mut w, &records)?;
-    Ok(writeln!(w)?)
+pub fn write_json(jobs: &[Job], w: impl Write) -> Result<(), ExportError> {
+    write(Format::Json, jobs, w).map(drop)
 }
 
 /// Writes jobs as CSV to `w`. Text cells that a spreadsheet would run as a
@@ -117,18 +206,7 @@ pub fn write_json(jobs: &[Job], mut w: impl Write) -> Result<(), ExportError> {
 /// `'`, as OWASP recommends: names, URLs and server-sent ids and errors are
 /// untrusted.
 pub fn write_csv(jobs: &[Job], w: impl Write) -> Result<(), ExportError> {
-    let mut csv = csv::Writer::from_writer(w);
-    for j in jobs {
-        let mut r = JobRecord::from(j);
-        for cell in [&mut r.name, &mut r.url, &mut r.group_id, &mut r.profile] {
-            neutralize(cell);
-        }
-        for cell in [&mut r.asset_id, &mut r.asset_ref, &mut r.error].into_iter().flatten() {
-            neutralize(cell);
-        }
-        csv.serialize(r)?;
-    }
-    Ok(csv.flush()?)
+    write(Format::Csv, jobs, w).map(drop)
 }
 
 /// Prefixes a cell that a spreadsheet would take for a formula with `'`.
@@ -186,13 +264,6 @@ impl ContentEntry {
     }
 }
 
-/// Writes the `content` entries of the Active jobs as a pretty JSON array.
-pub fn write_content(jobs: &[Job], mut w: impl Write) -> Result<(), ExportError> {
-    let entries: Vec<ContentEntry> = jobs.iter().filter_map(ContentEntry::of).collect();
-    serde_json::to_writer_pretty(&mut w, &entries)?;
-    Ok(writeln!(w)?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,5 +284,41 @@ mod tests {
             neutralize(&mut cell);
             assert_eq!(cell, want);
         }
+    }
+
+    fn job(id: u64, state: crate::engine::JobState) -> Job {
+        let spec = crate::engine::NewJob {
+            url: format!("https://e.com/{id}.png"),
+            name: format!("=n{id}"),
+            asset_type: AssetType::Image,
+            group_id: "g".into(),
+            profile: "default".into(),
+            local: None,
+            media: None,
+        };
+        let mut j = Job::new(id, spec, jiff::Timestamp::UNIX_EPOCH);
+        j.state = state;
+        j.asset_id = Some(format!("asset-{id}"));
+        j
+    }
+
+    #[test]
+    fn streamed_json_is_what_serde_writes_for_the_whole_array() {
+        use crate::engine::JobState::{Active, Failed};
+        for jobs in [vec![], vec![job(1, Active)], vec![job(1, Active), job(2, Failed), job(3, Active)]] {
+            let mut streamed = Vec::new();
+            assert_eq!(write(Format::Json, &jobs, &mut streamed).unwrap(), jobs.len());
+            let records: Vec<JobRecord> = jobs.iter().map(JobRecord::from).collect();
+            let whole = serde_json::to_string_pretty(&records).unwrap() + "\n";
+            assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+            let mut content = Vec::new();
+            let n = write(Format::Content, &jobs, &mut content).unwrap();
+            let entries: Vec<ContentEntry> = jobs.iter().filter_map(ContentEntry::of).collect();
+            assert_eq!(n, entries.len(), "only Active jobs are content");
+            assert_eq!(String::from_utf8(content).unwrap(), serde_json::to_string_pretty(&entries).unwrap() + "\n");
+        }
+        let mut csv = Vec::new();
+        write(Format::Csv, &[job(1, Active)], &mut csv).unwrap();
+        assert!(String::from_utf8(csv).unwrap().contains(",'=n1,"), "formulas neutralized");
     }
 }

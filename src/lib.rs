@@ -3,7 +3,8 @@
 //!
 //! Modules, each talking to the next through one-way messages:
 //! - [`api`]: the typed HTTP client for the three documented endpoints;
-//! - [`engine`]: jobs, scheduling, rate limits, retries and the journal;
+//! - [`engine`]: jobs, scheduling, rate limits and retries (a pure core and
+//!   an I/O shell); [`store`]: the job store (SQLite) that every front end reads;
 //! - [`tui`]: the ratatui dashboard (drawing and keys);
 //! - [`cli`]: the headless front end;
 //! - [`config`]: file locations, the TOML config and presets;

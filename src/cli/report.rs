@@ -7,7 +7,7 @@ use std::path::Path;
 use super::args::{ExportArgs, ExportFormat, Selection};
 use crate::engine::{Job, JobState};
 use crate::exit::{Failure, JOURNAL, USAGE};
-use crate::export::{JobRecord, write_content, write_csv, write_json};
+use crate::export::{ExportError, Exporter, Format, JobRecord, write_json};
 use crate::options::GlobalArgs;
 use crate::setup::Context;
 use crate::store::{Filter, History, StoreError};
@@ -128,21 +128,32 @@ pub(super) fn status(global: &GlobalArgs, select: &Selection, search: Option<&st
 }
 
 pub(super) fn export(global: &GlobalArgs, a: &ExportArgs) -> Result<u8, Failure> {
-    let jobs = selected_jobs(global, &a.select)?;
-    let mut bytes = Vec::new();
-    match a.format {
-        ExportFormat::Json => write_json(&jobs, &mut bytes)?,
-        ExportFormat::Csv => write_csv(&jobs, &mut bytes)?,
-        ExportFormat::Content => write_content(&jobs, &mut bytes)?,
-    }
+    let ctx = Context::load(global)?;
+    let history = history(&ctx)?;
+    let f = filter(&ctx, global, &a.select, None);
+    let format = match a.format {
+        ExportFormat::Json => Format::Json,
+        ExportFormat::Csv => Format::Csv,
+        ExportFormat::Content => Format::Content,
+    };
+    // Streams the selection from the store into `w`, one job at a time.
+    let stream = |w: &mut dyn Write, io_fail: &dyn Fn(std::io::Error) -> Failure| -> Result<usize, Failure> {
+        let fail = |e: ExportError| match e {
+            ExportError::Io(e) => io_fail(e),
+            other => Failure::from(other),
+        };
+        let mut ex = Exporter::new(format, w);
+        history.for_each(&f, |j| ex.push(&j).map_err(fail))?;
+        ex.finish().map_err(fail)
+    };
     match &a.output {
-        None => super::out::print(&String::from_utf8_lossy(&bytes))?,
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            stream(&mut out, &Failure::stdout)?;
+        }
         Some(path) => {
-            write_output(path, &bytes, a.force)?;
-            let n = match a.format {
-                ExportFormat::Content => jobs.iter().filter(|j| j.asset_ref().is_some()).count(),
-                _ => jobs.len(),
-            };
+            let io_fail = |e: std::io::Error| Failure::new(USAGE, format!("cannot write {}: {e}", path.display()));
+            let n = write_output(path, a.force, |w| stream(w, &io_fail))?;
             eprintln!("exported {n} {} to {}", if n == 1 { "job" } else { "jobs" }, path.display());
         }
     }
@@ -152,7 +163,11 @@ pub(super) fn export(global: &GlobalArgs, a: &ExportArgs) -> Result<u8, Failure>
 /// Writes an export: atomically (temp file, fsync, rename) onto a regular
 /// file or a new path; a device, FIFO, socket or symlink is refused unless
 /// `force`, and then written through as it is.
-fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failure> {
+fn write_output(
+    path: &Path,
+    force: bool,
+    fill: impl FnOnce(&mut dyn Write) -> Result<usize, Failure>,
+) -> Result<usize, Failure> {
     let special = match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => Some("a symbolic link"),
         Ok(m) if m.is_dir() => return Err(Failure::new(USAGE, format!("{} is a directory", path.display()))),
@@ -161,15 +176,41 @@ fn write_output(path: &Path, bytes: &[u8], force: bool) -> Result<(), Failure> {
     };
     let fail = |e: std::io::Error| Failure::new(USAGE, format!("cannot write {}: {e}", path.display()));
     match special {
-        None => crate::config::atomic_write(path, bytes).map_err(fail),
+        None => {
+            let mut n = 0;
+            crate::config::atomic_write_stream(path, |w| fill(w).map(|k| n = k).map_err(Written::Failed)).map_err(
+                |e| match e {
+                    Written::Io(e) => fail(e),
+                    Written::Failed(f) => f,
+                },
+            )?;
+            Ok(n)
+        }
         Some(kind) if !force => Err(Failure::new(
             USAGE,
             format!("{} is {kind}; not writing to it (pass --force to write through it)", path.display()),
         )),
         Some(_) => {
-            let mut f = std::fs::OpenOptions::new().write(true).truncate(true).open(path).map_err(fail)?;
-            f.write_all(bytes).and_then(|()| f.flush()).map_err(fail)
+            let f = std::fs::OpenOptions::new().write(true).truncate(true).open(path).map_err(fail)?;
+            let mut w = std::io::BufWriter::new(f);
+            let n = fill(&mut w)?;
+            w.flush().map_err(fail)?;
+            Ok(n)
         }
+    }
+}
+
+/// Why streaming an export into its file failed.
+enum Written {
+    /// Creating, syncing or renaming the file.
+    Io(std::io::Error),
+    /// Reading the store or writing the export.
+    Failed(Failure),
+}
+
+impl From<std::io::Error> for Written {
+    fn from(e: std::io::Error) -> Self {
+        Written::Io(e)
     }
 }
 

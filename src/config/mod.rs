@@ -18,7 +18,9 @@ pub use paths::{CONFIG_ENV, DATA_DIR_ENV, Paths};
 pub use preflight::{PreflightConfig, PreflightMode, Unprobeable};
 pub use preset::{Preset, TypeChoice};
 pub use profile::{API_KEY_ENV, DEFAULT_PROFILE, Profile, ProfileConfig, ProfileLimits, is_env_name};
-pub use save::{InvalidChange, PresetChange, SaveError, atomic_write, save_presets, save_presets_with};
+pub use save::{
+    InvalidChange, PresetChange, SaveError, atomic_write, atomic_write_stream, save_presets, save_presets_with,
+};
 pub use source::Source;
 pub use storage::{
     ACCESS_KEY_ENV, MAX_URL_EXPIRY_SECS, SECRET_KEY_ENV, SESSION_TOKEN_ENV, StorageConfig, StorageCredentials,

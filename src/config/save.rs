@@ -108,7 +108,7 @@ pub fn save_presets_with(
     edit_doc(&mut doc, change, &presets)?;
     let text = doc.to_string();
     let (config, warnings) = Config::parse(&text, path).map_err(InvalidChange::from)?;
-    atomic_write_with(path, text.as_bytes(), before_rename).map_err(io_err)?;
+    atomic_write_with(path, |f| f.write_all(text.as_bytes()), before_rename).map_err(io_err)?;
     Ok(LoadedConfig { config, path: path.clone(), text: Some(text), warnings })
 }
 
@@ -222,10 +222,41 @@ fn write_fields(t: &mut Table, p: &Preset) {
 /// same directory, fsync, rename over `path`, fsync of the directory. The
 /// file keeps its permission bits (0600 for a new file).
 pub fn atomic_write(path: &Path, data: &[u8]) -> io::Result<()> {
-    atomic_write_with(path, data, || Ok(()))
+    atomic_write_with(path, |f| f.write_all(data), || Ok(()))
 }
 
-fn atomic_write_with(path: &Path, data: &[u8], before_rename: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
+/// [`atomic_write`] of what `fill` writes (streamed to the temporary file,
+/// never held whole in memory).
+pub fn atomic_write_stream<E: From<io::Error>>(
+    path: &Path,
+    fill: impl FnOnce(&mut io::BufWriter<&mut File>) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut inner = None;
+    let result = atomic_write_with(
+        path,
+        |f| {
+            let mut w = io::BufWriter::new(f);
+            match fill(&mut w) {
+                Ok(()) => w.flush(),
+                Err(e) => {
+                    inner = Some(e);
+                    Err(io::Error::other("the export failed"))
+                }
+            }
+        },
+        || Ok(()),
+    );
+    match (inner, result) {
+        (Some(e), _) => Err(e),
+        (None, r) => r.map_err(E::from),
+    }
+}
+
+fn atomic_write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+    before_rename: impl FnOnce() -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -243,13 +274,13 @@ fn atomic_write_with(path: &Path, data: &[u8], before_rename: impl FnOnce() -> i
             opts.mode(mode);
             let mut f = opts.open(&tmp)?;
             f.set_permissions(fs::Permissions::from_mode(mode))?;
-            f.write_all(data)?;
+            fill(&mut f)?;
             f.sync_all()?;
         }
         #[cfg(not(unix))]
         {
             let mut f = opts.open(&tmp)?;
-            f.write_all(data)?;
+            fill(&mut f)?;
             f.sync_all()?;
         }
         before_rename()?;

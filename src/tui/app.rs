@@ -498,7 +498,7 @@ impl App {
         if job.state != JobState::Uploading {
             self.uploads.remove(&job.id);
         }
-        self.list.invalidate();
+        self.list.job_changed(&job);
     }
 
     /// Shows that another process owns the job store (`Some(who)`): the

@@ -83,6 +83,9 @@ struct Cache {
     rows: usize,
     /// Nothing changed since the read.
     fresh: bool,
+    /// The counts per state are stale (a job changed that the window and
+    /// the filter do not involve: only the counts are read again).
+    counts_stale: bool,
 }
 
 /// The job list: a window onto the job store. Only the rows on screen are
@@ -129,6 +132,20 @@ impl JobList {
         self.cache.borrow_mut().fresh = false;
     }
 
+    /// The engine reports that `job` changed: the window is read again only
+    /// when the job is on screen or the filter shows it (so with a text
+    /// filter over a large history, changes to jobs it hides cost a read of
+    /// the counts, not a scan); otherwise only the counts are.
+    pub fn job_changed(&self, job: &Job) {
+        let mut c = self.cache.borrow_mut();
+        let on_screen = c.window.iter().any(|j| j.id == job.id);
+        if on_screen || self.filter().admits(job) {
+            c.fresh = false;
+        } else {
+            c.counts_stale = true;
+        }
+    }
+
     /// Invalidates when another process wrote to the store since the last
     /// look (an observer's only news); true when it did.
     pub fn poll_changes(&self, last: &Cell<i64>) -> bool {
@@ -171,7 +188,21 @@ impl JobList {
         {
             let c = self.cache.borrow();
             if c.fresh && c.rows == rows {
-                return;
+                let counts_stale = c.counts_stale;
+                drop(c);
+                if counts_stale {
+                    let counts = self.read(|h| h.counts()).unwrap_or_default();
+                    let mut c = self.cache.borrow_mut();
+                    c.counts = counts;
+                    c.counts_stale = false;
+                    if self.needle.is_empty() {
+                        c.fresh = false;
+                    } else {
+                        return;
+                    }
+                } else {
+                    return;
+                }
             }
         }
         self.cache.borrow_mut().error = None;
@@ -197,6 +228,7 @@ impl JobList {
         c.marked_shown = marked_shown;
         c.rows = rows;
         c.fresh = true;
+        c.counts_stale = false;
     }
 
     /// The rows on screen: some above the selection, the selection, and
@@ -515,6 +547,25 @@ mod tests {
         assert_eq!(shown(&l), [2, 4, 5, 6]);
         assert_eq!(l.selected_job().unwrap().id, 4, "a job the filter now hides hands the selection on");
         assert_eq!((l.count(JobState::Active), l.shown()), (2, 8));
+    }
+
+    #[test]
+    fn a_change_the_filter_hides_reads_only_the_counts() {
+        let jobs = (1..=1000).map(|id| job(id, if id % 100 == 0 { "img" } else { "clip" }, JobState::Processing));
+        let (mut l, mut store, _d) = list(jobs.collect(), 5);
+        l.set_needle("img");
+        assert_eq!(shown(&l), [100, 200, 300, 400, 500]);
+        let hidden = job(7, "clip", JobState::Active);
+        store.write(std::slice::from_ref(&hidden), &[]).unwrap();
+        let before = l.reads.get();
+        l.job_changed(&hidden);
+        assert_eq!(shown(&l), [100, 200, 300, 400, 500]);
+        assert_eq!(l.count(JobState::Active), 1, "the counts follow");
+        assert_eq!(l.reads.get() - before, 1, "one read of the counts, no scan");
+        let now_shown = job(8, "img-now", JobState::Active);
+        store.write(std::slice::from_ref(&now_shown), &[]).unwrap();
+        l.job_changed(&now_shown);
+        assert_eq!(shown(&l), [8, 100, 200, 300, 400]);
     }
 
     #[test]
