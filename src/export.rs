@@ -124,7 +124,7 @@ pub struct Exporter<W: Write> {
 }
 
 enum Sink<W: Write> {
-    Csv(csv::Writer<W>),
+    Csv(Box<csv::Writer<W>>),
     Json(W, Format),
 }
 
@@ -138,7 +138,7 @@ impl<W: Write> Exporter<W> {
     /// An exporter writing `format` to `w`.
     pub fn new(format: Format, w: W) -> Exporter<W> {
         let sink = match format {
-            Format::Csv => Sink::Csv(csv::Writer::from_writer(w)),
+            Format::Csv => Sink::Csv(Box::new(csv::Writer::from_writer(w))),
             other => Sink::Json(w, other),
         };
         Exporter { sink, written: 0 }
