@@ -136,11 +136,11 @@ async fn a_second_dashboard_watches_then_takes_over() {
         // typed line stays in the editor.
         tmux.run(&["send-keys", "-t", "w", "i", "https://media.example/typed.png", "Escape"]);
         tmux.run(&["send-keys", "-t", "w", "Enter"]);
-        let screen = tmux.wait_for("the read-only refusal", Duration::from_secs(5), |s| s.contains("read-only"));
+        let screen = tmux.wait_for("the read-only refusal", Duration::from_secs(5), |s| s.contains("read-only while"));
         assert!(screen.contains("typed.png"), "the line stays: {screen}");
         assert!(import.wait().unwrap().success());
         let screen = tmux.wait_for("the take-over", Duration::from_secs(15), |s| s.contains("now runs the imports"));
-        assert!(!screen.contains("watching:"), "{screen}");
+        assert!(!screen.contains("read-only until it exits"), "the banner is gone: {screen}");
         // Now it is the owner: the typed line can be submitted.
         tmux.run(&["send-keys", "-t", "w", "Enter"]);
         tmux.wait_for("the new job", Duration::from_secs(15), |s| s.contains("/7 "));

@@ -38,30 +38,33 @@ pub fn lock_path(store: &Path) -> PathBuf {
 }
 
 /// This process, as the lock file describes it: the pid, the program's
-/// name and its arguments, short enough for a banner.
+/// name and its subcommand, short enough for a banner at 80 columns.
 fn describe_self() -> String {
     let mut args = std::env::args();
     let program = args
         .next()
         .map(|a| Path::new(&a).file_name().map_or(a.clone(), |n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
-    // Options with a value are noise here (paths, keys): the subcommand and
-    // its words say what it is doing.
+    // Options and their values (paths, groups, keys) are noise here: the
+    // subcommand says what the process is doing.
     let mut words = vec![program];
     let mut skip = false;
     for a in args {
         if std::mem::take(&mut skip) {
             continue;
         }
-        if matches!(a.as_str(), "--config" | "--data-dir" | "--profile" | "--group" | "--file" | "-f" | "--preset") {
-            skip = true;
+        if a.starts_with('-') {
+            skip = matches!(
+                a.as_str(),
+                "--config" | "--data-dir" | "--profile" | "--group" | "--file" | "-f" | "--preset"
+            );
             continue;
         }
         words.push(a);
+        break;
     }
-    crate::text::excerpt(&format!("pid {}: {}", std::process::id(), words.join(" ")), 72)
+    format!("pid {}: {}", std::process::id(), crate::text::excerpt(&words.join(" "), 40))
 }
-
 impl OwnerLock {
     /// Takes the lock of the store at `store`, or says who holds it.
     pub fn acquire(store: &Path) -> Result<OwnerLock, StoreError> {

@@ -507,9 +507,7 @@ impl App {
     pub fn set_watching(&mut self, owner: Option<String>) {
         let banner = owner.as_ref().map(|o| Banner {
             level: Level::Warn,
-            text: format!(
-                "watching: {o} owns the job store; read-only here, and this dashboard takes over when it exits"
-            ),
+            text: format!("watching {o}: read-only until it exits, then this one takes over"),
         });
         if self.watching.is_some() || owner.is_some() {
             self.set_banner(banner);
