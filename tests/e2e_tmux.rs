@@ -8,7 +8,7 @@
 //! unsubmitted line is kept as a draft. `scripts/test.sh` installs tmux.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -18,45 +18,8 @@ use seedance_assets::store::read_jobs;
 
 const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
 
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .output()
-            .expect("tmux is needed by this test: apt-get install tmux (scripts/test.sh installs it)")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
-    }
-
-    fn wait_for(&self, what: &str, limit: Duration, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(start.elapsed() < limit, "timed out waiting for {what}; screen:\n{screen}");
-            sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn pane(&self, format: &str) -> String {
-        String::from_utf8_lossy(&self.run(&["display-message", "-p", "-t", "e2e", format]).stdout).trim().to_string()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
+mod tmux;
+use tmux::Tmux;
 
 /// The pid of the process named `name` below `root`, from /proc.
 fn descendant(root: u32, name: &str) -> Option<u32> {
@@ -105,7 +68,7 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     write_config(&config, &sim.base_url(), &group);
     let data = dir.path().join("data");
 
-    let tmux = Tmux { socket: format!("seedance-e2e-{}", std::process::id()) };
+    let tmux = Tmux::new("e2e", "e2e");
     // A shell records the exit status (tmux 3.3 does not report it reliably).
     let exit_file = dir.path().join("exit-status");
     let cmd = format!(

@@ -5,13 +5,15 @@
 //! writers: a second import is refused. `scripts/test.sh` installs tmux.
 
 mod clienv;
+mod tmux;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use clienv::{BIN, Env, blocking};
 use seedance_assets::sim::{Sim, SimConfig};
+use tmux::Tmux;
 
 fn slow_sim() -> SimConfig {
     // Long enough processing for a second process to attach meanwhile.
@@ -73,40 +75,6 @@ async fn status_follow_prints_the_owners_jobs_until_it_exits() {
     .await;
 }
 
-struct Tmux(String);
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .args(["-L", &self.0, "-f", "/dev/null"])
-            .args(args)
-            .output()
-            .expect("tmux is needed by this test: apt-get install tmux (scripts/test.sh installs it)")
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "w"]).stdout).into_owned()
-    }
-
-    fn wait_for(&self, what: &str, limit: Duration, ok: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if ok(&screen) {
-                return screen;
-            }
-            assert!(start.elapsed() < limit, "timed out waiting for {what}; screen:\n{screen}");
-            sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_dashboard_watches_then_takes_over() {
     let sim = Sim::start_local(slow_sim()).await.unwrap();
@@ -116,7 +84,7 @@ async fn a_second_dashboard_watches_then_takes_over() {
     blocking(move || {
         let mut import = start_import(&env, &group, 6, "watch");
         wait_owned(&env, import.id());
-        let tmux = Tmux(format!("seedance-observer-{}", std::process::id()));
+        let tmux = Tmux::new("observer", "w");
         let cmd = format!(
             "SEEDANCE_API_KEY={} {BIN} --config {} --data-dir {}",
             env.key,

@@ -192,16 +192,6 @@ impl History {
         Ok(n.max(0) as u64)
     }
 
-    /// How many jobs the filter picks before `id` (the row number of `id`).
-    pub fn rank(&self, filter: &Filter, id: JobId) -> Result<u64, StoreError> {
-        let (sql, mut params) = filter.clause();
-        params.push(Box::new(i64::try_from(id).unwrap_or(i64::MAX)));
-        let sql = format!("SELECT COUNT(*) FROM jobs WHERE {sql} AND id < ?{}", params.len());
-        let refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
-        let n: i64 = self.conn.query_row(&sql, refs.as_slice(), |r| r.get(0)).at(&self.path)?;
-        Ok(n.max(0) as u64)
-    }
-
     /// Calls `f` with every job the filter picks, in id order, holding one
     /// at a time in memory; stops at the first error `f` returns.
     pub fn for_each<E: From<StoreError>>(
