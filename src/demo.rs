@@ -90,7 +90,7 @@ pub async fn start(paths: &Paths, _lock: &DemoLock) -> Result<Sim, Failure> {
     let sim = Sim::start_local(demo_sim_config()).await.map_err(|e| format!("cannot start the simulator: {e}"))?;
     let group = sim.state().add_group("demo");
     let config_text = format!(
-        "# Demo configuration (rewritten at each --demo start that runs the engine).\n[api]\nbase_url = \"{base}\"\n\n[storage]\nendpoint = \"{base}\"\nbucket = \"{DEMO_BUCKET}\"\nregion = \"{region}\"\nprefix = \"demo\"\npath_style = true\naccess_key_id = \"{DEMO_ACCESS_KEY}\"\nsecret_access_key = \"{DEMO_SECRET_KEY}\"\n\n[[presets]]\nname = \"demo\"\ngroup_id = \"{group}\"\nasset_type = \"infer\"\nname_template = \"{{stem}}\"\ndescription = \"the simulator's demo group\"\ndefault = true\n",
+        "# Demo configuration (rewritten at each --demo start that runs the engine).\n[api]\nbase_url = \"{base}\"\n\n[storage]\nendpoint = \"{base}\"\nbucket = \"{DEMO_BUCKET}\"\nregion = \"{region}\"\nprefix = \"demo\"\npath_style = true\naccess_key_id = \"{DEMO_ACCESS_KEY}\"\nsecret_access_key = \"{DEMO_SECRET_KEY}\"\n\n# The simulator processes in 2-8 s, well under the 9-30 s a real server takes\n# (what learned polling starts from): the demo looks on the classic schedule.\n[polling]\nadaptive = false\n\n[[presets]]\nname = \"demo\"\ngroup_id = \"{group}\"\nasset_type = \"infer\"\nname_template = \"{{stem}}\"\ndescription = \"the simulator's demo group\"\ndefault = true\n",
         base = sim.base_url(),
         region = crate::sim::BUCKET_REGION,
     );
