@@ -195,6 +195,7 @@ impl Setup {
     pub fn reload_clients(&mut self) -> Result<Clients, Failure> {
         let loaded = Config::load(&self.loaded.path)?;
         let client = client_for(&loaded, self.sim.is_some(), &self.profile.name)?;
+        self.storage = storage_for(&loaded, &self.profile, self.sim.is_some());
         self.loaded = loaded;
         self.client = client;
         Ok(self.clients())

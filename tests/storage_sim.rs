@@ -352,3 +352,71 @@ async fn the_simulator_fails_missing_or_mismatched_downloads() {
     };
     assert!(client.create_asset(&req).await.is_err());
 }
+
+/// A bucket that refuses every upload pauses uploads; once its credentials
+/// are fixed (`R` in the dashboard sends the reloaded bucket client, then
+/// Resume), the same jobs upload and are created without a restart, each
+/// file once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixed_bucket_credentials_resume_uploads_without_a_restart() {
+    use seedance_assets::engine::{Command, EngineOptions, LocalSource, NewJob, Update};
+    let sim =
+        Sim::start_local(SimConfig { min_delay_ms: 10, max_delay_ms: 50, ..common::quick_sim_config() }).await.unwrap();
+    let group = sim.state().add_group("fix");
+    let files = tempfile::tempdir().unwrap();
+    let good = sim_storage(&sim);
+    let mut specs = Vec::new();
+    for path in write_images(files.path(), 3) {
+        let f = good.prepare(&path).await.unwrap();
+        specs.push(NewJob {
+            url: path.display().to_string(),
+            name: path.file_stem().unwrap().to_string_lossy().into_owned(),
+            asset_type: AssetType::Image,
+            group_id: group.clone(),
+            profile: "default".into(),
+            local: Some(LocalSource { path, size: f.size, sha256: f.sha256, key: f.key, modified: f.modified }),
+            media: None,
+        });
+    }
+    let wrong = sim_storage_with(&sim, "sim-access-key", "not-the-secret");
+    let data = tempfile::tempdir().unwrap();
+    let opts = EngineOptions {
+        limits: seedance_assets::config::Limits::default(),
+        polling: common::quick_polling(),
+        seed: Some(5),
+        retry_503: false,
+        storage: Some((wrong, 2)),
+        polling_file: None,
+    };
+    let (engine, mut rx, task) = common::engine_with(&sim, data.path(), opts, Duration::from_secs(5));
+    let accepted = engine.submit(specs, false).await.unwrap().accepted;
+    assert_eq!(accepted.len(), 3);
+    let mut jobs = std::collections::BTreeMap::new();
+    let paused = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match rx.recv().await.expect("engine running") {
+                Update::Health(h) if h.storage.is_some() => return h,
+                Update::Job(j) => {
+                    jobs.insert(j.id, *j);
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("uploads pause on a bucket that refuses the keys");
+    assert!(paused.describe().unwrap().contains("uploads paused"), "{paused:?}");
+    assert_eq!(sim.bucket().stats().puts, 0);
+    assert!(jobs.values().all(|j| j.state == seedance_assets::engine::JobState::Uploading), "{jobs:?}");
+
+    engine.send(Command::SetStorage(good));
+    engine.send(Command::Resume(None));
+    common::follow_until(&mut rx, &mut jobs, Duration::from_secs(30), common::all_final(&accepted)).await;
+    for id in &accepted {
+        assert_eq!(jobs[id].state, seedance_assets::engine::JobState::Active, "{:?}", jobs[id]);
+    }
+    assert_eq!(sim.bucket().stats().puts, 3, "each file uploaded once");
+    assert_eq!(sim.stats().assets_created, 3);
+    engine.send(Command::Shutdown);
+    task.await.unwrap();
+}

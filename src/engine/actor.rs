@@ -361,6 +361,7 @@ impl Actor {
                 self.journal_retry_at = None;
                 self.core.resume_work();
             }
+            Command::SetStorage(storage) => self.storage = Some(storage),
             Command::Shutdown => self.stop(),
         }
         self.carry_out();

@@ -35,6 +35,9 @@ pub enum Command {
     /// key, the config or the disk was fixed. With clients, later requests
     /// use them (a reloaded key, base URL or profile).
     Resume(Option<super::clients::Clients>),
+    /// Uploads use this bucket client from now on (after its credentials or
+    /// endpoint were fixed in the config); sent before [`Command::Resume`].
+    SetStorage(crate::storage::Storage),
     /// Finishes creations in flight (bounded wait), saves, and stops.
     Shutdown,
 }

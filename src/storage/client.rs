@@ -71,6 +71,19 @@ pub struct Storage {
     upload_timeout: Duration,
 }
 
+/// Two clients are equal when they reach the same bucket, with the same
+/// keys and settings (the HTTP client is not compared).
+impl PartialEq for Storage {
+    fn eq(&self, other: &Self) -> bool {
+        self.bucket.base_url() == other.bucket.base_url()
+            && self.credentials == other.credentials
+            && self.prefix == other.prefix
+            && self.endpoint == other.endpoint
+            && self.url_expiry == other.url_expiry
+            && self.upload_timeout == other.upload_timeout
+    }
+}
+
 impl std::fmt::Debug for Storage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Storage")

@@ -303,6 +303,10 @@ async fn event_loop(
                 Effect::Resume => match setup.reload_clients() {
                     Ok(clients) => {
                         if let Some((engine, ..)) = &engine {
+                            // Fixed bucket credentials take effect too.
+                            if let Ok(storage) = setup.storage() {
+                                engine.send(Command::SetStorage(storage.clone()));
+                            }
                             engine.send(Command::Resume(Some(clients)));
                         }
                     }
