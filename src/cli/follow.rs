@@ -9,7 +9,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use super::args::Selection;
 use super::report::{filter, history, print_table, row};
 use crate::engine::{Job, JobState};
-use crate::exit::{Failure, INTERRUPTED, JOURNAL, NOT_ALL_ACTIVE, SUCCESS};
+use crate::exit::{Failure, INTERRUPTED, NOT_ALL_ACTIVE, SUCCESS};
 use crate::export::JobRecord;
 use crate::options::GlobalArgs;
 use crate::setup::Context;
@@ -17,10 +17,6 @@ use crate::store::{Filter, History, StoreError};
 
 /// How often the store is read for changes.
 const EVERY: Duration = Duration::from_millis(500);
-
-fn store_failure(e: StoreError) -> Failure {
-    Failure::new(JOURNAL, e.to_string())
-}
 
 /// Jobs the filter picks that are still in flight.
 fn live(history: &History, f: &Filter) -> Result<u64, StoreError> {
@@ -55,14 +51,8 @@ pub(super) async fn follow(
     let ctx = Context::load(global)?;
     let history = history(&ctx)?;
     let f = filter(&ctx, global, select, search);
-    let mut seq = history.last_seq().map_err(store_failure)?;
-    let mut jobs = Vec::new();
-    history
-        .for_each(&f, |j| {
-            jobs.push(j);
-            Ok::<_, StoreError>(())
-        })
-        .map_err(store_failure)?;
+    let mut seq = history.last_seq()?;
+    let jobs = history.jobs(&f)?;
     if json {
         for j in &jobs {
             print_change(j, true)?;
@@ -86,7 +76,7 @@ pub(super) async fn follow(
             _ = sigint.recv() => return Ok(INTERRUPTED),
             _ = sigterm.recv() => return Ok(INTERRUPTED),
         }
-        let changes = history.changes(seq).map_err(store_failure)?;
+        let changes = history.changes(seq)?;
         seq = changes.seq;
         for job in changes.jobs.iter().filter(|j| f.admits(j)) {
             print_change(job, json)?;
@@ -106,7 +96,7 @@ pub(super) async fn follow(
             }
             owner = now;
         }
-        let in_flight = live(&history, &f).map_err(store_failure)?;
+        let in_flight = live(&history, &f)?;
         if owner.is_none() {
             idle_polls += 1;
             if in_flight > 0 && idle_polls >= 4 {
@@ -130,6 +120,6 @@ pub(super) async fn follow(
     if done.states.is_empty() {
         return Ok(SUCCESS);
     }
-    let not_active = history.count(&done, u64::MAX).map_err(store_failure)?;
+    let not_active = history.count(&done, u64::MAX)?;
     Ok(if not_active == 0 { SUCCESS } else { NOT_ALL_ACTIVE })
 }

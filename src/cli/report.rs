@@ -6,16 +6,15 @@ use std::path::Path;
 
 use super::args::{ExportArgs, ExportFormat, Selection};
 use crate::engine::{Job, JobState};
-use crate::exit::{Failure, JOURNAL, USAGE};
-use crate::export::{ExportError, Exporter, Format, JobRecord, write_json};
+use crate::exit::{Failure, USAGE};
+use crate::export::{ExportError, Exporter, Format, write_json};
 use crate::options::GlobalArgs;
 use crate::setup::Context;
-use crate::store::{Filter, History, StoreError};
+use crate::store::{Filter, History};
 
 /// Opens the job store of the data dir for reading.
 pub(super) fn history(ctx: &Context) -> Result<History, Failure> {
-    History::open(&ctx.paths.store(), Some(&ctx.paths.legacy_journal()))
-        .map_err(|e| Failure::new(JOURNAL, e.to_string()))
+    Ok(History::open(&ctx.paths.store(), Some(&ctx.paths.legacy_journal()))?)
 }
 
 /// The store query for `select`, `search` and the profile filter
@@ -33,15 +32,7 @@ pub(super) fn filter(ctx: &Context, global: &GlobalArgs, select: &Selection, sea
 /// are read into memory).
 pub(super) fn selected_jobs(global: &GlobalArgs, select: &Selection) -> Result<Vec<Job>, Failure> {
     let ctx = Context::load(global)?;
-    let history = history(&ctx)?;
-    let mut jobs = Vec::new();
-    history
-        .for_each(&filter(&ctx, global, select, None), |j| {
-            jobs.push(j);
-            Ok::<_, StoreError>(())
-        })
-        .map_err(|e| Failure::new(JOURNAL, e.to_string()))?;
-    Ok(jobs)
+    Ok(history(&ctx)?.jobs(&filter(&ctx, global, select, None))?)
 }
 
 /// Prints jobs as JSON (an array) to stdout.
@@ -54,14 +45,23 @@ pub(crate) fn print_json(jobs: &[Job]) -> Result<(), Failure> {
 /// Prints jobs as an aligned text table to stdout (with a PROFILE column
 /// when they belong to more than one profile).
 pub(crate) fn print_table(jobs: &[Job]) -> Result<(), Failure> {
-    let profiles = jobs.first().is_some_and(|first| jobs.iter().any(|j| j.spec.profile != first.spec.profile));
-    let profile = |p: &str| if profiles { format!("{:<12}  ", crate::text::excerpt(p, 12)) } else { String::new() };
-    let mut out =
-        format!("{:>6}  {:<10}  {:<5}  {}{:<28}  RESULT\n", "ID", "STATE", "TYPE", profile("PROFILE"), "NAME");
+    let wide = jobs.first().is_some_and(|first| jobs.iter().any(|j| j.spec.profile != first.spec.profile));
+    let mut out = header(wide);
     for j in jobs {
-        out.push_str(&row(j, &profile(&j.spec.profile)));
+        out.push_str(&row(j, &profile_cell(&j.spec.profile, wide)));
     }
     super::out::print(&out)
+}
+
+/// The PROFILE cell of a table row, padded; empty when the table has no
+/// PROFILE column (`wide` false).
+fn profile_cell(profile: &str, wide: bool) -> String {
+    if wide { format!("{:<12}  ", crate::text::excerpt(profile, 12)) } else { String::new() }
+}
+
+/// The status table's header line.
+fn header(wide: bool) -> String {
+    format!("{:>6}  {:<10}  {:<5}  {}{:<28}  RESULT\n", "ID", "STATE", "TYPE", profile_cell("PROFILE", wide), "NAME")
 }
 
 /// One job as a line of the status table (`profile` is the PROFILE cell,
@@ -86,45 +86,46 @@ pub(super) fn status(global: &GlobalArgs, select: &Selection, search: Option<&st
     let ctx = Context::load(global)?;
     let history = history(&ctx)?;
     let f = filter(&ctx, global, select, search);
-    let wide = history.profiles()?.len() > 1;
-    let profile = |p: &str| if wide { format!("{:<12}  ", crate::text::excerpt(p, 12)) } else { String::new() };
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if json {
+        stream_export(&history, &f, Format::Json, &mut out, &Failure::stdout)?;
+        return Ok(0);
+    }
+    let wide = history.profiles()?.len() > 1;
     let mut counts = [0u64; JobState::ALL.len()];
     let mut n = 0u64;
-    if !json {
-        let header =
-            format!("{:>6}  {:<10}  {:<5}  {}{:<28}  RESULT\n", "ID", "STATE", "TYPE", profile("PROFILE"), "NAME");
-        out.write_all(header.as_bytes()).map_err(Failure::stdout)?;
-    }
+    out.write_all(header(wide).as_bytes()).map_err(Failure::stdout)?;
     history.for_each(&f, |j| {
         if let Some(i) = JobState::ALL.iter().position(|s| *s == j.state) {
             counts[i] += 1;
         }
-        let text = if json {
-            let record = serde_json::to_string_pretty(&JobRecord::from(&j)).map_err(|e| e.to_string())?;
-            let indented: Vec<String> = record.lines().map(|l| format!("  {l}")).collect();
-            format!("{}\n{}", if n == 0 { "[" } else { "," }, indented.join("\n"))
-        } else {
-            row(&j, &profile(&j.spec.profile))
-        };
         n += 1;
-        out.write_all(text.as_bytes()).map_err(Failure::stdout)
+        out.write_all(row(&j, &profile_cell(&j.spec.profile, wide)).as_bytes()).map_err(Failure::stdout)
     })?;
-    if json {
-        out.write_all(if n == 0 { b"[]\n" } else { b"\n]\n" }).map_err(Failure::stdout)?;
-    }
     out.flush().map_err(Failure::stdout)?;
-    if !json {
-        let parts: Vec<String> = JobState::ALL
-            .iter()
-            .zip(counts)
-            .filter(|(_, c)| *c > 0)
-            .map(|(s, c)| format!("{c} {}", s.as_str()))
-            .collect();
-        let noun = if n == 1 { "job" } else { "jobs" };
-        eprintln!("{n} {noun}{}{}", if parts.is_empty() { "" } else { ": " }, parts.join(", "));
-    }
+    let parts: Vec<String> =
+        JobState::ALL.iter().zip(counts).filter(|(_, c)| *c > 0).map(|(s, c)| format!("{c} {}", s.as_str())).collect();
+    let noun = if n == 1 { "job" } else { "jobs" };
+    eprintln!("{n} {noun}{}{}", if parts.is_empty() { "" } else { ": " }, parts.join(", "));
     Ok(0)
+}
+
+/// Streams the jobs `f` picks from the store into `w` in `format`, one at a
+/// time; `io_fail` words a write error (stdout, or the output file).
+fn stream_export(
+    history: &History,
+    f: &Filter,
+    format: Format,
+    w: &mut dyn Write,
+    io_fail: &dyn Fn(std::io::Error) -> Failure,
+) -> Result<usize, Failure> {
+    let fail = |e: ExportError| match e {
+        ExportError::Io(e) => io_fail(e),
+        other => Failure::from(other),
+    };
+    let mut ex = Exporter::new(format, w);
+    history.for_each(f, |j| ex.push(&j).map_err(fail))?;
+    ex.finish().map_err(fail)
 }
 
 pub(super) fn export(global: &GlobalArgs, a: &ExportArgs) -> Result<u8, Failure> {
@@ -136,24 +137,14 @@ pub(super) fn export(global: &GlobalArgs, a: &ExportArgs) -> Result<u8, Failure>
         ExportFormat::Csv => Format::Csv,
         ExportFormat::Content => Format::Content,
     };
-    // Streams the selection from the store into `w`, one job at a time.
-    let stream = |w: &mut dyn Write, io_fail: &dyn Fn(std::io::Error) -> Failure| -> Result<usize, Failure> {
-        let fail = |e: ExportError| match e {
-            ExportError::Io(e) => io_fail(e),
-            other => Failure::from(other),
-        };
-        let mut ex = Exporter::new(format, w);
-        history.for_each(&f, |j| ex.push(&j).map_err(fail))?;
-        ex.finish().map_err(fail)
-    };
     match &a.output {
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            stream(&mut out, &Failure::stdout)?;
+            stream_export(&history, &f, format, &mut out, &Failure::stdout)?;
         }
         Some(path) => {
             let io_fail = |e: std::io::Error| Failure::new(USAGE, format!("cannot write {}: {e}", path.display()));
-            let n = write_output(path, a.force, |w| stream(w, &io_fail))?;
+            let n = write_output(path, a.force, |w| stream_export(&history, &f, format, w, &io_fail))?;
             eprintln!("exported {n} {} to {}", if n == 1 { "job" } else { "jobs" }, path.display());
         }
     }

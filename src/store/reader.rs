@@ -210,6 +210,17 @@ impl History {
         Ok(())
     }
 
+    /// Every job the filter picks, in id order, in memory (for selections a
+    /// command acts on; `for_each` streams instead).
+    pub fn jobs(&self, filter: &Filter) -> Result<Vec<Job>, StoreError> {
+        let mut jobs = Vec::new();
+        self.for_each(filter, |j| {
+            jobs.push(j);
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(jobs)
+    }
+
     /// The profiles jobs in the store belong to (from a table the store
     /// keeps, so this costs one small read at any size).
     pub fn profiles(&self) -> Result<Vec<String>, StoreError> {
@@ -279,11 +290,5 @@ pub fn read_jobs(path: &Path) -> Result<Vec<Job>, StoreError> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let history = History::open(path, None)?;
-    let mut jobs = Vec::new();
-    history.for_each(&Filter::default(), |j| {
-        jobs.push(j);
-        Ok::<_, StoreError>(())
-    })?;
-    Ok(jobs)
+    History::open(path, None)?.jobs(&Filter::default())
 }
