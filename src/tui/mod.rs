@@ -37,8 +37,8 @@ use std::sync::Arc;
 const FRAME: Duration = Duration::from_millis(100);
 /// Spinner and elapsed-time refresh while jobs are in flight.
 const TICK: Duration = Duration::from_millis(250);
-/// How often the dashboard looks for other processes' writes to the job
-/// store and, while watching, whether it can take over.
+/// How often a watching dashboard looks for the owner's writes to the job
+/// store and whether it can take over.
 const WATCH: Duration = Duration::from_millis(500);
 /// Updates applied before the next draw, at most.
 const UPDATE_BATCH: usize = 2000;
@@ -246,8 +246,10 @@ async fn event_loop(
                 }
                 None => break 'main,
             },
-            _ = watch.tick() => {
-                // Another process's writes (while watching) show up here.
+            _ = watch.tick(), if engine.is_none() => {
+                // While watching, the owner's writes show up here (this
+                // dashboard's own engine reports its changes as updates, and
+                // only those touching the list's window make it read again).
                 if app.list.poll_changes(&store_version) {
                     app.dirty = true;
                 }
