@@ -94,11 +94,7 @@ async fn throughput(label: &str, polling: Polling) {
     let (engine, mut rx, task) = seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
         opts,
-        &seedance_assets::engine::EngineFiles {
-            store: dir.path().join("jobs.db"),
-            legacy_journal: None,
-            groups: dir.path().join("groups.json"),
-        },
+        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
     )
     .expect("engine");
     let start = Instant::now();
@@ -166,11 +162,7 @@ async fn memory() {
     let (engine, mut rx, task) = seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client(&base, "bench-key")),
         opts,
-        &seedance_assets::engine::EngineFiles {
-            store: dir.path().join("jobs.db"),
-            legacy_journal: None,
-            groups: dir.path().join("groups.json"),
-        },
+        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
     )
     .expect("engine");
     let submitted = engine.submit(jobs(&group, 10_000, "mem"), false).await.expect("submit");

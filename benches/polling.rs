@@ -95,11 +95,7 @@ async fn run(label: String, n: usize, polling: Polling, data: &Path, seed: u64) 
     let (engine, mut rx, task) = seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client),
         opts,
-        &seedance_assets::engine::EngineFiles {
-            store: data.join("jobs.db"),
-            legacy_journal: None,
-            groups: data.join("groups.json"),
-        },
+        &seedance_assets::engine::EngineFiles::in_data_dir(data),
     )
     .expect("engine");
     let start = Instant::now();

@@ -171,11 +171,7 @@ async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
     let (engine, _updates, task) = seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client),
         opts,
-        &seedance_assets::engine::EngineFiles {
-            store: dir.path().join("jobs.db"),
-            legacy_journal: None,
-            groups: dir.path().join("groups.json"),
-        },
+        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
     )
     .expect("engine");
     let d = ImportDefaults {

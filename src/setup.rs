@@ -203,11 +203,7 @@ impl Setup {
 
     /// The engine's files in this setup's data dir.
     pub fn engine_files(&self) -> crate::engine::EngineFiles {
-        crate::engine::EngineFiles {
-            store: self.paths.store(),
-            legacy_journal: Some(self.paths.legacy_journal()),
-            groups: self.paths.groups(),
-        }
+        crate::engine::EngineFiles::in_data_dir(&self.paths.data_dir)
     }
 
     /// Starts the engine on this setup's job store.

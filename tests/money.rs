@@ -74,11 +74,7 @@ async fn a_wrong_key_pauses_the_batch_after_a_handful_and_resumes_with_the_right
     let (engine, mut rx, _task) = seedance_assets::engine::start(
         Clients::single(wrong),
         paced,
-        &seedance_assets::engine::EngineFiles {
-            store: dir.path().join("jobs.db"),
-            legacy_journal: None,
-            groups: dir.path().join("groups.json"),
-        },
+        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
     )
     .unwrap();
     let r = engine.submit(images(&group, 300, "k"), false).await.unwrap();
@@ -116,11 +112,7 @@ async fn an_unreachable_server_pauses_at_once_and_work_resumes_when_it_is_back()
     let (engine, mut rx, _task) = seedance_assets::engine::start(
         Clients::single(client(&base, &cfg.api_key)),
         opts(),
-        &seedance_assets::engine::EngineFiles {
-            store: dir.path().join("jobs.db"),
-            legacy_journal: None,
-            groups: dir.path().join("groups.json"),
-        },
+        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
     )
     .unwrap();
     let r = engine.submit(images("group-later", 20, "u"), false).await.unwrap();

@@ -7,28 +7,14 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use seedance_assets::api::{AssetStatus, AssetType, CreateAssetRequest};
+use seedance_assets::api::{AssetStatus, CreateAssetRequest};
 use seedance_assets::config::Polling;
 use seedance_assets::engine::{Command, EngineOptions, JobState, Level, NewJob, Update};
 use seedance_assets::sim::{DelayDist, Sim, SimConfig, SimStats};
 
 use seedance_assets::config::Limits;
 
-use common::{client_with, engine_with, quick_sim_config};
-
-fn images(group: &str, n: usize, tag: &str) -> Vec<NewJob> {
-    (0..n)
-        .map(|i| NewJob {
-            url: format!("https://media.example/polling/{tag}/{i}.png"),
-            name: format!("{tag}-{i}"),
-            asset_type: AssetType::Image,
-            group_id: group.into(),
-            profile: "default".into(),
-            local: None,
-            media: None,
-        })
-        .collect()
-}
+use common::{client_with, engine_with, images, quick_sim_config};
 
 #[tokio::test]
 async fn the_simulator_draws_lognormal_times_and_records_detection_latency() {

@@ -19,6 +19,13 @@ async fn sim() -> Sim {
     Sim::start_local(common::quick_sim_config()).await.expect("simulator starts")
 }
 
+/// A simulator that processes in 10–50 ms.
+async fn fast_sim() -> Sim {
+    Sim::start_local(SimConfig { min_delay_ms: 10, max_delay_ms: 50, ..common::quick_sim_config() })
+        .await
+        .expect("simulator starts")
+}
+
 #[tokio::test]
 async fn upload_then_dedup_then_download_matches() {
     let sim = sim().await;
@@ -246,8 +253,7 @@ async fn a_file_changed_during_upload_is_detected_and_not_kept() {
 /// API, and every URL the simulator downloads serves the file's bytes.
 #[tokio::test]
 async fn fifty_images_through_the_bucket_and_the_simulator() {
-    let sim =
-        Sim::start_local(SimConfig { min_delay_ms: 10, max_delay_ms: 50, ..common::quick_sim_config() }).await.unwrap();
+    let sim = fast_sim().await;
     let client = common::client_with(&sim, sim.state().api_key(), Duration::from_secs(10));
     let group = sim.state().add_group("refs");
     let storage = sim_storage(&sim);
@@ -313,8 +319,7 @@ async fn wait_final(client: &seedance_assets::api::Client, task: &str) -> seedan
 /// What the simulator's CreateAsset does with loopback URLs it cannot use.
 #[tokio::test]
 async fn the_simulator_fails_missing_or_mismatched_downloads() {
-    let sim =
-        Sim::start_local(SimConfig { min_delay_ms: 10, max_delay_ms: 50, ..common::quick_sim_config() }).await.unwrap();
+    let sim = fast_sim().await;
     let client = common::client_with(&sim, sim.state().api_key(), Duration::from_secs(10));
     let group = sim.state().add_group("refs");
     let storage = sim_storage(&sim);
@@ -360,8 +365,7 @@ async fn the_simulator_fails_missing_or_mismatched_downloads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fixed_bucket_credentials_resume_uploads_without_a_restart() {
     use seedance_assets::engine::{Command, EngineOptions, LocalSource, NewJob, Update};
-    let sim =
-        Sim::start_local(SimConfig { min_delay_ms: 10, max_delay_ms: 50, ..common::quick_sim_config() }).await.unwrap();
+    let sim = fast_sim().await;
     let group = sim.state().add_group("fix");
     let files = tempfile::tempdir().unwrap();
     let good = sim_storage(&sim);

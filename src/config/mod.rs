@@ -14,7 +14,7 @@ mod template;
 
 pub use error::{ConfigError, PreflightConfigError, PresetError, PresetsError, StorageConfigError, TemplateError};
 pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling, RANGES};
-pub use paths::{CONFIG_ENV, DATA_DIR_ENV, Paths};
+pub use paths::{CONFIG_ENV, DATA_DIR_ENV, GROUPS_FILE, LEGACY_JOURNAL_FILE, Paths, STORE_FILE};
 pub use preflight::{PreflightConfig, PreflightMode, Unprobeable};
 pub use preset::{Preset, TypeChoice};
 pub use profile::{API_KEY_ENV, DEFAULT_PROFILE, Profile, ProfileConfig, ProfileLimits, is_env_name};

@@ -11,6 +11,13 @@ pub const CONFIG_ENV: &str = "SEEDANCE_ASSETS_CONFIG";
 /// Environment variable naming the data directory (overridden by `--data-dir`).
 pub const DATA_DIR_ENV: &str = "SEEDANCE_ASSETS_DATA_DIR";
 
+/// The job store's file name in the data dir.
+pub const STORE_FILE: &str = "jobs.db";
+/// The old JSON-lines journal's file name in the data dir.
+pub const LEGACY_JOURNAL_FILE: &str = "journal.jsonl";
+/// The remembered groups' file name in the data dir.
+pub const GROUPS_FILE: &str = "groups.json";
+
 /// Resolved file locations.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Paths {
@@ -49,18 +56,18 @@ impl Paths {
 
     /// The job store (SQLite; see [`crate::store`]).
     pub fn store(&self) -> PathBuf {
-        self.data_dir.join("jobs.db")
+        self.data_dir.join(STORE_FILE)
     }
 
     /// The JSON-lines journal of releases before the store, migrated into
     /// it at the first start (and kept as `journal.jsonl.bak`).
     pub fn legacy_journal(&self) -> PathBuf {
-        self.data_dir.join("journal.jsonl")
+        self.data_dir.join(LEGACY_JOURNAL_FILE)
     }
 
     /// The file of groups created from this program.
     pub fn groups(&self) -> PathBuf {
-        self.data_dir.join("groups.json")
+        self.data_dir.join(GROUPS_FILE)
     }
 
     /// The processing times learned for polling.

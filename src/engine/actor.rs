@@ -181,6 +181,19 @@ pub struct EngineFiles {
     pub groups: std::path::PathBuf,
 }
 
+impl EngineFiles {
+    /// The engine's files in the data dir `dir` (an old journal there is
+    /// migrated at start).
+    pub fn in_data_dir(dir: &std::path::Path) -> EngineFiles {
+        use crate::config::{GROUPS_FILE, LEGACY_JOURNAL_FILE, STORE_FILE};
+        EngineFiles {
+            store: dir.join(STORE_FILE),
+            legacy_journal: Some(dir.join(LEGACY_JOURNAL_FILE)),
+            groups: dir.join(GROUPS_FILE),
+        }
+    }
+}
+
 /// Opens the job store and the group store and starts the engine task.
 ///
 /// Returns the handle for commands, the stream of updates, and the task

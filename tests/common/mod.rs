@@ -79,11 +79,7 @@ pub fn engine_with(
     seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client),
         opts,
-        &seedance_assets::engine::EngineFiles {
-            store: dir.join("jobs.db"),
-            legacy_journal: Some(dir.join("journal.jsonl")),
-            groups: dir.join("groups.json"),
-        },
+        &seedance_assets::engine::EngineFiles::in_data_dir(dir),
     )
     .expect("engine starts")
 }
