@@ -9,39 +9,16 @@
 //!
 //! Run: `cargo bench --bench engine`
 
+mod support;
+use support::{client, images};
+
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use seedance_assets::api::{AssetType, Client, ClientOptions};
 use seedance_assets::config::{Limits, Polling};
-use seedance_assets::engine::{Command as EngineCommand, EngineOptions, Job, JobState, NewJob, Update};
+use seedance_assets::engine::{Command as EngineCommand, EngineOptions, Job, JobState, Update};
 use seedance_assets::sim::{Sim, SimConfig};
-
-fn jobs(group: &str, n: usize, tag: &str) -> Vec<NewJob> {
-    (0..n)
-        .map(|i| NewJob {
-            url: format!("https://media.example/bench/{tag}/{i}.png"),
-            name: format!("{tag}-{i}"),
-            asset_type: AssetType::Image,
-            group_id: group.into(),
-            profile: "default".into(),
-            local: None,
-            media: None,
-        })
-        .collect()
-}
-
-fn client(base: &str, key: &str) -> Client {
-    Client::new(ClientOptions {
-        base_url: base.into(),
-        api_key: key.to_string().into(),
-        connect_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(30),
-        tls: Default::default(),
-    })
-    .expect("client")
-}
 
 /// Waits until `n` jobs are final; returns them, the journal's fsync count
 /// (from the engine's next stats report) and when the last became final.
@@ -98,7 +75,7 @@ async fn throughput(label: &str, polling: Polling) {
     )
     .expect("engine");
     let start = Instant::now();
-    let submitted = engine.submit(jobs(&group, 1000, label), false).await.expect("submit");
+    let submitted = engine.submit(images(&group, 1000, &format!("bench/{label}")), false).await.expect("submit");
     let (finished, syncs, done_at) = wait_all_final_stats(&mut rx, submitted.accepted.len()).await;
     let wall = done_at.duration_since(start);
     let bound = sim.state().last_ready_at().expect("assets").duration_since(start);
@@ -165,7 +142,7 @@ async fn memory() {
         &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
     )
     .expect("engine");
-    let submitted = engine.submit(jobs(&group, 10_000, "mem"), false).await.expect("submit");
+    let submitted = engine.submit(images(&group, 10_000, "bench/mem"), false).await.expect("submit");
     let mut processing = 0usize;
     let mut states: BTreeMap<u64, JobState> = BTreeMap::new();
     let mut peak = 0;

@@ -11,6 +11,9 @@
 //! Run: `cargo bench --bench history` (3 needs tmux). `-- --jobs N` changes the
 //! history size; `-- --dir D --only-reads` keeps the history in D and measures 2 and 3 only.
 
+mod support;
+use support::log_text;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -233,15 +236,6 @@ fn growth(dir: &Path) {
         mb(peak),
         peak as f64 / changes as f64
     );
-}
-
-/// The text of the log files in `dir` (the file name carries the date).
-fn log_text(dir: &std::path::Path) -> String {
-    let mut text = String::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        text.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
-    }
-    text
 }
 
 fn main() {

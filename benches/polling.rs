@@ -16,13 +16,15 @@
 //!
 //! Run: `cargo bench --bench polling`
 
+mod support;
+use support::{client, images};
+
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use seedance_assets::api::{AssetType, Client, ClientOptions};
 use seedance_assets::config::{Limits, Polling};
-use seedance_assets::engine::{Command, EngineOptions, JobState, NewJob, Update};
+use seedance_assets::engine::{Command, EngineOptions, JobState, Update};
 use seedance_assets::sim::{DelayDist, Sim, SimConfig};
 
 /// One run's numbers.
@@ -36,20 +38,6 @@ struct Outcome {
     p99: f64,
     max: f64,
     wall: f64,
-}
-
-fn jobs(group: &str, n: usize, tag: &str) -> Vec<NewJob> {
-    (0..n)
-        .map(|i| NewJob {
-            url: format!("https://media.example/polling/{tag}/{i}.png"),
-            name: format!("{tag}-{i}"),
-            asset_type: AssetType::Image,
-            group_id: group.into(),
-            profile: "default".into(),
-            local: None,
-            media: None,
-        })
-        .collect()
 }
 
 fn fixed(secs: f64) -> Polling {
@@ -76,14 +64,7 @@ async fn run(label: String, n: usize, polling: Polling, data: &Path, seed: u64) 
     .await
     .expect("sim");
     let group = sim.state().add_group("bench");
-    let client = Client::new(ClientOptions {
-        base_url: sim.base_url(),
-        api_key: sim.state().api_key().to_string().into(),
-        connect_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(30),
-        tls: Default::default(),
-    })
-    .expect("client");
+    let client = client(&sim.base_url(), sim.state().api_key());
     let opts = EngineOptions {
         limits: Limits::default(),
         polling,
@@ -100,7 +81,10 @@ async fn run(label: String, n: usize, polling: Polling, data: &Path, seed: u64) 
     .expect("engine");
     let start = Instant::now();
     let accepted = engine
-        .submit(jobs(&group, n, &label.replace(|c: char| !c.is_ascii_alphanumeric(), "-")), false)
+        .submit(
+            images(&group, n, &format!("polling/{}", label.replace(|c: char| !c.is_ascii_alphanumeric(), "-"))),
+            false,
+        )
         .await
         .expect("submit")
         .accepted;

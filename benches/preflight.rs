@@ -19,11 +19,14 @@ mod https;
 #[path = "../tests/mediagen/mod.rs"]
 mod mediagen;
 
+mod support;
+use support::client;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use seedance_assets::api::{AssetType, Client, ClientOptions, TlsOptions};
+use seedance_assets::api::{AssetType, TlsOptions};
 use seedance_assets::config::{Limits, Polling, PreflightConfig, TypeChoice};
 use seedance_assets::engine::input::ImportDefaults;
 use seedance_assets::engine::{Command as EngineCommand, EngineOptions};
@@ -151,14 +154,7 @@ async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
     let sim =
         Sim::start_local(SimConfig { min_delay_ms: 50, max_delay_ms: 100, ..SimConfig::default() }).await.expect("sim");
     let group = sim.state().add_group("bench");
-    let client = Client::new(ClientOptions {
-        base_url: sim.base_url(),
-        api_key: sim.state().api_key().to_string().into(),
-        connect_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(30),
-        tls: TlsOptions::default(),
-    })
-    .expect("client");
+    let client = client(&sim.base_url(), sim.state().api_key());
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = EngineOptions {
         limits: Limits::default(),

@@ -11,6 +11,9 @@
 //! Run: `cargo bench --bench render` (3 and 4 need tmux);
 //! `cargo bench --bench render -- filter` runs only 5.
 
+mod support;
+use support::log_text;
+
 use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -237,15 +240,6 @@ fn filter_cost() {
     println!(
         "  filter /img, 100,000 finished + 1,000 in flight: one change written, then a frame drawn: {per_change:.2} ms ({reads:.0} store reads)"
     );
-}
-
-/// The text of the log files in `dir` (the file name carries the date).
-fn log_text(dir: &std::path::Path) -> String {
-    let mut text = String::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        text.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
-    }
-    text
 }
 
 fn main() {
