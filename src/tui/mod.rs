@@ -151,7 +151,16 @@ fn try_take_over(app: &mut App, setup: &Setup, engine: &mut Option<Running>) {
     if engine.is_some() {
         return;
     }
-    match setup.try_start_engine() {
+    // One try of the lock first: starting the engine waits a moment for a
+    // lock held only for an instant, which must not stall this event loop
+    // every tick while the owner runs.
+    let started = match crate::store::owner(&setup.paths.store()) {
+        Some(owner) => {
+            Err(crate::engine::StartError::Store(crate::store::StoreError::Busy { path: setup.paths.store(), owner }))
+        }
+        None => setup.try_start_engine(),
+    };
+    match started {
         Ok(running) => {
             let owner = app.watching().unwrap_or("the owner").to_string();
             *engine = Some(running);
