@@ -132,14 +132,15 @@ impl JobList {
         self.cache.borrow_mut().fresh = false;
     }
 
-    /// The engine reports that `job` changed: the window is read again only
-    /// when the job is on screen or the filter shows it (so with a text
-    /// filter over a large history, changes to jobs it hides cost a read of
-    /// the counts, not a scan); otherwise only the counts are.
+    /// The engine reports that `job` changed. With a text filter, the window
+    /// is read again only when the job is on screen or the filter shows it:
+    /// a change to a job it hides costs a read of the counts, not a scan of
+    /// a large history. Without one, the window is read again (by index).
     pub fn job_changed(&self, job: &Job) {
         let mut c = self.cache.borrow_mut();
         let on_screen = c.window.iter().any(|j| j.id == job.id);
-        if on_screen || self.filter().admits(job) {
+        // Without a text filter a full read is cheap (indexes only).
+        if on_screen || self.needle.is_empty() || self.filter().admits(job) {
             c.fresh = false;
         } else {
             c.counts_stale = true;
@@ -195,14 +196,8 @@ impl JobList {
                     let mut c = self.cache.borrow_mut();
                     c.counts = counts;
                     c.counts_stale = false;
-                    if self.needle.is_empty() {
-                        c.fresh = false;
-                    } else {
-                        return;
-                    }
-                } else {
-                    return;
                 }
+                return;
             }
         }
         self.cache.borrow_mut().error = None;
