@@ -28,9 +28,9 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use seedance_assets::api::{AssetType, TlsOptions};
 use seedance_assets::config::{Limits, Polling, PreflightConfig, TypeChoice};
-use seedance_assets::engine::input::ImportDefaults;
+use seedance_assets::intake::{Checker, ImportDefaults, Intake, Policy, Source, send};
 use seedance_assets::engine::{Command as EngineCommand, EngineOptions};
-use seedance_assets::preflight::{Preflight, Target, Verdict, parse_numbered};
+use seedance_assets::preflight::{Preflight, Target, Verdict};
 use seedance_assets::sim::{Sim, SimConfig};
 
 const N: usize = 1000;
@@ -177,7 +177,21 @@ async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
         template: "{stem}".parse().expect("template"),
         date: "2026-11-24".into(),
     };
-    let (lines, _) = parse_numbered("bench", &urls.join("\n"), &d, 1);
+    let checker = tls.map(|tls| {
+        Arc::new(Checker::new(Preflight::new(&PreflightConfig::default(), tls).expect("preflight")))
+    });
+    let mode = if tls.is_some() { PreflightMode::Strict } else { PreflightMode::Off };
+    let intake = Arc::new(Intake {
+        defaults: d,
+        policy: Policy { mode, unprobeable: Unprobeable::Hold, consent: false },
+        checker,
+        storage: Err(Arc::new(seedance_assets::setup::StorageSetupError::NotConfigured { config: "none".into() })),
+        limits: PreflightConfig::default().limits(),
+        recursive: false,
+        profile: "default".into(),
+        concurrency: PreflightConfig::default().concurrency,
+    });
+    let items = intake.read(vec![Source { label: "bench".into(), text: urls.join("\n") }]).await;
     let start = Instant::now();
     let watcher = tokio::spawn({
         let state = sim.state().clone();
@@ -195,18 +209,12 @@ async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
             }
         }
     });
-    match tls {
-        None => {
-            engine.submit(lines.into_iter().map(|l| l.job).collect(), false).await.expect("submit");
-        }
-        Some(tls) => {
-            let pf = Arc::new(Preflight::new(&PreflightConfig::default(), tls).expect("preflight"));
-            let mut verdicts = pf.check_lines(lines).ready_chunks(256);
-            while let Some(batch) = verdicts.next().await {
-                let jobs = batch.into_iter().map(|(_, line, _)| line.job).collect();
-                engine.submit(jobs, false).await.expect("submit");
-            }
-        }
+    // The path `import` takes: decided in batches as verdicts arrive, each
+    // batch sent at once.
+    let mut decided = intake.decide(items).ready_chunks(256);
+    while let Some(batch) = decided.next().await {
+        let mut items: Vec<_> = batch.into_iter().map(|(_, item)| item).collect();
+        assert!(send(&engine, &mut items, false).await, "the engine stopped");
     }
     let (first, last) = watcher.await.expect("watcher");
     engine.send(EngineCommand::Shutdown);

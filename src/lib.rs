@@ -30,6 +30,7 @@ pub mod demo;
 pub mod engine;
 pub mod exit;
 pub mod export;
+pub mod intake;
 pub mod local;
 pub mod logging;
 pub mod media;

@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use proptest::prelude::*;
 use seedance_assets::api::{AssetInfo, CreatedAsset, Endpoint, decode_response};
 use seedance_assets::config::{Config, Template, TypeChoice};
-use seedance_assets::engine::input::{ImportDefaults, parse_lines};
+use seedance_assets::intake::{ImportDefaults, parse_lines};
 use seedance_assets::tui::app::App;
 
 fn json_like() -> impl Strategy<Value = String> {

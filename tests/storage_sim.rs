@@ -269,7 +269,7 @@ async fn fifty_images_through_the_bucket_and_the_simulator() {
         let file = storage.prepare(&media.path).await.unwrap();
         let up = storage.upload(&file, |_| {}).await.unwrap();
         assert!(!up.already_present);
-        seedance_assets::engine::input::check_uploaded_url(&up.url).unwrap();
+        seedance_assets::storage::check_uploaded_url(&up.url).unwrap();
         by_url.insert(up.url.to_string(), file.sha256.clone());
         let req = CreateAssetRequest {
             group_id: group.clone(),

@@ -171,7 +171,8 @@ pub struct ImportArgs {
     /// Print the jobs as JSON at the end.
     #[arg(long)]
     pub json: bool,
-    /// Create even when the same group+URL+name is already in flight or Active.
+    /// Create anew even when the same group+URL+name (or content) is already
+    /// in flight or Active; without it such items are reported as existing.
     #[arg(long)]
     pub allow_duplicates: bool,
     /// For a directory: also import the media files of its subdirectories.
@@ -185,6 +186,11 @@ pub struct ImportArgs {
     /// duration and fps against the server's limits before creating.
     #[arg(long)]
     pub no_preflight: bool,
+    /// Create lines that could not be checked (their host did not answer, a
+    /// DNS error, a timeout) instead of holding them back. Refused lines are
+    /// never created.
+    #[arg(long)]
+    pub allow_unchecked: bool,
 }
 
 /// `config` subcommands.

@@ -10,16 +10,16 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::ImportArgs;
 use super::error::ImportError;
-use super::preflight::{Outcome, check_and_submit};
 use super::report::{print_json, print_table};
+use super::stage::{self, Fed, Outcome};
 use crate::config::PreflightMode;
 use crate::config::{Template, TypeChoice};
-use crate::engine::input::{ImportDefaults, parse_line, today};
 use crate::engine::{Command, Job, JobId, JobState, Level, Update};
+use crate::intake::{Checker, ImportDefaults, Intake, Policy, Source, today};
 use crate::exit::Failure;
 use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::options::GlobalArgs;
-use crate::preflight::{Line, Preflight};
+use crate::preflight::Preflight;
 use crate::setup::Setup;
 
 /// The defaults for lines: preset first, then the flags.
@@ -53,18 +53,45 @@ fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, ImportError
     })
 }
 
+/// The front door for this run: the defaults, the policy (config, then
+/// `--no-preflight` and `--allow-unchecked`), preflight and the bucket.
+fn intake(setup: &Setup, a: &ImportArgs) -> Result<Intake, Failure> {
+    let defaults = defaults(setup, a)?;
+    let cfg = &setup.loaded.config;
+    let mut pf = cfg.preflight.clone();
+    if a.no_preflight {
+        pf.mode = PreflightMode::Off;
+    }
+    let checker = match pf.mode {
+        PreflightMode::Off => None,
+        _ => Some(Arc::new(Checker::new(
+            Preflight::new(&pf, &cfg.tls_options(&setup.loaded.path)).map_err(|e| format!("preflight: {e}"))?,
+        ))),
+    };
+    Ok(Intake {
+        defaults,
+        policy: Policy { mode: pf.mode, unprobeable: pf.unprobeable, consent: a.allow_unchecked },
+        checker,
+        storage: setup.storage().cloned(),
+        limits: pf.limits(),
+        recursive: a.recursive,
+        profile: setup.profile.name.clone(),
+        concurrency: pf.concurrency,
+    })
+}
+
 /// The input sources, each with the label its line numbers are reported
 /// under: the arguments, then the file (or stdin).
-fn read_input(a: &ImportArgs) -> Result<Vec<(String, String)>, ImportError> {
+fn read_input(a: &ImportArgs) -> Result<Vec<Source>, ImportError> {
     let mut sources = Vec::new();
     if !a.urls.is_empty() {
-        sources.push(("argument".to_string(), a.urls.join("\n")));
+        sources.push(Source { label: "argument".into(), text: a.urls.join("\n") });
     }
     let from_stdin = match &a.file {
         Some(p) if p.as_os_str() == "-" => true,
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|source| ImportError::Read { path: p.clone(), source })?;
-            sources.push((p.display().to_string(), text));
+            sources.push(Source { label: p.display().to_string(), text });
             false
         }
         None => a.urls.is_empty() && !std::io::stdin().is_terminal(),
@@ -72,7 +99,7 @@ fn read_input(a: &ImportArgs) -> Result<Vec<(String, String)>, ImportError> {
     if from_stdin {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).map_err(ImportError::Stdin)?;
-        sources.push(("stdin".to_string(), s));
+        sources.push(Source { label: "stdin".into(), text: s });
     }
     Ok(sources)
 }
@@ -83,58 +110,14 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
     for w in &setup.loaded.warnings {
         eprintln!("warning: {w}");
     }
-    let d = defaults(&setup, &a)?;
-    let mut lines: Vec<Line> = Vec::new();
-    let mut bad_lines = 0;
-    for (label, text) in &sources {
-        // A byte-order mark at the start of a file is not part of its first line.
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        for (i, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let n = lines.len() as u64 + 1;
-            let at = |job| Line { label: label.clone(), number: i + 1, job };
-            if crate::local::is_local_line(line) {
-                let got = crate::local::jobs_for_line(line, &d, n, a.recursive, setup.storage()).await;
-                for e in &got.errors {
-                    eprintln!("{label}:{}: {e}", i + 1);
-                }
-                bad_lines += usize::from(!got.errors.is_empty());
-                lines.extend(got.jobs.into_iter().map(at));
-                continue;
-            }
-            match parse_line(line, n, &d) {
-                Ok(job) => lines.push(at(job)),
-                Err(e) => {
-                    eprintln!("{label}:{}: {e}", i + 1);
-                    bad_lines += 1;
-                }
-            }
-        }
-    }
-    if lines.is_empty() {
-        let hint = if bad_lines == 0 { " (give URLs or paths as arguments, --file, or on stdin)" } else { "" };
-        eprintln!("nothing to import{hint}");
+    let intake = Arc::new(intake(&setup, &a)?);
+    let items = intake.read(sources).await;
+    if items.is_empty() {
+        eprintln!("nothing to import (give URLs or paths as arguments, --file, or on stdin)");
         return Ok(EXIT_USAGE);
     }
-    for l in &mut lines {
-        setup.stamp_profile(std::slice::from_mut(&mut l.job));
-    }
-    let cfg = &setup.loaded.config;
-    let mut pf = cfg.preflight.clone();
-    if a.no_preflight {
-        pf.mode = PreflightMode::Off;
-    }
-    let checker = match pf.mode {
-        PreflightMode::Off => None,
-        _ => Some(Arc::new(
-            Preflight::new(&pf, &cfg.tls_options(&setup.loaded.path)).map_err(|e| format!("preflight: {e}"))?,
-        )),
-    };
     let (engine, updates, task) = setup.start_engine()?;
-    let (ids_tx, ids_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (feed_tx, feed_rx) = tokio::sync::mpsc::unbounded_channel();
     let (notes_tx, notes_rx) = tokio::sync::mpsc::unbounded_channel();
     let stage = tokio::spawn({
         let engine = engine.clone();
@@ -143,10 +126,10 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
             let say = move |s: String| {
                 let _ = notes_tx.send(s);
             };
-            check_and_submit(lines, &pf, checker, &engine, allow, ids_tx, say).await
+            stage::run(intake, items, &engine, allow, feed_tx, say).await
         }
     });
-    let feed = Some((ids_rx, notes_rx));
+    let feed = Some((feed_rx, notes_rx));
     let code = follow(engine, updates, HashSet::new(), feed, a.wait, a.json, setup.is_demo()).await;
     let _ = task.await;
     let outcome = if code == EXIT_INTERRUPTED && !stage.is_finished() {
@@ -155,17 +138,26 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
         let _ = stage.await;
         Outcome { interrupted: true, ..Outcome::default() }
     } else {
-        stage.await.map_err(|e| format!("the preflight stage failed: {e}"))?
+        stage.await.map_err(|e| format!("the intake stage failed: {e}"))?
     };
+    let t = outcome.tally;
+    eprintln!("{}", t.summary());
+    if t.held > 0 {
+        eprintln!(
+            "{} held back (not checked) {} not created: run again with --allow-unchecked to create them anyway",
+            t.held,
+            if t.held == 1 { "line was" } else { "lines were" }
+        );
+    }
     if outcome.interrupted {
         eprintln!("interrupted before every line was checked: the unchecked lines were not imported");
     }
-    if outcome.accepted == 0 && outcome.duplicates == 0 && !outcome.engine_gone && code != EXIT_INTERRUPTED {
-        eprintln!("nothing to import: every line was refused");
+    if t.created == 0 && t.existing == 0 && !outcome.engine_gone && code != EXIT_INTERRUPTED {
+        eprintln!("nothing to import: every line was refused or held back");
         return Ok(if matches!(code, 0 | EXIT_FAILED) { EXIT_USAGE } else { code });
     }
-    let skipped = outcome.duplicates > 0 || outcome.refused > 0 || bad_lines > 0;
-    Ok(if skipped { code.max(EXIT_FAILED) } else { code })
+    let kept = t.held > 0 || t.refused > 0;
+    Ok(if kept { code.max(EXIT_FAILED) } else { code })
 }
 
 pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
@@ -238,7 +230,7 @@ enum Halt {
 
 /// The ids a submitting stage sends as it goes (with their input positions,
 /// so output follows the input) and the notes it prints.
-pub(super) type Feed = (UnboundedReceiver<Vec<(JobId, usize)>>, UnboundedReceiver<String>);
+pub(super) type Feed = (UnboundedReceiver<Vec<Fed>>, UnboundedReceiver<String>);
 
 /// Follows `ids` (and those that arrive through `feed`) until each is final
 /// (`wait`) or created; then stops the engine and prints the jobs. Stops early, with its own exit code, when the
@@ -309,7 +301,17 @@ pub(super) async fn follow(
                 match batch {
                     Some(batch) => {
                         let mut arrived = Vec::new();
-                        for (id, pos) in batch {
+                        for fed in batch {
+                            let (id, pos) = match fed {
+                                Fed::Created(id, pos) => (id, pos),
+                                // Already there: shown as it is (and followed
+                                // if this engine still works on it).
+                                Fed::Existing(job, pos) => {
+                                    let id = job.id;
+                                    arrived.push(*job);
+                                    (id, pos)
+                                }
+                            };
                             ids.insert(id);
                             position.insert(id, pos);
                             arrived.extend(early.remove(&id));

@@ -11,7 +11,7 @@ mod follow;
 mod import;
 mod manage;
 mod out;
-mod preflight;
+mod stage;
 mod report;
 mod values;
 

@@ -23,10 +23,14 @@ pub enum PreflightMode {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Unprobeable {
-    /// Reported as "not checked" and imported.
+    /// Held back with its reason until the user consents (per run:
+    /// `--allow-unchecked`, or the dashboard's send-anyway key).
     #[default]
+    Hold,
+    /// Reported as "not checked" and imported without asking (the old
+    /// behaviour, for those who want it).
     Allow,
-    /// Reported as "not checked" and not imported.
+    /// Reported as "not checked" and never imported.
     Refuse,
 }
 
@@ -36,7 +40,7 @@ pub enum Unprobeable {
 pub struct PreflightConfig {
     /// strict, warn or off.
     pub mode: PreflightMode,
-    /// allow or refuse a URL that cannot be probed.
+    /// hold, allow or refuse a URL that cannot be probed.
     pub unprobeable: Unprobeable,
     /// Items probed at once (1–256).
     pub concurrency: usize,
@@ -63,7 +67,7 @@ impl Default for PreflightConfig {
         let b = crate::media::Budget::default();
         PreflightConfig {
             mode: PreflightMode::Strict,
-            unprobeable: Unprobeable::Allow,
+            unprobeable: Unprobeable::Hold,
             concurrency: 16,
             requests_per_sec: 100,
             timeout_secs: 10.0,

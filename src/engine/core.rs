@@ -51,8 +51,8 @@ pub trait Gate {
 pub struct SubmitResult {
     /// Ids of the jobs created, in the order submitted.
     pub accepted: Vec<JobId>,
-    /// Items skipped as duplicates, with the existing job.
-    pub duplicates: Vec<(NewJob, JobId)>,
+    /// Items skipped as duplicates, with the existing job as it is now.
+    pub duplicates: Vec<(NewJob, Job)>,
     /// Why items were refused outright (job ids exhausted), if they were.
     pub refused: Option<String>,
 }
@@ -334,7 +334,7 @@ impl Core {
                     if spec.local.is_some() { "content" } else { "URL and name" },
                     existing.state
                 );
-                result.duplicates.push((spec, existing.id));
+                result.duplicates.push((spec, existing));
                 self.log(Level::Warn, msg);
                 continue;
             }
@@ -361,9 +361,6 @@ impl Core {
         if !result.accepted.is_empty() {
             let n = result.accepted.len();
             self.log(Level::Info, format!("queued {n} import{}", if n == 1 { "" } else { "s" }));
-        }
-        if !result.duplicates.is_empty() {
-            self.fx.updates.push(Update::Duplicates(result.duplicates.iter().map(|(spec, _)| spec.clone()).collect()));
         }
         result
     }

@@ -171,10 +171,6 @@ pub enum Update {
         /// Why.
         error: String,
     },
-    /// Submitted items skipped because the same group, URL and name is in
-    /// flight, Active or Uncertain; a front end may ask and resubmit them
-    /// with `allow_duplicates`.
-    Duplicates(Vec<NewJob>),
     /// Upload progress of a local file (not journaled: a restart uploads again).
     Upload {
         /// The job.

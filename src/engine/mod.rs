@@ -10,7 +10,6 @@ mod clients;
 pub mod core;
 mod error;
 mod groups;
-pub mod input;
 mod job;
 mod learned;
 mod lognormal;

@@ -5,13 +5,11 @@
 //! its file stem. Reading is blocking: call [`expand`] from `spawn_blocking`
 //! for large directories.
 
-mod jobs;
 mod magic;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-pub use jobs::{LocalLine, jobs_for_line};
 pub use magic::{SNIFF_LEN, sniff};
 
 use crate::api::AssetType;
@@ -98,6 +96,20 @@ pub enum LocalError {
         /// Why.
         reason: String,
     },
+}
+
+impl LocalError {
+    /// The file or directory it is about (a pattern is about no one path).
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            LocalError::Missing { path }
+            | LocalError::NoMedia { path, .. }
+            | LocalError::NotMedia { path, .. }
+            | LocalError::Mismatch { path, .. }
+            | LocalError::Unreadable { path, .. } => Some(path),
+            LocalError::NoMatch { .. } | LocalError::BadPattern { .. } => None,
+        }
+    }
 }
 
 fn shown(path: &Path) -> String {

@@ -9,7 +9,6 @@
 //! with creation), then held against the [`MediaLimits`] table.
 
 mod limits;
-mod lines;
 mod local;
 mod remote;
 mod verdict;
@@ -24,7 +23,6 @@ use futures::{Stream, StreamExt};
 use governor::{Quota, RateLimiter};
 
 pub use limits::{AudioLimits, ImageLimits, LimitsError, MediaLimits, VideoLimits};
-pub use lines::{Line, parse_numbered};
 pub use local::LocalFile;
 pub use remote::{HeadInfo, RemoteError, UrlSource};
 pub use verdict::Verdict;

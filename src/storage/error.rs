@@ -265,3 +265,12 @@ mod tests {
         assert_eq!((e.class(), e.to_string().as_str()), (ErrorClass::Job, "bucket refused the PUT of `k`: HTTP 400"));
     }
 }
+
+/// A presigned bucket URL that may not go to CreateAsset: plain http to a
+/// host that is not this machine.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the bucket's URL `{}` must be https (plain http only to a bucket on this machine)", excerpt(url, 80))]
+pub struct BucketUrlError {
+    /// The URL without its query (which holds the signature).
+    pub url: String,
+}

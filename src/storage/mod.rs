@@ -13,7 +13,7 @@ mod hash;
 mod stream;
 
 pub use client::{LocalFile, Progress, Storage, Uploaded};
-pub use error::{BucketError, EndpointError, ErrorClass, StorageError};
+pub use error::{BucketError, BucketUrlError, EndpointError, ErrorClass, StorageError};
 pub use hash::{Sha256Hex, hash_file, sha256_hex};
 
 use url::Url;
@@ -50,6 +50,18 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// Checks the URL of an uploaded local file (a presigned GET URL) before it
+/// goes to CreateAsset: https, or plain http only to a loopback host (a
+/// bucket on this machine: the simulator, a test server). Every other asset
+/// URL goes through the intake's URL check and must be https.
+pub fn check_uploaded_url(url: &Url) -> Result<(), BucketUrlError> {
+    match url.scheme() {
+        "https" if url.host().is_some() => Ok(()),
+        "http" if is_loopback(url) => Ok(()),
+        _ => Err(BucketUrlError { url: url.as_str().split('?').next().unwrap_or_default().to_string() }),
+    }
+}
+
 /// The `rusty-s3` bucket a `[storage]` table describes.
 pub fn bucket_for(cfg: &StorageConfig) -> Result<rusty_s3::Bucket, BucketError> {
     let endpoint = check_endpoint(&cfg.endpoint)?;
@@ -69,6 +81,15 @@ pub fn bucket_for(cfg: &StorageConfig) -> Result<rusty_s3::Bucket, BucketError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uploaded_urls_may_be_http_only_on_loopback() {
+        let ok = |u: &str| check_uploaded_url(&Url::parse(u).unwrap());
+        assert!(ok("http://127.0.0.1:9000/b/k.png?X-Amz-Signature=x").is_ok());
+        assert!(ok("https://bucket.s3.amazonaws.com/k.png").is_ok());
+        let e = ok("http://bucket.example/k.png?X-Amz-Signature=secret").unwrap_err().to_string();
+        assert!(e.contains("must be https") && !e.contains("secret"), "{e}");
+    }
 
     #[test]
     fn endpoint_rules() {

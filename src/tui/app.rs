@@ -8,7 +8,7 @@ use super::action::Action;
 use super::field::TextField;
 use super::forms::{Attach, GroupForm, PresetEditor};
 use super::keymap::KeyMap;
-use super::pane::input::{InputField, InputPane};
+use super::pane::input::{InputField, InputPane, Submission};
 use super::pane::jobs::JobList;
 use super::pane::log::LogPane;
 use crate::config::{ConfigError, Preset, PresetChange, SaveError};
@@ -83,6 +83,9 @@ pub enum Confirm {
     Duplicates(Vec<NewJob>),
     /// Quitting with this many unsubmitted lines in the URL editor.
     Quit(usize),
+    /// Enter with this many lines restored from the last session in the
+    /// editor: send them too, discard them, or go back to editing.
+    Restored(usize),
 }
 
 /// What the keys currently do.
@@ -125,8 +128,8 @@ pub enum Effect {
     ReloadConfig,
     /// Reload the config and its keys, then lift an engine pause.
     Resume,
-    /// Expand, hash and submit these local lines (files, directories, globs).
-    SubmitLocal(Vec<String>),
+    /// Run these lines through the front door (check, decide, send).
+    Intake(Submission),
     /// Leave the dashboard.
     Quit,
 }
@@ -434,11 +437,6 @@ impl App {
                 }
                 self.set_status(format!("group `{}` not created: {error}", crate::text::sanitize(&name)));
             }
-            Update::Duplicates(items) => {
-                if self.mode == Mode::Normal {
-                    self.mode = Mode::Confirm(Confirm::Duplicates(items));
-                }
-            }
             Update::Upload { id, done, total } => {
                 let now = std::time::Instant::now();
                 let started = self.uploads.get(&id).map_or(now, |u| u.started);
@@ -546,14 +544,95 @@ impl App {
         self.dirty = true;
     }
 
-    /// Submits the input pane: good lines go to the engine, bad lines stay
-    /// in the editor (with their problems in the log) so nothing is lost.
+    /// Puts last session's unsent lines back in the editor, marked as
+    /// restored: the next Enter asks before sending them.
+    pub fn restore_draft(&mut self, text: &str) {
+        let n = self.input.restore(text);
+        if n > 0 {
+            let msg = format!(
+                "restored {} not sent last time (marked ↺); Enter asks before sending them",
+                plural(n, "line")
+            );
+            self.note(Level::Info, msg.clone());
+            self.set_status(msg);
+        }
+        self.dirty = true;
+    }
+
+    /// Submits the input pane through the front door: lines that may go are
+    /// checked and sent; refused and held lines stay with their reasons.
+    /// Restored lines are sent only once the user has said so.
     pub fn submit(&mut self) {
         if self.refuse_while_watching() {
             return;
         }
-        let actions = self.input.submit();
-        self.run(actions);
+        let restored = self.input.restored_lines();
+        if restored > 0 {
+            self.mode = Mode::Confirm(Confirm::Restored(restored));
+            return;
+        }
+        let sent = self.input.submit();
+        self.sent(sent);
+    }
+
+    /// Sends the held lines (not checked) with the user's consent.
+    pub fn send_held(&mut self) {
+        if self.refuse_while_watching() {
+            return;
+        }
+        let sent = self.input.submit_held();
+        self.sent(sent);
+    }
+
+    fn sent(&mut self, sent: Result<Submission, String>) {
+        match sent {
+            Ok(s) => {
+                let n = s.lines.len();
+                let how = if s.consent { " (not checked: sent with your consent)" } else { "" };
+                self.set_status(format!("checking and sending {}{how}…", plural(n, "line")));
+                self.effect(Effect::Intake(s));
+            }
+            Err(why) => self.set_status(why),
+        }
+    }
+
+    /// What the front door did with submitted lines: the editor keeps what
+    /// was not created (with reasons), the log says what happened to each
+    /// item, and the status line gives the tally.
+    pub fn intake_done(&mut self, items: Vec<crate::intake::Item>) {
+        use crate::intake::Fate;
+        let mut tally = crate::intake::Tally::default();
+        let mut existing = Vec::new();
+        for it in &items {
+            tally.add(&it.fate);
+            let what = crate::text::excerpt(&crate::text::sanitize(it.text()), 60);
+            match &it.fate {
+                Fate::Refused(why) => self.note(Level::Warn, format!("refused {what}: {why}")),
+                Fate::Held { reason, .. } => self.note(Level::Warn, format!("held back {what}: {reason}")),
+                Fate::Existing(job) => {
+                    let reference =
+                        job.asset_id.as_ref().map_or_else(|| "no asset yet".to_string(), |a| format!("asset://{a}"));
+                    self.note(
+                        Level::Info,
+                        format!("exists already: `{}` is job #{} ({}, {reference})", job.spec.name, job.id, job.state),
+                    );
+                    existing.push(job.spec.clone());
+                }
+                _ => {}
+            }
+        }
+        self.input.intake_done(&items);
+        let mut msg = tally.summary();
+        if tally.held > 0 {
+            msg.push_str(&format!(" — {} sends held lines anyway", self.keys.keys_of(super::keymap::KeyAction::SendHeld)));
+        } else if tally.refused > 0 {
+            msg.push_str(" — reasons beside the lines");
+        }
+        self.note(Level::Info, msg.clone());
+        self.set_status(msg);
+        if !existing.is_empty() && self.mode == Mode::Normal {
+            self.mode = Mode::Confirm(Confirm::Duplicates(existing));
+        }
     }
 
     /// The result of saving a preset change: the new list, or why not.

@@ -86,6 +86,8 @@ pub enum KeyAction {
     Resume,
     /// Undo the last forget.
     Undo,
+    /// Send the held lines (could not be checked) anyway.
+    SendHeld,
 }
 
 /// One key: a code and its modifiers.
@@ -366,6 +368,14 @@ impl Default for KeyMap {
                 "resume after a pause or a store error (reloads the config and its key)",
             ),
             b(A::NewGroup, "new_group", Global, &[Key::ch('c')], "new group", "create an asset group"),
+            b(
+                A::SendHeld,
+                "send_held",
+                Input,
+                &[Key::ch('!')],
+                "",
+                "send the held lines (their URL's host could not be checked) anyway",
+            ),
             b(
                 A::Quit,
                 "quit",

@@ -9,7 +9,7 @@ use super::forms::{GroupForm, PresetContext, PresetEditor};
 use super::keymap::{KeyAction, Scope};
 use super::pane::input::EditOutcome;
 use super::pane::jobs::StateFilter;
-use crate::engine::{Command, JobId, JobState};
+use crate::engine::{Command, JobId, JobState, Level};
 
 impl App {
     fn scope(&self) -> Scope {
@@ -196,8 +196,12 @@ impl App {
                 if !self.focus.is_text() {
                     self.set_focus(Focus::Urls);
                 }
+                if self.focus == Focus::Urls {
+                    self.input.start_editing_urls();
+                }
                 self.mode = Mode::Editing;
             }
+            KeyAction::SendHeld => self.send_held(),
             KeyAction::Filter if self.focus == Focus::Log => self.mode = Mode::LogSearch(TextField::default()),
             KeyAction::Filter => {
                 self.set_focus(Focus::List);
@@ -393,7 +397,29 @@ impl App {
                     self.set_status(format!("forgetting {what}"));
                 }
                 Confirm::Quit(_) => self.effect(Effect::Quit),
+                Confirm::Restored(_) => {
+                    self.input.confirm_restored();
+                    self.submit();
+                }
             },
+            KeyCode::Char('d') | KeyCode::Char('D') if matches!(c, Confirm::Quit(_)) => {
+                self.input.discard_all();
+                self.effect(Effect::Quit);
+            }
+            KeyCode::Char('d') | KeyCode::Char('D') if matches!(c, Confirm::Restored(_)) => {
+                let gone = self.input.discard_restored();
+                self.note(Level::Info, format!("discarded {} restored from last time", plural(gone, "line")));
+                if self.input.pending_lines() > 0 {
+                    self.submit();
+                } else {
+                    self.set_status(format!("discarded {}; nothing was sent", plural(gone, "restored line")));
+                }
+            }
+            KeyCode::Char('e') | KeyCode::Char('E') if matches!(c, Confirm::Restored(_)) => {
+                self.set_focus(Focus::Urls);
+                self.mode = Mode::Editing;
+                self.set_status("editing: restored lines are marked ↺; Enter asks again before sending them");
+            }
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
                 self.set_status("cancelled");
             }

@@ -7,6 +7,7 @@ pub mod draft;
 pub mod error;
 pub mod field;
 pub mod forms;
+mod intake;
 pub mod keymap;
 mod keys;
 pub mod pane;
@@ -27,6 +28,7 @@ use tokio::time::Instant;
 use crate::config::save_presets;
 use crate::engine::{Command, EngineHandle, Level, Update};
 use crate::options::GlobalArgs;
+use crate::intake::Checker;
 use crate::preflight::Preflight;
 use crate::setup::Setup;
 use app::{App, Effect};
@@ -74,7 +76,7 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
     };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut app =
-        App::new(&setup.endpoint, setup.loaded.config.presets.clone(), no_color, &crate::engine::input::today());
+        App::new(&setup.endpoint, setup.loaded.config.presets.clone(), no_color, &crate::intake::today());
     for w in &setup.loaded.warnings {
         app.note(Level::Warn, w.clone());
     }
@@ -99,11 +101,7 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
     let demo = setup.is_demo();
     let draft_path = draft::path(&setup.paths.data_dir);
     match draft::load(&draft_path) {
-        Ok(Some(text)) => {
-            app.set_urls(&text);
-            let n = app.input.pending_lines();
-            app.note(Level::Info, format!("restored {} not submitted last time", app::plural(n, "line")));
-        }
+        Ok(Some(text)) => app.restore_draft(&text),
         Ok(None) => {}
         Err(e) => app.note(Level::Warn, format!("cannot read the draft {}: {e}", draft_path.display())),
     }
@@ -183,10 +181,10 @@ async fn event_loop(
     mut engine: Option<Running>,
     mouse: bool,
     draft_path: &std::path::Path,
-    checker: Option<Arc<Preflight>>,
+    checker: Option<Arc<Checker>>,
 ) -> Result<usize, DashboardError> {
-    // Log lines from work done in tasks (local files being read).
-    let (note_tx, mut note_rx) = tokio::sync::mpsc::unbounded_channel::<(Level, String)>();
+    // What the front door did with submitted lines, as each line is done.
+    let (intake_tx, mut intake_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<crate::intake::Item>>();
     // Preflight results of the input pane's lines, as they arrive.
     let (pf_tx, mut pf_rx) = tokio::sync::mpsc::unbounded_channel::<(String, crate::preflight::Verdict)>();
     let mut saved_draft = app.urls_text();
@@ -264,13 +262,9 @@ async fn event_loop(
                 }
                 try_take_over(app, &setup, &mut engine);
             }
-            Some((level, text)) = note_rx.recv() => {
-                app.note(level, text);
-                app.dirty = true;
-            }
+            Some(items) = intake_rx.recv() => app.intake_done(items),
             Some((key, verdict)) = pf_rx.recv() => {
-                let actions = app.input.set_check(key, verdict);
-                app.run(actions);
+                app.input.set_check(key, verdict);
                 app.dirty = true;
             }
             _ = tokio::time::sleep_until(next_frame), if app.dirty => {}
@@ -305,10 +299,10 @@ async fn event_loop(
                     let _ = out.flush();
                 }
                 Effect::Export(ids) => export(app, &setup, &ids),
-                Effect::SubmitLocal(lines) => {
+                Effect::Intake(submission) => {
                     // Submitting is refused while watching, so an engine runs here.
                     if let Some((engine, ..)) = &engine {
-                        submit_local(app, &setup, engine, checker.as_ref(), lines, &note_tx);
+                        intake::start(app, &setup, engine, checker.clone(), submission, &intake_tx);
                     }
                 }
                 Effect::Resume => match setup.reload_clients() {
@@ -384,96 +378,32 @@ fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
     }
 }
 
-/// Expands, hashes and preflights local lines in a task of their own (the
-/// screen stays live while big files are read), then submits the jobs that
-/// pass; refusals come back to the log pane through `notes`.
-fn submit_local(
-    app: &mut App,
-    setup: &Setup,
-    engine: &EngineHandle,
-    checker: Option<&Arc<Preflight>>,
-    lines: Vec<String>,
-    notes: &tokio::sync::mpsc::UnboundedSender<(Level, String)>,
-) {
-    let d = match app.input.defaults() {
-        Ok(d) => d,
-        Err(e) => {
-            app.note(Level::Error, format!("local files not imported: {e}"));
-            return;
-        }
-    };
-    let storage = setup.storage().cloned();
-    let profile = setup.profile.name.clone();
-    let (engine, checker, notes) = (engine.clone(), checker.cloned(), notes.clone());
-    let n = lines.len();
-    app.set_status(format!("reading {}: checking and hashing", app::plural(n, "local line")));
-    tokio::spawn(async move {
-        let say = |text: String| {
-            let _ = notes.send((Level::Warn, text));
-        };
-        let mut jobs = Vec::new();
-        for line in &lines {
-            let got = crate::local::jobs_for_line(
-                line,
-                &d,
-                jobs.len() as u64 + 1,
-                false,
-                storage.as_ref().map_err(Clone::clone),
-            )
-            .await;
-            for e in got.errors {
-                say(format!("not imported: {e}"));
-            }
-            jobs.extend(got.jobs);
-        }
-        if let Some(checker) = checker {
-            use crate::preflight::Verdict;
-            let lines =
-                jobs.into_iter().map(|job| crate::preflight::Line { label: String::new(), number: 0, job }).collect();
-            let mut checked: Vec<_> = checker.check_lines(lines).collect().await;
-            checked.sort_by_key(|(i, ..)| *i);
-            jobs = Vec::new();
-            for (_, line, c) in checked {
-                match c.verdict {
-                    Verdict::Refused { reasons, .. } => {
-                        say(format!("not imported: {}: {}", line.job.url, reasons.join("; ")));
-                    }
-                    _ => jobs.push(line.job),
-                }
-            }
-        }
-        if !jobs.is_empty() {
-            for j in &mut jobs {
-                j.profile.clone_from(&profile);
-            }
-            engine.send(Command::Submit { jobs, allow_duplicates: false });
-        }
-    });
-}
-
-/// The preflight checker for the input pane, when preflight is on.
-fn preflight_checker(app: &mut App, setup: &Setup) -> Option<Arc<Preflight>> {
+/// The preflight checker for the input pane, when preflight is on; the
+/// pane judges its lines by the config's policy either way.
+fn preflight_checker(app: &mut App, setup: &Setup) -> Option<Arc<Checker>> {
     let cfg = &setup.loaded.config;
-    if cfg.preflight.mode == crate::config::PreflightMode::Off {
-        return None;
-    }
-    match Preflight::new(&cfg.preflight, &cfg.tls_options(&setup.loaded.path)) {
-        Ok(p) => {
-            app.input.enable_preflight(cfg.preflight.unprobeable == crate::config::Unprobeable::Allow);
-            Some(Arc::new(p))
-        }
-        Err(e) => {
-            app.note(Level::Warn, format!("preflight is off: {e}"));
-            None
-        }
-    }
+    let mut policy =
+        crate::intake::Policy { mode: cfg.preflight.mode, unprobeable: cfg.preflight.unprobeable, consent: false };
+    let checker = match cfg.preflight.mode {
+        crate::config::PreflightMode::Off => None,
+        _ => match Preflight::new(&cfg.preflight, &cfg.tls_options(&setup.loaded.path)) {
+            Ok(p) => Some(Arc::new(Checker::new(p))),
+            Err(e) => {
+                app.note(Level::Warn, format!("preflight is off: {e}"));
+                policy.mode = crate::config::PreflightMode::Off;
+                None
+            }
+        },
+    };
+    app.input.set_policy(policy);
+    checker
 }
 
 /// Starts preflight of the input pane's lines that have no result yet; each
 /// result comes back through `results` as it arrives.
 fn check_lines(
     app: &mut App,
-    checker: &Arc<Preflight>,
+    checker: &Arc<Checker>,
     results: &tokio::sync::mpsc::UnboundedSender<(String, crate::preflight::Verdict)>,
     editing: bool,
 ) {
@@ -482,14 +412,20 @@ fn check_lines(
         return;
     }
     app.dirty = true;
-    let lines = wanted.into_iter().map(|(key, job)| crate::preflight::Line { label: key, number: 0, job }).collect();
     let (checker, tx) = (checker.clone(), results.clone());
     tokio::spawn(async move {
-        let mut stream = std::pin::pin!(checker.check_lines(lines));
-        while let Some((_, line, checked)) = stream.next().await {
-            if tx.send((line.label, checked.verdict)).is_err() {
+        let checks = futures::stream::iter(wanted).map(|(key, job)| {
+            let checker = checker.clone();
+            async move { (key, checker.verdict(&job, None).await) }
+        });
+        let mut checks = std::pin::pin!(checks.buffer_unordered(PREVIEW_CHECKS));
+        while let Some(result) = checks.next().await {
+            if tx.send(result).is_err() {
                 break;
             }
         }
     });
 }
+
+/// URL lines of the input pane checked at once while they are shown.
+const PREVIEW_CHECKS: usize = 16;

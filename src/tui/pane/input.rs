@@ -4,14 +4,18 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::{CursorMove, TextArea};
 
-use super::super::action::Action;
-use super::super::field::TextField;
-use crate::config::{Preset, Template, TypeChoice};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::super::error::DefaultsError;
-use crate::engine::input::{ImportDefaults, parse_line};
-use crate::engine::{Command, Group, Level, NewJob};
+use super::super::field::TextField;
+use crate::config::{PreflightMode, Preset, Template, TypeChoice, Unprobeable};
+use crate::engine::{Group, NewJob};
+use crate::intake::{Decision, Fate, ImportDefaults, Item, Policy, parse_line};
+
+/// Blank lines and `#` comments are skipped.
+fn skipped(line: &str) -> bool {
+    line.is_empty() || line.starts_with('#')
+}
 
 /// A field of the input pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,16 +43,20 @@ impl InputField {
     }
 }
 
-/// What is known about one line of the URL editor. Filled from the line
-/// parser now; a preflight check can feed the same column later.
+/// What is known about one line of the URL editor, under the one policy
+/// of [`crate::intake`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     /// Blank or a `#` comment: skipped.
     Skip,
-    /// Being checked.
+    /// Being checked, or sent and waiting for the engine.
     Checking,
-    /// Importable: what it becomes (`name · Type`).
+    /// Importable: what it becomes (`name · Type`, and what was measured).
     Ok(String),
+    /// Goes, with a warning the user allowed (preflight warn mode).
+    Warn(String),
+    /// Could not be checked: waits for the user's consent (the send-anyway key).
+    Held(String),
     /// Not importable, and why.
     Error(String),
 }
@@ -68,22 +76,6 @@ pub enum EditOutcome {
     Prev,
 }
 
-/// The imports with their line index, and a verdict for every line.
-/// What the URL editor holds, line by line.
-#[derive(Default)]
-struct Parsed {
-    /// URL imports ready to go (checked, or preflight off), with their line.
-    jobs: Vec<(usize, NewJob)>,
-    /// Good URL lines preflight has not judged yet: line, check key, import.
-    unchecked: Vec<(usize, String, NewJob)>,
-    /// The check key of every parsed URL line (preflight on).
-    keys: Vec<(usize, String)>,
-    /// Local lines (checked and uploaded on submit).
-    locals: Vec<(usize, String)>,
-    /// One per line.
-    verdicts: Vec<Verdict>,
-}
-
 /// The input pane's state.
 #[derive(Debug)]
 pub struct InputPane {
@@ -100,23 +92,20 @@ pub struct InputPane {
     verdicts: Vec<Verdict>,
     problem: Option<String>,
     date: String,
-    /// Preflight results by URL and type; `None` when preflight is off.
-    checks: Option<Checks>,
-    /// Lines preflight has not been asked about yet, counted at the last
-    /// revalidation (all, and those submitted): the event loop asks only
-    /// when there are some, without parsing again.
-    unasked: (usize, usize),
-}
-
-/// Preflight of URL lines as they arrive: results by `URL + type`.
-#[derive(Debug, Default)]
-struct Checks {
-    /// Lines that cannot be probed may go on.
-    allow_unchecked: bool,
-    /// `None`: being checked.
-    results: HashMap<String, Option<crate::preflight::Verdict>>,
-    /// Lines submitted before their verdict: submitted when it comes, if good.
-    awaiting: std::collections::HashSet<String>,
+    /// How verdicts are acted on (the config's; consent is per submission).
+    policy: Policy,
+    /// Preflight of URL lines as they are typed, by `URL + type`: `None`
+    /// while being checked. Empty when preflight is off.
+    checks: HashMap<String, Option<crate::preflight::Verdict>>,
+    /// What the front door decided for lines it sent back (refused or held,
+    /// with the reason), by the line's text.
+    outcomes: HashMap<String, Verdict>,
+    /// Lines sent to the front door and not answered yet, by text.
+    sending: HashMap<String, usize>,
+    /// Lines restored from the last session's draft and not yet confirmed.
+    restored: HashSet<String>,
+    /// URL lines not asked about yet at the last revalidation.
+    unasked: usize,
 }
 
 /// The key a URL line's preflight result is kept under.
@@ -128,7 +117,7 @@ fn new_editor(lines: Vec<String>) -> TextArea<'static> {
     let mut t = TextArea::new(lines);
     t.set_cursor_line_style(ratatui::style::Style::new());
     t.set_tab_length(2);
-    t.set_placeholder_text("paste or type https URLs (i edits)");
+    t.set_placeholder_text("paste or type https URLs or local paths (i edits)");
     t
 }
 
@@ -141,6 +130,16 @@ pub fn clean_input(s: &str) -> String {
         .chars()
         .filter(|c| matches!(c, '\n' | '\t') || !(c.is_control() || crate::text::is_format(*c)))
         .collect()
+}
+
+/// Lines to send to the front door, and whether the user consented to
+/// creating lines that could not be checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    /// The lines, as typed.
+    pub lines: Vec<String>,
+    /// Consent to create what could not be checked.
+    pub consent: bool,
 }
 
 impl InputPane {
@@ -156,8 +155,12 @@ impl InputPane {
             verdicts: Vec::new(),
             problem: None,
             date: date.to_string(),
-            checks: None,
-            unasked: (0, 0),
+            policy: Policy { mode: PreflightMode::Off, unprobeable: Unprobeable::Hold, consent: false },
+            checks: HashMap::new(),
+            outcomes: HashMap::new(),
+            sending: HashMap::new(),
+            restored: HashSet::new(),
+            unasked: 0,
         };
         pane.revalidate();
         pane
@@ -186,6 +189,61 @@ impl InputPane {
         self.revalidate();
     }
 
+    /// Puts last session's draft in the editor, marked as restored: the next
+    /// Enter asks before sending these lines. Returns how many there are.
+    pub fn restore(&mut self, text: &str) -> usize {
+        self.set_urls(text);
+        self.restored = self.urls.lines().iter().map(|l| l.trim()).filter(|l| !skipped(l)).map(String::from).collect();
+        self.restored_lines()
+    }
+
+    /// Editor lines restored from the last session and not yet confirmed.
+    pub fn restored_lines(&self) -> usize {
+        self.urls.lines().iter().filter(|l| self.restored.contains(l.trim())).count()
+    }
+
+    /// Whether this editor line (by index) was restored and not confirmed.
+    pub fn is_restored(&self, line: usize) -> bool {
+        self.urls.lines().get(line).is_some_and(|l| self.restored.contains(l.trim()))
+    }
+
+    /// The user has seen the restored lines and wants them sent.
+    pub fn confirm_restored(&mut self) {
+        self.restored.clear();
+    }
+
+    /// Removes the restored lines from the editor; returns how many went.
+    pub fn discard_restored(&mut self) -> usize {
+        let before = self.urls.lines().len();
+        let kept: Vec<String> =
+            self.urls.lines().iter().filter(|l| !self.restored.contains(l.trim())).cloned().collect();
+        let gone = before - kept.len();
+        self.urls = new_editor(kept);
+        self.restored.clear();
+        self.revalidate();
+        gone
+    }
+
+    /// Empties the editor (quitting with "discard").
+    pub fn discard_all(&mut self) {
+        self.urls = new_editor(Vec::new());
+        self.restored.clear();
+        self.revalidate();
+    }
+
+    /// Starts editing the URLs: with lines already there, on a new empty
+    /// line at the end, so typing never runs into an existing line.
+    pub fn start_editing_urls(&mut self) {
+        if self.urls.is_empty() {
+            return;
+        }
+        self.urls.move_cursor(CursorMove::Bottom);
+        self.urls.move_cursor(CursorMove::End);
+        if !self.urls.lines().last().is_some_and(|l| l.trim().is_empty()) {
+            self.urls.insert_newline();
+        }
+    }
+
     /// Adds pasted text on a new line at the end (tabs are kept).
     pub fn paste(&mut self, text: &str) {
         let clean = clean_input(text);
@@ -201,10 +259,23 @@ impl InputPane {
         self.revalidate();
     }
 
-    /// Inserts pasted text at the cursor (a paste while editing the URLs).
+    /// Inserts pasted text at the cursor (a paste while editing the URLs);
+    /// a multi-line paste into the middle of a line starts on a line of its own.
     pub fn paste_at_cursor(&mut self, text: &str) {
-        self.urls.insert_str(clean_input(text));
+        let clean = clean_input(text);
+        let ratatui_textarea::DataCursor(row, col) = self.urls.cursor();
+        let line_len = self.urls.lines().get(row).map_or(0, |l| l.chars().count());
+        if col > 0 && col == line_len && !clean.starts_with('\n') && self.line_is_complete(row) {
+            self.urls.insert_newline();
+        }
+        self.urls.insert_str(clean);
         self.revalidate();
+    }
+
+    /// A line that already holds something importable (typing or pasting
+    /// at its end would glue onto it).
+    fn line_is_complete(&self, row: usize) -> bool {
+        self.urls.lines().get(row).is_some_and(|l| !skipped(l.trim()) && l.contains("://"))
     }
 
     /// The preset in use.
@@ -246,9 +317,9 @@ impl InputPane {
         self.problem.as_deref()
     }
 
-    /// Lines ready to import.
+    /// Lines ready to import (with or without a warning).
     pub fn ready(&self) -> usize {
-        self.verdicts.iter().filter(|v| matches!(v, Verdict::Ok(_))).count()
+        self.verdicts.iter().filter(|v| matches!(v, Verdict::Ok(_) | Verdict::Warn(_))).count()
     }
 
     /// Lines that cannot be imported.
@@ -256,6 +327,12 @@ impl InputPane {
         self.verdicts.iter().filter(|v| matches!(v, Verdict::Error(_))).count()
     }
 
+    /// Lines waiting for consent.
+    pub fn held(&self) -> usize {
+        self.verdicts.iter().filter(|v| matches!(v, Verdict::Held(_))).count()
+    }
+
+    /// The defaults the lines are read with (group, template, type).
     pub(crate) fn defaults(&self) -> Result<ImportDefaults, DefaultsError> {
         let group = self.group.text().trim();
         if group.is_empty() {
@@ -274,160 +351,106 @@ impl InputPane {
         })
     }
 
-    /// Parses every line: the imports (with their line index) and the verdicts.
-    fn parse(&self) -> Result<Parsed, DefaultsError> {
-        let d = self.defaults()?;
-        let mut out = Parsed::default();
-        for (i, raw) in self.urls.lines().iter().enumerate() {
-            let line = raw.trim();
-            if line.is_empty() || line.starts_with('#') {
-                out.verdicts.push(Verdict::Skip);
-                continue;
-            }
-            if crate::local::is_local_line(line) {
-                let first = line.split('\t').next().unwrap_or(line);
-                let v = match std::fs::metadata(crate::local::resolve(first)) {
-                    Ok(m) if m.is_dir() => Verdict::Ok("directory · uploaded on submit".into()),
-                    Ok(_) => Verdict::Ok("local file · uploaded on submit".into()),
-                    Err(_) if first.contains(['*', '?', '[']) => Verdict::Ok("pattern · uploaded on submit".into()),
-                    Err(e) => Verdict::Error(format!("{}: {e}", crate::text::sanitize(first))),
-                };
-                if matches!(v, Verdict::Ok(_)) {
-                    out.locals.push((i, line.to_string()));
-                }
-                out.verdicts.push(v);
-                continue;
-            }
-            let mut job = match parse_line(line, (out.jobs.len() + out.unchecked.len()) as u64 + 1, &d) {
-                Ok(job) => job,
-                Err(e) => {
-                    out.verdicts.push(Verdict::Error(e.to_string()));
-                    continue;
-                }
-            };
-            let what = format!("{} · {}", job.name, job.asset_type);
-            let Some(checks) = &self.checks else {
-                out.verdicts.push(Verdict::Ok(what));
-                out.jobs.push((i, job));
-                continue;
-            };
-            use crate::preflight::Verdict as Pf;
-            let key = check_key(&job);
-            out.keys.push((i, key.clone()));
-            let v = match checks.results.get(&key) {
-                // Not asked yet (the line is being typed): what it would be.
-                None => {
-                    out.unchecked.push((i, key, job));
-                    Verdict::Ok(what)
-                }
-                Some(None) => {
-                    out.unchecked.push((i, key, job));
-                    Verdict::Checking
-                }
-                Some(Some(Pf::Passed(m))) => {
-                    let v = Verdict::Ok(format!("{what} · {}", m.summary()));
-                    job.media = Some(m.clone());
-                    out.jobs.push((i, job));
-                    v
-                }
-                Some(Some(Pf::Refused { reasons, .. })) => Verdict::Error(reasons.join("; ")),
-                Some(Some(Pf::NotChecked { reason })) if !checks.allow_unchecked => {
-                    Verdict::Error(format!("not checked ({reason}) and preflight.unprobeable = refuse"))
-                }
-                Some(Some(Pf::NotChecked { .. })) => {
-                    out.jobs.push((i, job));
-                    Verdict::Ok(format!("{what} · not checked"))
-                }
-            };
-            out.verdicts.push(v);
-        }
-        Ok(out)
+    /// The policy lines are judged by (the config's, without consent).
+    pub fn policy(&self) -> Policy {
+        self.policy
     }
 
-    /// Turns preflight on for URL lines (`allow_unchecked`: lines that cannot
-    /// be probed may go on).
-    pub fn enable_preflight(&mut self, allow_unchecked: bool) {
-        self.checks = Some(Checks { allow_unchecked, ..Checks::default() });
+    /// Sets the policy (preflight on or off, what unchecked lines do).
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.policy = Policy { consent: false, ..policy };
         self.revalidate();
     }
 
-    /// URL lines to check now (now marked as being checked), with the key
-    /// their result comes back under: every unjudged line, or while
-    /// `editing`, only those already submitted (not each keystroke).
+    /// The verdict of one line (no I/O: local paths are read on Enter, off
+    /// this thread).
+    fn judge(&self, line: &str, n: u64, d: &ImportDefaults, unasked: &mut Vec<(String, NewJob)>) -> Verdict {
+        if skipped(line) {
+            return Verdict::Skip;
+        }
+        if self.sending.contains_key(line) {
+            return Verdict::Checking;
+        }
+        if let Some(v) = self.outcomes.get(line) {
+            return v.clone();
+        }
+        if crate::local::is_local_line(line) {
+            return Verdict::Ok("local path · read and checked on Enter".into());
+        }
+        let job = match parse_line(line, n, d) {
+            Ok(job) => job,
+            Err(e) => return Verdict::Error(e.to_string()),
+        };
+        let what = format!("{} · {}", job.name, job.asset_type);
+        if self.policy.mode == PreflightMode::Off {
+            return Verdict::Ok(what);
+        }
+        let key = check_key(&job);
+        match self.checks.get(&key) {
+            None => {
+                unasked.push((key, job));
+                Verdict::Ok(what)
+            }
+            Some(None) => Verdict::Checking,
+            Some(Some(v)) => match self.policy.decide(Some(v)) {
+                Decision::Create(None) => {
+                    Verdict::Ok(v.media().map_or(what.clone(), |m| format!("{what} · {}", m.summary())))
+                }
+                Decision::Create(Some(w)) => Verdict::Warn(w),
+                Decision::Hold(why) => Verdict::Held(why),
+                Decision::Refuse(why) => Verdict::Error(why),
+            },
+        }
+    }
+
+    /// Every line's verdict, and the URL lines preflight has not been asked about.
+    fn judge_all(&self) -> Result<(Vec<Verdict>, Vec<(String, NewJob)>), DefaultsError> {
+        let d = self.defaults()?;
+        let mut unasked = Vec::new();
+        let mut n = 0u64;
+        let verdicts = self
+            .urls
+            .lines()
+            .iter()
+            .map(|raw| {
+                let v = self.judge(raw.trim(), n + 1, &d, &mut unasked);
+                n += u64::from(!matches!(v, Verdict::Skip | Verdict::Error(_)));
+                v
+            })
+            .collect();
+        Ok((verdicts, unasked))
+    }
+
+    /// URL lines to check now (marked as being checked), each with the key
+    /// its result comes back under: none while `editing` (each check is a
+    /// request, not each keystroke).
     pub fn wanted_checks(&mut self, editing: bool) -> Vec<(String, NewJob)> {
-        if self.unasked.0 == 0 || (editing && self.unasked.1 == 0) {
+        if self.unasked == 0 || editing {
             return Vec::new();
         }
-        let (Some(checks), Ok(parsed)) = (&self.checks, self.parse()) else {
-            return Vec::new();
-        };
+        let Ok((_, unasked)) = self.judge_all() else { return Vec::new() };
         let mut wanted: Vec<(String, NewJob)> = Vec::new();
-        for (_, key, job) in parsed.unchecked {
-            let due = !editing || checks.awaiting.contains(&key);
-            if due && !checks.results.contains_key(&key) && !wanted.iter().any(|(k, _)| *k == key) {
+        for (key, job) in unasked {
+            if !wanted.iter().any(|(k, _)| *k == key) {
+                self.checks.insert(key.clone(), None);
                 wanted.push((key, job));
             }
         }
-        if let Some(checks) = &mut self.checks {
-            for (key, _) in &wanted {
-                checks.results.insert(key.clone(), None);
-            }
-        }
-        if !wanted.is_empty() {
-            self.revalidate();
-        }
+        self.revalidate();
         wanted
     }
 
-    /// Records a line's preflight result; a line submitted while it waited
-    /// for it is submitted now if it passed.
-    pub fn set_check(&mut self, key: String, verdict: crate::preflight::Verdict) -> Vec<Action> {
-        let Some(checks) = &mut self.checks else {
-            return Vec::new();
-        };
-        checks.results.insert(key.clone(), Some(verdict));
-        let awaited = checks.awaiting.remove(&key);
+    /// Records a URL line's preflight result (shown beside it).
+    pub fn set_check(&mut self, key: String, verdict: crate::preflight::Verdict) {
+        self.checks.insert(key, Some(verdict));
         self.revalidate();
-        if !awaited {
-            return Vec::new();
-        }
-        let Ok(parsed) = self.parse() else {
-            return Vec::new();
-        };
-        let lines: std::collections::HashSet<usize> =
-            parsed.keys.iter().filter(|(_, k)| *k == key).map(|(i, _)| *i).collect();
-        let ready: Vec<NewJob> = parsed.jobs.into_iter().filter(|(i, _)| lines.contains(i)).map(|(_, j)| j).collect();
-        if ready.is_empty() {
-            let refused = parsed.verdicts.iter().enumerate().find(|(i, _)| lines.contains(i));
-            return match refused {
-                Some((i, Verdict::Error(e))) => {
-                    vec![Action::Note(Level::Warn, format!("not imported, line {}: {e}", i + 1))]
-                }
-                _ => Vec::new(),
-            };
-        }
-        let kept =
-            self.urls.lines().iter().enumerate().filter(|(i, _)| !lines.contains(i)).map(|(_, l)| l.clone()).collect();
-        self.urls = new_editor(kept);
-        self.revalidate();
-        let n = ready.len();
-        vec![
-            Action::Engine(Command::Submit { jobs: ready, allow_duplicates: false }),
-            Action::Status(format!("checked and sent {}", super::super::app::plural(n, "line"))),
-        ]
     }
 
     /// Re-checks every line for the verdict column.
     pub fn revalidate(&mut self) {
-        self.unasked = (0, 0);
-        match self.parse() {
-            Ok(Parsed { verdicts, unchecked, .. }) => {
-                if let Some(checks) = &self.checks {
-                    for (_, key, _) in unchecked.iter().filter(|(_, k, _)| !checks.results.contains_key(k)) {
-                        self.unasked.0 += 1;
-                        self.unasked.1 += usize::from(checks.awaiting.contains(key));
-                    }
-                }
+        match self.judge_all() {
+            Ok((verdicts, unasked)) => {
+                self.unasked = unasked.len();
                 self.verdicts = verdicts;
                 self.problem = None;
             }
@@ -435,81 +458,118 @@ impl InputPane {
                 // Nothing can be judged without a group or with a bad
                 // template: every line says why.
                 let e = e.to_string();
-                let skip = |l: &str| l.trim().is_empty() || l.trim().starts_with('#');
+                self.unasked = 0;
                 self.verdicts = self
                     .urls
                     .lines()
                     .iter()
-                    .map(|l| if skip(l) { Verdict::Skip } else { Verdict::Error(e.clone()) })
+                    .map(|l| if skipped(l.trim()) { Verdict::Skip } else { Verdict::Error(e.clone()) })
                     .collect();
                 self.problem = Some(e);
             }
         }
     }
 
-    /// Submits: good lines go to the engine, bad lines stay in the editor
-    /// (with their reasons in the log) so nothing is lost.
-    pub fn submit(&mut self) -> Vec<Action> {
-        let Parsed { jobs, unchecked, locals, verdicts, .. } = match self.parse() {
-            Ok(r) => r,
-            Err(e) => return vec![Action::Status(e.to_string())],
-        };
-        if jobs.is_empty()
-            && locals.is_empty()
-            && unchecked.is_empty()
-            && !verdicts.iter().any(|v| matches!(v, Verdict::Error(_)))
-        {
-            return vec![Action::Status(
-                "nothing to import: type or paste https URLs or local paths in the URL field (i to edit)".into(),
-            )];
+    /// The lines Enter sends: every line that is not skipped, refused, held
+    /// or already being sent. They are marked as being sent; `None` (with
+    /// a status line saying why) when there is nothing to send.
+    pub fn submit(&mut self) -> Result<Submission, String> {
+        if let Some(p) = &self.problem {
+            return Err(p.clone());
         }
-        let mut actions = Vec::new();
-        let mut kept = Vec::new();
-        let waiting: std::collections::HashSet<usize> = unchecked.iter().map(|(i, ..)| *i).collect();
-        let checking = waiting.len();
-        if let Some(checks) = &mut self.checks {
-            checks.awaiting.extend(unchecked.into_iter().map(|(_, k, _)| k));
+        let lines = self.take_lines(|v| matches!(v, Verdict::Ok(_) | Verdict::Warn(_)));
+        if lines.is_empty() {
+            let (bad, held) = (self.bad(), self.held());
+            return Err(match (bad, held) {
+                (0, 0) if self.sending.is_empty() => {
+                    "nothing to import: type or paste https URLs or local paths in the URL field (i to edit)".into()
+                }
+                (0, 0) => "nothing new to send: the lines shown … are being checked and sent".into(),
+                _ => format!(
+                    "nothing to send: {} refused (reasons beside them), {} held back (not checked; ! sends them anyway)",
+                    bad, held
+                ),
+            });
         }
-        for (i, v) in verdicts.iter().enumerate() {
-            if waiting.contains(&i) {
-                kept.push(self.urls.lines()[i].clone());
-            } else if let Verdict::Error(e) = v {
-                actions.push(Action::Note(Level::Warn, format!("not imported, line {}: {e}", i + 1)));
-                kept.push(self.urls.lines()[i].clone());
+        Ok(Submission { lines, consent: false })
+    }
+
+    /// The held lines (could not be checked), to send with the user's consent.
+    pub fn submit_held(&mut self) -> Result<Submission, String> {
+        let lines = self.take_lines(|v| matches!(v, Verdict::Held(_)));
+        if lines.is_empty() {
+            return Err("no held lines: ! sends lines that could not be checked, once they show ?".into());
+        }
+        for l in &lines {
+            self.outcomes.remove(l);
+        }
+        Ok(Submission { lines, consent: true })
+    }
+
+    fn take_lines(&mut self, pick: impl Fn(&Verdict) -> bool) -> Vec<String> {
+        let lines: Vec<String> = self
+            .urls
+            .lines()
+            .iter()
+            .zip(&self.verdicts)
+            .filter(|(_, v)| pick(v))
+            .map(|(l, _)| l.trim().to_string())
+            .collect();
+        for l in &lines {
+            *self.sending.entry(l.clone()).or_default() += 1;
+        }
+        self.revalidate();
+        lines
+    }
+
+    /// What the front door did with lines sent from here: created and
+    /// existing items leave the editor; refused and held ones stay (a file a
+    /// directory or glob gave becomes a line of its own) with the reason
+    /// beside them.
+    pub fn intake_done(&mut self, items: &[Item]) {
+        let mut by_line: Vec<(&str, Vec<&Item>)> = Vec::new();
+        for it in items {
+            match by_line.iter_mut().find(|(l, _)| *l == it.line) {
+                Some((_, v)) => v.push(it),
+                None => by_line.push((&it.line, vec![it])),
             }
         }
-        let n = jobs.len() + locals.len();
-        let bad = kept.len() - checking;
-        if !jobs.is_empty() {
-            let jobs = jobs.into_iter().map(|(_, j)| j).collect();
-            actions.push(Action::Engine(Command::Submit { jobs, allow_duplicates: false }));
+        let mut lines: Vec<String> = self.urls.lines().to_vec();
+        for (line, items) in by_line {
+            if let Some(n) = self.sending.get_mut(line) {
+                *n -= 1;
+                if *n == 0 {
+                    self.sending.remove(line);
+                }
+            }
+            let mut kept: Vec<String> = Vec::new();
+            for it in items {
+                let v = match &it.fate {
+                    Fate::Refused(why) => Verdict::Error(crate::text::sanitize(why)),
+                    Fate::Held { reason, .. } => Verdict::Held(crate::text::sanitize(reason)),
+                    _ => continue,
+                };
+                let text = clean_input(it.text()).replace('\n', " ");
+                self.outcomes.insert(text.clone(), v);
+                if !kept.contains(&text) {
+                    kept.push(text);
+                }
+            }
+            match lines.iter().position(|l| l.trim() == line) {
+                Some(at) => {
+                    lines.splice(at..=at, kept);
+                }
+                // Edited away meanwhile: what was not created comes back at the end.
+                None => lines.extend(kept),
+            }
         }
-        if !locals.is_empty() {
-            let lines = locals.into_iter().map(|(_, l)| l).collect();
-            actions.push(Action::Effect(super::super::app::Effect::SubmitLocal(lines)));
-        }
-        self.urls = new_editor(kept);
+        let cursor = self.urls.cursor();
+        self.urls = new_editor(lines);
+        self.urls.move_cursor(CursorMove::Jump(
+            u16::try_from(cursor.0).unwrap_or(u16::MAX),
+            u16::try_from(cursor.1).unwrap_or(u16::MAX),
+        ));
         self.revalidate();
-        let sent = super::super::app::plural(n, "line");
-        let still = if checking > 0 {
-            format!(
-                "; {} being checked go{} once {} ✓",
-                super::super::app::plural(checking, "line"),
-                if checking == 1 { "es" } else { "" },
-                if checking == 1 { "it shows" } else { "they show" }
-            )
-        } else {
-            String::new()
-        };
-        actions.push(Action::Status(match bad {
-            0 if checking > 0 => format!("sent {sent} to the queue{still}"),
-            0 => format!("sent {sent} to the queue; the log says what was queued"),
-            _ => format!(
-                "sent {sent} to the queue; {} left in the URL field (reasons beside them and in the log)",
-                super::super::app::plural(bad, "bad line")
-            ),
-        }));
-        actions
     }
 
     /// A key while editing the focused text field.
@@ -602,118 +662,3 @@ impl InputPane {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pane() -> InputPane {
-        let mut p = InputPane::new("2026-11-24");
-        p.group.set("g1");
-        p.revalidate();
-        p
-    }
-
-    #[test]
-    fn local_paths_are_accepted_and_go_to_the_uploader_on_submit() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("cat.png");
-        std::fs::write(&file, b"x").unwrap();
-        let missing = dir.path().join("gone.png");
-        let mut p = pane();
-        p.paste(&format!("{}\n{}\nhttps://e.com/b.png", file.display(), missing.display()));
-        assert_eq!(p.verdicts()[0], Verdict::Ok("local file · uploaded on submit".into()));
-        assert!(matches!(&p.verdicts()[1], Verdict::Error(e) if e.contains("gone.png")), "{:?}", p.verdicts());
-        let actions = p.submit();
-        let local = actions.iter().find_map(|a| match a {
-            Action::Effect(super::super::super::app::Effect::SubmitLocal(lines)) => Some(lines.clone()),
-            _ => None,
-        });
-        assert_eq!(local, Some(vec![file.display().to_string()]));
-        assert!(actions.iter().any(|a| matches!(a, Action::Engine(Command::Submit { jobs, .. }) if jobs.len() == 1)));
-        // The missing one stays in the editor, with its reason.
-        assert_eq!(p.urls_text(), missing.display().to_string());
-    }
-
-    #[test]
-    fn preflight_results_show_per_line_and_only_good_lines_are_submitted() {
-        use crate::media::MediaInfo;
-        use crate::preflight::Verdict as Pf;
-        let mut p = pane();
-        p.enable_preflight(true);
-        p.paste("https://e.com/a.png\nhttps://e.com/b.png\nhttps://e.com/c.png\nhttps://e.com/d.png");
-        // While typing nothing is probed; the lines say what they would be.
-        assert!(p.wanted_checks(true).is_empty());
-        assert_eq!(p.verdicts()[0], Verdict::Ok("a · Image".into()));
-        let wanted = p.wanted_checks(false);
-        assert_eq!(wanted.len(), 4);
-        assert!(p.wanted_checks(false).is_empty(), "asked once");
-        assert!(p.verdicts().iter().all(|v| *v == Verdict::Checking), "{:?}", p.verdicts());
-        let media: MediaInfo = serde_json::from_value(serde_json::json!({
-            "format": "png", "width": 640, "height": 480, "size_bytes": 1000
-        }))
-        .unwrap();
-        assert!(p.set_check(wanted[0].0.clone(), Pf::Passed(media.clone())).is_empty());
-        let refused = Pf::Refused { media: None, reasons: vec!["1920×200: aspect 9.6 is above 2.5".into()] };
-        p.set_check(wanted[1].0.clone(), refused);
-        p.set_check(wanted[2].0.clone(), Pf::NotChecked { reason: "timeout".into() });
-        assert!(matches!(&p.verdicts()[0], Verdict::Ok(t) if t.contains("640×480")), "{:?}", p.verdicts());
-        assert!(matches!(&p.verdicts()[1], Verdict::Error(e) if e.contains("aspect 9.6 is above 2.5")));
-        assert!(matches!(&p.verdicts()[2], Verdict::Ok(t) if t.contains("not checked")));
-        assert_eq!(p.verdicts()[3], Verdict::Checking);
-        let submitted = |actions: &[Action]| {
-            actions.iter().find_map(|a| match a {
-                Action::Engine(Command::Submit { jobs, .. }) => Some(jobs.clone()),
-                _ => None,
-            })
-        };
-        let sent = submitted(&p.submit()).expect("the good lines are submitted");
-        assert_eq!(sent.len(), 2);
-        assert!(sent[0].media.is_some(), "the measured properties travel with the job");
-        // The refused line and the one still being checked stay ...
-        assert_eq!(p.urls_text(), "https://e.com/b.png\nhttps://e.com/d.png");
-        // ... and the latter goes as soon as it passes.
-        let later = submitted(&p.set_check(wanted[3].0.clone(), Pf::Passed(media))).expect("sent once it passes");
-        assert_eq!(later.len(), 1);
-        assert_eq!(later[0].url, "https://e.com/d.png");
-        assert_eq!(p.urls_text(), "https://e.com/b.png");
-    }
-
-    #[test]
-    fn a_tab_separated_paste_keeps_its_columns() {
-        let mut p = pane();
-        p.paste("https://e.com/a.bin\tMy name\tvideo\r\nhttps://e.com/b.png");
-        assert_eq!(p.urls_text(), "https://e.com/a.bin\tMy name\tvideo\nhttps://e.com/b.png");
-        assert_eq!(p.verdicts(), [Verdict::Ok("My name · Video".into()), Verdict::Ok("b · Image".into())]);
-    }
-
-    #[test]
-    fn the_editor_moves_between_lines_inserts_newlines_and_undoes() {
-        let mut p = pane();
-        p.set_urls("https://e.com/a.png\nhttps://e.com/b.png");
-        let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
-        p.edit_key(key(KeyCode::Up));
-        p.edit_key(key(KeyCode::End));
-        p.edit_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
-        for c in "https://e.com/c.mp3".chars() {
-            p.edit_key(key(KeyCode::Char(c)));
-        }
-        assert_eq!(p.urls_text(), "https://e.com/a.png\nhttps://e.com/c.mp3\nhttps://e.com/b.png");
-        assert_eq!(p.ready(), 3);
-        p.edit_key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL));
-        assert_eq!(p.urls_text(), "");
-        p.edit_key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL));
-        assert_eq!(p.ready(), 3, "clear-all is undone");
-        assert_eq!(p.edit_key(key(KeyCode::Enter)), EditOutcome::Submit);
-    }
-
-    #[test]
-    fn bad_lines_get_their_reason_and_stay_after_submit() {
-        let mut p = pane();
-        p.set_urls("https://e.com/a.png\n\nhttp://e.com/b.png");
-        assert!(matches!(&p.verdicts()[2], Verdict::Error(e) if e.contains("https")));
-        assert_eq!(p.verdicts()[1], Verdict::Skip);
-        let actions = p.submit();
-        assert!(actions.iter().any(|a| matches!(a, Action::Engine(Command::Submit { jobs, .. }) if jobs.len() == 1)));
-        assert_eq!(p.urls_text(), "http://e.com/b.png");
-    }
-}

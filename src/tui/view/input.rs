@@ -33,7 +33,9 @@ pub(super) fn editor_rows(height: u16) -> u16 {
 
 pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let focused = app.focus.in_input();
-    let block = Block::bordered().title(" Import ").border_style(theme.border(focused));
+    let restored = app.input.restored_lines();
+    let title = if restored > 0 { format!(" Import · ↺ {restored} restored ") } else { " Import ".to_string() };
+    let block = Block::bordered().title(title).border_style(theme.border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let editing = app.mode == Mode::Editing;
@@ -79,12 +81,19 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         None => "custom".to_string(),
     };
     let preset = format!("{:<22}", crate::text::excerpt(&preset, 22));
-    let (ready, bad) = (app.input.ready(), app.input.bad());
-    let summary = match (app.input.problem(), ready, bad) {
-        (Some(p), _, _) => Span::styled(format!("✗ {p}"), theme.bad()),
-        (None, 0, 0) => Span::styled("type or paste URLs", theme.dim()),
-        (None, n, 0) => Span::styled(format!("✓ {n} ready · Enter submits"), theme.ok()),
-        (None, n, b) => Span::styled(format!("{n} ready · ✗ {b} bad (reasons beside them)"), theme.bad()),
+    let (ready, bad, held) = (app.input.ready(), app.input.bad(), app.input.held());
+    let summary = match (app.input.problem(), ready, bad, held) {
+        (Some(p), ..) => Span::styled(format!("✗ {p}"), theme.bad()),
+        (None, 0, 0, 0) => Span::styled("type or paste URLs", theme.dim()),
+        (None, n, 0, 0) => Span::styled(format!("✓ {n} ready · Enter submits"), theme.ok()),
+        (None, n, b, 0) => Span::styled(format!("{n} ready · ✗ {b} bad (reasons beside them)"), theme.bad()),
+        (None, n, b, h) => Span::styled(
+            format!(
+                "{n} ready · ? {h} held · ✗ {b} bad · {} sends held",
+                app.keys.keys_of(super::super::keymap::KeyAction::SendHeld)
+            ),
+            theme.bad(),
+        ),
     };
     let line = Line::from(vec![
         Span::styled("Preset ", theme.dim()),
@@ -125,6 +134,12 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, editing:
             }
             Some(Verdict::Error(why)) => {
                 Line::styled(format!(" ✗ {}", crate::text::excerpt(reason(why), verdict_w as usize - 3)), theme.bad())
+            }
+            Some(Verdict::Warn(why)) => {
+                Line::styled(format!(" ⚠ {}", crate::text::excerpt(why, verdict_w as usize - 3)), theme.bad())
+            }
+            Some(Verdict::Held(why)) => {
+                Line::styled(format!(" ? {}", crate::text::excerpt(why, verdict_w as usize - 3)), theme.bad())
             }
             Some(Verdict::Checking) => Line::styled(" … checking", theme.dim()),
             Some(Verdict::Skip) | None => Line::raw(""),

@@ -149,12 +149,21 @@ pub(super) fn confirm(frame: &mut Frame, app: &App, c: &Confirm, theme: &Theme, 
             format!("Forget {}? They leave the list and the job store.{extra}", app.describe(ids))
         }
         Confirm::Quit(n) => format!(
-            "The URL field holds {} not submitted. Quit anyway? They are kept as a draft and come back at the next start.",
+            "The URL field holds {} not sent. y quits and keeps them as a draft (they come back, marked, at the next start) · d discards them and quits · n stays.",
+            super::super::app::plural(*n, "line")
+        ),
+        Confirm::Restored(n) => format!(
+            "The URL field holds {} restored from last time (marked ↺). y sends them too · d discards them (sends the rest) · e edits · n cancels.",
             super::super::app::plural(*n, "line")
         ),
     };
+    let keys = match c {
+        Confirm::Quit(_) => " Confirm — y / d / n ",
+        Confirm::Restored(_) => " Confirm — y / d / e / n ",
+        _ => " Confirm — y / n ",
+    };
     let rect = centered(area, 64, 7);
     frame.render_widget(Clear, rect);
-    let block = Block::bordered().title(" Confirm — y / n ").border_style(theme.border(true));
+    let block = Block::bordered().title(keys).border_style(theme.border(true));
     frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }).block(block), rect);
 }

@@ -8,8 +8,8 @@
 use crate::api::AssetType;
 use crate::config::{NameContext, Template, TypeChoice};
 
-pub use super::error::{BucketUrlError, InputError};
-use super::job::NewJob;
+pub use super::error::{InputError, LineError};
+use crate::engine::NewJob;
 
 /// Longest accepted URL.
 pub const MAX_URL_CHARS: usize = 2048;
@@ -32,17 +32,6 @@ pub struct ImportDefaults {
     pub force_type: bool,
 }
 
-/// A line that cannot be imported, and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {error}")]
-pub struct LineError {
-    /// 1-based line number.
-    pub line: usize,
-    /// What is wrong.
-    #[source]
-    pub error: InputError,
-}
-
 /// Checks a URL: absolute, https, with a host, not too long.
 pub fn check_url(raw: &str) -> Result<url::Url, InputError> {
     let raw = raw.trim();
@@ -51,6 +40,9 @@ pub fn check_url(raw: &str) -> Result<url::Url, InputError> {
     }
     if raw.chars().count() > MAX_URL_CHARS {
         return Err(InputError::UrlTooLong);
+    }
+    if let Some(at) = glued_at(raw) {
+        return Err(InputError::Glued { first: raw[..at].trim_end().to_string(), second: raw[at..].to_string() });
     }
     let mut url = url::Url::parse(raw).map_err(|source| InputError::NotUrl { raw: raw.to_string(), source })?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -68,16 +60,18 @@ pub fn check_url(raw: &str) -> Result<url::Url, InputError> {
     Ok(url)
 }
 
-/// Checks the URL of an uploaded local file (a presigned GET URL) before it
-/// goes to CreateAsset: https, or plain http only to a loopback host (a
-/// bucket on this machine: the simulator, a test server). Every other asset
-/// URL goes through [`check_url`] and must be https.
-pub fn check_uploaded_url(url: &url::Url) -> Result<(), BucketUrlError> {
-    match url.scheme() {
-        "https" if url.host().is_some() => Ok(()),
-        "http" if crate::storage::is_loopback(url) => Ok(()),
-        _ => Err(BucketUrlError { url: url.as_str().split('?').next().unwrap_or_default().to_string() }),
-    }
+/// Where a second URL starts inside `raw`, if it does: two URLs glued
+/// together (`…/x.pnghttps://…/y.png`), or run together with a space. A URL
+/// given as a query value (`?src=https://…`) is not a second URL.
+fn glued_at(raw: &str) -> Option<usize> {
+    let lower = raw.to_ascii_lowercase();
+    let query = lower.find(['?', '#']).unwrap_or(lower.len());
+    ["https://", "http://"]
+        .iter()
+        .flat_map(|scheme| lower.match_indices(scheme).map(|(i, _)| i))
+        .filter(|&i| i > 0)
+        .filter(|&i| i < query || !matches!(lower.as_bytes()[i - 1], b'=' | b'&' | b'?'))
+        .min()
 }
 
 /// The file stem and extension of a URL's last path segment.
@@ -123,6 +117,10 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Inpu
         return Err(InputError::Columns(cols.len()));
     }
     let url = check_url(cols[0])?;
+    if let Some(name) = cols.get(1).map(|n| n.trim()).filter(|n| n.contains("://")) {
+        // `URL,URL`: two URLs on one line, not a URL and its name.
+        return Err(InputError::Glued { first: cols[0].trim().to_string(), second: name.to_string() });
+    }
     let (stem, ext) = stem_and_ext(&url);
     let column = cols.get(2).map(|t| t.trim()).filter(|t| !t.is_empty());
     let (column, forced) = match column.and_then(|t| t.strip_suffix('!')) {
@@ -274,13 +272,22 @@ mod tests {
     }
 
     #[test]
-    fn uploaded_urls_may_be_http_only_on_loopback() {
-        let ok = |u: &str| check_uploaded_url(&url::Url::parse(u).unwrap());
-        assert!(ok("http://127.0.0.1:9000/b/k.png?X-Amz-Signature=x").is_ok());
-        assert!(ok("https://bucket.s3.amazonaws.com/k.png").is_ok());
-        let e = ok("http://bucket.example/k.png?X-Amz-Signature=secret").unwrap_err().to_string();
-        assert!(e.contains("must be https") && !e.contains("secret"), "{e}");
-        assert!(check_url("http://127.0.0.1:9000/k.png").is_err(), "typed URLs stay https-only");
+    fn glued_urls_are_refused_whatever_glues_them() {
+        let d = defaults(TypeChoice::Infer, "{stem}");
+        for line in [
+            "https://cdn.example/x.pnghttps://cdn.example/y.png",
+            "https://cdn.example/x.pngHTTPS://cdn.example/y.png",
+            "https://cdn.example/x.png http://cdn.example/y.png",
+            "https://cdn.example/x.png,https://cdn.example/y.png",
+            "https://cdn.example/a/https://b.example/y.png",
+        ] {
+            let e = parse_line(line, 1, &d).unwrap_err();
+            assert!(matches!(e, InputError::Glued { .. }), "{line}: {e}");
+            assert!(e.to_string().contains("one URL per line"), "{e}");
+        }
+        // A URL as a query value is one URL.
+        let ok = parse_line("https://cdn.example/get.png?src=https://origin.example/y.png", 1, &d).unwrap();
+        assert_eq!(ok.name, "get");
     }
 
     #[test]

@@ -1,0 +1,98 @@
+//! The CLI's side of the front door: the intake decides every item, this
+//! prints each one that is not created (with its place and reason) and sends
+//! the others to the engine in batches as they are decided, so creation of
+//! checked items never waits for the rest.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::engine::{EngineHandle, Job, JobId};
+use crate::intake::{Fate, Intake, Item, Tally, send};
+
+/// What the stage did, for the summary and the exit code.
+#[derive(Debug, Default)]
+pub(super) struct Outcome {
+    /// Created, existing, held back, refused.
+    pub tally: Tally,
+    /// The engine stopped before taking everything.
+    pub engine_gone: bool,
+    /// The run was interrupted before every line was checked.
+    pub interrupted: bool,
+}
+
+/// A job the follower is to show: created now, or existing already, with its
+/// position in the input.
+#[derive(Debug)]
+pub(super) enum Fed {
+    /// Created in this run.
+    Created(JobId, usize),
+    /// Already in the job store: nothing new was created.
+    Existing(Box<Job>, usize),
+}
+
+/// Messages with the same reason printed before they are summarised.
+const SAME_REASON_SHOWN: usize = 5;
+
+/// Decides `items`, prints those not created, sends the rest and reports
+/// the jobs to `feed`. Per-item messages go through `say`.
+pub(super) async fn run(
+    intake: Arc<Intake>,
+    items: Vec<Item>,
+    engine: &EngineHandle,
+    allow_duplicates: bool,
+    feed: UnboundedSender<Vec<Fed>>,
+    say: impl Fn(String),
+) -> Outcome {
+    let mut out = Outcome::default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut decided = intake.decide(items).ready_chunks(256);
+    while let Some(batch) = decided.next().await {
+        let (positions, mut items): (Vec<usize>, Vec<Item>) = batch.into_iter().unzip();
+        for it in &items {
+            let (reason, text) = match &it.fate {
+                Fate::Refused(why) => (why, format!("{}: refused: {why}", it.place())),
+                Fate::Held { reason, .. } => {
+                    (reason, format!("{}: held back: {reason} (--allow-unchecked creates it anyway)", it.place()))
+                }
+                Fate::Create { warning: Some(w), .. } => (w, format!("warning: {}: {w}", it.place())),
+                _ => continue,
+            };
+            let n = seen.entry(reason.clone()).or_default();
+            *n += 1;
+            if *n <= SAME_REASON_SHOWN {
+                say(text);
+            }
+        }
+        // The follower hangs up when interrupted: send nothing more.
+        if feed.is_closed() {
+            out.interrupted = true;
+            break;
+        }
+        let alive = send(engine, &mut items, allow_duplicates).await;
+        let mut fed = Vec::new();
+        for (pos, it) in positions.into_iter().zip(items) {
+            out.tally.add(&it.fate);
+            let place = it.place();
+            match it.fate {
+                Fate::Created(id) => fed.push(Fed::Created(id, pos)),
+                Fate::Existing(job) => fed.push(Fed::Existing(job, pos)),
+                Fate::Refused(why) if !alive => say(format!("{place}: {why}")),
+                _ => {}
+            }
+        }
+        let _ = feed.send(fed);
+        if !alive {
+            out.engine_gone = true;
+            break;
+        }
+    }
+    for (reason, n) in seen {
+        if n > SAME_REASON_SHOWN {
+            say(format!("… and {} more: {reason}", n - SAME_REASON_SHOWN));
+        }
+    }
+    out
+}

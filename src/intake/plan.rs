@@ -1,0 +1,146 @@
+//! The plan: what each line (or each file a directory or glob line gave)
+//! becomes, and one tally of it that every front end shows the same way.
+
+use crate::engine::{Job, JobId, NewJob};
+
+/// Where an item came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    /// The input's label (`argument`, `stdin`, a file name, `editor`).
+    pub label: String,
+    /// 1-based line number in that input.
+    pub line: usize,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.label, self.line)
+    }
+}
+
+/// One thing a line asks for: the line itself, or one file of a directory or
+/// glob line, with what happens to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// Where it came from.
+    pub origin: Origin,
+    /// The line as typed (trimmed).
+    pub line: String,
+    /// The file, when the line is a directory or glob that expanded to it
+    /// (shown and kept as a line of its own).
+    pub file: Option<String>,
+    /// What happens to it.
+    pub fate: Fate,
+    /// The local file to hash once it has passed (local lines only).
+    pub(super) hash_from: Option<std::path::PathBuf>,
+}
+
+impl Item {
+    /// The text that stands for this item in an editor or a summary: the
+    /// expanded file, else the line.
+    pub fn text(&self) -> &str {
+        self.file.as_deref().unwrap_or(&self.line)
+    }
+
+    /// `argument:3` or `argument:3: shots/a.png` (the file, when expanded).
+    pub fn place(&self) -> String {
+        match &self.file {
+            Some(f) => format!("{}: {}", self.origin, crate::text::sanitize(f)),
+            None => self.origin.to_string(),
+        }
+    }
+}
+
+/// What happens to an item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fate {
+    /// To be created; `warning` when it goes despite a problem the user
+    /// allowed.
+    Create {
+        /// The import.
+        job: NewJob,
+        /// Why it goes although something is off, if so.
+        warning: Option<String>,
+    },
+    /// Kept back until the user consents: it could not be checked.
+    Held {
+        /// The import it would be.
+        job: Box<NewJob>,
+        /// Why.
+        reason: String,
+    },
+    /// Not to be created, and why.
+    Refused(String),
+    /// Sent: the engine created a job for it.
+    Created(JobId),
+    /// Sent, and the engine already had it (same group and profile, same
+    /// URL and name, or same content): nothing new was created.
+    Existing(Box<Job>),
+}
+
+/// How many items went which way: the one summary every front end shows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// New jobs.
+    pub created: usize,
+    /// Already in the job store (nothing paid).
+    pub existing: usize,
+    /// Waiting for consent.
+    pub held: usize,
+    /// Not created.
+    pub refused: usize,
+}
+
+impl Tally {
+    /// Counts one item's fate (items still to be sent are not counted).
+    pub fn add(&mut self, fate: &Fate) {
+        match fate {
+            Fate::Created(_) => self.created += 1,
+            Fate::Existing(_) => self.existing += 1,
+            Fate::Held { .. } => self.held += 1,
+            Fate::Refused(_) => self.refused += 1,
+            Fate::Create { .. } => {}
+        }
+    }
+
+    /// Adds another tally.
+    pub fn merge(&mut self, other: Tally) {
+        self.created += other.created;
+        self.existing += other.existing;
+        self.held += other.held;
+        self.refused += other.refused;
+    }
+
+    /// Every item counted.
+    pub fn total(&self) -> usize {
+        self.created + self.existing + self.held + self.refused
+    }
+
+    /// `created 3 · existing 1 · held back 2 · refused 1` (parts that are
+    /// zero left out, except `created`).
+    pub fn summary(&self) -> String {
+        let mut parts = vec![format!("created {}", self.created)];
+        for (n, what) in [(self.existing, "existing"), (self.held, "held back"), (self.refused, "refused")] {
+            if n > 0 {
+                parts.push(format!("{what} {n}"));
+            }
+        }
+        parts.join(" · ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_adds_up() {
+        let mut t = Tally::default();
+        t.add(&Fate::Created(1));
+        t.add(&Fate::Refused("x".into()));
+        t.add(&Fate::Refused("y".into()));
+        assert_eq!(t.summary(), "created 1 · refused 2");
+        assert_eq!(t.total(), 3);
+        assert_eq!(Tally::default().summary(), "created 0");
+    }
+}

@@ -1,0 +1,228 @@
+//! The pipeline both front ends run: read lines into items (parse, expand,
+//! cheap checks), decide each one (preflight, then the policy), and send the
+//! ones to create to the engine.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::{Stream, StreamExt};
+
+use super::local;
+use super::parse::{ImportDefaults, parse_line};
+use super::plan::{Fate, Item, Origin};
+use super::policy::{Decision, Policy};
+use crate::api::AssetType;
+use crate::engine::{EngineHandle, NewJob};
+use crate::preflight::{MediaLimits, Preflight, Target, Verdict};
+use crate::setup::StorageSetupError;
+use crate::storage::Storage;
+
+/// One input: its label (`argument`, `stdin`, a file name, `editor`) and text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// What its line numbers are reported under.
+    pub label: String,
+    /// Its lines.
+    pub text: String,
+}
+
+/// How long a URL's verdict is reused (the dashboard checks lines as they
+/// are typed; Enter then acts on what was shown, without asking again).
+const VERDICT_TTL: Duration = Duration::from_secs(600);
+
+/// Preflight with a memory of URL verdicts, shared by the dashboard's
+/// preview and its submissions.
+#[derive(Debug)]
+pub struct Checker {
+    preflight: Arc<Preflight>,
+    seen: Mutex<HashMap<(String, AssetType), (Instant, Verdict)>>,
+}
+
+impl Checker {
+    /// A checker over `preflight`.
+    pub fn new(preflight: Preflight) -> Checker {
+        Checker { preflight: Arc::new(preflight), seen: Mutex::new(HashMap::new()) }
+    }
+
+    /// The verdict already known for a URL line, if any.
+    pub fn known(&self, url: &str, asset_type: AssetType) -> Option<Verdict> {
+        let seen = self.seen.lock().ok()?;
+        seen.get(&(url.to_string(), asset_type)).filter(|(at, _)| at.elapsed() < VERDICT_TTL).map(|(_, v)| v.clone())
+    }
+
+    /// The verdict for a job's file or URL (a URL's is remembered).
+    pub async fn verdict(&self, job: &NewJob, path: Option<&PathBuf>) -> Verdict {
+        if let Some(path) = path {
+            return self.preflight.check(&Target::Local(path.clone()), job.asset_type).await.verdict;
+        }
+        if let Some(v) = self.known(&job.url, job.asset_type) {
+            return v;
+        }
+        let v = self.preflight.check(&Target::parse(&job.url), job.asset_type).await.verdict;
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.insert((job.url.clone(), job.asset_type), (Instant::now(), v.clone()));
+        }
+        v
+    }
+}
+
+/// Everything a run of the front door needs.
+#[derive(Debug)]
+pub struct Intake {
+    /// What applies to lines that do not say otherwise.
+    pub defaults: ImportDefaults,
+    /// How verdicts are acted on.
+    pub policy: Policy,
+    /// Preflight (`None` when it is off).
+    pub checker: Option<Arc<Checker>>,
+    /// The bucket local files go through, or why there is none.
+    pub storage: Result<Storage, Arc<StorageSetupError>>,
+    /// The size limits checked from `stat` before a file is read.
+    pub limits: MediaLimits,
+    /// Directories are searched below their top level.
+    pub recursive: bool,
+    /// The profile every job is created with.
+    pub profile: String,
+    /// Items checked at once.
+    pub concurrency: usize,
+}
+
+impl Intake {
+    /// Reads every line into items, in input order: parsed URLs and typed,
+    /// sized local files wait to be decided (`Fate::Create`); what cannot be
+    /// imported is `Fate::Refused` with its reason. Local paths are read on
+    /// a blocking thread.
+    pub async fn read(self: &Arc<Self>, sources: Vec<Source>) -> Vec<Item> {
+        let me = Arc::clone(self);
+        tokio::task::spawn_blocking(move || me.read_blocking(&sources)).await.unwrap_or_default()
+    }
+
+    fn read_blocking(&self, sources: &[Source]) -> Vec<Item> {
+        let mut items = Vec::new();
+        let mut n = 0u64;
+        for src in sources {
+            let text = src.text.strip_prefix('\u{feff}').unwrap_or(&src.text);
+            for (i, raw) in text.lines().enumerate() {
+                let line = raw.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let origin = Origin { label: src.label.clone(), line: i + 1 };
+                let item = |file: Option<String>, fate: Fate, hash_from: Option<PathBuf>| Item {
+                    origin: origin.clone(),
+                    line: line.to_string(),
+                    file,
+                    fate,
+                    hash_from,
+                };
+                if crate::local::is_local_line(line) {
+                    if let Err(why) = &self.storage {
+                        items.push(item(None, Fate::Refused(why.to_string()), None));
+                        continue;
+                    }
+                    for part in local::read_line(line, &self.defaults, n + 1, self.recursive, &self.limits) {
+                        match part.job {
+                            Ok((job, path)) => {
+                                n += 1;
+                                items.push(item(part.file, self.to_decide(job), Some(path)));
+                            }
+                            Err(why) => items.push(item(part.file, Fate::Refused(why), None)),
+                        }
+                    }
+                    continue;
+                }
+                match parse_line(line, n + 1, &self.defaults) {
+                    Ok(job) => {
+                        n += 1;
+                        items.push(item(None, self.to_decide(job), None));
+                    }
+                    Err(e) => items.push(item(None, Fate::Refused(e.to_string()), None)),
+                }
+            }
+        }
+        items
+    }
+
+    fn to_decide(&self, mut job: NewJob) -> Fate {
+        job.profile.clone_from(&self.profile);
+        Fate::Create { job, warning: None }
+    }
+
+    /// Decides each item still to decide (preflight, then the policy; a
+    /// local file that goes on is hashed), yielding `(index, item)` as each
+    /// is known (not in input order). Items already decided pass through.
+    pub fn decide(self: &Arc<Self>, items: Vec<Item>) -> impl Stream<Item = (usize, Item)> + Send + 'static {
+        let me = Arc::clone(self);
+        futures::stream::iter(items.into_iter().enumerate())
+            .map(move |(i, item)| {
+                let me = Arc::clone(&me);
+                async move { (i, me.decide_one(item).await) }
+            })
+            .buffer_unordered(self.concurrency.max(1))
+    }
+
+    async fn decide_one(&self, mut item: Item) -> Item {
+        let Fate::Create { job, .. } = &item.fate else { return item };
+        let mut job = job.clone();
+        let verdict = match &self.checker {
+            Some(c) if self.policy.mode != crate::config::PreflightMode::Off => {
+                Some(c.verdict(&job, item.hash_from.as_ref()).await)
+            }
+            _ => None,
+        };
+        job.media = verdict.as_ref().and_then(|v| v.media().cloned());
+        let decision = self.policy.decide(verdict.as_ref());
+        item.fate = match decision {
+            Decision::Refuse(why) => Fate::Refused(why),
+            Decision::Hold(reason) => Fate::Held { job: Box::new(job), reason },
+            Decision::Create(warning) => match (&item.hash_from, &self.storage) {
+                (Some(path), Ok(storage)) => match local::hash(job, path, storage).await {
+                    Ok(job) => Fate::Create { job, warning },
+                    Err(why) => Fate::Refused(why),
+                },
+                (Some(_), Err(why)) => Fate::Refused(why.to_string()),
+                (None, _) => Fate::Create { job, warning },
+            },
+        };
+        item
+    }
+}
+
+/// Sends the items to create (the others are left as they are) to the
+/// engine in one batch; each becomes `Created` or `Existing`. False when the
+/// engine has stopped (the items then say so).
+pub async fn send(engine: &EngineHandle, items: &mut [Item], allow_duplicates: bool) -> bool {
+    let at: Vec<usize> = (0..items.len()).filter(|i| matches!(items[*i].fate, Fate::Create { .. })).collect();
+    if at.is_empty() {
+        return true;
+    }
+    let jobs: Vec<NewJob> = at
+        .iter()
+        .filter_map(|i| match &items[*i].fate {
+            Fate::Create { job, .. } => Some(job.clone()),
+            _ => None,
+        })
+        .collect();
+    let Some(r) = engine.submit(jobs.clone(), allow_duplicates).await else {
+        for i in at {
+            items[i].fate = Fate::Refused("the engine stopped before taking it; import it again".into());
+        }
+        return false;
+    };
+    // Accepted ids come in submission order, duplicates left out; a batch
+    // cut short (job ids used up, the store unreadable) leaves the rest.
+    let mut dups = r.duplicates;
+    let mut accepted = r.accepted.into_iter();
+    for (i, job) in at.into_iter().zip(&jobs) {
+        items[i].fate = if let Some(k) = dups.iter().position(|(d, _)| d == job) {
+            Fate::Existing(Box::new(dups.swap_remove(k).1))
+        } else if let Some(id) = accepted.next() {
+            Fate::Created(id)
+        } else {
+            Fate::Refused(r.refused.clone().unwrap_or_else(|| "the engine did not take it".into()))
+        };
+    }
+    true
+}
