@@ -369,14 +369,26 @@ fn with_the_mouse_a_click_selects_and_the_wheel_scrolls() {
 }
 
 #[test]
-fn skipped_duplicates_are_offered_for_creation() {
+fn existing_items_are_reported_with_their_reference_and_offered_for_creation_anew() {
+    use seedance_assets::intake::{Fate, Item, Origin};
     let mut app = support::app(false);
-    let dup = support::job(1, "cat", "png", JobState::Active).spec;
-    app.apply(Update::Duplicates(vec![dup.clone()]));
+    let mut existing = support::job(1, "cat", "png", JobState::Active);
+    existing.asset_id = Some("asset-1".into());
+    let dup = existing.spec.clone();
+    let item = |fate| Item {
+        origin: Origin { label: "editor".into(), line: 1 },
+        line: dup.url.clone(),
+        file: None,
+        fate,
+        hash_from: None,
+    };
+    app.intake_done(vec![item(Fate::Existing(Box::new(existing.clone())))]);
     assert_eq!(*app.mode(), Mode::Confirm(Confirm::Duplicates(vec![dup.clone()])));
+    assert_eq!(app.status(), Some("created 0 · existing 1"));
+    assert!(app.log.lines().iter().any(|l| l.text.contains("asset://asset-1")), "the reference is in the log");
     key(&mut app, KeyCode::Char('n'));
     assert!(app.take_effects().is_empty());
-    app.apply(Update::Duplicates(vec![dup.clone()]));
+    app.intake_done(vec![item(Fate::Existing(Box::new(existing)))]);
     key(&mut app, KeyCode::Char('y'));
     assert_eq!(app.take_effects(), [Effect::Engine(Command::Submit { jobs: vec![dup], allow_duplicates: true })]);
 }

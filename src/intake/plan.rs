@@ -32,7 +32,7 @@ pub struct Item {
     /// What happens to it.
     pub fate: Fate,
     /// The local file to hash once it has passed (local lines only).
-    pub(super) hash_from: Option<std::path::PathBuf>,
+    pub hash_from: Option<std::path::PathBuf>,
 }
 
 impl Item {
