@@ -73,7 +73,7 @@ fn cases() -> Vec<Case> {
         // An EXIF-sized segment pushes the frame header past the first 4 KB.
         ("exif.jpg", jpeg(1200, 800, 20_000), None, Image, None),
         ("under-30mb.png", png(400, 400), Some(30 * MIB - 1), Image, None),
-        ("30mb.png", png(400, 400), Some(30 * MIB), Image, Some("above the limit of 31457279 bytes")),
+        ("30mb.png", png(400, 400), Some(30 * MIB), Image, Some("size 30.0 MB is at or above the limit of 30.0 MB")),
         ("ok.mp4", clip(&c(1280, 720, 10.0, 30)), None, Video, None),
         ("end.mov", clip(&mov(at_end(c(1280, 720, 10.0, 30)))), None, Video, None),
         ("2s.mp4", clip(&c(1280, 720, 2.0, 30)), None, Video, None),
@@ -90,12 +90,18 @@ fn cases() -> Vec<Case> {
         ("many-px.mp4", clip(&c(1445, 1445, 5.0, 30)), None, Video, Some("2,088,025 pixels is above 2,086,876")),
         ("narrow.mp4", clip(&c(299, 1400, 5.0, 30)), None, Video, Some("299×1400: width 299 px is below 300 px")),
         ("50mb.mp4", clip(&c(1280, 720, 5.0, 30)), Some(50 * MIB), Video, None),
-        ("big.mp4", clip(&c(1280, 720, 5.0, 30)), Some(50 * MIB + 1), Video, Some("above the limit of 52428800 bytes")),
+        (
+            "big.mp4",
+            clip(&c(1280, 720, 5.0, 30)),
+            Some(50 * MIB + 1),
+            Video,
+            Some("size 50.000001 MB is above the limit of 50.000000 MB"),
+        ),
         ("2s.wav", wav(2.0), None, Audio, None),
         ("short.wav", wav(1.9), None, Audio, Some("duration 1.9 s is below 2 s")),
         ("15s.wav", wav(15.0), None, Audio, None),
         ("long.wav", wav(15.1), None, Audio, Some("duration 15.1 s is above 15 s")),
-        ("big.wav", wav(5.0), Some(15 * MIB + 1), Audio, Some("above the limit of 15728640 bytes")),
+        ("big.wav", wav(5.0), Some(15 * MIB + 1), Audio, Some("size 15.000001 MB is above the limit of 15.000000 MB")),
         // 100 KB of cover art in the ID3 tag is skipped, not read.
         ("cover.mp3", mp3(10.0, 100_000, true), None, Audio, None),
         ("cbr.mp3", mp3(10.0, 0, false), None, Audio, None),
@@ -206,7 +212,7 @@ async fn broken_servers_are_not_checked_or_refused() {
     // HEAD refused: the ranged GETs still measure it.
     let v = check(server.add("/nohead.mp4", end.clone(), Behaviour::NoHead), AssetType::Video).await;
     assert!(matches!(v, Verdict::Passed(_)), "{v:?}");
-    // 404 is a per-line error: the server could not download it either.
+    // 404 is a per-line error: the asset library could not download it either.
     let v = check(format!("{}/missing.png", server.base), AssetType::Image).await;
     let Verdict::Refused { reasons, .. } = v else { panic!("{v:?}") };
     assert!(reasons[0].contains("HTTP 404"), "{reasons:?}");
@@ -221,9 +227,10 @@ async fn broken_servers_are_not_checked_or_refused() {
 async fn the_test_ca_is_trusted_only_through_tls_ca_file() {
     let server = Server::start().await;
     let url = server.add("/a.png", png(800, 600), Behaviour::Honest);
+    // Not trusted: refused (the asset library would not trust it either).
     let v = checker(None).check(&Target::parse(&url), AssetType::Image).await.verdict;
-    let Verdict::NotChecked { reason } = v else { panic!("{v:?}") };
-    assert!(reason.to_lowercase().contains("certificate"), "{reason}");
+    let Verdict::Refused { reasons, .. } = v else { panic!("{v:?}") };
+    assert!(reasons[0].to_lowercase().contains("certificate"), "{reasons:?}");
     let v = checker(Some(&server.ca_file)).check(&Target::parse(&url), AssetType::Image).await.verdict;
     assert!(matches!(v, Verdict::Passed(_)), "{v:?}");
 }

@@ -84,8 +84,8 @@ async fn only_items_that_pass_are_created() {
     assert_eq!(out.status.code(), Some(1), "refused lines make exit 1: {stderr}");
     for want in [
         "stdin:3: refused: 1920×200: height 200 px is below 300 px; 1920×200: aspect 9.6 is above 2.5",
-        "stdin:5: refused: not a supported media file (it looks like text); the server calls it image/png",
-        "stdin:6: refused: the server answers HTTP 404",
+        "stdin:5: refused: not a supported media file (it looks like text); the URL's host calls it image/png",
+        "stdin:6: refused: the URL's host answers HTTP 404",
         "stdin:8: a .png file is not a valid Video",
         "stdin:9: refused: duration 1 s is below 2 s",
     ] {
@@ -145,7 +145,7 @@ async fn warn_mode_imports_and_unprobeable_refuse_stops() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     // Verdicts arrive in any order: which five lines are named first varies.
-    let named = |l: &&str| l.starts_with("stdin:") && l.contains(": not checked: cannot reach the server");
+    let named = |l: &&str| l.starts_with("stdin:") && l.contains(": not checked: cannot reach the URL's host");
     assert_eq!(stderr.lines().filter(named).count(), 5, "{stderr}");
     assert!(stderr.contains("15 more lines not checked"), "per-line notes are summarised: {stderr}");
     assert!(stderr.contains("nothing to import: every line was refused"), "{stderr}");

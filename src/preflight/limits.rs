@@ -116,8 +116,9 @@ pub(crate) fn num(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-fn mb(bytes: u64) -> String {
-    format!("{} MB", num(bytes as f64 / MIB as f64))
+/// `bytes` in MB (MiB, as [`MediaInfo::summary`] counts them) with `decimals` decimals.
+fn mb(bytes: u64, decimals: usize) -> String {
+    format!("{:.*} MB", decimals, bytes as f64 / MIB as f64)
 }
 
 fn range_f(out: &mut Vec<String>, what: &str, unit: &str, v: f64, min: f64, max: f64) {
@@ -146,13 +147,46 @@ fn frame(out: &mut Vec<String>, w: u64, h: u64, min_side: u64, max_side: u64, mi
     }
 }
 
+/// A size over `max`, in MB only: (the size, "is above the limit of Y MB").
+/// The limit is inclusive; one that reads "under N MB" (`max` is a whole
+/// tenth of a MB less one byte) is named as N, and a size at N is "at or
+/// above" it. Sizes have one decimal, more only when one would print the
+/// size and the limit alike (50 MB and one byte is "50.000001 MB", above
+/// "50.000000 MB").
+fn size_excess(bytes: Option<u64>, max: u64) -> Option<(String, String)> {
+    let b = bytes.filter(|b| *b > max)?;
+    let under = max.saturating_add(1);
+    if under.saturating_mul(10).is_multiple_of(MIB) {
+        return Some((mb(b, 1), format!("is at or above the limit of {}", mb(under, 1))));
+    }
+    let decimals = (1..=7).find(|d| mb(b, *d) != mb(max, *d)).unwrap_or(7);
+    Some((mb(b, decimals), format!("is above the limit of {}", mb(max, decimals))))
+}
+
 fn size(out: &mut Vec<String>, bytes: Option<u64>, max: u64) {
-    if let Some(b) = bytes.filter(|b| *b > max) {
-        out.push(format!("size {} ({b} bytes) is above the limit of {max} bytes", mb(b)));
+    if let Some((b, limit)) = size_excess(bytes, max) {
+        out.push(format!("size {b} {limit}"));
     }
 }
 
 impl MediaLimits {
+    /// The largest size allowed for `declared`, in bytes (inclusive).
+    pub fn max_bytes(&self, declared: AssetType) -> u64 {
+        match declared {
+            AssetType::Image => self.image.max_bytes,
+            AssetType::Video => self.video.max_bytes,
+            AssetType::Audio => self.audio.max_bytes,
+        }
+    }
+
+    /// The refusal for a size the URL's host declares (its HEAD's
+    /// `Content-Length`) over the limit for `declared`, before anything is
+    /// measured.
+    pub fn declared_size(&self, declared: AssetType, length: Option<u64>) -> Option<String> {
+        let (b, limit) = size_excess(length, self.max_bytes(declared))?;
+        Some(format!("size {b} {limit} for {declared} (the size the URL's host declares in Content-Length)"))
+    }
+
     /// Every limit `info` breaks for an asset declared as `declared`; empty
     /// when it passes. A content of another type than declared is refused
     /// for that alone.
@@ -284,9 +318,19 @@ mod tests {
             ["declared Video, but the content is png (Image); fix the type column or --type"]
         );
         let big = MediaInfo { size_bytes: Some(30 * MIB), ..info(Format::Jpeg, 1000, 1000) };
+        assert_eq!(l.check(AssetType::Image, &big), ["size 30.0 MB is at or above the limit of 30.0 MB"]);
+        let big = MediaInfo { size_bytes: Some(50 * MIB + 1), ..info(Format::Mp4, 1000, 1000) };
         assert_eq!(
-            l.check(AssetType::Image, &big),
-            ["size 30 MB (31457280 bytes) is above the limit of 31457279 bytes"]
+            l.check(AssetType::Video, &big),
+            ["size 50.000001 MB is above the limit of 50.000000 MB"],
+            "enough decimals to tell them apart, one unit"
+        );
+        let big = MediaInfo { size_bytes: Some(40 * MIB), ..info(Format::Wav, 1000, 1000) };
+        assert_eq!(l.check(AssetType::Audio, &big), ["size 40.0 MB is above the limit of 15.0 MB"]);
+        assert_eq!(l.declared_size(AssetType::Audio, Some(15 * MIB)), None);
+        assert_eq!(
+            l.declared_size(AssetType::Image, Some(1 << 40)).unwrap(),
+            "size 1048576.0 MB is at or above the limit of 30.0 MB for Image (the size the URL's host declares in Content-Length)"
         );
     }
 

@@ -1,4 +1,4 @@
-//! Preflight: refuse what the server would reject, before anything is
+//! Preflight: refuse what the asset library would reject, before anything is
 //! created (and maybe billed). A front-end stage over a shared library: it
 //! runs on parsed items before they are submitted to the engine, so a
 //! refused item is never journaled and its line stays with the user.
@@ -7,6 +7,15 @@
 //! byte budget), from a local file or a URL (HEAD, then ranged GETs under
 //! their own rate limit and concurrency cap, so that probing never competes
 //! with creation), then held against the [`MediaLimits`] table.
+//!
+//! A URL is refused, not merely "not checked", when the asset library could
+//! not download it either: an HTTP error status from the URL's host (any
+//! 4xx but 429, any 5xx), an untrusted TLS certificate, a redirect loop or
+//! more than [`MAX_REDIRECTS`] redirects, an `https` URL redirected to plain
+//! `http`, or a HEAD declaring a size over the declared type's limit. A host
+//! that cannot be reached, does not answer within the probe timeout, or
+//! presents an untrusted certificate is given up on for the rest of the
+//! batch: its other URLs get the same verdict at once.
 
 mod limits;
 mod local;
@@ -24,7 +33,7 @@ use governor::{Quota, RateLimiter};
 
 pub use limits::{AudioLimits, ImageLimits, LimitsError, MediaLimits, VideoLimits};
 pub use local::LocalFile;
-pub use remote::{HeadInfo, RemoteError, UrlSource};
+pub use remote::{HeadInfo, MAX_REDIRECTS, RemoteError, UrlSource};
 pub use verdict::Verdict;
 
 use crate::api::{AssetType, TlsError, TlsOptions};
@@ -76,10 +85,10 @@ pub struct Preflight {
     budget: Budget,
     http: remote::Http,
     concurrency: usize,
-    item_timeout: Duration,
-    /// Hosts that could not be reached, with why: their other URLs are
-    /// "not checked" at once rather than each waiting for a timeout.
-    down_hosts: Mutex<HashMap<String, String>>,
+    /// Hosts given up on (unreachable, silent, an untrusted certificate),
+    /// with the verdict each of their other URLs gets at once rather than
+    /// each waiting for a timeout.
+    down_hosts: Mutex<HashMap<String, Verdict>>,
 }
 
 impl Preflight {
@@ -89,6 +98,7 @@ impl Preflight {
         let client = crate::api::http_client_builder(tls)?
             .connect_timeout(timeout)
             .timeout(timeout)
+            .redirect(remote::redirect_policy())
             .build()
             .map_err(TlsError::Client)?;
         let rate = NonZeroU32::new(cfg.requests_per_sec).unwrap_or(NonZeroU32::MIN);
@@ -96,10 +106,8 @@ impl Preflight {
         Ok(Preflight {
             limits: cfg.limits(),
             budget: cfg.budget(),
-            http: remote::Http { client, limiter },
+            http: remote::Http { client, limiter, timeout },
             concurrency: cfg.concurrency.max(1),
-            // HEAD plus up to three ranged reads.
-            item_timeout: timeout * 4,
             down_hosts: Mutex::new(HashMap::new()),
         })
     }
@@ -108,10 +116,7 @@ impl Preflight {
     pub async fn check(&self, target: &Target, declared: AssetType) -> Checked {
         let checked = match target {
             Target::Local(path) => self.check_local(path, declared).await,
-            Target::Url(url) => match tokio::time::timeout(self.item_timeout, self.check_url(url, declared)).await {
-                Ok(c) => c,
-                Err(_) => Checked::of(Verdict::NotChecked { reason: RemoteError::Timeout.to_string() }),
-            },
+            Target::Url(url) => self.check_url(url, declared).await,
         };
         Checked { verdict: sanitized(checked.verdict), ..checked }
     }
@@ -145,33 +150,61 @@ impl Preflight {
     }
 
     async fn check_url(&self, url: &url::Url, declared: AssetType) -> Checked {
-        let host = format!("{}:{}", url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0));
-        if let Some(why) = self.down_hosts.lock().map(|m| m.get(&host).cloned()).unwrap_or_default() {
-            return Checked::of(Verdict::NotChecked { reason: why });
+        let host = host_key(url);
+        if let Some(v) = self.down_verdict(&host) {
+            return Checked::of(v);
         }
-        let head = match self.http.head(url).await {
+        let mut src = UrlSource::new(&self.http, url.clone());
+        let head = match src.head().await {
             Ok(h) => h,
-            Err(e) if e.is_definitive() => return Checked::of(http_refusal(&e)),
             Err(e) if e.is_host_wide() => return Checked::of(self.host_down(host, &e)),
-            // HEAD refused (405, 501…): the ranged GETs may still work.
+            // Only these statuses are believed from a HEAD alone; any other
+            // (405, 501, 400, a 5xx…) lets the ranged GET answer for itself.
+            Err(e @ RemoteError::Status { status: 401 | 403 | 404 | 410 }) => {
+                return Checked::of(with_downgrade(http_refusal(&e), src.downgraded()));
+            }
+            Err(RemoteError::Status { .. }) => HeadInfo::default(),
+            Err(e) if e.is_definitive() => return Checked::of(http_refusal(&e)),
             Err(_) => HeadInfo::default(),
         };
-        let mut src = UrlSource::new(&self.http, url.clone(), head.length);
-        match probe(&mut src, &self.budget).await {
-            Ok(p) => Checked { verdict: self.judge(declared, p.info), bytes_read: p.bytes_read },
-            Err(ProbeError::Source(e)) if e.is_definitive() => Checked::of(http_refusal(&e)),
-            Err(ProbeError::Source(e)) if e.is_host_wide() => Checked::of(self.host_down(host, &e)),
-            Err(ProbeError::Source(e)) => Checked::of(Verdict::NotChecked { reason: e.to_string() }),
-            Err(ProbeError::Media(e)) => Checked::of(media_verdict(e, head.content_type.as_deref())),
+        // A declared size over the limit is a refusal whatever the body does.
+        if let Some(reason) = self.limits.declared_size(declared, head.length) {
+            return Checked::of(with_downgrade(Verdict::refused(reason), src.downgraded()));
         }
+        // Another URL of this host may have given up on it meanwhile.
+        if let Some(v) = self.down_verdict(&host) {
+            return Checked::of(v);
+        }
+        let (verdict, bytes_read) = match probe(&mut src, &self.budget).await {
+            Ok(p) => (self.judge(declared, p.info), p.bytes_read),
+            Err(ProbeError::Source(e)) if e.is_host_wide() => return Checked::of(self.host_down(host, &e)),
+            Err(ProbeError::Source(e)) if e.is_definitive() => (http_refusal(&e), 0),
+            Err(ProbeError::Source(e)) => (Verdict::NotChecked { reason: e.to_string() }, 0),
+            Err(ProbeError::Media(e)) => (media_verdict(e, head.content_type.as_deref()), 0),
+        };
+        Checked { verdict: with_downgrade(verdict, src.downgraded()), bytes_read }
     }
 
+    fn down_verdict(&self, host: &str) -> Option<Verdict> {
+        self.down_hosts.lock().ok()?.get(host).cloned()
+    }
+
+    /// The verdict for `e` on `host`, kept for the host's other URLs (the
+    /// first verdict for a host stays).
     fn host_down(&self, host: String, e: &RemoteError) -> Verdict {
-        let reason = e.to_string();
-        if let Ok(mut m) = self.down_hosts.lock() {
-            m.insert(host, reason.clone());
+        let verdict = match e {
+            RemoteError::Timeout(_) => {
+                Verdict::NotChecked { reason: format!("{e}; gave up on the host for this batch") }
+            }
+            e => match e.refusal() {
+                Some(reason) => Verdict::refused(reason),
+                None => Verdict::NotChecked { reason: e.to_string() },
+            },
+        };
+        match self.down_hosts.lock() {
+            Ok(mut m) => m.entry(host).or_insert(verdict).clone(),
+            Err(_) => verdict,
         }
-        Verdict::NotChecked { reason }
     }
 
     fn judge(&self, declared: AssetType, info: crate::media::MediaInfo) -> Verdict {
@@ -180,8 +213,37 @@ impl Preflight {
     }
 }
 
+/// `scheme://host:port`: what a host-wide failure is remembered by.
+fn host_key(url: &url::Url) -> String {
+    format!("{}://{}:{}", url.scheme(), url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0))
+}
+
 fn http_refusal(e: &RemoteError) -> Verdict {
-    Verdict::refused(format!("{e}: the asset library could not download it either"))
+    Verdict::refused(e.refusal().unwrap_or_else(|| format!("{e}: the asset library could not download it either")))
+}
+
+/// Why an `https` URL redirected to plain `http` is refused (see
+/// docs/decisions.md): the asset library fetches over https, and many
+/// fetchers refuse a downgrade.
+fn downgrade_reason(to: &url::Url) -> String {
+    format!(
+        "the URL's host redirects https to plain http ({}); the asset library fetches over https and may refuse the downgrade",
+        crate::text::excerpt(&crate::text::sanitize(to.as_str()), 120)
+    )
+}
+
+/// `v`, refused for the downgrade first if an `https` URL ended up over
+/// plain `http`: what was measured is kept, with any other reasons.
+fn with_downgrade(v: Verdict, downgraded: Option<&url::Url>) -> Verdict {
+    let Some(to) = downgraded else { return v };
+    let first = downgrade_reason(to);
+    match v {
+        Verdict::Passed(info) => Verdict::Refused { media: Some(info), reasons: vec![first] },
+        Verdict::Refused { media, reasons } => {
+            Verdict::Refused { media, reasons: std::iter::once(first).chain(reasons).collect() }
+        }
+        Verdict::NotChecked { .. } => Verdict::refused(first),
+    }
 }
 
 /// A media error as a verdict: unmeasurable is "not checked", anything else
@@ -190,7 +252,7 @@ fn media_verdict(e: MediaError, content_type: Option<&str>) -> Verdict {
     match e {
         MediaError::Unmeasurable(reason) => Verdict::NotChecked { reason },
         MediaError::NotMedia(_) if content_type.is_some() => {
-            Verdict::refused(format!("{e}; the server calls it {}", content_type.unwrap_or_default()))
+            Verdict::refused(format!("{e}; the URL's host calls it {}", content_type.unwrap_or_default()))
         }
         e => Verdict::refused(e.to_string()),
     }

@@ -1,7 +1,10 @@
 //! An HTTPS file server on loopback for preflight tests: a test CA (written
 //! to a PEM file for `tls_ca_file`), a certificate for 127.0.0.1 signed by
 //! it, and files served with honest or broken behaviour: without range
-//! support, lying about their length, refusing HEAD, 404.
+//! support, lying about their length, refusing HEAD, 404, any status or
+//! redirect. The same files can be served over plain HTTP
+//! ([`Server::start_plain`]), and the certificate can be made untrustworthy
+//! ([`Server::start_with`]).
 
 #![allow(dead_code)]
 
@@ -27,6 +30,21 @@ pub enum Behaviour {
     ShortBody,
     /// HEAD answers 405.
     NoHead,
+    /// Every request answers this status; for a 3xx, the file's bytes are
+    /// the `Location`.
+    Status(u16),
+}
+
+/// The certificate a server presents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TestCert {
+    /// Valid for 127.0.0.1 and localhost, signed by the test CA.
+    #[default]
+    Good,
+    /// Signed by the test CA, but expired in 2001.
+    Expired,
+    /// Signed by the test CA, but for another host name.
+    WrongName,
 }
 
 struct File {
@@ -50,6 +68,21 @@ pub struct Server {
 impl Server {
     /// Starts a server on 127.0.0.1 with a fresh CA.
     pub async fn start() -> Server {
+        Server::start_with(TestCert::Good).await
+    }
+
+    /// Starts a plain HTTP server on 127.0.0.1 (`ca_file` is still written,
+    /// unused).
+    pub async fn start_plain() -> Server {
+        Server::start_inner(TestCert::Good, false).await
+    }
+
+    /// Starts a server on 127.0.0.1 with a fresh CA, presenting `cert`.
+    pub async fn start_with(cert: TestCert) -> Server {
+        Server::start_inner(cert, true).await
+    }
+
+    async fn start_inner(cert: TestCert, tls: bool) -> Server {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -58,8 +91,15 @@ impl Server {
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
         let leaf_key = rcgen::KeyPair::generate().unwrap();
-        let leaf_params =
-            rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+        let names = match cert {
+            TestCert::WrongName => vec!["files.example.invalid".to_string()],
+            _ => vec!["127.0.0.1".to_string(), "localhost".to_string()],
+        };
+        let mut leaf_params = rcgen::CertificateParams::new(names).unwrap();
+        if cert == TestCert::Expired {
+            leaf_params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+            leaf_params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        }
         let leaf = leaf_params.signed_by(&leaf_key, &ca).unwrap();
         let ca_file = dir.path().join("ca.pem");
         std::fs::write(&ca_file, ca.pem()).unwrap();
@@ -69,7 +109,8 @@ impl Server {
         let config = rustls::ServerConfig::builder().with_no_client_auth().with_single_cert(vec![cert], key).unwrap();
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let scheme = if tls { "https" } else { "http" };
+        let base = format!("{scheme}://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let files: Arc<Mutex<HashMap<String, File>>> = Arc::default();
         let requests = Arc::new(AtomicU64::new(0));
         let (f, r) = (files.clone(), requests.clone());
@@ -78,7 +119,9 @@ impl Server {
                 let acceptor = acceptor.clone();
                 let (f, r) = (f.clone(), r.clone());
                 tokio::spawn(async move {
-                    if let Ok(tls) = acceptor.accept(tcp).await {
+                    if !tls {
+                        let _ = serve(tcp, f, r).await;
+                    } else if let Ok(tls) = acceptor.accept(tcp).await {
                         let _ = serve(tls, f, r).await;
                     }
                 });
@@ -134,6 +177,16 @@ async fn serve<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             continue;
         };
         let len = bytes.len() as u64;
+        if let Behaviour::Status(status) = behaviour {
+            let location = if (300..400).contains(&status) {
+                format!("location: {}\r\n", String::from_utf8_lossy(&bytes))
+            } else {
+                String::new()
+            };
+            let reply = format!("HTTP/1.1 {status} Test\r\n{location}content-length: 0\r\n\r\n");
+            s.write_all(reply.as_bytes()).await?;
+            continue;
+        }
         if method == "HEAD" {
             let reply = match behaviour {
                 Behaviour::NoHead => "HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n".to_string(),
