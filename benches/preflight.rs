@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use seedance_assets::api::{AssetType, TlsOptions};
 use seedance_assets::config::{Limits, Polling, PreflightConfig, TypeChoice};
-use seedance_assets::intake::{Checker, ImportDefaults, Intake, Policy, Source, send};
 use seedance_assets::engine::{Command as EngineCommand, EngineOptions};
+use seedance_assets::intake::{Checker, ImportDefaults, Intake, Policy, Source, send};
 use seedance_assets::preflight::{Preflight, Target, Verdict};
 use seedance_assets::sim::{Sim, SimConfig};
 
@@ -177,9 +177,8 @@ async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
         template: "{stem}".parse().expect("template"),
         date: "2026-11-24".into(),
     };
-    let checker = tls.map(|tls| {
-        Arc::new(Checker::new(Preflight::new(&PreflightConfig::default(), tls).expect("preflight")))
-    });
+    let checker =
+        tls.map(|tls| Arc::new(Checker::new(Preflight::new(&PreflightConfig::default(), tls).expect("preflight"))));
     let mode = if tls.is_some() { PreflightMode::Strict } else { PreflightMode::Off };
     let intake = Arc::new(Intake {
         defaults: d,

@@ -25,7 +25,7 @@ impl Env {
         let config = dir.path().join("config.toml");
         std::fs::write(
             &config,
-            format!("[api]\nbase_url = \"{}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n", sim.base_url()),
+            format!("[api]\nbase_url = \"{}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[preflight]\nmode = \"off\"\n", sim.base_url()),
         )
         .unwrap();
         let data = dir.path().join("data");
@@ -69,8 +69,8 @@ async fn import_from_stdin_reports_bad_lines_and_exports() {
     let (env, out) = out;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "a failure and bad lines make exit 1; stderr: {stderr}");
-    assert!(stderr.contains("stdin:4: `ftp://cdn.example/x.png` must be an https:// URL"), "{stderr}");
-    assert!(stderr.contains("stdin:7: cannot infer the asset type from `.pdf`"), "{stderr}");
+    assert!(stderr.contains("stdin:4: refused: `ftp://cdn.example/x.png` must be an https:// URL"), "{stderr}");
+    assert!(stderr.contains("stdin:7: refused: cannot infer the asset type from `.pdf`"), "{stderr}");
     assert!(!stderr.contains('\r') && !stderr.contains("\x1b["), "no progress bar when stderr is not a terminal");
     let jobs: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap();
     let got: Vec<(&str, &str, &str)> =
@@ -87,17 +87,22 @@ async fn import_from_stdin_reports_bad_lines_and_exports() {
     assert!(jobs[0].asset_ref.as_deref().unwrap().starts_with("asset://asset-"));
     assert!(jobs[3].error.as_deref().unwrap().contains("DownloadFailed"));
 
-    // The same again is skipped as duplicates (exit 1, nothing created).
+    // The same again exists already: reported with its reference, nothing
+    // created, exit 0 (a pipeline that re-runs gets its references).
     let before = sim.stats().assets_created;
     let out = tokio::task::spawn_blocking(move || {
-        let out = env.run(&["import", "--group", &group], "https://cdn.example/a/cat.png\n");
+        let out = env.run(&["import", "--group", &group, "--json"], "https://cdn.example/a/cat.png\n");
         (env, out)
     })
     .await
     .unwrap();
     let (env, out) = out;
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("skipped `cat`"), "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("created 0 · existing 1"), "{}", text(&out.stderr));
+    let again: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].name.as_str(), again[0].status.as_str()), ("cat", "active"));
+    assert_eq!(again[0].asset_ref, jobs[0].asset_ref, "the existing asset's reference");
     assert_eq!(sim.stats().assets_created, before);
 
     let status = env.run(&["status", "--state", "failed", "--json"], "");

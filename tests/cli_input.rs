@@ -30,8 +30,11 @@ async fn credentials_are_refused_and_a_bom_is_skipped() {
     let (_env, out) = out;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "bad lines skipped: {stderr}");
-    assert!(stderr.contains(":2: `https://cdn.example/secret.png` carries a user name or password"), "{stderr}");
-    assert!(stderr.contains(":3: `https://cdn.example/user.png` carries a user name"), "{stderr}");
+    assert!(
+        stderr.contains(":2: refused: `https://cdn.example/secret.png` carries a user name or password"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(":3: refused: `https://cdn.example/user.png` carries a user name"), "{stderr}");
     assert!(!stderr.contains("hunter2") && !stderr.contains("alice"), "{stderr}");
     let jobs: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(jobs.len(), 1);

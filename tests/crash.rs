@@ -24,7 +24,7 @@ async fn kill_nine_mid_import_loses_nothing_and_duplicates_nothing() {
     let config = dir.path().join("config.toml");
     std::fs::write(
         &config,
-        format!("[api]\nbase_url = \"{}\"\n[limits]\ncreate_per_sec = 40\nmax_creating = 10\n[polling]\nfirst_secs = 0.3\nmax_interval_secs = 1.0\n", sim.base_url()),
+        format!("[api]\nbase_url = \"{}\"\n[limits]\ncreate_per_sec = 40\nmax_creating = 10\n[polling]\nfirst_secs = 0.3\nmax_interval_secs = 1.0\n[preflight]\nmode = \"off\"\n", sim.base_url()),
     )
     .unwrap();
     let urls: String = (0..200).map(|i| format!("https://media.example/crash/{i}.png\n")).collect();

@@ -36,7 +36,7 @@ impl Env {
         std::fs::write(
             &config,
             format!(
-                "[api]\nbase_url = \"{base_url}\"\n[limits]\ncreate_per_sec = 30\nmax_creating = 10\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n"
+                "[api]\nbase_url = \"{base_url}\"\n[limits]\ncreate_per_sec = 30\nmax_creating = 10\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[preflight]\nmode = \"off\"\n"
             ),
         )
         .unwrap();
@@ -297,7 +297,7 @@ async fn a_type_that_contradicts_the_url_is_refused_before_sending() {
     .await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(":1: a .png file is not a valid Video"), "{stderr}");
+    assert!(stderr.contains(":1: refused: a .png file is not a valid Video"), "{stderr}");
     assert!(!stderr.contains(":2:") && !stderr.contains(":3:"), "{stderr}");
     let created: HashSet<String> = sim.stats().create_log.into_iter().map(|(k, _)| k).collect();
     assert_eq!(created.len(), 3, "only the three accepted lines were sent: {created:?}");

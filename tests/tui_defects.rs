@@ -37,9 +37,7 @@ fn screen(app: &App, w: u16, h: u16) -> String {
 }
 
 fn submitted(app: &mut App) -> Vec<seedance_assets::engine::NewJob> {
-    let effects = app.take_effects();
-    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else { panic!("{effects:?}") };
-    jobs.clone()
+    support::through_intake(app)
 }
 
 /// 1. TAB-separated lines keep their name and type.
@@ -113,12 +111,19 @@ fn the_log_wraps_searches_and_opens_a_line_whole() {
 fn the_url_field_is_a_multi_line_editor() {
     let mut app = support::app(false);
     app.set_urls("https://e.com/a.png\nhttps://e.com/b.png");
+    // `i` starts on a new line at the end: typing never glues onto a line.
     key(&mut app, KeyCode::Char('i'));
+    chars(&mut app, "https://e.com/d.png");
+    assert_eq!(app.urls_text(), "https://e.com/a.png\nhttps://e.com/b.png\nhttps://e.com/d.png");
+    app.handle_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
+    key(&mut app, KeyCode::Up);
     key(&mut app, KeyCode::Up);
     key(&mut app, KeyCode::End);
     app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
     chars(&mut app, "https://e.com/c.mp3");
-    assert_eq!(app.urls_text(), "https://e.com/a.png\nhttps://e.com/c.mp3\nhttps://e.com/b.png");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.urls_text(), "https://e.com/a.png\nhttps://e.com/c.mp3\nhttps://e.com/b.png", "no blank line left");
+    key(&mut app, KeyCode::Char('i'));
     app.handle_key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::CONTROL));
     assert_eq!(app.urls_text(), "");
     app.handle_key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL));
@@ -209,10 +214,12 @@ fn messages_use_the_right_plural_and_do_not_overclaim() {
     key(&mut app, KeyCode::End);
     key(&mut app, KeyCode::Char('r'));
     assert_eq!(app.status(), Some("retrying 1 job"));
+    app.take_effects();
     app.handle_paste("https://e.com/a.png");
     key(&mut app, KeyCode::Enter);
-    let status = app.status().unwrap().to_string();
-    assert!(status.starts_with("sent 1 line to the queue") && !status.contains("submitted"), "{status}");
+    assert_eq!(app.status(), Some("checking and sending 1 line…"));
+    support::through_intake(&mut app);
+    assert_eq!(app.status(), Some("created 1"), "the engine's answer, not a claim");
 }
 
 /// 8. Changing Type or Group by hand marks the preset label modified.

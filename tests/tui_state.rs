@@ -9,6 +9,7 @@ use seedance_assets::api::AssetType;
 use seedance_assets::config::{PresetChange, SaveError, TypeChoice};
 use seedance_assets::engine::{Command, Group, JobState, Update};
 use seedance_assets::tui::app::{App, Confirm, Effect, Focus, Mode};
+use seedance_assets::tui::pane::input::Verdict;
 
 fn key(app: &mut App, code: KeyCode) {
     app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
@@ -52,10 +53,7 @@ fn typing_a_url_and_submitting_sends_one_import() {
     key(&mut app, KeyCode::Backspace);
     assert!(app.take_effects().is_empty());
     key(&mut app, KeyCode::Enter);
-    let effects = app.take_effects();
-    let [Effect::Engine(Command::Submit { jobs, allow_duplicates: false })] = effects.as_slice() else {
-        panic!("{effects:?}")
-    };
+    let jobs = support::through_intake(&mut app);
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].url, "https://media.example/new/shot.PNG");
     assert_eq!(jobs[0].name, "shot");
@@ -71,11 +69,11 @@ fn a_multi_line_paste_keeps_bad_lines_and_submits_good_ones() {
     app.handle_paste("https://e.com/a.png\r\nhttp://e.com/b.png\nhttps://e.com/c.mov\n");
     assert_eq!(app.focus(), Focus::Urls);
     key(&mut app, KeyCode::Enter);
-    let effects = app.take_effects();
-    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else { panic!("{effects:?}") };
+    assert_eq!(app.urls_text(), "https://e.com/a.png\nhttp://e.com/b.png\nhttps://e.com/c.mov", "shown while sent");
+    let jobs = support::through_intake(&mut app);
     assert_eq!(jobs.iter().map(|j| j.name.as_str()).collect::<Vec<_>>(), ["a", "c"]);
     assert_eq!(app.urls_text(), "http://e.com/b.png", "the bad line stays to be fixed");
-    assert!(app.status().unwrap().contains("1 bad line"));
+    assert!(matches!(&app.input.verdicts()[0], Verdict::Error(e) if e.contains("https")), "{:?}", app.input.verdicts());
 }
 
 #[test]
@@ -191,8 +189,7 @@ fn type_and_preset_cycle_and_fill_the_input() {
     chars(&mut app, "https://e.com/x.bin");
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Enter);
-    let effects = app.take_effects();
-    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else { panic!("{effects:?}") };
+    let jobs = support::through_intake(&mut app);
     assert_eq!(jobs[0].asset_type, AssetType::Image, "t chose Image for an unknown extension");
     while app.focus() != Focus::Preset {
         key(&mut app, KeyCode::Tab);
@@ -201,8 +198,7 @@ fn type_and_preset_cycle_and_fill_the_input() {
     assert_eq!(app.group_text(), "group-20260415111540-w9pkb");
     app.handle_paste("https://e.com/y.mp4");
     key(&mut app, KeyCode::Enter);
-    let effects = app.take_effects();
-    let [Effect::Engine(Command::Submit { jobs, .. })] = effects.as_slice() else { panic!("{effects:?}") };
+    let jobs = support::through_intake(&mut app);
     assert_eq!(jobs[0].name, "2026-11-24-y-001");
     assert_eq!(jobs[0].asset_type, AssetType::Video);
     // Remembered groups are offered on the group field.

@@ -11,8 +11,8 @@ mod follow;
 mod import;
 mod manage;
 mod out;
-mod stage;
 mod report;
+mod stage;
 mod values;
 
 pub use args::{Cli, CliCommand, ConfigCommand, ExportArgs, ExportFormat, ImportArgs, Selection};

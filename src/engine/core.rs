@@ -328,14 +328,14 @@ impl Core {
             };
             if let Some(existing) = existing {
                 let msg = format!(
-                    "skipped `{}`: job #{} has the same group and {} and is {}",
+                    "`{}` exists already: job #{} has the same group and {} and is {}; nothing new was created",
                     spec.name,
                     existing.id,
                     if spec.local.is_some() { "content" } else { "URL and name" },
                     existing.state
                 );
                 result.duplicates.push((spec, existing));
-                self.log(Level::Warn, msg);
+                self.log(Level::Info, msg);
                 continue;
             }
             let Some(id) = self.next_id else {

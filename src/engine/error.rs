@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-
 /// Why a group cannot be created, naming the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum GroupError {

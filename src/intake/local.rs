@@ -107,7 +107,13 @@ fn columns<'a>(line: &'a str, d: &ImportDefaults) -> Result<Columns<'a>, String>
 /// `PATH<TAB>name<TAB>type` for a single file) into parts, each typed from
 /// its first bytes and sized from `stat`. Blocking: run it off the UI and
 /// async threads. `first_n` is the `{n}` counter of the first file.
-pub fn read_line(line: &str, d: &ImportDefaults, first_n: u64, recursive: bool, limits: &MediaLimits) -> Vec<LocalPart> {
+pub fn read_line(
+    line: &str,
+    d: &ImportDefaults,
+    first_n: u64,
+    recursive: bool,
+    limits: &MediaLimits,
+) -> Vec<LocalPart> {
     let whole = |job: Result<(NewJob, PathBuf), String>| vec![LocalPart { file: None, job }];
     let c = match columns(line, d) {
         Ok(c) => c,

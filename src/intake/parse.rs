@@ -117,7 +117,9 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Inpu
         return Err(InputError::Columns(cols.len()));
     }
     let url = check_url(cols[0])?;
-    if let Some(name) = cols.get(1).map(|n| n.trim()).filter(|n| n.contains("://")) {
+    let is_url =
+        |n: &str| ["https://", "http://"].iter().any(|p| n.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)));
+    if let Some(name) = cols.get(1).map(|n| n.trim()).filter(|n| is_url(n)) {
         // `URL,URL`: two URLs on one line, not a URL and its name.
         return Err(InputError::Glued { first: cols[0].trim().to_string(), second: name.to_string() });
     }

@@ -8,7 +8,7 @@ use super::action::Action;
 use super::field::TextField;
 use super::forms::{Attach, GroupForm, PresetEditor};
 use super::keymap::KeyMap;
-use super::pane::input::{InputField, InputPane, Submission};
+use super::pane::input::{InputField, InputPane, Submission, Verdict};
 use super::pane::jobs::JobList;
 use super::pane::log::LogPane;
 use crate::config::{ConfigError, Preset, PresetChange, SaveError};
@@ -549,10 +549,8 @@ impl App {
     pub fn restore_draft(&mut self, text: &str) {
         let n = self.input.restore(text);
         if n > 0 {
-            let msg = format!(
-                "restored {} not sent last time (marked ↺); Enter asks before sending them",
-                plural(n, "line")
-            );
+            let msg =
+                format!("restored {} not sent last time (marked ↺); Enter asks before sending them", plural(n, "line"));
             self.note(Level::Info, msg.clone());
             self.set_status(msg);
         }
@@ -570,6 +568,19 @@ impl App {
         if restored > 0 {
             self.mode = Mode::Confirm(Confirm::Restored(restored));
             return;
+        }
+        let kept: Vec<(usize, String)> = self
+            .input
+            .verdicts()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| match v {
+                Verdict::Error(why) => Some((i + 1, why.clone())),
+                _ => None,
+            })
+            .collect();
+        for (line, why) in kept {
+            self.note(Level::Warn, format!("not sent, line {line}: {why}"));
         }
         let sent = self.input.submit();
         self.sent(sent);
@@ -624,7 +635,10 @@ impl App {
         self.input.intake_done(&items);
         let mut msg = tally.summary();
         if tally.held > 0 {
-            msg.push_str(&format!(" — {} sends held lines anyway", self.keys.keys_of(super::keymap::KeyAction::SendHeld)));
+            msg.push_str(&format!(
+                " — {} sends held lines anyway",
+                self.keys.keys_of(super::keymap::KeyAction::SendHeld)
+            ));
         } else if tally.refused > 0 {
             msg.push_str(" — reasons beside the lines");
         }

@@ -431,7 +431,11 @@ impl App {
         if self.focus == Focus::Urls {
             self.pending_g = false;
         }
-        match self.input.edit_key(k) {
+        let outcome = self.input.edit_key(k);
+        if outcome != EditOutcome::Editing {
+            self.input.drop_trailing_blank_lines();
+        }
+        match outcome {
             EditOutcome::Editing => {}
             EditOutcome::Leave => self.mode = Mode::Normal,
             EditOutcome::Submit => {

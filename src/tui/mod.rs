@@ -27,8 +27,8 @@ use tokio::time::Instant;
 
 use crate::config::save_presets;
 use crate::engine::{Command, EngineHandle, Level, Update};
-use crate::options::GlobalArgs;
 use crate::intake::Checker;
+use crate::options::GlobalArgs;
 use crate::preflight::Preflight;
 use crate::setup::Setup;
 use app::{App, Effect};
@@ -75,8 +75,7 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
         }
     };
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let mut app =
-        App::new(&setup.endpoint, setup.loaded.config.presets.clone(), no_color, &crate::intake::today());
+    let mut app = App::new(&setup.endpoint, setup.loaded.config.presets.clone(), no_color, &crate::intake::today());
     for w in &setup.loaded.warnings {
         app.note(Level::Warn, w.clone());
     }

@@ -22,12 +22,15 @@ pub struct Env {
 
 impl Env {
     /// An environment for `sim`, with `extra` appended to the config.
+    /// These tests import URLs on hosts that do not exist (`cdn.example`):
+    /// preflight is off here (its checks are the subject of the preflight
+    /// and front-door tests).
     pub fn with(base_url: &str, key: &str, extra: &str) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.toml");
         std::fs::write(
             &config,
-            format!("[api]\nbase_url = \"{base_url}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n{extra}"),
+            format!("[api]\nbase_url = \"{base_url}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[preflight]\nmode = \"off\"\n{extra}"),
         )
         .unwrap();
         let data = dir.path().join("data");

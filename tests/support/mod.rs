@@ -147,3 +147,38 @@ pub fn app(no_color: bool) -> Board {
     app.clear_status();
     app
 }
+
+/// Runs the dashboard's one pending submission (its Enter) through the real
+/// front door — the app's defaults and policy, preflight off, no bucket —
+/// hands the outcome back to the app as the event loop does (what would be
+/// created counts as created), and returns the jobs it would create.
+pub fn through_intake(app: &mut App) -> Vec<NewJob> {
+    use seedance_assets::intake::{Fate, Intake, Source};
+    let effects = app.take_effects();
+    let [seedance_assets::tui::app::Effect::Intake(sub)] = effects.as_slice() else {
+        panic!("one submission: {effects:?}")
+    };
+    let intake = std::sync::Arc::new(Intake {
+        defaults: app.input.defaults().expect("defaults"),
+        policy: seedance_assets::intake::Policy { consent: sub.consent, ..app.input.policy() },
+        checker: None,
+        storage: Err(std::sync::Arc::new(seedance_assets::setup::StorageSetupError::NotConfigured {
+            config: "config.toml".into(),
+        })),
+        limits: Default::default(),
+        recursive: false,
+        profile: "default".into(),
+        concurrency: 4,
+    });
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let mut items = rt.block_on(intake.read(vec![Source { label: "editor".into(), text: sub.lines.join("\n") }]));
+    let mut jobs = Vec::new();
+    for (i, it) in items.iter_mut().enumerate() {
+        if let Fate::Create { job, .. } = &it.fate {
+            jobs.push(job.clone());
+            it.fate = Fate::Created(1000 + i as u64);
+        }
+    }
+    app.intake_done(items);
+    jobs
+}

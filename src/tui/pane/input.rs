@@ -117,7 +117,7 @@ fn new_editor(lines: Vec<String>) -> TextArea<'static> {
     let mut t = TextArea::new(lines);
     t.set_cursor_line_style(ratatui::style::Style::new());
     t.set_tab_length(2);
-    t.set_placeholder_text("paste or type https URLs or local paths (i edits)");
+    t.set_placeholder_text("paste https URLs or file paths (i edits)");
     t
 }
 
@@ -244,6 +244,24 @@ impl InputPane {
         }
     }
 
+    /// Removes blank lines at the end (left by [`Self::start_editing_urls`]
+    /// when nothing was typed), keeping the cursor where it can be.
+    pub fn drop_trailing_blank_lines(&mut self) {
+        let lines = self.urls.lines();
+        let keep = lines.iter().rposition(|l| !l.trim().is_empty()).map_or(0, |i| i + 1);
+        if keep == lines.len() {
+            return;
+        }
+        let ratatui_textarea::DataCursor(row, col) = self.urls.cursor();
+        self.urls = new_editor(lines[..keep].to_vec());
+        let row = row.min(keep.saturating_sub(1));
+        self.urls.move_cursor(CursorMove::Jump(
+            u16::try_from(row).unwrap_or(u16::MAX),
+            u16::try_from(col).unwrap_or(u16::MAX),
+        ));
+        self.revalidate();
+    }
+
     /// Adds pasted text on a new line at the end (tabs are kept).
     pub fn paste(&mut self, text: &str) {
         let clean = clean_input(text);
@@ -333,7 +351,7 @@ impl InputPane {
     }
 
     /// The defaults the lines are read with (group, template, type).
-    pub(crate) fn defaults(&self) -> Result<ImportDefaults, DefaultsError> {
+    pub fn defaults(&self) -> Result<ImportDefaults, DefaultsError> {
         let group = self.group.text().trim();
         if group.is_empty() {
             return Err(DefaultsError::NoGroup);
@@ -661,4 +679,3 @@ impl InputPane {
         self.revalidate();
     }
 }
-
