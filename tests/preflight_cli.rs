@@ -86,7 +86,7 @@ async fn only_items_that_pass_are_created() {
         "stdin:3: refused: 1920×200: height 200 px is below 300 px; 1920×200: aspect 9.6 is above 2.5",
         "stdin:5: refused: not a supported media file (it looks like text); the URL's host calls it image/png",
         "stdin:6: refused: the URL's host answers HTTP 404",
-        "stdin:8: a .png file is not a valid Video",
+        "stdin:8: refused: a .png file is not a valid Video",
         "stdin:9: refused: duration 1 s is below 2 s",
     ] {
         assert!(stderr.contains(want), "missing {want:?} in:\n{stderr}");
@@ -133,7 +133,11 @@ async fn warn_mode_imports_and_unprobeable_refuse_stops() {
     let out = tokio::task::spawn_blocking(move || warn.run(&["import", "--group", &g], &banner)).await.unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("warning: stdin:1: ✗ 1920×200: height 200 px is below 300 px"), "{stderr}");
+    assert!(
+        stderr.contains("warning: stdin:1: 1920×200: height 200 px is below 300 px")
+            && stderr.contains("(sent anyway: preflight.mode = \"warn\")"),
+        "{stderr}"
+    );
     assert_eq!(sim.stats().create_asset_requests, 1);
 
     // A host that refuses connections cannot be probed: with
@@ -145,9 +149,11 @@ async fn warn_mode_imports_and_unprobeable_refuse_stops() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     // Verdicts arrive in any order: which five lines are named first varies.
-    let named = |l: &&str| l.starts_with("stdin:") && l.contains(": not checked: cannot reach the URL's host");
+    let named =
+        |l: &&str| l.starts_with("stdin:") && l.contains(": refused: not checked: cannot reach the URL's host");
     assert_eq!(stderr.lines().filter(named).count(), 5, "{stderr}");
-    assert!(stderr.contains("15 more lines not checked"), "per-line notes are summarised: {stderr}");
+    assert!(stderr.contains("… and 15 more: not checked"), "per-line notes are summarised: {stderr}");
+    assert!(stderr.contains("created 0 · refused 20"), "{stderr}");
     assert!(stderr.contains("nothing to import: every line was refused"), "{stderr}");
     assert_eq!(sim.stats().create_asset_requests, 1);
 }
