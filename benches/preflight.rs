@@ -172,6 +172,7 @@ async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
     .expect("engine");
     let d = ImportDefaults {
         force_type: false,
+        loopback_http: false,
         group_id: group,
         asset_type: TypeChoice::Infer,
         template: "{stem}".parse().expect("template"),

@@ -158,6 +158,17 @@ impl Setup {
         }
     }
 
+    /// The preflight checker for these settings: under `--demo` one that
+    /// makes no network look-ups.
+    pub fn preflight(&self, cfg: &crate::config::PreflightConfig) -> Result<crate::preflight::Preflight, TlsError> {
+        let tls = self.loaded.config.tls_options(&self.loaded.path);
+        if self.is_demo() {
+            crate::preflight::Preflight::without_lookups(cfg, &tls)
+        } else {
+            crate::preflight::Preflight::new(cfg, &tls)
+        }
+    }
+
     /// True when demo data is reset at the next demo start rather than resumed.
     pub fn is_demo(&self) -> bool {
         self.sim.is_some()

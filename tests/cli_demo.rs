@@ -42,7 +42,13 @@ async fn every_command_reads_the_demo_data_and_a_running_demo_is_left_alone() {
         assert!(demo.join("jobs.db").exists());
         drop(lock);
 
+        // The demo looks no name up: a URL elsewhere is held back, saying why ...
         let out = env.run(&["--demo", "import", "https://media.example/demo/cat.png"], "");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("held back: not checked") && stderr.contains("no network look-ups"), "{stderr}");
+        // ... and created in the simulator only when the user says so.
+        let out = env.run(&["--demo", "import", "--allow-unchecked", "https://media.example/demo/cat.png"], "");
         assert!(out.status.success(), "{}", text(&out.stderr));
         assert!(demo.join("exports/kept.csv").exists(), "earlier demo exports are kept");
         let demo_jobs = records(&env.run(&["--demo", "status", "--json"], ""));
@@ -62,7 +68,7 @@ async fn every_command_reads_the_demo_data_and_a_running_demo_is_left_alone() {
 async fn an_interrupted_demo_does_not_promise_a_resume() {
     let env = Env::with("https://octopusx.ai", "unused", "");
     let child = env
-        .command(["--demo", "import", "--wait", "https://media.example/demo/slow.png"])
+        .command(["--demo", "import", "--wait", "--allow-unchecked", "https://media.example/demo/slow.png"])
         .stdin(Stdio::null())
         .spawn()
         .unwrap();

@@ -149,8 +149,7 @@ async fn warn_mode_imports_and_unprobeable_refuse_stops() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     // Verdicts arrive in any order: which five lines are named first varies.
-    let named =
-        |l: &&str| l.starts_with("stdin:") && l.contains(": refused: not checked: cannot reach the URL's host");
+    let named = |l: &&str| l.starts_with("stdin:") && l.contains(": refused: not checked: cannot reach the URL's host");
     assert_eq!(stderr.lines().filter(named).count(), 5, "{stderr}");
     assert!(stderr.contains("… and 15 more: not checked"), "per-line notes are summarised: {stderr}");
     assert!(stderr.contains("created 0 · refused 20"), "{stderr}");

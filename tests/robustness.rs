@@ -57,7 +57,7 @@ proptest! {
 
     #[test]
     fn any_input_lines_parse_or_report(text in "(\\PC|\n|\t|,){0,300}") {
-        let d = ImportDefaults { force_type: false, group_id: "g".into(), asset_type: TypeChoice::Infer, template: Template::stem(), date: "2026-11-24".into() };
+        let d = ImportDefaults { force_type: false, group_id: "g".into(), asset_type: TypeChoice::Infer, template: Template::stem(), date: "2026-11-24".into(), loopback_http: false };
         let (jobs, errors) = parse_lines(&text, &d);
         for j in &jobs {
             prop_assert!(j.url.starts_with("https://"));

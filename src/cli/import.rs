@@ -19,7 +19,6 @@ use crate::exit::Failure;
 use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::intake::{Checker, ImportDefaults, Intake, Policy, Source, today};
 use crate::options::GlobalArgs;
-use crate::preflight::Preflight;
 use crate::setup::Setup;
 
 /// The defaults for lines: preset first, then the flags.
@@ -50,6 +49,7 @@ fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, ImportError
         template,
         date: today(),
         force_type: a.force_type,
+        loopback_http: setup.is_demo(),
     })
 }
 
@@ -64,9 +64,7 @@ fn intake(setup: &Setup, a: &ImportArgs) -> Result<Intake, Failure> {
     }
     let checker = match pf.mode {
         PreflightMode::Off => None,
-        _ => Some(Arc::new(Checker::new(
-            Preflight::new(&pf, &cfg.tls_options(&setup.loaded.path)).map_err(|e| format!("preflight: {e}"))?,
-        ))),
+        _ => Some(Arc::new(Checker::new(setup.preflight(&pf).map_err(|e| format!("preflight: {e}"))?))),
     };
     Ok(Intake {
         defaults,

@@ -30,6 +30,9 @@ pub struct ImportDefaults {
     /// Accept a given type that contradicts the URL's extension
     /// (`--force-type`; one line can say so with a `!` after its type).
     pub force_type: bool,
+    /// Accept plain `http://` to a loopback host: only under `--demo`, whose
+    /// simulator serves its sample media on this machine.
+    pub loopback_http: bool,
 }
 
 /// Checks a URL: absolute, https, with a host, not too long.
@@ -58,6 +61,11 @@ pub fn check_url(raw: &str) -> Result<url::Url, InputError> {
         return Err(InputError::NoHost { raw: raw.to_string() });
     }
     Ok(url)
+}
+
+/// Whether `raw` is a plain-http URL to this machine.
+fn is_loopback_http(raw: &str) -> bool {
+    url::Url::parse(raw.trim()).is_ok_and(|u| u.scheme() == "http" && crate::storage::is_loopback(&u))
 }
 
 /// Where a second URL starts inside `raw`, if it does: two URLs glued
@@ -116,7 +124,12 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Inpu
     if cols.len() > 3 {
         return Err(InputError::Columns(cols.len()));
     }
-    let url = check_url(cols[0])?;
+    let url = match check_url(cols[0]) {
+        Err(InputError::NotHttps { .. }) if d.loopback_http && is_loopback_http(cols[0]) => {
+            url::Url::parse(cols[0].trim()).map_err(|source| InputError::NotUrl { raw: cols[0].to_string(), source })?
+        }
+        checked => checked?,
+    };
     let is_url =
         |n: &str| ["https://", "http://"].iter().any(|p| n.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)));
     if let Some(name) = cols.get(1).map(|n| n.trim()).filter(|n| is_url(n)) {
@@ -211,6 +224,7 @@ mod tests {
             template: template.parse().unwrap(),
             date: "2026-11-24".into(),
             force_type: false,
+            loopback_http: false,
         }
     }
 
@@ -271,6 +285,15 @@ mod tests {
         assert!(e.starts_with("`https://e.com/a.png` carries a user name or password") && !e.contains("pw"), "{e}");
         assert!(check_url("https://").is_err());
         assert_eq!(stem_and_ext(&check_url("https://e.com/%E4%B8%96%zz.png").unwrap()).0, "世%zz");
+    }
+
+    #[test]
+    fn plain_http_to_this_machine_only_under_the_demo() {
+        let d = defaults(TypeChoice::Infer, "{stem}");
+        assert!(parse_line("http://127.0.0.1:9/media/cat.png", 1, &d).is_err());
+        let demo = ImportDefaults { loopback_http: true, ..d };
+        assert_eq!(parse_line("http://127.0.0.1:9/media/cat.png", 1, &demo).unwrap().name, "cat");
+        assert!(parse_line("http://cdn.example/cat.png", 1, &demo).is_err(), "elsewhere https only");
     }
 
     #[test]

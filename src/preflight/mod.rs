@@ -94,8 +94,19 @@ pub struct Preflight {
 impl Preflight {
     /// A checker with these settings, trusting the system roots and `tls`.
     pub fn new(cfg: &PreflightConfig, tls: &TlsOptions) -> Result<Preflight, TlsError> {
+        Preflight::with(cfg, crate::api::http_client_builder(tls)?)
+    }
+
+    /// A checker that never looks a name up (`--demo`: nothing leaves this
+    /// machine): URLs with a host name are "not checked", saying why; only
+    /// addresses (the simulator's sample media on loopback) are probed.
+    pub fn without_lookups(cfg: &PreflightConfig, tls: &TlsOptions) -> Result<Preflight, TlsError> {
+        Preflight::with(cfg, crate::api::http_client_builder(tls)?.dns_resolver(Arc::new(NoLookups)))
+    }
+
+    fn with(cfg: &PreflightConfig, builder: reqwest::ClientBuilder) -> Result<Preflight, TlsError> {
         let timeout = Duration::try_from_secs_f64(cfg.timeout_secs).unwrap_or(Duration::from_secs(10));
-        let client = crate::api::http_client_builder(tls)?
+        let client = builder
             .connect_timeout(timeout)
             .timeout(timeout)
             .redirect(remote::redirect_policy())
@@ -216,6 +227,24 @@ impl Preflight {
 /// `scheme://host:port`: what a host-wide failure is remembered by.
 fn host_key(url: &url::Url) -> String {
     format!("{}://{}:{}", url.scheme(), url.host_str().unwrap_or_default(), url.port_or_known_default().unwrap_or(0))
+}
+
+/// A resolver that resolves nothing: the demo's probes stay on this machine.
+#[derive(Debug)]
+struct NoLookups;
+
+/// Why the demo did not look a name up.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the demo makes no network look-ups (`{0}` was not resolved); only the simulator's sample files can be checked"
+)]
+struct NoLookup(String);
+
+impl reqwest::dns::Resolve for NoLookups {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let why = NoLookup(crate::text::excerpt(&crate::text::sanitize(name.as_str()), 60));
+        Box::pin(std::future::ready(Err(Box::new(why) as Box<dyn std::error::Error + Send + Sync>)))
+    }
 }
 
 fn http_refusal(e: &RemoteError) -> Verdict {

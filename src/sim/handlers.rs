@@ -21,6 +21,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/v1/seedance/asset/GetAsset", post(get_asset))
         .route("/_stats", get(stats))
         .route("/_bucket_stats", get(bucket_stats))
+        .route("/media/{name}", get(super::library::serve))
         .fallback(super::bucket::handle)
         .with_state(state)
 }

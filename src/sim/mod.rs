@@ -7,7 +7,8 @@
 //! It also serves a minimal S3-compatible bucket (presigned PUT, HEAD, GET,
 //! DELETE, each signature verified), and downloads every loopback
 //! CreateAsset URL, failing the asset when the bytes are missing or are not
-//! media of its type (`GET /_bucket_stats` lists the downloads).
+//! media of its type (`GET /_bucket_stats` lists the downloads). Sample
+//! media for the demo is served at `/media/NAME` ([`library`]).
 //! `seedance-assets sim` runs it standalone; tests, benchmarks and `--demo`
 //! embed it with [`Sim::start`].
 
@@ -16,6 +17,8 @@ mod error;
 mod faults;
 mod fetch;
 mod handlers;
+pub mod library;
+pub mod media;
 pub mod sigv4;
 mod state;
 
@@ -180,6 +183,11 @@ impl Sim {
     /// `http://127.0.0.1:PORT/`, the base URL for a client.
     pub fn base_url(&self) -> String {
         format!("http://{}/", self.addr)
+    }
+
+    /// The URL of a sample file it serves ([`library::FILES`]).
+    pub fn media_url(&self, name: &str) -> String {
+        format!("http://{}/media/{name}", self.addr)
     }
 
     /// The shared state: counters, groups and assets.

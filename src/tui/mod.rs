@@ -29,7 +29,6 @@ use crate::config::save_presets;
 use crate::engine::{Command, EngineHandle, Level, Update};
 use crate::intake::Checker;
 use crate::options::GlobalArgs;
-use crate::preflight::Preflight;
 use crate::setup::Setup;
 use app::{App, Effect};
 use error::DashboardError;
@@ -89,13 +88,14 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
         Ok(keys) => app.keys = keys,
         Err(e) => app.note(Level::Warn, format!("config [keys]: {e}; the default keys are used")),
     }
-    let demo = setup.sim.is_some();
-    if demo {
+    if let Some(sim) = &setup.sim {
+        app.input.accept_loopback_http();
         app.note(
             Level::Info,
-            "demo: a built-in simulator stands in for the API; URLs containing `fail` fail, one in ten fails at random",
+            "demo: a built-in simulator stands in for the API and serves the sample files; nothing leaves this machine",
         );
-        app.set_urls("https://media.example/demo/cat.png\nhttps://media.example/demo/intro.mp4\nhttps://media.example/demo/theme.mp3\nhttps://media.example/demo/fail-broken.png");
+        let lines: Vec<String> = crate::sim::library::FILES.iter().map(|(name, _)| sim.media_url(name)).collect();
+        app.set_urls(&lines.join("\n"));
     }
     let demo = setup.is_demo();
     let draft_path = draft::path(&setup.paths.data_dir);
@@ -385,7 +385,7 @@ fn preflight_checker(app: &mut App, setup: &Setup) -> Option<Arc<Checker>> {
         crate::intake::Policy { mode: cfg.preflight.mode, unprobeable: cfg.preflight.unprobeable, consent: false };
     let checker = match cfg.preflight.mode {
         crate::config::PreflightMode::Off => None,
-        _ => match Preflight::new(&cfg.preflight, &cfg.tls_options(&setup.loaded.path)) {
+        _ => match setup.preflight(&cfg.preflight) {
             Ok(p) => Some(Arc::new(Checker::new(p))),
             Err(e) => {
                 app.note(Level::Warn, format!("preflight is off: {e}"));

@@ -106,6 +106,8 @@ pub struct InputPane {
     restored: HashSet<String>,
     /// URL lines not asked about yet at the last revalidation.
     unasked: usize,
+    /// Plain http to this machine is accepted (the demo's sample media).
+    loopback_http: bool,
 }
 
 /// The key a URL line's preflight result is kept under.
@@ -161,6 +163,7 @@ impl InputPane {
             sending: HashMap::new(),
             restored: HashSet::new(),
             unasked: 0,
+            loopback_http: false,
         };
         pane.revalidate();
         pane
@@ -362,11 +365,18 @@ impl InputPane {
         };
         Ok(ImportDefaults {
             force_type: false,
+            loopback_http: self.loopback_http,
             group_id: group.to_string(),
             asset_type: self.type_choice,
             template,
             date: self.date.clone(),
         })
+    }
+
+    /// Accepts plain http to this machine (under `--demo` only).
+    pub fn accept_loopback_http(&mut self) {
+        self.loopback_http = true;
+        self.revalidate();
     }
 
     /// The policy lines are judged by (the config's, without consent).
