@@ -46,6 +46,14 @@ impl Checker {
         Checker { preflight: Arc::new(preflight), seen: Mutex::new(HashMap::new()) }
     }
 
+    /// Remembers a URL's verdict (one the dashboard already showed, say), so
+    /// it is acted on without asking again.
+    pub fn remember(&self, url: &str, asset_type: AssetType, verdict: Verdict) {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.insert((url.to_string(), asset_type), (Instant::now(), verdict));
+        }
+    }
+
     /// The verdict already known for a URL line, if any.
     pub fn known(&self, url: &str, asset_type: AssetType) -> Option<Verdict> {
         let seen = self.seen.lock().ok()?;

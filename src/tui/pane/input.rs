@@ -10,7 +10,7 @@ use super::super::error::DefaultsError;
 use super::super::field::TextField;
 use crate::config::{PreflightMode, Preset, Template, TypeChoice, Unprobeable};
 use crate::engine::{Group, NewJob};
-use crate::intake::{Decision, Fate, ImportDefaults, Item, Policy, parse_line};
+use crate::intake::{Decision, Fate, ImportDefaults, Item, Origin, Policy, parse_line};
 
 /// Blank lines and `#` comments are skipped.
 fn skipped(line: &str) -> bool {
@@ -555,15 +555,18 @@ impl InputPane {
     /// directory or glob gave becomes a line of its own) with the reason
     /// beside them.
     pub fn intake_done(&mut self, items: &[Item]) {
-        let mut by_line: Vec<(&str, Vec<&Item>)> = Vec::new();
+        // One group per submitted line (identical lines are separate lines).
+        let mut groups: Vec<(&Origin, &str, Vec<&Item>)> = Vec::new();
         for it in items {
-            match by_line.iter_mut().find(|(l, _)| *l == it.line) {
-                Some((_, v)) => v.push(it),
-                None => by_line.push((&it.line, vec![it])),
+            match groups.iter_mut().find(|(o, ..)| **o == it.origin) {
+                Some((.., v)) => v.push(it),
+                None => groups.push((&it.origin, &it.line, vec![it])),
             }
         }
-        let mut lines: Vec<String> = self.urls.lines().to_vec();
-        for (line, items) in by_line {
+        let editor: Vec<String> = self.urls.lines().to_vec();
+        let mut replaced: Vec<Option<Vec<String>>> = vec![None; editor.len()];
+        let mut extra: Vec<String> = Vec::new();
+        for (_, line, items) in groups {
             if let Some(n) = self.sending.get_mut(line) {
                 *n -= 1;
                 if *n == 0 {
@@ -583,14 +586,18 @@ impl InputPane {
                     kept.push(text);
                 }
             }
-            match lines.iter().position(|l| l.trim() == line) {
-                Some(at) => {
-                    lines.splice(at..=at, kept);
-                }
+            match (0..editor.len()).find(|&i| replaced[i].is_none() && editor[i].trim() == line) {
+                Some(i) => replaced[i] = Some(kept),
                 // Edited away meanwhile: what was not created comes back at the end.
-                None => lines.extend(kept),
+                None => extra.extend(kept),
             }
         }
+        let lines: Vec<String> = editor
+            .into_iter()
+            .zip(replaced)
+            .flat_map(|(line, r)| r.unwrap_or_else(|| vec![line]))
+            .chain(extra)
+            .collect();
         let cursor = self.urls.cursor();
         self.urls = new_editor(lines);
         self.urls.move_cursor(CursorMove::Jump(
