@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use seedance_assets::api::{AssetType, TlsOptions};
-use seedance_assets::config::{Limits, Polling, PreflightConfig, TypeChoice};
+use seedance_assets::config::{Limits, Polling, PreflightConfig, PreflightMode, TypeChoice, Unprobeable};
 use seedance_assets::engine::{Command as EngineCommand, EngineOptions};
 use seedance_assets::intake::{Checker, ImportDefaults, Intake, Policy, Source, send};
 use seedance_assets::preflight::{Preflight, Target, Verdict};

@@ -23,7 +23,6 @@ use seedance_assets::store::read_jobs;
 
 const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
 
-#[allow(dead_code)]
 mod https;
 mod tmux;
 use https::{Behaviour, Server};

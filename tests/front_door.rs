@@ -8,9 +8,7 @@
 
 mod clienv;
 mod common;
-#[allow(dead_code)]
 mod storage_support;
-#[allow(dead_code)]
 mod support;
 
 use std::collections::BTreeMap;
@@ -223,7 +221,7 @@ async fn dashboard_sends(app: &mut App, intake: &Arc<Intake>) -> Vec<NewJob> {
         let mut items = plan(&one, &sub.lines.join("\n")).await;
         for (i, it) in items.iter_mut().enumerate() {
             if let Fate::Create { job, .. } = &it.fate {
-                created.push(job.clone());
+                created.push(NewJob::clone(job));
                 it.fate = Fate::Created(i as u64 + 1);
             }
         }
@@ -489,7 +487,7 @@ fn the_cli_and_the_dashboard_reach_the_same_plan() {
             let cli_created: Vec<NewJob> = items
                 .iter()
                 .filter_map(|it| match &it.fate {
-                    Fate::Create { job, .. } => Some(job.clone()),
+                    Fate::Create { job, .. } => Some(NewJob::clone(job)),
                     _ => None,
                 })
                 .collect();

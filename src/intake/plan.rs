@@ -58,7 +58,7 @@ pub enum Fate {
     /// allowed.
     Create {
         /// The import.
-        job: NewJob,
+        job: Box<NewJob>,
         /// Why it goes although something is off, if so.
         warning: Option<String>,
     },

@@ -155,7 +155,7 @@ impl Intake {
 
     fn to_decide(&self, mut job: NewJob) -> Fate {
         job.profile.clone_from(&self.profile);
-        Fate::Create { job, warning: None }
+        Fate::Create { job: Box::new(job), warning: None }
     }
 
     /// Decides each item still to decide (preflight, then the policy; a
@@ -173,7 +173,7 @@ impl Intake {
 
     async fn decide_one(&self, mut item: Item) -> Item {
         let Fate::Create { job, .. } = &item.fate else { return item };
-        let mut job = job.clone();
+        let mut job = NewJob::clone(job);
         let verdict = match &self.checker {
             Some(c) if self.policy.mode != crate::config::PreflightMode::Off => {
                 Some(c.verdict(&job, item.hash_from.as_ref()).await)
@@ -187,11 +187,11 @@ impl Intake {
             Decision::Hold(reason) => Fate::Held { job: Box::new(job), reason },
             Decision::Create(warning) => match (&item.hash_from, &self.storage) {
                 (Some(path), Ok(storage)) => match local::hash(job, path, storage).await {
-                    Ok(job) => Fate::Create { job, warning },
+                    Ok(job) => Fate::Create { job: Box::new(job), warning },
                     Err(why) => Fate::Refused(why),
                 },
                 (Some(_), Err(why)) => Fate::Refused(why.to_string()),
-                (None, _) => Fate::Create { job, warning },
+                (None, _) => Fate::Create { job: Box::new(job), warning },
             },
         };
         item
@@ -209,7 +209,7 @@ pub async fn send(engine: &EngineHandle, items: &mut [Item], allow_duplicates: b
     let jobs: Vec<NewJob> = at
         .iter()
         .filter_map(|i| match &items[*i].fate {
-            Fate::Create { job, .. } => Some(job.clone()),
+            Fate::Create { job, .. } => Some(NewJob::clone(job)),
             _ => None,
         })
         .collect();

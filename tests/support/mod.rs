@@ -175,7 +175,7 @@ pub fn through_intake(app: &mut App) -> Vec<NewJob> {
     let mut jobs = Vec::new();
     for (i, it) in items.iter_mut().enumerate() {
         if let Fate::Create { job, .. } = &it.fate {
-            jobs.push(job.clone());
+            jobs.push(NewJob::clone(job));
             it.fate = Fate::Created(1000 + i as u64);
         }
     }

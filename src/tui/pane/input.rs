@@ -12,6 +12,9 @@ use crate::config::{PreflightMode, Preset, Template, TypeChoice, Unprobeable};
 use crate::engine::{Group, NewJob};
 use crate::intake::{Decision, Fate, ImportDefaults, Item, Origin, Policy, parse_line};
 
+/// URL lines preflight has not been asked about: their check key and job.
+type Unasked = Vec<(String, NewJob)>;
+
 /// Blank lines and `#` comments are skipped.
 fn skipped(line: &str) -> bool {
     line.is_empty() || line.starts_with('#')
@@ -432,7 +435,7 @@ impl InputPane {
     }
 
     /// Every line's verdict, and the URL lines preflight has not been asked about.
-    fn judge_all(&self) -> Result<(Vec<Verdict>, Vec<(String, NewJob)>), DefaultsError> {
+    fn judge_all(&self) -> Result<(Vec<Verdict>, Unasked), DefaultsError> {
         let d = self.defaults()?;
         let mut unasked = Vec::new();
         let mut n = 0u64;
