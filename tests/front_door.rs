@@ -336,16 +336,27 @@ async fn a_file_over_the_size_limit_is_refused_from_stat_before_a_byte_is_hashed
 // ---- 11. One tally -----------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_status_line_and_the_log_give_the_same_tally() {
+async fn the_status_line_the_log_and_the_cli_give_the_same_tally() {
     let mut app = support::app(false);
     let off = Policy { mode: PreflightMode::Off, unprobeable: Unprobeable::Hold, consent: false };
     app.input.set_policy(off);
     let intake = intake(&app, off, None);
-    app.handle_paste("https://e.com/a.png\nhttps://e.com/b.png\n/no/such/file.png");
+    let text = "https://e.com/a.png\nhttps://e.com/b.png\nhttp://e.com/c.png\n/no/such/file.png";
+    app.handle_paste(text);
     key(&mut app, KeyCode::Enter);
     dashboard_sends(&mut app, &intake).await;
-    assert_eq!(app.status(), Some("created 2 · refused 1 — reasons beside the lines"));
-    assert!(app.log.lines().iter().any(|l| l.text == "created 2 · refused 1 — reasons beside the lines"));
+    let want = "created 2 · refused 2 — reasons beside the lines";
+    assert_eq!(app.status(), Some(want), "a line kept back at Enter counts too");
+    assert!(app.log.lines().iter().any(|l| l.text == want));
+    // The CLI's plan of the same lines adds up the same.
+    let mut tally = seedance_assets::intake::Tally::default();
+    for it in plan(&intake, text).await {
+        match it.fate {
+            Fate::Create { .. } => tally.add(&Fate::Created(0)),
+            fate => tally.add(&fate),
+        }
+    }
+    assert_eq!(tally.summary(), "created 2 · refused 2");
 }
 
 // ---- The property: both front ends reach the same plan -----------------------

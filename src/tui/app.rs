@@ -207,6 +207,9 @@ pub struct App {
     pending_attach: Option<(String, Attach)>,
     pending_preset: Option<String>,
     effects: Vec<Effect>,
+    /// The tally of the last submission: lines kept back at Enter, then
+    /// what the front door reports as it goes.
+    round: crate::intake::Tally,
     /// Something visible changed since the last draw.
     pub dirty: bool,
     /// A fixed "now" for drawing (tests); `None` uses the clock.
@@ -247,6 +250,7 @@ impl App {
             pending_attach: None,
             pending_preset: None,
             effects: Vec::new(),
+            round: crate::intake::Tally::default(),
             dirty: true,
             clock: None,
         };
@@ -598,6 +602,12 @@ impl App {
     fn sent(&mut self, sent: Result<Submission, String>) {
         match sent {
             Ok(s) => {
+                // Lines kept back at Enter count in this round's tally too.
+                self.round = crate::intake::Tally {
+                    refused: self.input.bad(),
+                    held: if s.consent { 0 } else { self.input.held() },
+                    ..Default::default()
+                };
                 let n = s.lines.len();
                 let how = if s.consent { " (not checked: sent with your consent)" } else { "" };
                 self.set_status(format!("checking and sending {}{how}…", plural(n, "line")));
@@ -633,6 +643,8 @@ impl App {
             }
         }
         self.input.intake_done(&items);
+        self.round.merge(tally);
+        let tally = self.round;
         let mut msg = tally.summary();
         if tally.held > 0 {
             msg.push_str(&format!(
@@ -642,7 +654,9 @@ impl App {
         } else if tally.refused > 0 {
             msg.push_str(" — reasons beside the lines");
         }
-        self.note(Level::Info, msg.clone());
+        if !self.input.is_sending() {
+            self.note(Level::Info, msg.clone());
+        }
         self.set_status(msg);
         if !existing.is_empty() && self.mode == Mode::Normal {
             self.mode = Mode::Confirm(Confirm::Duplicates(existing));

@@ -92,7 +92,7 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
         app.input.accept_loopback_http();
         app.note(
             Level::Info,
-            "demo: a built-in simulator stands in for the API and serves the sample files; nothing leaves this machine",
+            "demo: a built-in simulator stands in for the API and serves the sample files; nothing leaves this machine. fail-broken.png fails on purpose after creation, and one in ten fails at random, as a server may",
         );
         let lines: Vec<String> = crate::sim::library::FILES.iter().map(|(name, _)| sim.media_url(name)).collect();
         app.set_urls(&lines.join("\n"));

@@ -351,6 +351,11 @@ impl InputPane {
         self.verdicts.iter().filter(|v| matches!(v, Verdict::Error(_))).count()
     }
 
+    /// True while lines sent to the front door have not been answered.
+    pub fn is_sending(&self) -> bool {
+        !self.sending.is_empty()
+    }
+
     /// Lines waiting for consent.
     pub fn held(&self) -> usize {
         self.verdicts.iter().filter(|v| matches!(v, Verdict::Held(_))).count()
