@@ -230,3 +230,37 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     });
     assert_eq!(sim.stats().create_asset_requests, 5, "the pasted line exists already; the draft was discarded");
 }
+
+/// `--demo` as a new user first sees it, at 80×24: the sample lines are
+/// really checked (their measurements beside them, the banner refused),
+/// Enter creates the four that pass, and a URL elsewhere is held back: the
+/// demo looks no name up.
+#[test]
+fn the_demo_checks_its_own_sample_files_and_looks_nothing_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let tmux = Tmux::new("demo", "demo");
+    let cmd = format!("{BIN} --config {} --data-dir {} --demo", config.display(), dir.path().join("data").display());
+    let started = Command::new("tmux")
+        .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d", "-s", "demo", "-x", "80", "-y", "24", &cmd])
+        .status()
+        .expect("tmux is needed by this test");
+    assert!(started.success());
+    let screen = tmux.wait_for("the checked sample lines", Duration::from_secs(20), |s| {
+        s.contains("✓ cat · Image · png 1024") && s.contains("4 ready · ✗ 1 bad")
+    });
+    assert!(screen.contains("/media/intro.mp4"), "{screen}");
+    tmux.run(&["send-keys", "-t", "demo", "Enter"]);
+    tmux.wait_for("the four created", Duration::from_secs(20), |s| s.contains("created 4 · refused 1"));
+    let screen = tmux.screen();
+    assert!(screen.contains("banner.png") && screen.contains("✗ 1920×200"), "the refused line stays: {screen}");
+    tmux.run(&["set-buffer", "https://media.example/elsewhere.png"]);
+    tmux.run(&["paste-buffer", "-p", "-t", "demo"]);
+    tmux.wait_for("the held line", Duration::from_secs(20), |s| s.contains("? 1 held"));
+    tmux.run(&["send-keys", "-t", "demo", "Enter"]);
+    tmux.wait_for("nothing sent", Duration::from_secs(20), |s| s.contains("nothing to send"));
+    tmux.run(&["send-keys", "-t", "demo", "q"]);
+    tmux.wait_for("the quit question", Duration::from_secs(10), |s| s.contains("discards them and quits"));
+    tmux.run(&["send-keys", "-t", "demo", "d"]);
+}
