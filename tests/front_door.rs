@@ -508,3 +508,22 @@ fn the_cli_and_the_dashboard_reach_the_same_plan() {
         })
         .unwrap();
 }
+
+// ---- 9. Why a line is held -----------------------------------------------------
+
+#[test]
+fn d_on_the_url_editor_says_the_whole_reason_a_line_is_held() {
+    let mut app = support::app(false);
+    app.input.set_policy(Policy { mode: PreflightMode::Strict, unprobeable: Unprobeable::Hold, consent: false });
+    app.handle_paste("https://cdn.example/hero.png");
+    let wanted = app.input.wanted_checks(false);
+    let reason = "cannot reach the URL's host: dns error: failed to lookup address information";
+    app.input.set_check(wanted[0].0.clone(), Pf::NotChecked { reason: reason.into() });
+    let shot = screen(&app, 80, 24);
+    assert!(shot.contains("? not checked"), "{shot}");
+    key(&mut app, KeyCode::Char('d'));
+    let status = app.status().unwrap();
+    assert_eq!(status, format!("line 1: ? held back, not checked: {reason}: ! sends it anyway"));
+    assert!(app.log.lines().iter().any(|l| l.text == status), "whole in the log");
+    assert!(!status.contains("the server"), "the URL's host, never the server");
+}

@@ -590,6 +590,25 @@ impl App {
         self.sent(sent);
     }
 
+    /// Shows the whole verdict of the URL editor's cursor line (the column
+    /// beside it is cut at the pane's width): in the status line and the log.
+    pub fn explain_line(&mut self) {
+        let row = self.input.editor().cursor().0;
+        let text = match self.input.verdicts().get(row) {
+            Some(Verdict::Ok(what)) => format!("✓ {what}"),
+            Some(Verdict::Warn(why)) => format!("⚠ {why}"),
+            Some(Verdict::Held(why)) => {
+                format!("? held back, {why}: {} sends it anyway", self.keys.keys_of(super::keymap::KeyAction::SendHeld))
+            }
+            Some(Verdict::Error(why)) => format!("✗ {why}"),
+            Some(Verdict::Checking) => "… being checked".to_string(),
+            Some(Verdict::Skip) | None => "nothing on this line".to_string(),
+        };
+        let msg = format!("line {}: {text}", row + 1);
+        self.note(Level::Info, msg.clone());
+        self.set_status(msg);
+    }
+
     /// Sends the held lines (not checked) with the user's consent.
     pub fn send_held(&mut self) {
         if self.refuse_while_watching() {

@@ -232,8 +232,9 @@ impl App {
                     self.mode = Mode::Confirm(Confirm::Forget(ids));
                 }
             }
+            KeyAction::Detail if self.focus == Focus::Urls => self.explain_line(),
             KeyAction::Detail => {
-                if self.selected_job().is_some() {
+                if self.focus == Focus::List && self.selected_job().is_some() {
                     self.mode = Mode::Detail;
                 }
             }
