@@ -208,16 +208,7 @@ async fn dashboard_sends(app: &mut App, intake: &Arc<Intake>) -> Vec<NewJob> {
         .collect();
     let mut created = Vec::new();
     for sub in subs {
-        let one = Arc::new(Intake {
-            defaults: intake.defaults.clone(),
-            policy: Policy { consent: sub.consent, ..intake.policy },
-            checker: intake.checker.clone(),
-            storage: intake.storage.clone(),
-            limits: intake.limits.clone(),
-            recursive: false,
-            profile: intake.profile.clone(),
-            concurrency: 8,
-        });
+        let one = Arc::new(Intake { policy: Policy { consent: sub.consent, ..intake.policy }, ..(**intake).clone() });
         let mut items = plan(&one, &sub.lines.join("\n")).await;
         for (i, it) in items.iter_mut().enumerate() {
             if let Fate::Create { job, .. } = &it.fate {
@@ -471,7 +462,7 @@ fn the_cli_and_the_dashboard_reach_the_same_plan() {
             // The dashboard: paste, the shown verdicts, Enter, and `!` when consenting.
             let mut app = support::app(false);
             app.input.set_policy(policy);
-            let intake = intake(&app, policy, checker.clone());
+            let intake = intake(&app, policy, checker);
             app.handle_paste(&text);
             for (key_, job) in app.input.wanted_checks(false) {
                 app.input.set_check(key_, verdict_of(&job.url));
@@ -484,16 +475,7 @@ fn the_cli_and_the_dashboard_reach_the_same_plan() {
             }
 
             // The CLI: the same text in one run (consent: --allow-unchecked).
-            let cli = Arc::new(Intake {
-                defaults: intake.defaults.clone(),
-                policy: Policy { consent, ..policy },
-                checker,
-                storage: Ok(offline_storage()),
-                limits: PreflightConfig::default().limits(),
-                recursive: false,
-                profile: "default".into(),
-                concurrency: 8,
-            });
+            let cli = Arc::new(Intake { policy: Policy { consent, ..policy }, ..(*intake).clone() });
             let items = rt.block_on(plan(&cli, &text));
             let cli_created: Vec<NewJob> = items
                 .iter()
@@ -526,4 +508,30 @@ fn d_on_the_url_editor_says_the_whole_reason_a_line_is_held() {
     assert_eq!(status, format!("line 1: ? held back, not checked: {reason}: ! sends it anyway"));
     assert!(app.log.lines().iter().any(|l| l.text == status), "whole in the log");
     assert!(!status.contains("the server"), "the URL's host, never the server");
+}
+
+// ---- A FIFO named like media does not block the front door --------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_named_like_an_image_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("x.png");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    std::fs::write(dir.path().join("y.png"), png(640, 480)).unwrap();
+    let app = support::app(false);
+    let strict = Policy { mode: PreflightMode::Strict, unprobeable: Unprobeable::Hold, consent: false };
+    let intake = intake(&app, strict, None);
+    let text = format!("{}\n{}", fifo.display(), dir.path().display());
+    // Nobody ever writes to the FIFO: a read of it would wait forever.
+    let items = tokio::time::timeout(std::time::Duration::from_secs(60), plan(&intake, &text))
+        .await
+        .expect("the FIFO was opened and read");
+    let fates: Vec<(String, bool)> =
+        items.iter().map(|it| (it.text().to_string(), matches!(it.fate, Fate::Create { .. }))).collect();
+    let fifo = fifo.display().to_string();
+    let y = dir.path().join("y.png").display().to_string();
+    assert_eq!(fates, [(fifo.clone(), false), (fifo, false), (y, true)], "{items:?}");
+    let Fate::Refused(why) = &items[0].fate else { unreachable!() };
+    assert!(why.contains("not a regular file"), "{why}");
 }

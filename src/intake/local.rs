@@ -120,7 +120,11 @@ pub fn read_line(
         Err(e) => return whole(Err(e)),
     };
     let path = crate::local::resolve(c.target);
-    let expanded = std::fs::metadata(&path).map(|m| m.is_dir()).unwrap_or(true);
+    // A directory or a glob gives files of its own; a plain path is the line.
+    let expanded = match std::fs::metadata(&path) {
+        Ok(m) => m.is_dir(),
+        Err(_) => c.target.contains(['*', '?', '[']),
+    };
     let expansion = expand(c.target, recursive);
     let named = |p: &Path| expanded.then(|| p.display().to_string());
     let mut out = Vec::new();
@@ -134,7 +138,7 @@ pub fn read_line(
     for e in &expansion.errors {
         // An error about one file found by a directory or glob stays as that
         // file's line; one about the line itself stays as the line.
-        let file = e.path().filter(|p| expanded && p.is_file()).map(|p| p.display().to_string());
+        let file = e.path().filter(|p| expanded && !p.is_dir()).map(|p| p.display().to_string());
         out.push(LocalPart { file, job: Err(e.to_string()) });
     }
     for media in &expansion.files {

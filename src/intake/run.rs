@@ -77,7 +77,7 @@ impl Checker {
 }
 
 /// Everything a run of the front door needs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Intake {
     /// What applies to lines that do not say otherwise.
     pub defaults: ImportDefaults,

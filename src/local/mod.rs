@@ -278,6 +278,19 @@ fn unreadable(path: PathBuf, e: &std::io::Error) -> LocalError {
 
 /// Types one file from its extension and its first bytes.
 pub fn classify(path: &Path) -> Result<LocalMedia, LocalError> {
+    // A FIFO, a device or a socket would block the read (or never end):
+    // only regular files are media files.
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => {
+            return Err(LocalError::NotMedia {
+                path: path.into(),
+                reason: "it is not a regular file (a FIFO, a device or a socket)".into(),
+            });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LocalError::Missing { path: path.into() }),
+        Err(e) => return Err(unreadable(path.into(), &e)),
+        Ok(_) => {}
+    }
     let mut head = Vec::with_capacity(SNIFF_LEN);
     let read = std::fs::File::open(path).and_then(|f| f.take(SNIFF_LEN as u64).read_to_end(&mut head));
     if let Err(e) = read {

@@ -586,7 +586,7 @@ impl App {
         for (line, why) in kept {
             self.note(Level::Warn, format!("not sent, line {line}: {why}"));
         }
-        let sent = self.input.submit();
+        let sent = self.input.submit(&self.keys.keys_of(super::keymap::KeyAction::SendHeld));
         self.sent(sent);
     }
 

@@ -509,7 +509,8 @@ impl InputPane {
     /// The lines Enter sends: every line that is not skipped, refused, held
     /// or already being sent. They are marked as being sent; `None` (with
     /// a status line saying why) when there is nothing to send.
-    pub fn submit(&mut self) -> Result<Submission, String> {
+    /// `send_held` names the key that sends held lines, for the message.
+    pub fn submit(&mut self, send_held: &str) -> Result<Submission, String> {
         if let Some(p) = &self.problem {
             return Err(p.clone());
         }
@@ -520,10 +521,9 @@ impl InputPane {
                 (0, 0) if self.sending.is_empty() => {
                     "nothing to import: type or paste https URLs or local paths in the URL field (i to edit)".into()
                 }
-                (0, 0) => "nothing new to send: the lines shown … are being checked and sent".into(),
+                (0, 0) => "nothing new to send: the lines marked … are being checked and sent".into(),
                 _ => format!(
-                    "nothing to send: {} refused (reasons beside them), {} held back (not checked; ! sends them anyway)",
-                    bad, held
+                    "nothing to send: {bad} refused (reasons beside them), {held} held back (not checked; {send_held} sends them anyway)"
                 ),
             });
         }
@@ -534,7 +534,7 @@ impl InputPane {
     pub fn submit_held(&mut self) -> Result<Submission, String> {
         let lines = self.take_lines(|v| matches!(v, Verdict::Held(_)));
         if lines.is_empty() {
-            return Err("no held lines: ! sends lines that could not be checked, once they show ?".into());
+            return Err("no held lines: this key sends lines that could not be checked (marked ?)".into());
         }
         for l in &lines {
             self.outcomes.remove(l);
