@@ -137,6 +137,27 @@ fn main() {
             let reqs = server.requests.load(std::sync::atomic::Ordering::SeqCst) - before;
             println!("  {:<34} {:.2} requests per URL", "", reqs as f64 / N as f64);
         }
+        // 3. A host that accepts connections and never answers: given up on
+        // after the first timeouts, not one timeout per URL.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = silent.local_addr().expect("addr").port();
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let held = tokio::spawn({
+            let accepted = accepted.clone();
+            async move {
+                let mut open = Vec::new();
+                while let Ok((sock, _)) = silent.accept().await {
+                    accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    open.push(sock);
+                }
+            }
+        });
+        let dead: Vec<Target> = (0..N).map(|i| Target::parse(&format!("https://127.0.0.1:{port}/{i}.png"))).collect();
+        let pf = Arc::new(Preflight::new(&PreflightConfig::default(), &tls).expect("preflight"));
+        let r = run(&pf, dead).await;
+        report("URLs on a silent host (10 s timeout)", &r);
+        println!("  {:<34} {} connections accepted", "", accepted.load(std::sync::atomic::Ordering::SeqCst));
+        held.abort();
         let urls: Vec<String> = imgs.iter().take(CREATED).map(|(name, _)| format!("{}/{name}", server.base)).collect();
         for checked in [false, true] {
             creation(&urls, checked.then_some(&tls)).await;

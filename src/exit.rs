@@ -4,7 +4,8 @@
 /// Everything asked for was done (every job Active, for commands that wait).
 pub const SUCCESS: u8 = 0;
 /// The command ran, but some jobs are not Active (Failed, Rejected,
-/// Uncertain, Stuck) or some lines were skipped.
+/// Uncertain, Stuck) or some lines were refused or held back (items that
+/// exist already are not an error).
 pub const NOT_ALL_ACTIVE: u8 = 1;
 /// Bad usage, bad input or bad configuration.
 pub const USAGE: u8 = 2;
@@ -21,7 +22,8 @@ pub const INTERRUPTED: u8 = 130;
 pub const TABLE: &str = "\
 Exit codes:
   0    success: everything asked for was done
-  1    some jobs are not Active (failed, rejected, uncertain, stuck) or lines were skipped
+  1    some jobs are not Active (failed, rejected, uncertain, stuck), or lines were
+       refused or held back (items that exist already are not an error)
   2    usage error, bad input or bad configuration
   3    authentication: the server refused the API key
   4    the server could not be reached
