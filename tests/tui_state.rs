@@ -316,6 +316,12 @@ fn a_missing_group_offers_to_create_one() {
     j.error = Some("rejected: NotFound.group_id: no such group — the group does not exist: create one".into());
     app.put(j);
     assert!(app.status().unwrap().contains("press c to create a group"), "{:?}", app.status());
+    // Another gateway spells the code otherwise: the hint still shows.
+    let mut app = support::app(false);
+    let mut j = support::job(21, "later", "png", JobState::Rejected);
+    j.error = Some("rejected: NotFound.GroupId: group does not exist".into());
+    app.put(j);
+    assert!(app.status().unwrap().contains("press c to create a group"), "{:?}", app.status());
 }
 
 #[test]

@@ -188,3 +188,25 @@ pub enum ClientError {
     #[error("cannot build the HTTP client: {0}")]
     Build(#[source] reqwest::Error),
 }
+
+/// Whether an error code (or a message carrying it) says the group does not
+/// exist, however the server spells it: `NotFound.group_id`,
+/// `NotFound.GroupId`, `notfound.groupID` …
+pub fn is_missing_group(text: &str) -> bool {
+    let squeezed: String = text.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    squeezed.contains("notfoundgroupid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_group_is_recognised_however_it_is_spelled() {
+        for code in ["NotFound.group_id", "NotFound.GroupId", "notfound.groupID", "rejected: NotFound.Group_Id: x"] {
+            assert!(is_missing_group(code), "{code}");
+        }
+        assert!(!is_missing_group("NotFound.asset_id"));
+        assert!(!is_missing_group("InvalidParameter.group"));
+    }
+}

@@ -72,7 +72,7 @@ pub fn classify_create(r: Result<CreatedAsset, ApiError>, retry_503: bool) -> Cr
             CreateOutcome::Requeue { retry_after: None, reason: e.to_string() }
         }
         Err(ApiError::Rejected { code, message, maybe_processed }) => {
-            let hint = if code == "NotFound.group_id" {
+            let hint = if crate::api::is_missing_group(&code) {
                 " — create a group (c in the dashboard, `groups create` in the CLI) or pick another"
             } else {
                 ""

@@ -490,7 +490,7 @@ impl App {
     fn upsert(&mut self, job: Job) {
         // The engine sends a job when it changes: a Rejected one once each
         // time it is rejected.
-        if job.state == JobState::Rejected && job.error.as_deref().is_some_and(|e| e.contains("NotFound.group_id")) {
+        if job.state == JobState::Rejected && job.error.as_deref().is_some_and(crate::api::is_missing_group) {
             self.set_status(format!(
                 "group `{}` does not exist — press {} to create a group",
                 crate::text::excerpt(&job.spec.group_id, 40),
