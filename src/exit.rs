@@ -24,7 +24,8 @@ Exit codes:
   0    success: everything asked for was done
   1    some jobs are not Active (failed, rejected, uncertain, stuck), or lines were
        refused or held back (items that exist already are not an error)
-  2    usage error, bad input or bad configuration
+  2    usage error, bad input or bad configuration; nothing to import (every line
+       refused or held back)
   3    authentication: the server refused the API key
   4    the server could not be reached
   5    the job store is owned by another process (named), or cannot be written
