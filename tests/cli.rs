@@ -98,7 +98,7 @@ async fn import_from_stdin_reports_bad_lines_and_exports() {
     .unwrap();
     let (env, out) = out;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("created 0 · existing 1"), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("queued 0 · existing 1"), "{}", text(&out.stderr));
     let again: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!((again[0].name.as_str(), again[0].status.as_str()), ("cat", "active"));

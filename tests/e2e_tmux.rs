@@ -252,7 +252,7 @@ fn the_demo_checks_its_own_sample_files_and_looks_nothing_up() {
     });
     assert!(screen.contains("/media/intro.mp4"), "{screen}");
     tmux.run(&["send-keys", "-t", "demo", "Enter"]);
-    tmux.wait_for("the four created", Duration::from_secs(20), |s| s.contains("created 4 · refused 1"));
+    tmux.wait_for("the four created", Duration::from_secs(20), |s| s.contains("queued 4 · refused 1"));
     let screen = tmux.screen();
     assert!(screen.contains("banner.png") && screen.contains("✗ 1920×200"), "the refused line stays: {screen}");
     tmux.run(&["set-buffer", "https://media.example/elsewhere.png"]);

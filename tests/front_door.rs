@@ -157,12 +157,12 @@ async fn urls_that_could_not_be_checked_are_held_until_the_user_consents() {
     let stderr = clienv::text(&held.stderr);
     assert_eq!(held.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("held back: not checked: cannot reach the URL's host"), "{stderr}");
-    assert!(stderr.contains("created 0 · held back 3"), "{stderr}");
+    assert!(stderr.contains("queued 0 · held back 3"), "{stderr}");
     assert!(stderr.contains("--allow-unchecked"), "says how to consent: {stderr}");
     assert_eq!(clienv::text(&held.stdout).trim(), "[]");
     // With consent they are created (and the server cannot download them either).
     let stderr = clienv::text(&consented.stderr);
-    assert!(stderr.contains("created 3"), "{stderr}");
+    assert!(stderr.contains("queued 3"), "{stderr}");
     assert_eq!(sim.stats().create_asset_requests, 3);
 }
 
@@ -255,7 +255,7 @@ async fn refused_local_files_stay_in_the_editor_as_lines_of_their_own_with_their
     assert!(matches!(&v[1], Verdict::Error(e) if e.contains("100×100")), "{v:?}");
     assert!(matches!(&v[2], Verdict::Error(e) if e.contains("no media files")), "{v:?}");
     assert!(matches!(&v[3], Verdict::Error(e) if e.contains("alone.png")), "{v:?}");
-    assert_eq!(app.status(), Some("created 1 · refused 4 — reasons beside the lines"));
+    assert_eq!(app.status(), Some("queued 1 · refused 4 — reasons beside the lines"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,13 +285,13 @@ async fn cli_refusals_of_files_found_through_a_directory_name_the_file() {
     let stderr = clienv::text(&first.stderr);
     assert!(stderr.contains("argument:1: ") && stderr.contains("shots/notes.png: refused:"), "{stderr}");
     assert!(stderr.contains("shots/tiny.png: refused: 100×100"), "{stderr}");
-    assert!(stderr.contains("created 1 · refused 2"), "{stderr}");
+    assert!(stderr.contains("queued 1 · refused 2"), "{stderr}");
     let jobs: Vec<JobRecord> = serde_json::from_slice(&first.stdout).unwrap();
     assert_eq!(jobs.len(), 1);
     // 6. The same again: nothing created, the existing asset's reference, exit 0.
     let stderr = clienv::text(&second.stderr);
     let again: Vec<JobRecord> = serde_json::from_slice(&second.stdout).unwrap();
-    assert!(stderr.contains("created 0 · existing 1 · refused 2"), "{stderr}");
+    assert!(stderr.contains("queued 0 · existing 1 · refused 2"), "{stderr}");
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].asset_ref, jobs[0].asset_ref);
     assert!(again[0].asset_ref.as_deref().is_some_and(|r| r.starts_with("asset://")));
@@ -336,7 +336,7 @@ async fn the_status_line_the_log_and_the_cli_give_the_same_tally() {
     app.handle_paste(text);
     key(&mut app, KeyCode::Enter);
     dashboard_sends(&mut app, &intake).await;
-    let want = "created 2 · refused 2 — reasons beside the lines";
+    let want = "queued 2 · refused 2 — reasons beside the lines";
     assert_eq!(app.status(), Some(want), "a line kept back at Enter counts too");
     assert!(app.log.lines().iter().any(|l| l.text == want));
     // The CLI's plan of the same lines adds up the same.
@@ -347,7 +347,7 @@ async fn the_status_line_the_log_and_the_cli_give_the_same_tally() {
             fate => tally.add(&fate),
         }
     }
-    assert_eq!(tally.summary(), "created 2 · refused 2");
+    assert_eq!(tally.summary(), "queued 2 · refused 2");
 }
 
 // ---- The property: both front ends reach the same plan -----------------------
@@ -534,4 +534,39 @@ async fn a_fifo_named_like_an_image_is_refused_without_blocking() {
     assert_eq!(fates, [(fifo.clone(), false), (fifo, false), (y, true)], "{items:?}");
     let Fate::Refused(why) = &items[0].fate else { unreachable!() };
     assert!(why.contains("not a regular file"), "{why}");
+}
+
+#[test]
+fn restored_lines_are_marked_one_by_one_and_neither_bang_nor_e_bypasses_the_question() {
+    let mut app = support::app(false);
+    app.input.set_policy(Policy { mode: PreflightMode::Strict, unprobeable: Unprobeable::Hold, consent: false });
+    app.restore_draft("https://127.0.0.1:1/held.png");
+    let wanted = app.input.wanted_checks(false);
+    app.input.set_check(wanted[0].0.clone(), Pf::NotChecked { reason: "cannot reach the URL's host".into() });
+    app.handle_paste("https://e.com/new.png");
+    let shot = screen(&app, 80, 24);
+    let marked: Vec<&str> = shot.lines().filter(|l| l.contains("↺?") || l.contains("↺✓")).collect();
+    assert_eq!(marked.len(), 1, "only the restored line is marked:\n{shot}");
+    assert!(marked[0].contains("held.png"), "{shot}");
+    // `!` sends held lines, but not a restored one before Enter's question.
+    key(&mut app, KeyCode::Char('!'));
+    assert!(app.take_effects().is_empty(), "nothing restored is sent unconfirmed");
+    assert!(app.status().unwrap().contains("Enter asks about them first"), "{:?}", app.status());
+    // `e` in the question edits on a new line: typing never glues onto it.
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('e'));
+    chars(&mut app, "https://e.com/typed.png");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.urls_text(), "https://127.0.0.1:1/held.png\nhttps://e.com/new.png\nhttps://e.com/typed.png");
+    assert_eq!(app.input.restored_lines(), 1, "still restored, still asked about");
+}
+
+#[test]
+fn a_local_path_is_not_called_ready_before_it_is_read() {
+    let mut app = support::app(false);
+    app.handle_paste("/no/such/file.png");
+    assert!(matches!(&app.input.verdicts()[0], Verdict::OnEnter(_)), "{:?}", app.input.verdicts());
+    assert_eq!(app.input.ready(), 0);
+    let shot = screen(&app, 80, 24);
+    assert!(shot.contains("· 1 local, read on Enter") && !shot.contains("ready"), "{shot}");
 }

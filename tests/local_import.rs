@@ -107,7 +107,7 @@ async fn a_directory_of_fifty_images_is_imported_once_whatever_the_names() {
     let out = output(env.command(&["import", dir, "--group", &group, "--wait"])).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "what exists already is reported, not an error: {stderr}");
-    assert!(stderr.contains("created 0 · existing 51"), "{stderr}");
+    assert!(stderr.contains("queued 0 · existing 51"), "{stderr}");
     assert_eq!(sim.bucket().stats().puts, 50, "no upload");
     assert_eq!(sim.stats().assets_created, 50, "no creation");
 }

@@ -152,7 +152,7 @@ async fn warn_mode_imports_and_unprobeable_refuse_stops() {
     let named = |l: &&str| l.starts_with("stdin:") && l.contains(": refused: not checked: cannot reach the URL's host");
     assert_eq!(stderr.lines().filter(named).count(), 5, "{stderr}");
     assert!(stderr.contains("… and 15 more: not checked"), "per-line notes are summarised: {stderr}");
-    assert!(stderr.contains("created 0 · refused 20"), "{stderr}");
+    assert!(stderr.contains("queued 0 · refused 20"), "{stderr}");
     assert!(stderr.contains("nothing to import: every line was refused"), "{stderr}");
     assert_eq!(sim.stats().create_asset_requests, 1);
 }

@@ -219,7 +219,7 @@ fn messages_use_the_right_plural_and_do_not_overclaim() {
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.status(), Some("checking and sending 1 line…"));
     support::through_intake(&mut app);
-    assert_eq!(app.status(), Some("created 1"), "the engine's answer, not a claim");
+    assert_eq!(app.status(), Some("queued 1"), "the engine's answer, not a claim");
 }
 
 /// 8. Changing Type or Group by hand marks the preset label modified.

@@ -386,7 +386,7 @@ fn existing_items_are_reported_with_their_reference_and_offered_for_creation_ane
     };
     app.intake_done(vec![item(Fate::Existing(Box::new(existing.clone())))]);
     assert_eq!(*app.mode(), Mode::Confirm(Confirm::Duplicates(vec![dup.clone()])));
-    assert_eq!(app.status(), Some("created 0 · existing 1"));
+    assert_eq!(app.status(), Some("queued 0 · existing 1"));
     assert!(app.log.lines().iter().any(|l| l.text.contains("asset://asset-1")), "the reference is in the log");
     key(&mut app, KeyCode::Char('n'));
     assert!(app.take_effects().is_empty());

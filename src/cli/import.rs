@@ -150,7 +150,7 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
     if outcome.interrupted {
         eprintln!("interrupted before every line was checked: the unchecked lines were not imported");
     }
-    if t.created == 0 && t.existing == 0 && !outcome.engine_gone && code != EXIT_INTERRUPTED {
+    if t.queued == 0 && t.existing == 0 && !outcome.engine_gone && code != EXIT_INTERRUPTED {
         eprintln!("nothing to import: every line was refused or held back");
         return Ok(if matches!(code, 0 | EXIT_FAILED) { EXIT_USAGE } else { code });
     }

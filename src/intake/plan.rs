@@ -71,7 +71,8 @@ pub enum Fate {
     },
     /// Not to be created, and why.
     Refused(String),
-    /// Sent: the engine created a job for it.
+    /// Sent: the engine queued a new job for it (created on the server
+    /// once it leaves the queue).
     Created(JobId),
     /// Sent, and the engine already had it (same group and profile, same
     /// URL and name, or same content): nothing new was created.
@@ -81,8 +82,8 @@ pub enum Fate {
 /// How many items went which way: the one summary every front end shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
-    /// New jobs.
-    pub created: usize,
+    /// New jobs queued (to be created on the server).
+    pub queued: usize,
     /// Already in the job store (nothing paid).
     pub existing: usize,
     /// Waiting for consent.
@@ -95,7 +96,7 @@ impl Tally {
     /// Counts one item's fate (items still to be sent are not counted).
     pub fn add(&mut self, fate: &Fate) {
         match fate {
-            Fate::Created(_) => self.created += 1,
+            Fate::Created(_) => self.queued += 1,
             Fate::Existing(_) => self.existing += 1,
             Fate::Held { .. } => self.held += 1,
             Fate::Refused(_) => self.refused += 1,
@@ -105,7 +106,7 @@ impl Tally {
 
     /// Adds another tally.
     pub fn merge(&mut self, other: Tally) {
-        self.created += other.created;
+        self.queued += other.queued;
         self.existing += other.existing;
         self.held += other.held;
         self.refused += other.refused;
@@ -113,13 +114,13 @@ impl Tally {
 
     /// Every item counted.
     pub fn total(&self) -> usize {
-        self.created + self.existing + self.held + self.refused
+        self.queued + self.existing + self.held + self.refused
     }
 
-    /// `created 3 · existing 1 · held back 2 · refused 1` (parts that are
-    /// zero left out, except `created`).
+    /// `queued 3 · existing 1 · held back 2 · refused 1` (parts that are
+    /// zero left out, except `queued`).
     pub fn summary(&self) -> String {
-        let mut parts = vec![format!("created {}", self.created)];
+        let mut parts = vec![format!("queued {}", self.queued)];
         for (n, what) in [(self.existing, "existing"), (self.held, "held back"), (self.refused, "refused")] {
             if n > 0 {
                 parts.push(format!("{what} {n}"));
@@ -139,8 +140,8 @@ mod tests {
         t.add(&Fate::Created(1));
         t.add(&Fate::Refused("x".into()));
         t.add(&Fate::Refused("y".into()));
-        assert_eq!(t.summary(), "created 1 · refused 2");
+        assert_eq!(t.summary(), "queued 1 · refused 2");
         assert_eq!(t.total(), 3);
-        assert_eq!(Tally::default().summary(), "created 0");
+        assert_eq!(Tally::default().summary(), "queued 0");
     }
 }

@@ -11,11 +11,11 @@ use super::media::{Clip, clip, mp3, png};
 
 /// The files served, with what each shows in the demo.
 pub const FILES: &[(&str, &str)] = &[
+    ("banner.png", "an image preflight refuses before anything is paid (1920×200)"),
     ("cat.png", "an image that passes"),
     ("intro.mp4", "a clip that passes"),
     ("theme.mp3", "audio that passes"),
     ("fail-broken.png", "an image the simulator fails on purpose after creating it"),
-    ("banner.png", "an image preflight refuses before anything is paid (1920×200)"),
 ];
 
 /// The bytes and content type of a served file.

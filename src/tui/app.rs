@@ -375,6 +375,12 @@ impl App {
         self.dirty = true;
     }
 
+    /// Shows a message in the status bar that already went to the log.
+    fn show(&mut self, msg: String) {
+        self.status = Some(crate::text::sanitize(&msg));
+        self.dirty = true;
+    }
+
     /// Replaces the preset list (after loading or saving).
     pub fn set_presets(&mut self, presets: Vec<Preset>) {
         let keep = self.preset_name().map(str::to_string);
@@ -556,7 +562,7 @@ impl App {
             let msg =
                 format!("restored {} not sent last time (marked ↺); Enter asks before sending them", plural(n, "line"));
             self.note(Level::Info, msg.clone());
-            self.set_status(msg);
+            self.show(msg);
         }
         self.dirty = true;
     }
@@ -601,12 +607,13 @@ impl App {
                 format!("? held back, {why}: {} sends it anyway", self.keys.keys_of(super::keymap::KeyAction::SendHeld))
             }
             Some(Verdict::Error(why)) => format!("✗ {why}"),
+            Some(Verdict::OnEnter(what)) => format!("· {what}"),
             Some(Verdict::Checking) => "… being checked".to_string(),
             Some(Verdict::Skip) | None => "nothing on this line".to_string(),
         };
         let msg = format!("line {}: {text}", row + 1);
         self.note(Level::Info, msg.clone());
-        self.set_status(msg);
+        self.show(msg);
     }
 
     /// Sends the held lines (not checked) with the user's consent.
@@ -673,10 +680,12 @@ impl App {
         } else if tally.refused > 0 {
             msg.push_str(" — reasons beside the lines");
         }
-        if !self.input.is_sending() {
+        if self.input.is_sending() {
+            self.set_status(msg);
+        } else {
             self.note(Level::Info, msg.clone());
+            self.show(msg);
         }
-        self.set_status(msg);
         if !existing.is_empty() && self.mode == Mode::Normal {
             self.mode = Mode::Confirm(Confirm::Duplicates(existing));
         }

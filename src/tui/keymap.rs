@@ -361,7 +361,7 @@ impl Default for KeyMap {
                 Global,
                 &[Key::ch('d')],
                 "detail",
-                "details of the selected job (y copies) · on a URL line: its whole verdict",
+                "details of the selected job, or a URL line's verdict",
             ),
             b(A::Export, "export", List, &[Key::ch('e')], "export", "export the shown jobs to CSV in the data dir"),
             b(A::Presets, "presets", Global, &[Key::ch('p')], "presets", "preset editor (its keys are shown there)"),

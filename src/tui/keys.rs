@@ -418,6 +418,7 @@ impl App {
             }
             KeyCode::Char('e') | KeyCode::Char('E') if matches!(c, Confirm::Restored(_)) => {
                 self.set_focus(Focus::Urls);
+                self.input.start_editing_urls();
                 self.mode = Mode::Editing;
                 self.set_status("editing: restored lines are marked ↺; Enter asks again before sending them");
             }

@@ -58,6 +58,9 @@ pub enum Verdict {
     Ok(String),
     /// Goes, with a warning the user allowed (preflight warn mode).
     Warn(String),
+    /// A local path: read and checked on Enter, off the UI thread (no file
+    /// I/O while typing).
+    OnEnter(String),
     /// Could not be checked: waits for the user's consent (the send-anyway key).
     Held(String),
     /// Not importable, and why.
@@ -346,6 +349,11 @@ impl InputPane {
         self.verdicts.iter().filter(|v| matches!(v, Verdict::Ok(_) | Verdict::Warn(_))).count()
     }
 
+    /// Local lines, read and checked on Enter.
+    pub fn on_enter(&self) -> usize {
+        self.verdicts.iter().filter(|v| matches!(v, Verdict::OnEnter(_))).count()
+    }
+
     /// Lines that cannot be imported.
     pub fn bad(&self) -> usize {
         self.verdicts.iter().filter(|v| matches!(v, Verdict::Error(_))).count()
@@ -411,7 +419,7 @@ impl InputPane {
             return v.clone();
         }
         if crate::local::is_local_line(line) {
-            return Verdict::Ok("local path · read and checked on Enter".into());
+            return Verdict::OnEnter("local path: read and checked on Enter".into());
         }
         let job = match parse_line(line, n, d) {
             Ok(job) => job,
@@ -514,7 +522,7 @@ impl InputPane {
         if let Some(p) = &self.problem {
             return Err(p.clone());
         }
-        let lines = self.take_lines(|v| matches!(v, Verdict::Ok(_) | Verdict::Warn(_)));
+        let lines = self.take_lines(|_, v| matches!(v, Verdict::Ok(_) | Verdict::Warn(_) | Verdict::OnEnter(_)));
         if lines.is_empty() {
             let (bad, held) = (self.bad(), self.held());
             return Err(match (bad, held) {
@@ -531,10 +539,17 @@ impl InputPane {
     }
 
     /// The held lines (could not be checked), to send with the user's consent.
+    /// Restored lines are not among them until Enter's question confirms them.
     pub fn submit_held(&mut self) -> Result<Submission, String> {
-        let lines = self.take_lines(|v| matches!(v, Verdict::Held(_)));
+        let restored = self.restored.clone();
+        let lines = self.take_lines(|l, v| matches!(v, Verdict::Held(_)) && !restored.contains(l));
         if lines.is_empty() {
-            return Err("no held lines: this key sends lines that could not be checked (marked ?)".into());
+            let why = if self.held() > 0 {
+                "the held lines were restored from last time: Enter asks about them first"
+            } else {
+                "no held lines: this key sends lines that could not be checked (marked ?)"
+            };
+            return Err(why.into());
         }
         for l in &lines {
             self.outcomes.remove(l);
@@ -542,14 +557,15 @@ impl InputPane {
         Ok(Submission { lines, consent: true })
     }
 
-    fn take_lines(&mut self, pick: impl Fn(&Verdict) -> bool) -> Vec<String> {
+    fn take_lines(&mut self, pick: impl Fn(&str, &Verdict) -> bool) -> Vec<String> {
         let lines: Vec<String> = self
             .urls
             .lines()
             .iter()
             .zip(&self.verdicts)
-            .filter(|(_, v)| pick(v))
-            .map(|(l, _)| l.trim().to_string())
+            .map(|(l, v)| (l.trim(), v))
+            .filter(|(l, v)| pick(l, v))
+            .map(|(l, _)| l.to_string())
             .collect();
         for l in &lines {
             *self.sending.entry(l.clone()).or_default() += 1;

@@ -8,6 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
+use crate::text::excerpt;
+
 use super::super::app::{App, Focus, Mode};
 use super::super::pane::input::Verdict;
 use super::super::theme::Theme;
@@ -82,8 +84,10 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     };
     let preset = format!("{:<22}", crate::text::excerpt(&preset, 22));
     let (ready, bad, held) = (app.input.ready(), app.input.bad(), app.input.held());
+    let local = app.input.on_enter();
     let summary = match (app.input.problem(), ready, bad, held) {
         (Some(p), ..) => Span::styled(format!("✗ {p}"), theme.bad()),
+        (None, 0, 0, 0) if local > 0 => Span::styled(format!("· {local} local, read on Enter"), theme.dim()),
         (None, 0, 0, 0) => Span::styled("type or paste URLs", theme.dim()),
         (None, n, 0, 0) => Span::styled(format!("✓ {n} ready · Enter submits"), theme.ok()),
         (None, n, b, 0) => Span::styled(format!("{n} ready · ✗ {b} bad (reasons beside them)"), theme.bad()),
@@ -127,22 +131,29 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, editing:
     frame.render_widget(&editor, text);
     let (top, _) = editor.scroll_offset();
     let verdicts = app.input.verdicts();
+    let texts = app.input.editor().lines();
+    let w = verdict_w as usize - 3;
     let lines: Vec<Line> = (0..area.height as usize)
-        .map(|r| match verdicts.get(top as usize + r) {
-            Some(Verdict::Ok(what)) => {
-                Line::styled(format!(" ✓ {}", crate::text::excerpt(what, verdict_w as usize - 3)), theme.ok())
+        .map(|r| {
+            let i = top as usize + r;
+            // A line restored from last time says so before its verdict.
+            let mark = if app.input.is_restored(i) { "↺" } else { " " };
+            let line = texts.get(i).map_or("", |l| l.trim());
+            match verdicts.get(i) {
+                Some(Verdict::Ok(what)) => Line::styled(format!("{mark}✓ {}", excerpt(what, w)), theme.ok()),
+                Some(Verdict::Error(why)) => {
+                    Line::styled(format!("{mark}✗ {}", excerpt(reason(why, line), w)), theme.bad())
+                }
+                Some(Verdict::Warn(why)) => {
+                    Line::styled(format!("{mark}⚠ {}", excerpt(reason(why, line), w)), theme.bad())
+                }
+                Some(Verdict::Held(why)) => {
+                    Line::styled(format!("{mark}? {}", excerpt(reason(why, line), w)), theme.bad())
+                }
+                Some(Verdict::OnEnter(what)) => Line::styled(format!("{mark}· {}", excerpt(what, w)), theme.dim()),
+                Some(Verdict::Checking) => Line::styled(format!("{mark}… checking"), theme.dim()),
+                Some(Verdict::Skip) | None => Line::raw(""),
             }
-            Some(Verdict::Error(why)) => {
-                Line::styled(format!(" ✗ {}", crate::text::excerpt(reason(why), verdict_w as usize - 3)), theme.bad())
-            }
-            Some(Verdict::Warn(why)) => {
-                Line::styled(format!(" ⚠ {}", crate::text::excerpt(why, verdict_w as usize - 3)), theme.bad())
-            }
-            Some(Verdict::Held(why)) => {
-                Line::styled(format!(" ? {}", crate::text::excerpt(why, verdict_w as usize - 3)), theme.bad())
-            }
-            Some(Verdict::Checking) => Line::styled(" … checking", theme.dim()),
-            Some(Verdict::Skip) | None => Line::raw(""),
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), right);
@@ -154,8 +165,15 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, editing:
     }
 }
 
-/// The reason without a leading quoted copy of the line (`` `http://x` must
-/// be… `` → `must be…`): the line is right beside it.
-fn reason(why: &str) -> &str {
-    why.strip_prefix('`').and_then(|rest| rest.split_once("` ")).map_or(why, |(_, tail)| tail)
+/// The reason without a leading copy of the line (`` `http://x` must be… ``
+/// → `must be…`; `/a/b.png: not a media file` → `not a media file`): the
+/// line is right beside it.
+fn reason<'a>(why: &'a str, line: &str) -> &'a str {
+    if let Some(tail) = why.strip_prefix('`').and_then(|rest| rest.split_once("` ")).map(|(_, tail)| tail) {
+        return tail;
+    }
+    match why.strip_prefix(line).and_then(|rest| rest.strip_prefix(": ")) {
+        Some(tail) if !line.is_empty() => tail,
+        _ => why,
+    }
 }
