@@ -653,9 +653,12 @@ impl App {
         for it in &items {
             tally.add(&it.fate);
             let what = crate::text::excerpt(&crate::text::sanitize(it.text()), 60);
+            // A reason that starts with the file's path does not repeat it.
+            let own =
+                |why: &str| why.strip_prefix(it.text()).and_then(|r| r.strip_prefix(": ")).unwrap_or(why).to_string();
             match &it.fate {
-                Fate::Refused(why) => self.note(Level::Warn, format!("refused {what}: {why}")),
-                Fate::Held { reason, .. } => self.note(Level::Warn, format!("held back {what}: {reason}")),
+                Fate::Refused(why) => self.note(Level::Warn, format!("refused {what}: {}", own(why))),
+                Fate::Held { reason, .. } => self.note(Level::Warn, format!("held back {what}: {}", own(reason))),
                 Fate::Existing(job) => {
                     let reference =
                         job.asset_id.as_ref().map_or_else(|| "no asset yet".to_string(), |a| format!("asset://{a}"));
