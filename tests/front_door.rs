@@ -570,3 +570,24 @@ fn a_local_path_is_not_called_ready_before_it_is_read() {
     let shot = screen(&app, 80, 24);
     assert!(shot.contains("· 1 local, read on Enter") && !shot.contains("ready"), "{shot}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_files_carry_the_profile_like_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    write_media(dir.path());
+    let app = support::app(false);
+    let off = Policy { mode: PreflightMode::Off, unprobeable: Unprobeable::Hold, consent: false };
+    let work = Arc::new(Intake { profile: "work".into(), ..(*intake(&app, off, None)).clone() });
+    let text = format!("{}/shots/good.png\nhttps://e.com/a.png", dir.path().display());
+    let items = plan(&work, &text).await;
+    let profiles: Vec<&str> = items
+        .iter()
+        .map(|it| match &it.fate {
+            Fate::Create { job, .. } => job.profile.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(profiles, ["work", "work"]);
+    let Fate::Create { job, .. } = &items[0].fate else { unreachable!() };
+    assert!(job.local.as_ref().is_some_and(|l| !l.sha256.is_empty()), "hashed once it passed: {job:?}");
+}
