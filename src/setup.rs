@@ -238,7 +238,7 @@ impl Setup {
 
 /// The bucket of `[storage]`, if configured: `Err` with the reason when it
 /// cannot be used (no credentials, a bad endpoint).
-fn storage_for(
+pub fn storage_for(
     loaded: &LoadedConfig,
     profile: &Profile,
     demo: bool,

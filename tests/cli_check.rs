@@ -76,3 +76,57 @@ fn plain_output_is_one_line_per_check() {
     let names: Vec<&str> = lines.iter().filter_map(|l| l.split_whitespace().nth(1)).collect();
     assert_eq!(names, ["config", "perms", "key", "server", "auth", "clock", "storage", "terminal"], "{lines:?}");
 }
+
+/// `check --json` with these extra environment variables: the rows and the
+/// storage row's detail.
+fn check_with(env: &Env, vars: &[(&str, &str)]) -> (Option<i32>, Vec<(String, String)>, String) {
+    let mut c = env.command(["check", "--json"]);
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)));
+    let storage = rows.iter().find(|r| r["check"] == "storage").map(|r| r["detail"].to_string()).unwrap_or_default();
+    let rows = rows
+        .iter()
+        .map(|r| (r["check"].as_str().unwrap().to_string(), r["status"].as_str().unwrap().to_string()))
+        .collect();
+    (out.status.code(), rows, storage)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bucket_is_really_checked_and_nothing_is_left_in_it() {
+    let sim = Sim::start_local(SimConfig::default()).await.unwrap();
+    let base = sim.base_url();
+    let storage = |bucket: &str| {
+        format!("[storage]\nendpoint = \"{base}\"\nbucket = \"{bucket}\"\nprefix = \"refs\"\npath_style = true\n")
+    };
+    let good = Env::with(&base, sim.state().api_key(), &storage("sim-bucket"));
+    let wrong_bucket = Env::with(&base, sim.state().api_key(), &storage("no-such-bucket"));
+    let keys = [("AWS_ACCESS_KEY_ID", "sim-access-key"), ("AWS_SECRET_ACCESS_KEY", "sim-secret-key")];
+    let wrong_secret = [("AWS_ACCESS_KEY_ID", "sim-access-key"), ("AWS_SECRET_ACCESS_KEY", "wrong")];
+    let (ok, bad_secret, bad_bucket, demo) = blocking(move || {
+        let demo = {
+            let out = good.command(["--demo", "check", "--json"]).output().unwrap();
+            let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+            rows.iter().find(|r| r["check"] == "storage").unwrap()["status"].as_str().unwrap().to_string()
+        };
+        (check_with(&good, &keys), check_with(&good, &wrong_secret), check_with(&wrong_bucket, &keys), demo)
+    })
+    .await;
+    let (code, rows, detail) = ok;
+    assert_eq!(status(&rows, "storage"), "ok", "{detail}");
+    assert_eq!(code, Some(0), "{detail}");
+    assert!(detail.contains("written, found and deleted"), "{detail}");
+    let bucket = sim.bucket().stats();
+    assert_eq!((bucket.puts, bucket.deletes, bucket.objects), (1, 1, 0), "the probe is gone: {bucket:?}");
+    let (code, rows, detail) = bad_secret;
+    assert_eq!(status(&rows, "storage"), "fail");
+    assert_eq!(code, Some(2));
+    assert!(detail.contains("SignatureDoesNotMatch"), "the bucket's own word: {detail}");
+    let (_, rows, detail) = bad_bucket;
+    assert_eq!(status(&rows, "storage"), "fail");
+    assert!(detail.contains("NoSuchBucket"), "{detail}");
+    assert_eq!(demo, "ok", "the demo's bucket is checked too");
+    assert_eq!(sim.bucket().stats().objects, 0);
+}

@@ -45,8 +45,15 @@ async fn uploads_dedups_and_serves_through_moto() {
         assert_eq!(got.bytes().await.unwrap(), bytes, "{}", path.display());
     }
 
+    // `check`'s probe: written, found and deleted; nothing left behind.
+    let key = storage.probe().await.unwrap();
+    assert!(key.starts_with("refs/.seedance-assets-check-"), "{key}");
+    assert_eq!(storage.head(&key).await.unwrap(), None, "the probe object is deleted");
+
     // A bucket that does not exist: moto's own error, classified.
     let missing = Storage::from_config(&storage_config(&moto.endpoint, "nope"), &creds, http()).unwrap();
+    let e = missing.probe().await.unwrap_err();
+    assert!(e.to_string().contains("NoSuchBucket"), "the probe says so too: {e}");
     let file = missing.prepare(&paths[0]).await.unwrap();
     let e = missing.upload(&file, |_| {}).await.unwrap_err();
     assert!(e.to_string().contains("NoSuchBucket"), "{e}");

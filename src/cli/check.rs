@@ -54,6 +54,7 @@ const SKEW_WARN_SECS: f64 = 30.0;
 pub(super) async fn check(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
     let mut results = Vec::new();
     let mut demo = None;
+    let mut demo_storage = None;
     let ctx = match Context::load(global) {
         Ok(ctx) => {
             let file = &ctx.loaded.path;
@@ -79,6 +80,7 @@ pub(super) async fn check(global: &GlobalArgs, json: bool) -> Result<u8, Failure
             let loaded = crate::config::Config::load(&ctx.paths.config_file)?;
             results.push(outcome("key", Status::Ok, "the demo key (--demo)"));
             let client = client_for(&loaded, true, crate::config::DEFAULT_PROFILE)?;
+            demo_storage = crate::setup::storage_for(&loaded, &ctx.profile, true);
             demo = Some((sim, lock));
             Some(client)
         }
@@ -92,7 +94,12 @@ pub(super) async fn check(global: &GlobalArgs, json: bool) -> Result<u8, Failure
             }
         }
     }
-    results.push(outcome("storage", Status::Skip, "not configured (no [storage] table)"));
+    let storage = match &ctx {
+        Some(ctx) if ctx.demo => demo_storage,
+        Some(ctx) => crate::setup::storage_for(&ctx.loaded, &ctx.profile, false),
+        None => None,
+    };
+    results.push(storage_check(storage).await);
     results.push(terminal());
     drop(demo);
     if json {
@@ -112,6 +119,32 @@ pub(super) async fn check(global: &GlobalArgs, json: bool) -> Result<u8, Failure
     }
     let worst = results.iter().map(|r| r.status).max().unwrap_or(Status::Ok);
     Ok(results.iter().find(|r| r.status == worst).map_or(SUCCESS, |r| r.code))
+}
+
+/// The bucket local files go through, checked for real: credentials,
+/// existence and rights, by writing, finding and deleting a probe object.
+async fn storage_check(
+    storage: Option<Result<crate::storage::Storage, std::sync::Arc<crate::setup::StorageSetupError>>>,
+) -> Outcome {
+    match storage {
+        None => outcome("storage", Status::Skip, "not configured (no [storage] table; needed for local files only)"),
+        Some(Err(e)) => outcome("storage", Status::Fail, e.to_string()),
+        Some(Ok(storage)) => {
+            let started = std::time::Instant::now();
+            match storage.probe().await {
+                Ok(_) => {
+                    let mut o = outcome(
+                        "storage",
+                        Status::Ok,
+                        format!("{}: a probe object written, found and deleted", storage.bucket_url()),
+                    );
+                    o.latency_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
+                    o
+                }
+                Err(e) => outcome("storage", Status::Fail, e.to_string()),
+            }
+        }
+    }
 }
 
 /// The key's presence and the config file's permissions; the client when a key was found.

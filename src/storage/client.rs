@@ -244,6 +244,49 @@ impl Storage {
         Err(StorageError::from_response("PUT", &file.key, status, &body))
     }
 
+    /// Checks the bucket end to end and leaves nothing behind: a PUT of a
+    /// small object under the prefix (`.seedance-assets-check-…`), a HEAD
+    /// that must find it, then a DELETE. The bucket's own refusal
+    /// (`SignatureDoesNotMatch`, `NoSuchBucket`, `AccessDenied` …) comes back
+    /// as the error. Returns the key it used.
+    pub async fn probe(&self) -> Result<String, StorageError> {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let name = format!(".seedance-assets-check-{}-{nanos}", std::process::id());
+        let key = if self.prefix.is_empty() { name } else { format!("{}/{name}", self.prefix) };
+        let body = b"seedance-assets check: a probe object, deleted at once\n".to_vec();
+        let url = rusty_s3::actions::PutObject::new(&self.bucket, Some(&self.credentials), &key).sign(SHORT_EXPIRY);
+        let resp = self
+            .http
+            .put(url)
+            .header(CONTENT_LENGTH, body.len())
+            .header(CONTENT_TYPE, "text/plain")
+            .body(body.clone())
+            .send()
+            .await
+            .map_err(|e| self.transport("PUT", &key, e))?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(StorageError::from_response("PUT", &key, status, &read_limited(resp).await));
+        }
+        let found = self.head(&key).await?;
+        let url = rusty_s3::actions::DeleteObject::new(&self.bucket, Some(&self.credentials), &key).sign(SHORT_EXPIRY);
+        let resp = self.http.delete(url).send().await.map_err(|e| self.transport("DELETE", &key, e))?;
+        let status = resp.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(StorageError::from_response("DELETE", &key, status, &read_limited(resp).await));
+        }
+        if found != Some(body.len() as u64) {
+            return Err(StorageError::Bucket {
+                op: "HEAD",
+                key,
+                status: 404,
+                code: None,
+                message: Some("the object just written was not found (or not whole)".into()),
+            });
+        }
+        Ok(key)
+    }
+
     /// Why a PUT may have been cut off: a bucket that refuses a request
     /// often answers before reading the body and closes the connection, so
     /// the client only sees a broken pipe. A one-byte GET of the same key
