@@ -130,3 +130,14 @@ async fn the_bucket_is_really_checked_and_nothing_is_left_in_it() {
     assert_eq!(demo, "ok", "the demo's bucket is checked too");
     assert_eq!(sim.bucket().stats().objects, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_base_url_path_does_not_read_as_key_accepted() {
+    let sim = Sim::start_local(SimConfig::default()).await.unwrap();
+    let url = format!("{}wrong/path/", sim.base_url());
+    let key = sim.state().api_key().to_string();
+    let (code, rows, json) = blocking(move || check(Env::with(&url, &key, ""), &key)).await;
+    assert_eq!(status(&rows, "auth"), "warn", "{json}");
+    assert!(json.contains("check the path of api.base_url"), "{json}");
+    assert_eq!(code, Some(1));
+}

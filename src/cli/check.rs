@@ -208,11 +208,20 @@ async fn server_checks(client: &Client, results: &mut Vec<Outcome>) {
     o.latency_ms = Some((ms * 10.0).round() / 10.0);
     results.push(o);
     results.push(match &probe.result {
-        Err(ApiError::Rejected { code, .. }) if code.contains("NotFound") => outcome(
+        Err(ApiError::Rejected { code, .. }) if is_unknown_task(code) => outcome(
             "auth",
             Status::Ok,
             "the key is accepted (GetAsset on a task that cannot exist: not found; nothing billed)",
         ),
+        // A 404 that is not about the task is about the path: it says
+        // nothing of the key.
+        Err(e @ ApiError::Rejected { code, .. }) if code.contains("404") || code.eq_ignore_ascii_case("NotFound") => {
+            outcome(
+                "auth",
+                Status::Warn,
+                format!("cannot tell whether the key is accepted: GetAsset was not found at {host}; check the path of api.base_url ({e})"),
+            )
+        }
         Ok(_) => outcome("auth", Status::Ok, "the key is accepted"),
         Err(e @ ApiError::Unauthorized { .. }) => {
             let mut o = outcome("auth", Status::Fail, e.to_string());
@@ -235,6 +244,14 @@ async fn server_checks(client: &Client, results: &mut Vec<Outcome>) {
             )
         }
     });
+}
+
+/// Whether an error code says the task (or asset) asked about does not
+/// exist — the answer a valid key gets for a task that cannot exist — as
+/// opposed to a path that does not exist (`HTTP 404`, a bare `NotFound`).
+fn is_unknown_task(code: &str) -> bool {
+    let squeezed: String = code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
+    squeezed.starts_with("notfound") && (squeezed.contains("task") || squeezed.contains("asset"))
 }
 
 /// Colours and clipboard: what the dashboard will be able to do here.
@@ -265,4 +282,19 @@ fn terminal() -> Outcome {
     let ssh = if var("SSH_CONNECTION").is_some() { "; over SSH" } else { "" };
     let status = if term == "dumb" || term == "unset" { Status::Warn } else { Status::Ok };
     outcome("terminal", status, format!("TERM={term}, {colour}{ssh}; {clipboard}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_unknown_task_says_the_key_is_accepted() {
+        for code in ["NotFound.task_id", "NotFound.TaskId", "NotFound.Asset"] {
+            assert!(is_unknown_task(code), "{code}");
+        }
+        for code in ["NotFound", "HTTP 404", "NotFound.group_id", "NotFound.ProjectName"] {
+            assert!(!is_unknown_task(code), "{code}");
+        }
+    }
 }
