@@ -157,6 +157,9 @@ async fn groups_are_created_and_listed() {
         let created = env.run(&["groups", "create", "storyboards", "--description", "ep 3"], "");
         let listed = env.run(&["groups", "list"], "");
         let too_long = env.run(&["groups", "create", &"x".repeat(65)], "");
+        let empty = env.run(&["groups", "create", "  "], "");
+        assert_eq!(empty.status.code(), Some(2), "{}", text(&empty.stderr));
+        assert!(text(&empty.stderr).contains("a group needs a name"), "{}", text(&empty.stderr));
         (created, listed, too_long)
     })
     .await
@@ -165,7 +168,7 @@ async fn groups_are_created_and_listed() {
     let id = text(&created.stdout).trim().to_string();
     assert!(id.starts_with("group-"));
     assert_eq!(text(&listed.stdout), format!("{id}\tstoryboards\n"));
-    assert_eq!(too_long.status.code(), Some(1));
+    assert_eq!(too_long.status.code(), Some(2), "bad input is a usage error");
     assert!(text(&too_long.stderr).contains("longer than 64"));
 }
 

@@ -35,6 +35,10 @@ pub(super) async fn groups(global: &GlobalArgs, cmd: GroupsCommand) -> Result<u8
             Ok(0)
         }
         GroupsCommand::Create { name, description, json } => {
+            // Bad input is a usage error, decided before anything starts.
+            if let Err(e) = crate::engine::validate_group(&name, description.as_deref()) {
+                return Err(Failure::new(EXIT_USAGE, format!("cannot create group `{}`: {e}", sanitize(&name))));
+            }
             let setup = Setup::new(global).await?;
             let (engine, mut updates, task) = setup.start_engine()?;
             engine.send(Command::CreateGroup { name, description });
