@@ -69,6 +69,14 @@ async fn kill_nine_mid_import_loses_nothing_and_duplicates_nothing() {
     assert!(!resumed.is_empty());
 
     let jobs = read_jobs(&data.join("jobs.db")).unwrap();
+    // `wait` lists every job that was unfinished at the kill, the ones it
+    // found Creating and turned Uncertain included, and says so in its code.
+    let listed: std::collections::HashSet<u64> = resumed.iter().map(|r| r.id).collect();
+    let missing: Vec<u64> =
+        after_kill.iter().filter(|j| j.state.is_in_flight() && !listed.contains(&j.id)).map(|j| j.id).collect();
+    assert!(missing.is_empty(), "wait --json left out {missing:?}: {stderr}");
+    let uncertain = jobs.iter().any(|j| j.state == JobState::Uncertain);
+    assert_eq!(out.status.code(), Some(i32::from(uncertain)), "{stderr}");
     assert_eq!(jobs.len(), 200);
     let stats = sim.stats();
     assert_eq!(stats.duplicate_creations, 0, "a job was created twice");
