@@ -84,7 +84,7 @@ fn screens() -> Vec<(&'static str, Build)> {
             a.apply(seedance_assets::engine::Update::Log(seedance_assets::engine::LogLine {
                 time: support::at(70),
                 level: seedance_assets::engine::Level::Warn,
-                text: "not imported, line 4: `http://media.example/insecure.png` must be an https:// URL (the server downloads it itself)".into(),
+                text: "not imported, line 4: `http://media.example/insecure.png` must be an https:// URL (the asset library downloads it itself)".into(),
             }));
             for _ in 0..6 {
                 key(a, KeyCode::Tab);

@@ -31,7 +31,7 @@ pub enum CliCommand {
     Import(ImportArgs),
     /// Follow every unfinished job until it is final.
     Wait {
-        /// Print the jobs as JSON at the end.
+        /// Print the jobs (queued now, and those that exist already) as JSON at the end.
         #[arg(long)]
         json: bool,
     },
@@ -168,7 +168,7 @@ pub struct ImportArgs {
     /// Follow until every job is Active, Failed, Rejected, Uncertain or Stuck.
     #[arg(long)]
     pub wait: bool,
-    /// Print the jobs as JSON at the end.
+    /// Print the jobs (queued now, and those that exist already) as JSON at the end.
     #[arg(long)]
     pub json: bool,
     /// Create anew even when the same group+URL+name (or content) is already

@@ -23,7 +23,7 @@ pub enum InputError {
     },
     /// It carries `user:password@` (never echoed: `shown` has it removed).
     #[error(
-        "`{}` carries a user name or password (user:password@); it would be stored in the journal and sent to the server: remove it",
+        "`{}` carries a user name or password (user:password@); it would be stored in the job store and sent to the asset library: remove it",
         excerpt(shown, 60)
     )]
     Credentials {
@@ -31,7 +31,7 @@ pub enum InputError {
         shown: String,
     },
     /// Not https.
-    #[error("`{}` must be an https:// URL (the server downloads it itself)", excerpt(raw, 60))]
+    #[error("`{}` must be an https:// URL (the asset library downloads it itself)", excerpt(raw, 60))]
     NotHttps {
         /// The URL as given.
         raw: String,
@@ -67,7 +67,7 @@ pub enum InputError {
     },
     /// The given type contradicts the extension (and is not forced).
     #[error(
-        "a .{} file is not a valid {asset_type} (the server would fail it after creating it); fix the type, or force it with `{asset_type}!` in the type column or --force-type",
+        "a .{} file is not a valid {asset_type} (the asset library would fail it after creating it); fix the type, or force it with `{asset_type}!` in the type column or --force-type",
         excerpt(ext, 10)
     )]
     WrongType {

@@ -234,7 +234,7 @@ mod tests {
         let e = parse_line("https://e.com/a.png", 1, &video).unwrap_err().to_string();
         assert_eq!(
             e,
-            "a .png file is not a valid Video (the server would fail it after creating it); fix the type, or force it with `Video!` in the type column or --force-type"
+            "a .png file is not a valid Video (the asset library would fail it after creating it); fix the type, or force it with `Video!` in the type column or --force-type"
         );
         assert!(parse_line("https://e.com/a.png,,Audio", 1, &defaults(TypeChoice::Infer, "{stem}")).is_err());
         let forced = parse_line("https://e.com/a.png,,Video!", 1, &video).unwrap();
