@@ -46,7 +46,7 @@ pub struct PreflightConfig {
     pub concurrency: usize,
     /// Probe requests per second, over all URLs (1–10000).
     pub requests_per_sec: u32,
-    /// Seconds allowed for each probe request (0.1–600).
+    /// Seconds allowed for probing one item, all its requests together (0.1–600).
     pub timeout_secs: f64,
     /// Most bytes read to measure an image (4096–67108864).
     pub image_budget_bytes: u64,
