@@ -320,7 +320,10 @@ async fn a_file_over_the_size_limit_is_refused_from_stat_before_a_byte_is_hashed
     let read = bytes_read() - before;
     let [item] = items.as_slice() else { panic!("{items:?}") };
     let Fate::Refused(why) = &item.fate else { panic!("{:?}", item.fate) };
-    assert!(why.ends_with("huge.png: 10240.0 MB is above the Image limit of 30.0 MB"), "one unit: {why}");
+    assert!(
+        why.ends_with("huge.png: size 10240.0 MB is at or above the limit of 30.0 MB for Image"),
+        "one unit: {why}"
+    );
     assert!(read < 64 << 20, "{read} bytes read: the file was hashed");
 }
 

@@ -34,16 +34,12 @@ pub enum LocalJobError {
     },
     /// Larger than the limit for its type (known from `stat`, before any
     /// byte is hashed or sent).
-    #[error("{}: {} is above the {asset_type} limit of {}", shown(path), mb(*size), mb(*limit))]
+    #[error("{}: {why}", shown(path))]
     TooLarge {
         /// The file.
         path: PathBuf,
-        /// Its size in bytes.
-        size: u64,
-        /// The limit in bytes.
-        limit: u64,
-        /// Its type.
-        asset_type: AssetType,
+        /// The size and the limit, as [`MediaLimits::too_large`] says them.
+        why: String,
     },
     /// The name column is too long.
     #[error("{}: the name is longer than {MAX_NAME_CHARS} characters", shown(path))]
@@ -60,11 +56,6 @@ pub enum LocalJobError {
     /// The file cannot be read or hashed.
     #[error(transparent)]
     Storage(#[from] StorageError),
-}
-
-/// `12.3 MB` (MB = 2^20 bytes, one decimal): one unit for every size message.
-pub fn mb(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 fn shown(path: &Path) -> String {
@@ -175,14 +166,9 @@ fn job_for(
         TypeChoice::Fixed(t) => t,
         TypeChoice::Infer => media.asset_type,
     };
-    let limit = match asset_type {
-        AssetType::Image => limits.image.max_bytes,
-        AssetType::Video => limits.video.max_bytes,
-        AssetType::Audio => limits.audio.max_bytes,
-    };
     let size = std::fs::metadata(&media.path).map(|m| m.len()).unwrap_or(0);
-    if size > limit {
-        return Err(LocalJobError::TooLarge { path: path(), size, limit, asset_type });
+    if let Some(why) = limits.too_large(asset_type, size) {
+        return Err(LocalJobError::TooLarge { path: path(), why });
     }
     let name = match c.name {
         Some(n) if n.chars().count() > MAX_NAME_CHARS => {

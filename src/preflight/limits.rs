@@ -183,8 +183,15 @@ impl MediaLimits {
     /// `Content-Length`) over the limit for `declared`, before anything is
     /// measured.
     pub fn declared_size(&self, declared: AssetType, length: Option<u64>) -> Option<String> {
-        let (b, limit) = size_excess(length, self.max_bytes(declared))?;
-        Some(format!("size {b} {limit} for {declared} (the size the URL's host declares in Content-Length)"))
+        Some(format!("{} (the size the URL's host declares in Content-Length)", self.too_large(declared, length?)?))
+    }
+
+    /// The refusal for `bytes` over the limit for `declared`
+    /// (`size 31.0 MB is at or above the limit of 30.0 MB for Image`), in
+    /// the one unit every size message uses.
+    pub fn too_large(&self, declared: AssetType, bytes: u64) -> Option<String> {
+        let (b, limit) = size_excess(Some(bytes), self.max_bytes(declared))?;
+        Some(format!("size {b} {limit} for {declared}"))
     }
 
     /// Every limit `info` breaks for an asset declared as `declared`; empty
@@ -331,6 +338,12 @@ mod tests {
         assert_eq!(
             l.declared_size(AssetType::Image, Some(1 << 40)).unwrap(),
             "size 1048576.0 MB is at or above the limit of 30.0 MB for Image (the size the URL's host declares in Content-Length)"
+        );
+        // A local file's size from `stat` is told the same way.
+        assert_eq!(l.too_large(AssetType::Image, 30 * MIB - 1), None);
+        assert_eq!(
+            l.too_large(AssetType::Image, 30 * MIB).unwrap(),
+            "size 30.0 MB is at or above the limit of 30.0 MB for Image"
         );
     }
 
