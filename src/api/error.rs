@@ -193,8 +193,21 @@ pub enum ClientError {
 /// exist, however the server spells it: `NotFound.group_id`,
 /// `NotFound.GroupId`, `notfound.groupID` …
 pub fn is_missing_group(text: &str) -> bool {
-    let squeezed: String = text.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
-    squeezed.contains("notfoundgroupid")
+    squeezed(text).contains("notfoundgroupid")
+}
+
+/// Whether an error code says the task (or asset) asked about does not
+/// exist — what a valid key gets for a task that cannot exist — as opposed
+/// to a path that does not exist (`HTTP 404`, a bare `NotFound`).
+pub fn is_unknown_task(code: &str) -> bool {
+    let code = squeezed(code);
+    code.starts_with("notfound") && (code.contains("task") || code.contains("asset"))
+}
+
+/// An error code as servers' spellings agree on it: letters and digits
+/// only, lower case (`NotFound.GroupId`, `notfound.group_id` → `notfoundgroupid`).
+fn squeezed(text: &str) -> String {
+    text.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
 }
 
 #[cfg(test)]
@@ -208,5 +221,15 @@ mod tests {
         }
         assert!(!is_missing_group("NotFound.asset_id"));
         assert!(!is_missing_group("InvalidParameter.group"));
+    }
+
+    #[test]
+    fn only_an_unknown_task_says_the_key_is_accepted() {
+        for code in ["NotFound.task_id", "NotFound.TaskId", "NotFound.Asset"] {
+            assert!(is_unknown_task(code), "{code}");
+        }
+        for code in ["NotFound", "HTTP 404", "NotFound.group_id", "NotFound.ProjectName"] {
+            assert!(!is_unknown_task(code), "{code}");
+        }
     }
 }

@@ -208,7 +208,7 @@ async fn server_checks(client: &Client, results: &mut Vec<Outcome>) {
     o.latency_ms = Some((ms * 10.0).round() / 10.0);
     results.push(o);
     results.push(match &probe.result {
-        Err(ApiError::Rejected { code, .. }) if is_unknown_task(code) => outcome(
+        Err(ApiError::Rejected { code, .. }) if crate::api::is_unknown_task(code) => outcome(
             "auth",
             Status::Ok,
             "the key is accepted (GetAsset on a task that cannot exist: not found; nothing billed)",
@@ -246,14 +246,6 @@ async fn server_checks(client: &Client, results: &mut Vec<Outcome>) {
     });
 }
 
-/// Whether an error code says the task (or asset) asked about does not
-/// exist — the answer a valid key gets for a task that cannot exist — as
-/// opposed to a path that does not exist (`HTTP 404`, a bare `NotFound`).
-fn is_unknown_task(code: &str) -> bool {
-    let squeezed: String = code.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect();
-    squeezed.starts_with("notfound") && (squeezed.contains("task") || squeezed.contains("asset"))
-}
-
 /// Colours and clipboard: what the dashboard will be able to do here.
 fn terminal() -> Outcome {
     if !std::io::stdout().is_terminal() {
@@ -282,19 +274,4 @@ fn terminal() -> Outcome {
     let ssh = if var("SSH_CONNECTION").is_some() { "; over SSH" } else { "" };
     let status = if term == "dumb" || term == "unset" { Status::Warn } else { Status::Ok };
     outcome("terminal", status, format!("TERM={term}, {colour}{ssh}; {clipboard}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_an_unknown_task_says_the_key_is_accepted() {
-        for code in ["NotFound.task_id", "NotFound.TaskId", "NotFound.Asset"] {
-            assert!(is_unknown_task(code), "{code}");
-        }
-        for code in ["NotFound", "HTTP 404", "NotFound.group_id", "NotFound.ProjectName"] {
-            assert!(!is_unknown_task(code), "{code}");
-        }
-    }
 }
