@@ -8,7 +8,7 @@ use super::action::Action;
 use super::field::TextField;
 use super::forms::{Attach, GroupForm, PresetEditor};
 use super::keymap::KeyMap;
-use super::pane::input::{InputField, InputPane, Submission, Verdict};
+use super::pane::input::{InputField, InputPane, Submission, Verdict, without_line};
 use super::pane::jobs::JobList;
 use super::pane::log::LogPane;
 use crate::config::{ConfigError, Preset, PresetChange, SaveError};
@@ -601,15 +601,12 @@ impl App {
     pub fn explain_line(&mut self) {
         let row = self.input.editor().cursor().0;
         let text = match self.input.verdicts().get(row) {
-            Some(Verdict::Ok(what)) => format!("✓ {what}"),
-            Some(Verdict::Warn(why)) => format!("⚠ {why}"),
             Some(Verdict::Held(why)) => {
                 format!("? held back, {why}: {} sends it anyway", self.keys.keys_of(super::keymap::KeyAction::SendHeld))
             }
-            Some(Verdict::Error(why)) => format!("✗ {why}"),
-            Some(Verdict::OnEnter(what)) => format!("· {what}"),
             Some(Verdict::Checking) => "… being checked".to_string(),
             Some(Verdict::Skip) | None => "nothing on this line".to_string(),
+            Some(v) => format!("{} {}", v.glyph(), v.text()),
         };
         let msg = format!("line {}: {text}", row + 1);
         self.note(Level::Info, msg.clone());
@@ -653,12 +650,13 @@ impl App {
         for it in &items {
             tally.add(&it.fate);
             let what = crate::text::excerpt(&crate::text::sanitize(it.text()), 60);
-            // A reason that starts with the file's path does not repeat it.
-            let own =
-                |why: &str| why.strip_prefix(it.text()).and_then(|r| r.strip_prefix(": ")).unwrap_or(why).to_string();
             match &it.fate {
-                Fate::Refused(why) => self.note(Level::Warn, format!("refused {what}: {}", own(why))),
-                Fate::Held { reason, .. } => self.note(Level::Warn, format!("held back {what}: {}", own(reason))),
+                Fate::Refused(why) => {
+                    self.note(Level::Warn, format!("refused {what}: {}", without_line(why, it.text())));
+                }
+                Fate::Held { reason, .. } => {
+                    self.note(Level::Warn, format!("held back {what}: {}", without_line(reason, it.text())));
+                }
                 Fate::Existing(job) => {
                     let reference =
                         job.asset_id.as_ref().map_or_else(|| "no asset yet".to_string(), |a| format!("asset://{a}"));

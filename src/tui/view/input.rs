@@ -11,7 +11,7 @@ use unicode_width::UnicodeWidthStr;
 use crate::text::excerpt;
 
 use super::super::app::{App, Focus, Mode};
-use super::super::pane::input::Verdict;
+use super::super::pane::input::{Verdict, without_line};
 use super::super::theme::Theme;
 
 /// The visible part of a one-line text (the tail when it is too long), and
@@ -139,21 +139,13 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, editing:
             // A line restored from last time says so before its verdict.
             let mark = if app.input.is_restored(i) { "↺" } else { " " };
             let line = texts.get(i).map_or("", |l| l.trim());
-            match verdicts.get(i) {
-                Some(Verdict::Ok(what)) => Line::styled(format!("{mark}✓ {}", excerpt(what, w)), theme.ok()),
-                Some(Verdict::Error(why)) => {
-                    Line::styled(format!("{mark}✗ {}", excerpt(reason(why, line), w)), theme.bad())
-                }
-                Some(Verdict::Warn(why)) => {
-                    Line::styled(format!("{mark}⚠ {}", excerpt(reason(why, line), w)), theme.bad())
-                }
-                Some(Verdict::Held(why)) => {
-                    Line::styled(format!("{mark}? {}", excerpt(reason(why, line), w)), theme.bad())
-                }
-                Some(Verdict::OnEnter(what)) => Line::styled(format!("{mark}· {}", excerpt(what, w)), theme.dim()),
-                Some(Verdict::Checking) => Line::styled(format!("{mark}… checking"), theme.dim()),
-                Some(Verdict::Skip) | None => Line::raw(""),
-            }
+            let Some(v) = verdicts.get(i).filter(|v| **v != Verdict::Skip) else { return Line::raw("") };
+            let style = match v {
+                Verdict::Ok(_) => theme.ok(),
+                Verdict::Error(_) | Verdict::Warn(_) | Verdict::Held(_) => theme.bad(),
+                _ => theme.dim(),
+            };
+            Line::styled(format!("{mark}{} {}", v.glyph(), excerpt(without_line(v.text(), line), w)), style)
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), right);
@@ -162,18 +154,5 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, editing:
         let more = format!("{:<w$}", format!("{}/{n}", editor.cursor().0 + 1), w = label_w as usize);
         let r = Rect { x: label.x, y: label.y + area.height - 1, width: label_w, height: 1 };
         frame.render_widget(Span::styled(more, theme.dim()), r);
-    }
-}
-
-/// The reason without a leading copy of the line (`` `http://x` must be… ``
-/// → `must be…`; `/a/b.png: not a media file` → `not a media file`): the
-/// line is right beside it.
-fn reason<'a>(why: &'a str, line: &str) -> &'a str {
-    if let Some(tail) = why.strip_prefix('`').and_then(|rest| rest.split_once("` ")).map(|(_, tail)| tail) {
-        return tail;
-    }
-    match why.strip_prefix(line).and_then(|rest| rest.strip_prefix(": ")) {
-        Some(tail) if !line.is_empty() => tail,
-        _ => why,
     }
 }
