@@ -16,8 +16,10 @@ mod policy;
 mod run;
 
 pub use error::{InputError, LineError};
-pub use local::{LocalJobError, mb};
-pub use parse::{ImportDefaults, MAX_NAME_CHARS, MAX_URL_CHARS, parse_line, parse_lines, today};
+pub use local::LocalJobError;
+pub use parse::{
+    ImportDefaults, MAX_NAME_CHARS, MAX_URL_CHARS, content_lines, is_skipped, parse_line, parse_lines, today,
+};
 pub use plan::{Fate, Item, Origin, Tally};
 pub use policy::{Decision, Policy};
 pub use run::{Checker, Intake, Source, send};

@@ -182,27 +182,28 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Inpu
     })
 }
 
+/// Whether a line (trimmed) is skipped: blank, or a `#` comment.
+pub fn is_skipped(line: &str) -> bool {
+    line.is_empty() || line.starts_with('#')
+}
+
+/// The lines of an input that ask for something, trimmed, each with its
+/// 1-based number: a byte-order mark (as some editors save files) is not
+/// part of the first line; blank lines and comments are skipped.
+pub fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !is_skipped(l))
+}
+
 /// Parses many lines; good lines become imports, bad ones errors with their
 /// line numbers. The `{n}` counter counts good lines from 1.
 pub fn parse_lines(text: &str, d: &ImportDefaults) -> (Vec<NewJob>, Vec<LineError>) {
-    parse_lines_from(text, d, 1)
-}
-
-/// [`parse_lines`] with the `{n}` counter starting at `first_n`, for input
-/// that continues another source.
-pub fn parse_lines_from(text: &str, d: &ImportDefaults, first_n: u64) -> (Vec<NewJob>, Vec<LineError>) {
     let mut jobs = Vec::new();
     let mut errors = Vec::new();
-    // A byte-order mark (as some editors save files) is not part of the first line.
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        match parse_line(line, first_n + jobs.len() as u64, d) {
+    for (line_no, line) in content_lines(text) {
+        match parse_line(line, 1 + jobs.len() as u64, d) {
             Ok(job) => jobs.push(job),
-            Err(error) => errors.push(LineError { line: i + 1, error }),
+            Err(error) => errors.push(LineError { line: line_no, error }),
         }
     }
     (jobs, errors)

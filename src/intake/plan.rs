@@ -112,11 +112,6 @@ impl Tally {
         self.refused += other.refused;
     }
 
-    /// Every item counted.
-    pub fn total(&self) -> usize {
-        self.queued + self.existing + self.held + self.refused
-    }
-
     /// `queued 3 · existing 1 · held back 2 · refused 1` (parts that are
     /// zero left out, except `queued`).
     pub fn summary(&self) -> String {
@@ -141,7 +136,6 @@ mod tests {
         t.add(&Fate::Refused("x".into()));
         t.add(&Fate::Refused("y".into()));
         assert_eq!(t.summary(), "queued 1 · refused 2");
-        assert_eq!(t.total(), 3);
         assert_eq!(Tally::default().summary(), "queued 0");
     }
 }

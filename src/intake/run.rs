@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures::{Stream, StreamExt};
 
 use super::local;
-use super::parse::{ImportDefaults, parse_line};
+use super::parse::{ImportDefaults, content_lines, parse_line};
 use super::plan::{Fate, Item, Origin};
 use super::policy::{Decision, Policy};
 use crate::api::AssetType;
@@ -69,9 +69,7 @@ impl Checker {
             return v;
         }
         let v = self.preflight.check(&Target::parse(&job.url), job.asset_type).await.verdict;
-        if let Ok(mut seen) = self.seen.lock() {
-            seen.insert((job.url.clone(), job.asset_type), (Instant::now(), v.clone()));
-        }
+        self.remember(&job.url, job.asset_type, v.clone());
         v
     }
 }
@@ -111,13 +109,8 @@ impl Intake {
         let mut items = Vec::new();
         let mut n = 0u64;
         for src in sources {
-            let text = src.text.strip_prefix('\u{feff}').unwrap_or(&src.text);
-            for (i, raw) in text.lines().enumerate() {
-                let line = raw.trim();
-                if line.is_empty() || line.starts_with('#') {
-                    continue;
-                }
-                let origin = Origin { label: src.label.clone(), line: i + 1 };
+            for (line_no, line) in content_lines(&src.text) {
+                let origin = Origin { label: src.label.clone(), line: line_no };
                 let item = |file: Option<String>, fate: Fate, hash_from: Option<PathBuf>| Item {
                     origin: origin.clone(),
                     line: line.to_string(),

@@ -10,15 +10,10 @@ use super::super::error::DefaultsError;
 use super::super::field::TextField;
 use crate::config::{PreflightMode, Preset, Template, TypeChoice, Unprobeable};
 use crate::engine::{Group, NewJob};
-use crate::intake::{Decision, Fate, ImportDefaults, Item, Origin, Policy, parse_line};
+use crate::intake::{Decision, Fate, ImportDefaults, Item, Origin, Policy, is_skipped, parse_line};
 
 /// URL lines preflight has not been asked about: their check key and job.
 type Unasked = Vec<(String, NewJob)>;
-
-/// Blank lines and `#` comments are skipped.
-fn skipped(line: &str) -> bool {
-    line.is_empty() || line.starts_with('#')
-}
 
 /// A field of the input pane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +60,43 @@ pub enum Verdict {
     Held(String),
     /// Not importable, and why.
     Error(String),
+}
+
+impl Verdict {
+    /// The glyph beside a line: `✓` `⚠` `?` `✗` `·` `…`, nothing when skipped.
+    pub fn glyph(&self) -> &'static str {
+        match self {
+            Verdict::Skip => "",
+            Verdict::Checking => "…",
+            Verdict::Ok(_) => "✓",
+            Verdict::Warn(_) => "⚠",
+            Verdict::OnEnter(_) => "·",
+            Verdict::Held(_) => "?",
+            Verdict::Error(_) => "✗",
+        }
+    }
+
+    /// The words after the glyph.
+    pub fn text(&self) -> &str {
+        match self {
+            Verdict::Skip => "",
+            Verdict::Checking => "checking",
+            Verdict::Ok(t) | Verdict::Warn(t) | Verdict::OnEnter(t) | Verdict::Held(t) | Verdict::Error(t) => t,
+        }
+    }
+}
+
+/// A reason without a leading copy of the line it is about (`` `http://x`
+/// must be… `` → `must be…`; `/a/b.png: not a media file` → `not a media
+/// file`), for where the line is shown right beside it.
+pub fn without_line<'a>(why: &'a str, line: &str) -> &'a str {
+    if let Some(tail) = why.strip_prefix('`').and_then(|rest| rest.split_once("` ")).map(|(_, tail)| tail) {
+        return tail;
+    }
+    match why.strip_prefix(line).and_then(|rest| rest.strip_prefix(": ")) {
+        Some(tail) if !line.is_empty() => tail,
+        _ => why,
+    }
 }
 
 /// What an editing key did.
@@ -202,7 +234,8 @@ impl InputPane {
     /// Enter asks before sending these lines. Returns how many there are.
     pub fn restore(&mut self, text: &str) -> usize {
         self.set_urls(text);
-        self.restored = self.urls.lines().iter().map(|l| l.trim()).filter(|l| !skipped(l)).map(String::from).collect();
+        self.restored =
+            self.urls.lines().iter().map(|l| l.trim()).filter(|l| !is_skipped(l)).map(String::from).collect();
         self.restored_lines()
     }
 
@@ -302,7 +335,7 @@ impl InputPane {
     /// A line that already holds something importable (typing or pasting
     /// at its end would glue onto it).
     fn line_is_complete(&self, row: usize) -> bool {
-        self.urls.lines().get(row).is_some_and(|l| !skipped(l.trim()) && l.contains("://"))
+        self.urls.lines().get(row).is_some_and(|l| !is_skipped(l.trim()) && l.contains("://"))
     }
 
     /// The preset in use.
@@ -409,7 +442,7 @@ impl InputPane {
     /// The verdict of one line (no I/O: local paths are read on Enter, off
     /// this thread).
     fn judge(&self, line: &str, n: u64, d: &ImportDefaults, unasked: &mut Vec<(String, NewJob)>) -> Verdict {
-        if skipped(line) {
+        if is_skipped(line) {
             return Verdict::Skip;
         }
         if self.sending.contains_key(line) {
@@ -507,7 +540,7 @@ impl InputPane {
                     .urls
                     .lines()
                     .iter()
-                    .map(|l| if skipped(l.trim()) { Verdict::Skip } else { Verdict::Error(e.clone()) })
+                    .map(|l| if is_skipped(l.trim()) { Verdict::Skip } else { Verdict::Error(e.clone()) })
                     .collect();
                 self.problem = Some(e);
             }
