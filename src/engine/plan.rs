@@ -53,7 +53,10 @@ impl LookPlan {
         let g: Vec<f64> = (0..=n).map(|i| dist.partial_mean(t(i))).collect();
         let h: Vec<f64> = (0..=n).map(|i| dist.partial_square(t(i))).collect();
         let reach = ((cap / step) + 1e-9).floor().max(1.0) as usize;
-        let first = ((first_min.min(cap) / step) - 1e-9).ceil().max(1.0) as usize;
+        // The first look waits for the floor and for the fastest thousandth
+        // (nothing is likely done before it), unless the cap forbids it.
+        let earliest = first_min.max(dist.quantile(0.001)).min(cap);
+        let first = ((earliest / step) - 1e-9).ceil().max(1.0) as usize;
         let mut w = vec![0.0; n + 1];
         let mut next = vec![0u32; n];
         // Beyond the horizon: looks every `cap`, about half a cap late.
