@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::error::{ApiError, Endpoint};
+use super::error::{ApiError, Endpoint, limit_named};
 use crate::text::excerpt;
 
 const EXCERPT_CHARS: usize = 160;
@@ -25,16 +25,22 @@ pub fn decode_response<T: DeserializeOwned>(
     let text = String::from_utf8_lossy(body);
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let message = || parsed.as_ref().and_then(error_of).unwrap_or_else(|| excerpt(&text, EXCERPT_CHARS));
+    let code = || parsed.as_ref().and_then(code_of).unwrap_or_else(|| format!("HTTP {status}"));
+    // A refusal by an account limit, in whatever status it comes (a 403 or
+    // 503 that names a limit is not a bad key or an outage).
+    if matches!(status, 400..=499 | 503)
+        && status != 401
+        && let Some(e) = limited(&code(), &message(), retry_after)
+    {
+        return Err(e);
+    }
     match status {
         401 | 403 => return Err(ApiError::Unauthorized { message: message() }),
         429 => return Err(ApiError::RateLimited { retry_after }),
         500..=599 => {
             return Err(ApiError::Server { status, message: message() });
         }
-        400..=499 => {
-            let code = parsed.as_ref().and_then(code_of).unwrap_or_else(|| format!("HTTP {status}"));
-            return Err(rejected(code, message()));
-        }
+        400..=499 => return Err(rejected(code(), message())),
         200..=299 => {}
         _ => {
             return Err(ApiError::Decode {
@@ -53,6 +59,11 @@ pub fn decode_response<T: DeserializeOwned>(
     if let Some(error) = error {
         let code = code_of(error).unwrap_or_else(|| format!("state {}", state.unwrap_or(0)));
         let msg = describe_error(error).unwrap_or_default();
+        if state != Some(1)
+            && let Some(e) = limited(&code, &msg, retry_after)
+        {
+            return Err(e);
+        }
         return Err(match rejected(code, msg) {
             // `state: 1` says it worked, `error` says it did not: it may have.
             ApiError::Rejected { code, message, .. } if state == Some(1) => {
@@ -71,12 +82,32 @@ pub fn decode_response<T: DeserializeOwned>(
     let data = env.get("data").cloned().unwrap_or(Value::Null);
     if let Some(code) = data.get("Code").and_then(Value::as_str) {
         let msg = data.get("Message").and_then(Value::as_str).map(|m| excerpt(m, EXCERPT_CHARS)).unwrap_or_default();
-        return Err(rejected(excerpt(code, 60), msg));
+        let code = excerpt(code, 60);
+        return Err(limited(&code, &msg, retry_after).unwrap_or_else(|| rejected(code, msg)));
     }
     if data.is_null() {
         return Err(decode_err("`data` is null"));
     }
     serde_json::from_value(data).map_err(|e| decode_err(&e.to_string()))
+}
+
+/// The refusal as an account limit's, when its code or message names one.
+fn limited(code: &str, message: &str, retry_after: Option<Duration>) -> Option<ApiError> {
+    Some(match limit_named(code, message)? {
+        None => ApiError::RateLimited { retry_after },
+        Some(limit) => {
+            let message = if message.is_empty() || message.starts_with(code) {
+                message.to_string()
+            } else {
+                format!("{code}: {message}")
+            };
+            ApiError::LimitReached {
+                limit,
+                message: if message.is_empty() { code.to_string() } else { message },
+                retry_after,
+            }
+        }
+    })
 }
 
 /// A rejection, except that `AccessDenied`-style codes mean a bad key.
@@ -217,6 +248,58 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.code(), Some("NotFound.group_id"));
+    }
+
+    #[test]
+    fn account_limits_in_every_form_are_not_rejections() {
+        use crate::api::AccountLimit;
+        let create = |status, body: &str| {
+            decode_response::<CreatedAsset>(Endpoint::CreateAsset, status, None, body.as_bytes()).unwrap_err()
+        };
+        let processing = [
+            (429, r#"{"error":{"code":"429","message":"too many concurrent tasks"}}"#),
+            (
+                200,
+                r#"{"state":1,"data":{"Code":"RequestLimitExceeded","Message":"at most 30 creation tasks may be processing at once"},"error":null}"#,
+            ),
+            (
+                400,
+                r#"{"state":0,"data":null,"error":{"code":"OperationDenied","message":"同时处理中的创建任务不超过 30 个"}}"#,
+            ),
+            (400, r#"{"error":{"code":"QuotaExceeded.ConcurrentTasks","message":"quota exceeded"}}"#),
+            (403, r#"{"error":{"code":"Forbidden","message":"concurrent task limit reached"}}"#),
+            (503, r#"{"error":{"message":"too many tasks in progress, at most 30"}}"#),
+            (200, r#"{"state":0,"data":null,"error":"并发任务数超过上限"}"#),
+        ];
+        for (status, body) in processing {
+            let e = create(status, body);
+            assert!(
+                matches!(e, ApiError::LimitReached { limit: AccountLimit::Processing, .. }),
+                "{status} {body}: {e:?}"
+            );
+            assert!(e.surely_not_processed());
+        }
+        let e =
+            create(400, r#"{"error":{"code":"QuotaExceeded.AssetCount","message":"the account holds 10000 assets"}}"#);
+        assert!(matches!(e, ApiError::LimitReached { limit: AccountLimit::Quota, .. }), "{e:?}");
+        assert!(e.to_string().contains("10000 assets"), "{e}");
+        let e = create(
+            200,
+            r#"{"state":1,"data":{"Code":"Throttling","Message":"Request was denied due to flow control"}}"#,
+        );
+        assert_eq!(e, ApiError::RateLimited { retry_after: None });
+        // Not limits: a bad key, an input error that says "limit", a 500.
+        assert!(matches!(create(403, r#"{"error":{"message":"bad key"}}"#), ApiError::Unauthorized { .. }));
+        let e = create(400, r#"{"error":{"code":"InvalidParameter.Size","message":"exceeds the limit of 30 MB"}}"#);
+        assert!(matches!(e, ApiError::Rejected { .. }), "{e:?}");
+        let e = create(500, r#"{"error":{"message":"too many concurrent tasks"}}"#);
+        assert!(matches!(e, ApiError::Server { status: 500, .. }), "{e:?}");
+        // A contradictory answer (state 1 and an error) stays "may exist".
+        let e = create(
+            200,
+            r#"{"state":1,"data":{"Id":"a"},"error":{"code":"LimitExceeded","message":"too many concurrent tasks"}}"#,
+        );
+        assert!(matches!(e, ApiError::Rejected { maybe_processed: true, .. }), "{e:?}");
     }
 
     #[test]

@@ -55,6 +55,18 @@ pub enum ApiError {
         /// The server's `Retry-After`, when it sent one.
         retry_after: Option<Duration>,
     },
+    /// An account limit other than the request rate refused the request: too
+    /// many creations processing at once, or the asset quota is full. The
+    /// request was not processed.
+    #[error("refused by the account's {limit}: {message}")]
+    LimitReached {
+        /// Which limit.
+        limit: AccountLimit,
+        /// The server's code and explanation, as it gave them.
+        message: String,
+        /// The server's `Retry-After`, when it sent one.
+        retry_after: Option<Duration>,
+    },
     /// The server refused the input (HTTP 4xx or a business error code).
     #[error("rejected: {code}: {message}")]
     Rejected {
@@ -99,7 +111,7 @@ impl ApiError {
     /// documentation says a 5xx means "not processed".
     pub fn surely_not_processed(&self) -> bool {
         match self {
-            ApiError::RateLimited { .. } => true,
+            ApiError::RateLimited { .. } | ApiError::LimitReached { .. } => true,
             ApiError::Network { may_have_reached_server, .. } => !may_have_reached_server,
             _ => false,
         }
@@ -115,14 +127,18 @@ impl ApiError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            ApiError::RateLimited { .. } | ApiError::Server { .. } | ApiError::Network { .. } | ApiError::Decode { .. }
+            ApiError::RateLimited { .. }
+                | ApiError::LimitReached { .. }
+                | ApiError::Server { .. }
+                | ApiError::Network { .. }
+                | ApiError::Decode { .. }
         )
     }
 
     /// The server's requested wait before the next call, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
-            ApiError::RateLimited { retry_after } => *retry_after,
+            ApiError::RateLimited { retry_after } | ApiError::LimitReached { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -189,6 +205,118 @@ pub enum ClientError {
     Build(#[source] reqwest::Error),
 }
 
+/// An account limit other than the request rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountLimit {
+    /// Creation tasks processing at once (the upstream documents 30).
+    Processing,
+    /// Assets the account may hold.
+    Quota,
+}
+
+impl fmt::Display for AccountLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AccountLimit::Processing => "limit on creations processing at once",
+            AccountLimit::Quota => "asset quota",
+        })
+    }
+}
+
+/// Which limit, if any, a refusal names, however the server words it
+/// (code or message, English or Chinese): `None` for an ordinary refusal,
+/// `Some(None)` for the request rate, `Some(Some(limit))` for another
+/// account limit. Refusals about the input itself (`InvalidParameter.*`,
+/// sizes, durations, formats) are never limits, whatever words they use.
+pub fn limit_named(code: &str, message: &str) -> Option<Option<AccountLimit>> {
+    let squeezed_code = squeezed(code);
+    const INPUT_CODES: [&str; 6] = ["invalid", "notfound", "missing", "unsupported", "malformed", "badrequestbody"];
+    if INPUT_CODES.iter().any(|c| squeezed_code.starts_with(c)) {
+        return None;
+    }
+    let text = format!("{code} {message}").to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
+    const INPUT_WORDS: [&str; 15] = [
+        "size",
+        "byte",
+        " mb",
+        "duration",
+        "resolution",
+        "pixel",
+        "width",
+        "height",
+        "fps",
+        "frame",
+        "aspect",
+        "大小",
+        "时长",
+        "分辨率",
+        "格式",
+    ];
+    const LIMIT_WORDS: [&str; 20] = [
+        "limit",
+        "quota",
+        "throttl",
+        "too many",
+        "too frequent",
+        "exceed",
+        "at most",
+        "no more than",
+        "maximum",
+        "max ",
+        "限",
+        "超过",
+        "超出",
+        "太多",
+        "频繁",
+        "配额",
+        "最多",
+        "上限",
+        "不超过",
+        "toomany",
+    ];
+    if has(&INPUT_WORDS) || !has(&LIMIT_WORDS) {
+        return None;
+    }
+    const PROCESSING_WORDS: [&str; 10] = [
+        "concurren",
+        "simultaneous",
+        "at once",
+        "at the same time",
+        "in parallel",
+        "running task",
+        "同时",
+        "并发",
+        "处理中",
+        "进行中",
+    ];
+    const RATE_WORDS: [&str; 10] =
+        ["rate", "throttl", "per second", "qps", "rps", "too frequent", "频率", "频繁", "限流", "每秒"];
+    const QUOTA_WORDS: [&str; 9] = [
+        "quota",
+        "asset count",
+        "number of assets",
+        "assets per account",
+        "account holds",
+        "配额",
+        "资产数",
+        "资产总",
+        "资产上限",
+    ];
+    Some(if has(&PROCESSING_WORDS) {
+        Some(AccountLimit::Processing)
+    } else if has(&RATE_WORDS) {
+        None
+    } else if has(&["processing", "in progress"]) {
+        Some(AccountLimit::Processing)
+    } else if has(&QUOTA_WORDS) {
+        Some(AccountLimit::Quota)
+    } else {
+        // A limit of no named kind: the rate, the commonest.
+        None
+    })
+}
+
 /// Whether an error code (or a message carrying it) says the group does not
 /// exist, however the server spells it: `NotFound.group_id`,
 /// `NotFound.GroupId`, `notfound.groupID` …
@@ -213,6 +341,40 @@ fn squeezed(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_are_recognised_in_every_wording_and_input_errors_are_not() {
+        use AccountLimit::{Processing, Quota};
+        for (code, message, want) in [
+            ("RequestLimitExceeded", "Request limit exceeded.", None),
+            ("Throttling.User", "Request was denied due to user flow control.", None),
+            ("429", "rate limit exceeded", None),
+            ("TooManyRequests", "", None),
+            ("OperationDenied", "同时处理中的创建任务不超过 30 个", Some(Processing)),
+            ("QuotaExceeded.ConcurrentTasks", "", Some(Processing)),
+            ("HTTP 400", "too many concurrent creation tasks: at most 30 may be processing", Some(Processing)),
+            ("LimitExceeded", "at most 30 creation tasks may be processing at once", Some(Processing)),
+            ("QuotaExceeded.AssetCount", "the account holds 10000 assets", Some(Quota)),
+            ("Forbidden", "asset quota exceeded", Some(Quota)),
+            ("state 0", "资产数量已达上限", Some(Quota)),
+            ("QuotaExceeded", "", Some(Quota)),
+            ("HTTP 400", "rate limit exceeded while processing", None),
+            ("HTTP 400", "limit reached: 30 tasks in progress; for more information see the docs", Some(Processing)),
+        ] {
+            assert_eq!(limit_named(code, message), Some(want), "{code}: {message}");
+        }
+        for (code, message) in [
+            ("InvalidParameter.ImageSize", "the image exceeds the limit of 30 MB"),
+            ("InvalidParameter.Duration", "too many seconds"),
+            ("HTTP 400", "video duration exceeds the maximum of 15 s"),
+            ("HTTP 400", "文件大小超过 30MB"),
+            ("NotFound.group_id", "limit"),
+            ("AccessDenied", "bad key"),
+            ("HTTP 400", "bad request"),
+        ] {
+            assert_eq!(limit_named(code, message), None, "{code}: {message}");
+        }
+    }
 
     #[test]
     fn a_missing_group_is_recognised_however_it_is_spelled() {

@@ -9,7 +9,9 @@ mod types;
 
 pub use client::{Client, ClientOptions, Probe, check_base_url, parse_retry_after, transport_detail};
 pub use envelope::decode_response;
-pub use error::{ApiError, BaseUrlError, ClientError, Endpoint, is_missing_group, is_unknown_task};
+pub use error::{
+    AccountLimit, ApiError, BaseUrlError, ClientError, Endpoint, is_missing_group, is_unknown_task, limit_named,
+};
 pub use tls::{TlsError, TlsOptions, http_client_builder};
 pub use types::{
     AssetInfo, AssetStatus, AssetType, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup,

@@ -55,11 +55,14 @@ pub struct Limits {
     pub create_per_sec: u32,
     /// GetAsset requests per second.
     pub get_per_sec: u32,
+    /// Creations processing at once, per profile, at most; 0: learned from
+    /// the server's refusals (see README, "The account's limits").
+    pub max_processing: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_creating: 30, create_per_sec: 30, get_per_sec: 100 }
+        Limits { max_creating: 30, create_per_sec: 30, get_per_sec: 100, max_processing: 0 }
     }
 }
 
@@ -156,12 +159,13 @@ impl std::fmt::Debug for LoadedConfig {
 
 /// The documented range of every numeric setting (README and
 /// config.example.toml list the same): `(key, low, high)`.
-pub const RANGES: [(&str, f64, f64); 11] = [
+pub const RANGES: [(&str, f64, f64); 12] = [
     ("api.connect_timeout_secs", 0.1, 300.0),
     ("api.request_timeout_secs", 0.5, 600.0),
     ("limits.max_creating", 1.0, 1000.0),
     ("limits.create_per_sec", 1.0, 1000.0),
     ("limits.get_per_sec", 1.0, 10_000.0),
+    ("limits.max_processing", 0.0, 100_000.0),
     ("polling.first_secs", 0.1, 600.0),
     ("polling.backoff", 1.0, 10.0),
     ("polling.max_interval_secs", 0.5, 3600.0),
@@ -248,6 +252,7 @@ impl Config {
         in_range("limits.max_creating", l.max_creating as f64, path)?;
         in_range("limits.create_per_sec", f64::from(l.create_per_sec), path)?;
         in_range("limits.get_per_sec", f64::from(l.get_per_sec), path)?;
+        in_range("limits.max_processing", l.max_processing as f64, path)?;
         let p = &self.polling;
         in_range("polling.first_secs", p.first_secs, path)?;
         in_range("polling.max_interval_secs", p.max_interval_secs, path)?;

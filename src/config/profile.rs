@@ -114,6 +114,7 @@ impl Config {
             max_creating: p.limits.max_creating.unwrap_or(l.max_creating),
             create_per_sec: p.limits.create_per_sec.unwrap_or(l.create_per_sec),
             get_per_sec: p.limits.get_per_sec.unwrap_or(l.get_per_sec),
+            max_processing: l.max_processing,
         };
         Ok(Profile { name: name.into(), api, limits })
     }

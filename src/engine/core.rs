@@ -6,12 +6,13 @@
 //! store, the rate limiters and the clock, and finished jobs are read
 //! through a [`Lookup`] (the store, or a map in tests).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use jiff::Timestamp;
 use rand::rngs::StdRng;
 
+use super::capacity::Capacity;
 use super::job::{Job, JobId, JobState, NewJob};
 use super::learned::kind_key;
 use super::looks::{LookAt, Looks};
@@ -26,6 +27,9 @@ use crate::text::sanitize;
 
 /// Uploads retried after a transient error before the job is given up.
 const UPLOAD_RETRIES: u32 = 5;
+/// Queued jobs looked through for one whose profile may send, when the
+/// first are held by their profile's processing cap or quota.
+const SCAN: usize = 256;
 /// Longest wait between two probes of an unreachable server.
 const PROBE_MAX: Duration = Duration::from_secs(15);
 
@@ -97,7 +101,12 @@ struct Runtime {
     polls: u32,
     /// Seconds after creation of the last look that found it processing.
     seen: f64,
+    /// GetAsset failures in a row that spend the retry budget (the
+    /// server did not answer).
     poll_failures: u32,
+    /// GetAsset refusals in a row by a server that answered (429, 5xx):
+    /// they space the looks out but spend no budget.
+    poll_refusals: u32,
     create_failures: u32,
     upload_failures: u32,
 }
@@ -135,6 +144,9 @@ pub struct Core {
     limits: Limits,
     retry_503: bool,
     upload_slots: Option<usize>,
+    capacity: Capacity,
+    /// Jobs with a GetAsset on its way (at most one each).
+    looking: HashSet<JobId>,
     runtime: HashMap<JobId, Runtime>,
     queue: VecDeque<JobId>,
     upload_queue: VecDeque<JobId>,
@@ -183,9 +195,11 @@ impl Core {
             schedule: Schedule::from(&config.polling),
             looks: config.looks,
             polling: config.polling,
+            capacity: Capacity::new(config.limits.max_processing),
             limits: config.limits,
             retry_503: config.retry_503,
             upload_slots: config.upload_slots,
+            looking: HashSet::new(),
             runtime: HashMap::new(),
             queue: VecDeque::new(),
             upload_queue: VecDeque::new(),
@@ -297,6 +311,9 @@ impl Core {
             job.error = error.map(|e| sanitize(&e));
             job.updated_at = self.now;
             self.fx.dirty.insert(id);
+            if state != JobState::Processing {
+                self.looking.remove(&id);
+            }
         }
     }
 
@@ -478,6 +495,9 @@ impl Core {
     pub(super) fn resume_work(&mut self) {
         // Uploads try again too (a bucket that still refuses pauses them again).
         self.health.storage = None;
+        if !std::mem::take(&mut self.health.quota).is_empty() {
+            self.log(Level::Info, "resuming creation after the asset quota pause");
+        }
         if self.health.paused.take().is_some() {
             self.log(Level::Info, "resuming: creation and polling continue");
         }
@@ -542,7 +562,7 @@ impl Core {
             return;
         }
         if let Some(id) = self.held_polls.pop() {
-            self.fx.to_poll.push(id);
+            self.look_now(id);
             return;
         }
         if let Some(wait) = self.permit_wait {
@@ -566,7 +586,7 @@ impl Core {
                 if self.health.paused.is_some() {
                     self.held_polls.push(id);
                 } else {
-                    self.fx.to_poll.push(id);
+                    self.look_now(id);
                 }
             }
             Due::Requeue(id) if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Queued) => {
@@ -623,6 +643,13 @@ impl Core {
         }
     }
 
+    /// Sends a GetAsset for `id` unless one is on its way already.
+    fn look_now(&mut self, id: JobId) {
+        if self.looking.insert(id) {
+            self.fx.to_poll.push(id);
+        }
+    }
+
     /// Starts uploads of local files while slots are free (uploads are free
     /// to repeat and never paid; they do not hold back creations).
     fn dispatch_uploads(&mut self) {
@@ -657,8 +684,11 @@ impl Core {
             return;
         };
         let name = job.spec.name.clone();
+        let profile = job.spec.profile.clone();
         match outcome {
             CreateOutcome::Created { asset_id, task_id } => {
+                self.capacity.accepted(&profile);
+                self.health.caps = self.capacity.learned();
                 job.asset_id = Some(sanitize(&asset_id));
                 job.task_id = Some(task_id);
                 job.processing_since = Some(self.now);
@@ -677,6 +707,39 @@ impl Core {
                     Some(format!("will retry in {:.1}s: {reason}", after.as_secs_f64())),
                 );
                 self.set_timer(Due::Requeue(id), after);
+            }
+            CreateOutcome::AtCapacity { retry_after, reason } => {
+                let level = self.processing_of(&profile);
+                let before = self.capacity.cap(&profile);
+                let cap = self.capacity.refused(&profile, level);
+                self.health.caps = self.capacity.learned();
+                if before != Some(cap) {
+                    self.log(
+                        Level::Warn,
+                        format!(
+                            "profile `{profile}`: the server refused a creation with {level} processing ({reason}); at most {cap} at once from now on, probing upward slowly"
+                        ),
+                    );
+                }
+                let rt = self.runtime.entry(id).or_default();
+                rt.create_failures += 1;
+                let failures = rt.create_failures;
+                self.set_state(id, JobState::Queued, Some(format!("waiting: {cap} creations processing at once")));
+                if level == 0 || retry_after.is_some() {
+                    // No finishing asset will free a slot: wait a while.
+                    let after = self.schedule.retry_delay(failures, retry_after, &mut self.rng);
+                    self.set_timer(Due::Requeue(id), after);
+                } else {
+                    self.queue.push_front(id);
+                }
+            }
+            CreateOutcome::QuotaFull { reason } => {
+                self.set_state(id, JobState::Queued, None);
+                self.queue.push_front(id);
+                if !self.health.quota.contains_key(&profile) {
+                    self.log(Level::Error, super::message::quota_message(&profile, &reason));
+                    self.health.quota.insert(profile, sanitize(&reason));
+                }
             }
             CreateOutcome::Pause(cause) => {
                 let unreachable = matches!(cause, PauseCause::Unreachable(_));
@@ -709,6 +772,7 @@ impl Core {
     }
 
     pub(super) fn on_polled(&mut self, id: JobId, r: Result<AssetInfo, ApiError>) {
+        self.looking.remove(&id);
         let outcome = classify_poll(r);
         if !matches!(outcome, PollOutcome::Pause(PauseCause::Unreachable(_))) {
             self.reached_server();
@@ -720,6 +784,7 @@ impl Core {
         match outcome {
             PollOutcome::Info(info) => {
                 rt.poll_failures = 0;
+                rt.poll_refusals = 0;
                 rt.polls += 1;
                 match info.status {
                     AssetStatus::Active => {
@@ -761,17 +826,29 @@ impl Core {
                     }
                 }
             }
-            PollOutcome::Retry { retry_after, reason } => {
-                rt.poll_failures += 1;
-                let failures = rt.poll_failures;
+            PollOutcome::Retry { retry_after, reason, answered } => {
+                if answered {
+                    rt.poll_refusals += 1;
+                } else {
+                    rt.poll_failures += 1;
+                }
+                let (failures, tries) = (rt.poll_failures, rt.poll_failures + rt.poll_refusals);
+                let since = job.processing_since.unwrap_or(job.updated_at);
+                let waited = self.now.duration_since(since).unsigned_abs();
                 if failures > self.polling.retry_budget {
                     self.set_state(
                         id,
                         JobState::Stuck,
                         Some(format!("GetAsset failed {failures} times in a row; last: {reason}")),
                     );
+                } else if waited.as_secs_f64() > self.polling.stuck_after_secs {
+                    let msg = format!(
+                        "not seen Active after {}s (last GetAsset: {reason}); retry to keep polling",
+                        waited.as_secs()
+                    );
+                    self.set_state(id, JobState::Stuck, Some(msg));
                 } else {
-                    let after = self.schedule.retry_delay(failures, retry_after, &mut self.rng);
+                    let after = self.schedule.retry_delay(tries, retry_after, &mut self.rng);
                     self.set_timer(Due::Poll(id), after);
                 }
             }
@@ -792,7 +869,7 @@ impl Core {
 
     /// Plans the next look at a Processing job.
     fn plan_look(&mut self, id: JobId) {
-        let Some(job) = self.jobs.get(&id) else {
+        let Some(job) = self.jobs.get(&id).filter(|_| !self.looking.contains(&id)) else {
             return;
         };
         let since = job.processing_since.unwrap_or(job.updated_at);
@@ -828,7 +905,7 @@ impl Core {
             .values()
             .filter(|j| j.state == JobState::Processing && !self.held_polls.contains(&j.id))
             .filter(|j| moved.contains(&kind_key(j.spec.asset_type, &j.spec.profile)))
-            .filter(|j| !self.fx.to_poll.contains(&j.id))
+            .filter(|j| !self.looking.contains(&j.id))
             .map(|j| j.id)
             .collect();
         for id in waiting {
@@ -863,19 +940,24 @@ impl Core {
 
     /// Moves up to `max` queued jobs to Creating; each takes an in-flight
     /// slot and a rate-limiter permit now, so the Creating record written
-    /// next is followed at once by the request. Returns how many.
+    /// next is followed at once by the request. A job whose profile is at
+    /// its processing cap, or paused by its asset quota, waits; jobs of
+    /// other profiles behind it may go. Returns how many.
     fn dispatch_some(&mut self, max: usize, gate: &mut dyn Gate) -> usize {
+        let constrained = self.capacity.any() || !self.health.quota.is_empty();
+        let mut busy = if constrained && !self.queue.is_empty() { self.busy_by_profile() } else { HashMap::new() };
         let mut n = 0;
         while n < max && self.creating < self.limits.max_creating {
-            let Some(&id) = self.queue.front() else {
+            let Some(pos) = self.sendable(constrained, &busy) else {
                 break;
             };
+            let id = self.queue[pos];
             if self.jobs.get(&id).is_none_or(|j| j.state != JobState::Queued) {
-                self.queue.pop_front();
+                self.queue.remove(pos);
                 continue;
             }
             if let Err(why) = gate.client(&self.jobs[&id].spec.profile) {
-                self.queue.pop_front();
+                self.queue.remove(pos);
                 self.log(Level::Error, format!("job #{id} not sent: {why}"));
                 self.set_state(id, JobState::Rejected, Some(format!("not sent: {why}")));
                 continue;
@@ -886,15 +968,49 @@ impl Core {
                 break;
             }
             self.permit_wait = None;
-            self.queue.pop_front();
+            self.queue.remove(pos);
             let job = self.jobs.get_mut(&id).expect("checked above");
             job.create_attempts += 1;
+            if constrained {
+                *busy.entry(job.spec.profile.clone()).or_default() += 1;
+            }
             self.creating += 1;
             self.set_state(id, JobState::Creating, None);
             self.fx.to_create.push(id);
             n += 1;
         }
         n
+    }
+
+    /// The queue position of the next job to send (or to drop, when it is
+    /// no longer Queued): the first whose profile is not at its cap or
+    /// paused, among the first [`SCAN`] waiting.
+    fn sendable(&self, constrained: bool, busy: &HashMap<String, usize>) -> Option<usize> {
+        if !constrained {
+            return (!self.queue.is_empty()).then_some(0);
+        }
+        self.queue.iter().take(SCAN).position(|id| {
+            let Some(job) = self.jobs.get(id).filter(|j| j.state == JobState::Queued) else {
+                return true;
+            };
+            let profile = &job.spec.profile;
+            let full = self.capacity.cap(profile).is_some_and(|cap| busy.get(profile).copied().unwrap_or(0) >= cap);
+            !full && !self.health.quota.contains_key(profile)
+        })
+    }
+
+    /// Creations each profile has under way: Creating or Processing.
+    fn busy_by_profile(&self) -> HashMap<String, usize> {
+        let mut busy: HashMap<String, usize> = HashMap::new();
+        for job in self.jobs.values().filter(|j| matches!(j.state, JobState::Creating | JobState::Processing)) {
+            *busy.entry(job.spec.profile.clone()).or_default() += 1;
+        }
+        busy
+    }
+
+    /// Assets of `profile` seen processing.
+    fn processing_of(&self, profile: &str) -> usize {
+        self.jobs.values().filter(|j| j.state == JobState::Processing && j.spec.profile == profile).count()
     }
 
     /// Drops from memory the jobs a write just made final: they live on in

@@ -52,12 +52,18 @@ pub struct Health {
     /// Uploads paused: the bucket refuses every one (credentials, bucket,
     /// endpoint); creations of items already uploaded go on.
     pub storage: Option<String>,
+    /// Profiles whose creation is paused because the account's asset quota
+    /// is full, with the server's words.
+    pub quota: std::collections::BTreeMap<String, String>,
+    /// Caps on creations processing at once, per profile, learned from the
+    /// server's refusals (a fixed `limits.max_processing` is not listed).
+    pub caps: std::collections::BTreeMap<String, usize>,
 }
 
 impl Health {
     /// True when nothing is paused.
     pub fn is_ok(&self) -> bool {
-        self.creation_ok() && self.storage.is_none()
+        self.creation_ok() && self.storage.is_none() && self.quota.is_empty()
     }
 
     /// True when new creations may be sent.
@@ -81,12 +87,21 @@ impl Health {
             Some(PauseCause::Unreachable(m)) => Some(format!(
                 "paused: the server cannot be reached ({m}); retrying by itself — queued imports are kept"
             )),
-            None => self
-                .storage
-                .as_ref()
-                .map(|m| format!("uploads paused: {m}; fix [storage] in the config, then resume — files are kept")),
+            None => self.quota.iter().next().map(|(profile, m)| quota_message(profile, m)).or_else(|| {
+                self.storage
+                    .as_ref()
+                    .map(|m| format!("uploads paused: {m}; fix [storage] in the config, then resume — files are kept"))
+            }),
         }
     }
+}
+
+/// What is said when a profile's account has no room for another asset.
+pub fn quota_message(profile: &str, server: &str) -> String {
+    format!(
+        "creation paused for profile `{profile}`: the account holds as many assets as it may ({server}); \
+         delete assets you no longer use in the console, then resume (R in the dashboard, or `seedance-assets wait`) — queued imports are kept"
+    )
 }
 
 /// A journal write that failed.

@@ -6,6 +6,7 @@
 
 mod actor;
 mod calendar;
+mod capacity;
 mod clients;
 pub mod core;
 mod error;
@@ -26,7 +27,7 @@ pub use core::SubmitResult;
 pub use error::{GroupError, GroupStoreError, ProfileError};
 pub use groups::{GroupStore, validate_group};
 pub use job::{Job, JobId, JobState, LocalSource, NewJob};
-pub use message::{Command, Group, Health, JournalFault, Level, LogLine, Stats, Update};
+pub use message::{Command, Group, Health, JournalFault, Level, LogLine, Stats, Update, quota_message};
 pub use outcome::PauseCause;
 pub use schedule::Schedule;
 

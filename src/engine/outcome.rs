@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::api::{ApiError, AssetInfo, CreatedAsset};
+use crate::api::{AccountLimit, ApiError, AssetInfo, CreatedAsset};
 
 /// Why all creation (and polling) stopped: a cause every other request would
 /// meet too, so sending them would only add noise or cost.
@@ -38,6 +38,20 @@ pub enum CreateOutcome {
         /// What happened, for the job's note.
         reason: String,
     },
+    /// Surely not processed: too many of the account's creations are
+    /// processing. The item waits for one of them to finish.
+    AtCapacity {
+        /// The server's requested wait.
+        retry_after: Option<Duration>,
+        /// What the server said.
+        reason: String,
+    },
+    /// Surely not processed: the account holds as many assets as it may.
+    /// Creation pauses for the profile; the item stays queued.
+    QuotaFull {
+        /// What the server said.
+        reason: String,
+    },
     /// Surely not processed, and every other item would fail the same way:
     /// the item goes back to the queue and creation pauses.
     Pause(PauseCause),
@@ -65,6 +79,12 @@ pub fn classify_create(r: Result<CreatedAsset, ApiError>, retry_503: bool) -> Cr
         },
         Err(e @ ApiError::Unauthorized { .. }) => CreateOutcome::Pause(PauseCause::Auth(e.to_string())),
         Err(e) if e.is_unreachable() => CreateOutcome::Pause(PauseCause::Unreachable(e.to_string())),
+        Err(ApiError::LimitReached { limit: AccountLimit::Processing, message, retry_after }) => {
+            CreateOutcome::AtCapacity { retry_after, reason: message }
+        }
+        Err(ApiError::LimitReached { limit: AccountLimit::Quota, message, .. }) => {
+            CreateOutcome::QuotaFull { reason: message }
+        }
         Err(e) if e.surely_not_processed() => {
             CreateOutcome::Requeue { retry_after: e.retry_after(), reason: e.to_string() }
         }
@@ -101,6 +121,9 @@ pub enum PollOutcome {
         retry_after: Option<Duration>,
         /// What happened.
         reason: String,
+        /// The server answered (429, 5xx): it is alive and the job's retry
+        /// budget is not spent; false for a network or decoding failure.
+        answered: bool,
     },
     /// Every poll would fail the same way: hold polling.
     Pause(PauseCause),
@@ -114,7 +137,11 @@ pub fn classify_poll(r: Result<AssetInfo, ApiError>) -> PollOutcome {
         Ok(info) => PollOutcome::Info(info),
         Err(e @ ApiError::Unauthorized { .. }) => PollOutcome::Pause(PauseCause::Auth(e.to_string())),
         Err(e) if e.is_unreachable() => PollOutcome::Pause(PauseCause::Unreachable(e.to_string())),
-        Err(e) if e.is_transient() => PollOutcome::Retry { retry_after: e.retry_after(), reason: e.to_string() },
+        Err(e) if e.is_transient() => {
+            let answered =
+                matches!(e, ApiError::RateLimited { .. } | ApiError::LimitReached { .. } | ApiError::Server { .. });
+            PollOutcome::Retry { retry_after: e.retry_after(), reason: e.to_string(), answered }
+        }
         Err(e) => PollOutcome::Refused(e.to_string()),
     }
 }
@@ -160,6 +187,9 @@ mod tests {
             O::Requeue { retry_after: Some(d), .. } if d == Duration::from_secs(3)
         ));
         assert!(matches!(classify_create(net(false), false), O::Pause(PauseCause::Unreachable(_))));
+        let limit = |limit| Err(ApiError::LimitReached { limit, message: "m".into(), retry_after: None });
+        assert!(matches!(classify_create(limit(AccountLimit::Processing), false), O::AtCapacity { .. }));
+        assert!(matches!(classify_create(limit(AccountLimit::Quota), false), O::QuotaFull { .. }));
         assert!(matches!(
             classify_create(Err(ApiError::Unauthorized { message: "no".into() }), false),
             O::Pause(PauseCause::Auth(_))
@@ -187,6 +217,16 @@ mod tests {
                 maybe_processed: m
             }),
             Just(ApiError::Unauthorized { message: "k".into() }),
+            proptest::option::of(0u64..100).prop_map(|s| ApiError::LimitReached {
+                limit: crate::api::AccountLimit::Processing,
+                message: "too many".into(),
+                retry_after: s.map(Duration::from_secs)
+            }),
+            Just(ApiError::LimitReached {
+                limit: crate::api::AccountLimit::Quota,
+                message: "full".into(),
+                retry_after: None
+            }),
             Just(ApiError::Decode { endpoint: Endpoint::CreateAsset, excerpt: "e".into() }),
         ]
     }
@@ -198,7 +238,10 @@ mod tests {
         fn only_proven_non_processing_is_repeated(e in any_error(), retry_503 in any::<bool>()) {
             let repeats = matches!(
                 classify_create(Err(e.clone()), retry_503),
-                CreateOutcome::Requeue { .. } | CreateOutcome::Pause(_)
+                CreateOutcome::Requeue { .. }
+                    | CreateOutcome::Pause(_)
+                    | CreateOutcome::AtCapacity { .. }
+                    | CreateOutcome::QuotaFull { .. }
             );
             let proven = e.surely_not_processed()
                 || matches!(e, ApiError::Unauthorized { .. })

@@ -23,6 +23,9 @@ pub enum SimConfigError {
     /// `--fail-rate` is not a probability.
     #[error("--fail-rate {0} is not between 0 and 1")]
     FailRate(f64),
+    /// `--tail-share` is not a probability.
+    #[error("--tail-share {0} is not between 0 and 1")]
+    TailShare(f64),
     /// `--delay-sigma` is out of range.
     #[error("--delay-sigma {0} is not between 0 and 5")]
     Sigma(f64),

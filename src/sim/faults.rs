@@ -52,6 +52,9 @@ pub struct FaultRates {
     /// A gateway error (HTTP 400 with `{"error": {...}}`), not processed.
     #[arg(long = "fault-gateway", default_value_t = 0.0)]
     pub gateway: f64,
+    /// HTTP 429 with `Retry-After: 1` beyond the rate limit (a storm), not processed.
+    #[arg(long = "fault-429", default_value_t = 0.0)]
+    pub http429: f64,
 }
 
 /// One injected fault.
@@ -83,11 +86,13 @@ pub enum Fault {
     Framework,
     /// Gateway-shaped HTTP 400, not processed.
     Gateway,
+    /// HTTP 429 beyond the rate limit, not processed.
+    Server429,
 }
 
 impl Fault {
     /// Every fault, in the order rates are drawn.
-    pub const ALL: [Fault; 13] = [
+    pub const ALL: [Fault; 14] = [
         Fault::Server500,
         Fault::Server502,
         Fault::Server503After,
@@ -101,11 +106,12 @@ impl Fault {
         Fault::Business,
         Fault::Framework,
         Fault::Gateway,
+        Fault::Server429,
     ];
 
     /// True when the request is acted on before the fault hides the outcome.
     pub fn after_processing(self) -> bool {
-        !matches!(self, Fault::Server503 | Fault::Business | Fault::Framework | Fault::Gateway)
+        !matches!(self, Fault::Server503 | Fault::Business | Fault::Framework | Fault::Gateway | Fault::Server429)
     }
 
     /// The command-line flag that sets this fault's rate.
@@ -124,6 +130,7 @@ impl Fault {
             Fault::Business => "--fault-business",
             Fault::Framework => "--fault-framework",
             Fault::Gateway => "--fault-gateway",
+            Fault::Server429 => "--fault-429",
         }
     }
 }
@@ -145,6 +152,7 @@ impl FaultRates {
             Fault::Business => self.business,
             Fault::Framework => self.framework,
             Fault::Gateway => self.gateway,
+            Fault::Server429 => self.http429,
         }
     }
 

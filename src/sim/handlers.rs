@@ -98,7 +98,7 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
         Ok(req) => match action {
             Action::CreateGroup => do_create_group(sim, &req),
             Action::CreateAsset => do_create_asset(sim, &req, ambiguous).await,
-            Action::GetAsset => do_get_asset(sim, &req),
+            Action::GetAsset => do_get_asset(sim, &req).await,
         },
     };
     match fault {
@@ -148,6 +148,14 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
 fn early_fault(sim: &SimState, fault: Fault) -> Response {
     match fault {
         Fault::Server503 => fail(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", "try again later"),
+        Fault::Server429 => {
+            let mut resp = reply(
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": {"message": "rate limit exceeded", "type": "rate_limit", "code": "429"}}),
+            );
+            resp.headers_mut().insert(header::RETRY_AFTER, 1.into());
+            resp
+        }
         Fault::Business => ok(json!({"Code": "InvalidParameter.Simulated", "Message": "simulated business error"})),
         Fault::Framework => {
             let shapes = [
@@ -227,13 +235,20 @@ async fn validate_and_create(
     if !sim.has_group(group) {
         return fail(StatusCode::NOT_FOUND, "NotFound.group_id", format!("group `{group}` does not exist"));
     }
+    if let Some(refused) = sim.limit_refusal() {
+        return refused;
+    }
     let download_failure = if local { super::fetch::check(sim, url, kind).await } else { None };
     let (id, task) = sim.create_asset(group, url, kind, name, ambiguous, download_failure);
     ok(json!({ "Id": id, "task_id": task }))
 }
 
-fn do_get_asset(sim: &SimState, req: &Value) -> Response {
+async fn do_get_asset(sim: &SimState, req: &Value) -> Response {
     let task = str_field(req, "task_id").unwrap_or_default();
+    let _look = sim.look_begins(task);
+    if sim.config.get_delay_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(sim.config.get_delay_ms)).await;
+    }
     let Some(a) = sim.get_asset(task) else {
         return fail(StatusCode::NOT_FOUND, "NotFound.task_id", format!("task `{task}` does not exist"));
     };

@@ -18,6 +18,7 @@ mod faults;
 mod fetch;
 mod handlers;
 pub mod library;
+mod limits;
 pub mod media;
 pub mod sigv4;
 mod state;
@@ -29,6 +30,7 @@ use std::time::Duration;
 pub use bucket::{BUCKET_REGION, BucketSim, BucketStats, Fetch};
 pub use error::{FaultError, SimConfigError};
 pub use faults::{Fault, FaultRates};
+pub use limits::{AccountLimits, LimitForm};
 pub use state::{DetectionLatency, SimState, SimStats};
 
 /// Everything the simulator can be told.
@@ -53,6 +55,15 @@ pub struct SimConfig {
     /// Sigma (of the log time) with `--delay-dist lognormal`.
     #[arg(long, default_value_t = 0.5)]
     pub delay_sigma: f64,
+    /// Share of assets that take `--tail-ms` instead (a slow tail).
+    #[arg(long, default_value_t = 0.0)]
+    pub tail_share: f64,
+    /// Processing time of the slow tail, in milliseconds.
+    #[arg(long, default_value_t = 600_000)]
+    pub tail_ms: u64,
+    /// The account's limits on creations processing and assets held.
+    #[command(flatten)]
+    pub account: AccountLimits,
     /// Share of assets that fail processing at random (URLs containing `fail` always fail).
     #[arg(long, default_value_t = 0.0)]
     pub fail_rate: f64,
@@ -68,6 +79,9 @@ pub struct SimConfig {
     /// GetAsset requests allowed per second.
     #[arg(long, default_value_t = 100)]
     pub get_rate: u32,
+    /// How long each GetAsset answer takes, in milliseconds (a slow server).
+    #[arg(long, default_value_t = 0)]
+    pub get_delay_ms: u64,
     /// How long a "slow" fault holds its response, in milliseconds.
     #[arg(long, default_value_t = 40_000)]
     pub slow_ms: u64,
@@ -98,11 +112,15 @@ impl Default for SimConfig {
             delay_dist: DelayDist::Uniform,
             delay_median_ms: 15_000,
             delay_sigma: 0.5,
+            tail_share: 0.0,
+            tail_ms: 600_000,
+            account: AccountLimits::default(),
             fail_rate: 0.0,
             string_errors: false,
             group_rate: 30,
             create_rate: 30,
             get_rate: 100,
+            get_delay_ms: 0,
             slow_ms: 40_000,
             faults: FaultRates::default(),
             seed: None,
@@ -132,6 +150,9 @@ impl SimConfig {
         }
         if !(0.0..=1.0).contains(&self.fail_rate) {
             return Err(SimConfigError::FailRate(self.fail_rate));
+        }
+        if !(0.0..=1.0).contains(&self.tail_share) {
+            return Err(SimConfigError::TailShare(self.tail_share));
         }
         Ok(self.faults.validate()?)
     }

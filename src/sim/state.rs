@@ -39,6 +39,15 @@ pub struct SimStats {
     /// From each asset's ready moment to the first GetAsset that answered
     /// Active for it.
     pub detection: DetectionLatency,
+    /// GetAsset requests for an asset already answered Active or Failed
+    /// (looks a client did not need).
+    pub looks_after_final: u64,
+    /// GetAsset requests for a task that had another one under way.
+    pub overlapping_looks: u64,
+    /// CreateAsset requests refused because too many were processing.
+    pub refused_processing: u64,
+    /// CreateAsset requests refused because the asset quota was full.
+    pub refused_quota: u64,
     /// Every CreateAsset request in the order handled (refused ones too:
     /// 401, 429, faults before processing, invalid input): `GroupId|URL|Name`
     /// and whether it created an asset.
@@ -105,6 +114,12 @@ struct Inner {
     /// Detection latencies, in milliseconds.
     detections: Vec<f64>,
     next_id: u64,
+    /// Processing times of the assets created, in order.
+    delays: Vec<Duration>,
+    /// GetAsset requests under way, per task.
+    looking: HashMap<String, u32>,
+    /// Tasks answered Active or Failed.
+    final_seen: HashSet<String>,
     script: std::collections::VecDeque<Option<Fault>>,
 }
 
@@ -160,6 +175,9 @@ impl SimState {
                 stats: SimStats::default(),
                 detections: Vec::new(),
                 next_id: 1,
+                delays: Vec::new(),
+                looking: HashMap::new(),
+                final_seen: HashSet::new(),
                 script: Default::default(),
             }),
             limiters,
@@ -287,6 +305,12 @@ impl SimState {
                 Duration::from_secs_f64((ms / 1000.0).min(86_400.0))
             }
         };
+        let delay = if cfg.tail_share > 0.0 && inner.rng.random_bool(cfg.tail_share) {
+            Duration::from_millis(cfg.tail_ms)
+        } else {
+            delay
+        };
+        inner.delays.push(delay);
         let random_fail = cfg.fail_rate > 0.0 && inner.rng.random_bool(cfg.fail_rate);
         let failure = download_failure.or_else(|| failure_for(url, asset_type, random_fail));
         let now = jiff::Timestamp::now();
@@ -308,8 +332,63 @@ impl SimState {
         (id, task)
     }
 
+    /// The processing time of each asset created, in order of creation.
+    pub fn processing_times(&self) -> Vec<Duration> {
+        self.lock().delays.clone()
+    }
+
+    /// Whether the account's limits refuse one more creation now: the
+    /// refusal to send, counted.
+    pub(crate) fn limit_refusal(&self) -> Option<axum::response::Response> {
+        let limits = &self.config.account;
+        let mut inner = self.lock();
+        let held = inner.assets.len() as u64;
+        if limits.max_assets > 0 && held >= limits.max_assets {
+            inner.stats.refused_quota += 1;
+            return Some(super::limits::quota_refusal(held));
+        }
+        if limits.max_processing == 0 {
+            return None;
+        }
+        let now = Instant::now();
+        let processing = inner.assets.values().filter(|a| a.ready_at > now).count();
+        if processing < limits.max_processing {
+            return None;
+        }
+        inner.stats.refused_processing += 1;
+        let rng = &mut inner.rng;
+        Some(limits.limit_form.refusal(limits.max_processing, |n| rng.random_range(0..n)))
+    }
+
     pub(crate) fn get_asset(&self, task_id: &str) -> Option<SimAsset> {
-        self.lock().assets.get(task_id).cloned()
+        let mut inner = self.lock();
+        let asset = inner.assets.get(task_id).cloned();
+        if asset.as_ref().is_some_and(|a| Instant::now() >= a.ready_at) {
+            inner.final_seen.insert(task_id.to_string());
+        }
+        asset
+    }
+
+    /// Counts a GetAsset for `task_id` beginning (a look at a task already
+    /// seen final, or one already being looked at, is counted as such);
+    /// the guard counts its end.
+    pub(crate) fn look_begins(&self, task_id: &str) -> LookGuard<'_> {
+        let mut inner = self.lock();
+        if inner.final_seen.contains(task_id) {
+            inner.stats.looks_after_final += 1;
+        }
+        let under_way = inner.looking.entry(task_id.to_string()).or_default();
+        *under_way += 1;
+        if *under_way > 1 {
+            inner.stats.overlapping_looks += 1;
+        }
+        LookGuard { sim: self, task: task_id.to_string() }
+    }
+
+    /// Deletes every asset (as a user would in the console), making room
+    /// under the asset quota.
+    pub fn delete_all_assets(&self) {
+        self.lock().assets.clear();
     }
 
     /// Records that a GetAsset is answering Active for `task_id`: the first
@@ -322,6 +401,24 @@ impl SimState {
         asset.seen_active = true;
         let late = Instant::now().saturating_duration_since(asset.ready_at).as_secs_f64() * 1000.0;
         inner.detections.push(late);
+    }
+}
+
+/// A GetAsset under way; counts its end when dropped.
+pub(crate) struct LookGuard<'a> {
+    sim: &'a SimState,
+    task: String,
+}
+
+impl Drop for LookGuard<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.sim.lock();
+        if let Some(n) = inner.looking.get_mut(&self.task) {
+            *n -= 1;
+            if *n == 0 {
+                inner.looking.remove(&self.task);
+            }
+        }
     }
 }
 

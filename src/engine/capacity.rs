@@ -1,0 +1,93 @@
+//! How many creations each profile may have processing at once: a fixed
+//! cap (`limits.max_processing`) and the cap learned from the server's
+//! refusals, AIMD-style. A refusal caps the profile at the number of its
+//! assets processing when it came (what the server just refused, one more,
+//! is never asked again at that level); each accepted creation then raises
+//! the cap by `1/cap`, so it probes one higher after about `cap`
+//! acceptances. Counting by what the engine sees processing (which lags the
+//! server by the detection delay) makes the learned cap include the assets
+//! the server finished but the engine has not looked at yet.
+
+use std::collections::{BTreeMap, HashMap};
+
+/// The processing caps of every profile.
+#[derive(Debug, Clone, Default)]
+pub struct Capacity {
+    fixed: Option<usize>,
+    learned: HashMap<String, f64>,
+}
+
+impl Capacity {
+    /// Caps with `fixed` (0: none) for every profile, nothing learned yet.
+    pub fn new(fixed: usize) -> Capacity {
+        Capacity { fixed: (fixed > 0).then_some(fixed), learned: HashMap::new() }
+    }
+
+    /// The cap in force for `profile`, if any.
+    pub fn cap(&self, profile: &str) -> Option<usize> {
+        let learned = self.learned.get(profile).map(|c| c.floor() as usize);
+        match (self.fixed, learned) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// True when some profile has a cap.
+    pub fn any(&self) -> bool {
+        self.fixed.is_some() || !self.learned.is_empty()
+    }
+
+    /// The server refused a creation of `profile` while `level` of its
+    /// assets were processing: the cap comes down to that level (at least
+    /// one). Returns the cap now in force.
+    pub fn refused(&mut self, profile: &str, level: usize) -> usize {
+        let level = level.max(1) as f64;
+        let cap = self.learned.entry(profile.to_string()).or_insert(level);
+        *cap = cap.min(level);
+        self.cap(profile).unwrap_or(1)
+    }
+
+    /// The server accepted a creation of `profile`: a learned cap creeps up.
+    pub fn accepted(&mut self, profile: &str) {
+        if let Some(cap) = self.learned.get_mut(profile) {
+            *cap += 1.0 / cap.max(1.0);
+        }
+    }
+
+    /// The learned caps, per profile (for the header and `status`).
+    pub fn learned(&self) -> BTreeMap<String, usize> {
+        self.learned.iter().map(|(p, c)| (p.clone(), c.floor() as usize)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_caps_at_its_level_and_acceptances_probe_upward() {
+        let mut c = Capacity::new(0);
+        assert_eq!(c.cap("p"), None);
+        assert!(!c.any());
+        assert_eq!(c.refused("p", 33), 33);
+        assert_eq!(c.cap("other"), None, "per profile");
+        // A later refusal at a higher level (in flight before the cut) does not raise it.
+        assert_eq!(c.refused("p", 40), 33);
+        for _ in 0..33 {
+            c.accepted("p");
+        }
+        assert_eq!(c.cap("p"), Some(34), "one higher after about cap acceptances");
+        assert_eq!(c.refused("p", 31), 31);
+        // Refused with nothing processing: one at a time, never zero.
+        assert_eq!(c.refused("p", 0), 1);
+        assert_eq!(c.learned(), BTreeMap::from([("p".to_string(), 1)]));
+    }
+
+    #[test]
+    fn a_fixed_cap_bounds_the_learned_one() {
+        let mut c = Capacity::new(20);
+        assert_eq!(c.cap("p"), Some(20));
+        assert_eq!(c.refused("p", 50), 20);
+        assert_eq!(c.refused("p", 12), 12);
+    }
+}
