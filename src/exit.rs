@@ -15,6 +15,9 @@ pub const AUTH: u8 = 3;
 pub const UNREACHABLE: u8 = 4;
 /// The job store is owned by another process, or cannot be written.
 pub const JOURNAL: u8 = 5;
+/// The account's asset quota is full: creation was paused (queued imports
+/// are kept for `wait`).
+pub const QUOTA: u8 = 6;
 /// Interrupted by Ctrl-C, SIGTERM or SIGHUP (128 + SIGINT).
 pub const INTERRUPTED: u8 = 130;
 
@@ -29,6 +32,7 @@ Exit codes:
   3    authentication: the server refused the API key
   4    the server could not be reached
   5    the job store is owned by another process (named), or cannot be written
+  6    the account's asset quota is full: creation paused, queued imports kept
   130  interrupted (Ctrl-C, SIGTERM, SIGHUP)";
 
 /// A command that could not do what was asked: a message for stderr and

@@ -359,6 +359,8 @@ pub(super) async fn follow(
                     Some(crate::exit::JOURNAL)
                 } else if matches!(h.paused, Some(PauseCause::Auth(_))) {
                     Some(crate::exit::AUTH)
+                } else if !h.quota.is_empty() {
+                    Some(crate::exit::QUOTA)
                 } else if h.storage.is_some() {
                     // The bucket refuses every upload: bad [storage] config.
                     Some(crate::exit::USAGE)

@@ -54,9 +54,15 @@ impl Capacity {
         }
     }
 
-    /// The learned caps, per profile (for the header and `status`).
+    /// The learned caps, per profile, each at most the fixed cap (for the
+    /// header and `status`).
     pub fn learned(&self) -> BTreeMap<String, usize> {
-        self.learned.iter().map(|(p, c)| (p.clone(), c.floor() as usize)).collect()
+        self.learned.keys().filter_map(|p| Some((p.clone(), self.cap(p)?))).collect()
+    }
+
+    /// The fixed cap, if one is set.
+    pub fn fixed(&self) -> Option<usize> {
+        self.fixed
     }
 }
 

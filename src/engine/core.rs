@@ -185,9 +185,10 @@ impl Core {
         rng: StdRng,
         now: Timestamp,
     ) -> Core {
+        let capacity = Capacity::new(config.limits.max_processing);
         Core {
             jobs: live,
-            health: Health::default(),
+            health: Health { fixed_cap: capacity.fixed(), ..Health::default() },
             creating: 0,
             fx: Effects::default(),
             now,
@@ -195,7 +196,7 @@ impl Core {
             schedule: Schedule::from(&config.polling),
             looks: config.looks,
             polling: config.polling,
-            capacity: Capacity::new(config.limits.max_processing),
+            capacity,
             limits: config.limits,
             retry_503: config.retry_503,
             upload_slots: config.upload_slots,

@@ -56,8 +56,10 @@ pub struct Health {
     /// is full, with the server's words.
     pub quota: std::collections::BTreeMap<String, String>,
     /// Caps on creations processing at once, per profile, learned from the
-    /// server's refusals (a fixed `limits.max_processing` is not listed).
+    /// server's refusals (each at most the fixed cap).
     pub caps: std::collections::BTreeMap<String, usize>,
+    /// The fixed cap of every profile (`limits.max_processing`), if set.
+    pub fixed_cap: Option<usize>,
 }
 
 impl Health {
@@ -93,6 +95,14 @@ impl Health {
                     .map(|m| format!("uploads paused: {m}; fix [storage] in the config, then resume — files are kept"))
             }),
         }
+    }
+}
+
+impl Health {
+    /// The processing cap in force, for a header: the lowest learned one,
+    /// else the fixed one.
+    pub fn cap_in_force(&self) -> Option<usize> {
+        self.caps.values().copied().min().or(self.fixed_cap)
     }
 }
 

@@ -91,6 +91,9 @@ fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         spans.push(Span::raw(if app.loaded { "no jobs " } else { "loading… " }));
     }
     spans.push(Span::raw(format!("│ {} req/s", app.stats.requests_per_sec)));
+    if let Some(cap) = app.health.cap_in_force() {
+        spans.push(Span::raw(format!(" · ≤{cap} processing")));
+    }
     if app.stats.rate_limited > 0 {
         spans.push(Span::raw(format!(" · {}×429", app.stats.rate_limited)));
     }
