@@ -79,7 +79,7 @@ mod tests {
         assert_eq!(c.cap("other"), None, "per profile");
         // A later refusal at a higher level (in flight before the cut) does not raise it.
         assert_eq!(c.refused("p", 40), 33);
-        for _ in 0..33 {
+        for _ in 0..34 {
             c.accepted("p");
         }
         assert_eq!(c.cap("p"), Some(34), "one higher after about cap acceptances");

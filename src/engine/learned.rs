@@ -1,9 +1,13 @@
 //! Processing times learned per asset type and profile, kept between runs in
 //! the data dir (`polling.json`).
 //!
-//! Each kind keeps the observations of its most recently created assets
-//! (exact times of Active assets and the censored times of assets given up
-//! while still processing); older ones weigh less. Recency goes by creation,
+//! Each kind keeps the observations of its 1,024 most recently created
+//! assets (exact times of Active assets and the censored times of assets
+//! given up while still processing); older ones weigh less, by age (half
+//! per week) and by how many newer ones there are (half per 256), so the
+//! last batch leads but one slow batch does not erase the batches before
+//! it: the fit widens to cover both, and the next batch is looked at early
+//! enough whichever way it goes. Recency goes by creation,
 //! not by when the answer came: within a batch the slow assets finish last,
 //! and keeping "the last to finish" would keep the slow ones. The fit adds
 //! the censored times of assets still being polled, which the engine passes
@@ -17,7 +21,9 @@ use serde::{Deserialize, Serialize};
 use super::lognormal::{LogNormal, Observation, PRIOR_WEIGHT};
 
 /// Observations kept per kind.
-const KEEP: usize = 256;
+const KEEP: usize = 1024;
+/// An observation with this many newer ones (by creation) counts half.
+const HALF_LIFE_OBS: f64 = 256.0;
 /// Kinds kept (the least recently observed goes first).
 const KINDS: usize = 64;
 /// An observation of an asset created this many seconds before the newest
@@ -177,10 +183,13 @@ impl Learned {
         let mut obs: Vec<Observation> = Vec::with_capacity(n + live.len());
         if let Some(k) = stored {
             let newest = k.obs.iter().map(|o| o.2).fold(f64::NEG_INFINITY, f64::max);
-            obs.extend(k.obs.iter().map(|&(secs, censored, created)| Observation {
-                secs,
-                censored,
-                weight: 0.5f64.powf((newest - created).max(0.0) / HALF_LIFE_SECS),
+            // Rank by creation, newest first.
+            let mut order: Vec<usize> = (0..k.obs.len()).collect();
+            order.sort_by(|&a, &b| k.obs[b].2.total_cmp(&k.obs[a].2));
+            obs.extend(order.iter().enumerate().map(|(newer, &i)| {
+                let (secs, censored, created) = k.obs[i];
+                let by_age = (newest - created).max(0.0) / HALF_LIFE_SECS;
+                Observation { secs, censored, weight: 0.5f64.powf(by_age + newer as f64 / HALF_LIFE_OBS) }
             }));
         }
         obs.extend(live.iter().filter(|s| **s > 0.0).map(|&secs| Observation { secs, censored: true, weight: 1.0 }));
@@ -243,10 +252,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("polling.json");
         let mut learned = Learned::default();
-        for i in 0..300 {
+        let n = KEEP + 44;
+        for i in 0..n {
             learned.observe("Image/default", 10.0 + (i % 7) as f64, false, T0 + i as f64);
         }
-        learned.observe("Image/default", 40.0, true, T0 + 300.0);
+        learned.observe("Image/default", 40.0, true, T0 + n as f64);
         learned.observe("Video/studio", 0.0, false, T0);
         assert!(learned.changed());
         crate::config::atomic_write(&path, &learned.snapshot_json()).unwrap();
@@ -257,7 +267,7 @@ mod tests {
         let (a, b) = (learned.dist("Image/default"), back.dist("Image/default"));
         assert!((a.mu - b.mu).abs() < 1e-3 && (a.sigma - b.sigma).abs() < 1e-3, "{a:?} {b:?}");
         assert_eq!(back.kinds["Image/default"].obs.len(), KEEP, "bounded");
-        assert_eq!(back.kinds["Image/default"].obs.last(), Some(&(40.0, true, T0 + 300.0)));
+        assert_eq!(back.kinds["Image/default"].obs.last(), Some(&(40.0, true, T0 + n as f64)));
         assert_eq!(back.kinds["Image/default"].obs[0].2, T0 + 45.0, "the first created went");
         assert_eq!(back.kinds["Video/studio"].obs.last(), Some(&(SHORTEST, false, T0)), "0 s is under a second");
         // Never seen: the prior.
@@ -299,12 +309,38 @@ mod tests {
             learned.observe("Image/default", 10.0, false, T0 + 2.0 * week + i as f64);
         }
         let fit = learned.refit("Image/default", &[]);
-        // Half are 10 s, but two weeks newer: they weigh four times as much.
+        // Half are 10 s, but two weeks newer (and newer by rank): they weigh
+        // more than four times as much.
         let share_of_ten = (30f64.ln() - fit.mu) / (30f64.ln() - 10f64.ln());
-        assert!(share_of_ten > 0.7 && share_of_ten < 0.85, "{share_of_ten} {fit:?}");
+        assert!(share_of_ten > 0.75 && share_of_ten < 0.9, "{share_of_ten} {fit:?}");
         // Jobs still processing after 40 s pull the estimate up.
         let with_live = learned.refit("Image/default", &[40.0; 100]);
         assert!(with_live.median() > fit.median() + 2.0, "{with_live:?} vs {fit:?}");
+    }
+
+    /// Two batches at 15 s, then one three times slower: the next batch is
+    /// planned from a fit that still expects 15 s to be likely (its fast
+    /// assets are looked at in time), and a normal batch after that brings
+    /// the estimate back.
+    #[test]
+    fn one_slow_batch_does_not_poison_the_next() {
+        let mut learned = Learned::default();
+        let mut t = T0;
+        let mut batch = |learned: &mut Learned, secs: f64| {
+            for i in 0..300 {
+                learned.observe("Image/default", secs * (0.8 + 0.4 * (i % 10) as f64 / 10.0), false, t);
+                t += 1.0;
+            }
+        };
+        batch(&mut learned, 15.0);
+        batch(&mut learned, 15.0);
+        batch(&mut learned, 45.0);
+        let after_slow = learned.refit("Image/default", &[]);
+        assert!(after_slow.cdf(15.0) > 0.1, "15 s is not ruled out: {after_slow:?}");
+        assert!(after_slow.quantile(0.001) < 12.0, "first looks come early enough: {after_slow:?}");
+        batch(&mut learned, 15.0);
+        let back = learned.refit("Image/default", &[]);
+        assert!(back.median() < 22.0, "{back:?}");
     }
 
     /// Within a batch the slow assets are observed last: keeping the last
@@ -312,10 +348,10 @@ mod tests {
     #[test]
     fn a_batch_larger_than_the_memory_is_not_biased_to_its_slow_end() {
         let mut learned = Learned::default();
-        // 1000 assets created in order, processing 10 s or 30 s alternately,
+        // 4000 assets created in order, processing 10 s or 30 s alternately,
         // observed in order of completion: all the 10 s ones first.
         let mut done: Vec<(f64, f64)> =
-            (0..1000).map(|i| (if i % 2 == 0 { 10.0 } else { 30.0 }, T0 + i as f64)).collect();
+            (0..4000).map(|i| (if i % 2 == 0 { 10.0 } else { 30.0 }, T0 + i as f64)).collect();
         done.sort_by(|a, b| (a.0 + a.1).total_cmp(&(b.0 + b.1)));
         for (secs, created) in done {
             learned.observe("Image/default", secs, false, created);

@@ -104,9 +104,10 @@ impl Looks {
         if !self.adaptive {
             return self.schedule.interval(at.polls, retry_after, rng);
         }
-        let (cap, jitter) = (self.cap, self.jitter);
-        let target = self.plan(at.kind).next_after(at.last);
-        let latest = (at.last + cap - at.elapsed).max(MIN_WAIT);
+        let jitter = self.jitter;
+        let plan = self.plan(at.kind);
+        let (target, longest) = (plan.next_after(at.last), plan.longest_wait(at.last));
+        let latest = (at.last + longest - at.elapsed).max(MIN_WAIT);
         let spread = if jitter > 0.0 { rng.random_range(-jitter..=jitter) * JITTER_SECS } else { 0.0 };
         let wait = (target - at.elapsed + spread).clamp(MIN_WAIT, latest);
         let booked = self.calendar.book(at.job, Duration::from_secs_f64(wait), Duration::from_secs_f64(latest));
