@@ -61,7 +61,7 @@ async fn throughput(label: &str, polling: Polling) {
     let group = sim.state().add_group("bench");
     let dir = tempfile::tempdir().expect("tempdir");
     let opts = EngineOptions {
-        limits: Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000 },
+        limits: Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000, ..Limits::default() },
         polling,
         seed: Some(2),
         retry_503: false,
@@ -129,7 +129,7 @@ async fn memory() {
     let dir = tempfile::tempdir().expect("tempdir");
     let before = rss_kib();
     let opts = EngineOptions {
-        limits: Limits { max_creating: 30, create_per_sec: 3000, get_per_sec: 10_000 },
+        limits: Limits { max_creating: 30, create_per_sec: 3000, get_per_sec: 10_000, ..Limits::default() },
         polling: Polling::default(),
         seed: Some(3),
         retry_503: false,

@@ -12,7 +12,7 @@ use seedance_assets::engine::{Command, EngineOptions, Job, JobState, Update};
 use seedance_assets::sim::{FaultRates, Sim, SimConfig};
 
 fn fast_limits() -> Limits {
-    Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000 }
+    Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000, ..Limits::default() }
 }
 
 /// Every fault that hides a creation, 10% each (500/502/503/504 after

@@ -16,7 +16,7 @@ use seedance_assets::engine::{Clients, Command, EngineOptions, Health, JobState,
 use seedance_assets::sim::{Fault, Sim, SimConfig};
 
 fn limits() -> Limits {
-    Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000 }
+    Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000, ..Limits::default() }
 }
 
 fn opts() -> EngineOptions {

@@ -56,7 +56,7 @@ async fn the_simulator_draws_lognormal_times_and_records_detection_latency() {
 /// are final; returns the log lines.
 async fn run(sim: &Sim, dir: &std::path::Path, polling: Polling, jobs: Vec<NewJob>) -> Vec<(Level, String)> {
     let opts = EngineOptions {
-        limits: Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000 },
+        limits: Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000, ..Limits::default() },
         polling,
         seed: Some(5),
         retry_503: false,

@@ -23,6 +23,7 @@ use super::groups::{GroupStore, validate_group};
 use super::job::{Job, JobId, JobState, NewJob};
 use super::looks::Looks;
 use super::message::{Command, Group, JournalFault, Level, Stats, Update};
+use super::pacer::Pacer;
 use super::timers::Timers;
 use crate::api::{ApiError, AssetInfo, Client, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup};
 use crate::config::{Limits, Polling};
@@ -99,17 +100,15 @@ fn limiter(per_sec: u32) -> Arc<DefaultDirectRateLimiter> {
     Arc::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)))
 }
 
-/// The shell's side of [`Gate`]: the CreateAsset limiter and the clients.
+/// The shell's side of [`Gate`]: the CreateAsset pacer and the clients.
 struct ShellGate<'a> {
-    limiter: &'a DefaultDirectRateLimiter,
+    limiter: &'a Pacer,
     clients: &'a Clients,
 }
 
 impl Gate for ShellGate<'_> {
     fn permit(&mut self) -> Result<(), Duration> {
-        self.limiter.check().map_err(|not_until| {
-            not_until.wait_time_from(governor::clock::Clock::now(&governor::clock::DefaultClock::default()))
-        })
+        self.limiter.check()
     }
 
     fn client(&self, profile: &str) -> Result<(), super::ProfileError> {
@@ -143,7 +142,7 @@ struct Actor {
     replies: Vec<(oneshot::Sender<SubmitResult>, SubmitResult)>,
     updates: mpsc::UnboundedSender<Update>,
     events: mpsc::UnboundedSender<Event>,
-    create_limiter: Arc<DefaultDirectRateLimiter>,
+    create_limiter: Arc<Pacer>,
     get_limiter: Arc<DefaultDirectRateLimiter>,
     counters: Arc<Counters>,
     tasks: JoinSet<()>,
@@ -237,7 +236,7 @@ pub fn start(
         replies: Vec::new(),
         updates: up_tx,
         events: ev_tx,
-        create_limiter: limiter(opts.limits.create_per_sec),
+        create_limiter: Arc::new(Pacer::new(opts.limits.create_per_sec)),
         get_limiter: limiter(opts.limits.get_per_sec),
         counters: Arc::default(),
         tasks: JoinSet::new(),
@@ -438,7 +437,8 @@ impl Actor {
             self.core.fx.updates.push(Update::GroupFailed { name, error });
             return;
         };
-        self.spawn_request(client, self.create_limiter.clone(), move |client| async move {
+        let pacer = self.create_limiter.clone();
+        self.spawn_request(client, async move { pacer.until_ready().await }, move |client| async move {
             let r = client.create_group(&CreateGroupRequest { name: name.clone(), description }).await;
             Event::Group(name, r)
         });
@@ -634,21 +634,26 @@ impl Actor {
                 return;
             }
         };
-        self.spawn_request(client, self.get_limiter.clone(), move |client| async move {
+        let limiter = self.get_limiter.clone();
+        self.spawn_request(client, async move { limiter.until_ready().await }, move |client| async move {
             Event::Polled(id, client.get_asset(&task_id).await)
         });
     }
 
     /// Sends one request in a task of its own: it waits for the action's rate
-    /// limiter, is counted, and its result comes back as an event.
-    fn spawn_request<F, Fut>(&mut self, client: Client, limiter: Arc<DefaultDirectRateLimiter>, request: F)
-    where
+    /// limiter (`ready`), is counted, and its result comes back as an event.
+    fn spawn_request<F, Fut>(
+        &mut self,
+        client: Client,
+        ready: impl std::future::Future<Output = ()> + Send + 'static,
+        request: F,
+    ) where
         F: FnOnce(Client) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Event> + Send + 'static,
     {
         let (counters, events) = (self.counters.clone(), self.events.clone());
         self.tasks.spawn(async move {
-            limiter.until_ready().await;
+            ready.await;
             counters.requests.fetch_add(1, Ordering::Relaxed);
             let _ = events.send(request(client).await);
         });

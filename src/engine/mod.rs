@@ -16,6 +16,7 @@ mod learned;
 mod lognormal;
 mod looks;
 mod message;
+mod pacer;
 pub mod outcome;
 mod plan;
 mod schedule;

@@ -40,6 +40,9 @@ pub(crate) const PAGE_SIZE: &str = "PRAGMA page_size = 16384";
 /// Applies the connection settings every connection of the store uses.
 pub(crate) fn configure(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(5)).at(path)?;
+    // Sorts and statement journals in memory: no temporary file per batch
+    // (they went to /var/tmp, one `openat(O_TMPFILE)` each).
+    conn.execute_batch("PRAGMA temp_store = MEMORY;").at(path)?;
     Ok(())
 }
 
