@@ -18,9 +18,16 @@ pub struct Capacity {
 }
 
 impl Capacity {
-    /// Caps with `fixed` (0: none) for every profile, nothing learned yet.
-    pub fn new(fixed: usize) -> Capacity {
-        Capacity { fixed: (fixed > 0).then_some(fixed), learned: HashMap::new() }
+    /// Caps with `fixed` (0: none) for every profile, and those learned in
+    /// earlier runs.
+    pub fn new(fixed: usize, learned: &BTreeMap<String, f64>) -> Capacity {
+        let learned = learned.iter().filter(|(_, c)| **c >= 1.0).map(|(p, c)| (p.clone(), *c)).collect();
+        Capacity { fixed: (fixed > 0).then_some(fixed), learned }
+    }
+
+    /// The learned caps as they are (fractions included), to remember.
+    pub fn to_remember(&self) -> BTreeMap<String, f64> {
+        self.learned.iter().map(|(p, c)| (p.clone(), *c)).collect()
     }
 
     /// The cap in force for `profile`, if any.
@@ -72,7 +79,7 @@ mod tests {
 
     #[test]
     fn a_refusal_caps_at_its_level_and_acceptances_probe_upward() {
-        let mut c = Capacity::new(0);
+        let mut c = Capacity::new(0, &BTreeMap::new());
         assert_eq!(c.cap("p"), None);
         assert!(!c.any());
         assert_eq!(c.refused("p", 33), 33);
@@ -91,9 +98,12 @@ mod tests {
 
     #[test]
     fn a_fixed_cap_bounds_the_learned_one() {
-        let mut c = Capacity::new(20);
+        let mut c = Capacity::new(20, &BTreeMap::new());
         assert_eq!(c.cap("p"), Some(20));
         assert_eq!(c.refused("p", 50), 20);
         assert_eq!(c.refused("p", 12), 12);
+        // What was learned comes back in the next run.
+        let again = Capacity::new(0, &c.to_remember());
+        assert_eq!(again.cap("p"), Some(12));
     }
 }

@@ -185,10 +185,10 @@ impl Core {
         rng: StdRng,
         now: Timestamp,
     ) -> Core {
-        let capacity = Capacity::new(config.limits.max_processing);
+        let capacity = Capacity::new(config.limits.max_processing, config.looks.caps());
         Core {
             jobs: live,
-            health: Health { fixed_cap: capacity.fixed(), ..Health::default() },
+            health: Health { fixed_cap: capacity.fixed(), caps: capacity.learned(), ..Health::default() },
             creating: 0,
             fx: Effects::default(),
             now,
@@ -644,6 +644,14 @@ impl Core {
         }
     }
 
+    /// Shows and remembers the processing caps after a change.
+    fn caps_moved(&mut self) {
+        if self.capacity.any() {
+            self.health.caps = self.capacity.learned();
+            self.looks.remember_caps(self.capacity.to_remember());
+        }
+    }
+
     /// Sends a GetAsset for `id` unless one is on its way already.
     fn look_now(&mut self, id: JobId) {
         if self.looking.insert(id) {
@@ -688,12 +696,12 @@ impl Core {
         let profile = job.spec.profile.clone();
         match outcome {
             CreateOutcome::Created { asset_id, task_id } => {
-                self.capacity.accepted(&profile);
-                self.health.caps = self.capacity.learned();
                 job.asset_id = Some(sanitize(&asset_id));
                 job.task_id = Some(task_id);
                 job.processing_since = Some(self.now);
                 job.may_exist = false;
+                self.capacity.accepted(&profile);
+                self.caps_moved();
                 self.runtime.insert(id, Runtime::default());
                 self.set_state(id, JobState::Processing, None);
                 self.plan_look(id);
@@ -713,7 +721,7 @@ impl Core {
                 let level = self.processing_of(&profile);
                 let before = self.capacity.cap(&profile);
                 let cap = self.capacity.refused(&profile, level);
-                self.health.caps = self.capacity.learned();
+                self.caps_moved();
                 if before != Some(cap) {
                     self.log(
                         Level::Warn,

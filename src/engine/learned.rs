@@ -55,6 +55,7 @@ struct Kind {
 #[derive(Debug, Clone, Default)]
 pub struct Learned {
     kinds: BTreeMap<String, Kind>,
+    caps: BTreeMap<String, f64>,
     clock: u64,
     changed: bool,
 }
@@ -63,6 +64,10 @@ pub struct Learned {
 struct File {
     version: u32,
     kinds: BTreeMap<String, FileKind>,
+    /// Caps on creations processing at once learned from the server's
+    /// refusals, per profile ([`super::capacity`]).
+    #[serde(default)]
+    caps: BTreeMap<String, f64>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -101,8 +106,25 @@ impl Learned {
             }
             learned.refit(&key, &[]);
         }
+        learned.caps = file.caps.into_iter().filter(|(_, c)| c.is_finite() && *c >= 1.0).collect();
         learned.changed = false;
         (learned, None)
+    }
+
+    /// The processing caps learned, per profile.
+    pub fn caps(&self) -> &BTreeMap<String, f64> {
+        &self.caps
+    }
+
+    /// Remembers the processing caps learned (saved when one moved by a
+    /// whole step).
+    pub fn set_caps(&mut self, caps: BTreeMap<String, f64>) {
+        let whole =
+            |m: &BTreeMap<String, f64>| m.iter().map(|(k, v)| (k.clone(), v.floor() as u64)).collect::<Vec<_>>();
+        if whole(&caps) != whole(&self.caps) {
+            self.changed = true;
+        }
+        self.caps = caps;
     }
 
     /// The file's bytes (each kind estimated from its observations alone).
@@ -123,7 +145,7 @@ impl Learned {
                 (k.clone(), kind)
             })
             .collect();
-        serde_json::to_vec(&File { version: VERSION, kinds }).unwrap_or_default()
+        serde_json::to_vec(&File { version: VERSION, kinds, caps: self.caps.clone() }).unwrap_or_default()
     }
 
     /// Records that an asset of `key` created at `created` (Unix seconds)
@@ -230,6 +252,12 @@ impl Learned {
     }
 }
 
+/// The processing caps learned on the data dir's `polling.json`, per
+/// profile (for `status`; nothing when the file is missing or unreadable).
+pub fn saved_caps(path: &Path) -> BTreeMap<String, usize> {
+    Learned::load(path).0.caps.iter().map(|(p, c)| (p.clone(), c.floor() as usize)).collect()
+}
+
 fn unusable(path: &Path, why: &str) -> String {
     format!(
         "ignoring the learned processing times in {} ({why}); polling starts from the documented 9-30 s",
@@ -272,6 +300,13 @@ mod tests {
         assert_eq!(back.kinds["Video/studio"].obs.last(), Some(&(SHORTEST, false, T0)), "0 s is under a second");
         // Never seen: the prior.
         assert_eq!(back.dist("Audio/default"), LogNormal::prior());
+        // Processing caps are kept too, and read by `status`.
+        let mut learned = back;
+        learned.set_caps(BTreeMap::from([("work".to_string(), 31.4)]));
+        assert!(learned.changed());
+        crate::config::atomic_write(&path, &learned.snapshot_json()).unwrap();
+        assert_eq!(saved_caps(&path), BTreeMap::from([("work".to_string(), 31)]));
+        assert_eq!(Learned::load(&path).0.caps()["work"], 31.4);
     }
 
     #[test]

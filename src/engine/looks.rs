@@ -114,6 +114,16 @@ impl Looks {
         retry_after.map_or(booked, |r| booked.max(r))
     }
 
+    /// The processing caps learned in earlier runs, per profile.
+    pub fn caps(&self) -> &BTreeMap<String, f64> {
+        self.learned.caps()
+    }
+
+    /// Remembers the processing caps learned, to save with the rest.
+    pub fn remember_caps(&mut self, caps: BTreeMap<String, f64>) {
+        self.learned.set_caps(caps);
+    }
+
     /// Records the processing time of an Active asset of `kind` created at
     /// `created` (Unix seconds).
     pub fn observe(&mut self, kind: &str, took: Duration, created: f64) {
