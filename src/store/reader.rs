@@ -9,7 +9,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql};
 
 use super::error::{AtPath, StoreError};
-use super::schema::{self, COLUMNS, state_code};
+use super::schema::{self, COLUMNS, Unreadable, state_code};
 use super::writer::Store;
 use crate::engine::{Job, JobId, JobState};
 
@@ -192,33 +192,45 @@ impl History {
         Ok(n.max(0) as u64)
     }
 
-    /// Calls `f` with every job the filter picks, in id order, holding one
-    /// at a time in memory; stops at the first error `f` returns.
+    /// Calls `f` with every row the filter picks, in id order, holding one
+    /// at a time in memory: the job, or what could be read of a row that
+    /// cannot be read as one ([`Unreadable`]; every other row is still
+    /// read). Stops at the first error `f` returns.
     pub fn for_each<E: From<StoreError>>(
         &self,
         filter: &Filter,
-        mut f: impl FnMut(Job) -> Result<(), E>,
+        mut f: impl FnMut(Result<Job, Box<Unreadable>>) -> Result<(), E>,
     ) -> Result<(), E> {
         let (sql, params) = filter.clause();
         let sql = format!("SELECT {COLUMNS} FROM jobs WHERE {sql} ORDER BY id");
         let refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
         let mut stmt = self.conn.prepare(&sql).at(&self.path)?;
-        let rows = stmt.query_map(refs.as_slice(), schema::from_row).at(&self.path)?;
-        for job in rows {
-            f(job.at(&self.path)?)?;
+        let rows = stmt.query_map(refs.as_slice(), |r| Ok(schema::read_row(r))).at(&self.path)?;
+        for row in rows {
+            f(row.at(&self.path)?)?;
         }
         Ok(())
     }
 
     /// Every job the filter picks, in id order, in memory (for selections a
-    /// command acts on; `for_each` streams instead).
+    /// command acts on; `for_each` streams instead). Rows that cannot be
+    /// read are left out, with a warning in the log.
     pub fn jobs(&self, filter: &Filter) -> Result<Vec<Job>, StoreError> {
         let mut jobs = Vec::new();
-        self.for_each(filter, |j| {
-            jobs.push(j);
+        self.for_each(filter, |row| {
+            jobs.extend(self.readable(row));
             Ok::<_, StoreError>(())
         })?;
         Ok(jobs)
+    }
+
+    /// The job of a row, or none (and a warning in the log naming it) when
+    /// the row cannot be read.
+    fn readable(&self, row: Result<Job, Box<Unreadable>>) -> Option<Job> {
+        row.inspect_err(|u| {
+            tracing::warn!("{}: job #{} cannot be read and was skipped: {}", self.path.display(), u.id, u.reason)
+        })
+        .ok()
     }
 
     /// The profiles jobs in the store belong to (from a table the store
@@ -279,8 +291,12 @@ impl History {
     fn query(&self, sql: &str, params: &[Box<dyn ToSql>]) -> Result<Vec<Job>, StoreError> {
         let refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
         let mut stmt = self.conn.prepare_cached(sql).at(&self.path)?;
-        let rows = stmt.query_map(refs.as_slice(), schema::from_row).at(&self.path)?;
-        rows.collect::<rusqlite::Result<_>>().at(&self.path)
+        let rows = stmt.query_map(refs.as_slice(), |r| Ok(schema::read_row(r))).at(&self.path)?;
+        let mut jobs = Vec::new();
+        for row in rows {
+            jobs.extend(self.readable(row.at(&self.path)?));
+        }
+        Ok(jobs)
     }
 }
 
