@@ -104,3 +104,47 @@ fn the_engine_starts_past_a_live_row_it_cannot_read_and_names_it() {
     let got: Vec<(u64, &str)> = records.iter().map(|r| (r.id, r.status.as_str())).collect();
     assert_eq!(got, [(1, "active"), (2, "unknown")]);
 }
+
+/// Makes `path` read-only (or writable again) with `mode`.
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn status_and_export_read_a_store_in_a_read_only_data_dir() {
+    use std::os::unix::process::CommandExt;
+    let env = offline();
+    let store = env.data.join("jobs.db");
+    plant(&store, &[job(1, JobState::Active), job(2, JobState::Failed)]);
+    // The engine closed the store cleanly: no -wal or -shm is left beside it,
+    // and a reader in WAL mode must create its index (jobs.db-shm).
+    assert!(!env.data.join("jobs.db-shm").exists());
+    chmod(&store, 0o444);
+    chmod(&env.data, 0o555);
+    // The permissions bind everyone but root: as root, run the binary as
+    // `nobody` (who may read the config and the store, and write nothing).
+    let root = unsafe { libc::geteuid() } == 0;
+    if root {
+        chmod(env.dir.path(), 0o755);
+        chmod(&env.config, 0o644);
+    }
+    let run = |args: &[&str]| {
+        let mut c = env.command(args);
+        if root {
+            c.uid(65534).gid(65534);
+        }
+        c.stdin(std::process::Stdio::null()).output().unwrap()
+    };
+    let out = run(&["status"]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(text(&out.stdout).contains("job-2"), "{}", text(&out.stdout));
+    assert!(stderr.contains("2 jobs: 1 active, 1 failed"), "{stderr}");
+    let out = run(&["export", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let records: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(records.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 2]);
+    assert!(!env.data.join("jobs.db-shm").exists(), "nothing was written beside the store");
+    chmod(&env.data, 0o755);
+}

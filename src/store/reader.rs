@@ -104,9 +104,7 @@ impl History {
                 Err(e) => return Err(e),
             }
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).at(path)?;
-        super::writer::configure(&conn, path)?;
+        let conn = open_read_only(path)?;
         conn.create_scalar_function(
             "contains_ci",
             2,
@@ -298,6 +296,67 @@ impl History {
         }
         Ok(jobs)
     }
+}
+
+/// Opens the store at `path` read-only. In WAL mode a reader needs the
+/// shared-memory index beside the file (`jobs.db-shm`); when it cannot be
+/// created (a read-only data dir) and no write-ahead log holds changes not
+/// yet in the file, the file is opened as immutable instead: no one can be
+/// writing a store in a directory where no one can create a file.
+fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).at(path)?;
+    super::writer::configure(&conn, path)?;
+    // The first read opens the index (and fails if it cannot).
+    match conn.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)) {
+        Ok(_) => return Ok(conn),
+        Err(e) if !cannot_open_index(&e) || wal_has_changes(path) => return Err(e).at(path),
+        Err(_) => {}
+    }
+    drop(conn);
+    open_immutable(path)
+}
+
+/// Opens the store at `path` as an immutable file: read-only, with no WAL
+/// index and no locks (it must not change while open).
+pub(super) fn open_immutable(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(format!("{}?immutable=1", file_uri(path)), flags).at(path)?;
+    super::writer::configure(&conn, path)?;
+    Ok(conn)
+}
+
+/// True for the errors of a reader that cannot create or write the WAL
+/// index (`attempt to write a readonly database`, `unable to open database file`).
+fn cannot_open_index(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::PermissionDenied)
+    )
+}
+
+/// True when the store's write-ahead log holds changes (which an immutable
+/// open would not see).
+fn wal_has_changes(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_os_string();
+    wal.push("-wal");
+    std::fs::metadata(wal).is_ok_and(|m| m.len() > 0)
+}
+
+/// `path` as an SQLite `file:` URI, every byte but unreserved ones and `/`
+/// percent-encoded (a `?`, `#` or `%` in a name must not be read as URI syntax).
+fn file_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for &b in absolute.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri
 }
 
 /// Every job in the store at `path`, in id order, read without owning it;
