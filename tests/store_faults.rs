@@ -148,3 +148,26 @@ fn status_and_export_read_a_store_in_a_read_only_data_dir() {
     assert!(!env.data.join("jobs.db-shm").exists(), "nothing was written beside the store");
     chmod(&env.data, 0o755);
 }
+
+#[test]
+fn a_directory_where_the_store_should_be_is_named_not_a_disk_io_error() {
+    let env = offline();
+    std::fs::create_dir_all(env.data.join("jobs.db")).unwrap();
+    let store = env.data.join("jobs.db").display().to_string();
+    let want = format!("{store} is a directory, not a job store file: move it away or use --data-dir");
+    for args in [&["status"][..], &["import", "https://media.example/a.png", "--group", "group-1"]] {
+        let out = env.run(args, "");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(5), "{args:?}: {stderr}");
+        assert!(stderr.contains(&want), "{args:?}: {stderr}");
+        assert!(!stderr.contains("disk I/O error"), "{args:?}: {stderr}");
+    }
+    assert!(env.data.join("jobs.db").is_dir(), "left as it was");
+    // A FIFO is refused from its stat too (opening it would block).
+    std::fs::remove_dir(env.data.join("jobs.db")).unwrap();
+    assert!(std::process::Command::new("mkfifo").arg(&store).status().unwrap().success());
+    let out = env.run(&["status"], "");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains(&format!("{store} is a FIFO, not a job store file")), "{stderr}");
+}

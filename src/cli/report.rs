@@ -187,7 +187,7 @@ fn write_output(
     let special = match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => Some("a symbolic link"),
         Ok(m) if m.is_dir() => return Err(Failure::new(USAGE, format!("{} is a directory", path.display()))),
-        Ok(m) if !m.is_file() => Some(special_kind(&m)),
+        Ok(m) if !m.is_file() => Some(crate::text::file_kind(&m)),
         _ => None,
     };
     let fail = |e: std::io::Error| Failure::new(USAGE, format!("cannot write {}: {e}", path.display()));
@@ -227,19 +227,5 @@ enum Written {
 impl From<std::io::Error> for Written {
     fn from(e: std::io::Error) -> Self {
         Written::Io(e)
-    }
-}
-
-fn special_kind(m: &std::fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = m.file_type();
-    if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() || t.is_block_device() {
-        "a device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
     }
 }

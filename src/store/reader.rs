@@ -90,6 +90,7 @@ impl History {
     /// yet is created first (migrating `legacy` if there is one) unless
     /// another process owns it, in which case its owner is creating it.
     pub fn open(path: &Path, legacy: Option<&Path>) -> Result<History, StoreError> {
+        super::error::check_file(path)?;
         for _ in 0..50 {
             if path.exists() {
                 break;

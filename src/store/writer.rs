@@ -51,6 +51,7 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).at(dir)?;
         }
+        super::error::check_file(path)?;
         let owner = OwnerLock::acquire(path)?;
         let mut warnings = Vec::new();
         super::migrate::remove_stale_temp_files(path, legacy, &mut warnings);
