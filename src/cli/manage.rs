@@ -117,8 +117,16 @@ pub(super) async fn retry(global: &GlobalArgs, select: &Selection, yes: bool, js
     let ids: Vec<JobId> = chosen.iter().map(|j| j.id).collect();
     eprintln!("retrying {} {}", ids.len(), plural(ids.len()));
     engine.send(Command::Retry(ids.clone()));
-    let code =
-        super::import::follow(engine, updates, ids.into_iter().collect(), None, false, json, setup.is_demo()).await;
+    let code = super::import::follow(
+        engine,
+        updates,
+        super::import::Followed::Ids(ids.into_iter().collect()),
+        None,
+        false,
+        json,
+        setup.is_demo(),
+    )
+    .await;
     let _ = task.await;
     Ok(code)
 }
