@@ -242,7 +242,7 @@ pub(super) enum Followed {
 
 /// Follows `followed` (and those that arrive through `feed`) until each is final
 /// (`wait`) or created; then stops the engine and prints the jobs. Stops early, with its own exit code, when the
-/// engine cannot go on (journal unwritable, key refused, server unreachable)
+/// engine cannot go on (job store unwritable, key refused, server unreachable)
 /// or on Ctrl-C, SIGTERM or SIGHUP. Under `demo` an interruption does not
 /// promise a resume (demo data is reset at the next demo start). Returns the
 /// exit code.
@@ -297,7 +297,7 @@ pub(super) async fn follow(
     tokio::pin!(interrupt);
     loop {
         // Done, or halted by the engine's health: stop once every line the
-        // submitting stage had was handed over (so each is journaled and
+        // submitting stage had was handed over (so each is in the job store and
         // `wait` picks it up later).
         if !stopping && more_ids.is_none() && (finished == ids.len() || halt.is_some()) {
             stopping = true;

@@ -116,7 +116,7 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
                 eprintln!("demo: {} still in flight stop with the simulator", app::plural(in_flight, "job"));
             } else if in_flight > 0 {
                 eprintln!(
-                    "{} still in flight; they resume at the next start (from the journal)",
+                    "{} still in flight; they resume at the next start (from the job store)",
                     app::plural(in_flight, "job")
                 );
             }
@@ -229,7 +229,7 @@ async fn event_loop(
             }
         }
         if first_full_frame && app.loaded {
-            // The journal is in: show it now rather than after the frame pause.
+            // The job store's jobs are in: show them now rather than after the frame pause.
             next_frame = Instant::now();
         }
         let animating = app.in_flight() > 0;
