@@ -1,6 +1,6 @@
 //! `--demo`: every command on a built-in simulator, with its own data
 //! directory (`DATA_DIR/demo`) and config. Commands that start the engine
-//! reset the demo journal and groups (the simulator is new each time, so
+//! reset the demo job store and groups (the simulator is new each time, so
 //! old task ids would not exist) while holding a lock, so a second demo
 //! process never deletes what a running one holds; exports and logs are
 //! kept. Read-only commands (`status`, `export`, `groups list`, `presets`,

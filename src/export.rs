@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::api::AssetType;
 use crate::engine::Job;
+use crate::store::Unreadable;
 
 /// Why jobs could not be written out.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +45,8 @@ pub struct JobRecord {
     pub url: String,
     /// Group id.
     pub group_id: String,
-    /// Job state (lower case).
+    /// Job state (lower case), or `unknown` for a row of the job store that
+    /// cannot be read.
     pub status: String,
     /// Asset id, once created.
     pub asset_id: Option<String>,
@@ -105,6 +107,43 @@ impl From<&Job> for JobRecord {
     }
 }
 
+impl From<&Unreadable> for JobRecord {
+    /// A row of the job store that cannot be read as a job: state `unknown`,
+    /// with the fields that could be read and why the rest could not.
+    fn from(u: &Unreadable) -> Self {
+        let error = match &u.error {
+            Some(e) => format!("cannot read this job from the job store ({}); its last error: {e}", u.reason),
+            None => format!("cannot read this job from the job store ({})", u.reason),
+        };
+        let time = |t: Option<jiff::Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
+        JobRecord {
+            id: u.id,
+            name: u.name.clone().unwrap_or_default(),
+            asset_type: u.asset_type.clone().unwrap_or_default(),
+            url: u.url.clone().unwrap_or_default(),
+            group_id: u.group_id.clone().unwrap_or_default(),
+            status: UNKNOWN.to_string(),
+            asset_id: u.asset_id.clone(),
+            asset_ref: None,
+            error: Some(error),
+            submitted_at: time(u.submitted_at),
+            updated_at: time(u.updated_at),
+            profile: u.profile.clone().unwrap_or_default(),
+            format: None,
+            width: None,
+            height: None,
+            duration_secs: None,
+            fps: None,
+            size_bytes: None,
+            sha256: None,
+            object_key: None,
+        }
+    }
+}
+
+/// The state shown for a row of the job store that cannot be read.
+pub const UNKNOWN: &str = "unknown";
+
 /// The export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -146,9 +185,35 @@ impl<W: Write> Exporter<W> {
 
     /// Writes one job (a `content` export skips jobs that are not Active).
     pub fn push(&mut self, j: &Job) -> Result<(), ExportError> {
-        let element = match &mut self.sink {
+        match &self.sink {
+            Sink::Json(_, Format::Content) => match ContentEntry::of(j) {
+                Some(e) => self.push_element(&e),
+                None => Ok(()),
+            },
+            _ => self.push_record(JobRecord::from(j)),
+        }
+    }
+
+    /// Writes a row of the job store that cannot be read as a job, as state
+    /// `unknown` (a `content` export skips it: it is not known Active).
+    fn push_unreadable(&mut self, u: &Unreadable) -> Result<(), ExportError> {
+        match &self.sink {
+            Sink::Json(_, Format::Content) => Ok(()),
+            _ => self.push_record(JobRecord::from(u)),
+        }
+    }
+
+    /// Writes a row, or what could be read of it ([`crate::store::History::for_each`]).
+    pub fn push_row(&mut self, row: &Result<Job, Box<Unreadable>>) -> Result<(), ExportError> {
+        match row {
+            Ok(j) => self.push(j),
+            Err(u) => self.push_unreadable(u),
+        }
+    }
+
+    fn push_record(&mut self, mut r: JobRecord) -> Result<(), ExportError> {
+        match &mut self.sink {
             Sink::Csv(csv) => {
-                let mut r = JobRecord::from(j);
                 for cell in [&mut r.name, &mut r.url, &mut r.group_id, &mut r.profile] {
                     neutralize(cell);
                 }
@@ -157,14 +222,15 @@ impl<W: Write> Exporter<W> {
                 }
                 csv.serialize(r)?;
                 self.written += 1;
-                return Ok(());
+                Ok(())
             }
-            Sink::Json(_, Format::Content) => match ContentEntry::of(j) {
-                Some(e) => array_element(&e)?,
-                None => return Ok(()),
-            },
-            Sink::Json(..) => array_element(&JobRecord::from(j))?,
-        };
+            Sink::Json(..) => self.push_element(&r),
+        }
+    }
+
+    /// Writes one element of a JSON array.
+    fn push_element(&mut self, value: &impl Serialize) -> Result<(), ExportError> {
+        let element = array_element(value)?;
         if let Sink::Json(w, _) = &mut self.sink {
             let sep = if self.written == 0 { "[\n" } else { ",\n" };
             w.write_all(sep.as_bytes())?;

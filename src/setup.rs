@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
-use tracing_appender::non_blocking::WorkerGuard;
 
 use crate::api::{Client, ClientOptions, TlsError};
 use crate::config::{Config, ConfigError, LoadedConfig, Paths, Profile, Source};
@@ -92,7 +91,7 @@ pub struct Setup {
     /// What the header shows: `simulator`, or the profile and API host.
     pub endpoint: String,
     _demo: Option<DemoLock>,
-    _log: Option<WorkerGuard>,
+    log: Option<crate::logging::Logging>,
 }
 
 impl Setup {
@@ -132,7 +131,12 @@ impl Setup {
         };
         tracing::info!("seedance-assets {} starting against {endpoint}", env!("CARGO_PKG_VERSION"));
         let storage = storage_for(&loaded, &profile, sim.is_some());
-        Ok(Setup { paths: ctx.paths, loaded, profile, client, storage, sim, endpoint, _demo: demo_lock, _log: log })
+        Ok(Setup { paths: ctx.paths, loaded, profile, client, storage, sim, endpoint, _demo: demo_lock, log })
+    }
+
+    /// Where a failure to write the log file is told (none without a log).
+    pub fn log_fault(&self) -> Option<&crate::logging::LogFault> {
+        self.log.as_ref().map(|l| &l.fault)
     }
 
     /// The bucket for local files, or why local files cannot be imported.

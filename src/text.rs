@@ -66,6 +66,29 @@ pub fn is_format(c: char) -> bool {
         | '\u{E0020}'..='\u{E007F}')
 }
 
+/// What kind of file `m` describes, as a noun phrase for messages: `a
+/// directory`, `a FIFO`, `a device`, `a socket`, `a symbolic link`, `a
+/// regular file`.
+pub fn file_kind(m: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

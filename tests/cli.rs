@@ -206,3 +206,26 @@ async fn ctrl_c_stops_cleanly_and_wait_resumes() {
     assert!(jobs.iter().all(|j| j.status == "active"));
     assert_eq!(sim.stats().assets_created, 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_file_that_cannot_be_written_is_told_once_and_the_import_goes_on() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("logs");
+    let env = Env::new(&sim);
+    // Today's log file is /dev/full: every write fails with ENOSPC.
+    let logs = env.data.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::os::unix::fs::symlink("/dev/full", seedance_assets::logging::log_file(&logs)).unwrap();
+    let input = "https://cdn.example/a/cat.png\nhttps://cdn.example/b/dog.png\n";
+    let out = tokio::task::spawn_blocking(move || env.run(&["import", "--group", &group, "--wait", "--json"], input))
+        .await
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let jobs: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(jobs.iter().all(|j| j.status == "active") && jobs.len() == 2, "{jobs:?}");
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("cannot write the log")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(warnings[0].starts_with("warning: cannot write the log in "), "{stderr}");
+    assert!(warnings[0].contains("No space left on device"), "{stderr}");
+}

@@ -62,3 +62,16 @@ fn help_ends_with_the_exit_code_table() {
     let help = run(&["--help"]);
     assert!(help.trim_end().ends_with(seedance_assets::exit::TABLE.trim_end()), "{help}");
 }
+
+#[test]
+fn help_and_the_man_page_call_the_sqlite_store_the_job_store() {
+    let subcommands = ["import", "wait", "status", "export", "retry", "forget", "check", "config", "groups", "sim"];
+    let mut shown = run(&["--help"]);
+    for sub in subcommands {
+        shown.push_str(&run(&[sub, "--help"]));
+    }
+    shown.push_str(&run(&["man"]));
+    assert!(shown.contains("Show jobs from the job store"), "{shown}");
+    assert!(shown.contains("Directory of the job store, groups and logs"), "{shown}");
+    assert!(!shown.to_lowercase().contains("journal"), "{shown}");
+}

@@ -2,6 +2,7 @@
 //! mid-way, start again, and every job is accounted for, resumes, and none
 //! is created twice.
 
+mod clienv;
 mod common;
 
 use std::process::{Command, Stdio};
@@ -96,4 +97,53 @@ async fn kill_nine_mid_import_loses_nothing_and_duplicates_nothing() {
     assert_eq!(ids.len(), active.len());
     assert!(stats.assets_created as usize >= active.len());
     assert!(stats.assets_created <= 200);
+}
+
+/// A job the killed process was sending (Creating in the store) is turned
+/// Uncertain when `wait` starts the engine, and reported only once that is
+/// written, after the jobs in flight: `wait --json` lists it, with the job
+/// it resumed, and exits 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_lists_the_job_it_turned_uncertain_and_exits_one() {
+    use seedance_assets::engine::{Job, NewJob};
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("crash");
+    let env = clienv::Env::new(&sim);
+    let job = |id: u64, state: JobState| {
+        let spec = NewJob {
+            url: format!("https://media.example/crash/{id}.png"),
+            name: format!("job-{id}"),
+            asset_type: seedance_assets::api::AssetType::Image,
+            group_id: group.clone(),
+            profile: "default".into(),
+            local: None,
+            media: None,
+        };
+        Job { state, ..Job::new(id, spec, jiff::Timestamp::now()) }
+    };
+    // What a kill -9 leaves: one job being sent, one still queued, and one
+    // finished long ago (not wait's business).
+    let mut done = job(1, JobState::Active);
+    done.asset_id = Some("asset-1".into());
+    std::fs::create_dir_all(&env.data).unwrap();
+    seedance_assets::store::Store::open(&env.data.join("jobs.db"), None)
+        .unwrap()
+        .store
+        .write(&[done, job(2, JobState::Creating), job(3, JobState::Queued)], &[])
+        .unwrap();
+
+    let out = clienv::blocking(move || (env.run(&["wait", "--json"], ""), env)).await;
+    let (out, env) = out;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let listed: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    let got: Vec<(u64, &str)> = listed.iter().map(|r| (r.id, r.status.as_str())).collect();
+    assert_eq!(got, [(2, "uncertain"), (3, "active")], "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("1 Uncertain: may or may not have been created"), "{stderr}");
+    let jobs = read_jobs(&env.data.join("jobs.db")).unwrap();
+    assert_eq!(
+        jobs.iter().map(|j| j.state).collect::<Vec<_>>(),
+        [JobState::Active, JobState::Uncertain, JobState::Active]
+    );
+    assert_eq!(sim.stats().create_asset_requests, 1, "only the queued job was sent");
 }

@@ -513,30 +513,40 @@ fn d_on_the_url_editor_says_the_whole_reason_a_line_is_held() {
     assert!(!status.contains("the server"), "the URL's host, never the server");
 }
 
-// ---- A FIFO named like media does not block the front door --------------------
+// ---- A FIFO or a socket named like media does not block the front door ---------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fifo_named_like_an_image_is_refused_without_blocking() {
+async fn a_fifo_or_a_socket_named_like_an_image_is_refused_without_blocking() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("x.png");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
     assert!(made.success());
+    let socket = dir.path().join("z.png");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     std::fs::write(dir.path().join("y.png"), png(640, 480)).unwrap();
     let app = support::app(false);
     let strict = Policy { mode: PreflightMode::Strict, unprobeable: Unprobeable::Hold, consent: false };
     let intake = intake(&app, strict, None);
-    let text = format!("{}\n{}", fifo.display(), dir.path().display());
+    let text = format!("{}\n{}\n{}", fifo.display(), socket.display(), dir.path().display());
     // Nobody ever writes to the FIFO: a read of it would wait forever.
     let items = tokio::time::timeout(std::time::Duration::from_secs(60), plan(&intake, &text))
         .await
         .expect("the FIFO was opened and read");
     let fates: Vec<(String, bool)> =
         items.iter().map(|it| (it.text().to_string(), matches!(it.fate, Fate::Create { .. }))).collect();
-    let fifo = fifo.display().to_string();
+    let (fifo, socket) = (fifo.display().to_string(), socket.display().to_string());
     let y = dir.path().join("y.png").display().to_string();
-    assert_eq!(fates, [(fifo.clone(), false), (fifo, false), (y, true)], "{items:?}");
-    let Fate::Refused(why) = &items[0].fate else { unreachable!() };
-    assert!(why.contains("not a regular file"), "{why}");
+    assert_eq!(
+        fates,
+        [(fifo.clone(), false), (socket.clone(), false), (fifo, false), (socket, false), (y, true)],
+        "{items:?}"
+    );
+    let why = |i: usize| match &items[i].fate {
+        Fate::Refused(why) => why.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(why(0).contains("it is a FIFO, not a regular file"), "{}", why(0));
+    assert!(why(1).contains("it is a socket, not a regular file"), "{}", why(1));
 }
 
 #[test]

@@ -225,3 +225,34 @@ async fn wrong_bucket_credentials_stop_with_the_buckets_message_and_nothing_is_l
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(sim.stats().assets_created, 5);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_or_a_socket_named_x_png_is_refused_at_once() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("special");
+    let env = Env::new(&sim);
+    let fifo = env.dir.path().join("x.png");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let socket = env.dir.path().join("s.png");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    // Nobody ever writes to the FIFO: an open or a read of it would wait forever.
+    let mut child =
+        env.command(&["import", fifo.to_str().unwrap(), socket.to_str().unwrap(), "--group", &group]).spawn().unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("import blocked on the FIFO or the socket");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(status.code(), Some(2), "nothing to import: {stderr}");
+    assert!(stderr.contains(&format!("{}: not a media file: it is a FIFO", fifo.display())), "{stderr}");
+    assert!(stderr.contains(&format!("{}: not a media file: it is a socket", socket.display())), "{stderr}");
+    assert_eq!(sim.stats().create_asset_requests, 0);
+}

@@ -138,7 +138,8 @@ async fn a_journal_that_cannot_grow_stops_creation_and_nothing_is_paid_twice() {
     let out = output(c).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "the journal exit code: {stderr}");
-    assert!(stderr.contains("journal") && stderr.contains("cannot be written"), "{stderr}");
+    let store = env.data.join("jobs.db");
+    assert!(stderr.contains(&format!("stopped: the job store {} cannot be written", store.display())), "{stderr}");
     let jobs = env.journal();
     assert!(!jobs.is_empty() && jobs.len() <= 300);
     assert!(sim.stats().assets_created < 300, "creation stopped when the journal did");

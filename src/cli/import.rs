@@ -128,7 +128,7 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
         }
     });
     let feed = Some((feed_rx, notes_rx));
-    let code = follow(engine, updates, HashSet::new(), feed, a.wait, a.json, setup.is_demo()).await;
+    let code = follow(engine, updates, Followed::Ids(HashSet::new()), feed, a.wait, a.json, setup.is_demo()).await;
     let _ = task.await;
     let outcome = if code == EXIT_INTERRUPTED && !stage.is_finished() {
         // Probes still running are not waited for.
@@ -167,15 +167,16 @@ pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, Failure>
             return Ok(crate::exit::JOURNAL);
         }
     };
+    // The jobs in flight at start are reported before `Loaded`; those it
+    // found Creating and turned Uncertain only once that is written, after
+    // it: `Followed::All` takes them in as they come.
     let mut ids = HashSet::new();
     let mut early = Vec::new();
     while let Some(u) = updates.recv().await {
         match u {
             Update::Loaded => break,
             Update::Job(j) => {
-                if j.state.is_in_flight() || j.state == JobState::Uncertain {
-                    ids.insert(j.id);
-                }
+                ids.insert(j.id);
                 early.push(Update::Job(j));
             }
             other => early.push(other),
@@ -192,7 +193,7 @@ pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, Failure>
             }
         }
     });
-    let code = follow(engine, rx, ids, None, true, json, setup.is_demo()).await;
+    let code = follow(engine, rx, Followed::All(ids), None, true, json, setup.is_demo()).await;
     let _ = task.await;
     Ok(code)
 }
@@ -230,21 +231,34 @@ enum Halt {
 /// so output follows the input) and the notes it prints.
 pub(super) type Feed = (UnboundedReceiver<Vec<Fed>>, UnboundedReceiver<String>);
 
-/// Follows `ids` (and those that arrive through `feed`) until each is final
+/// The jobs [`follow`] follows.
+pub(super) enum Followed {
+    /// These, and those the submitting stage adds.
+    Ids(HashSet<JobId>),
+    /// These, and every other job the engine reports (`wait`, whose engine
+    /// works only on the jobs in flight at its start).
+    All(HashSet<JobId>),
+}
+
+/// Follows `followed` (and those that arrive through `feed`) until each is final
 /// (`wait`) or created; then stops the engine and prints the jobs. Stops early, with its own exit code, when the
-/// engine cannot go on (journal unwritable, key refused, server unreachable)
+/// engine cannot go on (job store unwritable, key refused, server unreachable)
 /// or on Ctrl-C, SIGTERM or SIGHUP. Under `demo` an interruption does not
 /// promise a resume (demo data is reset at the next demo start). Returns the
 /// exit code.
 pub(super) async fn follow(
     engine: crate::engine::EngineHandle,
     mut updates: UnboundedReceiver<Update>,
-    mut ids: HashSet<JobId>,
+    followed: Followed,
     feed: Option<Feed>,
     wait: bool,
     json: bool,
     demo: bool,
 ) -> u8 {
+    let (mut ids, adopt) = match followed {
+        Followed::Ids(ids) => (ids, false),
+        Followed::All(ids) => (ids, true),
+    };
     let done = |j: &Job| {
         if wait {
             j.state.is_final()
@@ -283,7 +297,7 @@ pub(super) async fn follow(
     tokio::pin!(interrupt);
     loop {
         // Done, or halted by the engine's health: stop once every line the
-        // submitting stage had was handed over (so each is journaled and
+        // submitting stage had was handed over (so each is in the job store and
         // `wait` picks it up later).
         if !stopping && more_ids.is_none() && (finished == ids.len() || halt.is_some()) {
             stopping = true;
@@ -350,6 +364,11 @@ pub(super) async fn follow(
         };
         match u {
             Update::Job(j) if ids.contains(&j.id) => track(&mut jobs, &mut counts, &mut finished, &bar, &done, *j),
+            Update::Job(j) if adopt => {
+                ids.insert(j.id);
+                bar.set_length(ids.len() as u64);
+                track(&mut jobs, &mut counts, &mut finished, &bar, &done, *j);
+            }
             Update::Job(j) if more_ids.is_some() => {
                 early.insert(j.id, *j);
             }

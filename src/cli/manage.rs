@@ -1,5 +1,5 @@
 //! `retry` and `forget`: the dashboard's `r` and `x`, through the engine
-//! (which journals them), on the jobs a [`Selection`] picks.
+//! (which records them in the job store), on the jobs a [`Selection`] picks.
 
 use std::collections::HashSet;
 use std::io::{BufRead, IsTerminal, Write};
@@ -29,7 +29,7 @@ pub(crate) fn could_duplicate(j: &Job) -> bool {
     }
 }
 
-/// The journal's jobs as the engine loaded them, and the updates that follow
+/// The job store's jobs as the engine loaded them, and the updates that follow
 /// (early non-job updates replayed first).
 /// Waits for the engine's start (the store then holds every job as the
 /// engine sees it), passing later updates on.
@@ -117,8 +117,16 @@ pub(super) async fn retry(global: &GlobalArgs, select: &Selection, yes: bool, js
     let ids: Vec<JobId> = chosen.iter().map(|j| j.id).collect();
     eprintln!("retrying {} {}", ids.len(), plural(ids.len()));
     engine.send(Command::Retry(ids.clone()));
-    let code =
-        super::import::follow(engine, updates, ids.into_iter().collect(), None, false, json, setup.is_demo()).await;
+    let code = super::import::follow(
+        engine,
+        updates,
+        super::import::Followed::Ids(ids.into_iter().collect()),
+        None,
+        false,
+        json,
+        setup.is_demo(),
+    )
+    .await;
     let _ = task.await;
     Ok(code)
 }
@@ -135,7 +143,7 @@ pub(super) async fn forget(global: &GlobalArgs, select: &Selection, yes: bool, j
         Ok(true)
     } else {
         confirm(&format!(
-            "forget {} {}? they leave the journal (assets on the server stay)",
+            "forget {} {}? they leave the job store (assets on the server stay)",
             chosen.len(),
             plural(chosen.len())
         ))

@@ -5,12 +5,12 @@ use std::io::Write;
 use std::path::Path;
 
 use super::args::{ExportArgs, ExportFormat, Selection};
-use crate::engine::{Job, JobState};
+use crate::engine::{Job, JobId, JobState};
 use crate::exit::{Failure, USAGE};
-use crate::export::{ExportError, Exporter, Format, write_json};
+use crate::export::{ExportError, Exporter, Format, JobRecord, UNKNOWN, write_json};
 use crate::options::GlobalArgs;
 use crate::setup::Context;
-use crate::store::{Filter, History};
+use crate::store::{Filter, History, Unreadable};
 
 /// Opens the job store of the data dir for reading.
 pub(super) fn history(ctx: &Context) -> Result<History, Failure> {
@@ -68,13 +68,22 @@ fn header(wide: bool) -> String {
 /// padded, or empty).
 pub(super) fn row(j: &Job, profile: &str) -> String {
     let result = j.asset_ref().or_else(|| j.error.clone()).or_else(|| j.asset_id.clone()).unwrap_or_default();
+    line(j.id, j.state.as_str(), &j.spec.asset_type.to_string(), &j.spec.name, profile, &result)
+}
+
+/// A row of the store that cannot be read as a job, as a line of the status
+/// table: state `unknown`, what could be read, and why not the rest.
+fn unreadable_row(u: &Unreadable, profile: &str) -> String {
+    let r = JobRecord::from(u);
+    line(u.id, UNKNOWN, &r.asset_type, &r.name, profile, r.error.as_deref().unwrap_or_default())
+}
+
+fn line(id: JobId, state: &str, asset_type: &str, name: &str, profile: &str, result: &str) -> String {
     format!(
-        "{:>6}  {:<10}  {:<5}  {profile}{:<28}  {}\n",
-        j.id,
-        j.state.as_str(),
-        j.spec.asset_type.to_string(),
-        crate::text::excerpt(&j.spec.name, 28),
-        crate::text::sanitize(&result)
+        "{id:>6}  {state:<10}  {:<5}  {profile}{:<28}  {}\n",
+        crate::text::excerpt(asset_type, 5),
+        crate::text::excerpt(name, 28),
+        crate::text::sanitize(result)
     )
 }
 
@@ -93,25 +102,39 @@ pub(super) fn status(global: &GlobalArgs, select: &Selection, search: Option<&st
     }
     let wide = history.profiles()?.len() > 1;
     let mut counts = [0u64; JobState::ALL.len()];
-    let mut n = 0u64;
+    let (mut n, mut unknown) = (0u64, 0u64);
     out.write_all(header(wide).as_bytes()).map_err(Failure::stdout)?;
-    history.for_each(&f, |j| {
-        if let Some(i) = JobState::ALL.iter().position(|s| *s == j.state) {
-            counts[i] += 1;
-        }
+    history.for_each(&f, |r| {
         n += 1;
-        out.write_all(row(&j, &profile_cell(&j.spec.profile, wide)).as_bytes()).map_err(Failure::stdout)
+        let line = match r {
+            Ok(j) => {
+                if let Some(i) = JobState::ALL.iter().position(|s| *s == j.state) {
+                    counts[i] += 1;
+                }
+                row(&j, &profile_cell(&j.spec.profile, wide))
+            }
+            Err(u) => {
+                unknown += 1;
+                unreadable_row(&u, &profile_cell(u.profile.as_deref().unwrap_or("?"), wide))
+            }
+        };
+        out.write_all(line.as_bytes()).map_err(Failure::stdout)
     })?;
     out.flush().map_err(Failure::stdout)?;
-    let parts: Vec<String> =
+    let mut parts: Vec<String> =
         JobState::ALL.iter().zip(counts).filter(|(_, c)| *c > 0).map(|(s, c)| format!("{c} {}", s.as_str())).collect();
+    if unknown > 0 {
+        parts.push(format!("{unknown} {UNKNOWN} (cannot be read from the job store)"));
+    }
     let noun = if n == 1 { "job" } else { "jobs" };
     eprintln!("{n} {noun}{}{}", if parts.is_empty() { "" } else { ": " }, parts.join(", "));
     Ok(0)
 }
 
 /// Streams the jobs `f` picks from the store into `w` in `format`, one at a
-/// time; `io_fail` words a write error (stdout, or the output file).
+/// time; `io_fail` words a write error (stdout, or the output file). The
+/// output is always closed: when the store fails mid-way, the JSON array
+/// written so far is ended (valid JSON), then the failure is returned.
 fn stream_export(
     history: &History,
     f: &Filter,
@@ -124,8 +147,10 @@ fn stream_export(
         other => Failure::from(other),
     };
     let mut ex = Exporter::new(format, w);
-    history.for_each(f, |j| ex.push(&j).map_err(fail))?;
-    ex.finish().map_err(fail)
+    let read = history.for_each(f, |r| ex.push_row(&r).map_err(fail));
+    let written = ex.finish().map_err(fail);
+    read?;
+    written
 }
 
 pub(super) fn export(global: &GlobalArgs, a: &ExportArgs) -> Result<u8, Failure> {
@@ -162,7 +187,7 @@ fn write_output(
     let special = match std::fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => Some("a symbolic link"),
         Ok(m) if m.is_dir() => return Err(Failure::new(USAGE, format!("{} is a directory", path.display()))),
-        Ok(m) if !m.is_file() => Some(special_kind(&m)),
+        Ok(m) if !m.is_file() => Some(crate::text::file_kind(&m)),
         _ => None,
     };
     let fail = |e: std::io::Error| Failure::new(USAGE, format!("cannot write {}: {e}", path.display()));
@@ -202,19 +227,5 @@ enum Written {
 impl From<std::io::Error> for Written {
     fn from(e: std::io::Error) -> Self {
         Written::Io(e)
-    }
-}
-
-fn special_kind(m: &std::fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = m.file_type();
-    if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() || t.is_block_device() {
-        "a device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
     }
 }

@@ -507,7 +507,7 @@ impl Actor {
                         self.core.log(
                             Level::Error,
                             format!(
-                                "journal write to {path} failed: {}; nothing new is sent until it can be written",
+                                "job store write to {path} failed: {}; nothing new is sent until it can be written",
                                 e.reason()
                             ),
                         );

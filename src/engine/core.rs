@@ -295,7 +295,7 @@ impl Core {
             self.log(
                 Level::Info,
                 format!(
-                    "resumed {resumed} jobs from the journal; {uncertain} interrupted while being sent are Uncertain"
+                    "resumed {resumed} jobs from the job store; {uncertain} interrupted while being sent are Uncertain"
                 ),
             );
         }
@@ -357,7 +357,7 @@ impl Core {
                 continue;
             }
             let Some(id) = self.next_id else {
-                let why = "the journal has used every job id; forget old jobs or start a new --data-dir".to_string();
+                let why = "the job store has used every job id; forget old jobs or start a new --data-dir".to_string();
                 self.log(Level::Error, format!("not imported: {why}"));
                 result.refused = Some(why);
                 break;

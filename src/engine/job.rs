@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::AssetType;
 
-/// A job's id, unique within one journal.
+/// A job's id, unique within one job store.
 pub type JobId = u64;
 
 /// Where a job stands; see the lifecycle in DESIGN.md.
@@ -150,7 +150,7 @@ fn default_profile() -> String {
     crate::config::DEFAULT_PROFILE.to_string()
 }
 
-/// One import and everything known of it. This is what the journal stores.
+/// One import and everything known of it. This is what the job store keeps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     /// Unique id.

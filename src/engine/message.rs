@@ -19,7 +19,7 @@ pub enum Command {
     /// Failed/Rejected/Uncertain: create again; Stuck: poll again (or create
     /// again if it was never created). Other states are left alone.
     Retry(Vec<JobId>),
-    /// Removes jobs from the list and the journal (not while Creating).
+    /// Removes jobs from the list and the job store (not while Creating).
     Forget(Vec<JobId>),
     /// Puts forgotten jobs back as they were (undo of a forget); ids still
     /// in use are left alone. Nothing is sent again that was not pending.
@@ -31,7 +31,7 @@ pub enum Command {
         /// At most 300 characters.
         description: Option<String>,
     },
-    /// Lifts a pause and retries a failed journal write at once: after the
+    /// Lifts a pause and retries a failed job store write at once: after the
     /// key, the config or the disk was fixed. With clients, later requests
     /// use them (a reloaded key, base URL or profile).
     Resume(Option<super::clients::Clients>),
@@ -45,7 +45,7 @@ pub enum Command {
 /// Why the engine is not creating: nothing, or one batch-wide cause.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Health {
-    /// The journal cannot be written: no creation is sent until it can.
+    /// The job store cannot be written: no creation is sent until it can.
     pub journal: Option<JournalFault>,
     /// Creation (and polling) paused by a cause every request would meet.
     pub paused: Option<super::outcome::PauseCause>,
@@ -78,7 +78,7 @@ impl Health {
         use super::outcome::PauseCause;
         if let Some(j) = &self.journal {
             return Some(format!(
-                "journal {} cannot be written ({}): nothing new is being sent; free space or fix permissions: it is tried again every second, and nothing sent is lost",
+                "the job store {} cannot be written ({}): nothing new is being sent; free space or fix permissions: it is tried again every second, and nothing sent is lost",
                 j.path, j.cause
             ));
         }
@@ -114,10 +114,10 @@ pub fn quota_message(profile: &str, server: &str) -> String {
     )
 }
 
-/// A journal write that failed.
+/// A job store write that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalFault {
-    /// The journal file.
+    /// The job store file.
     pub path: String,
     /// The operating system's reason.
     pub cause: String,
@@ -158,7 +158,7 @@ pub struct Stats {
     pub creating: usize,
     /// CreateAsset requests sent since start.
     pub create_requests: u64,
-    /// Journal batches synced to disk (fsync) since start.
+    /// Job store batches synced to disk (fsync) since start.
     pub journal_syncs: u64,
 }
 
@@ -179,7 +179,7 @@ pub enum Update {
     Job(Box<Job>),
     /// A job was forgotten.
     Removed(JobId),
-    /// All jobs from the journal have been sent.
+    /// All jobs from the job store have been sent.
     Loaded,
     /// A log line.
     Log(LogLine),
@@ -205,7 +205,7 @@ pub enum Update {
         /// The file's size.
         total: u64,
     },
-    /// The engine's health changed (a journal fault, a pause, or back to normal).
+    /// The engine's health changed (a job store fault, a pause, or back to normal).
     Health(Health),
     /// The engine has stopped; jobs still in flight resume at the next start.
     Stopped {

@@ -282,10 +282,8 @@ pub fn classify(path: &Path) -> Result<LocalMedia, LocalError> {
     // only regular files are media files.
     match std::fs::metadata(path) {
         Ok(m) if !m.is_file() => {
-            return Err(LocalError::NotMedia {
-                path: path.into(),
-                reason: "it is not a regular file (a FIFO, a device or a socket)".into(),
-            });
+            let reason = format!("it is {}, not a regular file", crate::text::file_kind(&m));
+            return Err(LocalError::NotMedia { path: path.into(), reason });
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(LocalError::Missing { path: path.into() }),
         Err(e) => return Err(unreadable(path.into(), &e)),

@@ -18,7 +18,7 @@ const JUMP_READ: u64 = 64 * 1024;
 /// Top-level boxes walked before giving up on finding `moov`.
 const MAX_BOXES: usize = 64;
 
-/// The measured properties of a media file, as journals and exports carry them.
+/// The measured properties of a media file, as the job store and exports carry them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MediaInfo {
     /// The format sniffed from the bytes.

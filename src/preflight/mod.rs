@@ -1,7 +1,7 @@
 //! Preflight: refuse what the asset library would reject, before anything is
 //! created (and maybe billed). A front-end stage over a shared library: it
 //! runs on parsed items before they are submitted to the engine, so a
-//! refused item is never journaled and its line stays with the user.
+//! refused item is never written to the job store and its line stays with the user.
 //!
 //! Each item is measured by [`crate::media::probe`] (headers only, within a
 //! byte budget), from a local file or a URL (HEAD, then ranged GETs under

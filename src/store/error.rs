@@ -33,6 +33,15 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// Something other than a file (a directory, a FIFO…) is where the store
+    /// should be; SQLite would say only "disk I/O error".
+    #[error("{path} is {kind}, not a job store file: move it away or use --data-dir")]
+    NotAFile {
+        /// The store.
+        path: PathBuf,
+        /// What is there (`a directory`).
+        kind: &'static str,
+    },
     /// The file was written by a newer release of this program.
     #[error("{path} has schema version {found}; this release reads up to {supported}: upgrade seedance-assets")]
     TooNew {
@@ -55,6 +64,17 @@ impl StoreError {
             }
             _ => false,
         }
+    }
+}
+
+/// Refuses a store path where something other than a regular file (or a
+/// symbolic link to one) is; a path with nothing there is fine.
+pub(crate) fn check_file(path: &std::path::Path) -> Result<(), StoreError> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() => {
+            Err(StoreError::NotAFile { path: path.to_path_buf(), kind: crate::text::file_kind(&m) })
+        }
+        _ => Ok(()),
     }
 }
 

@@ -112,7 +112,7 @@ pub fn back_up_if_migrated(conn: &Connection, legacy: &Path, warnings: &mut Vec<
         conn.query_row("SELECT value FROM meta WHERE key = 'migrated_from'", [], |r| r.get(0)).optional()?;
     if migrated.is_none() {
         warnings.push(format!(
-            "{} is an old journal that was not migrated (the store already existed); it was left alone",
+            "{} is an old journal that was not migrated (the job store already existed); it was left alone",
             legacy.display()
         ));
         return Ok(());

@@ -19,6 +19,7 @@ pub use error::StoreError;
 pub use migrate::read_legacy;
 pub use owner::{lock_path, owner};
 pub use reader::{Changes, Filter, History, read_jobs};
+pub use schema::Unreadable;
 pub use writer::{Opened, Store};
 
 #[cfg(test)]

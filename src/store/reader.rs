@@ -9,7 +9,7 @@ use rusqlite::functions::FunctionFlags;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql};
 
 use super::error::{AtPath, StoreError};
-use super::schema::{self, COLUMNS, state_code};
+use super::schema::{self, COLUMNS, Unreadable, state_code};
 use super::writer::Store;
 use crate::engine::{Job, JobId, JobState};
 
@@ -90,6 +90,7 @@ impl History {
     /// yet is created first (migrating `legacy` if there is one) unless
     /// another process owns it, in which case its owner is creating it.
     pub fn open(path: &Path, legacy: Option<&Path>) -> Result<History, StoreError> {
+        super::error::check_file(path)?;
         for _ in 0..50 {
             if path.exists() {
                 break;
@@ -104,9 +105,7 @@ impl History {
                 Err(e) => return Err(e),
             }
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).at(path)?;
-        super::writer::configure(&conn, path)?;
+        let conn = open_read_only(path)?;
         conn.create_scalar_function(
             "contains_ci",
             2,
@@ -192,33 +191,45 @@ impl History {
         Ok(n.max(0) as u64)
     }
 
-    /// Calls `f` with every job the filter picks, in id order, holding one
-    /// at a time in memory; stops at the first error `f` returns.
+    /// Calls `f` with every row the filter picks, in id order, holding one
+    /// at a time in memory: the job, or what could be read of a row that
+    /// cannot be read as one ([`Unreadable`]; every other row is still
+    /// read). Stops at the first error `f` returns.
     pub fn for_each<E: From<StoreError>>(
         &self,
         filter: &Filter,
-        mut f: impl FnMut(Job) -> Result<(), E>,
+        mut f: impl FnMut(Result<Job, Box<Unreadable>>) -> Result<(), E>,
     ) -> Result<(), E> {
         let (sql, params) = filter.clause();
         let sql = format!("SELECT {COLUMNS} FROM jobs WHERE {sql} ORDER BY id");
         let refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
         let mut stmt = self.conn.prepare(&sql).at(&self.path)?;
-        let rows = stmt.query_map(refs.as_slice(), schema::from_row).at(&self.path)?;
-        for job in rows {
-            f(job.at(&self.path)?)?;
+        let rows = stmt.query_map(refs.as_slice(), |r| Ok(schema::read_row(r))).at(&self.path)?;
+        for row in rows {
+            f(row.at(&self.path)?)?;
         }
         Ok(())
     }
 
     /// Every job the filter picks, in id order, in memory (for selections a
-    /// command acts on; `for_each` streams instead).
+    /// command acts on; `for_each` streams instead). Rows that cannot be
+    /// read are left out, with a warning in the log.
     pub fn jobs(&self, filter: &Filter) -> Result<Vec<Job>, StoreError> {
         let mut jobs = Vec::new();
-        self.for_each(filter, |j| {
-            jobs.push(j);
+        self.for_each(filter, |row| {
+            jobs.extend(self.readable(row));
             Ok::<_, StoreError>(())
         })?;
         Ok(jobs)
+    }
+
+    /// The job of a row, or none (and a warning in the log naming it) when
+    /// the row cannot be read.
+    fn readable(&self, row: Result<Job, Box<Unreadable>>) -> Option<Job> {
+        row.inspect_err(|u| {
+            tracing::warn!("{}: job #{} cannot be read and was skipped: {}", self.path.display(), u.id, u.reason)
+        })
+        .ok()
     }
 
     /// The profiles jobs in the store belong to (from a table the store
@@ -279,9 +290,74 @@ impl History {
     fn query(&self, sql: &str, params: &[Box<dyn ToSql>]) -> Result<Vec<Job>, StoreError> {
         let refs: Vec<&dyn ToSql> = params.iter().map(|p| p.as_ref()).collect();
         let mut stmt = self.conn.prepare_cached(sql).at(&self.path)?;
-        let rows = stmt.query_map(refs.as_slice(), schema::from_row).at(&self.path)?;
-        rows.collect::<rusqlite::Result<_>>().at(&self.path)
+        let rows = stmt.query_map(refs.as_slice(), |r| Ok(schema::read_row(r))).at(&self.path)?;
+        let mut jobs = Vec::new();
+        for row in rows {
+            jobs.extend(self.readable(row.at(&self.path)?));
+        }
+        Ok(jobs)
     }
+}
+
+/// Opens the store at `path` read-only. In WAL mode a reader needs the
+/// shared-memory index beside the file (`jobs.db-shm`); when it cannot be
+/// created (a read-only data dir) and no write-ahead log holds changes not
+/// yet in the file, the file is opened as immutable instead: no one can be
+/// writing a store in a directory where no one can create a file.
+fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).at(path)?;
+    super::writer::configure(&conn, path)?;
+    // The first read opens the index (and fails if it cannot).
+    match conn.query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)) {
+        Ok(_) => return Ok(conn),
+        Err(e) if !cannot_open_index(&e) || wal_has_changes(path) => return Err(e).at(path),
+        Err(_) => {}
+    }
+    drop(conn);
+    open_immutable(path)
+}
+
+/// Opens the store at `path` as an immutable file: read-only, with no WAL
+/// index and no locks (it must not change while open).
+pub(super) fn open_immutable(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(format!("{}?immutable=1", file_uri(path)), flags).at(path)?;
+    super::writer::configure(&conn, path)?;
+    Ok(conn)
+}
+
+/// True for the errors of a reader that cannot create or write the WAL
+/// index (`attempt to write a readonly database`, `unable to open database file`).
+fn cannot_open_index(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::PermissionDenied)
+    )
+}
+
+/// True when the store's write-ahead log holds changes (which an immutable
+/// open would not see).
+fn wal_has_changes(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_os_string();
+    wal.push("-wal");
+    std::fs::metadata(wal).is_ok_and(|m| m.len() > 0)
+}
+
+/// `path` as an SQLite `file:` URI, every byte but unreserved ones and `/`
+/// percent-encoded (a `?`, `#` or `%` in a name must not be read as URI syntax).
+fn file_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for &b in absolute.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(char::from(b));
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri
 }
 
 /// Every job in the store at `path`, in id order, read without owning it;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::api::AssetType;
-use crate::engine::{Job, JobState, LocalSource, NewJob};
+use crate::engine::{Job, JobId, JobState, LocalSource, NewJob};
 use crate::media::MediaInfo;
 
 /// The schema version this release writes (`PRAGMA user_version`).
@@ -167,6 +167,74 @@ pub fn upsert(conn: &Connection, job: &Job, seq: i64) -> rusqlite::Result<()> {
         extra,
     ])?;
     Ok(())
+}
+
+/// A row that cannot be read back as a job (a state code written by a newer
+/// release, a damaged column): its id, the columns that could be read, and
+/// why. `status` and `export` show it as state `unknown`; the engine skips it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreadable {
+    /// The job's id.
+    pub id: JobId,
+    /// The asset name, if readable.
+    pub name: Option<String>,
+    /// The source URL, if readable.
+    pub url: Option<String>,
+    /// The group id, if readable.
+    pub group_id: Option<String>,
+    /// The asset type as stored, if readable.
+    pub asset_type: Option<String>,
+    /// The profile, if readable.
+    pub profile: Option<String>,
+    /// The asset id, if any and readable.
+    pub asset_id: Option<String>,
+    /// The job's last error, if any and readable.
+    pub error: Option<String>,
+    /// When it was submitted, if readable.
+    pub submitted_at: Option<Timestamp>,
+    /// When it last changed, if readable.
+    pub updated_at: Option<Timestamp>,
+    /// Why the row cannot be read (`state: unknown state code 42`).
+    pub reason: String,
+}
+
+impl Unreadable {
+    /// What of `row` (selected with [`COLUMNS`]) can be read, and `why` the
+    /// rest cannot.
+    fn of(row: &Row<'_>, why: &rusqlite::Error) -> Unreadable {
+        let text = |i: usize| row.get::<_, Option<String>>(i).ok().flatten();
+        let time = |i: usize| row.get::<_, i64>(i).ok().map(timestamp);
+        Unreadable {
+            id: row.get::<_, i64>(0).map_or(0, |id| id.max(0) as u64),
+            name: text(4),
+            url: text(3),
+            group_id: text(2),
+            asset_type: text(5),
+            profile: text(6),
+            asset_id: text(7),
+            error: text(9),
+            submitted_at: time(10),
+            updated_at: time(11),
+            reason: reason(why),
+        }
+    }
+}
+
+/// Why a column could not be read, naming the column (not its index).
+fn reason(e: &rusqlite::Error) -> String {
+    let column = |i: usize| COLUMNS.split(", ").nth(i).unwrap_or("?");
+    match e {
+        rusqlite::Error::FromSqlConversionFailure(i, _, why) => format!("{}: {why}", column(*i)),
+        rusqlite::Error::InvalidColumnType(_, name, ty) => format!("{name}: holds {ty}"),
+        rusqlite::Error::IntegralValueOutOfRange(i, n) => format!("{}: {n} is out of range", column(*i)),
+        other => other.to_string(),
+    }
+}
+
+/// Reads a row selected with [`COLUMNS`]: the job, or what could be read
+/// of it ([`Unreadable`]).
+pub fn read_row(row: &Row<'_>) -> Result<Job, Box<Unreadable>> {
+    from_row(row).map_err(|e| Box::new(Unreadable::of(row, &e)))
 }
 
 /// Reads a row selected with [`COLUMNS`].

@@ -156,3 +156,19 @@ fn a_killed_migration_leaves_no_temp_file_and_the_journal_intact() {
     assert!(!names.iter().any(|n| n.starts_with('.')), "{names:?}");
     assert_eq!(std::fs::read_to_string(dir.path().join("journal.jsonl.bak")).unwrap(), text);
 }
+
+#[test]
+fn an_immutable_open_reads_a_store_whatever_its_path() {
+    // What a reader falls back to in a read-only data dir; a name with URI
+    // syntax in it (`?`, `#`, `%`) still names the file.
+    let dir = tempfile::tempdir().unwrap();
+    let odd = dir.path().join("a?b#c%41 d");
+    std::fs::create_dir(&odd).unwrap();
+    let path = odd.join("jobs.db");
+    Store::open(&path, None).unwrap().store.write(&[job(1, JobState::Active), job(2, JobState::Failed)], &[]).unwrap();
+    let conn = super::reader::open_immutable(&path).unwrap();
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 2);
+    assert!(!odd.join("jobs.db-shm").exists(), "no index is created");
+    assert!(std::fs::read_dir(dir.path()).unwrap().count() == 1, "no other file was opened or made");
+}

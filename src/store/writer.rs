@@ -54,6 +54,7 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).at(dir)?;
         }
+        super::error::check_file(path)?;
         let owner = OwnerLock::acquire(path)?;
         let mut warnings = Vec::new();
         super::migrate::remove_stale_temp_files(path, legacy, &mut warnings);
@@ -91,15 +92,18 @@ impl Store {
         {
             let sql = format!("SELECT {COLUMNS} FROM jobs WHERE state IN ({})", schema::live_codes());
             let mut stmt = conn.prepare(&sql).at(path)?;
-            let rows = stmt.query_map([], schema::from_row).at(path)?;
-            for job in rows {
-                match job {
+            let rows = stmt.query_map([], |r| Ok(schema::read_row(r))).at(path)?;
+            for row in rows {
+                match row.at(path)? {
                     Ok(job) => {
                         live.insert(job.id, job);
                     }
-                    Err(e) => {
-                        warnings.push(format!("{}: a job could not be read and was skipped: {e}", path.display()))
-                    }
+                    Err(u) => warnings.push(format!(
+                        "{}: job #{} cannot be read and was skipped: {}",
+                        path.display(),
+                        u.id,
+                        u.reason
+                    )),
                 }
             }
         }

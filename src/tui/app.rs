@@ -188,7 +188,7 @@ pub struct App {
     pub(crate) presets: Vec<Preset>,
     pub(crate) groups: Vec<Group>,
     pub(crate) stats: Stats,
-    /// The engine's health: a journal fault or a pause, shown as a banner.
+    /// The engine's health: a job store fault or a pause, shown as a banner.
     pub(crate) health: crate::engine::Health,
     /// The jobs of the last forget, for `u` (undo).
     pub(crate) last_forgotten: Vec<Job>,

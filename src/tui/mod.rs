@@ -73,6 +73,11 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
             return ExitCode::from(crate::exit::JOURNAL);
         }
     };
+    // The terminal is the dashboard's: a log file that cannot be written
+    // is told in the log pane.
+    if let Some(fault) = setup.log_fault() {
+        fault.hold();
+    }
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut app = App::new(&setup.endpoint, setup.loaded.config.presets.clone(), no_color, &crate::intake::today());
     for w in &setup.loaded.warnings {
@@ -111,7 +116,7 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
                 eprintln!("demo: {} still in flight stop with the simulator", app::plural(in_flight, "job"));
             } else if in_flight > 0 {
                 eprintln!(
-                    "{} still in flight; they resume at the next start (from the journal)",
+                    "{} still in flight; they resume at the next start (from the job store)",
                     app::plural(in_flight, "job")
                 );
             }
@@ -224,7 +229,7 @@ async fn event_loop(
             }
         }
         if first_full_frame && app.loaded {
-            // The journal is in: show it now rather than after the frame pause.
+            // The job store's jobs are in: show them now rather than after the frame pause.
             next_frame = Instant::now();
         }
         let animating = app.in_flight() > 0;
@@ -271,6 +276,9 @@ async fn event_loop(
             _ = sigterm.recv() => break 'main,
             _ = sigint.recv() => break 'main,
             _ = sighup.recv() => { hung_up = true; break 'main; }
+        }
+        if let Some(warning) = setup.log_fault().and_then(crate::logging::LogFault::take) {
+            app.note(Level::Warn, warning);
         }
         let editing = *app.mode() == app::Mode::Editing;
         if !editing {
