@@ -6,8 +6,14 @@
 //!    GetAsset calls per asset, for the default schedule and a fixed 1 s poller.
 //! 2. 10,000 jobs in flight: the engine process's peak RSS (the simulator
 //!    runs in a separate process).
+//! 3. 300 imports against an account that lets 30 process at once, for
+//!    each form of refusal: wall time against the concurrency bound.
+//! 4. 5,000 in flight against a server that takes 2 s to answer each
+//!    GetAsset, 60 s processing: looks at final jobs, GetAsset per asset,
+//!    peak RSS and CPU time.
 //!
-//! Run: `cargo bench --bench engine`
+//! Run: `cargo bench --bench engine` (all), or name sections:
+//! `cargo bench --bench engine -- throughput memory limits slow-get`.
 
 mod support;
 use support::{client, images};
@@ -18,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use seedance_assets::config::{Limits, Polling};
 use seedance_assets::engine::{Command as EngineCommand, EngineOptions, Job, JobState, Update};
-use seedance_assets::sim::{Sim, SimConfig};
+use seedance_assets::sim::{AccountLimits, LimitForm, Sim, SimConfig};
 
 /// Waits until `n` jobs are final; returns them, the journal's fsync count
 /// (from the engine's next stats report) and when the last became final.
@@ -112,19 +118,7 @@ async fn memory() {
         .stderr(Stdio::null())
         .spawn()
         .expect("simulator binary");
-    let mut group = String::new();
-    {
-        use std::io::BufRead;
-        // The start-up line on stdout: SEEDANCE_BASE_URL=… SEEDANCE_API_KEY=… SEEDANCE_GROUP=…
-        let stdout = sim.stdout.take().expect("stdout");
-        for line in std::io::BufReader::new(stdout).lines() {
-            let line = line.expect("line");
-            if let Some(g) = line.split_whitespace().find_map(|w| w.strip_prefix("SEEDANCE_GROUP=")) {
-                group = g.to_string();
-                break;
-            }
-        }
-    }
+    let group = sim_group(&mut sim);
     let base = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().expect("tempdir");
     let before = rss_kib();
@@ -178,23 +172,208 @@ async fn memory() {
     );
 }
 
+/// The earliest moment any client could see every asset done under a limit
+/// of `slots` processing at once and `rate` creations per second, given
+/// each asset's processing time in order of creation: each creation waits
+/// for its rate slot and for a free processing slot.
+fn concurrency_bound(times: &[Duration], slots: usize, rate: f64) -> Duration {
+    let mut free = std::collections::BinaryHeap::new();
+    for _ in 0..slots {
+        free.push(std::cmp::Reverse(Duration::ZERO));
+    }
+    let mut end = Duration::ZERO;
+    for (i, d) in times.iter().enumerate() {
+        let std::cmp::Reverse(slot) = free.pop().expect("slots");
+        let start = slot.max(Duration::from_secs_f64(i as f64 / rate));
+        end = end.max(start + *d);
+        free.push(std::cmp::Reverse(start + *d));
+    }
+    end
+}
+
+async fn limited(form: LimitForm) {
+    let account = AccountLimits { max_processing: 30, limit_form: form, max_assets: 0 };
+    let cfg = SimConfig {
+        create_rate: 30,
+        get_rate: 100,
+        min_delay_ms: 1000,
+        max_delay_ms: 3000,
+        account,
+        seed: Some(5),
+        ..SimConfig::default()
+    };
+    let sim = Sim::start_local(cfg).await.expect("sim");
+    let group = sim.state().add_group("bench");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = EngineOptions {
+        limits: Limits::default(),
+        polling: Polling::default(),
+        seed: Some(2),
+        retry_503: false,
+        storage: None,
+        polling_file: None,
+    };
+    let (engine, mut rx, task) = seedance_assets::engine::start(
+        seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
+        opts,
+        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
+    )
+    .expect("engine");
+    let start = Instant::now();
+    let submitted = engine.submit(images(&group, 300, &format!("bench/{form:?}")), false).await.expect("submit");
+    let (finished, _, done_at) = wait_all_final_stats(&mut rx, submitted.accepted.len()).await;
+    let wall = done_at.duration_since(start);
+    engine.send(EngineCommand::Shutdown);
+    let _ = task.await;
+    let stats = sim.stats();
+    let bound = concurrency_bound(&sim.state().processing_times(), 30, 30.0);
+    let active = finished.values().filter(|j| j.state == JobState::Active).count();
+    let lost = finished.values().filter(|j| matches!(j.state, JobState::Rejected | JobState::Uncertain)).count();
+    println!(
+        "  30 processing, {:<10} wall {:>6.2} s  bound {:>6.2} s  ratio {:>4.2}  refused {:>4}  rejected/uncertain {lost}  duplicates {}  active {active}/300",
+        format!("{form:?}"),
+        wall.as_secs_f64(),
+        bound.as_secs_f64(),
+        wall.as_secs_f64() / bound.as_secs_f64(),
+        stats.refused_processing,
+        stats.duplicate_creations,
+    );
+}
+
+/// CPU seconds (user + system) this process has used.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 (11 and 12 after the name).
+    let ticks: f64 = [11, 12].iter().filter_map(|i| fields.get(*i)?.parse::<f64>().ok()).sum();
+    ticks / 100.0
+}
+
+async fn slow_get() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let mut sim = Command::new(env!("CARGO_BIN_EXE_seedance-assets"))
+        .args(["sim", "--port", &port.to_string(), "--min-delay-ms", "60000", "--max-delay-ms", "60000"])
+        .args(["--create-rate", "300", "--get-rate", "100000", "--get-delay-ms", "2000", "--key", "bench-key"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("simulator binary");
+    let group = sim_group(&mut sim);
+    let base = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (rss_before, cpu_before) = (rss_kib(), cpu_secs());
+    let opts = EngineOptions {
+        limits: Limits { create_per_sec: 300, ..Limits::default() },
+        polling: Polling::default(),
+        seed: Some(3),
+        retry_503: false,
+        storage: None,
+        polling_file: None,
+    };
+    let (engine, mut rx, task) = seedance_assets::engine::start(
+        seedance_assets::engine::Clients::single(client(&base, "bench-key")),
+        opts,
+        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
+    )
+    .expect("engine");
+    let n = 5000;
+    let submitted = engine.submit(images(&group, n, "bench/slowget"), false).await.expect("submit");
+    let mut peak = 0;
+    let mut done = 0;
+    let mut states: BTreeMap<u64, JobState> = BTreeMap::new();
+    let start = Instant::now();
+    while done < submitted.accepted.len() {
+        match tokio::time::timeout(Duration::from_millis(100), rx.recv()).await {
+            Ok(Some(Update::Job(j))) => {
+                let was = states.insert(j.id, j.state);
+                if j.state.is_final() && !was.is_some_and(|s| s.is_final()) {
+                    done += 1;
+                }
+            }
+            Ok(Some(_)) | Err(_) => {}
+            Ok(None) => break,
+        }
+        peak = peak.max(rss_kib());
+        assert!(start.elapsed() < Duration::from_secs(600), "5,000 imports took too long");
+    }
+    let wall = start.elapsed();
+    // Looks planned after the last answer would show up now.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let cpu = cpu_secs() - cpu_before;
+    engine.send(EngineCommand::Shutdown);
+    let _ = task.await;
+    let http = seedance_assets::api::http_client_builder(&Default::default()).expect("tls").build().expect("client");
+    let stats: serde_json::Value =
+        http.get(format!("{base}/_stats")).send().await.expect("stats").json().await.expect("json");
+    let _ = sim.kill();
+    let _ = sim.wait();
+    let active = states.values().filter(|s| **s == JobState::Active).count();
+    println!(
+        "  5,000 in flight, GetAsset answered in 2 s, 60 s processing: wall {:.1} s  GetAsset/asset {:.2}  looks at final jobs {}  overlapping looks {}  peak RSS {:.1} MB (before: {:.1} MB)  CPU {:.1} s ({:.2} ms per import)  active {active}/{n}",
+        wall.as_secs_f64(),
+        stats["get_asset_requests"].as_f64().unwrap_or(0.0) / n as f64,
+        stats["looks_after_final"],
+        stats["overlapping_looks"],
+        peak as f64 / 1024.0,
+        rss_before as f64 / 1024.0,
+        cpu,
+        cpu * 1000.0 / n as f64,
+    );
+}
+
+/// The group the standalone simulator announces on its first line of stdout.
+fn sim_group(sim: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    // SEEDANCE_BASE_URL=… SEEDANCE_API_KEY=… SEEDANCE_GROUP=…
+    let stdout = sim.stdout.take().expect("stdout");
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(g) = line.split_whitespace().find_map(|w| w.strip_prefix("SEEDANCE_GROUP=")) {
+            return g.to_string();
+        }
+    }
+    panic!("the simulator did not announce a group")
+}
+
 fn main() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    println!("engine benchmarks (simulator on loopback, default processing delay 2-8 s)");
+    let wanted: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let run = |section: &str| wanted.is_empty() || wanted.iter().any(|w| w == section);
+    println!("engine benchmarks (simulator on loopback)");
     rt.block_on(async {
-        // Three runs: the schedule adapts to what it sees, so runs differ.
-        for run in 1..=3 {
-            throughput(&format!("default schedule #{run}"), Polling::default()).await;
+        if run("throughput") {
+            // Three runs: the schedule adapts to what it sees, so runs differ.
+            for run in 1..=3 {
+                throughput(&format!("default schedule #{run}"), Polling::default()).await;
+            }
+            let fixed = Polling {
+                first_secs: 1.0,
+                backoff: 1.0,
+                max_interval_secs: 1.0,
+                jitter: 0.0,
+                adaptive: false,
+                ..Polling::default()
+            };
+            throughput("fixed 1 s poller", fixed).await;
         }
-        let fixed = Polling {
-            first_secs: 1.0,
-            backoff: 1.0,
-            max_interval_secs: 1.0,
-            jitter: 0.0,
-            adaptive: false,
-            ..Polling::default()
-        };
-        throughput("fixed 1 s poller", fixed).await;
-        memory().await;
+        if run("memory") {
+            memory().await;
+        }
+        if run("limits") {
+            for form in [
+                LimitForm::Http429,
+                LimitForm::Business,
+                LimitForm::Chinese,
+                LimitForm::QuotaCode,
+                LimitForm::Forbidden,
+                LimitForm::Mixed,
+            ] {
+                limited(form).await;
+            }
+        }
+        if run("slow-get") {
+            slow_get().await;
+        }
     });
 }

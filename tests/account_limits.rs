@@ -3,6 +3,7 @@
 //! a gateway may use), the asset quota, a 429 storm on GetAsset, and a slow
 //! server that must not be looked at twice for the same asset.
 
+mod clienv;
 mod common;
 
 use std::collections::BTreeMap;
@@ -92,7 +93,7 @@ async fn a_processing_limit_in_every_form_creates_each_item_once() {
         assert!(stats.refused_processing > 0, "{form:?}: the limit was never reached");
         assert_eq!(stats.assets_created, 300, "{form:?}: one creation per item");
         assert_eq!(stats.duplicate_creations, 0, "{form:?}");
-        assert!(!seen.health.paused.is_some(), "{form:?}: a limit is not a pause: {:?}", seen.health);
+        assert!(seen.health.paused.is_none(), "{form:?}: a limit is not a pause: {:?}", seen.health);
         let caps: Vec<usize> = seen.caps.iter().filter_map(|c| c.get("default").copied()).collect();
         assert!(!caps.is_empty(), "{form:?}: no cap was learned");
         assert!(caps.iter().all(|&c| (1..=60).contains(&c)), "{form:?}: caps {caps:?}");
@@ -204,4 +205,42 @@ async fn a_slow_server_is_never_asked_twice_about_one_asset() {
     assert_eq!(stats.overlapping_looks, 0, "an asset was looked at twice at once");
     assert_eq!(stats.looks_after_final, 0, "an asset was looked at after it was seen final");
     assert!(stats.get_asset_requests >= 300);
+}
+
+/// The CLI end to end: `import --wait` against an account that lets 3
+/// process at once finishes every item once (exit 0), and `status` shows the
+/// cap it learned, then the fixed one from the config.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_finishes_under_a_processing_limit_and_status_shows_the_cap() {
+    let cfg = SimConfig {
+        min_delay_ms: 300,
+        max_delay_ms: 600,
+        account: AccountLimits { max_processing: 3, limit_form: LimitForm::Chinese, max_assets: 0 },
+        ..quick_sim_config()
+    };
+    let sim = Sim::start_local(cfg).await.unwrap();
+    let group = sim.state().add_group("g");
+    let env = clienv::Env::new(&sim);
+    let env = clienv::blocking(move || {
+        let input: String = (0..12).map(|i| format!("https://cdn.example/cap/{i}.png\n")).collect();
+        let out = env.run(&["import", "--group", &group, "--wait"], &input);
+        assert_eq!(out.status.code(), Some(0), "{}", clienv::text(&out.stderr));
+        let out = env.run(&["status"], "");
+        let err = clienv::text(&out.stderr);
+        assert!(err.contains("12 active"), "{err}");
+        assert!(
+            err.contains("processing at once, at most:") && err.contains("for profile `default` (learned"),
+            "{err}"
+        );
+        env
+    })
+    .await;
+    let stats = sim.stats();
+    assert!(stats.refused_processing > 0, "the limit was reached");
+    assert_eq!((stats.assets_created, stats.duplicate_creations), (12, 0));
+    let fixed = clienv::Env::with(&sim.base_url(), sim.state().api_key(), "[limits]\nmax_processing = 2\n");
+    std::fs::create_dir_all(&fixed.data).unwrap();
+    std::fs::copy(env.data.join("polling.json"), fixed.data.join("polling.json")).unwrap();
+    let err = clienv::blocking(move || clienv::text(&fixed.run(&["status"], "").stderr)).await;
+    assert!(err.contains("2 for profile `default`") && err.contains("2 (limits.max_processing)"), "{err}");
 }

@@ -105,7 +105,7 @@ pub enum CliCommand {
         json: bool,
         /// Simulator behaviour.
         #[command(flatten)]
-        config: SimConfig,
+        config: Box<SimConfig>,
     },
     /// Print a shell completion script (e.g. `seedance-assets completions bash > ~/.local/share/bash-completion/completions/seedance-assets`).
     Completions {

@@ -40,7 +40,7 @@ pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
         CliCommand::Config(c) => configure::config(global, c),
         CliCommand::Groups(g) => catalog::groups(global, g).await,
         CliCommand::Presets(p) => catalog::presets(global, p),
-        CliCommand::Sim { host, port, json, config } => catalog::sim(host, port, json, config).await,
+        CliCommand::Sim { host, port, json, config } => catalog::sim(host, port, json, *config).await,
         CliCommand::Completions { shell } => docs::completions(shell),
         CliCommand::Man => docs::man(),
     };

@@ -128,7 +128,28 @@ pub(super) fn status(global: &GlobalArgs, select: &Selection, search: Option<&st
     }
     let noun = if n == 1 { "job" } else { "jobs" };
     eprintln!("{n} {noun}{}{}", if parts.is_empty() { "" } else { ": " }, parts.join(", "));
+    if let Some(caps) = caps_line(&ctx) {
+        eprintln!("{caps}");
+    }
     Ok(0)
+}
+
+/// The processing caps in force, when there are any: `limits.max_processing`
+/// and those learned from the server's refusals (kept in `polling.json`).
+fn caps_line(ctx: &Context) -> Option<String> {
+    let fixed = ctx.profile.limits.max_processing;
+    let learned = crate::engine::saved_caps(&ctx.paths.polling());
+    let mut parts: Vec<String> = learned
+        .iter()
+        .map(|(profile, cap)| {
+            let cap = if fixed > 0 { (*cap).min(fixed) } else { *cap };
+            format!("{cap} for profile `{}` (learned from the server's refusals)", crate::text::sanitize(profile))
+        })
+        .collect();
+    if fixed > 0 {
+        parts.push(format!("{fixed} (limits.max_processing)"));
+    }
+    (!parts.is_empty()).then(|| format!("processing at once, at most: {}", parts.join("; ")))
 }
 
 /// Streams the jobs `f` picks from the store into `w` in `format`, one at a
