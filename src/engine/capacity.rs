@@ -3,12 +3,16 @@
 //! refusals, AIMD-style. A refusal caps the profile at the number of its
 //! assets processing when it came (what the server just refused, one more,
 //! is never asked again at that level); each accepted creation then raises
-//! the cap by `1/cap`, so it probes one higher after about `cap`
-//! acceptances. Counting by what the engine sees processing (which lags the
+//! the cap by `4/cap`, so it probes one higher after about a quarter of
+//! `cap` acceptances (a refusal costs one request, a slot left empty costs
+//! the batch time). Counting by what the engine sees processing (which lags the
 //! server by the detection delay) makes the learned cap include the assets
 //! the server finished but the engine has not looked at yet.
 
 use std::collections::{BTreeMap, HashMap};
+
+/// How fast a learned cap creeps up: by `PROBE / cap` per acceptance.
+const PROBE: f64 = 4.0;
 
 /// The processing caps of every profile.
 #[derive(Debug, Clone, Default)]
@@ -57,7 +61,7 @@ impl Capacity {
     /// The server accepted a creation of `profile`: a learned cap creeps up.
     pub fn accepted(&mut self, profile: &str) {
         if let Some(cap) = self.learned.get_mut(profile) {
-            *cap += 1.0 / cap.max(1.0);
+            *cap += PROBE / cap.max(1.0);
         }
     }
 
@@ -86,10 +90,10 @@ mod tests {
         assert_eq!(c.cap("other"), None, "per profile");
         // A later refusal at a higher level (in flight before the cut) does not raise it.
         assert_eq!(c.refused("p", 40), 33);
-        for _ in 0..34 {
+        for _ in 0..9 {
             c.accepted("p");
         }
-        assert_eq!(c.cap("p"), Some(34), "one higher after about cap acceptances");
+        assert_eq!(c.cap("p"), Some(34), "one higher after about a quarter of cap acceptances");
         assert_eq!(c.refused("p", 31), 31);
         // Refused with nothing processing: one at a time, never zero.
         assert_eq!(c.refused("p", 0), 1);

@@ -30,6 +30,8 @@ const UPLOAD_RETRIES: u32 = 5;
 /// Queued jobs looked through for one whose profile may send, when the
 /// first are held by their profile's processing cap or quota.
 const SCAN: usize = 256;
+/// Shortest wait between looks at an asset of a capped profile, in seconds.
+const CAPPED_WAIT_MIN: f64 = 0.25;
 /// Longest wait between two probes of an unreachable server.
 const PROBE_MAX: Duration = Duration::from_secs(15);
 
@@ -145,6 +147,9 @@ pub struct Core {
     retry_503: bool,
     upload_slots: Option<usize>,
     capacity: Capacity,
+    /// Profiles at their processing cap with items waiting: their assets
+    /// are looked at often, since each one seen finished frees a slot.
+    capped: HashSet<String>,
     /// Jobs with a GetAsset on its way (at most one each).
     looking: HashSet<JobId>,
     runtime: HashMap<JobId, Runtime>,
@@ -200,6 +205,7 @@ impl Core {
             limits: config.limits,
             retry_503: config.retry_503,
             upload_slots: config.upload_slots,
+            capped: HashSet::new(),
             looking: HashSet::new(),
             runtime: HashMap::new(),
             queue: VecDeque::new(),
@@ -886,9 +892,46 @@ impl Core {
         let kind = kind_key(job.spec.asset_type, &job.spec.profile);
         let (polls, last) = self.runtime.get(&id).map_or((0, 0.0), |r| (r.polls, r.seen));
         let at = LookAt { job: id, kind: &kind, last, elapsed, polls };
+        let capped = self.capped.contains(&job.spec.profile);
         // Retry-After comes with errors only, which `retry_delay` paces.
-        let after = self.looks.next(at, None, &mut self.rng);
+        let mut after = self.looks.next(at, None, &mut self.rng);
+        if capped {
+            after = after.min(self.capped_wait());
+        }
         self.set_timer(Due::Poll(id), after);
+    }
+
+    /// The wait between looks at an asset of a profile at its processing
+    /// cap: its assets share half the GetAsset rate (a slot seen free a
+    /// second late costs a second of the whole batch).
+    fn capped_wait(&self) -> Duration {
+        let watched: usize = self.capped.iter().filter_map(|p| self.capacity.cap(p)).sum();
+        let secs = watched.max(1) as f64 / (0.5 * f64::from(self.limits.get_per_sec.max(1)));
+        Duration::from_secs_f64(secs.clamp(CAPPED_WAIT_MIN, self.polling.max_interval_secs.max(CAPPED_WAIT_MIN)))
+    }
+
+    /// Records which profiles are at their cap with items waiting, and
+    /// plans anew the looks of those that just got there.
+    fn update_capped(&mut self, busy: &HashMap<String, usize>) {
+        let now_capped: HashSet<String> = if self.queue.is_empty() {
+            HashSet::new()
+        } else {
+            busy.iter().filter(|(p, n)| self.capacity.cap(p).is_some_and(|c| **n >= c)).map(|(p, _)| p.clone()).collect()
+        };
+        let newly: Vec<String> = now_capped.difference(&self.capped).cloned().collect();
+        self.capped = now_capped;
+        if newly.is_empty() {
+            return;
+        }
+        let ids: Vec<JobId> = self
+            .jobs
+            .values()
+            .filter(|j| j.state == JobState::Processing && newly.contains(&j.spec.profile))
+            .map(|j| j.id)
+            .collect();
+        for id in ids {
+            self.plan_look(id);
+        }
     }
 
     /// Estimates processing times again (with the jobs still processing as
@@ -987,6 +1030,9 @@ impl Core {
             self.set_state(id, JobState::Creating, None);
             self.fx.to_create.push(id);
             n += 1;
+        }
+        if constrained {
+            self.update_capped(&busy);
         }
         n
     }
