@@ -3,12 +3,11 @@
 //! to the pure [`Core`], and carries out what it asks — writing each batch
 //! of records before sending the matching updates and requests.
 
-use std::num::NonZeroU32;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use jiff::Timestamp;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -93,13 +92,6 @@ struct Counters {
     create_requests: AtomicU64,
 }
 
-fn limiter(per_sec: u32) -> Arc<DefaultDirectRateLimiter> {
-    let rate = NonZeroU32::new(per_sec.max(1)).expect("max(1) is non-zero");
-    // Burst of one: requests leave evenly spaced, so a server enforcing the
-    // same rate with any burst allowance never has to answer 429.
-    Arc::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(NonZeroU32::MIN)))
-}
-
 /// The shell's side of [`Gate`]: the CreateAsset pacer and the clients.
 struct ShellGate<'a> {
     limiter: &'a Pacer,
@@ -143,7 +135,11 @@ struct Actor {
     updates: mpsc::UnboundedSender<Update>,
     events: mpsc::UnboundedSender<Event>,
     create_limiter: Arc<Pacer>,
-    get_limiter: Arc<DefaultDirectRateLimiter>,
+    get_pacer: Pacer,
+    /// GetAsset waiting for a slot of `get_pacer`, in order (no task waits).
+    poll_queue: VecDeque<JobId>,
+    /// When the next GetAsset slot is free, while some wait.
+    poll_at: Option<Instant>,
     counters: Arc<Counters>,
     tasks: JoinSet<()>,
     last_stats: Stats,
@@ -237,7 +233,9 @@ pub fn start(
         updates: up_tx,
         events: ev_tx,
         create_limiter: Arc::new(Pacer::new(opts.limits.create_per_sec)),
-        get_limiter: limiter(opts.limits.get_per_sec),
+        get_pacer: Pacer::new(opts.limits.get_per_sec),
+        poll_queue: VecDeque::new(),
+        poll_at: None,
         counters: Arc::default(),
         tasks: JoinSet::new(),
         last_stats: Stats::default(),
@@ -293,6 +291,10 @@ impl Actor {
                 }
                 _ = tokio::time::sleep_until(self.dispatch_at.unwrap_or(far)), if running && self.dispatch_at.is_some() => {
                     self.dispatch_at = None;
+                }
+                _ = tokio::time::sleep_until(self.poll_at.unwrap_or(far)), if self.poll_at.is_some() => {
+                    self.poll_at = None;
+                    self.send_polls();
                 }
                 _ = tokio::time::sleep_until(self.probe_at.unwrap_or(far)), if running && self.probe_at.is_some() => {
                     self.probe_at = None;
@@ -541,7 +543,22 @@ impl Actor {
         for id in std::mem::take(&mut self.core.fx.to_create) {
             self.spawn_create(id);
         }
-        for id in std::mem::take(&mut self.core.fx.to_poll) {
+        self.poll_queue.extend(std::mem::take(&mut self.core.fx.to_poll));
+        self.send_polls();
+    }
+
+    /// Sends the waiting GetAsset calls the rate allows now, and sets the
+    /// wake-up for the rest (one timer, however many wait).
+    fn send_polls(&mut self) {
+        if self.poll_at.is_some() {
+            return;
+        }
+        while let Some(&id) = self.poll_queue.front() {
+            if let Err(wait) = self.get_pacer.check() {
+                self.poll_at = Some(Instant::now() + wait);
+                return;
+            }
+            self.poll_queue.pop_front();
             self.spawn_poll(id);
         }
     }
@@ -620,7 +637,7 @@ impl Actor {
     }
 
     fn spawn_poll(&mut self, id: JobId) {
-        let Some(job) = self.core.jobs.get(&id) else {
+        let Some(job) = self.core.jobs.get(&id).filter(|j| j.state == JobState::Processing) else {
             return;
         };
         let Some(task_id) = job.task_id.clone() else {
@@ -634,8 +651,8 @@ impl Actor {
                 return;
             }
         };
-        let limiter = self.get_limiter.clone();
-        self.spawn_request(client, async move { limiter.until_ready().await }, move |client| async move {
+        // The slot was taken when it left the poll queue.
+        self.spawn_request(client, async {}, move |client| async move {
             Event::Polled(id, client.get_asset(&task_id).await)
         });
     }

@@ -457,6 +457,7 @@ impl Core {
                     self.dedup.remove(&key);
                 }
                 self.runtime.remove(&id);
+                self.looking.remove(&id);
                 self.cancel_timer(id);
                 self.fx.dirty.remove(&id);
                 self.fx.forgotten.push(id);
@@ -916,7 +917,10 @@ impl Core {
         let now_capped: HashSet<String> = if self.queue.is_empty() {
             HashSet::new()
         } else {
-            busy.iter().filter(|(p, n)| self.capacity.cap(p).is_some_and(|c| **n >= c)).map(|(p, _)| p.clone()).collect()
+            busy.iter()
+                .filter(|(p, n)| self.capacity.cap(p).is_some_and(|c| **n >= c))
+                .map(|(p, _)| p.clone())
+                .collect()
         };
         let newly: Vec<String> = now_capped.difference(&self.capped).cloned().collect();
         self.capped = now_capped;
