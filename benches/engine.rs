@@ -12,8 +12,11 @@
 //!    GetAsset, 60 s processing: looks at final jobs, GetAsset per asset,
 //!    peak RSS and CPU time.
 //!
+//! 5. 300 imports, lognormal processing (median 15 s, σ 0.5), about one in
+//!    200 taking 600 s instead: the most looks any asset got, detection.
+//!
 //! Run: `cargo bench --bench engine` (all), or name sections:
-//! `cargo bench --bench engine -- throughput memory limits slow-get`.
+//! `cargo bench --bench engine -- throughput memory limits slow-get tail`.
 
 mod support;
 use support::{client, images};
@@ -327,6 +330,51 @@ async fn slow_get() {
     );
 }
 
+async fn tail() {
+    let cfg = SimConfig {
+        delay_dist: seedance_assets::sim::DelayDist::Lognormal,
+        delay_median_ms: 15_000,
+        delay_sigma: 0.5,
+        tail_share: 0.005,
+        tail_ms: 600_000,
+        seed: Some(11),
+        ..SimConfig::default()
+    };
+    let sim = Sim::start_local(cfg).await.expect("sim");
+    let group = sim.state().add_group("bench");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = EngineOptions {
+        limits: Limits::default(),
+        polling: Polling::default(),
+        seed: Some(2),
+        retry_503: false,
+        storage: None,
+        polling_file: None,
+    };
+    let (engine, mut rx, task) = seedance_assets::engine::start(
+        seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
+        opts,
+        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
+    )
+    .expect("engine");
+    let submitted = engine.submit(images(&group, 300, "bench/tail"), false).await.expect("submit");
+    let (finished, _, _) = wait_all_final_stats(&mut rx, submitted.accepted.len()).await;
+    engine.send(EngineCommand::Shutdown);
+    let _ = task.await;
+    let stats = sim.stats();
+    let slow = sim.state().processing_times().iter().filter(|d| d.as_secs() >= 600).count();
+    let active = finished.values().filter(|j| j.state == JobState::Active).count();
+    let d = &stats.detection;
+    println!(
+        "  300 at median 15 s, {slow} of them 600 s: most looks at one asset {}  GetAsset/asset {:.2}  detection mean {:.2} s p99 {:.2} s max {:.1} s  active {active}/300",
+        stats.most_looks,
+        stats.get_asset_requests as f64 / 300.0,
+        d.mean_ms / 1000.0,
+        d.p99_ms / 1000.0,
+        d.max_ms / 1000.0,
+    );
+}
+
 /// The group the standalone simulator announces on its first line of stdout.
 fn sim_group(sim: &mut std::process::Child) -> String {
     use std::io::BufRead;
@@ -379,6 +427,9 @@ fn main() {
         }
         if run("slow-get") {
             slow_get().await;
+        }
+        if run("tail") {
+            tail().await;
         }
     });
 }

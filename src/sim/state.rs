@@ -44,6 +44,8 @@ pub struct SimStats {
     pub looks_after_final: u64,
     /// GetAsset requests for a task that had another one under way.
     pub overlapping_looks: u64,
+    /// The most GetAsset requests any one task received.
+    pub most_looks: u64,
     /// CreateAsset requests refused because too many were processing.
     pub refused_processing: u64,
     /// CreateAsset requests refused because the asset quota was full.
@@ -118,6 +120,8 @@ struct Inner {
     delays: Vec<Duration>,
     /// GetAsset requests under way, per task.
     looking: HashMap<String, u32>,
+    /// GetAsset requests received, per task.
+    looks: HashMap<String, u64>,
     /// Tasks answered Active or Failed.
     final_seen: HashSet<String>,
     script: std::collections::VecDeque<Option<Fault>>,
@@ -177,6 +181,7 @@ impl SimState {
                 next_id: 1,
                 delays: Vec::new(),
                 looking: HashMap::new(),
+                looks: HashMap::new(),
                 final_seen: HashSet::new(),
                 script: Default::default(),
             }),
@@ -377,6 +382,10 @@ impl SimState {
         if inner.final_seen.contains(task_id) {
             inner.stats.looks_after_final += 1;
         }
+        let looks = inner.looks.entry(task_id.to_string()).or_default();
+        *looks += 1;
+        let looks = *looks;
+        inner.stats.most_looks = inner.stats.most_looks.max(looks);
         let under_way = inner.looking.entry(task_id.to_string()).or_default();
         *under_way += 1;
         if *under_way > 1 {
