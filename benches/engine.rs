@@ -14,9 +14,11 @@
 //!
 //! 5. 300 imports, lognormal processing (median 15 s, σ 0.5), about one in
 //!    200 taking 600 s instead: the most looks any asset got, detection.
+//! 6. 5,000 imports at the default 30 CreateAsset/s on both sides, short
+//!    processing: wall time against the rate bound, 429s.
 //!
 //! Run: `cargo bench --bench engine` (all), or name sections:
-//! `cargo bench --bench engine -- throughput memory limits slow-get tail`.
+//! `cargo bench --bench engine -- throughput memory limits slow-get tail pace`.
 
 mod support;
 use support::{client, images};
@@ -375,6 +377,39 @@ async fn tail() {
     );
 }
 
+async fn pace() {
+    let cfg = SimConfig { min_delay_ms: 200, max_delay_ms: 500, seed: Some(13), ..SimConfig::default() };
+    let sim = Sim::start_local(cfg).await.expect("sim");
+    let group = sim.state().add_group("bench");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let polling = Polling { first_secs: 0.2, max_interval_secs: 0.5, ..Polling::default() };
+    let opts =
+        EngineOptions { limits: Limits::default(), polling, seed: Some(2), retry_503: false, storage: None, polling_file: None };
+    let (engine, mut rx, task) = seedance_assets::engine::start(
+        seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
+        opts,
+        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
+    )
+    .expect("engine");
+    let n = 5000;
+    let start = Instant::now();
+    let submitted = engine.submit(images(&group, n, "bench/pace"), false).await.expect("submit");
+    let (finished, _, _) = wait_all_final_stats(&mut rx, submitted.accepted.len()).await;
+    engine.send(EngineCommand::Shutdown);
+    let _ = task.await;
+    let stats = sim.stats();
+    // The earliest any client pacing at 30/s could see them all ready.
+    let bound = concurrency_bound(&sim.state().processing_times(), n, 30.0).as_secs_f64();
+    let last_ready = sim.state().last_ready_at().expect("assets").duration_since(start).as_secs_f64();
+    let active = finished.values().filter(|j| j.state == JobState::Active).count();
+    println!(
+        "  5,000 at 30/s: last asset ready {last_ready:.2} s  rate bound {bound:.2} s  ratio {:.4}  CreateAsset {}  429s {}  active {active}/{n}",
+        last_ready / bound,
+        stats.create_asset_requests,
+        stats.rate_limited,
+    );
+}
+
 /// The group the standalone simulator announces on its first line of stdout.
 fn sim_group(sim: &mut std::process::Child) -> String {
     use std::io::BufRead;
@@ -430,6 +465,9 @@ fn main() {
         }
         if run("tail") {
             tail().await;
+        }
+        if run("pace") {
+            pace().await;
         }
     });
 }
