@@ -383,8 +383,14 @@ async fn pace() {
     let group = sim.state().add_group("bench");
     let dir = tempfile::tempdir().expect("tempdir");
     let polling = Polling { first_secs: 0.2, max_interval_secs: 0.5, ..Polling::default() };
-    let opts =
-        EngineOptions { limits: Limits::default(), polling, seed: Some(2), retry_503: false, storage: None, polling_file: None };
+    let opts = EngineOptions {
+        limits: Limits::default(),
+        polling,
+        seed: Some(2),
+        retry_503: false,
+        storage: None,
+        polling_file: None,
+    };
     let (engine, mut rx, task) = seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
         opts,
