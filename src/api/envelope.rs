@@ -26,21 +26,27 @@ pub fn decode_response<T: DeserializeOwned>(
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let message = || parsed.as_ref().and_then(error_of).unwrap_or_else(|| excerpt(&text, EXCERPT_CHARS));
     let code = || parsed.as_ref().and_then(code_of).unwrap_or_else(|| format!("HTTP {status}"));
-    // A refusal by an account limit, in whatever status it comes (a 403 or
-    // 503 that names a limit is not a bad key or an outage).
-    if matches!(status, 400..=499 | 503)
-        && status != 401
-        && let Some(e) = limited(&code(), &message(), retry_after)
-    {
-        return Err(e);
-    }
     match status {
-        401 | 403 => return Err(ApiError::Unauthorized { message: message() }),
-        429 => return Err(ApiError::RateLimited { retry_after }),
+        401 => return Err(ApiError::Unauthorized { message: message() }),
+        // A 403 or 503 is read for a limit only when it names the
+        // processing limit or the asset quota outright: a 403 is otherwise
+        // the key, and a 503 may come after the request was acted on.
+        403 | 503 => {
+            let e = match limited(&code(), &message(), retry_after) {
+                Some(e @ ApiError::LimitReached { .. }) => e,
+                _ if status == 403 => ApiError::Unauthorized { message: message() },
+                _ => ApiError::Server { status, message: message() },
+            };
+            return Err(e);
+        }
+        429 => return Err(limited(&code(), &message(), retry_after).unwrap_or(ApiError::RateLimited { retry_after })),
         500..=599 => {
             return Err(ApiError::Server { status, message: message() });
         }
-        400..=499 => return Err(rejected(code(), message())),
+        400..=499 => {
+            let (code, message) = (code(), message());
+            return Err(limited(&code, &message, retry_after).unwrap_or_else(|| rejected(code, message)));
+        }
         200..=299 => {}
         _ => {
             return Err(ApiError::Decode {
@@ -83,6 +89,13 @@ pub fn decode_response<T: DeserializeOwned>(
     if let Some(code) = data.get("Code").and_then(Value::as_str) {
         let msg = data.get("Message").and_then(Value::as_str).map(|m| excerpt(m, EXCERPT_CHARS)).unwrap_or_default();
         let code = excerpt(code, 60);
+        // An error beside an asset or task id contradicts itself: it may exist.
+        let has_id = ["Id", "TaskId", "task_id"]
+            .iter()
+            .any(|k| data.get(*k).and_then(Value::as_str).is_some_and(|v| !v.is_empty()));
+        if has_id {
+            return Err(ApiError::Rejected { code, message: msg, maybe_processed: true });
+        }
         return Err(limited(&code, &msg, retry_after).unwrap_or_else(|| rejected(code, msg)));
     }
     if data.is_null() {
@@ -294,6 +307,21 @@ mod tests {
         assert!(matches!(e, ApiError::Rejected { .. }), "{e:?}");
         let e = create(500, r#"{"error":{"message":"too many concurrent tasks"}}"#);
         assert!(matches!(e, ApiError::Server { status: 500, .. }), "{e:?}");
+        // A 503 or 403 that names no processing limit or quota keeps its meaning.
+        let e = create(503, r#"{"error":{"message":"rate limit exceeded"}}"#);
+        assert!(matches!(e, ApiError::Server { status: 503, .. }), "{e:?}");
+        let e = create(503, r#"{"error":{"message":"context deadline exceeded"}}"#);
+        assert!(matches!(e, ApiError::Server { status: 503, .. }), "{e:?}");
+        let e = create(403, r#"{"error":{"code":"Forbidden","message":"无权限访问该资源"}}"#);
+        assert!(matches!(e, ApiError::Unauthorized { .. }), "{e:?}");
+        let e = create(403, r#"{"error":{"code":"Throttling","message":"too many requests"}}"#);
+        assert!(matches!(e, ApiError::Unauthorized { .. }), "{e:?}");
+        // A limit's words beside an asset id: it may exist.
+        let e = create(
+            200,
+            r#"{"state":1,"data":{"Id":"asset-1","Code":"LimitExceeded","Message":"too many concurrent tasks"}}"#,
+        );
+        assert!(matches!(e, ApiError::Rejected { maybe_processed: true, .. }), "{e:?}");
         // A contradictory answer (state 1 and an error) stays "may exist".
         let e = create(
             200,

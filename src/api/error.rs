@@ -226,95 +226,132 @@ impl fmt::Display for AccountLimit {
 /// Which limit, if any, a refusal names, however the server words it
 /// (code or message, English or Chinese): `None` for an ordinary refusal,
 /// `Some(None)` for the request rate, `Some(Some(limit))` for another
-/// account limit. Refusals about the input itself (`InvalidParameter.*`,
-/// sizes, durations, formats) are never limits, whatever words they use.
+/// account limit.
+///
+/// Built to err toward "not a limit" (the answer is then handled as any
+/// other refusal): a refusal about the input (sizes, durations, lengths,
+/// formats), a timeout, a permission or a bill is never a limit, whatever
+/// else it says; URLs and file names in the message are not read; and a
+/// message that only says "exceeds the maximum" names no limit unless its
+/// code does (`RequestLimitExceeded`, `Throttling`, `QuotaExceeded` …).
 pub fn limit_named(code: &str, message: &str) -> Option<Option<AccountLimit>> {
-    let squeezed_code = squeezed(code);
-    const INPUT_CODES: [&str; 6] = ["invalid", "notfound", "missing", "unsupported", "malformed", "badrequestbody"];
-    if INPUT_CODES.iter().any(|c| squeezed_code.starts_with(c)) {
+    let code_sq = squeezed(code);
+    const AUTH_CODES: [&str; 3] = ["accessdenied", "unauthorized", "invalidapikey"];
+    if AUTH_CODES.iter().any(|c| code_sq.starts_with(c)) {
         return None;
     }
-    let text = format!("{code} {message}").to_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| text.contains(w));
-    const INPUT_WORDS: [&str; 15] = [
+    const LIMIT_CODES: [&str; 8] =
+        ["limit", "quota", "throttl", "toomany", "concurren", "flowcontrol", "ratelimit", "overload"];
+    let code_says = LIMIT_CODES.iter().any(|c| code_sq.contains(c));
+    const INPUT_CODES: [&str; 6] = ["invalid", "notfound", "missing", "unsupported", "malformed", "parameter"];
+    if !code_says && INPUT_CODES.iter().any(|c| code_sq.starts_with(c)) {
+        return None;
+    }
+    let text = format!("{} {}", code.to_lowercase(), readable(message));
+    let words: Vec<&str> = text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let word = |w: &str| words.contains(&w);
+    let prefix = |p: &str| words.iter().any(|w| w.starts_with(p));
+    let phrase = |p: &str| text.contains(p);
+    let cjk = |c: &[&str]| c.iter().any(|w| text.contains(w));
+    // Never a limit: the input, a timeout, a permission, a bill.
+    let unit = |w: &&str| {
+        let digits = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let unit = &w[digits.len()..];
+        (!digits.is_empty()
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && ["mb", "kb", "gb", "s", "px", "ms", "fps"].contains(&unit))
+            || w.split_once('x').is_some_and(|(a, b)| {
+                !a.is_empty() && !b.is_empty() && (a.chars().chain(b.chars())).all(|c| c.is_ascii_digit())
+            })
+    };
+    const INPUT_WORDS: [&str; 18] = [
         "size",
+        "sizes",
         "byte",
-        " mb",
+        "bytes",
+        "mb",
+        "kb",
+        "gb",
         "duration",
         "resolution",
         "pixel",
+        "pixels",
         "width",
         "height",
         "fps",
-        "frame",
         "aspect",
-        "大小",
-        "时长",
-        "分辨率",
-        "格式",
+        "length",
+        "format",
+        "codec",
     ];
-    const LIMIT_WORDS: [&str; 20] = [
-        "limit",
-        "quota",
-        "throttl",
-        "too many",
-        "too frequent",
-        "exceed",
-        "at most",
-        "no more than",
-        "maximum",
-        "max ",
-        "限",
-        "超过",
-        "超出",
-        "太多",
-        "频繁",
-        "配额",
-        "最多",
-        "上限",
-        "不超过",
-        "toomany",
-    ];
-    if has(&INPUT_WORDS) || !has(&LIMIT_WORDS) {
+    let input = INPUT_WORDS.iter().any(|w| word(w))
+        || prefix("dimension")
+        || prefix("character")
+        || words.iter().any(unit)
+        || cjk(&["大小", "时长", "分辨率", "像素", "格式", "尺寸", "字符", "长度", "宽", "高度"])
+        || (text.contains('秒') && !cjk(&["每秒"]));
+    let timeout = prefix("timeout") || word("timed") || word("deadline") || phrase("execution time") || cjk(&["超时"]);
+    let denied = prefix("permission")
+        || prefix("unauthori")
+        || phrase("access denied")
+        || ["spending", "billing", "balance", "payment", "arrears", "overdue"].iter().any(|w| word(w))
+        || cjk(&["权限", "余额", "欠费", "账单", "未授权"]);
+    if input || timeout || denied {
         return None;
     }
-    const PROCESSING_WORDS: [&str; 10] = [
-        "concurren",
-        "simultaneous",
-        "at once",
-        "at the same time",
-        "in parallel",
-        "running task",
-        "同时",
-        "并发",
-        "处理中",
-        "进行中",
-    ];
-    const RATE_WORDS: [&str; 10] =
-        ["rate", "throttl", "per second", "qps", "rps", "too frequent", "频率", "频繁", "限流", "每秒"];
-    const QUOTA_WORDS: [&str; 9] = [
-        "quota",
-        "asset count",
-        "number of assets",
-        "assets per account",
-        "account holds",
-        "配额",
-        "资产数",
-        "资产总",
-        "资产上限",
-    ];
-    Some(if has(&PROCESSING_WORDS) {
+    let says_limit = code_says
+        || ["limit", "limits", "limited", "quota", "maximum", "max"].iter().any(|w| word(w))
+        || prefix("exceed")
+        || prefix("throttl")
+        || phrase("too many")
+        || phrase("too frequent")
+        || phrase("at most")
+        || phrase("no more than")
+        || cjk(&["限制", "限流", "超限", "上限", "超过", "超出", "太多", "频繁", "配额", "最多", "并发"]);
+    if !says_limit {
+        return None;
+    }
+    let processing = prefix("concurren")
+        || prefix("simultaneous")
+        || phrase("at once")
+        || phrase("at the same time")
+        || phrase("in parallel")
+        || phrase("in progress")
+        || phrase("running task")
+        || cjk(&["同时", "并发", "处理中", "进行中"]);
+    let assets = prefix("asset") || cjk(&["资产", "素材"]);
+    let rate = ["rate", "qps", "rps", "frequency"].iter().any(|w| word(w))
+        || prefix("ratelimit")
+        || prefix("throttl")
+        || phrase("per second")
+        || phrase("per minute")
+        || phrase("too frequent")
+        || phrase("too many requests")
+        || cjk(&["频率", "频繁", "限流", "每秒", "每分钟"]);
+    Some(if processing {
         Some(AccountLimit::Processing)
-    } else if has(&RATE_WORDS) {
-        None
-    } else if has(&["processing", "in progress"]) {
-        Some(AccountLimit::Processing)
-    } else if has(&QUOTA_WORDS) {
+    } else if assets && !rate {
         Some(AccountLimit::Quota)
-    } else {
-        // A limit of no named kind: the rate, the commonest.
+    } else if rate || code_says {
         None
+    } else {
+        // "Exceeds the maximum" of something unnamed: not a limit.
+        return None;
     })
+}
+
+/// A refusal's text as [`limit_named`] reads it: lower case, without URLs
+/// and file names (a host or an asset's name may contain any word).
+fn readable(text: &str) -> String {
+    let is_name = |chunk: &str| {
+        let chunk = chunk.trim_end_matches(|c: char| c.is_ascii_punctuation());
+        chunk.contains("://")
+            || chunk.starts_with("www.")
+            || chunk.rsplit_once('.').is_some_and(|(stem, ext)| {
+                !stem.is_empty() && (2..=4).contains(&ext.len()) && ext.chars().all(|c| c.is_ascii_alphanumeric())
+            })
+    };
+    text.split_whitespace().filter(|c| !is_name(c)).collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 /// Whether an error code (or a message carrying it) says the group does not
@@ -350,16 +387,26 @@ mod tests {
             ("Throttling.User", "Request was denied due to user flow control.", None),
             ("429", "rate limit exceeded", None),
             ("TooManyRequests", "", None),
+            ("QuotaExceeded", "", None),
+            ("HTTP 429", "quota of 600 requests per minute exceeded", None),
             ("OperationDenied", "同时处理中的创建任务不超过 30 个", Some(Processing)),
+            ("OperationDenied", "[BytePlus ModelArk] 同时处理中的创建任务不超过 30 个", Some(Processing)),
             ("QuotaExceeded.ConcurrentTasks", "", Some(Processing)),
+            ("InvalidRequest.ConcurrencyLimit", "", Some(Processing)),
             ("HTTP 400", "too many concurrent creation tasks: at most 30 may be processing", Some(Processing)),
+            (
+                "HTTP 400",
+                "too many concurrent tasks, see https://docs.byteplus.com/limits for asset frame_001.png",
+                Some(Processing),
+            ),
             ("LimitExceeded", "at most 30 creation tasks may be processing at once", Some(Processing)),
+            ("HTTP 400", "limit reached: 30 tasks in progress; for more information see the docs", Some(Processing)),
             ("QuotaExceeded.AssetCount", "the account holds 10000 assets", Some(Quota)),
             ("Forbidden", "asset quota exceeded", Some(Quota)),
+            ("HTTP 400", "asset quota exceeded; migrate to a larger plan", Some(Quota)),
+            ("HTTP 400", "asset quota exceeded; new asset processing is disabled", Some(Quota)),
             ("state 0", "资产数量已达上限", Some(Quota)),
-            ("QuotaExceeded", "", Some(Quota)),
             ("HTTP 400", "rate limit exceeded while processing", None),
-            ("HTTP 400", "limit reached: 30 tasks in progress; for more information see the docs", Some(Processing)),
         ] {
             assert_eq!(limit_named(code, message), Some(want), "{code}: {message}");
         }
@@ -368,6 +415,18 @@ mod tests {
             ("InvalidParameter.Duration", "too many seconds"),
             ("HTTP 400", "video duration exceeds the maximum of 15 s"),
             ("HTTP 400", "文件大小超过 30MB"),
+            ("BadRequest", "file exceeds 30MB"),
+            ("HTTP 400", "image dimensions exceed 6000x6000"),
+            ("ParameterError", "name exceeds the maximum length of 64 characters"),
+            ("HTTP 400", "视频超过15秒"),
+            ("HTTP 400", "exceeds the maximum"),
+            ("HTTP 503", "context deadline exceeded"),
+            ("HTTP 503", "upstream request timeout: processing exceeded the 60s limit"),
+            ("state 0", "请求处理超过 60 秒未完成"),
+            ("HTTP 408", "backend timeout exceeded"),
+            ("Forbidden", "无权限访问该资源"),
+            ("AccessDenied", "权限不足"),
+            ("HTTP 403", "monthly spending limit exceeded"),
             ("NotFound.group_id", "limit"),
             ("AccessDenied", "bad key"),
             ("HTTP 400", "bad request"),

@@ -76,8 +76,8 @@ pub struct Polling {
     /// With `adaptive = false`, each interval is the previous one times this.
     pub backoff: f64,
     /// Longest wait before a look (the first or the next), in seconds; with
-    /// `adaptive`, an asset older than all but 1 in 2000 of its kind waits
-    /// up to a fifth of its age instead.
+    /// `adaptive`, an asset older than 99% of its kind waits up to 0.4 of
+    /// its age instead.
     pub max_interval_secs: f64,
     /// Random spread: of learned looks, ±`jitter`/2 seconds; of retries and
     /// of looks with `adaptive = false`, a fraction of the interval (0.2 = ±20%).

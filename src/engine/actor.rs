@@ -292,7 +292,7 @@ impl Actor {
                 _ = tokio::time::sleep_until(self.dispatch_at.unwrap_or(far)), if running && self.dispatch_at.is_some() => {
                     self.dispatch_at = None;
                 }
-                _ = tokio::time::sleep_until(self.poll_at.unwrap_or(far)), if self.poll_at.is_some() => {
+                _ = tokio::time::sleep_until(self.poll_at.unwrap_or(far)), if running && self.poll_at.is_some() => {
                     self.poll_at = None;
                     self.send_polls();
                 }

@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 
 /// How fast a learned cap creeps up: by `PROBE / cap` per acceptance.
 const PROBE: f64 = 4.0;
+/// How much higher a learned cap starts the next run.
+const RESTART_PROBE: f64 = 1.25;
 
 /// The processing caps of every profile.
 #[derive(Debug, Clone, Default)]
@@ -23,9 +25,14 @@ pub struct Capacity {
 
 impl Capacity {
     /// Caps with `fixed` (0: none) for every profile, and those learned in
-    /// earlier runs.
+    /// earlier runs, each a quarter higher (plus one): a new run probes
+    /// again, so a cap learned at a bad moment does not last.
     pub fn new(fixed: usize, learned: &BTreeMap<String, f64>) -> Capacity {
-        let learned = learned.iter().filter(|(_, c)| **c >= 1.0).map(|(p, c)| (p.clone(), *c)).collect();
+        let learned = learned
+            .iter()
+            .filter(|(_, c)| c.is_finite() && **c >= 1.0)
+            .map(|(p, c)| (p.clone(), c * RESTART_PROBE + 1.0))
+            .collect();
         Capacity { fixed: (fixed > 0).then_some(fixed), learned }
     }
 
@@ -106,8 +113,14 @@ mod tests {
         assert_eq!(c.cap("p"), Some(20));
         assert_eq!(c.refused("p", 50), 20);
         assert_eq!(c.refused("p", 12), 12);
-        // What was learned comes back in the next run.
+        // What was learned comes back in the next run, a quarter higher.
         let again = Capacity::new(0, &c.to_remember());
-        assert_eq!(again.cap("p"), Some(12));
+        assert_eq!(again.cap("p"), Some(16));
+        // Even a cap of one learned at a bad moment opens up run after run.
+        let mut low = Capacity::new(0, &BTreeMap::from([("p".to_string(), 1.0)]));
+        for _ in 0..5 {
+            low = Capacity::new(0, &low.to_remember());
+        }
+        assert!(low.cap("p").unwrap() >= 10, "{:?}", low.cap("p"));
     }
 }

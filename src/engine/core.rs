@@ -27,9 +27,6 @@ use crate::text::sanitize;
 
 /// Uploads retried after a transient error before the job is given up.
 const UPLOAD_RETRIES: u32 = 5;
-/// Queued jobs looked through for one whose profile may send, when the
-/// first are held by their profile's processing cap or quota.
-const SCAN: usize = 256;
 /// Shortest wait between looks at an asset of a capped profile, in seconds.
 const CAPPED_WAIT_MIN: f64 = 0.25;
 /// Longest wait between two probes of an unreachable server.
@@ -750,7 +747,11 @@ impl Core {
                 }
             }
             CreateOutcome::QuotaFull { reason } => {
-                self.set_state(id, JobState::Queued, None);
+                self.set_state(
+                    id,
+                    JobState::Queued,
+                    Some(format!("waiting: the account's asset quota is full ({reason})")),
+                );
                 self.queue.push_front(id);
                 if !self.health.quota.contains_key(&profile) {
                     self.log(Level::Error, super::message::quota_message(&profile, &reason));
@@ -1043,12 +1044,13 @@ impl Core {
 
     /// The queue position of the next job to send (or to drop, when it is
     /// no longer Queued): the first whose profile is not at its cap or
-    /// paused, among the first [`SCAN`] waiting.
+    /// paused (the whole queue is looked through, so a held profile never
+    /// holds up another).
     fn sendable(&self, constrained: bool, busy: &HashMap<String, usize>) -> Option<usize> {
         if !constrained {
             return (!self.queue.is_empty()).then_some(0);
         }
-        self.queue.iter().take(SCAN).position(|id| {
+        self.queue.iter().position(|id| {
             let Some(job) = self.jobs.get(id).filter(|j| j.state == JobState::Queued) else {
                 return true;
             };

@@ -181,7 +181,7 @@ mod tests {
             let plan = LookPlan::new(&dist, COST, cap, 0.0);
             let looks = plan.looks_for(400.0);
             assert!(looks[0] <= cap + 1e-9);
-            // Within the horizon every wait keeps the cap; beyond it, a fifth of the age.
+            // Before the tail every wait keeps the cap; past it, 0.4 of the age.
             let within = |w: &[f64]| w[0] < plan.tail_from && w[1] - w[0] <= cap + 1e-9;
             let beyond = |w: &[f64]| w[0] >= plan.tail_from && w[1] - w[0] <= cap.max(TAIL_GROWTH * w[0]) + 1e-9;
             assert!(looks.windows(2).all(|w| w[1] > w[0] && (within(w) || beyond(w))), "{cap}: {looks:?}");
