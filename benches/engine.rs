@@ -16,9 +16,11 @@
 //!    200 taking 600 s instead: the most looks any asset got, detection.
 //! 6. 5,000 imports at the default 30 CreateAsset/s on both sides, short
 //!    processing: wall time against the rate bound, 429s.
+//! 7. A cold batch (fresh data dir) of 150 videos taking 60-120 s and 150
+//!    images taking 5-10 s, interleaved: detection latency.
 //!
 //! Run: `cargo bench --bench engine` (all), or name sections:
-//! `cargo bench --bench engine -- throughput memory limits slow-get tail pace`.
+//! `cargo bench --bench engine -- throughput memory limits slow-get tail pace mixed`.
 
 mod support;
 use support::{client, images};
@@ -416,6 +418,54 @@ async fn pace() {
     );
 }
 
+async fn mixed() {
+    let cfg = SimConfig {
+        min_delay_ms: 5000,
+        max_delay_ms: 10_000,
+        video_min_delay_ms: 60_000,
+        video_max_delay_ms: 120_000,
+        seed: Some(17),
+        ..SimConfig::default()
+    };
+    let sim = Sim::start_local(cfg).await.expect("sim");
+    let group = sim.state().add_group("bench");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = EngineOptions {
+        limits: Limits::default(),
+        polling: Polling::default(),
+        seed: Some(2),
+        retry_503: false,
+        storage: None,
+        polling_file: None,
+    };
+    let (engine, mut rx, task) = seedance_assets::engine::start(
+        seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
+        opts,
+        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
+    )
+    .expect("engine");
+    let mut jobs = images(&group, 300, "bench/mixed");
+    for (i, j) in jobs.iter_mut().enumerate().filter(|(i, _)| i % 2 == 1) {
+        j.asset_type = seedance_assets::api::AssetType::Video;
+        j.url = format!("https://media.example/bench/mixed/{i}.mp4");
+    }
+    let submitted = engine.submit(jobs, false).await.expect("submit");
+    let (finished, _, _) = wait_all_final_stats(&mut rx, submitted.accepted.len()).await;
+    engine.send(EngineCommand::Shutdown);
+    let _ = task.await;
+    let stats = sim.stats();
+    let active = finished.values().filter(|j| j.state == JobState::Active).count();
+    let d = &stats.detection;
+    println!(
+        "  cold, 150 videos 60-120 s + 150 images 5-10 s: GetAsset/asset {:.2}  detection mean {:.2} s p50 {:.2} s p99 {:.2} s max {:.2} s  active {active}/300",
+        stats.get_asset_requests as f64 / 300.0,
+        d.mean_ms / 1000.0,
+        d.p50_ms / 1000.0,
+        d.p99_ms / 1000.0,
+        d.max_ms / 1000.0,
+    );
+}
+
 /// The group the standalone simulator announces on its first line of stdout.
 fn sim_group(sim: &mut std::process::Child) -> String {
     use std::io::BufRead;
@@ -474,6 +524,9 @@ fn main() {
         }
         if run("pace") {
             pace().await;
+        }
+        if run("mixed") {
+            mixed().await;
         }
     });
 }

@@ -845,6 +845,8 @@ impl Core {
             }
             PollOutcome::Retry { retry_after, reason, answered } => {
                 if answered {
+                    // The server is there: the failures "in a row" start over.
+                    rt.poll_failures = 0;
                     rt.poll_refusals += 1;
                 } else {
                     rt.poll_failures += 1;

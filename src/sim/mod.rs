@@ -55,6 +55,13 @@ pub struct SimConfig {
     /// Sigma (of the log time) with `--delay-dist lognormal`.
     #[arg(long, default_value_t = 0.5)]
     pub delay_sigma: f64,
+    /// Shortest processing time of a video, in milliseconds (with
+    /// `--video-max-delay-ms`; 0 and 0: videos take what the others take).
+    #[arg(long, default_value_t = 0)]
+    pub video_min_delay_ms: u64,
+    /// Longest processing time of a video, in milliseconds (0: as the others).
+    #[arg(long, default_value_t = 0)]
+    pub video_max_delay_ms: u64,
     /// Share of assets that take `--tail-ms` instead (a slow tail).
     #[arg(long, default_value_t = 0.0)]
     pub tail_share: f64,
@@ -112,6 +119,8 @@ impl Default for SimConfig {
             delay_dist: DelayDist::Uniform,
             delay_median_ms: 15_000,
             delay_sigma: 0.5,
+            video_min_delay_ms: 0,
+            video_max_delay_ms: 0,
             tail_share: 0.0,
             tail_ms: 600_000,
             account: AccountLimits::default(),
@@ -136,6 +145,9 @@ impl SimConfig {
     pub fn validate(&self) -> Result<(), SimConfigError> {
         if self.min_delay_ms > self.max_delay_ms {
             return Err(SimConfigError::Delays { min: self.min_delay_ms, max: self.max_delay_ms });
+        }
+        if self.video_min_delay_ms > self.video_max_delay_ms {
+            return Err(SimConfigError::Delays { min: self.video_min_delay_ms, max: self.video_max_delay_ms });
         }
         if !(0.0..=5.0).contains(&self.delay_sigma) {
             return Err(SimConfigError::Sigma(self.delay_sigma));

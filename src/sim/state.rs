@@ -310,6 +310,11 @@ impl SimState {
                 Duration::from_secs_f64((ms / 1000.0).min(86_400.0))
             }
         };
+        let delay = if asset_type == "Video" && cfg.video_max_delay_ms > 0 {
+            Duration::from_millis(inner.rng.random_range(cfg.video_min_delay_ms..=cfg.video_max_delay_ms))
+        } else {
+            delay
+        };
         let delay = if cfg.tail_share > 0.0 && inner.rng.random_bool(cfg.tail_share) {
             Duration::from_millis(cfg.tail_ms)
         } else {
