@@ -450,7 +450,26 @@ async fn mixed() {
         j.url = format!("https://media.example/bench/mixed/{i}.mp4");
     }
     let submitted = engine.submit(jobs, false).await.expect("submit");
-    let (finished, _, _) = wait_all_final_stats(&mut rx, submitted.accepted.len()).await;
+    let mut finished: BTreeMap<u64, Job> = BTreeMap::new();
+    let start = Instant::now();
+    while finished.values().filter(|j| j.state.is_final()).count() < submitted.accepted.len() {
+        match tokio::time::timeout(Duration::from_secs(1), rx.recv()).await {
+            Ok(Some(Update::Job(j))) => {
+                finished.insert(j.id, *j);
+            }
+            Ok(Some(_)) | Err(_) => {}
+            Ok(None) => panic!("the engine stopped"),
+        }
+        assert!(start.elapsed() < Duration::from_secs(400), "mixed: not all final after 400 s: {:?}", {
+            let mut open: Vec<(u64, JobState, String)> = finished
+                .values()
+                .filter(|j| !j.state.is_final())
+                .map(|j| (j.id, j.state, format!("{:?}", j.spec.asset_type)))
+                .collect();
+            open.truncate(10);
+            (open, sim.stats().get_asset_requests)
+        });
+    }
     engine.send(EngineCommand::Shutdown);
     let _ = task.await;
     let stats = sim.stats();

@@ -96,7 +96,7 @@ impl Default for Polling {
         Polling {
             first_secs: 1.5,
             backoff: 1.6,
-            max_interval_secs: 15.0,
+            max_interval_secs: 8.0,
             jitter: 0.2,
             stuck_after_secs: 900.0,
             retry_budget: 10,
