@@ -29,8 +29,9 @@ use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use clap::ValueEnum;
 use seedance_assets::config::{Limits, Polling};
-use seedance_assets::engine::{Command as EngineCommand, EngineOptions, Job, JobState, Update};
+use seedance_assets::engine::{Command as EngineCommand, EngineHandle, EngineOptions, Job, JobState, Update};
 use seedance_assets::sim::{AccountLimits, LimitForm, Sim, SimConfig};
 
 /// Waits until `n` jobs are final; returns them, the journal's fsync count
@@ -73,20 +74,14 @@ async fn throughput(label: &str, polling: Polling) {
         .expect("sim");
     let group = sim.state().add_group("bench");
     let dir = tempfile::tempdir().expect("tempdir");
-    let opts = EngineOptions {
-        limits: Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000, ..Limits::default() },
+    let (engine, mut rx, task) = start_engine(
+        &sim.base_url(),
+        sim.state().api_key(),
+        dir.path(),
+        Limits { max_creating: 30, create_per_sec: 300, get_per_sec: 1000, ..Limits::default() },
         polling,
-        seed: Some(2),
-        retry_503: false,
-        storage: None,
-        polling_file: None,
-    };
-    let (engine, mut rx, task) = seedance_assets::engine::start(
-        seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
-        opts,
-        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
-    )
-    .expect("engine");
+        2,
+    );
     let start = Instant::now();
     let submitted = engine.submit(images(&group, 1000, &format!("bench/{label}")), false).await.expect("submit");
     let (finished, syncs, done_at) = wait_all_final_stats(&mut rx, submitted.accepted.len()).await;
@@ -129,20 +124,14 @@ async fn memory() {
     let base = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().expect("tempdir");
     let before = rss_kib();
-    let opts = EngineOptions {
-        limits: Limits { max_creating: 30, create_per_sec: 3000, get_per_sec: 10_000, ..Limits::default() },
-        polling: Polling::default(),
-        seed: Some(3),
-        retry_503: false,
-        storage: None,
-        polling_file: None,
-    };
-    let (engine, mut rx, task) = seedance_assets::engine::start(
-        seedance_assets::engine::Clients::single(client(&base, "bench-key")),
-        opts,
-        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
-    )
-    .expect("engine");
+    let (engine, mut rx, task) = start_engine(
+        &base,
+        "bench-key",
+        dir.path(),
+        Limits { max_creating: 30, create_per_sec: 3000, get_per_sec: 10_000, ..Limits::default() },
+        Polling::default(),
+        3,
+    );
     let submitted = engine.submit(images(&group, 10_000, "bench/mem"), false).await.expect("submit");
     let mut processing = 0usize;
     let mut states: BTreeMap<u64, JobState> = BTreeMap::new();
@@ -179,6 +168,25 @@ async fn memory() {
     );
 }
 
+/// An engine on the job store in `dir`, talking to the API at `base` with
+/// `key`: its handle, its updates and its task.
+fn start_engine(
+    base: &str,
+    key: &str,
+    dir: &std::path::Path,
+    limits: Limits,
+    polling: Polling,
+    seed: u64,
+) -> (EngineHandle, tokio::sync::mpsc::UnboundedReceiver<Update>, tokio::task::JoinHandle<()>) {
+    let opts = EngineOptions { limits, polling, seed: Some(seed), retry_503: false, storage: None, polling_file: None };
+    seedance_assets::engine::start(
+        seedance_assets::engine::Clients::single(client(base, key)),
+        opts,
+        &seedance_assets::engine::EngineFiles::in_data_dir(dir),
+    )
+    .expect("engine")
+}
+
 /// The earliest moment any client could see every asset done under a limit
 /// of `slots` processing at once and `rate` creations per second, given
 /// each asset's processing time in order of creation: each creation waits
@@ -212,20 +220,8 @@ async fn limited(form: LimitForm) {
     let sim = Sim::start_local(cfg).await.expect("sim");
     let group = sim.state().add_group("bench");
     let dir = tempfile::tempdir().expect("tempdir");
-    let opts = EngineOptions {
-        limits: Limits::default(),
-        polling: Polling::default(),
-        seed: Some(2),
-        retry_503: false,
-        storage: None,
-        polling_file: None,
-    };
-    let (engine, mut rx, task) = seedance_assets::engine::start(
-        seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
-        opts,
-        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
-    )
-    .expect("engine");
+    let (engine, mut rx, task) =
+        start_engine(&sim.base_url(), sim.state().api_key(), dir.path(), Limits::default(), Polling::default(), 2);
     let start = Instant::now();
     let submitted = engine.submit(images(&group, 300, &format!("bench/{form:?}")), false).await.expect("submit");
     let (finished, _, done_at) = wait_all_final_stats(&mut rx, submitted.accepted.len()).await;
@@ -270,20 +266,14 @@ async fn slow_get() {
     let base = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().expect("tempdir");
     let (rss_before, cpu_before) = (rss_kib(), cpu_secs());
-    let opts = EngineOptions {
-        limits: Limits { create_per_sec: 300, ..Limits::default() },
-        polling: Polling::default(),
-        seed: Some(3),
-        retry_503: false,
-        storage: None,
-        polling_file: None,
-    };
-    let (engine, mut rx, task) = seedance_assets::engine::start(
-        seedance_assets::engine::Clients::single(client(&base, "bench-key")),
-        opts,
-        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
-    )
-    .expect("engine");
+    let (engine, mut rx, task) = start_engine(
+        &base,
+        "bench-key",
+        dir.path(),
+        Limits { create_per_sec: 300, ..Limits::default() },
+        Polling::default(),
+        3,
+    );
     let n = 5000;
     let submitted = engine.submit(images(&group, n, "bench/slowget"), false).await.expect("submit");
     let mut peak = 0;
@@ -347,20 +337,8 @@ async fn tail() {
     let sim = Sim::start_local(cfg).await.expect("sim");
     let group = sim.state().add_group("bench");
     let dir = tempfile::tempdir().expect("tempdir");
-    let opts = EngineOptions {
-        limits: Limits::default(),
-        polling: Polling::default(),
-        seed: Some(2),
-        retry_503: false,
-        storage: None,
-        polling_file: None,
-    };
-    let (engine, mut rx, task) = seedance_assets::engine::start(
-        seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
-        opts,
-        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
-    )
-    .expect("engine");
+    let (engine, mut rx, task) =
+        start_engine(&sim.base_url(), sim.state().api_key(), dir.path(), Limits::default(), Polling::default(), 2);
     let submitted = engine.submit(images(&group, 300, "bench/tail"), false).await.expect("submit");
     let (finished, _, _) = wait_all_final_stats(&mut rx, submitted.accepted.len()).await;
     engine.send(EngineCommand::Shutdown);
@@ -385,20 +363,8 @@ async fn pace() {
     let group = sim.state().add_group("bench");
     let dir = tempfile::tempdir().expect("tempdir");
     let polling = Polling { first_secs: 0.2, max_interval_secs: 0.5, ..Polling::default() };
-    let opts = EngineOptions {
-        limits: Limits::default(),
-        polling,
-        seed: Some(2),
-        retry_503: false,
-        storage: None,
-        polling_file: None,
-    };
-    let (engine, mut rx, task) = seedance_assets::engine::start(
-        seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
-        opts,
-        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
-    )
-    .expect("engine");
+    let (engine, mut rx, task) =
+        start_engine(&sim.base_url(), sim.state().api_key(), dir.path(), Limits::default(), polling, 2);
     let n = 5000;
     let start = Instant::now();
     let submitted = engine.submit(images(&group, n, "bench/pace"), false).await.expect("submit");
@@ -430,20 +396,8 @@ async fn mixed() {
     let sim = Sim::start_local(cfg).await.expect("sim");
     let group = sim.state().add_group("bench");
     let dir = tempfile::tempdir().expect("tempdir");
-    let opts = EngineOptions {
-        limits: Limits::default(),
-        polling: Polling::default(),
-        seed: Some(2),
-        retry_503: false,
-        storage: None,
-        polling_file: None,
-    };
-    let (engine, mut rx, task) = seedance_assets::engine::start(
-        seedance_assets::engine::Clients::single(client(&sim.base_url(), sim.state().api_key())),
-        opts,
-        &seedance_assets::engine::EngineFiles::in_data_dir(dir.path()),
-    )
-    .expect("engine");
+    let (engine, mut rx, task) =
+        start_engine(&sim.base_url(), sim.state().api_key(), dir.path(), Limits::default(), Polling::default(), 2);
     let mut jobs = images(&group, 300, "bench/mixed");
     for (i, j) in jobs.iter_mut().enumerate().filter(|(i, _)| i % 2 == 1) {
         j.asset_type = seedance_assets::api::AssetType::Video;
@@ -524,14 +478,7 @@ fn main() {
             memory().await;
         }
         if run("limits") {
-            for form in [
-                LimitForm::Http429,
-                LimitForm::Business,
-                LimitForm::Chinese,
-                LimitForm::QuotaCode,
-                LimitForm::Forbidden,
-                LimitForm::Mixed,
-            ] {
+            for &form in LimitForm::value_variants() {
                 limited(form).await;
             }
         }

@@ -9,6 +9,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use clap::ValueEnum;
 use common::*;
 use seedance_assets::config::{Limits, Polling};
 use seedance_assets::engine::{Command, Health, Job, JobId, JobState, Update};
@@ -64,14 +65,8 @@ fn all(ids: &[JobId], state: JobState) -> impl Fn(&Seen) -> bool + '_ {
 /// Rejected or Uncertain, and the engine learns a cap near the limit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_processing_limit_in_every_form_creates_each_item_once() {
-    for form in [
-        LimitForm::Http429,
-        LimitForm::Business,
-        LimitForm::Chinese,
-        LimitForm::QuotaCode,
-        LimitForm::Forbidden,
-        LimitForm::Mixed,
-    ] {
+    // Every form the simulator knows, the mixed one included.
+    for &form in LimitForm::value_variants() {
         let cfg = SimConfig {
             create_rate: 300,
             get_rate: 1000,

@@ -50,6 +50,11 @@ impl Capacity {
         }
     }
 
+    /// True when `profile` has `busy` creations under way and may have no more.
+    pub fn full(&self, profile: &str, busy: usize) -> bool {
+        self.cap(profile).is_some_and(|cap| busy >= cap)
+    }
+
     /// True when some profile has a cap.
     pub fn any(&self) -> bool {
         self.fixed.is_some() || !self.learned.is_empty()

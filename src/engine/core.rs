@@ -807,7 +807,7 @@ impl Core {
                     AssetStatus::Active => {
                         if let Some(took) = processing_time(&info) {
                             let kind = kind_key(job.spec.asset_type, &job.spec.profile);
-                            self.looks.observe(&kind, took, unix_secs(job.processing_since.unwrap_or(job.updated_at)));
+                            self.looks.observe(&kind, took, unix_secs(job.processing_started()));
                         }
                         if let Some(asset) = info.id.filter(|s| !s.is_empty()) {
                             job.asset_id = Some(sanitize(&asset));
@@ -829,7 +829,7 @@ impl Core {
                             job.error = note;
                             self.fx.dirty.insert(id);
                         }
-                        let since = job.processing_since.unwrap_or(job.updated_at);
+                        let since = job.processing_started();
                         let waited = self.now.duration_since(since).unsigned_abs();
                         rt.seen = waited.as_secs_f64();
                         if waited.as_secs_f64() > self.polling.stuck_after_secs {
@@ -852,7 +852,7 @@ impl Core {
                     rt.poll_failures += 1;
                 }
                 let (failures, tries) = (rt.poll_failures, rt.poll_failures + rt.poll_refusals);
-                let since = job.processing_since.unwrap_or(job.updated_at);
+                let since = job.processing_started();
                 let waited = self.now.duration_since(since).unsigned_abs();
                 if failures > self.polling.retry_budget {
                     self.set_state(
@@ -891,7 +891,7 @@ impl Core {
         let Some(job) = self.jobs.get(&id).filter(|_| !self.looking.contains(&id)) else {
             return;
         };
-        let since = job.processing_since.unwrap_or(job.updated_at);
+        let since = job.processing_started();
         let elapsed = self.now.duration_since(since).unsigned_abs().as_secs_f64();
         let kind = kind_key(job.spec.asset_type, &job.spec.profile);
         let (polls, last) = self.runtime.get(&id).map_or((0, 0.0), |r| (r.polls, r.seen));
@@ -920,10 +920,7 @@ impl Core {
         let now_capped: HashSet<String> = if self.queue.is_empty() {
             HashSet::new()
         } else {
-            busy.iter()
-                .filter(|(p, n)| self.capacity.cap(p).is_some_and(|c| **n >= c))
-                .map(|(p, _)| p.clone())
-                .collect()
+            busy.iter().filter(|(p, n)| self.capacity.full(p, **n)).map(|(p, _)| p.clone()).collect()
         };
         let newly: Vec<String> = now_capped.difference(&self.capped).cloned().collect();
         self.capped = now_capped;
@@ -1057,7 +1054,7 @@ impl Core {
                 return true;
             };
             let profile = &job.spec.profile;
-            let full = self.capacity.cap(profile).is_some_and(|cap| busy.get(profile).copied().unwrap_or(0) >= cap);
+            let full = self.capacity.full(profile, busy.get(profile).copied().unwrap_or(0));
             !full && !self.health.quota.contains_key(profile)
         })
     }

@@ -214,6 +214,12 @@ impl Job {
         }
     }
 
+    /// When processing began: when it was created on the server (or, for a
+    /// record without that, its last change).
+    pub fn processing_started(&self) -> Timestamp {
+        self.processing_since.unwrap_or(self.updated_at)
+    }
+
     /// `asset://ID`, once the asset is Active.
     pub fn asset_ref(&self) -> Option<String> {
         match (&self.asset_id, self.state) {
