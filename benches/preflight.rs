@@ -212,7 +212,7 @@ async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
         profile: "default".into(),
         concurrency: PreflightConfig::default().concurrency,
     });
-    let items = intake.read(vec![Source { label: "bench".into(), text: urls.join("\n") }]).await;
+    let items = intake.read(vec![Source::inline("bench", urls.join("\n"))]).await;
     let start = Instant::now();
     let watcher = tokio::spawn({
         let state = sim.state().clone();
@@ -232,7 +232,7 @@ async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
     });
     // The path `import` takes: decided in batches as verdicts arrive, each
     // batch sent at once.
-    let mut decided = intake.decide(items).ready_chunks(256);
+    let mut decided = intake.decide(futures::stream::iter(items)).ready_chunks(256);
     while let Some(batch) = decided.next().await {
         let mut items: Vec<_> = batch.into_iter().map(|(_, item)| item).collect();
         assert!(send(&engine, &mut items, false).await, "the engine stopped");

@@ -189,8 +189,8 @@ fn intake(app: &App, policy: Policy, checker: Option<Arc<Checker>>) -> Arc<Intak
 }
 
 async fn plan(intake: &Arc<Intake>, text: &str) -> Vec<Item> {
-    let items = intake.read(vec![Source { label: "editor".into(), text: text.into() }]).await;
-    let mut decided: Vec<(usize, Item)> = intake.decide(items).collect().await;
+    let items = intake.read(vec![Source::inline("editor", text)]).await;
+    let mut decided: Vec<(usize, Item)> = intake.decide(futures::stream::iter(items)).collect().await;
     decided.sort_by_key(|(i, _)| *i);
     decided.into_iter().map(|(_, it)| it).collect()
 }

@@ -37,9 +37,6 @@ pub enum ImportError {
         /// Why.
         source: std::io::Error,
     },
-    /// Standard input cannot be read.
-    #[error("cannot read stdin: {0}")]
-    Stdin(#[source] std::io::Error),
 }
 
 impl From<ImportError> for crate::exit::Failure {

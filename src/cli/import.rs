@@ -1,7 +1,9 @@
 //! `import` and `wait`: submit to the engine and follow the jobs.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{IsTerminal, Read};
+use std::collections::{HashMap, HashSet};
+use std::io::IsTerminal;
+
+use futures::StreamExt;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -10,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::ImportArgs;
 use super::error::ImportError;
-use super::report::{print_json, print_table};
+use super::report::print_jobs;
 use super::stage::{self, Fed, Outcome};
 use crate::config::PreflightMode;
 use crate::config::{Template, TypeChoice};
@@ -79,27 +81,36 @@ fn intake(setup: &Setup, a: &ImportArgs) -> Result<Intake, Failure> {
 }
 
 /// The input sources, each with the label its line numbers are reported
-/// under: the arguments, then the file (or stdin).
+/// under: the arguments, then the file (or stdin). A file is opened here
+/// (so a wrong path is said at once) and read as the intake goes.
 fn read_input(a: &ImportArgs) -> Result<Vec<Source>, ImportError> {
     let mut sources = Vec::new();
     if !a.urls.is_empty() {
-        sources.push(Source { label: "argument".into(), text: a.urls.join("\n") });
+        sources.push(Source::inline("argument", a.urls.join("\n")));
     }
     let from_stdin = match &a.file {
         Some(p) if p.as_os_str() == "-" => true,
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|source| ImportError::Read { path: p.clone(), source })?;
-            sources.push(Source { label: p.display().to_string(), text });
+            let file = open_input(p).map_err(|source| ImportError::Read { path: p.clone(), source })?;
+            sources.push(Source::stream(p.display().to_string(), std::io::BufReader::new(file)));
             false
         }
         None => a.urls.is_empty() && !std::io::stdin().is_terminal(),
     };
     if from_stdin {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(ImportError::Stdin)?;
-        sources.push(Source { label: "stdin".into(), text: s });
+        sources.push(Source::stream("stdin", std::io::BufReader::new(std::io::stdin())));
     }
     Ok(sources)
+}
+
+/// Opens a list of lines; a directory is refused here (reading it would
+/// fail only at the first line).
+fn open_input(p: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let file = std::fs::File::open(p)?;
+    if file.metadata()?.is_dir() {
+        return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a directory"));
+    }
+    Ok(file)
 }
 
 pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Failure> {
@@ -109,11 +120,12 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
         eprintln!("warning: {w}");
     }
     let intake = Arc::new(intake(&setup, &a)?);
-    let items = intake.read(sources).await;
-    if items.is_empty() {
+    let mut items = Box::pin(intake.items(sources));
+    let Some(first) = items.next().await else {
         eprintln!("nothing to import (give URLs or paths as arguments, --file, or on stdin)");
         return Ok(EXIT_USAGE);
-    }
+    };
+    let items = futures::stream::once(async { first }).chain(items);
     let (engine, updates, task) = setup.start_engine()?;
     let (feed_tx, feed_rx) = tokio::sync::mpsc::unbounded_channel();
     let (notes_tx, notes_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -128,7 +140,7 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
         }
     });
     let feed = Some((feed_rx, notes_rx));
-    let code = follow(engine, updates, Followed::Ids(HashSet::new()), feed, a.wait, a.json, setup.is_demo()).await;
+    let code = follow(engine, updates, Followed::Ids(HashSet::new()), feed, a.wait, a.json, &setup).await;
     let _ = task.await;
     let outcome = if code == EXIT_INTERRUPTED && !stage.is_finished() {
         // Probes still running are not waited for.
@@ -193,7 +205,7 @@ pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, Failure>
             }
         }
     });
-    let code = follow(engine, rx, Followed::All(ids), None, true, json, setup.is_demo()).await;
+    let code = follow(engine, rx, Followed::All(ids), None, true, json, &setup).await;
     let _ = task.await;
     Ok(code)
 }
@@ -241,9 +253,11 @@ pub(super) enum Followed {
 }
 
 /// Follows `followed` (and those that arrive through `feed`) until each is final
-/// (`wait`) or created; then stops the engine and prints the jobs. Stops early, with its own exit code, when the
+/// (`wait`) or created; then stops the engine and prints the jobs (read
+/// back from the job store one at a time: only each job's state is kept
+/// while following). Stops early, with its own exit code, when the
 /// engine cannot go on (job store unwritable, key refused, server unreachable)
-/// or on Ctrl-C, SIGTERM or SIGHUP. Under `demo` an interruption does not
+/// or on Ctrl-C, SIGTERM or SIGHUP. Under the demo an interruption does not
 /// promise a resume (demo data is reset at the next demo start). Returns the
 /// exit code.
 pub(super) async fn follow(
@@ -253,18 +267,15 @@ pub(super) async fn follow(
     feed: Option<Feed>,
     wait: bool,
     json: bool,
-    demo: bool,
+    setup: &Setup,
 ) -> u8 {
+    let demo = setup.is_demo();
     let (mut ids, adopt) = match followed {
         Followed::Ids(ids) => (ids, false),
         Followed::All(ids) => (ids, true),
     };
-    let done = |j: &Job| {
-        if wait {
-            j.state.is_final()
-        } else {
-            !matches!(j.state, JobState::Uploading | JobState::Queued | JobState::Creating)
-        }
+    let done = |s: JobState| {
+        if wait { s.is_final() } else { !matches!(s, JobState::Uploading | JobState::Queued | JobState::Creating) }
     };
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::with_draw_target(Some(ids.len() as u64), ProgressDrawTarget::stderr())
@@ -279,13 +290,11 @@ pub(super) async fn follow(
         Some((i, n)) => (Some(i), Some(n)),
         None => (None, None),
     };
-    let mut jobs: BTreeMap<JobId, Job> = BTreeMap::new();
+    let mut t = Tracked::default();
     // Updates of jobs whose ids have not arrived yet (the engine may report
     // a job before its submitter hears back).
     let mut early: HashMap<JobId, Job> = HashMap::new();
-    let mut finished = 0usize;
     let mut stopping = false;
-    let mut counts: HashMap<JobState, usize> = HashMap::new();
     // Input position of each job from the feed: output follows the input.
     let mut position: HashMap<JobId, usize> = HashMap::new();
     // Bytes sent and size of each local file being uploaded.
@@ -299,7 +308,7 @@ pub(super) async fn follow(
         // Done, or halted by the engine's health: stop once every line the
         // submitting stage had was handed over (so each is in the job store and
         // `wait` picks it up later).
-        if !stopping && more_ids.is_none() && (finished == ids.len() || halt.is_some()) {
+        if !stopping && more_ids.is_none() && (t.finished == ids.len() || halt.is_some()) {
             stopping = true;
             engine.send(Command::Shutdown);
         }
@@ -330,7 +339,7 @@ pub(super) async fn follow(
                         }
                         bar.set_length(ids.len() as u64);
                         for j in arrived {
-                            track(&mut jobs, &mut counts, &mut finished, &bar, &done, j);
+                            t.track(&bar, &done, &j);
                         }
                     }
                     None => more_ids = None,
@@ -363,11 +372,11 @@ pub(super) async fn follow(
             }
         };
         match u {
-            Update::Job(j) if ids.contains(&j.id) => track(&mut jobs, &mut counts, &mut finished, &bar, &done, *j),
+            Update::Job(j) if ids.contains(&j.id) => t.track(&bar, &done, &j),
             Update::Job(j) if adopt => {
                 ids.insert(j.id);
                 bar.set_length(ids.len() as u64);
-                track(&mut jobs, &mut counts, &mut finished, &bar, &done, *j);
+                t.track(&bar, &done, &j);
             }
             Update::Job(j) if more_ids.is_some() => {
                 early.insert(j.id, *j);
@@ -415,97 +424,114 @@ pub(super) async fn follow(
         }
     }
     bar.finish_and_clear();
-    let mut list: Vec<Job> = jobs.into_values().collect();
-    list.sort_by_key(|j| (position.get(&j.id).copied().unwrap_or(usize::MAX), j.id));
-    let printed = if json { print_json(&list) } else { print_table(&list) };
+    let mut order: Vec<(usize, JobId)> =
+        t.states.keys().map(|id| (position.get(id).copied().unwrap_or(usize::MAX), *id)).collect();
+    order.sort_unstable();
+    let wide = t.profiles.len() > 1;
+    let printed =
+        setup.history().map_err(Failure::from).and_then(|h| print_jobs(&h, order.iter().map(|o| o.1), json, wide));
     if let Err(e) = printed
         && !e.message.is_empty()
     {
         eprintln!("seedance-assets: {e}");
     }
-    summarize(&list, ids.len());
-    let bad = list.iter().any(|j| j.state != JobState::Active) || list.len() < ids.len();
+    t.summarize(ids.len());
+    let known = t.states.len();
+    let missing = known < ids.len();
+    let attention = t.counts.iter().any(|(s, n)| *n > 0 && s.needs_attention());
     match halt {
         Some(Halt::Interrupted) => EXIT_INTERRUPTED,
         Some(Halt::Health(code, msg)) => {
             eprintln!("stopped: {msg}");
             code
         }
-        None if bad && wait => EXIT_FAILED,
-        None if list.iter().any(|j| j.state.needs_attention()) || list.len() < ids.len() => EXIT_FAILED,
+        None if wait && (t.count(JobState::Active) < known || missing) => EXIT_FAILED,
+        None if attention || missing => EXIT_FAILED,
         None => 0,
     }
 }
 
-/// Records a tracked job's new state: the counts, the bar, and whether it is done.
-fn track(
-    jobs: &mut BTreeMap<JobId, Job>,
-    counts: &mut HashMap<JobState, usize>,
-    finished: &mut usize,
-    bar: &ProgressBar,
-    done: &impl Fn(&Job) -> bool,
-    j: Job,
-) {
-    let old = jobs.get(&j.id);
-    let was_done = old.is_some_and(done);
-    let now_done = done(&j);
-    if let Some(old) = old {
-        *counts.entry(old.state).or_default() -= 1;
-    }
-    *counts.entry(j.state).or_default() += 1;
-    if now_done && !was_done {
-        *finished += 1;
-        bar.inc(1);
-    } else if was_done && !now_done {
-        *finished -= 1;
-        bar.set_position(*finished as u64);
-    }
-    jobs.insert(j.id, j);
-    let count = |s: JobState| counts.get(&s).copied().unwrap_or(0);
-    bar.set_message(format!(
-        "{} active, {} uploading, {} processing, {} failed",
-        count(JobState::Active),
-        count(JobState::Uploading),
-        count(JobState::Processing),
-        count(JobState::Failed) + count(JobState::Rejected) + count(JobState::Uncertain)
-    ));
+/// What the follower keeps of its jobs: each one's last state and the
+/// counts (the jobs themselves are read back from the store to be printed).
+#[derive(Default)]
+struct Tracked {
+    states: HashMap<JobId, JobState>,
+    counts: HashMap<JobState, usize>,
+    /// Jobs `done` says are done.
+    finished: usize,
+    /// The profiles seen (a PROFILE column when there are several).
+    profiles: HashSet<String>,
 }
 
-/// Prints, on stderr, every outcome that is not Active with its count and
-/// what to do about it.
-fn summarize(list: &[Job], expected: usize) {
-    let count = |s: JobState| list.iter().filter(|j| j.state == s).count();
-    let advice = [
-        (
-            JobState::Uncertain,
-            "may or may not have been created: check the asset library, then `seedance-assets retry --state uncertain` (may duplicate) or `forget`",
-        ),
-        (JobState::Stuck, "still processing or not answering: `seedance-assets retry --state stuck` polls again"),
-        (
-            JobState::Rejected,
-            "refused by the server: see `seedance-assets status --state rejected`, fix the input and import again",
-        ),
-        (JobState::Failed, "the server could not process them: see `seedance-assets status --state failed`"),
-        (JobState::Queued, "not sent yet: `seedance-assets wait` continues"),
-        (JobState::Creating, "being sent when the run stopped: the next start shows their outcome"),
-        (JobState::Processing, "created and processing: `seedance-assets wait` follows them"),
-    ];
-    let lines: Vec<String> = advice
-        .iter()
-        .filter_map(|(s, what)| {
-            let n = count(*s);
-            (n > 0).then(|| format!("  {n} {s}: {what}"))
-        })
-        .collect();
-    let missing = expected.saturating_sub(list.len());
-    if lines.is_empty() && missing == 0 {
-        return;
+impl Tracked {
+    fn count(&self, s: JobState) -> usize {
+        self.counts.get(&s).copied().unwrap_or(0)
     }
-    eprintln!("{} of {expected} Active; the others:", count(JobState::Active));
-    for l in lines {
-        eprintln!("{l}");
+
+    /// Records a tracked job's new state: the counts, the bar, and whether it is done.
+    fn track(&mut self, bar: &ProgressBar, done: &impl Fn(JobState) -> bool, j: &Job) {
+        let old = self.states.insert(j.id, j.state);
+        let was_done = old.is_some_and(done);
+        let now_done = done(j.state);
+        if let Some(old) = old {
+            *self.counts.entry(old).or_default() -= 1;
+        }
+        *self.counts.entry(j.state).or_default() += 1;
+        if now_done && !was_done {
+            self.finished += 1;
+            bar.inc(1);
+        } else if was_done && !now_done {
+            self.finished -= 1;
+            bar.set_position(self.finished as u64);
+        }
+        if !self.profiles.contains(&j.spec.profile) {
+            self.profiles.insert(j.spec.profile.clone());
+        }
+        bar.set_message(format!(
+            "{} active, {} uploading, {} processing, {} failed",
+            self.count(JobState::Active),
+            self.count(JobState::Uploading),
+            self.count(JobState::Processing),
+            self.count(JobState::Failed) + self.count(JobState::Rejected) + self.count(JobState::Uncertain)
+        ));
     }
-    if missing > 0 {
-        eprintln!("  {missing} not saved in the job store (nothing was sent for them): import them again");
+
+    /// Prints, on stderr, every outcome that is not Active with its count and
+    /// what to do about it.
+    fn summarize(&self, expected: usize) {
+        let count = |s: JobState| self.count(s);
+        let advice = [
+            (
+                JobState::Uncertain,
+                "may or may not have been created: check the asset library, then `seedance-assets retry --state uncertain` (may duplicate) or `forget`",
+            ),
+            (JobState::Stuck, "still processing or not answering: `seedance-assets retry --state stuck` polls again"),
+            (
+                JobState::Rejected,
+                "refused by the server: see `seedance-assets status --state rejected`, fix the input and import again",
+            ),
+            (JobState::Failed, "the server could not process them: see `seedance-assets status --state failed`"),
+            (JobState::Queued, "not sent yet: `seedance-assets wait` continues"),
+            (JobState::Creating, "being sent when the run stopped: the next start shows their outcome"),
+            (JobState::Processing, "created and processing: `seedance-assets wait` follows them"),
+        ];
+        let lines: Vec<String> = advice
+            .iter()
+            .filter_map(|(s, what)| {
+                let n = count(*s);
+                (n > 0).then(|| format!("  {n} {s}: {what}"))
+            })
+            .collect();
+        let missing = expected.saturating_sub(self.states.len());
+        if lines.is_empty() && missing == 0 {
+            return;
+        }
+        eprintln!("{} of {expected} Active; the others:", count(JobState::Active));
+        for l in lines {
+            eprintln!("{l}");
+        }
+        if missing > 0 {
+            eprintln!("  {missing} not saved in the job store (nothing was sent for them): import them again");
+        }
     }
 }

@@ -124,7 +124,7 @@ pub(super) async fn retry(global: &GlobalArgs, select: &Selection, yes: bool, js
         None,
         false,
         json,
-        setup.is_demo(),
+        &setup,
     )
     .await;
     let _ = task.await;

@@ -53,6 +53,47 @@ pub(crate) fn print_table(jobs: &[Job]) -> Result<(), Failure> {
     super::out::print(&out)
 }
 
+/// Prints the jobs `ids` picks, in that order, read from the store one at a
+/// time: as a JSON array, or as a table (with a PROFILE column when `wide`).
+/// A job the store does not hold (its write failed) is left out; a row that
+/// cannot be read is said on stderr and left out.
+pub(crate) fn print_jobs(
+    history: &History,
+    ids: impl Iterator<Item = JobId>,
+    json: bool,
+    wide: bool,
+) -> Result<(), Failure> {
+    let jobs = ids.filter_map(|id| match history.get(id) {
+        Ok(job) => job,
+        Err(e) => {
+            eprintln!("seedance-assets: job #{id} is left out: {e}");
+            None
+        }
+    });
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if json {
+        let mut ex = Exporter::new(Format::Json, &mut out);
+        for job in jobs {
+            ex.push(&job).map_err(export_failure)?;
+        }
+        ex.finish().map_err(export_failure)?;
+        return Ok(());
+    }
+    out.write_all(header(wide).as_bytes()).map_err(Failure::stdout)?;
+    for job in jobs {
+        out.write_all(row(&job, &profile_cell(&job.spec.profile, wide)).as_bytes()).map_err(Failure::stdout)?;
+    }
+    out.flush().map_err(Failure::stdout)
+}
+
+/// A failure to write an export to stdout.
+fn export_failure(e: ExportError) -> Failure {
+    match e {
+        ExportError::Io(e) => Failure::stdout(e),
+        other => Failure::from(other),
+    }
+}
+
 /// The PROFILE cell of a table row, padded; empty when the table has no
 /// PROFILE column (`wide` false).
 fn profile_cell(profile: &str, wide: bool) -> String {

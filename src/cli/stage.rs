@@ -40,7 +40,7 @@ const SAME_REASON_SHOWN: usize = 5;
 /// the jobs to `feed`. Per-item messages go through `say`.
 pub(super) async fn run(
     intake: Arc<Intake>,
-    items: Vec<Item>,
+    items: impl futures::Stream<Item = Item> + Send + 'static,
     engine: &EngineHandle,
     allow_duplicates: bool,
     feed: UnboundedSender<Vec<Fed>>,
@@ -48,7 +48,7 @@ pub(super) async fn run(
 ) -> Outcome {
     let mut out = Outcome::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let mut decided = intake.decide(items).ready_chunks(256);
+    let mut decided = Box::pin(intake.decide(items).ready_chunks(256));
     while let Some(batch) = decided.next().await {
         let (positions, mut items): (Vec<usize>, Vec<Item>) = batch.into_iter().unzip();
         for it in &items {

@@ -116,6 +116,11 @@ impl Lookup for History {
     fn same_identity(&self, key: &str) -> Result<Vec<Job>, StoreError> {
         History::same_identity(self, key)
     }
+
+    fn queued_after(&self, after: JobId, n: usize) -> Result<Vec<Job>, StoreError> {
+        let queued = crate::store::Filter { states: vec![JobState::Queued], ..crate::store::Filter::default() };
+        self.page(&queued, Some(after), true, n)
+    }
 }
 
 struct Actor {
@@ -215,8 +220,10 @@ pub fn start(
         retry_503: opts.retry_503,
         upload_slots: opts.storage.as_ref().map(|(_, n)| *n),
         looks,
+        queue_window: super::core::QUEUE_WINDOW,
     };
-    let core = Core::new(config, recovered.live, recovered.next_id, Box::new(lookup), rng, Timestamp::now());
+    let (live, next_id, after) = (recovered.live, recovered.next_id, recovered.queued_after);
+    let core = Core::new(config, live, next_id, after, Box::new(lookup), rng, Timestamp::now());
     let mut actor = Actor {
         core,
         clients,
@@ -470,7 +477,7 @@ impl Actor {
     /// [`Command::Resume`]).
     async fn flush(&mut self) {
         let fx = &mut self.core.fx;
-        let pending = !fx.dirty.is_empty() || !fx.forgotten.is_empty();
+        let pending = !fx.dirty.is_empty() || !fx.forgotten.is_empty() || !fx.spilled.is_empty();
         let retry_due = self.journal_retry_at.is_none_or(|at| Instant::now() >= at);
         let mut saved = !pending;
         if pending
@@ -478,9 +485,11 @@ impl Actor {
             && let Some(mut store) = self.store.take()
         {
             let ids = std::mem::take(&mut self.core.fx.dirty);
-            let snapshots: Vec<Job> = ids.iter().filter_map(|id| self.core.jobs.get(id).cloned()).collect();
+            let mut snapshots: Vec<Job> = ids.iter().filter_map(|id| self.core.jobs.get(id).cloned()).collect();
+            let kept = snapshots.len();
+            snapshots.append(&mut self.core.fx.spilled);
             let forgotten = std::mem::take(&mut self.core.fx.forgotten);
-            let (store, result, snapshots, forgotten) = tokio::task::spawn_blocking(move || {
+            let (store, result, mut snapshots, forgotten) = tokio::task::spawn_blocking(move || {
                 let r = store.write(&snapshots, &forgotten);
                 (store, r, snapshots, forgotten)
             })
@@ -501,6 +510,7 @@ impl Actor {
                 }
                 Err(e) => {
                     self.core.fx.dirty.extend(ids);
+                    self.core.fx.spilled = snapshots.split_off(kept);
                     let mut all = forgotten;
                     all.append(&mut self.core.fx.forgotten);
                     self.core.fx.forgotten = all;

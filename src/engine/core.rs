@@ -38,6 +38,8 @@ pub trait Lookup: Send {
     fn job(&self, id: JobId) -> Result<Option<Job>, StoreError>;
     /// Jobs with this identity ([`Job::dedup_key`]).
     fn same_identity(&self, key: &str) -> Result<Vec<Job>, StoreError>;
+    /// Up to `n` Queued jobs with ids after `after`, in id order.
+    fn queued_after(&self, after: JobId, n: usize) -> Result<Vec<Job>, StoreError>;
 }
 
 /// What the shell lets a creation do now: take a rate-limiter permit, and
@@ -85,6 +87,9 @@ pub struct Effects {
     pub to_poll: Vec<JobId>,
     /// Uploads to start now.
     pub to_upload: Vec<JobId>,
+    /// New Queued jobs to write and not keep: the queue held its window
+    /// already, so they wait in the store until it has room.
+    pub spilled: Vec<Job>,
     /// Timers to set or drop, in order.
     pub timers: Vec<Timer>,
     /// `Some(Some(d))`: probe the unreachable server in `d`;
@@ -122,7 +127,15 @@ pub struct CoreConfig {
     pub upload_slots: Option<usize>,
     /// The look planner, with what was learned of processing times.
     pub looks: Looks,
+    /// Queued jobs kept in memory ([`QUEUE_WINDOW`] by default); more wait
+    /// in the store.
+    pub queue_window: usize,
 }
+
+/// Queued jobs the engine keeps in memory: enough to keep creating at any
+/// rate between two refills, few enough that a million-line import costs
+/// no more memory than a thousand-line one.
+pub const QUEUE_WINDOW: usize = 2048;
 
 /// The engine's state and decisions.
 pub struct Core {
@@ -151,6 +164,12 @@ pub struct Core {
     looking: HashSet<JobId>,
     runtime: HashMap<JobId, Runtime>,
     queue: VecDeque<JobId>,
+    queue_window: usize,
+    /// Set while Queued jobs wait in the store and not in memory: they all
+    /// have ids after this one.
+    spilled_after: Option<JobId>,
+    /// A refill from the store failed (said once until one works).
+    refill_failed: bool,
     upload_queue: VecDeque<JobId>,
     dedup: HashMap<String, JobId>,
     held_polls: Vec<JobId>,
@@ -183,6 +202,7 @@ impl Core {
         config: CoreConfig,
         live: BTreeMap<JobId, Job>,
         next_id: Option<JobId>,
+        queued_after: Option<JobId>,
         lookup: Box<dyn Lookup>,
         rng: StdRng,
         now: Timestamp,
@@ -206,6 +226,9 @@ impl Core {
             looking: HashSet::new(),
             runtime: HashMap::new(),
             queue: VecDeque::new(),
+            queue_window: config.queue_window.max(2),
+            spilled_after: queued_after,
+            refill_failed: false,
             upload_queue: VecDeque::new(),
             dedup: HashMap::new(),
             held_polls: Vec::new(),
@@ -335,9 +358,16 @@ impl Core {
     pub(super) fn submit(&mut self, specs: Vec<NewJob>, allow_duplicates: bool) -> SubmitResult {
         let mut result = SubmitResult::default();
         let now = self.now;
+        self.refill();
+        // Identities of this batch's jobs that go to the store unkept.
+        let mut spilled_keys: HashMap<String, usize> = HashMap::new();
         for spec in specs {
             let key = Job::dedup_key(&spec);
-            let existing = if allow_duplicates { Ok(None) } else { self.same_identity(&key) };
+            let existing = match spilled_keys.get(&key) {
+                _ if allow_duplicates => Ok(None),
+                Some(&k) => Ok(Some(self.fx.spilled[k].clone())),
+                None => self.same_identity(&key),
+            };
             let existing = match existing {
                 Ok(existing) => existing,
                 Err(e) => {
@@ -368,16 +398,21 @@ impl Core {
             self.next_id = id.checked_add(1);
             let local = spec.local.is_some();
             let mut job = Job::new(id, spec, now);
+            result.accepted.push(id);
             if local {
                 job.state = JobState::Uploading;
                 self.upload_queue.push_back(id);
+            } else if self.spilled_after.is_some() || self.queue.len() >= self.queue_window {
+                self.spilled_after.get_or_insert(id - 1);
+                spilled_keys.insert(key, self.fx.spilled.len());
+                self.fx.spilled.push(job);
+                continue;
             } else {
                 self.queue.push_back(id);
             }
             self.jobs.insert(id, job);
             self.dedup.insert(key, id);
             self.fx.dirty.insert(id);
-            result.accepted.push(id);
         }
         if !result.accepted.is_empty() {
             let n = result.accepted.len();
@@ -988,6 +1023,7 @@ impl Core {
     /// Moves queued jobs to Creating while the engine is healthy, slots are
     /// free and the rate limiter lets one go.
     pub(super) fn dispatch(&mut self, gate: &mut dyn Gate) {
+        self.refill();
         self.dispatch_uploads();
         if !self.stopping && self.health.creation_ok() {
             self.dispatch_some(usize::MAX, gate);
@@ -1059,6 +1095,39 @@ impl Core {
         })
     }
 
+    /// Brings Queued jobs that wait in the store back into memory once
+    /// the queue is down to half its window (reported, so followers learn
+    /// of them). Not while jobs of this input wait to be written: the
+    /// store is then behind, and "nothing more" could not be told.
+    fn refill(&mut self) {
+        let Some(after) = self.spilled_after else { return };
+        if !self.fx.spilled.is_empty() || self.queue.len() >= self.queue_window / 2 {
+            return;
+        }
+        let want = self.queue_window - self.queue.len();
+        let jobs = match self.lookup.queued_after(after, want) {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                if !std::mem::replace(&mut self.refill_failed, true) {
+                    self.log(Level::Error, format!("cannot read the queued jobs from the job store: {e}"));
+                }
+                return;
+            }
+        };
+        self.refill_failed = false;
+        self.spilled_after = if jobs.len() < want { None } else { jobs.last().map(|j| j.id) };
+        for job in jobs {
+            let id = job.id;
+            if self.jobs.contains_key(&id) || self.fx.forgotten.contains(&id) {
+                continue;
+            }
+            self.dedup.insert(Job::dedup_key(&job.spec), id);
+            self.queue.push_back(id);
+            self.fx.updates.push(Update::Job(Box::new(job.clone())));
+            self.jobs.insert(id, job);
+        }
+    }
+
     /// Creations each profile has under way: Creating or Processing.
     fn busy_by_profile(&self) -> HashMap<String, usize> {
         let mut busy: HashMap<String, usize> = HashMap::new();
@@ -1091,7 +1160,8 @@ impl Core {
         }
     }
 
-    /// Brings a finished job back from the store into memory (to retry it),
+    /// Brings a job back from the store into memory (a finished one to
+    /// retry it, a Queued one that waited there to act on it),
     /// or says why it cannot.
     pub(super) fn fetch(&mut self, id: JobId) -> Option<&mut Job> {
         if !self.jobs.contains_key(&id) {
@@ -1104,6 +1174,12 @@ impl Core {
             };
             let job = found?;
             if !self.fx.forgotten.contains(&id) {
+                // A Queued job not in memory waited in the store: it joins
+                // the queue (a refill passes over it, being in memory).
+                if job.state == JobState::Queued {
+                    self.dedup.insert(Job::dedup_key(&job.spec), id);
+                    self.queue.push_back(id);
+                }
                 self.jobs.insert(id, job);
             }
         }

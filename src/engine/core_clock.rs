@@ -22,6 +22,9 @@ impl Lookup for Nothing {
     fn same_identity(&self, _: &str) -> Result<Vec<Job>, crate::store::StoreError> {
         Ok(Vec::new())
     }
+    fn queued_after(&self, _: JobId, _: usize) -> Result<Vec<Job>, crate::store::StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 struct Open;
@@ -43,9 +46,10 @@ fn core() -> Core {
         polling,
         retry_503: false,
         upload_slots: None,
+        queue_window: super::core::QUEUE_WINDOW,
     };
     let rng = rand::rngs::StdRng::seed_from_u64(1);
-    let mut c = Core::new(config, BTreeMap::new(), Some(1), Box::new(Nothing), rng, jiff::Timestamp::now());
+    let mut c = Core::new(config, BTreeMap::new(), Some(1), None, Box::new(Nothing), rng, jiff::Timestamp::now());
     c.resume();
     c
 }

@@ -34,6 +34,10 @@ impl Lookup for Model {
     fn same_identity(&self, key: &str) -> Result<Vec<Job>, crate::store::StoreError> {
         Ok(self.0.lock().unwrap().values().filter(|j| Job::dedup_key(&j.spec) == key).cloned().collect())
     }
+    fn queued_after(&self, after: JobId, n: usize) -> Result<Vec<Job>, crate::store::StoreError> {
+        let store = self.0.lock().unwrap();
+        Ok(store.range(after + 1..).map(|(_, j)| j).filter(|j| j.state == JobState::Queued).take(n).cloned().collect())
+    }
 }
 
 /// Permits as the test says; every profile has a client.
@@ -102,7 +106,7 @@ fn look() -> impl Strategy<Value = Look> {
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        3 => (1u8..4).prop_map(Step::Submit),
+        3 => (1u8..7).prop_map(Step::Submit),
         3 => Just(Step::Flush(true)),
         1 => Just(Step::Flush(false)),
         5 => (any::<u8>(), answer()).prop_map(|(i, a)| Step::Answer(i, a)),
@@ -189,9 +193,11 @@ impl World {
             polling,
             retry_503: false,
             upload_slots: None,
+            // Small, so that batches spill into the store and come back.
+            queue_window: 4,
         };
         let rng = rand::rngs::StdRng::seed_from_u64(seed);
-        let mut core = Core::new(config, BTreeMap::new(), Some(1), Box::new(store.clone()), rng, Self::at(0));
+        let mut core = Core::new(config, BTreeMap::new(), Some(1), None, Box::new(store.clone()), rng, Self::at(0));
         core.resume();
         World {
             core,
@@ -244,7 +250,7 @@ impl World {
     /// The write, then (only if it succeeded) the updates and the requests.
     fn flush(&mut self, ok: bool) {
         let fx = &mut self.core.fx;
-        if fx.dirty.is_empty() && fx.forgotten.is_empty() {
+        if fx.dirty.is_empty() && fx.forgotten.is_empty() && fx.spilled.is_empty() {
             ok_or_unsend(self, true);
             return;
         }
@@ -332,8 +338,9 @@ impl World {
         let store = self.store.0.lock().unwrap();
         for id in &self.accepted {
             if !self.forgotten.contains(id) && !self.core.fx.forgotten.contains(id) {
+                let spilled = self.core.fx.spilled.iter().any(|j| j.id == *id);
                 assert!(
-                    self.core.jobs.contains_key(id) || store.contains_key(id),
+                    self.core.jobs.contains_key(id) || store.contains_key(id) || spilled,
                     "job {id} is neither in memory nor in the store"
                 );
             }
@@ -381,9 +388,10 @@ fn ok_or_unsend(w: &mut World, ok: bool) {
     let forgotten = std::mem::take(&mut w.core.fx.forgotten);
     {
         let mut store = w.store.0.lock().unwrap();
-        for j in &snapshots {
+        for j in snapshots.iter().chain(&w.core.fx.spilled) {
             store.insert(j.id, j.clone());
         }
+        w.core.fx.spilled.clear();
         for id in &forgotten {
             store.remove(id);
             w.forgotten.insert(*id);

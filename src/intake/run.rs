@@ -3,6 +3,7 @@
 //! ones to create to the engine.
 
 use std::collections::HashMap;
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 use futures::{Stream, StreamExt};
 
 use super::local;
-use super::parse::{ImportDefaults, content_lines, parse_line};
+use super::parse::{ImportDefaults, content_lines, is_skipped, parse_line};
 use super::plan::{Fate, Item, Origin};
 use super::policy::{Decision, Policy};
 use crate::api::AssetType;
@@ -19,14 +20,39 @@ use crate::preflight::{MediaLimits, Preflight, Target, Verdict};
 use crate::setup::StorageSetupError;
 use crate::storage::Storage;
 
-/// One input: its label (`argument`, `stdin`, a file name, `editor`) and text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One input: its label (`argument`, `stdin`, a file name, `editor`) and
+/// its lines.
 pub struct Source {
     /// What its line numbers are reported under.
     pub label: String,
     /// Its lines.
-    pub text: String,
+    pub text: Text,
 }
+
+/// Where an input's lines come from.
+pub enum Text {
+    /// Held whole (arguments, the editor's text).
+    Inline(String),
+    /// Read a line at a time as the intake goes (a file, stdin), so an
+    /// input of any length costs a few lines of memory.
+    Stream(Box<dyn BufRead + Send>),
+}
+
+impl Source {
+    /// An input held whole.
+    pub fn inline(label: impl Into<String>, text: impl Into<String>) -> Source {
+        Source { label: label.into(), text: Text::Inline(text.into()) }
+    }
+
+    /// An input read as the intake goes.
+    pub fn stream(label: impl Into<String>, reader: impl BufRead + Send + 'static) -> Source {
+        Source { label: label.into(), text: Text::Stream(Box::new(reader)) }
+    }
+}
+
+/// Items read ahead of the checks: reading stays this far ahead of them,
+/// whatever the input's length.
+const READ_AHEAD: usize = 1024;
 
 /// How long a URL's verdict is reused (the dashboard checks lines as they
 /// are typed; Enter then acts on what was shown, without asking again).
@@ -98,52 +124,112 @@ pub struct Intake {
 impl Intake {
     /// Reads every line into items, in input order: parsed URLs and typed,
     /// sized local files wait to be decided (`Fate::Create`); what cannot be
-    /// imported is `Fate::Refused` with its reason. Local paths are read on
-    /// a blocking thread.
-    pub async fn read(self: &Arc<Self>, sources: Vec<Source>) -> Vec<Item> {
+    /// imported is `Fate::Refused` with its reason. Lines are read on a
+    /// blocking thread that stays [`READ_AHEAD`] items ahead of the
+    /// stream's reader.
+    pub fn items(self: &Arc<Self>, sources: Vec<Source>) -> impl Stream<Item = Item> + Send + 'static {
+        let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
         let me = Arc::clone(self);
-        tokio::task::spawn_blocking(move || me.read_blocking(&sources)).await.unwrap_or_default()
+        tokio::task::spawn_blocking(move || me.read_blocking(sources, &mut |item| tx.blocking_send(item).is_ok()));
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
     }
 
-    fn read_blocking(&self, sources: &[Source]) -> Vec<Item> {
-        let mut items = Vec::new();
+    /// Every item of [`Intake::items`], in memory (for short inputs: the
+    /// dashboard's editor).
+    pub async fn read(self: &Arc<Self>, sources: Vec<Source>) -> Vec<Item> {
+        self.items(sources).collect().await
+    }
+
+    /// Reads the sources' lines into items, handing each to `emit`; stops
+    /// when `emit` says no one is listening.
+    fn read_blocking(&self, sources: Vec<Source>, emit: &mut dyn FnMut(Item) -> bool) {
         let mut n = 0u64;
         for src in sources {
-            for (line_no, line) in content_lines(&src.text) {
-                let origin = Origin { label: src.label.clone(), line: line_no };
-                let item = |file: Option<String>, fate: Fate, hash_from: Option<PathBuf>| Item {
-                    origin: origin.clone(),
-                    line: line.to_string(),
-                    file,
-                    fate,
-                    hash_from,
-                };
-                if crate::local::is_local_line(line) {
-                    if let Err(why) = &self.storage {
-                        items.push(item(None, Fate::Refused(why.to_string()), None));
-                        continue;
-                    }
-                    for part in local::read_line(line, &self.defaults, n + 1, self.recursive, &self.limits) {
-                        match part.job {
-                            Ok((job, path)) => {
-                                n += 1;
-                                items.push(item(part.file, self.to_decide(job), Some(path)));
-                            }
-                            Err(why) => items.push(item(part.file, Fate::Refused(why), None)),
+            let at = |line: usize| Origin { label: src.label.clone(), line };
+            let mut reader = match src.text {
+                Text::Inline(text) => {
+                    for (line_no, line) in content_lines(&text) {
+                        if !self.line_items(at(line_no), line, &mut n, emit) {
+                            return;
                         }
                     }
                     continue;
                 }
-                match parse_line(line, n + 1, &self.defaults) {
-                    Ok(job) => {
-                        n += 1;
-                        items.push(item(None, self.to_decide(job), None));
+                Text::Stream(reader) => reader,
+            };
+            let mut buf = Vec::new();
+            for line_no in 1.. {
+                buf.clear();
+                let refused = |why: String, line: String| Item {
+                    origin: at(line_no),
+                    line,
+                    file: None,
+                    fate: Fate::Refused(why),
+                    hash_from: None,
+                };
+                let go_on = match reader.read_until(b'\n', &mut buf) {
+                    Ok(0) => break,
+                    Ok(_) => match std::str::from_utf8(&buf) {
+                        Ok(l) => {
+                            let l = if line_no == 1 { l.strip_prefix('\u{FEFF}').unwrap_or(l) } else { l };
+                            let l = l.trim();
+                            is_skipped(l) || self.line_items(at(line_no), l, &mut n, emit)
+                        }
+                        Err(_) => {
+                            let line = String::from_utf8_lossy(&buf).trim().to_string();
+                            emit(refused("the line is not valid UTF-8 (save the file as UTF-8)".into(), line))
+                        }
+                    },
+                    Err(e) => {
+                        emit(refused(
+                            format!("cannot read on: {e}; this line and the rest were not imported"),
+                            String::new(),
+                        ));
+                        break;
                     }
-                    Err(e) => items.push(item(None, Fate::Refused(e.to_string()), None)),
+                };
+                if !go_on {
+                    return;
                 }
             }
         }
-        items
+    }
+
+    /// The items of one line (a directory or glob gives several); false
+    /// when no one listens any more.
+    fn line_items(&self, origin: Origin, line: &str, n: &mut u64, emit: &mut dyn FnMut(Item) -> bool) -> bool {
+        let item = |file: Option<String>, fate: Fate, hash_from: Option<PathBuf>| Item {
+            origin: origin.clone(),
+            line: line.to_string(),
+            file,
+            fate,
+            hash_from,
+        };
+        if crate::local::is_local_line(line) {
+            if let Err(why) = &self.storage {
+                return emit(item(None, Fate::Refused(why.to_string()), None));
+            }
+            for part in local::read_line(line, &self.defaults, *n + 1, self.recursive, &self.limits) {
+                let it = match part.job {
+                    Ok((job, path)) => {
+                        *n += 1;
+                        item(part.file, self.to_decide(job), Some(path))
+                    }
+                    Err(why) => item(part.file, Fate::Refused(why), None),
+                };
+                if !emit(it) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        match parse_line(line, *n + 1, &self.defaults) {
+            Ok(job) => {
+                *n += 1;
+                emit(item(None, self.to_decide(job), None))
+            }
+            Err(e) => emit(item(None, Fate::Refused(e.to_string()), None)),
+        }
     }
 
     fn to_decide(&self, mut job: NewJob) -> Fate {
@@ -154,9 +240,13 @@ impl Intake {
     /// Decides each item still to decide (preflight, then the policy; a
     /// local file that goes on is hashed), yielding `(index, item)` as each
     /// is known (not in input order). Items already decided pass through.
-    pub fn decide(self: &Arc<Self>, items: Vec<Item>) -> impl Stream<Item = (usize, Item)> + Send + 'static {
+    pub fn decide(
+        self: &Arc<Self>,
+        items: impl Stream<Item = Item> + Send + 'static,
+    ) -> impl Stream<Item = (usize, Item)> + Send + 'static {
         let me = Arc::clone(self);
-        futures::stream::iter(items.into_iter().enumerate())
+        items
+            .enumerate()
             .map(move |(i, item)| {
                 let me = Arc::clone(&me);
                 async move { (i, me.decide_one(item).await) }

@@ -20,7 +20,7 @@ pub use migrate::read_legacy;
 pub use owner::{lock_path, owner};
 pub use reader::{Changes, Filter, History, read_jobs};
 pub use schema::Unreadable;
-pub use writer::{Opened, Store};
+pub use writer::{Opened, QUEUED_LOADED, Store};
 
 #[cfg(test)]
 mod tests;

@@ -105,11 +105,6 @@ fn state_of(code: i64) -> Option<JobState> {
     JobState::ALL.into_iter().find(|s| state_code(*s) == code)
 }
 
-/// The live states' codes, for `WHERE state IN (…)`.
-pub fn live_codes() -> String {
-    codes(JobState::ALL.into_iter().filter(|s| s.is_in_flight()))
-}
-
 /// Codes of `states`, comma-separated.
 pub fn codes(states: impl IntoIterator<Item = JobState>) -> String {
     states.into_iter().map(|s| state_code(s).to_string()).collect::<Vec<_>>().join(",")

@@ -60,6 +60,41 @@ fn writes_are_read_back_with_counts_and_live_jobs() {
 }
 
 #[test]
+fn a_long_queue_is_loaded_only_up_to_its_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let mut o = Store::open(&path, None).unwrap();
+    let extra = 10;
+    let n = (QUEUED_LOADED + extra) as u64;
+    // A Processing job after the queue, and a finished one among it: both
+    // states are loaded or left whatever the queue's length.
+    let mut jobs: Vec<Job> = (1..=n).map(|id| job(id, JobState::Queued)).collect();
+    jobs[4].state = JobState::Active;
+    jobs.push(job(n + 1, JobState::Processing));
+    o.store.write(&jobs, &[]).unwrap();
+    drop(o);
+    let o = Store::open(&path, None).unwrap();
+    let queued: Vec<JobId> = o.live.values().filter(|j| j.state == JobState::Queued).map(|j| j.id).collect();
+    assert_eq!(queued.len(), QUEUED_LOADED);
+    assert_eq!(o.queued_after, queued.last().copied(), "the rest come after the last one loaded");
+    assert_eq!(o.queued_after, Some(QUEUED_LOADED as u64 + 1), "ids 1..=2049 less the Active one");
+    assert!(o.live.contains_key(&(n + 1)), "the Processing job is loaded");
+    assert!(!o.live.contains_key(&5));
+    let h = History::open(&path, None).unwrap();
+    let queued = Filter { states: vec![JobState::Queued], ..Filter::default() };
+    let rest = h.page(&queued, o.queued_after, true, 100).unwrap();
+    assert_eq!(rest.len(), extra - 1, "what the engine reads on: the queue past the window");
+    drop(o);
+    // A short queue is loaded whole.
+    let mut o = Store::open(&path, None).unwrap();
+    o.store.write(&[], &(20..=n).collect::<Vec<_>>()).unwrap();
+    drop(o);
+    let o = Store::open(&path, None).unwrap();
+    assert_eq!(o.queued_after, None);
+    assert_eq!(o.live.len(), 18 + 1);
+}
+
+#[test]
 fn pages_counts_and_filters_without_loading_everything() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("jobs.db");

@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use super::error::{AtPath, StoreError};
 use super::owner::OwnerLock;
 use super::schema::{self, COLUMNS};
-use crate::engine::{Job, JobId};
+use crate::engine::{Job, JobId, JobState};
 
 /// The open store, owned by one process.
 pub struct Store {
@@ -30,9 +30,17 @@ pub struct Opened {
     pub live: BTreeMap<JobId, Job>,
     /// The id for the next job; `None` once every id is used.
     pub next_id: Option<JobId>,
+    /// Set when more Queued jobs wait in the store than were loaded
+    /// ([`QUEUED_LOADED`]): the last one loaded (the rest come after it).
+    pub queued_after: Option<JobId>,
     /// What needs telling (a migration, files cleaned up).
     pub warnings: Vec<String>,
 }
+
+/// Queued jobs loaded at open; the rest stay in the store until the
+/// engine's queue has room for them (a million-line import is not held in
+/// memory).
+pub const QUEUED_LOADED: usize = 2048;
 
 /// The page size of a new store.
 pub(crate) const PAGE_SIZE: &str = "PRAGMA page_size = 16384";
@@ -89,13 +97,30 @@ impl Store {
             )
             .at(path)?;
         let mut live = BTreeMap::new();
-        {
-            let sql = format!("SELECT {COLUMNS} FROM jobs WHERE state IN ({})", schema::live_codes());
+        let queued = schema::state_code(JobState::Queued);
+        let others: Vec<JobState> =
+            JobState::ALL.into_iter().filter(|s| s.is_in_flight() && *s != JobState::Queued).collect();
+        let selects = [
+            format!("SELECT {COLUMNS} FROM jobs WHERE state IN ({})", schema::codes(others)),
+            format!("SELECT {COLUMNS} FROM jobs WHERE state = {queued} ORDER BY id"),
+        ];
+        // Rows are read lazily: the loop stops at the first Queued job past
+        // the window, whose predecessor is where the engine reads on.
+        let (mut queued_after, mut last_queued, mut loaded) = (None, None, 0);
+        for sql in selects {
             let mut stmt = conn.prepare(&sql).at(path)?;
             let rows = stmt.query_map([], |r| Ok(schema::read_row(r))).at(path)?;
             for row in rows {
                 match row.at(path)? {
+                    Ok(job) if job.state == JobState::Queued && loaded == QUEUED_LOADED => {
+                        queued_after = last_queued;
+                        break;
+                    }
                     Ok(job) => {
+                        if job.state == JobState::Queued {
+                            loaded += 1;
+                            last_queued = Some(job.id);
+                        }
                         live.insert(job.id, job);
                     }
                     Err(u) => warnings.push(format!(
@@ -109,7 +134,7 @@ impl Store {
         }
         let next_id = u64::try_from(max_id).ok().and_then(|m| m.checked_add(1)).filter(|n| *n <= i64::MAX as u64);
         let store = Store { conn, path: path.to_path_buf(), seq, syncs: 0, _owner: owner };
-        Ok(Opened { store, live, next_id, warnings })
+        Ok(Opened { store, live, next_id, queued_after, warnings })
     }
 
     /// Writes job snapshots and forgets jobs, in one transaction synced to

@@ -43,7 +43,7 @@ pub(super) fn start(
         profile: setup.profile.name.clone(),
         concurrency: cfg.concurrency,
     });
-    let source = Source { label: "editor".into(), text: submission.lines.join("\n") };
+    let source = Source::inline("editor", submission.lines.join("\n"));
     let (engine, done) = (engine.clone(), done.clone());
     tokio::spawn(async move {
         let items = intake.read(vec![source]).await;
@@ -53,7 +53,7 @@ pub(super) fn start(
             *expected.entry(it.origin.clone()).or_default() += 1;
         }
         let mut waiting: HashMap<Origin, Vec<Item>> = HashMap::new();
-        let mut decided = intake.decide(items).ready_chunks(256);
+        let mut decided = intake.decide(futures::stream::iter(items)).ready_chunks(256);
         while let Some(batch) = decided.next().await {
             let mut batch: Vec<Item> = batch.into_iter().map(|(_, it)| it).collect();
             send(&engine, &mut batch, false).await;

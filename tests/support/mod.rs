@@ -171,7 +171,7 @@ pub fn through_intake(app: &mut App) -> Vec<NewJob> {
         concurrency: 4,
     });
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let mut items = rt.block_on(intake.read(vec![Source { label: "editor".into(), text: sub.lines.join("\n") }]));
+    let mut items = rt.block_on(intake.read(vec![Source::inline("editor", sub.lines.join("\n"))]));
     let mut jobs = Vec::new();
     for (i, it) in items.iter_mut().enumerate() {
         if let Fate::Create { job, .. } = &it.fate {
