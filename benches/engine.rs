@@ -18,9 +18,12 @@
 //!    processing: wall time against the rate bound, 429s.
 //! 7. A cold batch (fresh data dir) of 150 videos taking 60-120 s and 150
 //!    images taking 5-10 s, interleaved: detection latency.
+//! 8. `import --file` of 1,000, 20,000 and 100,000 lines by the release
+//!    binary: its peak RSS (the queue past the engine's window waits in the
+//!    job store, the list is read as it goes).
 //!
 //! Run: `cargo bench --bench engine` (all), or name sections:
-//! `cargo bench --bench engine -- throughput memory limits slow-get tail pace mixed`.
+//! `cargo bench --bench engine -- throughput memory limits slow-get tail pace mixed import-memory`.
 
 mod support;
 use support::{client, images};
@@ -440,6 +443,71 @@ async fn mixed() {
 }
 
 /// The group the standalone simulator announces on its first line of stdout.
+/// The peak RSS (VmHWM) of a running process in KiB; 0 once it is gone.
+fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// `import --file` of growing lists by the binary, at 1,000 creations/s
+/// (1-3 s processing): the peak RSS of the importing process.
+fn import_memory() {
+    let bin = env!("CARGO_BIN_EXE_seedance-assets");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let mut sim = Command::new(bin)
+        .args(["sim", "--port", &port.to_string(), "--min-delay-ms", "1000", "--max-delay-ms", "3000"])
+        .args(["--create-rate", "2000", "--get-rate", "10000", "--key", "bench-key"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("simulator binary");
+    let group = sim_group(&mut sim);
+    let mut first = None;
+    for lines in [1_000u64, 20_000, 100_000] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("config.toml");
+        let limits = "[limits]\ncreate_per_sec = 1000\nmax_creating = 100\nget_per_sec = 2000\n";
+        let text = format!("[api]\nbase_url = \"http://127.0.0.1:{port}\"\n{limits}[preflight]\nmode = \"off\"\n");
+        std::fs::write(&config, text).expect("config");
+        let list = dir.path().join("urls.txt");
+        let urls: String = (0..lines).map(|i| format!("https://media.example/mem/{lines}/{i:07}.png\n")).collect();
+        std::fs::write(&list, urls).expect("list");
+        let start = Instant::now();
+        let mut child = Command::new(bin)
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(["import", "--group", &group, "--file"])
+            .arg(&list)
+            .env("SEEDANCE_API_KEY", "bench-key")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("import");
+        let mut peak = 0;
+        while child.try_wait().expect("wait").is_none() {
+            peak = peak.max(peak_kib(child.id()));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mb = peak as f64 / 1024.0;
+        let base = *first.get_or_insert(peak);
+        let per_line = (peak.saturating_sub(base) * 1024) as f64 / (lines - 1_000).max(1) as f64;
+        println!(
+            "  import --file of {lines:>7} lines: peak RSS {mb:.1} MB, {:.0} B per line above 1,000; {:.1} s",
+            per_line,
+            start.elapsed().as_secs_f64()
+        );
+    }
+    let _ = sim.kill();
+    let _ = sim.wait();
+}
+
 fn sim_group(sim: &mut std::process::Child) -> String {
     use std::io::BufRead;
     // SEEDANCE_BASE_URL=… SEEDANCE_API_KEY=… SEEDANCE_GROUP=…
@@ -493,6 +561,9 @@ fn main() {
         }
         if run("mixed") {
             mixed().await;
+        }
+        if run("import-memory") {
+            import_memory();
         }
     });
 }

@@ -122,7 +122,10 @@ pub fn init(dir: &Path) -> std::io::Result<Logging> {
         .map_err(std::io::Error::other)?;
     let fault = LogFault::default();
     let watched = Watched { inner: appender, dir: dir.to_path_buf(), fault: fault.clone() };
-    let (writer, guard) = tracing_appender::non_blocking(watched);
+    // 16,384 lines in flight to the writer thread (the default, 128,000,
+    // preallocates 4 MB); a burst beyond that is dropped, not waited for.
+    let (writer, guard) =
+        tracing_appender::non_blocking::NonBlockingBuilder::default().buffered_lines_limit(16_384).finish(watched);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(writer).try_init();

@@ -270,15 +270,19 @@ pub(super) async fn follow(
     setup: &Setup,
 ) -> u8 {
     let demo = setup.is_demo();
-    let (mut ids, adopt) = match followed {
+    let (ids, adopt) = match followed {
         Followed::Ids(ids) => (ids, false),
         Followed::All(ids) => (ids, true),
     };
+    let mut t = Tracked::default();
+    for id in ids {
+        t.follow(id, None);
+    }
     let done = |s: JobState| {
         if wait { s.is_final() } else { !matches!(s, JobState::Uploading | JobState::Queued | JobState::Creating) }
     };
     let bar = if std::io::stderr().is_terminal() {
-        ProgressBar::with_draw_target(Some(ids.len() as u64), ProgressDrawTarget::stderr())
+        ProgressBar::with_draw_target(Some(t.len() as u64), ProgressDrawTarget::stderr())
     } else {
         ProgressBar::hidden()
     };
@@ -290,13 +294,10 @@ pub(super) async fn follow(
         Some((i, n)) => (Some(i), Some(n)),
         None => (None, None),
     };
-    let mut t = Tracked::default();
     // Updates of jobs whose ids have not arrived yet (the engine may report
     // a job before its submitter hears back).
     let mut early: HashMap<JobId, Job> = HashMap::new();
     let mut stopping = false;
-    // Input position of each job from the feed: output follows the input.
-    let mut position: HashMap<JobId, usize> = HashMap::new();
     // Bytes sent and size of each local file being uploaded.
     let mut uploads: HashMap<JobId, (u64, u64)> = HashMap::new();
     let mut halt: Option<Halt> = None;
@@ -308,7 +309,7 @@ pub(super) async fn follow(
         // Done, or halted by the engine's health: stop once every line the
         // submitting stage had was handed over (so each is in the job store and
         // `wait` picks it up later).
-        if !stopping && more_ids.is_none() && (t.finished == ids.len() || halt.is_some()) {
+        if !stopping && more_ids.is_none() && (t.finished == t.len() || halt.is_some()) {
             stopping = true;
             engine.send(Command::Shutdown);
         }
@@ -333,11 +334,10 @@ pub(super) async fn follow(
                                     (id, pos)
                                 }
                             };
-                            ids.insert(id);
-                            position.insert(id, pos);
+                            t.follow(id, Some(pos));
                             arrived.extend(early.remove(&id));
                         }
-                        bar.set_length(ids.len() as u64);
+                        bar.set_length(t.len() as u64);
                         for j in arrived {
                             t.track(&bar, &done, &j);
                         }
@@ -372,10 +372,10 @@ pub(super) async fn follow(
             }
         };
         match u {
-            Update::Job(j) if ids.contains(&j.id) => t.track(&bar, &done, &j),
+            Update::Job(j) if t.follows(j.id) => t.track(&bar, &done, &j),
             Update::Job(j) if adopt => {
-                ids.insert(j.id);
-                bar.set_length(ids.len() as u64);
+                t.follow(j.id, None);
+                bar.set_length(t.len() as u64);
                 t.track(&bar, &done, &j);
             }
             Update::Job(j) if more_ids.is_some() => {
@@ -424,8 +424,8 @@ pub(super) async fn follow(
         }
     }
     bar.finish_and_clear();
-    let mut order: Vec<(usize, JobId)> =
-        t.states.keys().map(|id| (position.get(id).copied().unwrap_or(usize::MAX), *id)).collect();
+    let mut order: Vec<(u32, JobId)> =
+        t.jobs.iter().filter(|(_, slot)| slot.state.is_some()).map(|(id, slot)| (slot.pos, *id)).collect();
     order.sort_unstable();
     let wide = t.profiles.len() > 1;
     let printed =
@@ -435,9 +435,9 @@ pub(super) async fn follow(
     {
         eprintln!("seedance-assets: {e}");
     }
-    t.summarize(ids.len());
-    let known = t.states.len();
-    let missing = known < ids.len();
+    t.summarize();
+    let known = t.known();
+    let missing = known < t.len();
     let attention = t.counts.iter().any(|(s, n)| *n > 0 && s.needs_attention());
     match halt {
         Some(Halt::Interrupted) => EXIT_INTERRUPTED,
@@ -451,11 +451,19 @@ pub(super) async fn follow(
     }
 }
 
-/// What the follower keeps of its jobs: each one's last state and the
-/// counts (the jobs themselves are read back from the store to be printed).
+/// What the follower keeps of each job it follows: 16 bytes (the jobs
+/// themselves are read back from the store to be printed).
+struct Slot {
+    /// Its place in the input (`u32::MAX`: none, it was adopted).
+    pos: u32,
+    /// Its last state, once reported.
+    state: Option<JobState>,
+}
+
+/// The jobs the follower follows, and the counts.
 #[derive(Default)]
 struct Tracked {
-    states: HashMap<JobId, JobState>,
+    jobs: HashMap<JobId, Slot>,
     counts: HashMap<JobState, usize>,
     /// Jobs `done` says are done.
     finished: usize,
@@ -464,13 +472,34 @@ struct Tracked {
 }
 
 impl Tracked {
+    /// Follows `id` (at `pos` in the input, if it has one).
+    fn follow(&mut self, id: JobId, pos: Option<usize>) {
+        let pos = pos.map_or(u32::MAX, |p| u32::try_from(p).unwrap_or(u32::MAX - 1));
+        self.jobs.entry(id).or_insert(Slot { pos, state: None }).pos = pos;
+    }
+
+    fn follows(&self, id: JobId) -> bool {
+        self.jobs.contains_key(&id)
+    }
+
+    /// Jobs followed.
+    fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// Jobs followed whose state is known.
+    fn known(&self) -> usize {
+        self.counts.values().sum()
+    }
+
     fn count(&self, s: JobState) -> usize {
         self.counts.get(&s).copied().unwrap_or(0)
     }
 
     /// Records a tracked job's new state: the counts, the bar, and whether it is done.
     fn track(&mut self, bar: &ProgressBar, done: &impl Fn(JobState) -> bool, j: &Job) {
-        let old = self.states.insert(j.id, j.state);
+        let slot = self.jobs.entry(j.id).or_insert(Slot { pos: u32::MAX, state: None });
+        let old = slot.state.replace(j.state);
         let was_done = old.is_some_and(done);
         let now_done = done(j.state);
         if let Some(old) = old {
@@ -498,7 +527,8 @@ impl Tracked {
 
     /// Prints, on stderr, every outcome that is not Active with its count and
     /// what to do about it.
-    fn summarize(&self, expected: usize) {
+    fn summarize(&self) {
+        let expected = self.len();
         let count = |s: JobState| self.count(s);
         let advice = [
             (
@@ -522,7 +552,7 @@ impl Tracked {
                 (n > 0).then(|| format!("  {n} {s}: {what}"))
             })
             .collect();
-        let missing = expected.saturating_sub(self.states.len());
+        let missing = expected.saturating_sub(self.known());
         if lines.is_empty() && missing == 0 {
             return;
         }
