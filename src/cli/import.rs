@@ -16,7 +16,7 @@ use super::report::print_jobs;
 use super::stage::{self, Fed, Outcome};
 use crate::config::PreflightMode;
 use crate::config::{Template, TypeChoice};
-use crate::engine::{Command, Job, JobId, JobState, Level, Update};
+use crate::engine::{Command, JobId, JobState, Level, Update};
 use crate::exit::Failure;
 use crate::exit::{INTERRUPTED as EXIT_INTERRUPTED, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::intake::{Checker, ImportDefaults, Intake, Policy, Source, today};
@@ -296,7 +296,7 @@ pub(super) async fn follow(
     };
     // Updates of jobs whose ids have not arrived yet (the engine may report
     // a job before its submitter hears back).
-    let mut early: HashMap<JobId, Job> = HashMap::new();
+    let mut early: HashMap<JobId, JobState> = HashMap::new();
     let mut stopping = false;
     // Bytes sent and size of each local file being uploaded.
     let mut uploads: HashMap<JobId, (u64, u64)> = HashMap::new();
@@ -330,16 +330,17 @@ pub(super) async fn follow(
                                 // if this engine still works on it).
                                 Fed::Existing(job, pos) => {
                                     let id = job.id;
-                                    arrived.push(*job);
+                                    t.saw_profile(&job.spec.profile);
+                                    arrived.push((id, job.state));
                                     (id, pos)
                                 }
                             };
                             t.follow(id, Some(pos));
-                            arrived.extend(early.remove(&id));
+                            arrived.extend(early.remove(&id).map(|s| (id, s)));
                         }
                         bar.set_length(t.len() as u64);
-                        for j in arrived {
-                            t.track(&bar, &done, &j);
+                        for (id, state) in arrived {
+                            t.track(&bar, &done, id, state);
                         }
                     }
                     None => more_ids = None,
@@ -372,14 +373,19 @@ pub(super) async fn follow(
             }
         };
         match u {
-            Update::Job(j) if t.follows(j.id) => t.track(&bar, &done, &j),
+            Update::Job(j) if t.follows(j.id) => {
+                t.saw_profile(&j.spec.profile);
+                t.track(&bar, &done, j.id, j.state);
+            }
             Update::Job(j) if adopt => {
                 t.follow(j.id, None);
                 bar.set_length(t.len() as u64);
-                t.track(&bar, &done, &j);
+                t.saw_profile(&j.spec.profile);
+                t.track(&bar, &done, j.id, j.state);
             }
             Update::Job(j) if more_ids.is_some() => {
-                early.insert(j.id, *j);
+                t.saw_profile(&j.spec.profile);
+                early.insert(j.id, j.state);
             }
             Update::Health(h) => {
                 use crate::engine::PauseCause;
@@ -496,25 +502,29 @@ impl Tracked {
         self.counts.get(&s).copied().unwrap_or(0)
     }
 
+    /// Notes a profile among the jobs (a PROFILE column when there are several).
+    fn saw_profile(&mut self, profile: &str) {
+        if !self.profiles.contains(profile) {
+            self.profiles.insert(profile.to_string());
+        }
+    }
+
     /// Records a tracked job's new state: the counts, the bar, and whether it is done.
-    fn track(&mut self, bar: &ProgressBar, done: &impl Fn(JobState) -> bool, j: &Job) {
-        let slot = self.jobs.entry(j.id).or_insert(Slot { pos: u32::MAX, state: None });
-        let old = slot.state.replace(j.state);
+    fn track(&mut self, bar: &ProgressBar, done: &impl Fn(JobState) -> bool, id: JobId, state: JobState) {
+        let slot = self.jobs.entry(id).or_insert(Slot { pos: u32::MAX, state: None });
+        let old = slot.state.replace(state);
         let was_done = old.is_some_and(done);
-        let now_done = done(j.state);
+        let now_done = done(state);
         if let Some(old) = old {
             *self.counts.entry(old).or_default() -= 1;
         }
-        *self.counts.entry(j.state).or_default() += 1;
+        *self.counts.entry(state).or_default() += 1;
         if now_done && !was_done {
             self.finished += 1;
             bar.inc(1);
         } else if was_done && !now_done {
             self.finished -= 1;
             bar.set_position(self.finished as u64);
-        }
-        if !self.profiles.contains(&j.spec.profile) {
-            self.profiles.insert(j.spec.profile.clone());
         }
         bar.set_message(format!(
             "{} active, {} uploading, {} processing, {} failed",
