@@ -67,7 +67,7 @@ impl Context {
         let wanted = if global.demo { None } else { global.wanted_profile() };
         let (name, profile_source) =
             loaded.config.selected_profile(wanted.as_ref().map(|(n, s)| (n.as_str(), s.clone())));
-        let profile = loaded.config.profile(&name, &loaded.path)?;
+        let profile = resolve(&loaded, &name, global.demo)?;
         Ok(Context { paths, loaded, profile, profile_source, demo: global.demo })
     }
 }
@@ -117,7 +117,7 @@ impl Setup {
                 None
             }
         };
-        let profile = loaded.config.profile(&ctx.profile.name, &loaded.path)?;
+        let profile = resolve(&loaded, &ctx.profile.name, ctx.demo)?;
         let client = client_for(&loaded, sim.is_some(), &profile.name).map_err(|e| {
             let mut msg = e.message;
             for w in &loaded.warnings {
@@ -269,11 +269,25 @@ pub fn storage_for(
     )
 }
 
+/// The profile `name` of `loaded`, with `SEEDANCE_BASE_URL` over the default
+/// profile's base URL (not in the demo, whose simulator is its own).
+fn resolve(
+    loaded: &LoadedConfig,
+    name: &str,
+    demo: bool,
+) -> Result<crate::config::Profile, crate::config::ConfigError> {
+    if demo {
+        loaded.config.profile(name, &loaded.path)
+    } else {
+        loaded.config.profile_in_env(name, &loaded.path, |k| std::env::var(k).ok())
+    }
+}
+
 /// A client for the profile `name` of `loaded` (the demo key when `demo`).
 pub fn client_for(loaded: &LoadedConfig, demo: bool, name: &str) -> Result<Client, Failure> {
     let cfg = &loaded.config;
     let path = &loaded.path;
-    let profile = cfg.profile(name, path)?;
+    let profile = resolve(loaded, name, demo)?;
     let key = if demo {
         secrecy::SecretString::from(DEMO_KEY.to_string())
     } else {

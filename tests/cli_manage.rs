@@ -137,6 +137,55 @@ async fn groups_and_presets_as_json() {
     .await;
 }
 
+/// The README's line: `eval "$(seedance-assets sim --port 0 --background)"`
+/// returns, and what it sets up is read by every command: the base URL
+/// (over the config's), the key and the default group.
+#[test]
+fn a_background_simulator_sets_up_the_shell_that_evals_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    // A config for the real service: SEEDANCE_BASE_URL must win over it.
+    std::fs::write(&config, "[api]\nbase_url = \"https://api.example/\"\n[polling]\nfirst_secs = 0.2\n").unwrap();
+    let script = r#"
+        set -e
+        eval "$("$BIN" sim --port 0 --background 2>/dev/null)"
+        trap 'kill "$SEEDANCE_SIM_PID"' EXIT
+        "$BIN" --config "$CFG" --data-dir "$DATA" import --no-preflight --wait --json https://cdn.example/a.png
+        "$BIN" --config "$CFG" --data-dir "$DATA" config show --json
+        echo "pid=$SEEDANCE_SIM_PID"
+    "#;
+    let started = std::time::Instant::now();
+    let out = Command::new("bash")
+        .args(["-c", script])
+        .env("BIN", BIN)
+        .env("CFG", &config)
+        .env("DATA", dir.path().join("data"))
+        .env_remove("SEEDANCE_API_KEY")
+        .env_remove("SEEDANCE_BASE_URL")
+        .env_remove("SEEDANCE_GROUP")
+        .env_remove("SEEDANCE_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "the eval line returned");
+    let job: Vec<JobRecord> = serde_json::Deserializer::from_str(&stdout).into_iter().next().unwrap().unwrap();
+    assert_eq!(job[0].status, "active", "created on the simulator: {stderr}");
+    assert!(job[0].group_id.starts_with("group-"), "the group came from SEEDANCE_GROUP: {:?}", job[0]);
+    let shown: Value = serde_json::Deserializer::from_str(&stdout).into_iter().nth(1).unwrap().unwrap();
+    let base = shown.as_array().unwrap().iter().find(|r| r["key"] == "api.base_url").unwrap().clone();
+    assert!(base["value"].as_str().unwrap().starts_with("http://127.0.0.1:"), "{base}");
+    assert_eq!((base["source"].as_str(), base["env"].as_str()), (Some("env"), Some("SEEDANCE_BASE_URL")), "{base}");
+    // The trap stopped it: the process is gone.
+    let pid = stdout.lines().find_map(|l| l.strip_prefix("pid=")).unwrap().trim().to_string();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Gone, or a zombie waiting for a reaper (it was handed to init).
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let running = state.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()).is_some_and(|s| s != "Z");
+    assert!(!running, "kill $SEEDANCE_SIM_PID stopped the simulator: {state}");
+}
+
 #[test]
 fn the_simulator_prints_its_start_up_line_on_stdout() {
     for json in [true, false] {

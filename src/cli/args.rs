@@ -103,6 +103,10 @@ pub enum CliCommand {
         /// Print the start-up line as JSON.
         #[arg(long)]
         json: bool,
+        /// Start in the background: print the start-up line (with `SEEDANCE_SIM_PID`) and return, so that
+        /// `eval "$(seedance-assets sim --port 0 --background)"` sets up this shell; `kill $SEEDANCE_SIM_PID` stops it.
+        #[arg(long)]
+        background: bool,
         /// Simulator behaviour.
         #[command(flatten)]
         config: Box<SimConfig>,
@@ -157,7 +161,7 @@ pub struct ImportArgs {
     #[arg(long)]
     pub preset: Option<String>,
     /// Group id (overrides the preset's).
-    #[arg(long)]
+    #[arg(long, env = "SEEDANCE_GROUP")]
     pub group: Option<String>,
     /// Asset type for lines without one: Image, Video, Audio or infer.
     #[arg(long = "type", value_parser = type_parser())]

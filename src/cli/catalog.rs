@@ -1,6 +1,4 @@
-//! `groups`, `presets` and `sim`.
-
-use std::net::{IpAddr, SocketAddr};
+//! `groups` and `presets`.
 
 use serde::Serialize;
 
@@ -11,7 +9,6 @@ use crate::engine::{Command, Group, GroupStore, Update};
 use crate::exit::{Failure, JOURNAL, NOT_ALL_ACTIVE as EXIT_FAILED, USAGE as EXIT_USAGE};
 use crate::options::GlobalArgs;
 use crate::setup::{Context, Setup};
-use crate::sim::{Sim, SimConfig};
 use crate::text::sanitize;
 
 /// A group with its id and name sanitized for the terminal.
@@ -130,62 +127,5 @@ pub(super) fn presets(global: &GlobalArgs, cmd: PresetsCommand) -> Result<u8, Fa
                 Ok(EXIT_USAGE)
             }
         },
-    }
-}
-
-/// The simulator's start-up line, for scripts.
-#[derive(Serialize)]
-struct SimStarted {
-    base_url: String,
-    api_key: String,
-    group_id: String,
-    stats_url: String,
-}
-
-pub(super) async fn sim(host: IpAddr, port: u16, json: bool, config: SimConfig) -> Result<u8, Failure> {
-    if !host.is_loopback() {
-        eprintln!("warning: the simulator listens on {host}, which is not loopback");
-    }
-    let sim = Sim::start(config.clone(), SocketAddr::new(host, port))
-        .await
-        .map_err(|e| format!("cannot start the simulator on {host}:{port}: {e}"))?;
-    let started = SimStarted {
-        base_url: sim.base_url(),
-        api_key: config.api_key.clone(),
-        group_id: sim.state().add_group("sim"),
-        stats_url: format!("{}_stats", sim.base_url()),
-    };
-    eprintln!("simulator listening on {} (stats at {}); Ctrl-C stops it", started.base_url, started.stats_url);
-    if json {
-        out::line(&serde_json::to_string(&started).map_err(|e| e.to_string())?)?;
-    } else {
-        out::line(&format!(
-            "SEEDANCE_BASE_URL={} SEEDANCE_API_KEY={} SEEDANCE_GROUP={}",
-            shell_quote(&started.base_url),
-            shell_quote(&started.api_key),
-            shell_quote(&started.group_id)
-        ))?;
-    }
-    tokio::select! {
-        _ = sim.serve_forever() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
-    Ok(0)
-}
-
-/// `s` as one shell word: as it is when every character is plain, else in
-/// single quotes.
-fn shell_quote(s: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c);
-    if !s.is_empty() && s.chars().all(plain) { s.to_string() } else { format!("'{}'", s.replace('\'', "'\\''")) }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn shell_words() {
-        assert_eq!(super::shell_quote("http://127.0.0.1:80/"), "http://127.0.0.1:80/");
-        assert_eq!(super::shell_quote("a b'c"), "'a b'\\''c'");
-        assert_eq!(super::shell_quote(""), "''");
     }
 }

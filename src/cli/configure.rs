@@ -109,6 +109,11 @@ fn show(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
         }
     };
     let (k, s) = api_key("base_url");
+    let env = |k: &str| std::env::var(k).ok();
+    let s = match cfg.base_url_override(&profile.name, env) {
+        Some(_) if !ctx.demo => Source::Env(crate::config::BASE_URL_ENV.into()),
+        _ => s,
+    };
     rows.push(setting(k, json!(profile.api.base_url), &s));
     match cfg.profile_key(profile, &ctx.loaded.path, |k| std::env::var(k).ok()) {
         Ok((_, source)) => {

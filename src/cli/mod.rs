@@ -12,6 +12,7 @@ mod import;
 mod manage;
 mod out;
 mod report;
+mod sim;
 mod stage;
 mod values;
 
@@ -40,7 +41,9 @@ pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
         CliCommand::Config(c) => configure::config(global, c),
         CliCommand::Groups(g) => catalog::groups(global, g).await,
         CliCommand::Presets(p) => catalog::presets(global, p),
-        CliCommand::Sim { host, port, json, config } => catalog::sim(host, port, json, *config).await,
+        CliCommand::Sim { host, port, json, background, config } => {
+            sim::sim(sim::SimRun { host, port, json, background }, *config).await
+        }
         CliCommand::Completions { shell } => docs::completions(shell),
         CliCommand::Man => docs::man(),
     };

@@ -17,7 +17,7 @@ pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling, RANGES};
 pub use paths::{CONFIG_ENV, DATA_DIR_ENV, GROUPS_FILE, LEGACY_JOURNAL_FILE, Paths, STORE_FILE};
 pub use preflight::{PreflightConfig, PreflightMode, Unprobeable};
 pub use preset::{Preset, TypeChoice};
-pub use profile::{API_KEY_ENV, DEFAULT_PROFILE, Profile, ProfileConfig, ProfileLimits, is_env_name};
+pub use profile::{API_KEY_ENV, BASE_URL_ENV, DEFAULT_PROFILE, Profile, ProfileConfig, ProfileLimits, is_env_name};
 pub use save::{
     InvalidChange, PresetChange, SaveError, atomic_write, atomic_write_stream, save_presets, save_presets_with,
 };

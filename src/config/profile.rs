@@ -61,6 +61,10 @@ pub struct Profile {
     pub limits: Limits,
 }
 
+/// Overrides the default profile's `api.base_url`, the way
+/// `AWS_ENDPOINT_URL` does for the AWS CLI (what `sim` prints).
+pub const BASE_URL_ENV: &str = "SEEDANCE_BASE_URL";
+
 /// True for a plausible environment variable name: letters, digits and `_`,
 /// not starting with a digit, at most 64 characters.
 pub fn is_env_name(s: &str) -> bool {
@@ -117,6 +121,36 @@ impl Config {
             max_processing: l.max_processing,
         };
         Ok(Profile { name: name.into(), api, limits })
+    }
+
+    /// The profile `name` as [`Config::profile`] gives it, with the default
+    /// profile's base URL replaced by `SEEDANCE_BASE_URL` (read through
+    /// `env`) when that is set; the URL is checked as the file's would be.
+    pub fn profile_in_env(
+        &self,
+        name: &str,
+        path: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Profile, ConfigError> {
+        let mut profile = self.profile(name, path)?;
+        if let Some(url) = self.base_url_override(name, env) {
+            crate::api::check_base_url(&url).map_err(|source| ConfigError::BaseUrl {
+                path: path.into(),
+                key: format!("{BASE_URL_ENV} (environment)"),
+                source,
+            })?;
+            profile.api.base_url = url;
+        }
+        Ok(profile)
+    }
+
+    /// `SEEDANCE_BASE_URL`, when set and not blank, for the default profile.
+    pub fn base_url_override(&self, name: &str, env: impl Fn(&str) -> Option<String>) -> Option<String> {
+        (name == DEFAULT_PROFILE)
+            .then(|| env(BASE_URL_ENV))
+            .flatten()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
     }
 
     /// The key of profile `profile` and where it came from. The default
@@ -250,6 +284,21 @@ mod tests {
         assert_eq!(c.profile_key(&d, Path::new("c.toml"), env).unwrap().0.expose_secret(), "sk-global");
         let e = c.profile("nope", Path::new("c.toml")).unwrap_err();
         assert!(e.to_string().contains("profiles: default, bare, work"), "{e}");
+    }
+
+    #[test]
+    fn seedance_base_url_overrides_the_default_profile_only() {
+        let c = parse(TEXT).unwrap();
+        let path = Path::new("c.toml");
+        let env = |url: &'static str| move |k: &str| (k == BASE_URL_ENV).then(|| url.to_string());
+        let d = c.profile_in_env(DEFAULT_PROFILE, path, env(" http://127.0.0.1:9/ ")).unwrap();
+        assert_eq!(d.api.base_url, "http://127.0.0.1:9/", "trimmed; loopback http is allowed");
+        let w = c.profile_in_env("work", path, env("http://127.0.0.1:9/")).unwrap();
+        assert_eq!(w.api.base_url, "https://w.example", "a named profile keeps its own, as with the key");
+        let blank = c.profile_in_env(DEFAULT_PROFILE, path, env("  ")).unwrap();
+        assert_eq!(blank.api.base_url, "https://a.example", "blank is unset");
+        let e = c.profile_in_env(DEFAULT_PROFILE, path, env("ftp://x")).unwrap_err().to_string();
+        assert!(e.contains("SEEDANCE_BASE_URL (environment)") && e.contains("ftp"), "{e}");
     }
 
     #[test]
