@@ -48,6 +48,10 @@ async fn status_follow_prints_the_owners_jobs_until_it_exits() {
     let group = sim.state().add_group("follow");
     let env = Env::new(&sim);
     blocking(move || {
+        // A job that failed before: shown, but it is not what is followed.
+        let failed =
+            env.run(&["import", "--wait", "--no-preflight", "--group", &group, "https://media.example/fail.png"], "");
+        assert_eq!(failed.status.code(), Some(1), "{}", String::from_utf8_lossy(&failed.stderr));
         let mut import = start_import(&env, &group, 8, "follow");
         wait_owned(&env, import.id());
         // Never two writers.
@@ -61,14 +65,15 @@ async fn status_follow_prints_the_owners_jobs_until_it_exits() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(&format!("following the jobs of pid {}", import.id())), "{stderr}");
         assert!(stderr.contains("the owner has exited"), "{stderr}");
-        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert_eq!(out.status.code(), Some(0), "the followed jobs all ended Active: {stderr}");
         let lines: Vec<serde_json::Value> =
             String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         // Every job's Active moment was seen, each once at most as Active.
         let mut active: Vec<u64> =
             lines.iter().filter(|l| l["status"] == "active").map(|l| l["id"].as_u64().unwrap()).collect();
         active.sort();
-        assert_eq!(active, (1..=8).collect::<Vec<u64>>(), "{lines:#?}");
+        assert_eq!(active, (2..=9).collect::<Vec<u64>>(), "{lines:#?}");
+        assert!(lines.iter().any(|l| l["id"] == 1 && l["status"] == "failed"), "the earlier job is listed: {lines:#?}");
         assert!(lines.iter().any(|l| l["status"] == "processing"), "changes were followed live: {lines:#?}");
         drop(env);
     })

@@ -47,7 +47,8 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
         /// Keep printing changes as another process (an import, a dashboard)
-        /// makes them, until nothing is in flight and that process has exited.
+        /// makes them, until nothing is in flight and that process has exited;
+        /// exit 0 when the jobs in flight at the start, and those that changed, all ended Active.
         #[arg(long, short)]
         follow: bool,
     },

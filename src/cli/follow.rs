@@ -2,13 +2,14 @@
 //! owns the job store (an `import --wait` in a script, a dashboard), read
 //! from the store without disturbing it.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::args::Selection;
-use super::report::{filter, history, print_table, row};
-use crate::engine::{Job, JobState};
+use super::report::{filter, header, history, profile_cell, row};
+use crate::engine::{Job, JobId, JobState};
 use crate::exit::{Failure, INTERRUPTED, NOT_ALL_ACTIVE, SUCCESS};
 use crate::export::JobRecord;
 use crate::options::GlobalArgs;
@@ -39,9 +40,12 @@ fn print_change(job: &Job, json: bool) -> Result<(), Failure> {
     }
 }
 
-/// Prints the selection, then every change to it until nothing is in
-/// flight and no process runs the imports, or until interrupted. Exits 0
-/// when every followed job ended Active, 1 otherwise.
+/// Prints the selection (streamed from the store), then every change to it
+/// until nothing is in flight and no process runs the imports, or until
+/// interrupted. The jobs followed are those in flight at the start and
+/// those that change meanwhile: exits 0 when every one of them ended Active
+/// (or there were none), 1 otherwise; jobs that had ended before are shown,
+/// not judged.
 pub(super) async fn follow(
     global: &GlobalArgs,
     select: &Selection,
@@ -52,15 +56,30 @@ pub(super) async fn follow(
     let history = history(&ctx)?;
     let f = filter(&ctx, global, select, search);
     let mut seq = history.last_seq()?;
-    let jobs = history.jobs(&f)?;
-    if json {
-        for j in &jobs {
-            print_change(j, true)?;
-        }
+    let mut followed: HashMap<JobId, JobState> = HashMap::new();
+    if !json {
+        let wide = history.profiles()?.len() > 1;
+        super::out::print(&header(wide))?;
+        history.for_each(&f, |r| match r {
+            Ok(j) => {
+                if j.state.is_in_flight() {
+                    followed.insert(j.id, j.state);
+                }
+                super::out::print(&row(&j, &profile_cell(&j.spec.profile, wide)))
+            }
+            Err(_) => Ok(()),
+        })?;
     } else {
-        print_table(&jobs)?;
+        history.for_each(&f, |r| match r {
+            Ok(j) => {
+                if j.state.is_in_flight() {
+                    followed.insert(j.id, j.state);
+                }
+                print_change(&j, true)
+            }
+            Err(_) => Ok(()),
+        })?;
     }
-    drop(jobs);
     let store = ctx.paths.store();
     let mut owner = crate::store::owner(&store);
     match &owner {
@@ -78,10 +97,17 @@ pub(super) async fn follow(
         }
         let changes = history.changes(seq)?;
         seq = changes.seq;
-        for job in changes.jobs.iter().filter(|j| f.admits(j)) {
-            print_change(job, json)?;
+        for job in &changes.jobs {
+            if f.admits(job) {
+                followed.insert(job.id, job.state);
+                print_change(job, json)?;
+            } else if let Some(state) = followed.get_mut(&job.id) {
+                // Followed, and now out of a --state selection.
+                *state = job.state;
+            }
         }
         for id in changes.forgotten.iter().filter(|id| f.ids.is_empty() || f.ids.contains(id)) {
+            followed.remove(id);
             if json {
                 super::out::print(&format!("{}\n", serde_json::json!({ "id": id, "status": "forgotten" })))?;
             } else {
@@ -112,14 +138,6 @@ pub(super) async fn follow(
             idle_polls = 0;
         }
     }
-    let mut done = f.clone();
-    done.states = JobState::ALL
-        .into_iter()
-        .filter(|s| *s != JobState::Active && (f.states.is_empty() || f.states.contains(s)))
-        .collect();
-    if done.states.is_empty() {
-        return Ok(SUCCESS);
-    }
-    let not_active = history.count(&done, u64::MAX)?;
-    Ok(if not_active == 0 { SUCCESS } else { NOT_ALL_ACTIVE })
+    let all_active = followed.values().all(|s| *s == JobState::Active);
+    Ok(if all_active { SUCCESS } else { NOT_ALL_ACTIVE })
 }

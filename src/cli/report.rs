@@ -96,12 +96,12 @@ fn export_failure(e: ExportError) -> Failure {
 
 /// The PROFILE cell of a table row, padded; empty when the table has no
 /// PROFILE column (`wide` false).
-fn profile_cell(profile: &str, wide: bool) -> String {
+pub(super) fn profile_cell(profile: &str, wide: bool) -> String {
     if wide { format!("{:<12}  ", crate::text::excerpt(profile, 12)) } else { String::new() }
 }
 
 /// The status table's header line.
-fn header(wide: bool) -> String {
+pub(super) fn header(wide: bool) -> String {
     format!("{:>6}  {:<10}  {:<5}  {}{:<28}  RESULT\n", "ID", "STATE", "TYPE", profile_cell("PROFILE", wide), "NAME")
 }
 
