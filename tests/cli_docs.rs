@@ -54,7 +54,60 @@ fn the_man_page_renders() {
     assert!(out.status.success(), "man -l: {}", text(&out.stderr));
     let shown = text(&out.stdout);
     assert!(shown.contains("seedance-assets"), "{shown}");
-    assert!(shown.contains("Exit codes"), "the exit-code table is in the page: {shown}");
+    assert!(
+        shown.contains("EXIT STATUS") && shown.contains("130"),
+        "the exit codes are the page's EXIT STATUS: {shown}"
+    );
+    assert!(!shown.contains("EXTRA"), "{shown}");
+}
+
+/// `man --dir` writes a page for every command and subcommand the help
+/// lists, each one valid roff with its EXIT STATUS, found by `man -M`.
+#[test]
+fn man_dir_writes_a_page_per_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let man1 = dir.path().join("man1");
+    let listed = run(&["man", "--dir", man1.to_str().unwrap()]);
+    let mut pages: Vec<String> =
+        std::fs::read_dir(&man1).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    pages.sort();
+    assert_eq!(listed.lines().count(), pages.len(), "{listed}");
+    // Every subcommand of the top-level help, and the nested ones.
+    let help = run(&["--help"]);
+    let commands = help.split("Commands:").nth(1).unwrap().split("Options:").next().unwrap();
+    let mut wanted: Vec<String> = commands
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(|c| format!("seedance-assets-{c}.1"))
+        .collect();
+    wanted.extend(
+        ["seedance-assets.1", "seedance-assets-config-show.1", "seedance-assets-groups-create.1"].map(String::from),
+    );
+    wanted.extend(["seedance-assets-presets-list.1".to_string()]);
+    for w in &wanted {
+        assert!(pages.contains(w), "{w} is missing from {pages:?}");
+    }
+    assert!(!pages.iter().any(|p| p.contains("help")), "no pages for clap's help: {pages:?}");
+    for p in &pages {
+        let out = tool("groff", "apt-get install groff-base")
+            .args(["-man", "-Tutf8", "-ww", "-z"])
+            .arg(man1.join(p))
+            .output()
+            .unwrap();
+        assert!(out.status.success() && out.stderr.is_empty(), "{p}: {}", text(&out.stderr));
+        assert!(std::fs::read_to_string(man1.join(p)).unwrap().contains(".SH \"EXIT STATUS\""), "{p}");
+    }
+    let out = tool("man", "apt-get install man-db")
+        .arg("-M")
+        .arg(dir.path())
+        .arg("seedance-assets-import")
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .output()
+        .unwrap();
+    let shown = text(&out.stdout);
+    assert!(out.status.success() && shown.contains("--allow-duplicates"), "man -M: {}{shown}", text(&out.stderr));
 }
 
 #[test]

@@ -118,8 +118,12 @@ pub enum CliCommand {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff; `seedance-assets man | man -l -`).
-    Man,
+    /// Print the man page (roff; `seedance-assets man | man -l -`), or write every page to a directory.
+    Man {
+        /// Write one page per command and subcommand (such as `seedance-assets-import.1`) into DIR, for `man -M`.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Which jobs a command applies to: ids, states, and the profile (the

@@ -45,7 +45,7 @@ pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
             sim::sim(sim::SimRun { host, port, json, background }, *config).await
         }
         CliCommand::Completions { shell } => docs::completions(shell),
-        CliCommand::Man => docs::man(),
+        CliCommand::Man { dir } => docs::man(dir),
     };
     match result {
         Ok(code) => ExitCode::from(code),
