@@ -137,6 +137,44 @@ async fn groups_and_presets_as_json() {
     .await;
 }
 
+/// One rule for presets: only the one marked `default = true` applies
+/// unasked. Being first in the file makes none the default — `presets list`,
+/// `presets show` and a plain `import` all say the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_preset_marked_default_applies_unasked() {
+    let sim = Sim::start_local(SimConfig::default()).await.unwrap();
+    let group = sim.state().add_group("marked");
+    let env = Env::with(
+        &sim.base_url(),
+        sim.state().api_key(),
+        &format!(
+            "[[presets]]\nname = \"first\"\ngroup_id = \"{group}\"\n\n[[presets]]\nname = \"second\"\ngroup_id = \"{group}\"\n"
+        ),
+    );
+    blocking(move || {
+        let list = text(&env.run(&["presets", "list"], "").stdout);
+        assert!(!list.contains('*'), "no preset is marked, so none is shown as the default: {list}");
+        let listed: Value = serde_json::from_slice(&env.run(&["presets", "list", "--json"], "").stdout).unwrap();
+        assert!(listed.as_array().unwrap().iter().all(|p| p["selected"] == false && p["default"] != true), "{listed}");
+        // A plain import does not take the first preset's group.
+        let out = env.run(&["import", "https://media.example/a.png"], "");
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("group"), "{}", text(&out.stderr));
+        // Marked, it is used (and shown as such).
+        let marked = std::fs::read_to_string(&env.config)
+            .unwrap()
+            .replace("name = \"second\"\n", "name = \"second\"\ndefault = true\n");
+        std::fs::write(&env.config, marked).unwrap();
+        let list = text(&env.run(&["presets", "list"], "").stdout);
+        assert!(list.lines().any(|l| l.contains('*') && l.contains("second")), "{list}");
+        let out = env.run(&["import", "--json", "https://media.example/a.png"], "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let jobs: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(jobs[0].group_id, group);
+    })
+    .await;
+}
+
 /// The README's line: `eval "$(seedance-assets sim --port 0 --background)"`
 /// returns, and what it sets up is read by every command: the base URL
 /// (over the config's), the key and the default group.

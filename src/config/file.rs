@@ -296,9 +296,11 @@ impl Config {
         self.profile_key(&profile, path, env).map(|(key, _)| key)
     }
 
-    /// The preset marked default, else the first.
+    /// The preset marked `default = true`, if one is: the only preset that
+    /// applies without being named (by `import`, and in the dashboard at
+    /// start). Being first in the file makes none the default.
     pub fn default_preset(&self) -> Option<&Preset> {
-        self.presets.iter().find(|p| p.default).or(self.presets.first())
+        self.presets.iter().find(|p| p.default)
     }
 
     /// The preset of this name (case-insensitive).

@@ -254,8 +254,8 @@ impl App {
             dirty: true,
             clock: None,
         };
-        let default = app.presets.iter().position(|p| p.default).or((!app.presets.is_empty()).then_some(0));
-        if let Some(i) = default {
+        // One rule everywhere: only a preset marked default applies unasked.
+        if let Some(i) = app.presets.iter().position(|p| p.default) {
             app.input.use_preset(&app.presets, i);
         }
         app
