@@ -64,7 +64,20 @@ fn unknown_keys_are_warnings_and_invalid_values_errors() {
     let path = write(dir.path(), "[api]\nbase_ulr = \"https://x\"\n[polling]\njitter = 0.1\n", 0o600);
     let loaded = Config::load(&path).unwrap();
     assert_eq!(loaded.warnings.len(), 1);
-    assert!(loaded.warnings[0].contains("unknown key `api.base_ulr`"), "{:?}", loaded.warnings);
+    assert!(
+        loaded.warnings[0].contains("line 2: unknown key `api.base_ulr` ignored (did you mean `base_url`?)"),
+        "{:?}",
+        loaded.warnings
+    );
+    // A typo inside [storage] is named beside the error it causes.
+    let path = write(
+        dir.path(),
+        "[storage]\nendpoint = \"https://s3.example.com\"\nbukcet = \"refs\"\nregion = \"us-east-1\"\n",
+        0o600,
+    );
+    let msg = Config::load(&path).unwrap_err().to_string();
+    assert!(msg.contains("storage.bucket is required"), "{msg}");
+    assert!(msg.contains("line 3: unknown key `storage.bukcet` ignored (did you mean `bucket`?)"), "{msg}");
     let path = write(dir.path(), "[api]\nbase_url = \"http://octopusx.ai\"\n", 0o600);
     assert!(Config::load(&path).unwrap_err().to_string().contains("not loopback"));
     let path = write(dir.path(), "[polling]\nfirst_secs = -1\n", 0o600);

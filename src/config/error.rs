@@ -16,6 +16,15 @@ pub enum ConfigError {
         /// Why.
         source: std::io::Error,
     },
+    /// A check failed in a file that also has unknown keys (a typo may be
+    /// why a key is missing): the error, then each unknown key.
+    #[error("{source}\n{}", unknown.join("\n"))]
+    WithUnknownKeys {
+        /// The check that failed.
+        source: Box<ConfigError>,
+        /// `FILE: line N: unknown key … (did you mean …?)`, one each.
+        unknown: Vec<String>,
+    },
     /// The TOML is malformed or a value has the wrong type.
     #[error("{path}:{line}:{column}: {message}")]
     Parse {

@@ -235,10 +235,15 @@ impl Config {
         let de = toml::Deserializer::parse(text).map_err(parse_err)?;
         let mut warnings = Vec::new();
         let config: Config = serde_ignored::deserialize(de, |key| {
-            warnings.push(format!("{}: unknown key `{key}` ignored", path.display()));
+            warnings.push(format!("{}: {}", path.display(), super::typos::describe(text, &key.to_string())));
         })
         .map_err(parse_err)?;
-        config.check(path)?;
+        // A value found missing or wrong may be one typed under another
+        // name (`bukcet`): the error names the unknown keys too.
+        config.check(path).map_err(|e| match warnings.is_empty() {
+            true => e,
+            false => ConfigError::WithUnknownKeys { source: Box::new(e), unknown: warnings.clone() },
+        })?;
         Ok((config, warnings))
     }
 

@@ -11,6 +11,7 @@ mod save;
 mod source;
 mod storage;
 mod template;
+mod typos;
 
 pub use error::{ConfigError, PreflightConfigError, PresetError, PresetsError, StorageConfigError, TemplateError};
 pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling, RANGES};
