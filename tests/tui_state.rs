@@ -63,6 +63,25 @@ fn typing_a_url_and_submitting_sends_one_import() {
     assert_eq!(*app.mode(), Mode::Normal);
 }
 
+/// Esc and `?` typed at once over SSH arrive as one read, parsed as Alt-?:
+/// unbound, it is taken as what was typed (leave the editor, open the help).
+#[test]
+fn esc_and_a_key_in_one_read_are_esc_then_the_key() {
+    let mut app = support::app(false);
+    key(&mut app, KeyCode::Char('i'));
+    chars(&mut app, "https://media.example/a.png");
+    app.handle_key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::ALT));
+    assert_eq!(*app.mode(), Mode::Help, "Esc left the editor, then ? opened the help");
+    assert_eq!(app.urls_text(), "https://media.example/a.png", "the typed line stays");
+    // Alt-Enter is a binding of its own (a new line), never split.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('i'));
+    let before = app.urls_text().matches('\n').count();
+    app.handle_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
+    assert_eq!(*app.mode(), Mode::Editing);
+    assert_eq!(app.urls_text().matches('\n').count(), before + 1, "a new line: {:?}", app.urls_text());
+}
+
 #[test]
 fn a_multi_line_paste_keeps_bad_lines_and_submits_good_ones() {
     let mut app = support::app(false);

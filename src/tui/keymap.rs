@@ -429,6 +429,11 @@ impl KeyMap {
             .map(|b| b.action)
     }
 
+    /// True when `event` is bound to a command in any scope.
+    pub fn binds(&self, event: &KeyEvent) -> bool {
+        self.bindings.iter().any(|b| b.keys.iter().any(|k| k.matches(event)))
+    }
+
     /// Every binding, in help order.
     pub fn bindings(&self) -> &[Binding] {
         &self.bindings

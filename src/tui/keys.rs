@@ -20,12 +20,27 @@ impl App {
         }
     }
 
+    /// Esc and a key typed at once arrive as one read (over SSH, one packet)
+    /// and are parsed as Alt-key. Unless Alt-key is bound, they were what
+    /// they look like to the user: Esc, then the key (what vim's `ttimeout`
+    /// decides by time). Returns the key without Alt.
+    fn esc_then(&self, k: &KeyEvent) -> Option<KeyEvent> {
+        let mods = k.modifiers - KeyModifiers::SHIFT;
+        let split = mods == KeyModifiers::ALT && matches!(k.code, KeyCode::Char(_)) && !self.keys.binds(k);
+        split.then(|| KeyEvent::new(k.code, k.modifiers - KeyModifiers::ALT))
+    }
+
     /// Handles one key. Effects are queued for the event loop.
     pub fn handle_key(&mut self, k: KeyEvent) {
         if k.kind == KeyEventKind::Release {
             return;
         }
         self.dirty = true;
+        if let Some(plain) = self.esc_then(&k) {
+            self.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+            self.handle_key(plain);
+            return;
+        }
         if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
             self.quit();
             return;
