@@ -68,6 +68,54 @@ fn show_names_each_source_and_redacts_the_key() {
     assert!(!plain.contains("sk-test-secret-123"));
 }
 
+/// Every section is listed with its source: preflight, storage (its
+/// credentials by where they come from, never their value), keys, TLS.
+#[test]
+fn show_lists_every_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        "tls_ca_file = \"ca.pem\"\n[limits]\nmax_processing = 30\n[preflight]\nmode = \"warn\"\n[preflight.video]\nmax_secs = 12.0\n\
+         [storage]\nendpoint = \"https://s3.example.com\"\nbucket = \"refs\"\nsecret_key_env = \"MY_SECRET\"\n\
+         [keys]\nretry = [\"r\", \"ctrl-r\"]\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&path)
+        .args(["config", "show", "--json"])
+        .env("AWS_ACCESS_KEY_ID", "AKIA-not-shown")
+        .env("MY_SECRET", "secret-not-shown")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!stdout.contains("not-shown"), "credentials are never shown: {stdout}");
+    let rows = show(&out);
+    assert_eq!(
+        (&row(&rows, "limits.max_processing").1, row(&rows, "limits.max_processing").2.as_str()),
+        (&serde_json::json!(30), "file")
+    );
+    assert_eq!(
+        (&row(&rows, "preflight.mode").1, row(&rows, "preflight.mode").2.as_str()),
+        (&serde_json::json!("warn"), "file")
+    );
+    assert_eq!(row(&rows, "preflight.video.max_secs").2, "file");
+    assert_eq!(row(&rows, "preflight.video.min_secs").2, "default");
+    assert_eq!(row(&rows, "storage.bucket").1, "refs");
+    assert_eq!(row(&rows, "storage.region").2, "default");
+    let secret = row(&rows, "storage.secret_access_key");
+    assert_eq!(
+        (secret.1.as_str(), secret.2.as_str(), secret.3.as_deref()),
+        (Some("<redacted>"), "env", Some("MY_SECRET"))
+    );
+    let access = row(&rows, "storage.access_key_id");
+    assert_eq!(access.3.as_deref(), Some("AWS_ACCESS_KEY_ID"));
+    assert_eq!(row(&rows, "keys.retry").1, serde_json::json!(["r", "ctrl-r"]));
+    assert_eq!(row(&rows, "tls_ca_file").1, "ca.pem");
+}
+
 #[test]
 fn a_profile_is_chosen_by_flag_or_environment_and_inherits() {
     let env = env();

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::args::ConfigCommand;
 use super::out;
-use crate::config::{API_KEY_ENV, Config, DEFAULT_PROFILE, Source};
+use crate::config::{ACCESS_KEY_ENV, API_KEY_ENV, Config, DEFAULT_PROFILE, SECRET_KEY_ENV, Source, StorageConfig};
 use crate::exit::{Failure, USAGE};
 use crate::options::GlobalArgs;
 use crate::setup::Context;
@@ -151,6 +151,11 @@ fn show(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
         };
         rows.push(setting(k, json!(value), &s));
     }
+    rows.push(setting(
+        "limits.max_processing",
+        json!(cfg.limits.max_processing),
+        &file_or_default(&["limits", "max_processing"]),
+    ));
     let p = &cfg.polling;
     for (key, value) in [
         ("first_secs", json!(p.first_secs)),
@@ -163,8 +168,24 @@ fn show(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
     ] {
         rows.push(setting(format!("polling.{key}"), value, &file_or_default(&["polling", key])));
     }
+    let mut leaves = Vec::new();
+    flatten("preflight", &serde_json::to_value(&cfg.preflight).unwrap_or_default(), &mut leaves);
+    for (key, value) in leaves {
+        let path: Vec<&str> = key.split('.').collect();
+        rows.push(setting(key.clone(), value, &file_or_default(&path)));
+    }
+    storage_rows(cfg.storage.as_ref(), &file_or_default, &mut rows);
     let names: Vec<&str> = cfg.presets.iter().map(|p| p.name.as_str()).collect();
     rows.push(setting("presets", json!(names), &file_or_default(&["presets"])));
+    rows.push(setting("default_profile", json!(cfg.default_profile), &file_or_default(&["default_profile"])));
+    let ca = cfg.tls_ca_file.as_ref().map(|f| f.display().to_string());
+    rows.push(setting("tls_ca_file", json!(ca), &file_or_default(&["tls_ca_file"])));
+    if cfg.keys.is_empty() {
+        rows.push(setting("keys", json!({}), &Source::Default));
+    }
+    for (action, keys) in &cfg.keys {
+        rows.push(setting(format!("keys.{action}"), json!(keys), &Source::File));
+    }
     for w in &ctx.loaded.warnings {
         eprintln!("warning: {w}");
     }
@@ -188,6 +209,54 @@ fn show(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
         out::print(&text)?;
     }
     Ok(0)
+}
+
+/// Every leaf of `value` as a dotted key under `prefix`.
+fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                flatten(&format!("{prefix}.{k}"), v, out);
+            }
+        }
+        leaf => out.push((prefix.to_string(), leaf.clone())),
+    }
+}
+
+/// The `[storage]` rows: its settings, and where the credentials come from
+/// (never the credentials themselves).
+fn storage_rows(sc: Option<&StorageConfig>, source: &dyn Fn(&[&str]) -> Source, rows: &mut Vec<Setting>) {
+    let Some(sc) = sc else {
+        rows.push(setting("storage", Value::Null, &Source::Default));
+        return;
+    };
+    let plain = [
+        ("endpoint", json!(sc.endpoint)),
+        ("bucket", json!(sc.bucket)),
+        ("region", json!(sc.region)),
+        ("prefix", json!(sc.prefix)),
+        ("path_style", json!(sc.path_style)),
+        ("url_expiry_secs", json!(sc.url_expiry_secs)),
+        ("max_uploading", json!(sc.max_uploading)),
+        ("upload_timeout_secs", json!(sc.upload_timeout_secs)),
+    ];
+    for (key, value) in plain {
+        rows.push(setting(format!("storage.{key}"), value, &source(&["storage", key])));
+    }
+    let creds = [
+        ("access_key_id", sc.access_key_id.is_some(), sc.access_key_env.as_deref(), ACCESS_KEY_ENV),
+        ("secret_access_key", sc.secret_access_key.is_some(), sc.secret_key_env.as_deref(), SECRET_KEY_ENV),
+    ];
+    for (key, in_file, named, default_env) in creds {
+        let (value, from) = if in_file {
+            (json!("<redacted>"), Source::File)
+        } else {
+            let var = named.unwrap_or(default_env);
+            let set = std::env::var(var).is_ok_and(|v| !v.trim().is_empty());
+            (if set { json!("<redacted>") } else { Value::Null }, Source::Env(var.to_string()))
+        };
+        rows.push(setting(format!("storage.{key}"), value, &from));
+    }
 }
 
 /// The config `config init` writes: the example with its sample presets

@@ -1,13 +1,13 @@
 //! The `[preflight]` table: how strictly media is checked before creation,
 //! how URLs are probed, and the limits table's overrides.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::error::PreflightConfigError;
 use crate::preflight::{AudioLimits, ImageLimits, MediaLimits, VideoLimits};
 
 /// What a refusal does.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PreflightMode {
     /// A refused line is an error and is not imported.
@@ -20,7 +20,7 @@ pub enum PreflightMode {
 }
 
 /// What a URL that cannot be probed does.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Unprobeable {
     /// Held back with its reason until the user consents (per run:
@@ -35,7 +35,7 @@ pub enum Unprobeable {
 }
 
 /// The `[preflight]` table.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct PreflightConfig {
     /// strict, warn or off.

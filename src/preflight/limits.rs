@@ -2,7 +2,7 @@
 //! in the `[preflight]` config tables, as the server may change them), and
 //! the check of measured properties against them.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::api::AssetType;
 use crate::media::MediaInfo;
@@ -10,7 +10,7 @@ use crate::media::MediaInfo;
 const MIB: u64 = 1024 * 1024;
 
 /// Limits for images (jpeg, png, webp, bmp, tiff, gif, heic/heif).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ImageLimits {
     /// Shortest side allowed, in pixels.
@@ -32,7 +32,7 @@ impl Default for ImageLimits {
 }
 
 /// Limits for video (mp4, mov).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct VideoLimits {
     /// Shortest duration, in seconds.
@@ -78,7 +78,7 @@ impl Default for VideoLimits {
 }
 
 /// Limits for audio (mp3, wav).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
 pub struct AudioLimits {
     /// Shortest duration, in seconds.
