@@ -85,30 +85,11 @@ fn glued_at(raw: &str) -> Option<usize> {
 /// The file stem and extension of a URL's last path segment.
 pub fn stem_and_ext(url: &url::Url) -> (String, String) {
     let last = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default();
-    let last = percent_decode(last);
+    let last = percent_encoding::percent_decode_str(last).decode_utf8_lossy().into_owned();
     match last.rsplit_once('.') {
         Some((stem, ext)) if !stem.is_empty() => (stem.to_string(), ext.to_string()),
         _ => (last, String::new()),
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Parses one line (already known non-blank) into an import; `n` is the
