@@ -9,6 +9,7 @@ use seedance_assets::api::AssetType;
 use seedance_assets::config::{PresetChange, SaveError, TypeChoice};
 use seedance_assets::engine::{Command, Group, JobState, Update};
 use seedance_assets::tui::app::{App, Confirm, Effect, Focus, Mode};
+use seedance_assets::tui::forms::Note;
 use seedance_assets::tui::pane::input::Verdict;
 
 fn key(app: &mut App, code: KeyCode) {
@@ -239,14 +240,15 @@ fn preset_editor_validates_then_saves_and_selects() {
     key(&mut app, KeyCode::Enter);
     assert!(app.take_effects().is_empty());
     let Mode::Presets(ed) = app.mode() else { panic!() };
-    assert!(ed.message.as_deref().unwrap().contains("already exists"), "{:?}", ed.message);
+    assert!(ed.message.as_ref().map(Note::text).unwrap().contains("already exists"), "{:?}", ed.message);
+    assert!(matches!(ed.message, Some(Note::Problem(_))), "shown as a problem: {:?}", ed.message);
     ctrl(&mut app, 'u');
     chars(&mut app, "stills");
     key(&mut app, KeyCode::Tab);
     ctrl(&mut app, 'u');
     key(&mut app, KeyCode::Enter);
     let Mode::Presets(ed) = app.mode() else { panic!() };
-    assert!(ed.message.as_deref().unwrap().starts_with("group:"), "{:?}", ed.message);
+    assert!(ed.message.as_ref().map(Note::text).unwrap().starts_with("group:"), "{:?}", ed.message);
     ctrl(&mut app, 'g');
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::Char(' '));
@@ -255,7 +257,7 @@ fn preset_editor_validates_then_saves_and_selects() {
     chars(&mut app, "{stem}-{bogus}");
     key(&mut app, KeyCode::Enter);
     let Mode::Presets(ed) = app.mode() else { panic!() };
-    assert!(ed.message.as_deref().unwrap().contains("unknown placeholder `{bogus}`"), "{:?}", ed.message);
+    assert!(ed.message.as_ref().map(Note::text).unwrap().contains("unknown placeholder `{bogus}`"), "{:?}", ed.message);
     assert!(app.take_effects().is_empty(), "an invalid preset is never written");
     for _ in 0..8 {
         key(&mut app, KeyCode::Backspace);
@@ -296,7 +298,7 @@ fn preset_editor_deletes_after_asking_and_sets_default() {
     let changed = SaveError::ChangedOnDisk("/home/u/.config/seedance-assets/config.toml".into());
     app.preset_saved(&PresetChange::SetDefault("clips".into()), Err(changed));
     let Mode::Presets(ed) = app.mode() else { panic!() };
-    assert!(ed.message.as_deref().unwrap().contains("changed on disk"));
+    assert!(ed.message.as_ref().map(Note::text).unwrap().contains("changed on disk"));
 }
 
 #[test]
@@ -367,7 +369,7 @@ fn the_preset_editor_reloads_the_file_on_request() {
     assert_eq!(app.presets().len(), 1);
     let Mode::Presets(ed) = app.mode() else { panic!() };
     assert_eq!(ed.selected, 0);
-    assert!(ed.message.as_deref().unwrap().contains("reloaded"));
+    assert!(ed.message.as_ref().map(Note::text).unwrap().contains("reloaded"));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 
 use super::action::Action;
 use super::field::TextField;
-use super::forms::{Attach, GroupForm, PresetEditor};
+use super::forms::{Attach, GroupForm, Note, PresetEditor};
 use super::keymap::KeyMap;
 use super::pane::input::{InputField, InputPane, Submission, Verdict, without_line};
 use super::pane::jobs::JobList;
@@ -703,7 +703,7 @@ impl App {
                 self.pending_preset = None;
                 if let Mode::Presets(ed) = &mut self.mode {
                     ed.busy = false;
-                    ed.message = Some(e.clone());
+                    ed.message = Some(Note::Problem(e.clone()));
                 }
                 self.set_status(e);
                 return;
@@ -733,7 +733,7 @@ impl App {
         if let Mode::Presets(ed) = &mut self.mode {
             ed.form = None;
             ed.busy = false;
-            ed.message = Some(msg.clone());
+            ed.message = Some(Note::Done(msg.clone()));
             if let PresetChange::Upsert { preset, .. } = change {
                 ed.selected = self.presets.iter().position(|p| p.name == preset.name).unwrap_or(0);
             }
@@ -744,18 +744,19 @@ impl App {
 
     /// The result of reloading the config file.
     pub fn config_reloaded(&mut self, result: Result<Vec<Preset>, ConfigError>) {
-        let msg = match result {
+        let note = match result {
             Ok(presets) => {
                 let n = presets.len();
                 self.set_presets(presets);
-                format!("reloaded the config file: {}", plural(n, "preset"))
+                Note::Done(format!("reloaded the config file: {}", plural(n, "preset")))
             }
-            Err(e) => format!("not reloaded: {e}"),
+            Err(e) => Note::Problem(format!("not reloaded: {e}")),
         };
+        let (Note::Done(msg) | Note::Problem(msg)) = note.clone();
         if let Mode::Presets(ed) = &mut self.mode {
             ed.busy = false;
             ed.selected = ed.selected.min(self.presets.len().saturating_sub(1));
-            ed.message = Some(msg.clone());
+            ed.message = Some(note);
         }
         self.set_status(msg);
     }

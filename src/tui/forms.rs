@@ -163,9 +163,28 @@ pub struct PresetEditor {
     /// Asking to delete the selected preset.
     pub confirm_delete: bool,
     /// The last problem or result.
-    pub message: Option<String>,
+    pub message: Option<Note>,
     /// A save is under way.
     pub busy: bool,
+}
+
+/// What the preset editor last said: a result or a problem (shown in the
+/// colour of each, whatever the words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    /// Done as asked.
+    Done(String),
+    /// Not done, and why.
+    Problem(String),
+}
+
+impl Note {
+    /// The words.
+    pub fn text(&self) -> &str {
+        match self {
+            Note::Done(t) | Note::Problem(t) => t,
+        }
+    }
 }
 
 impl PresetEditor {
@@ -187,7 +206,7 @@ impl PresetEditor {
                 self.busy = true;
                 return vec![Action::Effect(Effect::SavePreset(PresetChange::Delete(p.name.clone())))];
             }
-            self.message = Some("not deleted".into());
+            self.message = Some(Note::Problem("not deleted".into()));
             return Vec::new();
         }
         let n = cx.presets.len();
@@ -247,7 +266,7 @@ impl PresetEditor {
                     let change = PresetChange::Upsert { original: form.original.clone(), preset: p };
                     return vec![Action::Effect(Effect::SavePreset(change))];
                 }
-                Err(e) => self.message = Some(e.to_string()),
+                Err(e) => self.message = Some(Note::Problem(e.to_string())),
             },
             _ if form.field == PresetField::Type && toggle => form.asset_type = form.asset_type.next(),
             _ if form.field == PresetField::Default && toggle => form.default = !form.default,

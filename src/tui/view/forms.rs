@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::super::app::App;
 use super::super::field::TextField;
-use super::super::forms::{Attach, GroupField, GroupForm, PresetEditor, PresetField};
+use super::super::forms::{Attach, GroupField, GroupForm, Note, PresetEditor, PresetField};
 use super::super::theme::Theme;
 use super::centered;
 
@@ -29,18 +29,10 @@ fn row<'a>(theme: &Theme, label: &str, value: String, focused: bool) -> Line<'a>
     ])
 }
 
-fn message<'a>(theme: &Theme, msg: &Option<String>) -> Line<'a> {
+fn message<'a>(theme: &Theme, msg: &Option<Note>) -> Line<'a> {
     match msg {
-        Some(m)
-            if m.starts_with("saved")
-                || m.starts_with("added")
-                || m.starts_with("deleted")
-                || m.starts_with("reloaded")
-                || m.contains("is now") =>
-        {
-            Line::styled(format!(" {m}"), theme.ok())
-        }
-        Some(m) => Line::styled(format!(" {m}"), theme.bad()),
+        Some(Note::Done(m)) => Line::styled(format!(" {m}"), theme.ok()),
+        Some(Note::Problem(m)) => Line::styled(format!(" {m}"), theme.bad()),
         None => Line::raw(""),
     }
 }
