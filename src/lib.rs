@@ -3,8 +3,10 @@
 //!
 //! Modules, each talking to the next through one-way messages:
 //! - [`api`]: the typed HTTP client for the three documented endpoints;
-//! - [`engine`]: jobs, scheduling, rate limits and retries (a pure core and
-//!   an I/O shell); [`store`]: the job store (SQLite) that every front end reads;
+//! - [`job`]: the job model (a job, its id and state), below the engine and
+//!   the store, which both speak it;
+//! - [`engine`]: scheduling, rate limits and retries (a pure core and an I/O
+//!   shell); [`store`]: the job store (SQLite) that every front end reads;
 //! - [`tui`]: the ratatui dashboard (drawing and keys);
 //! - [`cli`]: the headless front end;
 //! - [`config`]: file locations, the TOML config and presets;
@@ -31,6 +33,7 @@ pub mod engine;
 pub mod exit;
 pub mod export;
 pub mod intake;
+pub mod job;
 pub mod local;
 pub mod logging;
 pub mod media;

@@ -19,13 +19,13 @@ use super::clients::Clients;
 use super::core::{Core, CoreConfig, Gate, Lookup, SubmitResult, Timer};
 use super::error::GroupStoreError;
 use super::groups::{GroupStore, validate_group};
-use super::job::{Job, JobId, JobState, NewJob};
 use super::looks::Looks;
 use super::message::{Command, Group, JournalFault, Level, Stats, Update};
 use super::pacer::Pacer;
 use super::timers::Timers;
 use crate::api::{ApiError, AssetInfo, Client, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup};
 use crate::config::{Limits, Polling};
+use crate::job::{Job, JobId, JobState, NewJob};
 use crate::store::{History, Store, StoreError};
 use crate::text::sanitize;
 

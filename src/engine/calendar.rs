@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::job::JobId;
+use crate::job::JobId;
 
 /// Share of the GET rate the calendar books (the rest is for retries and
 /// drift).

@@ -13,7 +13,6 @@ use jiff::Timestamp;
 use rand::rngs::StdRng;
 
 use super::capacity::Capacity;
-use super::job::{Job, JobId, JobState, NewJob};
 use super::learned::kind_key;
 use super::looks::{LookAt, Looks};
 use super::message::{Health, Level, LogLine, Update};
@@ -22,6 +21,7 @@ use super::schedule::Schedule;
 use super::timers::Due;
 use crate::api::{ApiError, AssetInfo, AssetStatus, CreatedAsset};
 use crate::config::{Limits, Polling};
+use crate::job::{Job, JobId, JobState, NewJob};
 use crate::store::StoreError;
 use crate::text::sanitize;
 

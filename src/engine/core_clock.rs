@@ -8,10 +8,10 @@ use rand::SeedableRng;
 use tokio::time::Instant;
 
 use super::core::{Core, CoreConfig, Gate, Lookup, Timer};
-use super::job::{Job, JobId, JobState, NewJob};
 use super::timers::{Due, Timers};
 use crate::api::{ApiError, AssetInfo, AssetStatus, AssetType, CreatedAsset};
 use crate::config::{Limits, Polling};
+use crate::job::{Job, JobId, JobState, NewJob};
 
 struct Nothing;
 

@@ -18,10 +18,10 @@ use proptest::prelude::*;
 use rand::SeedableRng;
 
 use super::core::{Core, CoreConfig, Gate, Lookup, Timer};
-use super::job::{Job, JobId, JobState, NewJob};
 use super::timers::Due;
 use crate::api::{ApiError, AssetInfo, AssetStatus, AssetType, CreatedAsset};
 use crate::config::{Limits, Polling};
+use crate::job::{Job, JobId, JobState, NewJob};
 
 /// The store as the shell writes it.
 #[derive(Clone, Default)]

@@ -11,12 +11,12 @@ use std::time::Duration;
 use rand::Rng;
 
 use super::calendar::Calendar;
-use super::job::JobId;
 use super::learned::Learned;
 use super::lognormal::LogNormal;
 use super::plan::{DelayCost, LookPlan};
 use super::schedule::Schedule;
 use crate::config::Polling;
+use crate::job::JobId;
 
 /// What detection delay costs, in calls: chosen so that lognormal
 /// processing (median 15 s, σ = 0.5) is seen with about 3.07 calls and 2.23 s

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::job::{Job, JobId, NewJob};
+use crate::job::{Job, JobId, NewJob};
 
 /// What a front end asks of the engine.
 #[derive(Debug, Clone, PartialEq)]

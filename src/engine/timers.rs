@@ -8,7 +8,7 @@ use futures::StreamExt;
 use tokio_util::time::DelayQueue;
 use tokio_util::time::delay_queue::Key;
 
-use super::job::JobId;
+use crate::job::JobId;
 
 /// What a timer is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::error::{AtPath, StoreError};
 use super::schema;
-use crate::engine::{Job, JobId};
+use crate::job::{Job, JobId};
 
 /// One line of the old journal: a whole job (the last line for an id wins)
 /// or a forget.

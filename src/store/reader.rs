@@ -11,7 +11,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, ToSql};
 use super::error::{AtPath, StoreError};
 use super::schema::{self, COLUMNS, Unreadable, state_code};
 use super::writer::Store;
-use crate::engine::{Job, JobId, JobState};
+use crate::job::{Job, JobId, JobState};
 
 /// Which jobs a query picks; every part empty or `None` picks all.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

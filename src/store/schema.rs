@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::api::AssetType;
-use crate::engine::{Job, JobId, JobState, LocalSource, NewJob};
+use crate::job::{Job, JobId, JobState, LocalSource, NewJob};
 use crate::media::MediaInfo;
 
 /// The schema version this release writes (`PRAGMA user_version`).

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::api::AssetType;
-use crate::engine::{Job, JobId, JobState, NewJob};
+use crate::job::{Job, JobId, JobState, NewJob};
 
 fn job(id: JobId, state: JobState) -> Job {
     let spec = NewJob {

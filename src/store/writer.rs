@@ -10,7 +10,7 @@ use rusqlite::Connection;
 use super::error::{AtPath, StoreError};
 use super::owner::OwnerLock;
 use super::schema::{self, COLUMNS};
-use crate::engine::{Job, JobId, JobState};
+use crate::job::{Job, JobId, JobState};
 
 /// The open store, owned by one process.
 pub struct Store {
