@@ -80,8 +80,40 @@ impl From<&str> for Failure {
     }
 }
 
+// Each layer's errors get their exit code here, at the edge: the layers
+// themselves know nothing of exit codes (a layering test keeps it so).
+
 impl From<crate::store::StoreError> for Failure {
+    /// The job store cannot be opened or written.
     fn from(e: crate::store::StoreError) -> Self {
         Failure::new(JOURNAL, e.to_string())
+    }
+}
+
+impl From<crate::api::ClientError> for Failure {
+    /// A client that cannot be built is a configuration (usage) error.
+    fn from(e: crate::api::ClientError) -> Failure {
+        Failure::new(USAGE, e.to_string())
+    }
+}
+
+impl From<crate::config::ConfigError> for Failure {
+    /// A configuration problem is a usage error.
+    fn from(e: crate::config::ConfigError) -> Failure {
+        Failure::new(USAGE, e.to_string())
+    }
+}
+
+impl From<crate::options::PathsError> for Failure {
+    /// Bad locations are a usage error.
+    fn from(e: crate::options::PathsError) -> Failure {
+        Failure::new(USAGE, e.to_string())
+    }
+}
+
+impl From<crate::export::ExportError> for Failure {
+    /// A failed export is reported as a usage error.
+    fn from(e: crate::export::ExportError) -> Failure {
+        Failure::new(USAGE, e.to_string())
     }
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::api::AssetType;
-use crate::engine::Job;
+use crate::job::Job;
 use crate::store::Unreadable;
 
 /// Why jobs could not be written out.
@@ -22,13 +22,6 @@ pub enum ExportError {
     /// Writing failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
-}
-
-impl From<ExportError> for crate::exit::Failure {
-    /// A failed export is reported as a usage error (as before).
-    fn from(e: ExportError) -> crate::exit::Failure {
-        crate::exit::Failure::new(crate::exit::USAGE, e.to_string())
-    }
 }
 
 /// One job as scripts see it.
@@ -352,8 +345,8 @@ mod tests {
         }
     }
 
-    fn job(id: u64, state: crate::engine::JobState) -> Job {
-        let spec = crate::engine::NewJob {
+    fn job(id: u64, state: crate::job::JobState) -> Job {
+        let spec = crate::job::NewJob {
             url: format!("https://e.com/{id}.png"),
             name: format!("=n{id}"),
             asset_type: AssetType::Image,
@@ -370,7 +363,7 @@ mod tests {
 
     #[test]
     fn streamed_json_is_what_serde_writes_for_the_whole_array() {
-        use crate::engine::JobState::{Active, Failed};
+        use crate::job::JobState::{Active, Failed};
         for jobs in [vec![], vec![job(1, Active)], vec![job(1, Active), job(2, Failed), job(3, Active)]] {
             let mut streamed = Vec::new();
             assert_eq!(write(Format::Json, &jobs, &mut streamed).unwrap(), jobs.len());

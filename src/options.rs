@@ -90,13 +90,6 @@ pub enum PathsError {
     Resolve(#[from] ConfigError),
 }
 
-impl From<PathsError> for crate::exit::Failure {
-    /// Bad locations are a usage error.
-    fn from(e: PathsError) -> crate::exit::Failure {
-        crate::exit::Failure::new(crate::exit::USAGE, e.to_string())
-    }
-}
-
 fn source(flag: bool, env: &str) -> Source {
     if flag {
         Source::Flag

@@ -199,7 +199,7 @@ impl Setup {
         let mut clients = Clients::default().with(&self.profile.name, Ok(self.client.clone()));
         for name in self.loaded.config.profile_names() {
             if name != self.profile.name {
-                clients = clients.with(&name, self.client_for(&name));
+                clients = clients.with(&name, self.client_for(&name).map_err(|f| f.message));
             }
         }
         clients

@@ -6,12 +6,17 @@
 use std::path::{Path, PathBuf};
 
 /// `(module, modules it must not import)`.
+/// Exit codes are decided at the edge (`exit`, for both front ends): no
+/// layer below names them.
 const RULES: &[(&str, &[&str])] = &[
-    ("job", &["engine", "store", "intake", "tui", "cli", "setup"]),
-    ("store", &["engine", "intake", "tui", "cli", "setup"]),
-    ("api", &["engine", "store", "intake", "tui", "cli", "setup", "sim"]),
-    ("sim", &["engine", "store", "intake", "tui", "cli", "setup"]),
-    ("engine", &["intake", "tui", "cli", "setup"]),
+    ("job", &["engine", "store", "intake", "tui", "cli", "setup", "exit"]),
+    ("store", &["engine", "intake", "tui", "cli", "setup", "exit"]),
+    ("api", &["engine", "store", "intake", "tui", "cli", "setup", "sim", "exit"]),
+    ("sim", &["engine", "store", "intake", "tui", "cli", "setup", "exit"]),
+    ("engine", &["intake", "tui", "cli", "setup", "exit"]),
+    ("config", &["engine", "intake", "tui", "cli", "setup", "exit"]),
+    ("options", &["engine", "tui", "cli", "exit"]),
+    ("export", &["engine", "tui", "cli", "exit"]),
     ("tui", &["cli"]),
     ("cli", &["tui"]),
 ];

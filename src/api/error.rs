@@ -152,13 +152,6 @@ impl ApiError {
     }
 }
 
-impl From<ClientError> for crate::exit::Failure {
-    /// A client that cannot be built is a configuration (usage) error.
-    fn from(e: ClientError) -> crate::exit::Failure {
-        crate::exit::Failure::new(crate::exit::USAGE, e.to_string())
-    }
-}
-
 /// Why a base URL cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BaseUrlError {

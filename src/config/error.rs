@@ -132,13 +132,6 @@ pub enum ConfigError {
     NoHome,
 }
 
-impl From<ConfigError> for crate::exit::Failure {
-    /// A configuration problem is a usage error.
-    fn from(e: ConfigError) -> crate::exit::Failure {
-        crate::exit::Failure::new(crate::exit::USAGE, e.to_string())
-    }
-}
-
 /// Why a name template cannot be parsed (positions are 1-based characters
 /// counted in bytes of the template, as the user typed it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

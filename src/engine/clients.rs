@@ -6,13 +6,12 @@ use std::collections::BTreeMap;
 use super::error::ProfileError;
 use crate::api::Client;
 use crate::config::DEFAULT_PROFILE;
-use crate::exit::Failure;
 
 /// Clients by profile name; a profile whose client could not be built (no
 /// key, a bad base URL) keeps the reason, so its jobs can say why.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Clients {
-    by_profile: BTreeMap<String, Result<Client, Failure>>,
+    by_profile: BTreeMap<String, Result<Client, String>>,
 }
 
 impl Clients {
@@ -22,7 +21,7 @@ impl Clients {
     }
 
     /// Adds (or replaces) a profile's client, or the reason there is none.
-    pub fn with(mut self, profile: &str, client: Result<Client, Failure>) -> Clients {
+    pub fn with(mut self, profile: &str, client: Result<Client, String>) -> Clients {
         self.by_profile.insert(profile.to_string(), client);
         self
     }
@@ -49,8 +48,7 @@ mod tests {
 
     #[test]
     fn a_profile_without_a_client_says_why() {
-        let why = Failure::new(crate::exit::USAGE, "no API key for profile `work`");
-        let clients = Clients::default().with("work", Err(why));
+        let clients = Clients::default().with("work", Err("no API key for profile `work`".into()));
         let e = clients.get("work").unwrap_err();
         assert_eq!(e.to_string(), "profile `work` cannot be used: no API key for profile `work`");
         assert_eq!(

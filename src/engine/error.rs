@@ -47,7 +47,7 @@ pub enum ProfileError {
         /// The profile's name.
         profile: String,
         /// Why (no key, a bad base URL …).
-        reason: crate::exit::Failure,
+        reason: String,
     },
     /// The profile is not in the config any more.
     #[error("profile `{profile}` is not in the config; add [profiles.{profile}] back (with its key) and resume")]
