@@ -2,54 +2,15 @@
 //! simulator, input from stdin with name and type columns, per-line errors,
 //! exit codes, JSON, status, export, groups.
 
+mod clienv;
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+use clienv::{BIN, Env, text};
 
 use seedance_assets::export::JobRecord;
 use seedance_assets::sim::{Sim, SimConfig};
-
-const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
-
-struct Env {
-    _dir: tempfile::TempDir,
-    config: std::path::PathBuf,
-    data: std::path::PathBuf,
-    key: String,
-}
-
-impl Env {
-    fn new(sim: &Sim) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.toml");
-        std::fs::write(
-            &config,
-            format!("[api]\nbase_url = \"{}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[preflight]\nmode = \"off\"\n", sim.base_url()),
-        )
-        .unwrap();
-        let data = dir.path().join("data");
-        Env { _dir: dir, config, data, key: sim.state().api_key().to_string() }
-    }
-
-    /// The binary on this environment's config, data dir and key, output captured.
-    fn command<S: AsRef<std::ffi::OsStr>>(&self, args: impl IntoIterator<Item = S>) -> Command {
-        let mut c = Command::new(BIN);
-        c.arg("--config").arg(&self.config).arg("--data-dir").arg(&self.data).args(args);
-        c.env("SEEDANCE_API_KEY", &self.key).stdout(Stdio::piped()).stderr(Stdio::piped());
-        c
-    }
-
-    fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut child = self.command(args).stdin(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn import_from_stdin_reports_bad_lines_and_exports() {

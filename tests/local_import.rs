@@ -3,12 +3,15 @@
 //! the same files (or a copy under another name) creates nothing; `kill -9`
 //! during uploads loses nothing and duplicates nothing; bad paths are named.
 
+mod clienv;
 mod common;
 mod storage_support;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use clienv::{Env, text};
 use std::time::{Duration, Instant};
 
 use seedance_assets::engine::JobState;
@@ -17,50 +20,19 @@ use seedance_assets::storage::sha256_hex;
 use seedance_assets::store::read_jobs;
 use storage_support::write_images;
 
-const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
-
-struct Env {
-    dir: tempfile::TempDir,
-    config: PathBuf,
-    data: PathBuf,
-    key: String,
-}
-
-impl Env {
-    fn new(sim: &Sim) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[api]\nbase_url = \"{base}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[storage]\nendpoint = \"{base}\"\nbucket = \"sim-bucket\"\nprefix = \"refs\"\npath_style = true\n",
-                base = sim.base_url()
-            ),
-        )
-        .unwrap();
-        let data = dir.path().join("data");
-        Env { dir, config, data, key: sim.state().api_key().to_string() }
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.arg("--config").arg(&self.config).arg("--data-dir").arg(&self.data).args(args);
-        c.env("SEEDANCE_API_KEY", &self.key)
-            .env("AWS_ACCESS_KEY_ID", "sim-access-key")
-            .env("AWS_SECRET_ACCESS_KEY", "sim-secret-key")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        c
-    }
+/// An environment whose bucket is the simulator's own.
+fn env(sim: &Sim) -> Env {
+    let text = format!(
+        "[api]\nbase_url = \"{base}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[storage]\nendpoint = \"{base}\"\nbucket = \"sim-bucket\"\nprefix = \"refs\"\npath_style = true\n",
+        base = sim.base_url()
+    );
+    Env::from_config(&text, sim.state().api_key())
+        .var("AWS_ACCESS_KEY_ID", "sim-access-key")
+        .var("AWS_SECRET_ACCESS_KEY", "sim-secret-key")
 }
 
 async fn output(mut c: Command) -> Output {
     tokio::task::spawn_blocking(move || c.output().unwrap()).await.unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn sha(p: &Path) -> String {
@@ -71,11 +43,11 @@ fn sha(p: &Path) -> String {
 async fn a_directory_of_fifty_images_is_imported_once_whatever_the_names() {
     let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
     let group = sim.state().add_group("local");
-    let env = Env::new(&sim);
+    let env = env(&sim);
     let media = env.dir.path().join("refs");
     let files = write_images(&media, 50);
     let dir = media.to_str().unwrap();
-    let out = output(env.command(&["import", dir, "--group", &group, "--wait", "--json"])).await;
+    let out = output(env.command(["import", dir, "--group", &group, "--wait", "--json"])).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let jobs = read_jobs(&env.data.join("jobs.db")).unwrap();
     assert_eq!(jobs.len(), 50);
@@ -88,7 +60,7 @@ async fn a_directory_of_fifty_images_is_imported_once_whatever_the_names() {
         assert_eq!(l.key, format!("refs/sha256-{}.{}", l.sha256, l.path.extension().unwrap().to_str().unwrap()));
     }
     // So are the exports.
-    let out = output(env.command(&["export", "--format", "json"])).await;
+    let out = output(env.command(["export", "--format", "json"])).await;
     let records: Vec<seedance_assets::export::JobRecord> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(records.len(), 50);
     for r in &records {
@@ -104,7 +76,7 @@ async fn a_directory_of_fifty_images_is_imported_once_whatever_the_names() {
 
     // The same directory again, and a copy under another name: nothing new.
     std::fs::copy(&files[0], media.join("renamed-copy.png")).unwrap();
-    let out = output(env.command(&["import", dir, "--group", &group, "--wait"])).await;
+    let out = output(env.command(["import", dir, "--group", &group, "--wait"])).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "what exists already is reported, not an error: {stderr}");
     assert!(stderr.contains("queued 0 · existing 51"), "{stderr}");
@@ -116,7 +88,7 @@ async fn a_directory_of_fifty_images_is_imported_once_whatever_the_names() {
 async fn kill_nine_during_uploads_then_every_file_is_active_exactly_once() {
     let sim = Sim::start_local(SimConfig { create_rate: 10, ..common::quick_sim_config() }).await.unwrap();
     let group = sim.state().add_group("kill");
-    let env = Env::new(&sim);
+    let env = env(&sim);
     let media = env.dir.path().join("refs");
     write_images(&media, 40);
     let dir = media.to_str().unwrap();
@@ -143,12 +115,12 @@ async fn kill_nine_during_uploads_then_every_file_is_active_exactly_once() {
         .count() as u64;
     let in_flight = sim.stats().create_asset_requests - answered;
     assert!(sending <= in_flight + 1, "{sending} Creating, {in_flight} creations in flight at the kill");
-    let out = output(env.command(&["wait"])).await;
+    let out = output(env.command(["wait"])).await;
     let stderr = text(&out.stderr);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
     // Files are sent as they pass, so some may not have been sent at the
     // kill: the same import again sends those, and only those.
-    let out = output(env.command(&["import", dir, "--group", &group, "--wait"])).await;
+    let out = output(env.command(["import", dir, "--group", &group, "--wait"])).await;
     let stderr = text(&out.stderr);
     assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
     let jobs = read_jobs(&env.data.join("jobs.db")).unwrap();
@@ -174,7 +146,7 @@ async fn kill_nine_during_uploads_then_every_file_is_active_exactly_once() {
 async fn bad_local_lines_are_named_and_the_good_ones_imported() {
     let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
     let group = sim.state().add_group("bad");
-    let env = Env::new(&sim);
+    let env = env(&sim);
     let root = env.dir.path();
     let good = write_images(&root.join("good"), 1).remove(0);
     std::fs::create_dir_all(root.join("empty")).unwrap();
@@ -190,7 +162,7 @@ async fn bad_local_lines_are_named_and_the_good_ones_imported() {
     );
     let file = root.join("list.txt");
     std::fs::write(&file, list).unwrap();
-    let out = output(env.command(&["import", "--file", file.to_str().unwrap(), "--group", &group, "--wait"])).await;
+    let out = output(env.command(["import", "--file", file.to_str().unwrap(), "--group", &group, "--wait"])).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains(":2:") && stderr.contains("no such file"), "{stderr}");
@@ -205,11 +177,11 @@ async fn bad_local_lines_are_named_and_the_good_ones_imported() {
 async fn wrong_bucket_credentials_stop_with_the_buckets_message_and_nothing_is_lost() {
     let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
     let group = sim.state().add_group("creds");
-    let env = Env::new(&sim);
+    let env = env(&sim);
     let media = env.dir.path().join("refs");
     write_images(&media, 5);
     let dir = media.to_str().unwrap();
-    let mut c = env.command(&["import", dir, "--group", &group, "--wait"]);
+    let mut c = env.command(["import", dir, "--group", &group, "--wait"]);
     c.env("AWS_SECRET_ACCESS_KEY", "not-the-secret");
     let out = output(c).await;
     let stderr = text(&out.stderr);
@@ -221,7 +193,7 @@ async fn wrong_bucket_credentials_stop_with_the_buckets_message_and_nothing_is_l
     assert_eq!(jobs.len(), 5);
     assert!(jobs.iter().all(|j| j.state == JobState::Uploading), "kept for later");
     // With the right secret, `wait` uploads and creates them.
-    let out = output(env.command(&["wait"])).await;
+    let out = output(env.command(["wait"])).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(sim.stats().assets_created, 5);
 }
@@ -230,14 +202,14 @@ async fn wrong_bucket_credentials_stop_with_the_buckets_message_and_nothing_is_l
 async fn a_fifo_or_a_socket_named_x_png_is_refused_at_once() {
     let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
     let group = sim.state().add_group("special");
-    let env = Env::new(&sim);
+    let env = env(&sim);
     let fifo = env.dir.path().join("x.png");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
     let socket = env.dir.path().join("s.png");
     let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     // Nobody ever writes to the FIFO: an open or a read of it would wait forever.
     let mut child =
-        env.command(&["import", fifo.to_str().unwrap(), socket.to_str().unwrap(), "--group", &group]).spawn().unwrap();
+        env.command(["import", fifo.to_str().unwrap(), socket.to_str().unwrap(), "--group", &group]).spawn().unwrap();
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {

@@ -3,6 +3,7 @@
 //! full tmpfs where mounting is allowed), `kill -9` at three moments, a wrong
 //! key, a server that is down, and lines whose type contradicts the URL.
 
+mod clienv;
 mod common;
 
 use std::collections::{HashMap, HashSet};
@@ -11,46 +12,34 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use clienv::Env;
 use seedance_assets::engine::{Job, JobState};
 use seedance_assets::sim::{Sim, SimConfig};
 use seedance_assets::store::read_jobs;
 
-const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
-
-struct Env {
-    _dir: tempfile::TempDir,
-    config: PathBuf,
-    data: PathBuf,
+/// An environment with a list of URLs to import.
+struct Batch {
+    env: Env,
     list: PathBuf,
-    key: String,
 }
 
-impl Env {
-    fn new(base_url: &str, key: &str, urls: &[String]) -> Env {
-        Env::with_data(base_url, key, urls, None)
+impl Batch {
+    fn new(base_url: &str, key: &str, urls: &[String]) -> Batch {
+        Batch::with_data(base_url, key, urls, None)
     }
 
-    fn with_data(base_url: &str, key: &str, urls: &[String], data: Option<PathBuf>) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[api]\nbase_url = \"{base_url}\"\n[limits]\ncreate_per_sec = 30\nmax_creating = 10\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[preflight]\nmode = \"off\"\n"
-            ),
-        )
-        .unwrap();
-        let list = dir.path().join("urls.txt");
+    fn with_data(base_url: &str, key: &str, urls: &[String], data: Option<PathBuf>) -> Batch {
+        let mut env = Env::with(base_url, key, "[limits]\ncreate_per_sec = 30\nmax_creating = 10\n");
+        let list = env.dir.path().join("urls.txt");
         std::fs::write(&list, urls.join("\n")).unwrap();
-        let data = data.unwrap_or_else(|| dir.path().join("data"));
-        Env { _dir: dir, config, data, list, key: key.to_string() }
+        if let Some(data) = data {
+            env.data = data;
+        }
+        Batch { env, list }
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.arg("--config").arg(&self.config).arg("--data-dir").arg(&self.data).args(args);
-        c.env("SEEDANCE_API_KEY", &self.key).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        c
+        self.env.command(args)
     }
 
     fn import(&self, group: &str) -> Command {
@@ -58,7 +47,7 @@ impl Env {
     }
 
     fn journal(&self) -> Vec<Job> {
-        read_jobs(&self.data.join("jobs.db")).unwrap()
+        read_jobs(&self.env.data.join("jobs.db")).unwrap()
     }
 }
 
@@ -93,7 +82,7 @@ fn journal_holds_every_creation(sim: &Sim, jobs: &[Job]) {
 /// After the journal came back: `wait` finishes what was journaled, a
 /// second `import` of the same list creates only what was never saved, and
 /// nothing is created twice.
-async fn recover_and_check(env: &Env, sim: &Sim, group: &str, n: usize) {
+async fn recover_and_check(env: &Batch, sim: &Sim, group: &str, n: usize) {
     let out = output(env.command(&["wait"])).await;
     assert!(matches!(out.status.code(), Some(0 | 1)), "wait: {}", text(&out.stderr));
     let out = output(env.import(group)).await;
@@ -121,7 +110,7 @@ async fn recover_and_check(env: &Env, sim: &Sim, group: &str, n: usize) {
 async fn a_journal_that_cannot_grow_stops_creation_and_nothing_is_paid_twice() {
     let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
     let group = sim.state().add_group("full");
-    let env = Env::new(&sim.base_url(), sim.state().api_key(), &urls(300, "full"));
+    let env = Batch::new(&sim.base_url(), sim.state().api_key(), &urls(300, "full"));
     let mut c = env.import(&group);
     // A real failure from the kernel: writes past 600 KB fail with EFBIG
     // (SIGXFSZ is ignored, so the write returns an error instead).
@@ -138,7 +127,7 @@ async fn a_journal_that_cannot_grow_stops_creation_and_nothing_is_paid_twice() {
     let out = output(c).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "the journal exit code: {stderr}");
-    let store = env.data.join("jobs.db");
+    let store = env.env.data.join("jobs.db");
     assert!(stderr.contains(&format!("stopped: the job store {} cannot be written", store.display())), "{stderr}");
     let jobs = env.journal();
     assert!(!jobs.is_empty() && jobs.len() <= 300);
@@ -167,7 +156,7 @@ async fn a_full_tmpfs_stops_creation_and_nothing_is_paid_twice() {
     let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
     let group = sim.state().add_group("tmpfs");
     let data = mnt.path().join("data");
-    let env = Env::with_data(&sim.base_url(), sim.state().api_key(), &urls(300, "tmpfs"), Some(data));
+    let env = Batch::with_data(&sim.base_url(), sim.state().api_key(), &urls(300, "tmpfs"), Some(data));
     let out = output(env.import(&group)).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "{stderr}");
@@ -187,7 +176,7 @@ async fn kill_nine_at_three_moments_leaves_uncertain_only_what_was_in_flight() {
             .await
             .unwrap();
         let group = sim.state().add_group("kill");
-        let env = Env::new(&sim.base_url(), sim.state().api_key(), &urls(300, &format!("k{round}")));
+        let env = Batch::new(&sim.base_url(), sim.state().api_key(), &urls(300, &format!("k{round}")));
         let mut child = env.import(&group).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         let started = Instant::now();
         while sim.stats().create_asset_requests < after_creates {
@@ -227,7 +216,7 @@ async fn kill_nine_at_three_moments_leaves_uncertain_only_what_was_in_flight() {
 async fn a_wrong_key_stops_after_a_handful_with_the_auth_code_and_nothing_is_lost() {
     let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
     let group = sim.state().add_group("key");
-    let mut env = Env::new(&sim.base_url(), "wrong-key", &urls(300, "key"));
+    let mut env = Batch::new(&sim.base_url(), "wrong-key", &urls(300, "key"));
     let out = output(env.import(&group)).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
@@ -239,7 +228,7 @@ async fn a_wrong_key_stops_after_a_handful_with_the_auth_code_and_nothing_is_los
     assert_eq!(jobs.len(), 300);
     assert!(jobs.iter().all(|j| j.state == JobState::Queued), "no job is Rejected for a bad key");
 
-    env.key = sim.state().api_key().to_string();
+    env.env.key = sim.state().api_key().to_string();
     let out = output(env.command(&["wait"])).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(sim.stats().assets_created, 300);
@@ -250,7 +239,7 @@ async fn a_wrong_key_stops_after_a_handful_with_the_auth_code_and_nothing_is_los
 async fn a_server_that_is_down_is_reported_and_the_import_resumes_when_it_is_up() {
     let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let cfg = common::quick_sim_config();
-    let env = Env::new(&format!("http://{addr}/"), &cfg.api_key, &urls(40, "down"));
+    let env = Batch::new(&format!("http://{addr}/"), &cfg.api_key, &urls(40, "down"));
     let out = output(env.import("group-x")).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{stderr}");
@@ -267,7 +256,7 @@ async fn a_server_that_is_down_is_reported_and_the_import_resumes_when_it_is_up(
     let out = output(env.command(&["wait"])).await;
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert_eq!(sim.stats().create_asset_requests, 40);
-    let env2 = Env::new(&sim.base_url(), sim.state().api_key(), &urls(10, "up"));
+    let env2 = Batch::new(&sim.base_url(), sim.state().api_key(), &urls(10, "up"));
     let out = output(env2.import(&group)).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
@@ -282,7 +271,7 @@ async fn a_type_that_contradicts_the_url_is_refused_before_sending() {
         "https://media.example/t/c.png,,Video!".to_string(),
         "https://media.example/t/d.mov".to_string(),
     ];
-    let env = Env::new(&sim.base_url(), sim.state().api_key(), &lines);
+    let env = Batch::new(&sim.base_url(), sim.state().api_key(), &lines);
     let list = env.list.to_str().unwrap().to_string();
     let out = output(env.command(&[
         "import",
@@ -310,7 +299,7 @@ async fn sigterm_and_sighup_stop_an_import_like_ctrl_c() {
     for signal in ["-TERM", "-HUP"] {
         let sim = Sim::start_local(SimConfig { create_rate: 20, ..common::quick_sim_config() }).await.unwrap();
         let group = sim.state().add_group("sig");
-        let env = Env::new(&sim.base_url(), sim.state().api_key(), &urls(200, "sig"));
+        let env = Batch::new(&sim.base_url(), sim.state().api_key(), &urls(200, "sig"));
         let list = env.list.to_str().unwrap().to_string();
         let child =
             env.command(&["import", "--file", &list, "--group", &group, "--wait", "--no-preflight"]).spawn().unwrap();
@@ -341,10 +330,10 @@ async fn sigterm_and_sighup_stop_an_import_like_ctrl_c() {
 async fn a_log_file_that_cannot_be_created_is_a_warning() {
     let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
     let group = sim.state().add_group("log");
-    let env = Env::new(&sim.base_url(), sim.state().api_key(), &urls(2, "log"));
-    std::fs::create_dir_all(&env.data).unwrap();
+    let env = Batch::new(&sim.base_url(), sim.state().api_key(), &urls(2, "log"));
+    std::fs::create_dir_all(&env.env.data).unwrap();
     // A file where the log directory should be.
-    std::fs::write(env.data.join("logs"), b"not a directory").unwrap();
+    std::fs::write(env.env.data.join("logs"), b"not a directory").unwrap();
     let list = env.list.to_str().unwrap().to_string();
     let out = output(env.command(&["import", "--file", &list, "--group", &group, "--wait", "--no-preflight"])).await;
     let stderr = text(&out.stderr);

@@ -3,57 +3,30 @@
 //! simulator; only the items that pass are created, as the simulator's
 //! request count shows, and the refused lines are named by number.
 
+mod clienv;
 mod common;
 mod https;
 mod mediagen;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
+
+use clienv::{BIN, Env, text};
 
 use https::{Behaviour, Server};
 use mediagen::{Clip, clip, png, wav};
 use seedance_assets::export::JobRecord;
 use seedance_assets::sim::Sim;
 
-const BIN: &str = env!("CARGO_BIN_EXE_seedance-assets");
-
-struct Env {
-    _dir: tempfile::TempDir,
-    config: std::path::PathBuf,
-    data: std::path::PathBuf,
-    key: String,
-}
-
-impl Env {
-    fn new(sim: &Sim, ca_file: &std::path::Path, extra: &str) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.toml");
-        // A relative tls_ca_file is read from the config file's directory.
-        std::fs::copy(ca_file, dir.path().join("test-ca.pem")).unwrap();
-        std::fs::write(
-            &config,
-            format!(
-                "tls_ca_file = \"test-ca.pem\"\n[api]\nbase_url = \"{}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n{extra}",
-                sim.base_url()
-            ),
-        )
-        .unwrap();
-        let data = dir.path().join("data");
-        Env { _dir: dir, config, data, key: sim.state().api_key().to_string() }
-    }
-
-    fn run(&self, args: &[&str], stdin: &str) -> Output {
-        let mut c = Command::new(BIN);
-        c.arg("--config").arg(&self.config).arg("--data-dir").arg(&self.data).args(args);
-        c.env("SEEDANCE_API_KEY", &self.key).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-        child.wait_with_output().unwrap()
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+/// An environment with preflight on, trusting the test CA (a relative
+/// `tls_ca_file` is read from the config file's directory).
+fn env(sim: &Sim, ca_file: &std::path::Path, extra: &str) -> Env {
+    let text = format!(
+        "tls_ca_file = \"test-ca.pem\"\n[api]\nbase_url = \"{}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n{extra}",
+        sim.base_url()
+    );
+    let env = Env::from_config(&text, sim.state().api_key());
+    std::fs::copy(ca_file, env.dir.path().join("test-ca.pem")).unwrap();
+    env
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,7 +46,7 @@ async fn only_items_that_pass_are_created() {
         server.add("/blink.mp4", clip(&Clip::new(1280, 720, 1.0, 30)), Behaviour::Honest),
     ];
     let input = format!("# refs\n{}\n", lines.join("\n"));
-    let env = Env::new(&sim, &server.ca_file, "");
+    let env = env(&sim, &server.ca_file, "");
     let (env, out) = tokio::task::spawn_blocking(move || {
         let out = env.run(&["import", "--group", &group, "--wait", "--json"], &input);
         (env, out)
@@ -128,7 +101,7 @@ async fn warn_mode_imports_and_unprobeable_refuse_stops() {
     let group = sim.state().add_group("modes");
     let server = Server::start().await;
     let banner = server.add("/banner.png", png(1920, 200), Behaviour::Honest);
-    let warn = Env::new(&sim, &server.ca_file, "[preflight]\nmode = \"warn\"\n");
+    let warn = env(&sim, &server.ca_file, "[preflight]\nmode = \"warn\"\n");
     let g = group.clone();
     let out = tokio::task::spawn_blocking(move || warn.run(&["import", "--group", &g], &banner)).await.unwrap();
     let stderr = text(&out.stderr);
@@ -144,7 +117,7 @@ async fn warn_mode_imports_and_unprobeable_refuse_stops() {
     // `unprobeable = "refuse"` nothing is created.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let urls: String = (0..20).map(|i| format!("https://127.0.0.1:{port}/{i}.png\n")).collect();
-    let strict = Env::new(&sim, &server.ca_file, "[preflight]\nunprobeable = \"refuse\"\n");
+    let strict = env(&sim, &server.ca_file, "[preflight]\nunprobeable = \"refuse\"\n");
     let out = tokio::task::spawn_blocking(move || strict.run(&["import", "--group", &group], &urls)).await.unwrap();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");

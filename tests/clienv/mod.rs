@@ -18,6 +18,8 @@ pub struct Env {
     pub config: PathBuf,
     pub data: PathBuf,
     pub key: String,
+    /// More environment for every command (bucket credentials, say).
+    pub vars: Vec<(String, String)>,
 }
 
 impl Env {
@@ -26,15 +28,27 @@ impl Env {
     /// preflight is off here (its checks are the subject of the preflight
     /// and front-door tests).
     pub fn with(base_url: &str, key: &str, extra: &str) -> Env {
+        Env::from_config(
+            &format!(
+                "[api]\nbase_url = \"{base_url}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[preflight]\nmode = \"off\"\n{extra}"
+            ),
+            key,
+        )
+    }
+
+    /// An environment whose config file is `text`, as it is.
+    pub fn from_config(text: &str, key: &str) -> Env {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("config.toml");
-        std::fs::write(
-            &config,
-            format!("[api]\nbase_url = \"{base_url}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[preflight]\nmode = \"off\"\n{extra}"),
-        )
-        .unwrap();
+        std::fs::write(&config, text).unwrap();
         let data = dir.path().join("data");
-        Env { dir, config, data, key: key.to_string() }
+        Env { dir, config, data, key: key.to_string(), vars: Vec::new() }
+    }
+
+    /// Adds a variable to every command's environment.
+    pub fn var(mut self, name: &str, value: &str) -> Env {
+        self.vars.push((name.to_string(), value.to_string()));
+        self
     }
 
     /// An environment for `sim` and its key.
@@ -43,12 +57,13 @@ impl Env {
     }
 
     /// The binary on this config, data dir and key, output captured, no
-    /// inherited profile.
+    /// input and no inherited profile.
     pub fn command<S: AsRef<std::ffi::OsStr>>(&self, args: impl IntoIterator<Item = S>) -> Command {
         let mut c = Command::new(BIN);
         c.arg("--config").arg(&self.config).arg("--data-dir").arg(&self.data).args(args);
         c.env("SEEDANCE_API_KEY", &self.key).env_remove("SEEDANCE_PROFILE");
-        c.stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.envs(self.vars.iter().map(|(k, v)| (k, v)));
+        c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         c
     }
 
