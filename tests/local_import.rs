@@ -93,7 +93,7 @@ async fn kill_nine_during_uploads_then_every_file_is_active_exactly_once() {
     write_images(&media, 40);
     let dir = media.to_str().unwrap();
     let mut child = env
-        .command(&["import", dir, "--group", &group, "--wait"])
+        .command(["import", dir, "--group", &group, "--wait"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
