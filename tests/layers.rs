@@ -17,6 +17,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("config", &["engine", "intake", "tui", "cli", "setup", "exit"]),
     ("options", &["engine", "tui", "cli", "exit"]),
     ("export", &["engine", "tui", "cli", "exit"]),
+    // The config file is assembled from each part's settings: preflight
+    // owns its table's types, and reads no config.
+    ("preflight", &["config", "engine", "store", "tui", "cli", "setup", "exit"]),
     ("tui", &["cli"]),
     ("cli", &["tui"]),
 ];

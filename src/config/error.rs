@@ -107,7 +107,7 @@ pub enum ConfigError {
         /// The file.
         path: PathBuf,
         /// What is wrong.
-        source: PreflightConfigError,
+        source: crate::preflight::PreflightConfigError,
     },
     /// The `[[presets]]` are invalid.
     #[error("{path}: {source}")]
@@ -264,29 +264,4 @@ pub enum StorageConfigError {
     /// No bucket URL can be built from the endpoint and bucket.
     #[error("storage config: {0}")]
     Bucket(#[source] crate::storage::BucketError),
-}
-
-/// What is wrong with the `[preflight]` table, naming the key.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum PreflightConfigError {
-    /// `preflight.concurrency` is out of range.
-    #[error("preflight.concurrency must be 1–256, not {0}")]
-    Concurrency(usize),
-    /// `preflight.requests_per_sec` is out of range.
-    #[error("preflight.requests_per_sec must be 1–10000, not {0}")]
-    RequestsPerSec(u32),
-    /// `preflight.timeout_secs` is out of range.
-    #[error("preflight.timeout_secs must be 0.1–600, not {0}")]
-    Timeout(f64),
-    /// A byte budget is out of range.
-    #[error("preflight.{key} must be 4096–67108864, not {value}")]
-    Budget {
-        /// `image_budget_bytes`, `video_budget_bytes` or `audio_budget_bytes`.
-        key: &'static str,
-        /// The value given.
-        value: u64,
-    },
-    /// The limits table (`[preflight.image]` …) is inconsistent.
-    #[error(transparent)]
-    Limits(#[from] crate::preflight::LimitsError),
 }

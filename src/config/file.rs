@@ -7,10 +7,10 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::ConfigError;
-use super::preflight::PreflightConfig;
 use super::preset::{Preset, validate_all};
 use super::profile::{DEFAULT_PROFILE, Profiles};
 use super::storage::StorageConfig;
+use crate::preflight::PreflightConfig;
 
 /// The `[api]` table.
 #[derive(Debug, Clone, Deserialize)]

@@ -4,7 +4,6 @@
 mod error;
 mod file;
 mod paths;
-mod preflight;
 mod preset;
 mod profile;
 mod save;
@@ -13,10 +12,13 @@ mod storage;
 mod template;
 mod typos;
 
-pub use error::{ConfigError, PreflightConfigError, PresetError, PresetsError, StorageConfigError, TemplateError};
+#[cfg(test)]
+mod preflight_tests;
+
+pub use crate::preflight::{PreflightConfig, PreflightConfigError, PreflightMode, Unprobeable};
+pub use error::{ConfigError, PresetError, PresetsError, StorageConfigError, TemplateError};
 pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling, RANGES};
 pub use paths::{CONFIG_ENV, DATA_DIR_ENV, GROUPS_FILE, LEGACY_JOURNAL_FILE, Paths, STORE_FILE};
-pub use preflight::{PreflightConfig, PreflightMode, Unprobeable};
 pub use preset::{Preset, TypeChoice};
 pub use profile::{API_KEY_ENV, BASE_URL_ENV, DEFAULT_PROFILE, Profile, ProfileConfig, ProfileLimits, is_env_name};
 pub use save::{

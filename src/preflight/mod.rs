@@ -20,6 +20,7 @@
 mod limits;
 mod local;
 mod remote;
+mod settings;
 mod verdict;
 
 use std::collections::HashMap;
@@ -34,10 +35,10 @@ use governor::{Quota, RateLimiter};
 pub use limits::{AudioLimits, ImageLimits, LimitsError, MediaLimits, VideoLimits};
 pub use local::LocalFile;
 pub use remote::{HeadInfo, MAX_REDIRECTS, RemoteError, UrlSource};
+pub use settings::{PreflightConfig, PreflightConfigError, PreflightMode, Unprobeable};
 pub use verdict::Verdict;
 
 use crate::api::{AssetType, TlsError, TlsOptions};
-use crate::config::PreflightConfig;
 use crate::media::{Budget, MediaError, ProbeError, probe};
 
 /// What to check: a local file or a URL.

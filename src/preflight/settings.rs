@@ -1,10 +1,9 @@
-//! The `[preflight]` table: how strictly media is checked before creation,
+//! The `[preflight]` table of the config: how strictly media is checked before creation,
 //! how URLs are probed, and the limits table's overrides.
 
 use serde::{Deserialize, Serialize};
 
-use super::error::PreflightConfigError;
-use crate::preflight::{AudioLimits, ImageLimits, MediaLimits, VideoLimits};
+use super::{AudioLimits, ImageLimits, MediaLimits, VideoLimits};
 
 /// What a refusal does.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -120,49 +119,27 @@ impl PreflightConfig {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use crate::config::Config;
-
-    use super::*;
-
-    #[test]
-    fn the_example_file_documents_the_defaults() {
-        let (c, _) = Config::parse(include_str!("../../config.example.toml"), Path::new("example")).unwrap();
-        assert_eq!(c.preflight, PreflightConfig::default());
-        assert_eq!(c.tls_ca_file, None);
-    }
-
-    #[test]
-    fn defaults_overrides_and_ranges() {
-        let path = Path::new("/etc/sa/config.toml");
-        let (c, warnings) = Config::parse("", path).unwrap();
-        assert_eq!(c.preflight, PreflightConfig::default());
-        assert_eq!(c.preflight.limits(), MediaLimits::default());
-        assert_eq!(c.tls_options(path).ca_file, None);
-
-        let text = "tls_ca_file = \"corp-ca.pem\"\n[preflight]\nmode = \"warn\"\nunprobeable = \"refuse\"\nconcurrency = 4\n[preflight.video]\nmax_secs = 30.0\n[preflight.image]\nmax_side = 8000\nshape = 1\n";
-        let (c, warnings2) = Config::parse(text, path).unwrap();
-        assert!(warnings.is_empty());
-        assert_eq!(warnings2.len(), 1, "{warnings2:?}");
-        assert!(warnings2[0].contains("preflight.image.shape"), "{warnings2:?}");
-        let p = &c.preflight;
-        assert_eq!((p.mode, p.unprobeable, p.concurrency), (PreflightMode::Warn, Unprobeable::Refuse, 4));
-        assert_eq!((p.video.max_secs, p.video.min_secs, p.image.max_side), (30.0, 2.0, 8000));
-        assert_eq!(c.tls_options(path).ca_file.as_deref(), Some(Path::new("/etc/sa/corp-ca.pem")));
-
-        for (bad, want) in [
-            ("[preflight]\nmode = \"lenient\"\n", "unknown variant `lenient`"),
-            ("[preflight]\nconcurrency = 0\n", "preflight.concurrency must be 1–256"),
-            ("[preflight]\ntimeout_secs = 1e9\n", "preflight.timeout_secs"),
-            ("[preflight]\nimage_budget_bytes = 10\n", "preflight.image_budget_bytes"),
-            ("[preflight.video]\nmin_fps = 90.0\n", "preflight video fps"),
-            ("[preflight.image]\nmin_aspect = 0.0\n", "aspect minimums must be above 0"),
-        ] {
-            let e = Config::parse(bad, path).unwrap_err().to_string();
-            assert!(e.contains(want), "{bad}: {e}");
-        }
-    }
+/// What is wrong with the `[preflight]` table, naming the key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PreflightConfigError {
+    /// `preflight.concurrency` is out of range.
+    #[error("preflight.concurrency must be 1–256, not {0}")]
+    Concurrency(usize),
+    /// `preflight.requests_per_sec` is out of range.
+    #[error("preflight.requests_per_sec must be 1–10000, not {0}")]
+    RequestsPerSec(u32),
+    /// `preflight.timeout_secs` is out of range.
+    #[error("preflight.timeout_secs must be 0.1–600, not {0}")]
+    Timeout(f64),
+    /// A byte budget is out of range.
+    #[error("preflight.{key} must be 4096–67108864, not {value}")]
+    Budget {
+        /// `image_budget_bytes`, `video_budget_bytes` or `audio_budget_bytes`.
+        key: &'static str,
+        /// The value given.
+        value: u64,
+    },
+    /// The limits table (`[preflight.image]` …) is inconsistent.
+    #[error(transparent)]
+    Limits(#[from] super::LimitsError),
 }
