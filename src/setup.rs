@@ -37,6 +37,9 @@ pub enum StorageSetupError {
     /// The bucket cannot be used as configured.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// No credentials for the bucket.
+    #[error(transparent)]
+    Settings(#[from] crate::storage::StorageConfigError),
 }
 
 /// Paths, config and profile: what read-only commands need (no logging,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use secrecy::ExposeSecret;
-use seedance_assets::config::{Config, ConfigError};
+use seedance_assets::config::{Config, ConfigError, StorageConfigError};
 
 fn write(dir: &Path, text: &str, mode: u32) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
@@ -76,6 +76,6 @@ fn credentials_from_the_environment_first_then_the_private_file() {
     let s = Config::load(&path).unwrap().config.storage.unwrap();
     let env = |k: &str| (k == "R2_KEY").then(|| "AKR2".to_string());
     let e = s.credentials(&path, env).unwrap_err();
-    assert!(matches!(e, ConfigError::NoStorageCredentials { .. }));
+    assert!(matches!(e, StorageConfigError::NoCredentials { .. }));
     assert!(e.to_string().contains("set R2_SECRET"), "{e}");
 }

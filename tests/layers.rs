@@ -18,8 +18,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("options", &["engine", "tui", "cli", "exit"]),
     ("export", &["engine", "tui", "cli", "exit"]),
     // The config file is assembled from each part's settings: preflight
-    // owns its table's types, and reads no config.
+    // and storage own their tables' types, and read no config.
     ("preflight", &["config", "engine", "store", "tui", "cli", "setup", "exit"]),
+    ("storage", &["config", "engine", "store", "tui", "cli", "setup", "exit"]),
     ("tui", &["cli"]),
     ("cli", &["tui"]),
 ];

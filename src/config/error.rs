@@ -83,23 +83,13 @@ pub enum ConfigError {
         /// The names that exist.
         known: String,
     },
-    /// `[storage]` is configured but a credential is missing.
-    #[error(
-        "no storage credentials: set {missing} (or access_key_id / secret_access_key under [storage] in {path}, mode 0600)"
-    )]
-    NoStorageCredentials {
-        /// The config file consulted.
-        path: PathBuf,
-        /// The environment variable that would have supplied the missing value.
-        missing: String,
-    },
     /// The `[storage]` table is not usable.
     #[error("{path}: {source}")]
     Storage {
         /// The file.
         path: PathBuf,
         /// What is wrong.
-        source: StorageConfigError,
+        source: crate::storage::StorageConfigError,
     },
     /// The `[preflight]` table is out of range.
     #[error("{path}: {source}")]
@@ -211,57 +201,4 @@ pub enum PresetsError {
     /// More than one preset has `default = true`.
     #[error("more than one preset is marked default = true")]
     TwoDefaults,
-}
-
-/// What is wrong with the `[storage]` table, naming the key.
-#[derive(Debug, thiserror::Error)]
-pub enum StorageConfigError {
-    /// `storage.endpoint` is blank.
-    #[error("storage.endpoint is required (e.g. https://s3.eu-west-1.amazonaws.com)")]
-    NoEndpoint,
-    /// `storage.endpoint` is not a usable endpoint.
-    #[error("storage.endpoint: {0}")]
-    Endpoint(#[source] crate::storage::EndpointError),
-    /// `storage.bucket` is blank.
-    #[error("storage.bucket is required")]
-    NoBucket,
-    /// `storage.bucket` is not a bucket name.
-    #[error("storage.bucket `{}` is not a bucket name", excerpt(bucket, 64))]
-    BadBucket {
-        /// The bucket as given.
-        bucket: String,
-    },
-    /// `storage.region` is blank or not a region name.
-    #[error("storage.region must be a region name such as us-east-1 (or auto for R2)")]
-    BadRegion,
-    /// `storage.prefix` has empty, `.` or `..` segments or control characters.
-    #[error("storage.prefix `{}` is not a usable key prefix", excerpt(prefix, 64))]
-    BadPrefix {
-        /// The prefix as given.
-        prefix: String,
-    },
-    /// `storage.url_expiry_secs` is out of range.
-    #[error(
-        "storage.url_expiry_secs must be between 60 and {} (7 days, the S3 limit), not {secs}",
-        super::MAX_URL_EXPIRY_SECS
-    )]
-    UrlExpiry {
-        /// The value given.
-        secs: u64,
-    },
-    /// `storage.max_uploading` is out of range.
-    #[error("storage.max_uploading must be between 1 and 64, not {0}")]
-    MaxUploading(usize),
-    /// `storage.upload_timeout_secs` is out of range.
-    #[error("storage.upload_timeout_secs must be between 1 and 86400, not {0}")]
-    UploadTimeout(f64),
-    /// `access_key_env` or `secret_key_env` does not name a variable.
-    #[error("storage.{key} must name an environment variable")]
-    EnvName {
-        /// `access_key_env` or `secret_key_env`.
-        key: &'static str,
-    },
-    /// No bucket URL can be built from the endpoint and bucket.
-    #[error("storage config: {0}")]
-    Bucket(#[source] crate::storage::BucketError),
 }

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::ConfigError;
 use super::preset::{Preset, validate_all};
 use super::profile::{DEFAULT_PROFILE, Profiles};
-use super::storage::StorageConfig;
 use crate::preflight::PreflightConfig;
+use crate::storage::StorageConfig;
 
 /// The `[api]` table.
 #[derive(Debug, Clone, Deserialize)]

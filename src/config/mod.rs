@@ -8,7 +8,6 @@ mod preset;
 mod profile;
 mod save;
 mod source;
-mod storage;
 mod template;
 mod typos;
 
@@ -16,7 +15,11 @@ mod typos;
 mod preflight_tests;
 
 pub use crate::preflight::{PreflightConfig, PreflightConfigError, PreflightMode, Unprobeable};
-pub use error::{ConfigError, PresetError, PresetsError, StorageConfigError, TemplateError};
+pub use crate::storage::{
+    ACCESS_KEY_ENV, MAX_URL_EXPIRY_SECS, SECRET_KEY_ENV, SESSION_TOKEN_ENV, StorageConfig, StorageConfigError,
+    StorageCredentials,
+};
+pub use error::{ConfigError, PresetError, PresetsError, TemplateError};
 pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling, RANGES};
 pub use paths::{CONFIG_ENV, DATA_DIR_ENV, GROUPS_FILE, LEGACY_JOURNAL_FILE, Paths, STORE_FILE};
 pub use preset::{Preset, TypeChoice};
@@ -25,7 +28,4 @@ pub use save::{
     InvalidChange, PresetChange, SaveError, atomic_write, atomic_write_stream, save_presets, save_presets_with,
 };
 pub use source::Source;
-pub use storage::{
-    ACCESS_KEY_ENV, MAX_URL_EXPIRY_SECS, SECRET_KEY_ENV, SESSION_TOKEN_ENV, StorageConfig, StorageCredentials,
-};
 pub use template::{NameContext, Template};

@@ -14,7 +14,7 @@ use url::Url;
 use super::error::StorageError;
 use super::hash::{hash_file, stamp};
 use super::stream::{Expected, Failure, verified_body};
-use crate::config::{StorageConfig, StorageCredentials};
+use super::{StorageConfig, StorageCredentials};
 
 /// How long the HEAD and DELETE URLs signed for our own requests live.
 const SHORT_EXPIRY: Duration = Duration::from_secs(15 * 60);

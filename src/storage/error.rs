@@ -28,7 +28,7 @@ pub enum ErrorClass {
 pub enum StorageError {
     /// `[storage]` cannot be used as configured.
     #[error("storage config: {0}")]
-    Config(#[from] crate::config::StorageConfigError),
+    Config(#[from] super::StorageConfigError),
     /// No bucket URL can be built from the endpoint and bucket.
     #[error("storage config: {0}")]
     BucketUrl(#[from] BucketError),

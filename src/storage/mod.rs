@@ -10,15 +10,18 @@
 mod client;
 mod error;
 mod hash;
+mod settings;
 mod stream;
 
 pub use client::{LocalFile, Progress, Storage, Uploaded};
 pub use error::{BucketError, BucketUrlError, EndpointError, ErrorClass, StorageError};
 pub use hash::{Sha256Hex, hash_file, sha256_hex};
+pub use settings::{
+    ACCESS_KEY_ENV, MAX_URL_EXPIRY_SECS, SECRET_KEY_ENV, SESSION_TOKEN_ENV, StorageConfig, StorageConfigError,
+    StorageCredentials,
+};
 
 use url::Url;
-
-use crate::config::StorageConfig;
 
 /// Checks a storage endpoint: `https://`, or `http://` to a loopback host
 /// (a local test server or the simulator), with a host and no query.

@@ -1,4 +1,4 @@
-//! The `[storage]` table: the user's own S3-compatible bucket, through which
+//! The `[storage]` table of the config: the user's own S3-compatible bucket, through which
 //! local files reach the server (uploaded, then given to CreateAsset as a
 //! presigned GET URL).
 
@@ -7,8 +7,7 @@ use std::path::Path;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::ConfigError;
-use super::error::StorageConfigError;
+use crate::text::excerpt;
 
 /// The environment variable read for the access key id unless
 /// `access_key_env` names another.
@@ -100,7 +99,7 @@ impl StorageConfig {
         if self.endpoint.trim().is_empty() {
             return Err(StorageConfigError::NoEndpoint);
         }
-        crate::storage::check_endpoint(&self.endpoint).map_err(StorageConfigError::Endpoint)?;
+        super::check_endpoint(&self.endpoint).map_err(StorageConfigError::Endpoint)?;
         if self.bucket.trim().is_empty() {
             return Err(StorageConfigError::NoBucket);
         }
@@ -129,7 +128,7 @@ impl StorageConfig {
                 return Err(StorageConfigError::EnvName { key });
             }
         }
-        crate::storage::bucket_for(self).map(|_| ()).map_err(StorageConfigError::Bucket)
+        super::bucket_for(self).map(|_| ()).map_err(StorageConfigError::Bucket)
     }
 
     /// The credentials: each from its environment variable (named by
@@ -139,7 +138,7 @@ impl StorageConfig {
         &self,
         path: &Path,
         env: impl Fn(&str) -> Option<String>,
-    ) -> Result<StorageCredentials, ConfigError> {
+    ) -> Result<StorageCredentials, StorageConfigError> {
         let from_env = |name: &str| env(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let key_var = self.access_key_env.as_deref().unwrap_or(ACCESS_KEY_ENV);
         let secret_var = self.secret_key_env.as_deref().unwrap_or(SECRET_KEY_ENV);
@@ -152,10 +151,73 @@ impl StorageConfig {
                 secret_access_key,
                 session_token: key_env.and_then(|_| from_env(SESSION_TOKEN_ENV)).map(SecretString::from),
             }),
-            (access, _) => Err(ConfigError::NoStorageCredentials {
+            (access, _) => Err(StorageConfigError::NoCredentials {
                 path: path.into(),
                 missing: if access.is_none() { key_var.to_string() } else { secret_var.to_string() },
             }),
         }
     }
+}
+
+/// What is wrong with the `[storage]` table, naming the key.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageConfigError {
+    /// `storage.endpoint` is blank.
+    #[error("storage.endpoint is required (e.g. https://s3.eu-west-1.amazonaws.com)")]
+    NoEndpoint,
+    /// `storage.endpoint` is not a usable endpoint.
+    #[error("storage.endpoint: {0}")]
+    Endpoint(#[source] super::EndpointError),
+    /// `storage.bucket` is blank.
+    #[error("storage.bucket is required")]
+    NoBucket,
+    /// `storage.bucket` is not a bucket name.
+    #[error("storage.bucket `{}` is not a bucket name", excerpt(bucket, 64))]
+    BadBucket {
+        /// The bucket as given.
+        bucket: String,
+    },
+    /// `storage.region` is blank or not a region name.
+    #[error("storage.region must be a region name such as us-east-1 (or auto for R2)")]
+    BadRegion,
+    /// `storage.prefix` has empty, `.` or `..` segments or control characters.
+    #[error("storage.prefix `{}` is not a usable key prefix", excerpt(prefix, 64))]
+    BadPrefix {
+        /// The prefix as given.
+        prefix: String,
+    },
+    /// `storage.url_expiry_secs` is out of range.
+    #[error(
+        "storage.url_expiry_secs must be between 60 and {} (7 days, the S3 limit), not {secs}",
+        super::MAX_URL_EXPIRY_SECS
+    )]
+    UrlExpiry {
+        /// The value given.
+        secs: u64,
+    },
+    /// `storage.max_uploading` is out of range.
+    #[error("storage.max_uploading must be between 1 and 64, not {0}")]
+    MaxUploading(usize),
+    /// `storage.upload_timeout_secs` is out of range.
+    #[error("storage.upload_timeout_secs must be between 1 and 86400, not {0}")]
+    UploadTimeout(f64),
+    /// `access_key_env` or `secret_key_env` does not name a variable.
+    #[error("storage.{key} must name an environment variable")]
+    EnvName {
+        /// `access_key_env` or `secret_key_env`.
+        key: &'static str,
+    },
+    /// No bucket URL can be built from the endpoint and bucket.
+    #[error("storage config: {0}")]
+    Bucket(#[source] super::BucketError),
+    /// `[storage]` is configured but a credential is missing.
+    #[error(
+        "no storage credentials: set {missing} (or access_key_id / secret_access_key under [storage] in {path}, mode 0600)"
+    )]
+    NoCredentials {
+        /// The config file consulted.
+        path: std::path::PathBuf,
+        /// The environment variable that would have supplied the missing value.
+        missing: String,
+    },
 }
