@@ -105,13 +105,19 @@ async fn throughput(label: &str, polling: Polling) {
     );
 }
 
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// A `kB` field (`VmRSS`, `VmHWM` …) of a process's `/proc/…/status`; 0
+/// when it cannot be read (the process is gone).
+fn status_kib(process: &str, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+fn rss_kib() -> u64 {
+    status_kib("self", "VmRSS")
 }
 
 async fn memory() {
@@ -443,16 +449,6 @@ async fn mixed() {
 }
 
 /// The group the standalone simulator announces on its first line of stdout.
-/// The peak RSS (VmHWM) of a running process in KiB; 0 once it is gone.
-fn peak_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// `import --file` of growing lists by the binary, at 1,000 creations/s
 /// (1-3 s processing): the peak RSS of the importing process.
 fn import_memory() {
@@ -492,7 +488,7 @@ fn import_memory() {
             .expect("import");
         let mut peak = 0;
         while child.try_wait().expect("wait").is_none() {
-            peak = peak.max(peak_kib(child.id()));
+            peak = peak.max(status_kib(&child.id().to_string(), "VmHWM"));
             std::thread::sleep(Duration::from_millis(50));
         }
         let mb = peak as f64 / 1024.0;

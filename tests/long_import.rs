@@ -7,7 +7,7 @@ mod clienv;
 mod common;
 
 use std::io::Write;
-use std::process::Stdio;
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use clienv::{Env, blocking, text};
@@ -42,6 +42,16 @@ fn write_list(env: &Env, tag: &str) -> std::path::PathBuf {
     path
 }
 
+/// Runs the binary off the runtime (the simulator runs on it), handing the
+/// environment back with the output.
+async fn run(env: Env, args: Vec<String>) -> (Env, Output) {
+    blocking(move || {
+        let out = env.command(args).output().unwrap();
+        (env, out)
+    })
+    .await
+}
+
 fn import_args(list: &std::path::Path, group: &str) -> Vec<String> {
     ["import", "--file", list.to_str().unwrap(), "--group", group].map(String::from).to_vec()
 }
@@ -52,13 +62,7 @@ async fn a_list_past_the_queue_window_is_created_once_each_in_input_order() {
     let group = sim.state().add_group("long");
     let env = env(&sim, 1_000);
     let list = write_list(&env, "a");
-    let args = import_args(&list, &group);
-    let out = blocking(move || {
-        let out = env.command(args).stdin(Stdio::null()).output().unwrap();
-        (env, out)
-    })
-    .await;
-    let (env, out) = out;
+    let (env, out) = run(env, import_args(&list, &group)).await;
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains(":3: refused: the line is not valid UTF-8"),
@@ -89,8 +93,7 @@ async fn kill_nine_with_the_queue_in_the_store_loses_nothing_and_pays_once() {
     let env = env(&sim, 100);
     let list = write_list(&env, "k");
     let args = import_args(&list, &group);
-    let mut child =
-        env.command(&args).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = env.command(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let started = Instant::now();
     while sim.stats().create_asset_requests < 100 {
         assert!(started.elapsed() < Duration::from_secs(60), "the import never got going");
@@ -103,23 +106,14 @@ async fn kill_nine_with_the_queue_in_the_store_loses_nothing_and_pays_once() {
     assert!(queued > QUEUED_LOADED, "the kill left more queued ({queued}) than a start loads");
 
     // `wait` goes on from the store, a window at a time, and lists them all.
-    let (env, out) = blocking(move || {
-        let out = env.command(["wait", "--json"]).stdin(Stdio::null()).output().unwrap();
-        (env, out)
-    })
-    .await;
+    let (env, out) = run(env, vec!["wait".into(), "--json".into()]).await;
     let stderr = text(&out.stderr);
     let listed: Vec<JobRecord> = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     let unfinished = at_kill.iter().filter(|j| j.state.is_in_flight()).count();
     assert_eq!(listed.len(), unfinished, "wait lists every job unfinished at the kill: {stderr}");
 
     // Importing the same list again creates nothing new: every line is known.
-    let args = import_args(&list, &group);
-    let (env, again) = blocking(move || {
-        let out = env.command(args).stdin(Stdio::null()).output().unwrap();
-        (env, out)
-    })
-    .await;
+    let (env, again) = run(env, import_args(&list, &group)).await;
     let again = text(&again.stderr);
     assert!(again.contains(&format!("queued 0 · existing {LINES}")), "{again}");
 

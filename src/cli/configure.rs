@@ -157,7 +157,7 @@ fn show(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
         &file_or_default(&["limits", "max_processing"]),
     ));
     let p = &cfg.polling;
-    for (key, value) in [
+    let polling = [
         ("first_secs", json!(p.first_secs)),
         ("backoff", json!(p.backoff)),
         ("max_interval_secs", json!(p.max_interval_secs)),
@@ -165,9 +165,8 @@ fn show(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
         ("stuck_after_secs", json!(p.stuck_after_secs)),
         ("retry_budget", json!(p.retry_budget)),
         ("adaptive", json!(p.adaptive)),
-    ] {
-        rows.push(setting(format!("polling.{key}"), value, &file_or_default(&["polling", key])));
-    }
+    ];
+    table_rows("polling", polling, &file_or_default, &mut rows);
     let mut leaves = Vec::new();
     flatten("preflight", &serde_json::to_value(&cfg.preflight).unwrap_or_default(), &mut leaves);
     for (key, value) in leaves {
@@ -223,6 +222,18 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
     }
 }
 
+/// A row per `(key, value)` of `[table]`, each with its source.
+fn table_rows(
+    table: &str,
+    pairs: impl IntoIterator<Item = (&'static str, Value)>,
+    source: &dyn Fn(&[&str]) -> Source,
+    rows: &mut Vec<Setting>,
+) {
+    for (key, value) in pairs {
+        rows.push(setting(format!("{table}.{key}"), value, &source(&[table, key])));
+    }
+}
+
 /// The `[storage]` rows: its settings, and where the credentials come from
 /// (never the credentials themselves).
 fn storage_rows(sc: Option<&StorageConfig>, source: &dyn Fn(&[&str]) -> Source, rows: &mut Vec<Setting>) {
@@ -240,9 +251,7 @@ fn storage_rows(sc: Option<&StorageConfig>, source: &dyn Fn(&[&str]) -> Source, 
         ("max_uploading", json!(sc.max_uploading)),
         ("upload_timeout_secs", json!(sc.upload_timeout_secs)),
     ];
-    for (key, value) in plain {
-        rows.push(setting(format!("storage.{key}"), value, &source(&["storage", key])));
-    }
+    table_rows("storage", plain, source, rows);
     let creds = [
         ("access_key_id", sc.access_key_id.is_some(), sc.access_key_env.as_deref(), ACCESS_KEY_ENV),
         ("secret_access_key", sc.secret_access_key.is_some(), sc.secret_key_env.as_deref(), SECRET_KEY_ENV),

@@ -57,29 +57,17 @@ pub(super) async fn follow(
     let f = filter(&ctx, global, select, search);
     let mut seq = history.last_seq()?;
     let mut followed: HashMap<JobId, JobState> = HashMap::new();
+    let wide = !json && history.profiles()?.len() > 1;
     if !json {
-        let wide = history.profiles()?.len() > 1;
         super::out::print(&header(wide))?;
-        history.for_each(&f, |r| match r {
-            Ok(j) => {
-                if j.state.is_in_flight() {
-                    followed.insert(j.id, j.state);
-                }
-                super::out::print(&row(&j, &profile_cell(&j.spec.profile, wide)))
-            }
-            Err(_) => Ok(()),
-        })?;
-    } else {
-        history.for_each(&f, |r| match r {
-            Ok(j) => {
-                if j.state.is_in_flight() {
-                    followed.insert(j.id, j.state);
-                }
-                print_change(&j, true)
-            }
-            Err(_) => Ok(()),
-        })?;
     }
+    history.for_each(&f, |r| {
+        let Ok(j) = r else { return Ok(()) };
+        if j.state.is_in_flight() {
+            followed.insert(j.id, j.state);
+        }
+        if json { print_change(&j, true) } else { super::out::print(&row(&j, &profile_cell(&j.spec.profile, wide))) }
+    })?;
     let store = ctx.paths.store();
     let mut owner = crate::store::owner(&store);
     match &owner {
