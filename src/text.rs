@@ -22,6 +22,11 @@ pub fn sanitize(s: &str) -> String {
         .collect()
 }
 
+/// `1 job`, `2 jobs`: a count and its noun, plural when it is not one.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 /// Like [`sanitize`], but also cuts the result to at most `max` characters,
 /// marking a cut with `…`.
 pub fn excerpt(s: &str, max: usize) -> String {

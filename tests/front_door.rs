@@ -28,7 +28,8 @@ use seedance_assets::preflight::{Preflight, Verdict as Pf};
 use seedance_assets::sim::Sim;
 use seedance_assets::sim::media::png;
 use seedance_assets::storage::Storage;
-use seedance_assets::tui::app::{App, Confirm, Effect, Mode};
+use seedance_assets::tui::app::{App, Confirm, Mode};
+use seedance_assets::tui::effect::Effect;
 use seedance_assets::tui::pane::input::Verdict;
 
 fn key(app: &mut App, code: KeyCode) {

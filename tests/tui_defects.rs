@@ -8,7 +8,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use seedance_assets::api::AssetType;
 use seedance_assets::engine::{Command, Group, JobState, Level, LogLine, Update};
-use seedance_assets::tui::app::{App, Confirm, Effect, Focus, Mode};
+use seedance_assets::tui::app::{App, Confirm, Focus, Mode};
+use seedance_assets::tui::effect::Effect;
 use seedance_assets::tui::view;
 
 fn key(app: &mut App, code: KeyCode) {

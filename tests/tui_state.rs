@@ -8,7 +8,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use seedance_assets::api::AssetType;
 use seedance_assets::config::{PresetChange, SaveError, TypeChoice};
 use seedance_assets::engine::{Command, Group, JobState, Update};
-use seedance_assets::tui::app::{App, Confirm, Effect, Focus, Mode};
+use seedance_assets::tui::app::{App, Confirm, Focus, Mode};
+use seedance_assets::tui::effect::Effect;
 use seedance_assets::tui::forms::Note;
 use seedance_assets::tui::pane::input::Verdict;
 

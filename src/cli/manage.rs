@@ -12,6 +12,7 @@ use crate::engine::{Command, EngineHandle, Job, JobId, JobState, Update};
 use crate::exit::{Failure, NOT_ALL_ACTIVE, SUCCESS, USAGE};
 use crate::options::GlobalArgs;
 use crate::setup::Setup;
+use crate::text::plural;
 
 /// True when creating `j` again could make a second (billed) asset: the
 /// first creation may have reached the server.
@@ -75,10 +76,6 @@ fn confirm(question: &str) -> Result<bool, Failure> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "job" } else { "jobs" }
-}
-
 pub(super) async fn retry(global: &GlobalArgs, select: &Selection, yes: bool, json: bool) -> Result<u8, Failure> {
     let setup = Setup::new(global).await?;
     let (engine, updates, task) = setup.start_engine()?;
@@ -94,9 +91,8 @@ pub(super) async fn retry(global: &GlobalArgs, select: &Selection, yes: bool, js
         false
     } else if risky > 0 && !yes {
         let question = format!(
-            "retry {} {}? {risky} may already exist on the server, and creating again may make a second, billed asset",
-            chosen.len(),
-            plural(chosen.len())
+            "retry {}? {risky} may already exist on the server, and creating again may make a second, billed asset",
+            plural(chosen.len(), "job")
         );
         match confirm(&question) {
             Ok(answer) => answer,
@@ -115,7 +111,7 @@ pub(super) async fn retry(global: &GlobalArgs, select: &Selection, yes: bool, js
         return Ok(if chosen.is_empty() { SUCCESS } else { NOT_ALL_ACTIVE });
     }
     let ids: Vec<JobId> = chosen.iter().map(|j| j.id).collect();
-    eprintln!("retrying {} {}", ids.len(), plural(ids.len()));
+    eprintln!("retrying {}", plural(ids.len(), "job"));
     engine.send(Command::Retry(ids.clone()));
     let code = super::import::follow(
         engine,
@@ -143,9 +139,8 @@ pub(super) async fn forget(global: &GlobalArgs, select: &Selection, yes: bool, j
         Ok(true)
     } else {
         confirm(&format!(
-            "forget {} {}? they leave the job store (assets on the server stay)",
-            chosen.len(),
-            plural(chosen.len())
+            "forget {}? they leave the job store (assets on the server stay)",
+            plural(chosen.len(), "job")
         ))
     };
     let go = match go {
@@ -179,7 +174,7 @@ pub(super) async fn forget(global: &GlobalArgs, select: &Selection, yes: bool, j
     if json {
         print_json(&gone)?;
     } else {
-        eprintln!("forgot {} {}", gone.len(), plural(gone.len()));
+        eprintln!("forgot {}", plural(gone.len(), "job"));
         print_table(&gone)?;
     }
     Ok(if gone.len() == chosen.len() { SUCCESS } else { NOT_ALL_ACTIVE })

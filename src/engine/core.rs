@@ -416,7 +416,7 @@ impl Core {
         }
         if !result.accepted.is_empty() {
             let n = result.accepted.len();
-            self.log(Level::Info, format!("queued {n} import{}", if n == 1 { "" } else { "s" }));
+            self.log(Level::Info, format!("queued {}", crate::text::plural(n, "import")));
         }
         result
     }
@@ -526,7 +526,7 @@ impl Core {
             self.plan_look(id);
         }
         if n > 0 {
-            self.log(Level::Info, format!("restored {n} forgotten job{}", if n == 1 { "" } else { "s" }));
+            self.log(Level::Info, format!("restored {}", crate::text::plural(n, "forgotten job")));
         }
     }
 

@@ -5,14 +5,15 @@
 use jiff::Timestamp;
 
 use super::action::Action;
+use super::effect::Effect;
 use super::field::TextField;
-use super::forms::{Attach, GroupForm, Note, PresetEditor};
+use super::forms::{Attach, GroupForm, Note, PresetEditor, unique_name};
 use super::keymap::KeyMap;
 use super::pane::input::{InputField, InputPane, Submission, Verdict, without_line};
 use super::pane::jobs::JobList;
 use super::pane::log::LogPane;
 use crate::config::{ConfigError, Preset, PresetChange, SaveError};
-use crate::engine::{Command, Group, Job, JobId, JobState, Level, LogLine, NewJob, Stats, Update};
+use crate::engine::{Group, Job, JobId, JobState, Level, LogLine, NewJob, Stats, Update};
 
 /// Which part of the screen keys go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,27 +114,6 @@ pub enum Mode {
     GroupForm(GroupForm),
 }
 
-/// Something the event loop must do outside the state (I/O).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// Send to the engine.
-    Engine(Command),
-    /// Put this text on the clipboard (OSC 52).
-    Copy(String),
-    /// Write the (filtered) list to a CSV file.
-    Export(Vec<JobId>),
-    /// Save a preset change to the config file.
-    SavePreset(PresetChange),
-    /// Read the config file again (after it changed on disk).
-    ReloadConfig,
-    /// Reload the config and its keys, then lift an engine pause.
-    Resume,
-    /// Run these lines through the front door (check, decide, send).
-    Intake(Submission),
-    /// Leave the dashboard.
-    Quit,
-}
-
 /// Progress of one upload, for its row.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Upload {
@@ -214,11 +194,6 @@ pub struct App {
     pub dirty: bool,
     /// A fixed "now" for drawing (tests); `None` uses the clock.
     pub clock: Option<Timestamp>,
-}
-
-/// `1 job`, `2 jobs`.
-pub fn plural(n: usize, noun: &str) -> String {
-    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 impl App {
@@ -349,7 +324,6 @@ impl App {
     pub(crate) fn run(&mut self, actions: Vec<Action>) {
         for a in actions {
             match a {
-                Action::Engine(c) => self.effect(Effect::Engine(c)),
                 Action::Effect(e) => self.effect(e),
                 Action::Status(s) => self.set_status(s),
                 Action::Note(level, s) => self.note(level, s),
@@ -559,8 +533,10 @@ impl App {
     pub fn restore_draft(&mut self, text: &str) {
         let n = self.input.restore(text);
         if n > 0 {
-            let msg =
-                format!("restored {} not sent last time (marked ↺); Enter asks before sending them", plural(n, "line"));
+            let msg = format!(
+                "restored {} not sent last time (marked ↺); Enter asks before sending them",
+                crate::text::plural(n, "line")
+            );
             self.note(Level::Info, msg.clone());
             self.show(msg);
         }
@@ -633,7 +609,7 @@ impl App {
                 };
                 let n = s.lines.len();
                 let how = if s.consent { " (not checked: sent with your consent)" } else { "" };
-                self.set_status(format!("checking and sending {}{how}…", plural(n, "line")));
+                self.set_status(format!("checking and sending {}{how}…", crate::text::plural(n, "line")));
                 self.effect(Effect::Intake(s));
             }
             Err(why) => self.set_status(why),
@@ -748,7 +724,7 @@ impl App {
             Ok(presets) => {
                 let n = presets.len();
                 self.set_presets(presets);
-                Note::Done(format!("reloaded the config file: {}", plural(n, "preset")))
+                Note::Done(format!("reloaded the config file: {}", crate::text::plural(n, "preset")))
             }
             Err(e) => Note::Problem(format!("not reloaded: {e}")),
         };
@@ -769,13 +745,4 @@ impl App {
             if self.input.name.text().trim().is_empty() { "{stem}".into() } else { self.input.name.text().into() };
         p
     }
-}
-
-/// `base`, or `base 2`, `base 3`… whichever no preset has.
-pub(crate) fn unique_name(presets: &[Preset], base: &str) -> String {
-    let taken = |n: &str| presets.iter().any(|p| p.name.eq_ignore_ascii_case(n));
-    if !taken(base) {
-        return base.to_string();
-    }
-    (2..).map(|i| format!("{base} {i}")).find(|n| !taken(n)).unwrap_or_else(|| base.to_string())
 }

@@ -4,7 +4,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::Action;
-use super::app::{Effect, unique_name};
+use super::effect::Effect;
 use super::error::PresetFormError;
 use super::field::TextField;
 use crate::config::{Preset, PresetChange, TypeChoice};
@@ -382,7 +382,7 @@ impl GroupForm {
                     let description = Some(self.description.text().trim().to_string()).filter(|d| !d.is_empty());
                     return vec![
                         Action::Attach(name.clone(), self.attach),
-                        Action::Engine(Command::CreateGroup { name, description }),
+                        Action::Effect(Effect::Engine(Command::CreateGroup { name, description })),
                     ];
                 }
                 Err(e) => self.error = Some(e.to_string()),
@@ -406,6 +406,15 @@ impl Default for GroupForm {
     fn default() -> Self {
         GroupForm::new()
     }
+}
+
+/// `base`, or `base 2`, `base 3`… whichever no preset has.
+pub fn unique_name(presets: &[Preset], base: &str) -> String {
+    let taken = |n: &str| presets.iter().any(|p| p.name.eq_ignore_ascii_case(n));
+    if !taken(base) {
+        return base.to_string();
+    }
+    (2..).map(|i| format!("{base} {i}")).find(|n| !taken(n)).unwrap_or_else(|| base.to_string())
 }
 
 #[cfg(test)]
@@ -432,7 +441,7 @@ mod tests {
             actions,
             [
                 Action::Attach("refs".into(), Attach::NewPreset),
-                Action::Engine(Command::CreateGroup { name: "refs".into(), description: None })
+                Action::Effect(Effect::Engine(Command::CreateGroup { name: "refs".into(), description: None }))
             ]
         );
         assert!(form.busy);

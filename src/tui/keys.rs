@@ -3,13 +3,15 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::app::{App, Confirm, Effect, Focus, Mode, plural};
+use super::app::{App, Confirm, Focus, Mode};
+use super::effect::Effect;
 use super::field::TextField;
 use super::forms::{GroupForm, PresetContext, PresetEditor};
 use super::keymap::{KeyAction, Scope};
 use super::pane::input::EditOutcome;
 use super::pane::jobs::StateFilter;
 use crate::engine::{Command, JobId, JobState, Level};
+use crate::text::plural;
 
 impl App {
     fn scope(&self) -> Scope {

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod app;
 pub mod draft;
+pub mod effect;
 pub mod error;
 pub mod field;
 pub mod forms;
@@ -30,7 +31,8 @@ use crate::engine::{Command, EngineHandle, Level, Update};
 use crate::intake::Checker;
 use crate::options::GlobalArgs;
 use crate::setup::Setup;
-use app::{App, Effect};
+use app::App;
+use effect::Effect;
 use error::DashboardError;
 use std::sync::Arc;
 
@@ -113,18 +115,18 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
     match result {
         Ok(in_flight) => {
             if in_flight > 0 && demo {
-                eprintln!("demo: {} still in flight stop with the simulator", app::plural(in_flight, "job"));
+                eprintln!("demo: {} still in flight stop with the simulator", crate::text::plural(in_flight, "job"));
             } else if in_flight > 0 {
                 eprintln!(
                     "{} still in flight; they resume at the next start (from the job store)",
-                    app::plural(in_flight, "job")
+                    crate::text::plural(in_flight, "job")
                 );
             }
             let pending = app.input.pending_lines();
             if pending > 0 {
                 eprintln!(
                     "{} in the URL field kept as a draft ({}); they come back at the next start",
-                    app::plural(pending, "line"),
+                    crate::text::plural(pending, "line"),
                     draft_path.display()
                 );
             }
@@ -380,7 +382,7 @@ fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
     let mut buf = Vec::new();
     let result = crate::export::write_csv(&jobs, &mut buf).and_then(|()| Ok(crate::config::atomic_write(&path, &buf)?));
     match result {
-        Ok(()) => app.set_status(format!("exported {} to {}", app::plural(jobs.len(), "job"), path.display())),
+        Ok(()) => app.set_status(format!("exported {} to {}", crate::text::plural(jobs.len(), "job"), path.display())),
         Err(e) => app.set_status(format!("export failed: {e}")),
     }
 }

@@ -155,7 +155,7 @@ pub fn app(no_color: bool) -> Board {
 pub fn through_intake(app: &mut App) -> Vec<NewJob> {
     use seedance_assets::intake::{Fate, Intake, Source};
     let effects = app.take_effects();
-    let [seedance_assets::tui::app::Effect::Intake(sub)] = effects.as_slice() else {
+    let [seedance_assets::tui::effect::Effect::Intake(sub)] = effects.as_slice() else {
         panic!("one submission: {effects:?}")
     };
     let intake = std::sync::Arc::new(Intake {

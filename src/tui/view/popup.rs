@@ -136,7 +136,7 @@ pub(super) fn confirm(frame: &mut Frame, app: &App, c: &Confirm, theme: &Theme, 
             let first = jobs.first().map(|j| crate::text::excerpt(&j.name, 30)).unwrap_or_default();
             format!(
                 "Skipped {} (first: `{first}`): the same group and URL and name (for files: the same content) as jobs in flight, Active or Uncertain. Create them anyway? Each creation is billed.",
-                super::super::app::plural(jobs.len(), "item")
+                crate::text::plural(jobs.len(), "item")
             )
         }
         Confirm::Forget(ids) => {
@@ -150,11 +150,11 @@ pub(super) fn confirm(frame: &mut Frame, app: &App, c: &Confirm, theme: &Theme, 
         }
         Confirm::Quit(n) => format!(
             "The URL field holds {} not sent. y quits and keeps them as a draft (they come back, marked, at the next start) · d discards them and quits · n stays.",
-            super::super::app::plural(*n, "line")
+            crate::text::plural(*n, "line")
         ),
         Confirm::Restored(n) => format!(
             "The URL field holds {} restored from last time (marked ↺). y sends them too · d discards them (sends the rest) · e edits · n cancels.",
-            super::super::app::plural(*n, "line")
+            crate::text::plural(*n, "line")
         ),
     };
     let keys = match c {

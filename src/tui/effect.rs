@@ -1,0 +1,27 @@
+//! What the event loop does outside the dashboard's state (I/O), as asked
+//! by keys, forms and engine updates.
+
+use super::pane::input::Submission;
+use crate::config::PresetChange;
+use crate::engine::{Command, JobId};
+
+/// Something the event loop must do outside the state (I/O).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Send to the engine.
+    Engine(Command),
+    /// Put this text on the clipboard (OSC 52).
+    Copy(String),
+    /// Write the (filtered) list to a CSV file.
+    Export(Vec<JobId>),
+    /// Save a preset change to the config file.
+    SavePreset(PresetChange),
+    /// Read the config file again (after it changed on disk).
+    ReloadConfig,
+    /// Reload the config and its keys, then lift an engine pause.
+    Resume,
+    /// Run these lines through the front door (check, decide, send).
+    Intake(Submission),
+    /// Leave the dashboard.
+    Quit,
+}
