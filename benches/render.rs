@@ -83,6 +83,7 @@ fn frame_time() {
     for _ in 0..1000 {
         app.advance_tick();
         let t = Instant::now();
+        view::prepare(&mut app, terminal.get_frame().area());
         terminal.draw(|f| view::draw(f, &app)).unwrap();
         samples.push(t.elapsed());
     }
@@ -117,6 +118,7 @@ impl Write for Counter {
 
 fn draw_counted(terminal: &mut Terminal<CrosstermBackend<Counter>>, counter: &Counter, app: &mut App) -> usize {
     let before = counter.get();
+    view::prepare(app, terminal.get_frame().area());
     let _ = crossterm::queue!(terminal.backend_mut(), crossterm::terminal::BeginSynchronizedUpdate);
     terminal.draw(|f| view::draw(f, app)).unwrap();
     let _ = crossterm::execute!(terminal.backend_mut(), crossterm::terminal::EndSynchronizedUpdate);
@@ -228,15 +230,17 @@ fn filter_cost() {
         })
         .collect();
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    view::prepare(&mut board.app, terminal.get_frame().area());
     terminal.draw(|f| view::draw(f, &board.app)).unwrap();
-    let before = board.app.list.reads.get();
+    let before = board.app.list.reads;
     let t = Instant::now();
     for j in &changes {
         board.put(j.clone());
+        view::prepare(&mut board.app, terminal.get_frame().area());
         terminal.draw(|f| view::draw(f, &board.app)).unwrap();
     }
     let per_change = t.elapsed().as_secs_f64() * 1e3 / changes.len() as f64;
-    let reads = (board.app.list.reads.get() - before) as f64 / changes.len() as f64;
+    let reads = (board.app.list.reads - before) as f64 / changes.len() as f64;
     println!(
         "  filter /img, 100,000 finished + 1,000 in flight: one change written, then a frame drawn: {per_change:.2} ms ({reads:.0} store reads)"
     );

@@ -42,8 +42,9 @@ fn chars(app: &mut App, s: &str) {
     }
 }
 
-fn screen(app: &App, w: u16, h: u16) -> String {
+fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    seedance_assets::tui::view::prepare(app, t.get_frame().area());
     t.draw(|f| seedance_assets::tui::view::draw(f, app)).unwrap();
     let buf = t.backend().buffer();
     (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n").collect()
@@ -57,12 +58,12 @@ fn restored_lines_are_marked_and_sent_only_once_the_user_says_so() {
     app.restore_draft("https://e.com/old.png");
     assert!(app.status().unwrap().contains("restored 1 line"), "{:?}", app.status());
     app.handle_paste("https://e.com/new.png");
-    let shot = screen(&app, 80, 24);
+    let shot = screen(&mut app, 80, 24);
     assert!(shot.contains("↺ 1 restored"), "the pane title counts them:\n{shot}");
     key(&mut app, KeyCode::Enter);
     assert_eq!(*app.mode(), Mode::Confirm(Confirm::Restored(1)));
     assert!(app.take_effects().is_empty(), "nothing is sent before the answer");
-    assert!(screen(&app, 80, 24).contains("restored from last time"));
+    assert!(screen(&mut app, 80, 24).contains("restored from last time"));
 
     // `e` goes back to editing; the next Enter asks again.
     key(&mut app, KeyCode::Char('e'));
@@ -93,7 +94,7 @@ fn the_quit_question_can_discard_the_lines() {
     app.handle_paste("https://e.com/a.png");
     key(&mut app, KeyCode::Char('q'));
     assert!(matches!(app.mode(), Mode::Confirm(Confirm::Quit(1))));
-    let shot = screen(&app, 80, 24);
+    let shot = screen(&mut app, 80, 24);
     assert!(shot.contains("y / d / n") && shot.contains("discards"), "{shot}");
     key(&mut app, KeyCode::Char('d'));
     assert_eq!(app.take_effects(), [Effect::Quit]);
@@ -505,7 +506,7 @@ fn d_on_the_url_editor_says_the_whole_reason_a_line_is_held() {
     let wanted = app.input.wanted_checks(false);
     let reason = "cannot reach the URL's host: dns error: failed to lookup address information";
     app.input.set_check(wanted[0].0.clone(), Pf::NotChecked { reason: reason.into() });
-    let shot = screen(&app, 80, 24);
+    let shot = screen(&mut app, 80, 24);
     assert!(shot.contains("? not checked"), "{shot}");
     key(&mut app, KeyCode::Char('d'));
     let status = app.status().unwrap();
@@ -558,7 +559,7 @@ fn restored_lines_are_marked_one_by_one_and_neither_bang_nor_e_bypasses_the_ques
     let wanted = app.input.wanted_checks(false);
     app.input.set_check(wanted[0].0.clone(), Pf::NotChecked { reason: "cannot reach the URL's host".into() });
     app.handle_paste("https://e.com/new.png");
-    let shot = screen(&app, 80, 24);
+    let shot = screen(&mut app, 80, 24);
     let marked: Vec<&str> = shot.lines().filter(|l| l.contains("↺?") || l.contains("↺✓")).collect();
     assert_eq!(marked.len(), 1, "only the restored line is marked:\n{shot}");
     assert!(marked[0].contains("held.png"), "{shot}");
@@ -581,7 +582,7 @@ fn a_local_path_is_not_called_ready_before_it_is_read() {
     app.handle_paste("/no/such/file.png");
     assert!(matches!(&app.input.verdicts()[0], Verdict::OnEnter(_)), "{:?}", app.input.verdicts());
     assert_eq!(app.input.ready(), 0);
-    let shot = screen(&app, 80, 24);
+    let shot = screen(&mut app, 80, 24);
     assert!(shot.contains("· 1 local, read on Enter") && !shot.contains("ready"), "{shot}");
 }
 

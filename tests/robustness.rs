@@ -89,6 +89,7 @@ proptest! {
         }
         for (w, h) in [(80, 24), (40, 10), (200, 60)] {
             let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+            seedance_assets::tui::view::prepare(&mut app, t.get_frame().area());
             t.draw(|f| seedance_assets::tui::view::draw(f, &app)).unwrap();
         }
     }

@@ -30,8 +30,9 @@ fn focus(app: &mut App, f: Focus) {
     panic!("cannot focus {f:?}");
 }
 
-fn screen(app: &App, w: u16, h: u16) -> String {
+fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    view::prepare(app, t.get_frame().area());
     t.draw(|f| view::draw(f, app)).unwrap();
     let buf = t.backend().buffer();
     (0..h).map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n").collect()
@@ -66,21 +67,21 @@ fn marks_hidden_by_the_filter_are_not_acted_on() {
     focus(&mut app, Focus::List);
     key(&mut app, KeyCode::Char('A'));
     // Show only Stuck: one of the eight marked rows.
-    let only_stuck = |app: &seedance_assets::tui::app::App| {
+    let only_stuck = |app: &mut seedance_assets::tui::app::App| {
         let ids = app.visible_ids();
         !ids.is_empty() && ids.iter().all(|id| app.job(*id).unwrap().state == JobState::Stuck)
     };
-    while !only_stuck(&app) {
+    while !only_stuck(&mut app) {
         key(&mut app, KeyCode::Char('s'));
     }
     key(&mut app, KeyCode::Char('x'));
-    assert_eq!(*app.mode(), Mode::Confirm(Confirm::Forget(vec![8])));
-    let shot = screen(&app, 80, 24);
+    assert!(matches!(app.mode(), Mode::Confirm(Confirm::Forget(c)) if c.ids == [8]), "{:?}", app.mode());
+    let shot = screen(&mut app, 80, 24);
     assert!(shot.contains("Forget 1 job (1 Stuck)?"), "{shot}");
     key(&mut app, KeyCode::Char('n'));
     key(&mut app, KeyCode::Char('r'));
     assert_eq!(app.take_effects(), [Effect::Engine(Command::Retry(vec![8]))]);
-    assert!(screen(&app, 80, 24).contains("1 marked (7 hidden)"));
+    assert!(screen(&mut app, 80, 24).contains("1 marked (7 hidden)"));
 }
 
 /// 3. Long messages wrap in the log, the log can be searched and a line opened whole.
@@ -90,7 +91,7 @@ fn the_log_wraps_searches_and_opens_a_line_whole() {
     let long = format!("not imported, line 3: {} END", "a very long reason ".repeat(6));
     app.note(Level::Warn, long.clone());
     app.note(Level::Info, "later line");
-    let shot = screen(&app, 80, 24);
+    let shot = screen(&mut app, 80, 24);
     assert!(shot.contains("END"), "the long line wraps in the log pane:\n{shot}");
     focus(&mut app, Focus::Log);
     key(&mut app, KeyCode::Char('/'));
@@ -98,7 +99,7 @@ fn the_log_wraps_searches_and_opens_a_line_whole() {
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Enter);
     assert_eq!(*app.mode(), Mode::LogEntry);
-    assert!(screen(&app, 80, 24).contains("Log line"));
+    assert!(screen(&mut app, 80, 24).contains("Log line"));
     assert_eq!(app.log.current().unwrap().text, long);
     // Bad lines' reasons reach the log.
     key(&mut app, KeyCode::Esc);
@@ -129,7 +130,7 @@ fn the_url_field_is_a_multi_line_editor() {
     assert_eq!(app.urls_text(), "");
     app.handle_key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL));
     assert_eq!(app.urls_text().lines().count(), 3);
-    let shot = screen(&app, 80, 24);
+    let shot = screen(&mut app, 80, 24);
     assert!(shot.contains("✓ c · Audio"), "a verdict beside each line:\n{shot}");
 }
 
@@ -175,8 +176,8 @@ fn a_group_made_into_a_new_preset_is_used_for_the_next_import() {
 /// 8. At exactly 60×16 every pane is there.
 #[test]
 fn the_smallest_size_shows_every_pane() {
-    let app = support::app(false);
-    let shot = screen(&app, 60, 16);
+    let mut app = support::app(false);
+    let shot = screen(&mut app, 60, 16);
     for part in ["seedance-assets", "Import", "URLs", "Preset", "Assets 8/8", "cat", "Log", "? help"] {
         assert!(shot.contains(part), "{part} missing:\n{shot}");
     }
@@ -195,7 +196,7 @@ fn log_home_shows_the_first_page() {
     }
     focus(&mut app, Focus::Log);
     key(&mut app, KeyCode::Home);
-    let shot = screen(&app, 80, 24);
+    let shot = screen(&mut app, 80, 24);
     // The pane is full from the oldest line (it used to show that line alone).
     assert!(shot.contains("queued 8 imports") && shot.contains("job #7 `maybe`"), "{shot}");
 }
@@ -203,8 +204,8 @@ fn log_home_shows_the_first_page() {
 /// 8. Processing rows show the whole asset id at 80 columns.
 #[test]
 fn processing_rows_show_the_whole_asset_id_at_80_columns() {
-    let app = support::app(false);
-    assert!(screen(&app, 80, 24).contains("asset-20261124120000-000002 "));
+    let mut app = support::app(false);
+    assert!(screen(&mut app, 80, 24).contains("asset-20261124120000-000002 "));
 }
 
 /// 8. Counts agree in number and the status does not claim what the engine decides.
@@ -229,7 +230,7 @@ fn a_hand_changed_preset_says_modified() {
     let mut app = support::app(false);
     focus(&mut app, Focus::Type);
     key(&mut app, KeyCode::Right);
-    assert!(screen(&app, 80, 24).contains("references (modified)"));
+    assert!(screen(&mut app, 80, 24).contains("references (modified)"));
 }
 
 /// 8. Every preset's group can be cycled to on the Group field (the demo group too).
@@ -266,7 +267,7 @@ fn gg_goes_to_the_top_and_the_help_explains_the_glyphs() {
     assert_eq!(*app.mode(), Mode::Normal);
     assert_eq!(app.selected_job().unwrap().spec.name, "cat");
     key(&mut app, KeyCode::Char('?'));
-    let shot = screen(&app, 80, 24);
+    let shot = screen(&mut app, 80, 24);
     assert!(shot.contains("⊘ Rejected") && shot.contains("? Uncertain"), "{shot}");
 }
 
@@ -275,7 +276,7 @@ fn gg_goes_to_the_top_and_the_help_explains_the_glyphs() {
 fn the_footer_fits_at_80_columns_with_the_useful_keys() {
     let mut app = support::app(false);
     focus(&mut app, Focus::List);
-    let shot = screen(&app, 80, 24);
+    let shot = screen(&mut app, 80, 24);
     let footer = shot.lines().last().unwrap();
     for k in ["? help", "d detail", "p presets", "c new group", "q quit"] {
         assert!(footer.contains(k), "{k} missing: {footer}");
@@ -330,15 +331,17 @@ fn a_job_change_reads_only_the_window() {
     assert_eq!(app.visible_ids().len(), 2000);
     let backend = ratatui::backend::TestBackend::new(80, 24);
     let mut terminal = ratatui::Terminal::new(backend).unwrap();
+    seedance_assets::tui::view::prepare(&mut app, terminal.get_frame().area());
     terminal.draw(|f| seedance_assets::tui::view::draw(f, &app)).unwrap();
-    let before = app.list.reads.get();
+    let before = app.list.reads;
     let mut j = app.job(150).unwrap();
     j.spec.name = "renamed".into();
     j.spec.url = "https://e.com/renamed.png".into();
     app.put(j);
-    terminal.draw(|f| seedance_assets::tui::view::draw(f, &app)).unwrap();
-    let reads = app.list.reads.get() - before;
+    seedance_assets::tui::view::prepare(&mut app, terminal.get_frame().area());
+    let reads = app.list.reads - before;
     assert!((1..=8).contains(&reads), "{reads} store reads for one change");
+    terminal.draw(|f| seedance_assets::tui::view::draw(f, &app)).unwrap();
     assert_eq!(app.visible_ids().len(), 1999);
     assert!(!terminal.backend().buffer().content().iter().map(|c| c.symbol()).collect::<String>().contains("renamed"));
 }

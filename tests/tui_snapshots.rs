@@ -21,6 +21,7 @@ fn chars(app: &mut App, s: &str) {
 
 fn render(app: &mut App, w: u16, h: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    view::prepare(app, terminal.get_frame().area());
     terminal.draw(|f| view::draw(f, app)).unwrap();
     format!("{:?}", terminal.backend().buffer())
 }
@@ -118,14 +119,16 @@ fn too_small_terminal_says_so() {
 
 #[test]
 fn no_color_uses_no_colours() {
-    let app = support::app(true);
+    let mut app = support::app(true);
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    view::prepare(&mut app, terminal.get_frame().area());
     terminal.draw(|f| view::draw(f, &app)).unwrap();
     for cell in terminal.backend().buffer().content() {
         assert_eq!(cell.fg, ratatui::style::Color::Reset, "a colour in NO_COLOR mode at {:?}", cell.symbol());
         assert_eq!(cell.bg, ratatui::style::Color::Reset);
     }
-    let app = support::app(false);
+    let mut app = support::app(false);
+    view::prepare(&mut app, terminal.get_frame().area());
     terminal.draw(|f| view::draw(f, &app)).unwrap();
     assert!(terminal.backend().buffer().content().iter().any(|c| c.fg == ratatui::style::Color::Green));
 }
@@ -156,6 +159,7 @@ fn a_banner_sits_above_the_panes_without_breaking_the_layout() {
     app.set_banner(Some(Banner { level: Level::Error, text: "journal unwritable: disk full\x1b[2J".into() }));
     for (w, h) in [(60, 16), (80, 24)] {
         let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+        view::prepare(&mut app, terminal.get_frame().area());
         terminal.draw(|f| view::draw(f, &app)).unwrap();
         let buf = terminal.backend().buffer();
         let row = |y: u16| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>();

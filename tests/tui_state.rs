@@ -175,7 +175,11 @@ fn retry_failed_at_once_and_uncertain_after_asking() {
     assert_eq!(app.take_effects(), [Effect::Engine(Command::Retry(vec![5]))]);
     select(&mut app, "maybe");
     key(&mut app, KeyCode::Char('r'));
-    assert_eq!(*app.mode(), Mode::Confirm(Confirm::RetryUncertain(vec![7])));
+    let Mode::Confirm(Confirm::RetryUncertain(chosen)) = app.mode() else { panic!("{:?}", app.mode()) };
+    assert_eq!(
+        (chosen.ids.as_slice(), chosen.summary.as_str(), chosen.in_flight),
+        (&[7][..], "1 job (1 Uncertain)", 0)
+    );
     assert!(app.take_effects().is_empty());
     key(&mut app, KeyCode::Char('n'));
     assert!(app.take_effects().is_empty());
@@ -194,11 +198,14 @@ fn mark_rows_then_forget_them_after_asking() {
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Char(' '));
     key(&mut app, KeyCode::Char('x'));
-    assert_eq!(*app.mode(), Mode::Confirm(Confirm::Forget(vec![1, 2])));
+    let Mode::Confirm(Confirm::Forget(chosen)) = app.mode() else { panic!("{:?}", app.mode()) };
+    assert_eq!(chosen.ids, [1, 2]);
+    assert!(chosen.summary.starts_with("2 jobs ("), "{}", chosen.summary);
     key(&mut app, KeyCode::Char('y'));
     assert_eq!(app.take_effects(), [Effect::Engine(Command::Forget(vec![1, 2]))]);
     app.forget(1);
     assert_eq!(app.visible_ids().len(), 7);
+    app.refresh();
     assert_eq!(app.count(JobState::Active), 0);
 }
 
@@ -378,6 +385,7 @@ fn with_the_mouse_a_click_selects_and_the_wheel_scrolls() {
     use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     let mut app = support::app(false);
     let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    seedance_assets::tui::view::prepare(&mut app, t.get_frame().area());
     t.draw(|f| seedance_assets::tui::view::draw(f, &app)).unwrap();
     let mouse = |kind, row| MouseEvent { kind, column: 10, row, modifiers: KeyModifiers::NONE };
     // Rows: header line 0, input pane 1-7, list border 8, column titles 9, first job 10.

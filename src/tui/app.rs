@@ -73,13 +73,25 @@ impl Focus {
     }
 }
 
+/// Jobs a question is about, described when it was asked (the popup
+/// draws this; drawing reads nothing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chosen {
+    /// The jobs.
+    pub ids: Vec<JobId>,
+    /// `3 jobs (2 Active, 1 Failed)`.
+    pub summary: String,
+    /// How many of them are still in flight.
+    pub in_flight: usize,
+}
+
 /// A question awaiting y/n.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Confirm {
     /// Resubmitting jobs whose creation may have happened.
-    RetryUncertain(Vec<JobId>),
+    RetryUncertain(Chosen),
     /// Forgetting jobs.
-    Forget(Vec<JobId>),
+    Forget(Chosen),
     /// Creating items that duplicate existing jobs.
     Duplicates(Vec<NewJob>),
     /// Quitting with this many unsubmitted lines in the URL editor.
@@ -290,7 +302,7 @@ impl App {
     }
 
     /// Ids of the jobs the list shows (scrolled to or not), in order.
-    pub fn visible_ids(&self) -> Vec<JobId> {
+    pub fn visible_ids(&mut self) -> Vec<JobId> {
         self.list.view()
     }
 
@@ -369,28 +381,34 @@ impl App {
         self.dirty = true;
     }
 
-    /// How many jobs are in `state`.
+    /// How many jobs are in `state`, as last read (see [`App::refresh`]).
     pub fn count(&self, state: JobState) -> usize {
         usize::try_from(self.list.count(state)).unwrap_or(usize::MAX)
     }
 
-    /// Jobs still Queued, Creating or Processing.
+    /// Reads what changed in the job store since the last read (at the
+    /// list's last height), so the counts and the window are current.
+    pub fn refresh(&mut self) {
+        self.list.prepare(self.list.geometry());
+    }
+
+    /// Jobs still Queued, Creating or Processing (as last read).
     pub fn in_flight(&self) -> usize {
         self.count(JobState::Queued) + self.count(JobState::Creating) + self.count(JobState::Processing)
     }
 
-    /// The job by id.
-    pub fn job(&self, id: JobId) -> Option<Job> {
+    /// The job by id (read from the job store).
+    pub fn job(&mut self, id: JobId) -> Option<Job> {
         self.list.job(id)
     }
 
-    /// The selected job, if the list is not empty.
-    pub fn selected_job(&self) -> Option<Job> {
+    /// The selected job, if the list is not empty (read again if stale).
+    pub fn selected_job(&mut self) -> Option<Job> {
         self.list.selected_job()
     }
 
     /// The shown marked jobs, or else the selected one.
-    pub fn targets(&self) -> Vec<JobId> {
+    pub fn targets(&mut self) -> Vec<JobId> {
         self.list.targets()
     }
 

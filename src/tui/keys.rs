@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::app::{App, Confirm, Focus, Mode};
+use super::app::{App, Chosen, Confirm, Focus, Mode};
 use super::effect::Effect;
 use super::field::TextField;
 use super::forms::{GroupForm, PresetContext, PresetEditor};
@@ -124,7 +124,7 @@ impl App {
         if self.mode != Mode::Normal {
             return;
         }
-        let g = self.list.geometry.get();
+        let g = self.list.geometry();
         match m.kind {
             MouseEventKind::ScrollUp => self.list.move_by(-3),
             MouseEventKind::ScrollDown => self.list.move_by(3),
@@ -246,7 +246,8 @@ impl App {
             KeyAction::Forget => {
                 let ids = self.targets();
                 if !ids.is_empty() {
-                    self.mode = Mode::Confirm(Confirm::Forget(ids));
+                    let chosen = self.describe(ids);
+                    self.mode = Mode::Confirm(Confirm::Forget(chosen));
                 }
             }
             KeyAction::Detail if self.focus == Focus::Urls => self.explain_line(),
@@ -255,7 +256,10 @@ impl App {
                     self.mode = Mode::Detail;
                 }
             }
-            KeyAction::Export => self.effect(Effect::Export(self.visible_ids())),
+            KeyAction::Export => {
+                let ids = self.visible_ids();
+                self.effect(Effect::Export(ids));
+            }
             KeyAction::Presets => {
                 let selected = self.input.preset().unwrap_or(0);
                 self.mode = Mode::Presets(PresetEditor { selected, ..PresetEditor::default() });
@@ -366,15 +370,17 @@ impl App {
     }
 
     fn retry(&mut self) {
+        let targets = self.targets();
         let ids: Vec<_> =
-            self.targets().into_iter().filter(|id| self.job(*id).is_some_and(|j| j.state.needs_attention())).collect();
+            targets.into_iter().filter(|id| self.job(*id).is_some_and(|j| j.state.needs_attention())).collect();
         if ids.is_empty() {
             self.set_status("nothing to retry: r retries Failed, Rejected, Uncertain and Stuck jobs");
             return;
         }
         let uncertain = ids.iter().any(|id| self.job(*id).is_some_and(|j| j.retry_may_duplicate()));
         if uncertain {
-            self.mode = Mode::Confirm(Confirm::RetryUncertain(ids));
+            let chosen = self.describe(ids);
+            self.mode = Mode::Confirm(Confirm::RetryUncertain(chosen));
         } else {
             let n = ids.len();
             self.effect(Effect::Engine(Command::Retry(ids)));
@@ -382,23 +388,26 @@ impl App {
         }
     }
 
-    /// `3 jobs (2 Active, 1 Failed)`.
-    pub(crate) fn describe(&self, ids: &[JobId]) -> String {
+    /// The jobs a question is about: `3 jobs (2 Active, 1 Failed)`, and
+    /// how many are in flight.
+    fn describe(&mut self, ids: Vec<JobId>) -> Chosen {
         let mut by_state: Vec<(JobState, usize)> = Vec::new();
-        for s in ids.iter().filter_map(|id| self.job(*id)).map(|j| j.state) {
+        for id in &ids {
+            let Some(s) = self.job(*id).map(|j| j.state) else { continue };
             match by_state.iter_mut().find(|(x, _)| *x == s) {
                 Some((_, n)) => *n += 1,
                 None => by_state.push((s, 1)),
             }
         }
         let parts: Vec<String> = by_state.iter().map(|(s, n)| format!("{n} {s}")).collect();
-        format!("{} ({})", plural(ids.len(), "job"), parts.join(", "))
+        let in_flight = by_state.iter().filter(|(s, _)| s.is_in_flight()).map(|(_, n)| n).sum();
+        Chosen { summary: format!("{} ({})", plural(ids.len(), "job"), parts.join(", ")), ids, in_flight }
     }
 
     fn confirm_key(&mut self, k: KeyEvent, c: Confirm) {
         match k.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => match c {
-                Confirm::RetryUncertain(ids) => {
+                Confirm::RetryUncertain(Chosen { ids, .. }) => {
                     let n = ids.len();
                     self.effect(Effect::Engine(Command::Retry(ids)));
                     self.set_status(format!("resubmitting {}", plural(n, "job")));
@@ -408,11 +417,10 @@ impl App {
                     self.effect(Effect::Engine(Command::Submit { jobs, allow_duplicates: true }));
                     self.set_status(format!("creating {} as asked", plural(n, "duplicate")));
                 }
-                Confirm::Forget(ids) => {
-                    let what = self.describe(&ids);
+                Confirm::Forget(Chosen { ids, summary, .. }) => {
                     self.last_forgotten = ids.iter().filter_map(|id| self.job(*id)).collect();
                     self.effect(Effect::Engine(Command::Forget(ids)));
-                    self.set_status(format!("forgetting {what}"));
+                    self.set_status(format!("forgetting {summary}"));
                 }
                 Confirm::Quit(_) => self.effect(Effect::Quit),
                 Confirm::Restored(_) => {

@@ -210,7 +210,7 @@ async fn event_loop(
     let mut sigint = signal(SignalKind::interrupt()).map_err(DashboardError::Signal)?;
     let mut watch = tokio::time::interval(WATCH);
     watch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let store_version = std::cell::Cell::new(0);
+    let mut store_version = 0;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut next_frame = Instant::now();
@@ -218,9 +218,7 @@ async fn event_loop(
     let mut first_full_frame = true;
     'main: loop {
         if app.dirty && Instant::now() >= next_frame {
-            let backend = terminal.backend_mut();
-            let _ = crossterm::queue!(backend, BeginSynchronizedUpdate);
-            terminal.draw(|f| view::draw(f, app)).map_err(DashboardError::Draw)?;
+            frame(&mut terminal, app)?;
             let _ = crossterm::execute!(terminal.backend_mut(), EndSynchronizedUpdate);
             app.dirty = false;
             next_frame = Instant::now() + FRAME;
@@ -263,7 +261,7 @@ async fn event_loop(
                 // While watching, the owner's writes show up here (this
                 // dashboard's own engine reports its changes as updates, and
                 // only those touching the list's window make it read again).
-                if app.list.poll_changes(&store_version) {
+                if app.list.poll_changes(&mut store_version) {
                     app.dirty = true;
                 }
                 try_take_over(app, &setup, &mut engine);
@@ -360,8 +358,9 @@ async fn event_loop(
     engine.send(Command::Shutdown);
     if !hung_up {
         app.set_status("stopping: waiting for creations in flight…");
-        let _ = terminal.draw(|f| view::draw(f, app));
+        let _ = frame(&mut terminal, app);
     }
+    app.refresh();
     let mut in_flight = app.in_flight();
     let deadline = Instant::now() + Duration::from_secs(12);
     while let Ok(Some(u)) = tokio::time::timeout_at(deadline, updates.recv()).await {
@@ -373,6 +372,15 @@ async fn event_loop(
     }
     let _ = task.await;
     Ok(in_flight)
+}
+
+/// Reads what the frame shows, then draws it in one synchronized update.
+fn frame(terminal: &mut term::Term, app: &mut App) -> Result<(), DashboardError> {
+    let size = terminal.size().map_err(DashboardError::Draw)?;
+    view::prepare(app, ratatui::layout::Rect::new(0, 0, size.width, size.height));
+    let _ = crossterm::queue!(terminal.backend_mut(), BeginSynchronizedUpdate);
+    terminal.draw(|f| view::draw(f, app)).map_err(DashboardError::Draw)?;
+    Ok(())
 }
 
 fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {

@@ -28,12 +28,15 @@ pub fn restore() {
     }
 }
 
+/// The dashboard's terminal.
+pub type Term = Terminal<CrosstermBackend<Stdout>>;
+
 /// Owns the dashboard's terminal mode; dropping it restores the terminal.
 pub struct TerminalGuard;
 
 impl TerminalGuard {
     /// Raw mode, alternate screen, bracketed paste, and mouse capture if asked.
-    pub fn enter(mouse: bool) -> io::Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
+    pub fn enter(mouse: bool) -> io::Result<(TerminalGuard, Term)> {
         HOOK.call_once(|| {
             let previous = std::panic::take_hook();
             std::panic::set_hook(Box::new(move |info| {

@@ -1,7 +1,6 @@
 //! The job list pane: a window onto the job store with its filters, the
 //! selection and the marks.
 
-use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 
 use crate::engine::{Job, JobId, JobState};
@@ -46,13 +45,20 @@ impl std::fmt::Display for StateFilter {
     }
 }
 
-/// Where the list was drawn last (the draw records it; keys and the mouse use it).
+/// Where the list is drawn (set before each frame; keys and the mouse use it).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ListGeometry {
     /// Data rows on screen.
     pub rows: usize,
     /// Screen row of the first data row.
     pub top: u16,
+}
+
+impl ListGeometry {
+    /// The data rows of a bordered table with a header row in `area`.
+    pub fn of(area: ratatui::layout::Rect) -> ListGeometry {
+        ListGeometry { rows: (area.height.saturating_sub(3) as usize).max(1), top: area.y + 2 }
+    }
 }
 
 /// Marks up to this many are checked against the filter in one query;
@@ -91,7 +97,9 @@ struct Cache {
 /// The job list: a window onto the job store. Only the rows on screen are
 /// read (and the counts, which the store keeps), so a history of a million
 /// jobs costs what a screenful does; engine updates and other processes'
-/// writes mark the window stale and the next draw reads it again.
+/// writes mark the window stale, and [`JobList::prepare`] reads it again
+/// before the next frame. Reading the store takes `&mut self`: drawing,
+/// which gets `&self`, shows what the last read left and never reads.
 #[derive(Default)]
 pub struct JobList {
     history: Option<History>,
@@ -102,11 +110,10 @@ pub struct JobList {
     /// Rows on screen above the selected one (kept while scrolling).
     above: usize,
     marked: BTreeSet<JobId>,
-    cache: RefCell<Cache>,
-    /// Set by each draw.
-    pub geometry: Cell<ListGeometry>,
+    cache: Cache,
+    geometry: ListGeometry,
     /// Store reads since start (for the benchmark and the tests).
-    pub reads: Cell<u64>,
+    pub reads: u64,
 }
 
 impl std::fmt::Debug for JobList {
@@ -128,19 +135,32 @@ impl JobList {
     }
 
     /// Something changed in the store: read again before the next draw.
-    pub fn invalidate(&self) {
-        self.cache.borrow_mut().fresh = false;
+    pub fn invalidate(&mut self) {
+        self.cache.fresh = false;
+    }
+
+    /// Where the list goes on the next frame: reads what changed (or what
+    /// the new height shows) so that the frame draws without reading.
+    pub fn prepare(&mut self, geometry: ListGeometry) {
+        self.geometry = geometry;
+        self.refresh(geometry.rows);
+    }
+
+    /// Where the list was last placed.
+    pub fn geometry(&self) -> ListGeometry {
+        self.geometry
     }
 
     /// The engine reports that `job` changed. With a text filter, the window
     /// is read again only when the job is on screen or the filter shows it:
     /// a change to a job it hides costs a read of the counts, not a scan of
     /// a large history. Without one, the window is read again (by index).
-    pub fn job_changed(&self, job: &Job) {
-        let mut c = self.cache.borrow_mut();
+    pub fn job_changed(&mut self, job: &Job) {
+        let admits = self.filter().admits(job);
+        let c = &mut self.cache;
         let on_screen = c.window.iter().any(|j| j.id == job.id);
         // Without a text filter a full read is cheap (indexes only).
-        if on_screen || self.needle.is_empty() || self.filter().admits(job) {
+        if on_screen || self.needle.is_empty() || admits {
             c.fresh = false;
         } else {
             c.counts_stale = true;
@@ -149,9 +169,9 @@ impl JobList {
 
     /// Invalidates when another process wrote to the store since the last
     /// look (an observer's only news); true when it did.
-    pub fn poll_changes(&self, last: &Cell<i64>) -> bool {
+    pub fn poll_changes(&mut self, last: &mut i64) -> bool {
         let Some(v) = self.history.as_ref().and_then(|h| h.version().ok()) else { return false };
-        if v != last.replace(v) {
+        if v != std::mem::replace(last, v) {
             self.invalidate();
             return true;
         }
@@ -168,55 +188,46 @@ impl JobList {
         Filter { states, needle: self.needle.clone(), ..Filter::default() }
     }
 
-    fn read<T>(&self, what: impl FnOnce(&History) -> Result<T, StoreError>) -> Option<T> {
+    fn read<T>(&mut self, what: impl FnOnce(&History) -> Result<T, StoreError>) -> Option<T> {
         let history = self.history.as_ref()?;
-        self.reads.set(self.reads.get() + 1);
+        self.reads += 1;
         match what(history) {
             Ok(v) => Some(v),
             Err(e) => {
-                self.cache.borrow_mut().error = Some(crate::text::sanitize(&e.to_string()));
+                self.cache.error = Some(crate::text::sanitize(&e.to_string()));
                 None
             }
         }
     }
 
     /// Reads the window again if anything changed or the height did.
-    fn refresh(&self, rows: usize) {
+    fn refresh(&mut self, rows: usize) {
         if self.history.is_none() {
             return;
         }
         let rows = rows.max(1);
-        {
-            let c = self.cache.borrow();
-            if c.fresh && c.rows == rows {
-                let counts_stale = c.counts_stale;
-                drop(c);
-                if counts_stale {
-                    let counts = self.read(|h| h.counts()).unwrap_or_default();
-                    let mut c = self.cache.borrow_mut();
-                    c.counts = counts;
-                    c.counts_stale = false;
-                }
-                return;
+        if self.cache.fresh && self.cache.rows == rows {
+            if self.cache.counts_stale {
+                self.cache.counts = self.read(|h| h.counts()).unwrap_or_default();
+                self.cache.counts_stale = false;
             }
+            return;
         }
-        self.cache.borrow_mut().error = None;
+        self.cache.error = None;
         let filter = self.filter();
         let counts = self.read(|h| h.counts()).unwrap_or_default();
-        let recount = {
-            let c = self.cache.borrow();
-            filter.needle.is_empty() || c.counted.as_ref().is_none_or(|(f, at)| *f != filter || at.elapsed() >= RECOUNT)
-        };
+        let recount = filter.needle.is_empty()
+            || self.cache.counted.as_ref().is_none_or(|(f, at)| *f != filter || at.elapsed() >= RECOUNT);
         let shown = if recount {
             let n = self.read(|h| h.count(&filter, COUNT_CAP)).unwrap_or(0);
-            self.cache.borrow_mut().counted = Some((filter.clone(), std::time::Instant::now()));
+            self.cache.counted = Some((filter.clone(), std::time::Instant::now()));
             n
         } else {
-            self.cache.borrow().shown
+            self.cache.shown
         };
         let window = self.read_window(&filter, rows).unwrap_or_default();
         let marked_shown = self.count_marked(&filter);
-        let mut c = self.cache.borrow_mut();
+        let c = &mut self.cache;
         c.window = window;
         c.counts = counts;
         c.shown = shown;
@@ -228,7 +239,7 @@ impl JobList {
 
     /// The rows on screen: some above the selection, the selection, and
     /// the rest below; the screen stays full near either end.
-    fn read_window(&self, filter: &Filter, rows: usize) -> Option<Vec<Job>> {
+    fn read_window(&mut self, filter: &Filter, rows: usize) -> Option<Vec<Job>> {
         let Some(sel) = self.selected else {
             return self.read(|h| h.page(filter, None, true, rows));
         };
@@ -254,7 +265,7 @@ impl JobList {
         Some(window.partition_point(|j| j.id < sel))
     }
 
-    fn count_marked(&self, filter: &Filter) -> usize {
+    fn count_marked(&mut self, filter: &Filter) -> usize {
         if self.marked.is_empty() {
             return 0;
         }
@@ -263,48 +274,54 @@ impl JobList {
             f.ids = self.marked.iter().copied().collect();
             return self.read(|h| h.count(&f, u64::MAX)).unwrap_or(0) as usize;
         }
-        self.read(|h| h.ids(filter)).map_or(0, |ids| ids.iter().filter(|id| self.marked.contains(id)).count())
+        let ids = self.read(|h| h.ids(filter)).unwrap_or_default();
+        ids.iter().filter(|id| self.marked.contains(id)).count()
     }
 
-    /// The rows to draw, `rows` high (read again if stale), and the index
-    /// of the selected one among them.
-    pub fn window(&self, rows: usize) -> (std::cell::Ref<'_, [Job]>, Option<usize>) {
-        self.refresh(rows);
-        let c = self.cache.borrow();
+    /// The rows read for the screen, and the index of the selected one
+    /// among them.
+    pub fn window(&self) -> (&[Job], Option<usize>) {
+        let w = &self.cache.window;
         // A selected job the filter now hides hands the selection on to the
         // next row (or the last, at the end).
         let sel = match self.selected {
-            Some(s) => c.window.iter().position(|j| j.id >= s).or_else(|| c.window.len().checked_sub(1)),
-            None => (!c.window.is_empty()).then_some(0),
+            Some(s) => w.iter().position(|j| j.id >= s).or_else(|| w.len().checked_sub(1)),
+            None => (!w.is_empty()).then_some(0),
         };
-        (std::cell::Ref::map(c, |c| c.window.as_slice()), sel)
+        (w, sel)
     }
 
-    fn fresh_cache(&self) -> std::cell::Ref<'_, Cache> {
-        let last = self.cache.borrow().rows;
-        self.refresh(self.geometry.get().rows.max(last).max(1));
-        self.cache.borrow()
+    /// The selected row as last read (what the screen shows).
+    pub fn shown_selection(&self) -> Option<&Job> {
+        let (window, sel) = self.window();
+        sel.and_then(|i| window.get(i))
+    }
+
+    /// Reads the window again if it is stale (at the height last placed).
+    fn fresh(&mut self) {
+        let rows = self.geometry.rows.max(self.cache.rows).max(1);
+        self.refresh(rows);
     }
 
     /// Why the store could not be read, if it could not.
-    pub fn error(&self) -> Option<String> {
-        self.fresh_cache().error.clone()
+    pub fn error(&self) -> Option<&str> {
+        self.cache.error.as_deref()
     }
 
-    /// How many jobs are in `state`.
+    /// How many jobs are in `state` (as last read).
     pub fn count(&self, state: JobState) -> u64 {
         let i = JobState::ALL.iter().position(|s| *s == state).expect("every state is in ALL");
-        self.fresh_cache().counts[i]
+        self.cache.counts[i]
     }
 
-    /// How many jobs there are.
+    /// How many jobs there are (as last read).
     pub fn total(&self) -> u64 {
-        self.fresh_cache().counts.iter().sum()
+        self.cache.counts.iter().sum()
     }
 
     /// How many jobs the filter shows (capped with a text filter; see [`JobList::shown_is_capped`]).
     pub fn shown(&self) -> u64 {
-        self.fresh_cache().shown
+        self.cache.shown
     }
 
     /// True when [`JobList::shown`] stopped counting.
@@ -313,23 +330,26 @@ impl JobList {
     }
 
     /// Every id the filter shows, in order (one query; for marking all).
-    pub fn view(&self) -> Vec<JobId> {
-        self.read(|h| h.ids(&self.filter())).unwrap_or_default()
+    pub fn view(&mut self) -> Vec<JobId> {
+        let filter = self.filter();
+        self.read(|h| h.ids(&filter)).unwrap_or_default()
     }
 
-    /// A job by id (from the window if it is on screen).
-    pub fn job(&self, id: JobId) -> Option<Job> {
-        if let Some(j) = self.cache.borrow().window.iter().find(|j| j.id == id) {
+    /// A job by id, read from the store unless it is in a fresh window.
+    pub fn job(&mut self, id: JobId) -> Option<Job> {
+        if self.cache.fresh
+            && let Some(j) = self.cache.window.iter().find(|j| j.id == id)
+        {
             return Some(j.clone());
         }
         self.read(|h| h.get(id)).flatten()
     }
 
-    /// The selected job (the first shown when none was chosen yet).
-    pub fn selected_job(&self) -> Option<Job> {
-        let rows = self.geometry.get().rows;
-        let (window, sel) = self.window(rows.max(1));
-        sel.and_then(|i| window.get(i).cloned())
+    /// The selected job (the first shown when none was chosen yet), read
+    /// again if the window is stale.
+    pub fn selected_job(&mut self) -> Option<Job> {
+        self.fresh();
+        self.shown_selection().cloned()
     }
 
     /// True when `id` is marked.
@@ -337,9 +357,9 @@ impl JobList {
         self.marked.contains(&id)
     }
 
-    /// Marked rows that are shown.
+    /// Marked rows that are shown (as last read).
     pub fn marked_shown(&self) -> usize {
-        self.fresh_cache().marked_shown
+        self.cache.marked_shown
     }
 
     /// All marks, shown or not.
@@ -359,7 +379,7 @@ impl JobList {
 
     /// What an action applies to: the marked rows that are shown, or else
     /// the selected row. Marks on rows the filter hides are left alone.
-    pub fn targets(&self) -> Vec<JobId> {
+    pub fn targets(&mut self) -> Vec<JobId> {
         let shown: Vec<JobId> = if self.marked.is_empty() {
             Vec::new()
         } else if self.marked.len() <= MARKS_IN_QUERY {
@@ -367,7 +387,8 @@ impl JobList {
             f.ids = self.marked.iter().copied().collect();
             self.read(|h| h.ids(&f)).unwrap_or_default()
         } else {
-            self.view().into_iter().filter(|id| self.marked.contains(id)).collect()
+            let view = self.view();
+            view.into_iter().filter(|id| self.marked.contains(id)).collect()
         };
         if shown.is_empty() { self.selected_job().map(|j| vec![j.id]).unwrap_or_default() } else { shown }
     }
@@ -401,7 +422,7 @@ impl JobList {
         if let Some(t) = target {
             self.selected = Some(t.id);
             // Before the first draw the height is unknown: the draw clamps.
-            let last_row = self.geometry.get().rows.checked_sub(1).unwrap_or(usize::MAX);
+            let last_row = self.geometry.rows.checked_sub(1).unwrap_or(usize::MAX);
             self.above = if forward {
                 self.above.saturating_add(page.len()).min(last_row)
             } else {
@@ -417,14 +438,14 @@ impl JobList {
         let Some(page) = self.read(|h| h.page(&filter, None, !end, 1)) else { return };
         if let Some(j) = page.first() {
             self.selected = Some(j.id);
-            self.above = if end { self.geometry.get().rows.checked_sub(1).unwrap_or(usize::MAX) } else { 0 };
+            self.above = if end { self.geometry.rows.checked_sub(1).unwrap_or(usize::MAX) } else { 0 };
             self.invalidate();
         }
     }
 
     /// Selects the on-screen row `row` if it exists.
     pub fn select(&mut self, row: usize) {
-        let id = self.cache.borrow().window.get(row).map(|j| j.id);
+        let id = self.cache.window.get(row).map(|j| j.id);
         if let Some(id) = id {
             self.selected = Some(id);
             self.above = row;
@@ -434,7 +455,7 @@ impl JobList {
 
     /// One page, by the rows drawn last.
     pub fn page_rows(&self) -> i64 {
-        self.geometry.get().rows.max(1) as i64
+        self.geometry.rows.max(1) as i64
     }
 
     /// Marks or unmarks the selected row and moves down.
@@ -498,29 +519,30 @@ mod tests {
         store.write(&jobs, &[]).unwrap();
         let mut l = JobList::default();
         l.attach(History::open(&path, None).unwrap());
-        l.geometry.set(ListGeometry { rows, top: 0 });
+        l.prepare(ListGeometry { rows, top: 0 });
         (l, store, dir)
     }
 
-    fn shown(l: &JobList) -> Vec<JobId> {
-        let rows = l.geometry.get().rows;
-        l.window(rows).0.iter().map(|j| j.id).collect()
+    /// The rows a frame shows (read first, as the event loop does).
+    fn shown(l: &mut JobList) -> Vec<JobId> {
+        l.prepare(l.geometry());
+        l.window().0.iter().map(|j| j.id).collect()
     }
 
     #[test]
     fn a_window_of_a_large_history_reads_only_its_rows() {
         let (mut l, _s, _d) = list((1..=10_000).map(|id| job(id, "a", JobState::Active)).collect(), 5);
-        assert_eq!(shown(&l), [1, 2, 3, 4, 5]);
-        let reads = l.reads.get();
-        assert_eq!(shown(&l), [1, 2, 3, 4, 5]);
-        assert_eq!(l.reads.get(), reads, "a fresh window is not read again");
+        assert_eq!(shown(&mut l), [1, 2, 3, 4, 5]);
+        let reads = l.reads;
+        assert_eq!(shown(&mut l), [1, 2, 3, 4, 5]);
+        assert_eq!(l.reads, reads, "a fresh window is not read again");
         l.move_by(7);
         assert_eq!(l.selected_job().unwrap().id, 8);
-        assert_eq!(shown(&l), [4, 5, 6, 7, 8], "the selection stays on screen, at the bottom");
+        assert_eq!(shown(&mut l), [4, 5, 6, 7, 8], "the selection stays on screen, at the bottom");
         l.move_by(-2);
-        assert_eq!(shown(&l), [4, 5, 6, 7, 8]);
+        assert_eq!(shown(&mut l), [4, 5, 6, 7, 8]);
         l.jump(true);
-        assert_eq!(shown(&l), [9996, 9997, 9998, 9999, 10_000]);
+        assert_eq!(shown(&mut l), [9996, 9997, 9998, 9999, 10_000]);
         assert_eq!(l.selected_job().unwrap().id, 10_000);
         l.move_by(100);
         assert_eq!(l.selected_job().unwrap().id, 10_000, "past the end stays at the end");
@@ -537,9 +559,9 @@ mod tests {
         l.move_by(2);
         assert_eq!(l.selected_job().unwrap().id, 3);
         store.write(&[job(3, "a", JobState::Active), job(1, "a", JobState::Active)], &[]).unwrap();
-        assert_eq!(shown(&l), [1, 2, 3, 4], "stale until told");
+        assert_eq!(shown(&mut l), [1, 2, 3, 4], "stale until told");
         l.invalidate();
-        assert_eq!(shown(&l), [2, 4, 5, 6]);
+        assert_eq!(shown(&mut l), [2, 4, 5, 6]);
         assert_eq!(l.selected_job().unwrap().id, 4, "a job the filter now hides hands the selection on");
         assert_eq!((l.count(JobState::Active), l.shown()), (2, 8));
     }
@@ -549,18 +571,18 @@ mod tests {
         let jobs = (1..=1000).map(|id| job(id, if id % 100 == 0 { "img" } else { "clip" }, JobState::Processing));
         let (mut l, mut store, _d) = list(jobs.collect(), 5);
         l.set_needle("img");
-        assert_eq!(shown(&l), [100, 200, 300, 400, 500]);
+        assert_eq!(shown(&mut l), [100, 200, 300, 400, 500]);
         let hidden = job(7, "clip", JobState::Active);
         store.write(std::slice::from_ref(&hidden), &[]).unwrap();
-        let before = l.reads.get();
+        let before = l.reads;
         l.job_changed(&hidden);
-        assert_eq!(shown(&l), [100, 200, 300, 400, 500]);
+        assert_eq!(shown(&mut l), [100, 200, 300, 400, 500]);
         assert_eq!(l.count(JobState::Active), 1, "the counts follow");
-        assert_eq!(l.reads.get() - before, 1, "one read of the counts, no scan");
+        assert_eq!(l.reads - before, 1, "one read of the counts, no scan");
         let now_shown = job(8, "img-now", JobState::Active);
         store.write(std::slice::from_ref(&now_shown), &[]).unwrap();
         l.job_changed(&now_shown);
-        assert_eq!(shown(&l), [8, 100, 200, 300, 400]);
+        assert_eq!(shown(&mut l), [8, 100, 200, 300, 400]);
     }
 
     #[test]
@@ -572,6 +594,7 @@ mod tests {
         l.mark_all();
         l.set_state_filter(Some(StateFilter::Problems));
         assert_eq!(l.targets(), [1, 2]);
+        l.prepare(l.geometry());
         assert_eq!((l.marked_shown(), l.marked_total()), (2, 4));
         l.mark_all();
         assert_eq!(l.marked_total(), 0, "all shown were marked: A clears");
@@ -588,7 +611,7 @@ mod tests {
         let mut l = JobList::default();
         l.move_by(3);
         l.jump(true);
-        assert!(l.window(5).0.is_empty());
+        assert!(l.window().0.is_empty());
         assert_eq!(l.total(), 0);
         assert!(l.targets().is_empty());
     }

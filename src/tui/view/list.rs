@@ -8,7 +8,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Row, Table};
 
 use super::super::app::{App, Focus, Mode};
-use super::super::pane::jobs::ListGeometry;
 use super::super::theme::Theme;
 use super::elapsed;
 use crate::engine::{Job, JobState};
@@ -21,9 +20,7 @@ fn job_elapsed(job: &Job, now: Timestamp) -> String {
 pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now: Timestamp) {
     let focused = app.focus == Focus::List;
     let list = &app.list;
-    let rows = (area.height.saturating_sub(3) as usize).max(1); // borders + header row
-    list.geometry.set(ListGeometry { rows, top: area.y + 2 });
-    let (window, selected) = list.window(rows);
+    let (window, selected) = list.window();
     let shown = format!("{}{}", list.shown(), if list.shown_is_capped() { "+" } else { "" });
     let mut title = vec![Span::raw(format!(" Assets {shown}/{} ", list.total()))];
     if let Some(s) = list.state_filter() {
@@ -92,7 +89,6 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now:
     let table = Table::new(rows, widths).header(header).block(block).column_spacing(1);
     frame.render_widget(table, area);
     let empty = window.is_empty();
-    drop(window);
     if let Some(e) = list.error() {
         let inner = Rect { x: area.x + 2, y: area.y + 2, width: area.width.saturating_sub(4), height: 1 };
         frame.render_widget(

@@ -17,6 +17,7 @@ use ratatui::widgets::Paragraph;
 use super::app::{App, Focus, Mode};
 use super::keymap::Scope;
 use super::pane::input::Verdict;
+use super::pane::jobs::ListGeometry;
 use super::theme::Theme;
 use crate::engine::JobState;
 
@@ -25,19 +26,21 @@ pub const MIN_WIDTH: u16 = 60;
 /// Smallest usable terminal.
 pub const MIN_HEIGHT: u16 = 16;
 
-/// Draws the whole dashboard.
-pub fn draw(frame: &mut Frame, app: &App) {
-    let area = frame.area();
-    let theme = Theme::new(app.no_color);
+/// Where each part of the dashboard goes.
+struct Areas {
+    header: Rect,
+    banner: Rect,
+    input: Rect,
+    list: Rect,
+    log: Rect,
+    status: Rect,
+}
+
+/// The parts' places in `area`; `None` when it is too small to use.
+fn areas(app: &App, theme: &Theme, area: Rect) -> Option<(Areas, Line<'static>)> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = format!(
-            "The terminal is {}×{}; seedance-assets needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge it, or press q to quit.",
-            area.width, area.height
-        );
-        frame.render_widget(Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }), area);
-        return;
+        return None;
     }
-    let now = app.clock.unwrap_or_else(Timestamp::now);
     let log_height = match area.height {
         0..20 => 4,
         20..36 => 5,
@@ -45,9 +48,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
     };
     let banner_height = u16::from(app.banner().is_some());
     // A message longer than the screen is wide gets a second row.
-    let status_line = status_line(app, &theme, area.width as usize);
+    let status_line = status_line(app, theme, area.width as usize);
     let status_height = if status_line.width() > area.width as usize { 2 } else { 1 };
-    let [header, banner, input_area, list_area, log_area, status] = Layout::vertical([
+    let [header, banner, input, list, log, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner_height),
         Constraint::Length(input::editor_rows(area.height) + 4),
@@ -56,6 +59,32 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Constraint::Length(status_height),
     ])
     .areas(area);
+    Some((Areas { header, banner, input, list, log, status }, status_line))
+}
+
+/// Reads what the next frame of `area` shows (the job list's window, at
+/// the list's height): call before each [`draw`], which reads nothing.
+pub fn prepare(app: &mut App, area: Rect) {
+    let theme = Theme::new(app.no_color);
+    if let Some((a, _)) = areas(app, &theme, area) {
+        app.list.prepare(ListGeometry::of(a.list));
+    }
+}
+
+/// Draws the whole dashboard from its state, as [`prepare`] left it.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    let theme = Theme::new(app.no_color);
+    let Some((a, status_line)) = areas(app, &theme, area) else {
+        let msg = format!(
+            "The terminal is {}×{}; seedance-assets needs at least {MIN_WIDTH}×{MIN_HEIGHT}. Enlarge it, or press q to quit.",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(msg).wrap(ratatui::widgets::Wrap { trim: true }), area);
+        return;
+    };
+    let now = app.clock.unwrap_or_else(Timestamp::now);
+    let Areas { header, banner, input: input_area, list: list_area, log: log_area, status } = a;
     draw_header(frame, app, &theme, header);
     if let Some(b) = app.banner() {
         let line = Line::styled(format!(" {} ", b.text), theme.level(b.level).add_modifier(Modifier::REVERSED));
@@ -69,7 +98,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Mode::Help => popup::help(frame, app, &theme, area),
         Mode::LogEntry => popup::log_entry(frame, app, &theme, area),
         Mode::Detail => popup::detail(frame, app, &theme, area, now),
-        Mode::Confirm(c) => popup::confirm(frame, app, c, &theme, area),
+        Mode::Confirm(c) => popup::confirm(frame, c, &theme, area),
         Mode::Presets(ed) => forms::presets(frame, app, ed, &theme, area),
         Mode::GroupForm(form) => forms::group(frame, app, form, &theme, area),
         Mode::Normal | Mode::Editing | Mode::Filter | Mode::LogSearch(_) => {}
@@ -100,7 +129,7 @@ fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header()), area);
 }
 
-fn status_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
+fn status_line(app: &App, theme: &Theme, width: usize) -> Line<'static> {
     match (&app.status, &app.mode) {
         (Some(msg), _) => Line::from(Span::raw(msg.clone())),
         (None, Mode::Editing) if app.focus == Focus::Urls => {

@@ -84,7 +84,7 @@ pub(super) fn log_entry(frame: &mut Frame, app: &App, theme: &Theme, area: Rect)
 }
 
 pub(super) fn detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now: Timestamp) {
-    let Some(job) = app.selected_job() else {
+    let Some(job) = app.list.shown_selection() else {
         return;
     };
     let rect = centered(area, 90, 18);
@@ -126,11 +126,11 @@ pub(super) fn detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, no
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), rect);
 }
 
-pub(super) fn confirm(frame: &mut Frame, app: &App, c: &Confirm, theme: &Theme, area: Rect) {
+pub(super) fn confirm(frame: &mut Frame, c: &Confirm, theme: &Theme, area: Rect) {
     let text = match c {
-        Confirm::RetryUncertain(ids) => format!(
+        Confirm::RetryUncertain(chosen) => format!(
             "Resubmit {}? Uncertain jobs may already exist on the server: resubmitting can create a duplicate, and every creation is billed.",
-            app.describe(ids)
+            chosen.summary
         ),
         Confirm::Duplicates(jobs) => {
             let first = jobs.first().map(|j| crate::text::excerpt(&j.name, 30)).unwrap_or_default();
@@ -139,14 +139,13 @@ pub(super) fn confirm(frame: &mut Frame, app: &App, c: &Confirm, theme: &Theme, 
                 crate::text::plural(jobs.len(), "item")
             )
         }
-        Confirm::Forget(ids) => {
-            let in_flight = ids.iter().filter_map(|id| app.job(*id)).filter(|j| j.state.is_in_flight()).count();
-            let extra = if in_flight > 0 {
-                format!(" {in_flight} still in flight will no longer be followed.")
+        Confirm::Forget(chosen) => {
+            let extra = if chosen.in_flight > 0 {
+                format!(" {} still in flight will no longer be followed.", chosen.in_flight)
             } else {
                 String::new()
             };
-            format!("Forget {}? They leave the list and the job store.{extra}", app.describe(ids))
+            format!("Forget {}? They leave the list and the job store.{extra}", chosen.summary)
         }
         Confirm::Quit(n) => format!(
             "The URL field holds {} not sent. y quits and keeps them as a draft (they come back, marked, at the next start) · d discards them and quits · n stays.",
