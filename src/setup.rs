@@ -208,10 +208,10 @@ impl Setup {
         clients
     }
 
-    /// Reads the config again and rebuilds every profile's client (after the
-    /// user fixed a key or a base URL in the file), for [`crate::engine::Command::Resume`].
-    pub fn reload_clients(&mut self) -> Result<Clients, Failure> {
-        let loaded = Config::load(&self.loaded.path)?;
+    /// Takes a config read again (after the user fixed a key or a base URL
+    /// in the file) and rebuilds every profile's client, for
+    /// [`crate::engine::Command::Resume`].
+    pub fn adopt(&mut self, loaded: LoadedConfig) -> Result<Clients, Failure> {
         let client = client_for(&loaded, self.sim.is_some(), &self.profile.name)?;
         self.storage = storage_for(&loaded, &self.profile, self.sim.is_some());
         self.loaded = loaded;

@@ -160,6 +160,17 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
     tmux.run(&["send-keys", "-t", "e2e", "n"]);
     tmux.wait_for("the question closed", Duration::from_secs(15), |s| s.contains("cancelled"));
 
+    // `e` exports what the filter shows (written off the event loop, then
+    // reported): one CSV row, the filtered job's.
+    tmux.run(&["send-keys", "-t", "e2e", "e"]);
+    tmux.wait_for("the export", Duration::from_secs(15), |s| s.contains("exported 1 job to"));
+    let exports: Vec<_> = std::fs::read_dir(data.join("exports")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(exports.len(), 1, "{exports:?}");
+    let csv = std::fs::read_to_string(&exports[0]).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows.len(), 2, "a header and the one shown job: {csv}");
+    assert!(rows[1].contains("hello") && rows[1].contains("asset://asset-"), "{csv}");
+
     // `q` with an unsubmitted line asks.
     let draft_url = server.add("/e2e/draft.png", png(640, 480), Behaviour::Honest);
     tmux.run(&["set-buffer", &draft_url]);

@@ -3,7 +3,8 @@
 
 use super::pane::input::Submission;
 use crate::config::PresetChange;
-use crate::engine::{Command, JobId};
+use crate::engine::Command;
+use crate::store::Filter;
 
 /// Something the event loop must do outside the state (I/O).
 #[derive(Debug, Clone, PartialEq)]
@@ -12,8 +13,8 @@ pub enum Effect {
     Engine(Command),
     /// Put this text on the clipboard (OSC 52).
     Copy(String),
-    /// Write the (filtered) list to a CSV file.
-    Export(Vec<JobId>),
+    /// Write the jobs the list's filter shows to a CSV file.
+    Export(Filter),
     /// Save a preset change to the config file.
     SavePreset(PresetChange),
     /// Read the config file again (after it changed on disk).

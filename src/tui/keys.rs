@@ -257,8 +257,8 @@ impl App {
                 }
             }
             KeyAction::Export => {
-                let ids = self.visible_ids();
-                self.effect(Effect::Export(ids));
+                self.effect(Effect::Export(self.list.filter()));
+                self.set_status("exporting…");
             }
             KeyAction::Presets => {
                 let selected = self.input.preset().unwrap_or(0);

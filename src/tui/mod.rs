@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod app;
+mod chores;
 pub mod draft;
 pub mod effect;
 pub mod error;
@@ -26,12 +27,12 @@ use futures::StreamExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::Instant;
 
-use crate::config::save_presets;
 use crate::engine::{Command, EngineHandle, Level, Update};
 use crate::intake::Checker;
 use crate::options::GlobalArgs;
 use crate::setup::Setup;
 use app::App;
+use chores::Chore;
 use effect::Effect;
 use error::DashboardError;
 use std::sync::Arc;
@@ -193,14 +194,21 @@ async fn event_loop(
     let (intake_tx, mut intake_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<crate::intake::Item>>();
     // Preflight results of the input pane's lines, as they arrive.
     let (pf_tx, mut pf_rx) = tokio::sync::mpsc::unbounded_channel::<(String, crate::preflight::Verdict)>();
-    let mut saved_draft = app.urls_text();
-    let save_draft = |app: &mut App, saved: &mut String| {
+    // File work (presets, config, exports, the draft) answers here.
+    let places = chores::Places {
+        store: setup.paths.store(),
+        legacy: setup.paths.legacy_journal(),
+        exports: setup.paths.data_dir.join("exports"),
+        draft: draft_path.to_path_buf(),
+    };
+    let (chores, mut done_rx) = chores::Chores::start(setup.loaded.clone(), places);
+    // The draft text last handed to the chores (saved, or being saved).
+    let mut asked_draft = app.urls_text();
+    let save_draft = |app: &App, asked: &mut String| {
         let text = app.urls_text();
-        if text != *saved {
-            match draft::save(draft_path, &text) {
-                Ok(()) => *saved = text,
-                Err(e) => app.set_status(format!("cannot save the draft {}: {e}", draft_path.display())),
-            }
+        if text != *asked {
+            chores.ask(Chore::SaveDraft(text.clone()));
+            *asked = text;
         }
     };
     let (_guard, mut terminal) = term::TerminalGuard::enter(mouse).map_err(DashboardError::Terminal)?;
@@ -267,6 +275,7 @@ async fn event_loop(
                 try_take_over(app, &setup, &mut engine);
             }
             Some(items) = intake_rx.recv() => app.intake_done(items),
+            Some(done) = done_rx.recv() => chore_done(app, &mut setup, engine.as_ref(), done),
             Some((key, verdict)) = pf_rx.recv() => {
                 app.input.set_check(key, verdict);
                 app.dirty = true;
@@ -282,7 +291,7 @@ async fn event_loop(
         }
         let editing = *app.mode() == app::Mode::Editing;
         if !editing {
-            save_draft(app, &mut saved_draft);
+            save_draft(app, &mut asked_draft);
         }
         // Check lines once editing stops (not on every keystroke: each check
         // is a request), and submitted ones at once.
@@ -305,53 +314,29 @@ async fn event_loop(
                     let _ = crossterm::execute!(out, crossterm::clipboard::CopyToClipboard::to_clipboard_from(text));
                     let _ = out.flush();
                 }
-                Effect::Export(ids) => export(app, &setup, &ids),
+                Effect::Export(filter) => chores.ask(Chore::Export(filter)),
                 Effect::Intake(submission) => {
                     // Submitting is refused while watching, so an engine runs here.
                     if let Some((engine, ..)) = &engine {
                         intake::start(app, &setup, engine, checker.clone(), submission, &intake_tx);
                     }
                 }
-                Effect::Resume => match setup.reload_clients() {
-                    Ok(clients) => {
-                        if let Some((engine, ..)) = &engine {
-                            // Fixed bucket credentials take effect too.
-                            if let Ok(storage) = setup.storage() {
-                                engine.send(Command::SetStorage(storage.clone()));
-                            }
-                            engine.send(Command::Resume(Some(clients)));
-                        }
-                    }
-                    Err(e) => app.note(Level::Error, format!("cannot resume: {e}")),
-                },
-                Effect::ReloadConfig => {
-                    let result = crate::config::Config::load(&setup.loaded.path);
-                    let presets = result.map(|loaded| {
-                        let p = loaded.config.presets.clone();
-                        setup.loaded = loaded;
-                        p
-                    });
-                    app.config_reloaded(presets);
-                }
-                Effect::SavePreset(change) => {
-                    let result = save_presets(&setup.loaded, &change);
-                    let presets = match result {
-                        Ok(loaded) => {
-                            tracing::info!("saved presets to {}", loaded.path.display());
-                            let p = loaded.config.presets.clone();
-                            setup.loaded = loaded;
-                            Ok(p)
-                        }
-                        Err(e) => Err(e),
-                    };
-                    app.preset_saved(&change, presets);
-                }
+                Effect::Resume => chores.ask(Chore::ReloadConfig { resume: true }),
+                Effect::ReloadConfig => chores.ask(Chore::ReloadConfig { resume: false }),
+                Effect::SavePreset(change) => chores.ask(Chore::SavePreset(change)),
             }
         }
     }
-    // Quit: keep the unsubmitted lines, let creations in flight finish
-    // (bounded), then leave.
-    save_draft(app, &mut saved_draft);
+    // Quit: keep the unsubmitted lines (waiting for every file chore asked
+    // for), let creations in flight finish (bounded), then leave.
+    save_draft(app, &mut asked_draft);
+    chores.finish().await;
+    while let Ok(done) = done_rx.try_recv() {
+        if let chores::Done::DraftSaved(Err(e)) = done {
+            app.set_status(format!("cannot save the draft {}: {e}", draft_path.display()));
+            eprintln!("seedance-assets: cannot save the draft {}: {e}", draft_path.display());
+        }
+    }
     let Some((engine, mut updates, task)) = engine else {
         return Ok(0);
     };
@@ -383,15 +368,48 @@ fn frame(terminal: &mut term::Term, app: &mut App) -> Result<(), DashboardError>
     Ok(())
 }
 
-fn export(app: &mut App, setup: &Setup, ids: &[crate::engine::JobId]) {
-    let jobs: Vec<crate::engine::Job> = ids.iter().filter_map(|id| app.job(*id)).collect();
-    let dir = setup.paths.data_dir.join("exports");
-    let path = dir.join(format!("seedance-assets-{}.csv", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")));
-    let mut buf = Vec::new();
-    let result = crate::export::write_csv(&jobs, &mut buf).and_then(|()| Ok(crate::config::atomic_write(&path, &buf)?));
-    match result {
-        Ok(()) => app.set_status(format!("exported {} to {}", crate::text::plural(jobs.len(), "job"), path.display())),
-        Err(e) => app.set_status(format!("export failed: {e}")),
+/// Shows what a file chore did (and resumes the engine once the config
+/// it asked for is read).
+fn chore_done(app: &mut App, setup: &mut Setup, engine: Option<&Running>, done: chores::Done) {
+    use chores::Done;
+    app.dirty = true;
+    match done {
+        Done::PresetSaved(change, result) => {
+            let presets = result.map(|loaded| {
+                let p = loaded.config.presets.clone();
+                setup.loaded = loaded;
+                p
+            });
+            app.preset_saved(&change, presets);
+        }
+        Done::ConfigReloaded { resume: false, result } => {
+            let presets = result.map(|loaded| {
+                let p = loaded.config.presets.clone();
+                setup.loaded = loaded;
+                p
+            });
+            app.config_reloaded(presets);
+        }
+        Done::ConfigReloaded { resume: true, result } => {
+            match result.map_err(crate::exit::Failure::from).and_then(|loaded| setup.adopt(loaded)) {
+                Ok(clients) => {
+                    if let Some((engine, ..)) = engine {
+                        // Fixed bucket credentials take effect too.
+                        if let Ok(storage) = setup.storage() {
+                            engine.send(Command::SetStorage(storage.clone()));
+                        }
+                        engine.send(Command::Resume(Some(clients)));
+                    }
+                }
+                Err(e) => app.note(Level::Error, format!("cannot resume: {e}")),
+            }
+        }
+        Done::Exported(Ok((path, n))) => {
+            app.set_status(format!("exported {} to {}", crate::text::plural(n, "job"), path.display()))
+        }
+        Done::Exported(Err(e)) => app.set_status(format!("export failed: {e}")),
+        Done::DraftSaved(Ok(())) => {}
+        Done::DraftSaved(Err(e)) => app.set_status(format!("cannot save the draft: {e}")),
     }
 }
 
