@@ -370,3 +370,42 @@ fn u_brings_back_the_last_forgotten_jobs() {
     key(&mut app, KeyCode::Char('u'));
     assert!(app.take_effects().is_empty(), "one undo per forget");
 }
+
+/// A dashboard runs for one profile: it lists and counts that profile's
+/// jobs, `P` shows every profile's (with a Profile column where there is
+/// room) and back, and `e` exports what is shown.
+#[test]
+fn the_list_is_scoped_to_the_dashboards_profile() {
+    let mut app = support::app(false);
+    let work = |id, name: &str, state| {
+        let mut j = support::job(id, name, "png", state);
+        j.spec.profile = "work".into();
+        j
+    };
+    let jobs = vec![work(20, "w-one", JobState::Active), work(21, "w-two", JobState::Failed)];
+    app.put_all(jobs);
+    app.scope_to("work");
+    focus(&mut app, Focus::List);
+    let names = |app: &mut App| -> Vec<String> {
+        let ids = app.visible_ids();
+        ids.iter().map(|id| app.job(*id).unwrap().spec.name).collect()
+    };
+    assert_eq!(names(&mut app), ["w-one", "w-two"]);
+    let shot = screen(&mut app, 80, 24);
+    assert!(shot.contains("Assets 2/2 [profile work]"), "{shot}");
+    assert!(shot.contains("│ ✓1 ✗1 │"), "the header counts the profile's jobs only: {shot}");
+    key(&mut app, KeyCode::Char('e'));
+    let effects = app.take_effects();
+    let [Effect::Export(filter)] = effects.as_slice() else { panic!("an export: {effects:?}") };
+    assert_eq!(filter.profile.as_deref(), Some("work"), "the export is of what is shown");
+
+    key(&mut app, KeyCode::Char('P'));
+    assert_eq!(names(&mut app).len(), 10, "every profile's jobs");
+    let shot = screen(&mut app, 120, 30);
+    assert!(shot.contains("Assets 10/10 [all profiles]"), "{shot}");
+    assert!(shot.contains("Profile"), "a Profile column where there is room: {shot}");
+    assert!(shot.lines().any(|l| l.contains("w-two") && l.contains("work")), "{shot}");
+    assert!(!screen(&mut app, 80, 24).contains("Profile"), "no room at 80 columns");
+    key(&mut app, KeyCode::Char('P'));
+    assert_eq!(names(&mut app), ["w-one", "w-two"]);
+}

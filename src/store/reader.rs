@@ -72,6 +72,10 @@ impl Filter {
 pub struct History {
     conn: Connection,
     path: PathBuf,
+    /// The store keeps `tally` (version 2 on): counts are one small read.
+    /// A version 1 store (read before its owner upgraded it, or in a
+    /// read-only data dir) is counted from the jobs.
+    tally: bool,
 }
 
 /// What changed since a write sequence number ([`History::changes`]).
@@ -117,7 +121,12 @@ impl History {
             },
         )
         .at(path)?;
-        Ok(History { conn, path: path.to_path_buf() })
+        let tally = conn
+            .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tally'", [], |_| Ok(()))
+            .optional()
+            .at(path)?
+            .is_some();
+        Ok(History { conn, path: path.to_path_buf(), tally })
     }
 
     /// Where the store lives.
@@ -125,12 +134,15 @@ impl History {
         &self.path
     }
 
-    /// How many jobs are in each state, in [`JobState::ALL`] order (kept by
-    /// the store itself: one small read at any size).
-    pub fn counts(&self) -> Result<[u64; JobState::ALL.len()], StoreError> {
+    /// How many jobs are in each state, in [`JobState::ALL`] order: of one
+    /// profile, or of all (kept by the store itself: one small read at any
+    /// size).
+    pub fn counts(&self, profile: Option<&str>) -> Result<[u64; JobState::ALL.len()], StoreError> {
         let mut out = [0u64; JobState::ALL.len()];
-        let mut stmt = self.conn.prepare_cached("SELECT state, n FROM counts").at(&self.path)?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))).at(&self.path)?;
+        let (table, n) = if self.tally { ("tally", "SUM(n)") } else { ("jobs", "COUNT(*)") };
+        let sql = format!("SELECT state, {n} FROM {table} WHERE ?1 IS NULL OR profile = ?1 GROUP BY state");
+        let mut stmt = self.conn.prepare_cached(&sql).at(&self.path)?;
+        let rows = stmt.query_map([profile], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))).at(&self.path)?;
         for row in rows {
             let (code, n) = row.at(&self.path)?;
             if let Some(i) = JobState::ALL.iter().position(|s| state_code(*s) == code) {
@@ -177,8 +189,8 @@ impl History {
 
     /// How many jobs the filter picks, counting no further than `cap`.
     pub fn count(&self, filter: &Filter, cap: u64) -> Result<u64, StoreError> {
-        if filter.ids.is_empty() && filter.needle.is_empty() && filter.profile.is_none() {
-            let counts = self.counts()?;
+        if filter.ids.is_empty() && filter.needle.is_empty() {
+            let counts = self.counts(filter.profile.as_deref())?;
             let all = filter.states.is_empty();
             let n = JobState::ALL.iter().zip(counts).filter(|(s, _)| all || filter.states.contains(s)).map(|(_, n)| n);
             return Ok(n.sum::<u64>().min(cap));
@@ -235,8 +247,12 @@ impl History {
     /// The profiles jobs in the store belong to (from a table the store
     /// keeps, so this costs one small read at any size).
     pub fn profiles(&self) -> Result<Vec<String>, StoreError> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT profile FROM profiles WHERE n > 0 ORDER BY profile").at(&self.path)?;
+        let sql = if self.tally {
+            "SELECT profile FROM tally GROUP BY profile HAVING SUM(n) > 0 ORDER BY profile"
+        } else {
+            "SELECT DISTINCT profile FROM jobs ORDER BY profile"
+        };
+        let mut stmt = self.conn.prepare_cached(sql).at(&self.path)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).at(&self.path)?;
         rows.collect::<rusqlite::Result<_>>().at(&self.path)
     }

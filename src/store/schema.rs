@@ -2,8 +2,9 @@
 //!
 //! One row per job, in columns (not a JSON blob) so finished jobs cost about
 //! 300 bytes with their indexes. `seq` orders every write, so observers read
-//! only what changed; `counts` is kept by triggers, so counts per state cost
-//! one tiny read at any size (and `profiles` the jobs per profile); `dedup`
+//! only what changed; `tally` (jobs per profile and state) is kept by
+//! triggers, so counts per state, for one profile or all, cost one tiny read
+//! at any size; `dedup`
 //! is a 64-bit hash of the job's identity.
 
 use jiff::Timestamp;
@@ -16,7 +17,26 @@ use crate::job::{Job, JobId, JobState, LocalSource, NewJob};
 use crate::media::MediaInfo;
 
 /// The schema version this release writes (`PRAGMA user_version`).
-pub const VERSION: i64 = 1;
+/// Version 2 keeps jobs per profile and state in `tally` (version 1 kept
+/// `counts` per state and `profiles` per profile).
+pub const VERSION: i64 = 2;
+
+/// Brings a version 1 store to version 2: the per-state and per-profile
+/// tables and their triggers give way to `tally`, filled once from the jobs
+/// ([`CREATE`] then makes the table and its triggers).
+pub const FROM_VERSION_1: &str = "
+DROP TRIGGER IF EXISTS count_insert;
+DROP TRIGGER IF EXISTS count_delete;
+DROP TRIGGER IF EXISTS count_update;
+DROP TRIGGER IF EXISTS profile_insert;
+DROP TRIGGER IF EXISTS profile_delete;
+DROP TRIGGER IF EXISTS profile_update;
+DROP TABLE IF EXISTS counts;
+DROP TABLE IF EXISTS profiles;
+";
+
+/// Fills `tally` from the jobs (after [`FROM_VERSION_1`] and [`CREATE`]).
+pub const FILL_TALLY: &str = "DELETE FROM tally; INSERT INTO tally(profile, state, n) SELECT profile, state, COUNT(*) FROM jobs GROUP BY profile, state;";
 
 /// Creates the tables (idempotent).
 pub const CREATE: &str = "
@@ -44,28 +64,25 @@ CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE INDEX IF NOT EXISTS jobs_dedup ON jobs(dedup);
 CREATE INDEX IF NOT EXISTS jobs_seq ON jobs(seq);
 CREATE TABLE IF NOT EXISTS forgotten (seq INTEGER PRIMARY KEY, id INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS counts (state INTEGER PRIMARY KEY, n INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS profiles (profile TEXT PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TRIGGER IF NOT EXISTS profile_insert AFTER INSERT ON jobs BEGIN
-    INSERT INTO profiles(profile, n) VALUES (NEW.profile, 1) ON CONFLICT(profile) DO UPDATE SET n = n + 1;
+CREATE TABLE IF NOT EXISTS tally (
+    profile TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (profile, state)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS tally_insert AFTER INSERT ON jobs BEGIN
+    INSERT INTO tally(profile, state, n) VALUES (NEW.profile, NEW.state, 1)
+        ON CONFLICT(profile, state) DO UPDATE SET n = n + 1;
 END;
-CREATE TRIGGER IF NOT EXISTS profile_delete AFTER DELETE ON jobs BEGIN
-    UPDATE profiles SET n = n - 1 WHERE profile = OLD.profile;
+CREATE TRIGGER IF NOT EXISTS tally_delete AFTER DELETE ON jobs BEGIN
+    UPDATE tally SET n = n - 1 WHERE profile = OLD.profile AND state = OLD.state;
 END;
-CREATE TRIGGER IF NOT EXISTS profile_update AFTER UPDATE OF profile ON jobs WHEN OLD.profile <> NEW.profile BEGIN
-    UPDATE profiles SET n = n - 1 WHERE profile = OLD.profile;
-    INSERT INTO profiles(profile, n) VALUES (NEW.profile, 1) ON CONFLICT(profile) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS count_insert AFTER INSERT ON jobs BEGIN
-    INSERT INTO counts(state, n) VALUES (NEW.state, 1) ON CONFLICT(state) DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER IF NOT EXISTS count_delete AFTER DELETE ON jobs BEGIN
-    UPDATE counts SET n = n - 1 WHERE state = OLD.state;
-END;
-CREATE TRIGGER IF NOT EXISTS count_update AFTER UPDATE OF state ON jobs WHEN OLD.state <> NEW.state BEGIN
-    UPDATE counts SET n = n - 1 WHERE state = OLD.state;
-    INSERT INTO counts(state, n) VALUES (NEW.state, 1) ON CONFLICT(state) DO UPDATE SET n = n + 1;
+CREATE TRIGGER IF NOT EXISTS tally_update AFTER UPDATE OF state, profile ON jobs
+    WHEN OLD.state <> NEW.state OR OLD.profile <> NEW.profile BEGIN
+    UPDATE tally SET n = n - 1 WHERE profile = OLD.profile AND state = OLD.state;
+    INSERT INTO tally(profile, state, n) VALUES (NEW.profile, NEW.state, 1)
+        ON CONFLICT(profile, state) DO UPDATE SET n = n + 1;
 END;
 ";
 

@@ -19,7 +19,7 @@ fn job(id: JobId, state: JobState) -> Job {
 }
 
 fn counts_of(h: &History) -> Vec<(JobState, u64)> {
-    JobState::ALL.into_iter().zip(h.counts().unwrap()).filter(|(_, n)| *n > 0).collect()
+    JobState::ALL.into_iter().zip(h.counts(None).unwrap()).filter(|(_, n)| *n > 0).collect()
 }
 
 #[test]
@@ -206,4 +206,73 @@ fn an_immutable_open_reads_a_store_whatever_its_path() {
     assert_eq!(n, 2);
     assert!(!odd.join("jobs.db-shm").exists(), "no index is created");
     assert!(std::fs::read_dir(dir.path()).unwrap().count() == 1, "no other file was opened or made");
+}
+
+/// Version 1's per-state and per-profile tables, as a store of that
+/// release holds them.
+const VERSION_1_TABLES: &str = "
+DROP TRIGGER tally_insert; DROP TRIGGER tally_delete; DROP TRIGGER tally_update; DROP TABLE tally;
+CREATE TABLE counts (state INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE profiles (profile TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TRIGGER profile_insert AFTER INSERT ON jobs BEGIN
+    INSERT INTO profiles(profile, n) VALUES (NEW.profile, 1) ON CONFLICT(profile) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER count_insert AFTER INSERT ON jobs BEGIN
+    INSERT INTO counts(state, n) VALUES (NEW.state, 1) ON CONFLICT(state) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER count_update AFTER UPDATE OF state ON jobs WHEN OLD.state <> NEW.state BEGIN
+    UPDATE counts SET n = n - 1 WHERE state = OLD.state;
+    INSERT INTO counts(state, n) VALUES (NEW.state, 1) ON CONFLICT(state) DO UPDATE SET n = n + 1;
+END;
+INSERT INTO counts SELECT state, COUNT(*) FROM jobs GROUP BY state;
+INSERT INTO profiles SELECT profile, COUNT(*) FROM jobs GROUP BY profile;
+PRAGMA user_version = 1;
+";
+
+#[test]
+fn counts_per_profile_survive_the_upgrade_from_version_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("jobs.db");
+    let in_profile = |id, state, p: &str| {
+        let mut j = job(id, state);
+        j.spec.profile = p.into();
+        j
+    };
+    let jobs = [
+        in_profile(1, JobState::Active, "a"),
+        in_profile(2, JobState::Active, "b"),
+        in_profile(3, JobState::Failed, "b"),
+        in_profile(4, JobState::Processing, "b"),
+    ];
+    let mut o = Store::open(&path, None).unwrap();
+    o.store.write(&jobs, &[]).unwrap();
+    drop(o);
+    rusqlite::Connection::open(&path).unwrap().execute_batch(VERSION_1_TABLES).unwrap();
+    let of = |h: &History, p: Option<&str>| -> Vec<(JobState, u64)> {
+        JobState::ALL.into_iter().zip(h.counts(p).unwrap()).filter(|(_, n)| *n > 0).collect()
+    };
+    // Read before any owner upgraded it: counted from the jobs.
+    let old = History::open(&path, None).unwrap();
+    assert_eq!(of(&old, Some("b")), [(JobState::Processing, 1), (JobState::Active, 1), (JobState::Failed, 1)]);
+    assert_eq!(old.profiles().unwrap(), ["a", "b"]);
+    drop(old);
+    // The owner upgrades it in place; the tally follows every later write.
+    let mut o = Store::open(&path, None).unwrap();
+    o.store.write(&[in_profile(4, JobState::Active, "b"), in_profile(5, JobState::Queued, "a")], &[1]).unwrap();
+    let h = History::open(&path, None).unwrap();
+    assert_eq!(of(&h, Some("a")), [(JobState::Queued, 1)]);
+    assert_eq!(of(&h, Some("b")), [(JobState::Active, 2), (JobState::Failed, 1)]);
+    assert_eq!(of(&h, None), [(JobState::Queued, 1), (JobState::Active, 2), (JobState::Failed, 1)]);
+    assert_eq!(of(&h, Some("nobody")), []);
+    let filter = Filter { profile: Some("b".into()), states: vec![JobState::Active], ..Filter::default() };
+    assert_eq!(h.count(&filter, u64::MAX).unwrap(), 2);
+    assert_eq!(h.profiles().unwrap(), ["a", "b"]);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let old_tables: i64 = conn
+        .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('counts', 'profiles', 'count_insert')", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!((version, old_tables), (2, 0));
 }

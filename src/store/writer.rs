@@ -83,8 +83,19 @@ impl Store {
         if version > schema::VERSION {
             return Err(StoreError::TooNew { path: path.to_path_buf(), found: version, supported: schema::VERSION });
         }
-        conn.execute_batch(schema::CREATE).at(path)?;
-        conn.execute_batch(&format!("PRAGMA user_version = {}", schema::VERSION)).at(path)?;
+        if version < schema::VERSION {
+            // One transaction: a crash leaves the old version or the new.
+            let upgrade = format!(
+                "BEGIN IMMEDIATE; {} {} {} PRAGMA user_version = {}; COMMIT;",
+                schema::FROM_VERSION_1,
+                schema::CREATE,
+                schema::FILL_TALLY,
+                schema::VERSION
+            );
+            conn.execute_batch(&upgrade).at(path)?;
+        } else {
+            conn.execute_batch(schema::CREATE).at(path)?;
+        }
         if let Some(legacy) = legacy {
             super::migrate::back_up_if_migrated(&conn, legacy, &mut warnings).at(path)?;
         }

@@ -193,6 +193,9 @@ pub struct App {
     watching: Option<String>,
     pub(crate) tick: u64,
     pub(crate) loaded: bool,
+    /// The profile this dashboard runs; the list shows its jobs unless
+    /// every profile's are asked for.
+    profile: Option<String>,
     pub(crate) pending_g: bool,
     /// First line of the help overlay on screen.
     pub(crate) help_scroll: usize,
@@ -232,6 +235,7 @@ impl App {
             watching: None,
             tick: 0,
             loaded: false,
+            profile: None,
             pending_g: false,
             help_scroll: 0,
             pending_attach: None,
@@ -501,7 +505,27 @@ impl App {
         self.list.job_changed(&job);
     }
 
-    /// Shows that another process owns the job store (`Some(who)`): the
+    /// Runs for `profile`: the list shows its jobs (and the header counts
+    /// them) until every profile's are asked for.
+    pub fn scope_to(&mut self, profile: &str) {
+        self.profile = Some(profile.to_string());
+        self.list.set_profile(self.profile.clone());
+    }
+
+    /// Shows every profile's jobs, or (again) only this dashboard's.
+    pub fn toggle_all_profiles(&mut self) {
+        let Some(own) = self.profile.clone() else { return };
+        let all = self.list.profile().is_some();
+        self.list.set_profile(if all { None } else { Some(own.clone()) });
+        let key = self.keys.keys_of(super::keymap::KeyAction::AllProfiles);
+        self.set_status(if all {
+            format!("showing every profile's jobs ({key}: only this profile's)")
+        } else {
+            format!("showing profile {}'s jobs ({key}: every profile's)", crate::text::sanitize(&own))
+        });
+    }
+
+    /// Another process owns the job store (`Some(owner)`): this
     /// dashboard watches its jobs read-only until it exits; `None` once
     /// this dashboard runs the engine.
     pub fn set_watching(&mut self, owner: Option<String>) {

@@ -72,6 +72,8 @@ pub enum KeyAction {
     Detail,
     /// Export the shown jobs to CSV.
     Export,
+    /// Show every profile's jobs, or only this dashboard's profile.
+    AllProfiles,
     /// The preset editor.
     Presets,
     /// The new-group form.
@@ -364,6 +366,14 @@ impl Default for KeyMap {
                 "details of the selected job, or a URL line's verdict",
             ),
             b(A::Export, "export", List, &[Key::ch('e')], "export", "export the shown jobs to CSV in the data dir"),
+            b(
+                A::AllProfiles,
+                "all_profiles",
+                List,
+                &[Key::ch('P')],
+                "",
+                "show every profile's jobs, or only the profile this dashboard runs (again)",
+            ),
             b(A::Presets, "presets", Global, &[Key::ch('p')], "presets", "preset editor (its keys are shown there)"),
             b(A::Undo, "undo", List, &[Key::ch('u')], "undo", "undo the last forget (the jobs come back as they were)"),
             b(

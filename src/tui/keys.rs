@@ -256,6 +256,7 @@ impl App {
                     self.mode = Mode::Detail;
                 }
             }
+            KeyAction::AllProfiles => self.toggle_all_profiles(),
             KeyAction::Export => {
                 self.effect(Effect::Export(self.list.filter()));
                 self.set_status("exporting…");

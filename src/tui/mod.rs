@@ -90,6 +90,7 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
         Ok(history) => app.list.attach(history),
         Err(e) => app.note(Level::Error, format!("cannot read the job store: {e}")),
     }
+    app.scope_to(&setup.profile.name);
     app.set_watching(watching);
     let checker = preflight_checker(&mut app, &setup);
     match keymap::KeyMap::with_overrides(&setup.loaded.config.keys) {

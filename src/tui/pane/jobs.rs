@@ -74,8 +74,10 @@ const RECOUNT: std::time::Duration = std::time::Duration::from_secs(2);
 struct Cache {
     /// The rows on screen, in id order.
     window: Vec<Job>,
-    /// Jobs per state, in [`JobState::ALL`] order.
+    /// Jobs per state, in [`JobState::ALL`] order (of the profile in scope).
     counts: [u64; JobState::ALL.len()],
+    /// The profiles the store holds jobs of.
+    profiles: Vec<String>,
     /// Jobs the filter shows (at most [`COUNT_CAP`] with a text filter).
     shown: u64,
     /// The filter `shown` was counted for, and when (a text filter scans:
@@ -103,6 +105,8 @@ struct Cache {
 #[derive(Default)]
 pub struct JobList {
     history: Option<History>,
+    /// Only this profile's jobs (`None`: every profile's).
+    profile: Option<String>,
     needle: String,
     state_filter: Option<StateFilter>,
     /// The selected job.
@@ -185,7 +189,7 @@ impl JobList {
             Some(StateFilter::Only(s)) => vec![s],
             Some(StateFilter::Problems) => JobState::ALL.into_iter().filter(|s| s.needs_attention()).collect(),
         };
-        Filter { states, needle: self.needle.clone(), ..Filter::default() }
+        Filter { states, needle: self.needle.clone(), profile: self.profile.clone(), ..Filter::default() }
     }
 
     fn read<T>(&mut self, what: impl FnOnce(&History) -> Result<T, StoreError>) -> Option<T> {
@@ -208,14 +212,17 @@ impl JobList {
         let rows = rows.max(1);
         if self.cache.fresh && self.cache.rows == rows {
             if self.cache.counts_stale {
-                self.cache.counts = self.read(|h| h.counts()).unwrap_or_default();
+                let profile = self.profile.clone();
+                self.cache.counts = self.read(|h| h.counts(profile.as_deref())).unwrap_or_default();
                 self.cache.counts_stale = false;
             }
             return;
         }
         self.cache.error = None;
         let filter = self.filter();
-        let counts = self.read(|h| h.counts()).unwrap_or_default();
+        let profile = self.profile.clone();
+        let counts = self.read(|h| h.counts(profile.as_deref())).unwrap_or_default();
+        let profiles = self.read(|h| h.profiles()).unwrap_or_default();
         let recount = filter.needle.is_empty()
             || self.cache.counted.as_ref().is_none_or(|(f, at)| *f != filter || at.elapsed() >= RECOUNT);
         let shown = if recount {
@@ -230,6 +237,7 @@ impl JobList {
         let c = &mut self.cache;
         c.window = window;
         c.counts = counts;
+        c.profiles = profiles;
         c.shown = shown;
         c.marked_shown = marked_shown;
         c.rows = rows;
@@ -375,6 +383,22 @@ impl JobList {
     /// The state filter.
     pub fn state_filter(&self) -> Option<StateFilter> {
         self.state_filter
+    }
+
+    /// Shows only `profile`'s jobs, or every profile's (`None`).
+    pub fn set_profile(&mut self, profile: Option<String>) {
+        self.profile = profile;
+        self.invalidate();
+    }
+
+    /// The profile in scope (`None`: all).
+    pub fn profile(&self) -> Option<&str> {
+        self.profile.as_deref()
+    }
+
+    /// The profiles the store holds jobs of (as last read).
+    pub fn profiles(&self) -> &[String] {
+        &self.cache.profiles
     }
 
     /// What an action applies to: the marked rows that are shown, or else

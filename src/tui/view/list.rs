@@ -23,6 +23,13 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now:
     let (window, selected) = list.window();
     let shown = format!("{}{}", list.shown(), if list.shown_is_capped() { "+" } else { "" });
     let mut title = vec![Span::raw(format!(" Assets {shown}/{} ", list.total()))];
+    // The scope, once the store holds more than one profile's jobs.
+    let several = list.profiles().len() > 1;
+    if several {
+        let scope =
+            list.profile().map_or("all profiles".to_string(), |p| format!("profile {}", crate::text::excerpt(p, 16)));
+        title.push(Span::raw(format!("[{scope}] ")));
+    }
     if let Some(s) = list.state_filter() {
         title.push(Span::raw(format!("[{s}] ")));
     }
@@ -39,6 +46,8 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now:
     // The asset id column only where there is room; narrower screens show
     // the asset id (or the asset:// reference) in the result column.
     let wide = area.width >= 110;
+    // Whose job each row is, where there is room and more than one shows.
+    let profile_column = wide && several && list.profile().is_none();
     let rows: Vec<Row> = window
         .iter()
         .enumerate()
@@ -66,6 +75,9 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now:
                 Cell::from(job.spec.asset_type.to_string()),
                 Cell::from(job_elapsed(job, now)),
             ];
+            if profile_column {
+                cells.insert(2, Cell::from(crate::text::sanitize(&job.spec.profile)));
+            }
             if wide {
                 cells.push(Cell::from(job.asset_id.as_deref().map(crate::text::sanitize).unwrap_or_default()));
             }
@@ -79,6 +91,10 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now:
         .collect();
     let mut widths = vec![Constraint::Length(2), Constraint::Fill(2), Constraint::Length(5), Constraint::Length(6)];
     let mut titles = vec!["", "Name", "Type", "Time"];
+    if profile_column {
+        widths.insert(2, Constraint::Length(10));
+        titles.insert(2, "Profile");
+    }
     if wide {
         widths.push(Constraint::Length(27));
         titles.push("Asset id");
