@@ -16,6 +16,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("engine", &["intake", "tui", "cli", "setup", "exit"]),
     ("config", &["engine", "intake", "tui", "cli", "setup", "exit"]),
     ("options", &["engine", "tui", "cli", "exit"]),
+    // The front door: one intake for both front ends, below both and below
+    // what assembles them.
+    ("intake", &["tui", "cli", "setup", "exit"]),
     ("export", &["engine", "tui", "cli", "exit"]),
     // The config file is assembled from each part's settings: preflight
     // and storage own their tables' types, and read no config.

@@ -72,7 +72,7 @@ fn intake(setup: &Setup, a: &ImportArgs) -> Result<Intake, Failure> {
         defaults,
         policy: Policy { mode: pf.mode, unprobeable: pf.unprobeable, consent: a.allow_unchecked },
         checker,
-        storage: setup.storage().cloned(),
+        storage: setup.storage().cloned().map_err(|e| e as Arc<dyn std::error::Error + Send + Sync>),
         limits: pf.limits(),
         recursive: a.recursive,
         profile: setup.profile.name.clone(),

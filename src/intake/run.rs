@@ -17,7 +17,6 @@ use super::policy::{Decision, Policy};
 use crate::api::AssetType;
 use crate::engine::{EngineHandle, NewJob};
 use crate::preflight::{MediaLimits, Preflight, Target, Verdict};
-use crate::setup::StorageSetupError;
 use crate::storage::Storage;
 
 /// One input: its label (`argument`, `stdin`, a file name, `editor`) and
@@ -109,8 +108,9 @@ pub struct Intake {
     pub policy: Policy,
     /// Preflight (`None` when it is off).
     pub checker: Option<Arc<Checker>>,
-    /// The bucket local files go through, or why there is none.
-    pub storage: Result<Storage, Arc<StorageSetupError>>,
+    /// The bucket local files go through, or why there is none (shown on
+    /// each local line).
+    pub storage: Result<Storage, Arc<dyn std::error::Error + Send + Sync>>,
     /// The size limits checked from `stat` before a file is read.
     pub limits: MediaLimits,
     /// Directories are searched below their top level.

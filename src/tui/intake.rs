@@ -37,7 +37,7 @@ pub(super) fn start(
         defaults,
         policy: crate::intake::Policy { consent: submission.consent, ..app.input.policy() },
         checker,
-        storage: setup.storage().cloned(),
+        storage: setup.storage().cloned().map_err(|e| e as Arc<dyn std::error::Error + Send + Sync>),
         limits: cfg.limits(),
         recursive: false,
         profile: setup.profile.name.clone(),
