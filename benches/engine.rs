@@ -21,9 +21,12 @@
 //! 8. `import --file` of 1,000, 20,000 and 100,000 lines by the release
 //!    binary: its peak RSS (the queue past the engine's window waits in the
 //!    job store, the list is read as it goes).
+//! 9. A normal batch (300 at median 15 s) after a 3× slower one, against
+//!    one after a normal batch, each engine starting from what the one
+//!    before learned (`polling.json`): detection latency.
 //!
 //! Run: `cargo bench --bench engine` (all), or name sections:
-//! `cargo bench --bench engine -- throughput memory limits slow-get tail pace mixed import-memory`.
+//! `cargo bench --bench engine -- throughput memory limits slow-get tail pace mixed import-memory regime`.
 
 mod support;
 use support::{client, images};
@@ -187,7 +190,22 @@ fn start_engine(
     polling: Polling,
     seed: u64,
 ) -> (EngineHandle, tokio::sync::mpsc::UnboundedReceiver<Update>, tokio::task::JoinHandle<()>) {
-    let opts = EngineOptions { limits, polling, seed: Some(seed), retry_503: false, storage: None, polling_file: None };
+    start_engine_learning(base, key, dir, limits, polling, seed, None)
+}
+
+/// [`start_engine`] keeping what it learns about processing times in
+/// `polling_file` (as the program does in its data dir), so that a later
+/// engine starts from it.
+fn start_engine_learning(
+    base: &str,
+    key: &str,
+    dir: &std::path::Path,
+    limits: Limits,
+    polling: Polling,
+    seed: u64,
+    polling_file: Option<std::path::PathBuf>,
+) -> (EngineHandle, tokio::sync::mpsc::UnboundedReceiver<Update>, tokio::task::JoinHandle<()>) {
+    let opts = EngineOptions { limits, polling, seed: Some(seed), retry_503: false, storage: None, polling_file };
     seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client(base, key)),
         opts,
@@ -448,6 +466,51 @@ async fn mixed() {
     );
 }
 
+/// One batch of 300 images at a lognormal median of `median_ms` (σ 0.3),
+/// run by an engine that keeps what it learns in `dir`: the detection
+/// latency the simulator measured.
+async fn regime_batch(dir: &std::path::Path, median_ms: u64, seed: u64, label: &str) -> (f64, f64, f64, usize) {
+    let cfg = SimConfig {
+        delay_dist: seedance_assets::sim::DelayDist::Lognormal,
+        delay_median_ms: median_ms,
+        delay_sigma: 0.3,
+        seed: Some(seed),
+        ..SimConfig::default()
+    };
+    let sim = Sim::start_local(cfg).await.expect("sim");
+    let group = sim.state().add_group("bench");
+    let (engine, mut rx, task) = start_engine_learning(
+        &sim.base_url(),
+        sim.state().api_key(),
+        dir,
+        Limits::default(),
+        Polling::default(),
+        seed,
+        Some(dir.join("polling.json")),
+    );
+    let submitted = engine.submit(images(&group, 300, &format!("bench/regime/{label}")), false).await.expect("submit");
+    let (finished, _, _) = wait_all_final_stats(&mut rx, submitted.accepted.len()).await;
+    engine.send(EngineCommand::Shutdown);
+    let _ = task.await;
+    let active = finished.values().filter(|j| j.state == JobState::Active).count();
+    let stats = sim.stats();
+    let d = &stats.detection;
+    (stats.get_asset_requests as f64 / 300.0, d.mean_ms / 1000.0, d.p99_ms / 1000.0, active)
+}
+
+/// A normal batch after a slow one (3× the processing time), against a
+/// normal batch after a normal one: what one slow batch costs the next.
+async fn regime() {
+    for (first, name) in [(15_000, "after a normal batch"), (45_000, "after a 3x slower batch")] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        regime_batch(dir.path(), first, 31, "first").await;
+        let (looks, mean, p99, active) = regime_batch(dir.path(), 15_000, 37, "second").await;
+        println!(
+            "  300 at median 15 s {name:<24}: GetAsset/asset {looks:.2}  detection mean {mean:.2} s p99 {p99:.2} s  active {active}/300"
+        );
+    }
+}
+
 /// The group the standalone simulator announces on its first line of stdout.
 /// `import --file` of growing lists by the binary, at 1,000 creations/s
 /// (1-3 s processing): the peak RSS of the importing process.
@@ -557,6 +620,9 @@ fn main() {
         }
         if run("mixed") {
             mixed().await;
+        }
+        if run("regime") {
+            regime().await;
         }
         if run("import-memory") {
             import_memory();

@@ -56,7 +56,7 @@ async fn only_items_that_pass_are_created() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "refused lines make exit 1: {stderr}");
     for want in [
-        "stdin:3: refused: 1920×200: height 200 px is below 300 px; 1920×200: aspect 9.6 is above 2.5",
+        "stdin:3: refused: 1920×200: height 200 px is below 300 px; aspect 9.6 is above 2.5",
         "stdin:5: refused: not a supported media file (it looks like text); the URL's host calls it image/png",
         "stdin:6: refused: the URL's host answers HTTP 404",
         "stdin:8: refused: a .png file is not a valid Video",

@@ -198,3 +198,28 @@ fn presets_cli_lists_and_shows() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr).unwrap().contains("no preset named `zeta`"));
 }
+
+/// The example config ends with a `# Presets:` comment block; with its
+/// presets deleted, the first preset made lands below that block, not
+/// above it.
+#[test]
+fn the_first_preset_goes_below_the_comment_that_explains_presets() {
+    let text = "[api]\nbase_url = \"https://octopusx.ai\"\n\n# Presets: saved import settings, picked in the dashboard.\n#   name = \"refs\"\n";
+    let (_dir, path) = setup(text);
+    let loaded = Config::load(&path).unwrap();
+    let change = PresetChange::Upsert { original: None, preset: Preset::new("first", "group-1") };
+    save_presets(&loaded, &change).unwrap();
+    let saved = std::fs::read_to_string(&path).unwrap();
+    let comment = saved.find("# Presets:").expect("the comment is kept");
+    let table = saved.find("[[presets]]").expect("the preset is written");
+    assert!(comment < table, "the comment stays above the preset:\n{saved}");
+    assert!(saved.starts_with("[api]\nbase_url = \"https://octopusx.ai\"\n\n# Presets:"), "{saved}");
+    assert_eq!(Config::load(&path).unwrap().config.presets.len(), 1);
+    // A second preset goes after the first, the comment staying put.
+    let loaded = Config::load(&path).unwrap();
+    let change = PresetChange::Upsert { original: None, preset: Preset::new("second", "group-2") };
+    save_presets(&loaded, &change).unwrap();
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(saved.matches("# Presets:").count(), 1, "{saved}");
+    assert!(saved.find("name = \"first\"").unwrap() < saved.find("name = \"second\"").unwrap(), "{saved}");
+}

@@ -409,3 +409,54 @@ fn the_list_is_scoped_to_the_dashboards_profile() {
     key(&mut app, KeyCode::Char('P'));
     assert_eq!(names(&mut app), ["w-one", "w-two"]);
 }
+
+/// At 80×24: a three-digit line counter keeps clear of the URLs; a long
+/// name template shows its start (not its tail) when not being edited; the
+/// verdict column grows with the screen; a paused banner wraps rather than
+/// lose its key; Esc clears the state filter once marks and text are gone.
+#[test]
+fn small_screen_details_a_new_user_hit() {
+    let mut app = support::app(false);
+    let urls: Vec<String> = (1..=120).map(|i| format!("https://example.com/img{i:03}.png")).collect();
+    app.set_urls(&urls.join("\n"));
+    focus(&mut app, Focus::Urls);
+    key(&mut app, KeyCode::Char('i'));
+    let shot = screen(&mut app, 80, 24);
+    // The counter sits on the editor's last row, beside the cursor's line.
+    let counter = shot.lines().find(|l| l.starts_with("│12")).unwrap_or_else(|| panic!("no counter: {shot}"));
+    assert!(counter.starts_with("│121    ") || counter.starts_with("│120    "), "{counter}");
+    key(&mut app, KeyCode::Esc);
+
+    app.input.name.set("{date}-{stem}-{n:3}");
+    focus(&mut app, Focus::Type);
+    let shot = screen(&mut app, 80, 24);
+    assert!(shot.contains("Name   {date}-{stem}-{n:…"), "the start of the template: {shot}");
+
+    let long = "https://127.0.0.1:1/banner.png";
+    app.set_urls(long);
+    let verdict_columns = |shot: &str| {
+        let row = shot.lines().find(|l| l.contains("banner.png")).unwrap().to_string();
+        let cells: Vec<char> = row.chars().collect();
+        let start = row.chars().position(|c| c == '?' || c == '✓' || c == '✗' || c == '·').unwrap_or(cells.len());
+        cells.len() - start
+    };
+    let narrow = verdict_columns(&screen(&mut app, 80, 24));
+    let wide = verdict_columns(&screen(&mut app, 200, 40));
+    assert!(wide > 60 && wide > narrow * 2, "the verdict column grows: {narrow} at 80, {wide} at 200");
+
+    let mut health = seedance_assets::engine::Health::default();
+    health.quota.insert(
+        "default".into(),
+        "the account holds as many assets as it may: delete assets you no longer use in the console".into(),
+    );
+    app.apply(Update::Health(health));
+    let shot = screen(&mut app, 80, 24);
+    assert!(shot.contains("R resumes"), "{shot}");
+    assert!(shot.contains("no longer use"), "the banner's end wraps onto a second row: {shot}");
+
+    focus(&mut app, Focus::List);
+    key(&mut app, KeyCode::Char('s'));
+    assert!(app.list.state_filter().is_some());
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.list.state_filter(), None, "Esc clears the state filter, as the empty list says");
+}

@@ -152,12 +152,22 @@ fn table_index(aot: &ArrayOfTables, name: &str) -> Result<usize, SaveError> {
 }
 
 fn edit_doc(doc: &mut DocumentMut, change: &PresetChange, presets: &[Preset]) -> Result<(), SaveError> {
+    // Comments after the last table (the example config's `# Presets:`
+    // block, once its presets are gone) belong above the first preset made.
+    let first = tables(doc)?.is_empty();
+    let trailing = if first { doc.trailing().as_str().unwrap_or("").to_string() } else { String::new() };
     let aot = tables(doc)?;
     match change {
         PresetChange::Upsert { original: None, preset } => {
             let mut t = Table::new();
             write_fields(&mut t, preset);
+            if trailing.trim_start().starts_with('#') {
+                t.decor_mut().set_prefix(format!("\n{}", trailing.trim_start_matches('\n')));
+            }
             aot.push(t);
+            if trailing.trim_start().starts_with('#') {
+                doc.set_trailing("");
+            }
         }
         PresetChange::Upsert { original: Some(name), preset } => {
             let i = table_index(aot, name)?;

@@ -131,20 +131,25 @@ fn range_f(out: &mut Vec<String>, what: &str, unit: &str, v: f64, min: f64, max:
 
 #[allow(clippy::too_many_arguments)]
 fn frame(out: &mut Vec<String>, w: u64, h: u64, min_side: u64, max_side: u64, min_aspect: f64, max_aspect: f64) {
-    let dims = format!("{w}×{h}");
+    let mut wrong = Vec::new();
     for (name, side) in [("width", w), ("height", h)] {
         if side < min_side {
-            out.push(format!("{dims}: {name} {side} px is below {min_side} px"));
+            wrong.push(format!("{name} {side} px is below {min_side} px"));
         } else if side > max_side {
-            out.push(format!("{dims}: {name} {side} px is above {max_side} px"));
+            wrong.push(format!("{name} {side} px is above {max_side} px"));
         }
     }
     let aspect = w as f64 / h as f64;
     if aspect < min_aspect - SLACK / 10.0 {
-        out.push(format!("{dims}: aspect {} is below {}", num(aspect), num(min_aspect)));
+        wrong.push(format!("aspect {} is below {}", num(aspect), num(min_aspect)));
     } else if aspect > max_aspect + SLACK / 10.0 {
-        out.push(format!("{dims}: aspect {} is above {}", num(aspect), num(max_aspect)));
+        wrong.push(format!("aspect {} is above {}", num(aspect), num(max_aspect)));
     }
+    // The dimensions once, before the first reason they explain.
+    if let Some(first) = wrong.first_mut() {
+        *first = format!("{w}×{h}: {first}");
+    }
+    out.extend(wrong);
 }
 
 /// A size over `max`, in MB only: (the size, "is above the limit of Y MB").
@@ -316,7 +321,7 @@ mod tests {
         let l = MediaLimits::default();
         assert_eq!(
             l.check(AssetType::Image, &info(Format::Png, 1920, 200)),
-            ["1920×200: height 200 px is below 300 px", "1920×200: aspect 9.6 is above 2.5"]
+            ["1920×200: height 200 px is below 300 px", "aspect 9.6 is above 2.5"]
         );
         assert!(l.check(AssetType::Image, &info(Format::Png, 1000, 400)).is_empty());
         assert!(l.check(AssetType::Image, &info(Format::Png, 300, 6000)).len() == 1);

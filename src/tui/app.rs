@@ -449,8 +449,10 @@ impl App {
                 self.uploads.insert(id, Upload { done, total, started, at: now });
             }
             Update::Health(h) => {
+                // The key first: on a narrow screen the reason may wrap.
+                let key = self.keys.keys_of(super::keymap::KeyAction::Resume);
                 let banner =
-                    h.describe().map(|text| Banner { level: Level::Error, text: format!("{text} (R resumes)") });
+                    h.describe().map(|text| Banner { level: Level::Error, text: format!("{key} resumes · {text}") });
                 self.set_banner(banner);
                 self.health = h;
             }

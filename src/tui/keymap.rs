@@ -339,7 +339,14 @@ impl Default for KeyMap {
             ),
             b(A::Mark, "mark", List, &[Key::ch(' ')], "mark", "mark or unmark the row"),
             b(A::MarkAll, "mark_all", List, &[Key::ch('A')], "", "mark all shown rows (again: unmark)"),
-            b(A::Clear, "clear", Global, &[Key::plain(C::Esc)], "", "clear marks, then the filter"),
+            b(
+                A::Clear,
+                "clear",
+                Global,
+                &[Key::plain(C::Esc)],
+                "",
+                "clear marks, then the text filter, then the state filter",
+            ),
             b(
                 A::Copy,
                 "copy",

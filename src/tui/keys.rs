@@ -283,9 +283,14 @@ impl App {
                 self.set_status("resuming: reloading the config and trying again");
             }
             KeyAction::Clear => {
-                if !self.list.clear_marks() && !self.filter.text().is_empty() {
+                // Marks first, then the text filter, then the state filter.
+                let cleared = self.list.clear_marks();
+                if !cleared && !self.filter.text().is_empty() {
                     self.filter.set("");
                     self.list.set_needle("");
+                } else if !cleared && self.list.state_filter().is_some() {
+                    self.list.set_state_filter(None);
+                    self.set_status("showing all states");
                 }
             }
             KeyAction::Submit => match self.focus {

@@ -24,6 +24,16 @@ fn window(text: &str, cursor: usize, width: usize) -> (String, usize) {
     (shown, cursor - start)
 }
 
+/// The end of a text at most `width` characters wide, `…` marking a cut.
+fn tail(text: &str, width: usize) -> String {
+    let chars: Vec<char> = crate::text::sanitize(text.trim()).chars().collect();
+    if chars.len() <= width {
+        return chars.into_iter().collect();
+    }
+    let keep = width.saturating_sub(1);
+    std::iter::once('…').chain(chars[chars.len() - keep..].iter().copied()).collect()
+}
+
 /// Rows the URL editor gets for a screen `height` rows high.
 pub(super) fn editor_rows(height: u16) -> u16 {
     match height {
@@ -61,10 +71,18 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     for (label, width, focus) in fields {
         spans.push(Span::styled(label, theme.dim()));
         x += label.len();
-        let (shown, col) = match focus {
-            Focus::Name => window(&crate::text::sanitize(app.input.name.text()), app.input.name.cursor(), width),
-            Focus::Group => window(&crate::text::sanitize(app.input.group.text()), app.input.group.cursor(), width),
-            _ => (app.input.type_choice.to_string(), 0),
+        // A field being edited scrolls to its cursor; otherwise a template
+        // shows its start and a group id its distinctive end, cut with `…`.
+        let field = match focus {
+            Focus::Name => Some(&app.input.name),
+            Focus::Group => Some(&app.input.group),
+            _ => None,
+        };
+        let (shown, col) = match field {
+            Some(f) if app.focus == focus && editing => window(&crate::text::sanitize(f.text()), f.cursor(), width),
+            Some(f) if focus == Focus::Group => (tail(f.text(), width), 0),
+            Some(f) => (excerpt(f.text(), width), 0),
+            None => (app.input.type_choice.to_string(), 0),
         };
         if app.focus == focus && editing {
             let before: String = shown.chars().take(col).collect();
@@ -113,7 +131,9 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 
 /// The URL editor and, beside each line, its verdict.
 fn draw_editor(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, editing: bool) {
-    let verdict_w = (area.width / 3).clamp(12, 40);
+    // A third of the width on a narrow screen, two fifths on a wide one
+    // (the reasons are long; URLs rarely need more than the rest).
+    let verdict_w = if area.width < 100 { area.width / 3 } else { area.width * 2 / 5 }.max(12);
     let [left, right] = Layout::horizontal([Constraint::Fill(1), Constraint::Length(verdict_w)]).areas(area);
     let label_w = 7u16;
     let [label, text] = Layout::horizontal([Constraint::Length(label_w), Constraint::Fill(1)]).areas(left);
@@ -151,7 +171,12 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, editing:
     frame.render_widget(Paragraph::new(lines), right);
     let n = app.input.editor().lines().len();
     if n > area.height as usize && area.height > 0 {
-        let more = format!("{:<w$}", format!("{}/{n}", editor.cursor().0 + 1), w = label_w as usize);
+        // The cursor's line of how many, kept clear of the URLs: the total
+        // goes when both would not fit.
+        let line = editor.cursor().0 + 1;
+        let room = label_w as usize - 1;
+        let counter = [format!("{line}/{n}"), format!("{line}")].into_iter().find(|c| c.len() <= room);
+        let more = format!("{:<w$}", counter.unwrap_or_default(), w = label_w as usize);
         let r = Rect { x: label.x, y: label.y + area.height - 1, width: label_w, height: 1 };
         frame.render_widget(Span::styled(more, theme.dim()), r);
     }

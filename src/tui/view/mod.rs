@@ -46,7 +46,11 @@ fn areas(app: &App, theme: &Theme, area: Rect) -> Option<(Areas, Line<'static>)>
         20..36 => 5,
         _ => 9,
     };
-    let banner_height = u16::from(app.banner().is_some());
+    // The banner wraps onto up to three rows rather than lose its end.
+    let banner_height = app.banner().map_or(0, |b| {
+        let width = unicode_width::UnicodeWidthStr::width(b.text.as_str()) + 2;
+        width.div_ceil(area.width.max(1) as usize).clamp(1, 3) as u16
+    });
     // A message longer than the screen is wide gets a second row.
     let status_line = status_line(app, theme, area.width as usize);
     let status_height = if status_line.width() > area.width as usize { 2 } else { 1 };
@@ -88,7 +92,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     draw_header(frame, app, &theme, header);
     if let Some(b) = app.banner() {
         let line = Line::styled(format!(" {} ", b.text), theme.level(b.level).add_modifier(Modifier::REVERSED));
-        frame.render_widget(Paragraph::new(line), banner);
+        frame.render_widget(Paragraph::new(line).wrap(ratatui::widgets::Wrap { trim: true }), banner);
     }
     input::draw(frame, app, &theme, input_area);
     list::draw(frame, app, &theme, list_area, now);

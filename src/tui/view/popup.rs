@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::super::app::{App, Confirm};
 use super::super::theme::Theme;
 use super::{centered, elapsed};
+use crate::text::excerpt;
 
 /// Keys of the URL editor and the forms, which type text and so are not
 /// in the key table.
@@ -25,7 +26,7 @@ pub const LEGEND: &[&str] = &[
     "⇡ Uploading",
     "· Queued",
     "↑ Creating",
-    "◐ Processing",
+    "◐ Processing (spins)",
     "✓ Active",
     "✗ Failed",
     "⊘ Rejected",
@@ -42,15 +43,15 @@ pub(super) fn help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Line::from(vec![Span::styled(format!("{label:<19}"), theme.dim()), Span::raw(chunk.join("  "))])
         })
         .collect();
+    // What a key does, cut with `…` where the popup is narrower than it.
+    let room = usize::from(area.width.min(96)).saturating_sub(2 + 19);
     lines.extend(app.keys.bindings().iter().map(|b| {
         let keys = b.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" / ");
-        Line::from(vec![Span::styled(format!(" {keys:<17} "), theme.ok()), Span::raw(b.help)])
+        Line::from(vec![Span::styled(format!(" {keys:<17} "), theme.ok()), Span::raw(excerpt(b.help, room))])
     }));
-    lines.extend(
-        EDITOR_KEYS
-            .iter()
-            .map(|(k, what)| Line::from(vec![Span::styled(format!(" {k:<17} "), theme.ok()), Span::raw(*what)])),
-    );
+    lines.extend(EDITOR_KEYS.iter().map(|(k, what)| {
+        Line::from(vec![Span::styled(format!(" {k:<17} "), theme.ok()), Span::raw(excerpt(what, room))])
+    }));
     lines.push(Line::styled(" Rebind in the config file: [keys] retry = [\"r\", \"ctrl-r\"]", theme.dim()));
     let rect = centered(area, 96, lines.len() as u16 + 2);
     let room = rect.height.saturating_sub(2) as usize;
