@@ -184,10 +184,12 @@ fn change_on_first_progress(
     }
 }
 
+/// A file hashed without keeping its bytes (no room held: too large, or
+/// the budget full) is read again at upload and checked on the way.
 #[tokio::test]
 async fn a_file_changed_during_upload_is_detected_and_not_kept() {
     let sim = sim().await;
-    let storage = sim_storage(&sim);
+    let storage = sim_storage(&sim).holding(0);
     let dir = tempfile::tempdir().unwrap();
     let big = |name: &str| {
         let path = dir.path().join(name);
@@ -246,6 +248,40 @@ async fn a_file_changed_during_upload_is_detected_and_not_kept() {
     assert!(e.to_string().contains("no such file"), "{e}");
     let e = storage.prepare(&path).await.unwrap_err();
     assert!(matches!(e, StorageError::File { .. }) && e.to_string().contains("no such file"), "{e}");
+}
+
+/// A file with room held is read once: its upload sends the bytes read
+/// when it was hashed, so it neither reads the file again nor depends on
+/// it afterwards; its room is freed once the upload is done.
+#[tokio::test]
+async fn a_held_file_is_read_once_and_sent_as_hashed() {
+    let sim = sim().await;
+    let storage = sim_storage(&sim).holding(8 << 20);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("once.png");
+    let mut bytes = png(16, 16, 11);
+    bytes.resize(5 << 20, 0x33);
+    std::fs::write(&path, &bytes).unwrap();
+    let file = storage.prepare(&path).await.unwrap();
+    // Rewritten and then removed after hashing: the upload needs neither.
+    std::fs::write(&path, b"something else").unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let reports = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = reports.clone();
+    let up = storage.upload(&file, move |p| seen.lock().unwrap().push(p)).await.unwrap();
+    assert!(!up.already_present);
+    assert_eq!(sim.bucket().object(&file.key).expect("uploaded"), bytes, "the bytes as hashed");
+    let reports = reports.lock().unwrap().clone();
+    assert_eq!(reports.last(), Some(&Progress { done: 5 << 20, total: 5 << 20 }), "{reports:?}");
+    assert!(reports.len() >= 5, "progress per MiB: {reports:?}");
+    // The room is free again: a second 5 MiB file is held too (read once).
+    let second = dir.path().join("twice.png");
+    bytes[100] ^= 1;
+    std::fs::write(&second, &bytes).unwrap();
+    let file = storage.prepare(&second).await.unwrap();
+    std::fs::remove_file(&second).unwrap();
+    storage.upload(&file, |_| {}).await.expect("sent from memory");
+    assert_eq!(sim.bucket().object(&file.key).unwrap(), bytes);
 }
 
 /// 50 real images from a directory: uploaded once each, deduplicated on

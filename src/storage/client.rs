@@ -12,8 +12,9 @@ use secrecy::ExposeSecret;
 use url::Url;
 
 use super::error::StorageError;
-use super::hash::{hash_file, stamp};
-use super::stream::{Expected, Failure, verified_body};
+use super::hash::{hash_file, sha256_hex, stamp};
+use super::held::{DEFAULT_BUDGET, Held, HeldFiles};
+use super::stream::{Expected, Failure, held_body, verified_body};
 use super::{StorageConfig, StorageCredentials};
 
 /// How long the HEAD and DELETE URLs signed for our own requests live.
@@ -69,6 +70,8 @@ pub struct Storage {
     endpoint: String,
     url_expiry: Duration,
     upload_timeout: Duration,
+    /// Files read when hashed, waiting for their upload (shared by clones).
+    held: HeldFiles,
 }
 
 /// Two clients are equal when they reach the same bucket, with the same
@@ -119,7 +122,15 @@ impl Storage {
             endpoint: cfg.endpoint.trim().to_string(),
             url_expiry: Duration::from_secs(cfg.url_expiry_secs),
             upload_timeout: Duration::from_secs_f64(cfg.upload_timeout_secs),
+            held: HeldFiles::new(DEFAULT_BUDGET),
         })
+    }
+
+    /// This client holding at most `budget` bytes of hashed files for their
+    /// upload (0: every file is read again, and checked, when uploaded).
+    pub fn holding(mut self, budget: usize) -> Storage {
+        self.held = HeldFiles::new(budget);
+        self
     }
 
     /// The bucket's base URL (no credentials in it).
@@ -135,14 +146,24 @@ impl Storage {
 
     /// Hashes a local file (on a blocking thread) and names its object.
     /// Fails if the file is missing, unreadable, not a regular file, or
-    /// changes while it is read.
+    /// changes while it is read. A file that fits the room left is kept in
+    /// memory for its upload, which then sends exactly what was hashed
+    /// without reading the file again.
     pub async fn prepare(&self, path: &Path) -> Result<LocalFile, StorageError> {
         let owned = path.to_path_buf();
-        let (size, modified, sha256) = tokio::task::spawn_blocking(move || hash_path(&owned))
+        let room = match tokio::fs::metadata(path).await {
+            Ok(m) if m.is_file() => self.held.room(m.len()).await,
+            _ => None,
+        };
+        let keep = room.is_some();
+        let (size, modified, sha256, bytes) = tokio::task::spawn_blocking(move || hash_path(&owned, keep))
             .await
             .map_err(|e| file_error(path, format!("hashing stopped: {e}")))??;
         let ext = extension(path);
         let key = self.key_for(&sha256, &ext);
+        if let (Some(bytes), Some(room)) = (bytes, room) {
+            self.held.keep(&key, bytes, room);
+        }
         Ok(LocalFile { path: path.to_path_buf(), size, modified, sha256, ext, key })
     }
 
@@ -153,18 +174,20 @@ impl Storage {
 
     /// Makes sure the file is in the bucket: a HEAD first (an object of the
     /// same size under the content-addressed key is the same content), else a
-    /// streamed PUT whose bytes are hashed on the way and must match
-    /// `file.sha256`. `progress` is called as bytes go out (at most once per
-    /// MiB, and at the end); it must be quick (e.g. a channel send).
+    /// PUT of the bytes kept when it was hashed, or, when none were kept, a
+    /// PUT streamed from the file whose bytes are hashed on the way and must
+    /// match `file.sha256`. `progress` is called as bytes go out (at most
+    /// once per MiB, and at the end); it must be quick (e.g. a channel send).
     pub async fn upload<P>(&self, file: &LocalFile, progress: P) -> Result<Uploaded, StorageError>
     where
         P: Fn(Progress) + Send + Sync + 'static,
     {
+        let held = self.held.take(&file.key);
         let already_present = self.head(&file.key).await? == Some(file.size);
         if already_present {
             progress(Progress { done: file.size, total: file.size });
         } else {
-            self.put(file, Arc::new(progress)).await?;
+            self.put(file, held, Arc::new(progress)).await?;
         }
         Ok(Uploaded { key: file.key.clone(), url: self.presigned_get(&file.key), already_present })
     }
@@ -186,25 +209,30 @@ impl Storage {
         }
     }
 
-    async fn put<P>(&self, file: &LocalFile, progress: Arc<P>) -> Result<(), StorageError>
+    async fn put<P>(&self, file: &LocalFile, held: Option<Held>, progress: Arc<P>) -> Result<(), StorageError>
     where
         P: Fn(Progress) + Send + Sync + 'static,
     {
         let changed = |what: String| StorageError::Changed { path: file.path.clone(), what };
-        let (size, modified) = stamp(&file.path).map_err(|e| open_error(&file.path, &e))?;
-        if size != file.size {
-            return Err(changed(format!("it is now {size} bytes, was {}", file.size)));
-        }
-        if file.modified.is_some() && modified != file.modified {
-            return Err(changed("its modification time changed".into()));
-        }
-        let handle = tokio::fs::File::open(&file.path).await.map_err(|e| open_error(&file.path, &e))?;
         let failure = Failure::default();
-        let body = if file.size == 0 {
-            reqwest::Body::from(Vec::new())
-        } else {
-            let expected = Expected { size: file.size, sha256: file.sha256.clone() };
-            verified_body(handle, expected, progress.clone(), failure.clone())
+        // The held bytes are what was hashed: sent as they are, whatever
+        // became of the file since. Their room is freed when `held` drops,
+        // after the request.
+        let body = match &held {
+            _ if file.size == 0 => reqwest::Body::from(Vec::new()),
+            Some(h) => held_body(h.bytes.clone(), progress.clone()),
+            None => {
+                let (size, modified) = stamp(&file.path).map_err(|e| open_error(&file.path, &e))?;
+                if size != file.size {
+                    return Err(changed(format!("it is now {size} bytes, was {}", file.size)));
+                }
+                if file.modified.is_some() && modified != file.modified {
+                    return Err(changed("its modification time changed".into()));
+                }
+                let handle = tokio::fs::File::open(&file.path).await.map_err(|e| open_error(&file.path, &e))?;
+                let expected = Expected { size: file.size, sha256: file.sha256.clone() };
+                verified_body(handle, expected, progress.clone(), failure.clone())
+            }
         };
         let url =
             rusty_s3::actions::PutObject::new(&self.bucket, Some(&self.credentials), &file.key).sign(SHORT_EXPIRY);
@@ -345,21 +373,32 @@ fn open_error(path: &Path, e: &std::io::Error) -> StorageError {
     file_error(path, message)
 }
 
+/// What hashing a file found: size, modification time, SHA-256 hex, and
+/// the bytes when they were to be kept.
+type Hashed = (u64, Option<SystemTime>, String, Option<bytes::Bytes>);
+
 /// Hashes a file, checking it is a regular file that does not change while
-/// it is read. Returns (size, modification time, SHA-256 hex).
-fn hash_path(path: &Path) -> Result<(u64, Option<SystemTime>, String), StorageError> {
+/// it is read; `keep`: its bytes are returned too (read whole, once).
+fn hash_path(path: &Path, keep: bool) -> Result<Hashed, StorageError> {
     let mut f = File::open(path).map_err(|e| open_error(path, &e))?;
     let before = f.metadata().map_err(|e| open_error(path, &e))?;
     if !before.is_file() {
         return Err(file_error(path, "not a regular file".into()));
     }
-    let (n, sha) = hash_file(&mut f).map_err(|e| open_error(path, &e))?;
+    let (n, sha, bytes) = if keep {
+        let mut buf = Vec::with_capacity(usize::try_from(before.len()).unwrap_or(0));
+        std::io::Read::read_to_end(&mut f, &mut buf).map_err(|e| open_error(path, &e))?;
+        (buf.len() as u64, sha256_hex(&buf), Some(bytes::Bytes::from(buf)))
+    } else {
+        let (n, sha) = hash_file(&mut f).map_err(|e| open_error(path, &e))?;
+        (n, sha, None)
+    };
     let after = f.metadata().map_err(|e| open_error(path, &e))?;
     let modified = after.modified().ok();
     if n != before.len() || n != after.len() || before.modified().ok() != modified {
         return Err(StorageError::Changed { path: path.to_path_buf(), what: "it changed while it was hashed".into() });
     }
-    Ok((n, modified, sha))
+    Ok((n, modified, sha, bytes))
 }
 
 /// The file's extension, lowercase, if it is short and alphanumeric.

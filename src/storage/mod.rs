@@ -4,12 +4,16 @@
 //! CreateAsset as a presigned GET URL.
 //!
 //! Requests are presigned with `rusty-s3` (SigV4, no I/O of its own) and sent
-//! with the program's `reqwest` client; bodies are streamed from the file in
-//! fixed-size chunks, so memory does not grow with the file.
+//! with the program's `reqwest` client. A file read whole when it was hashed
+//! is sent from memory, so it is read once (at most 64 MiB of such files
+//! are held at a time, none over 16 MiB; hashing waits a moment for that
+//! room, so it runs just ahead of the uploads); any other file is streamed
+//! from disk in fixed-size chunks and checked against its hash on the way.
 
 mod client;
 mod error;
 mod hash;
+mod held;
 mod settings;
 mod stream;
 

@@ -55,6 +55,28 @@ where
     reqwest::Body::wrap_stream(chunks(state))
 }
 
+/// Bytes already in memory (read when the file was hashed) as a request
+/// body in [`CHUNK`]-sized pieces, reporting progress as they go.
+pub(crate) fn held_body<P>(bytes: bytes::Bytes, progress: Arc<P>) -> reqwest::Body
+where
+    P: Fn(Progress) + Send + Sync + 'static,
+{
+    let total = bytes.len() as u64;
+    let pieces: Vec<bytes::Bytes> =
+        (0..bytes.len()).step_by(CHUNK).map(|at| bytes.slice(at..(at + CHUNK).min(bytes.len()))).collect();
+    let mut sent = 0u64;
+    let mut reported = 0u64;
+    let stream = futures::stream::iter(pieces).map(move |piece| {
+        sent += piece.len() as u64;
+        if sent - reported >= REPORT_EVERY || sent == total {
+            reported = sent;
+            progress(Progress { done: sent, total });
+        }
+        Ok::<_, std::io::Error>(piece)
+    });
+    reqwest::Body::wrap_stream(stream)
+}
+
 impl<P> State<P> {
     /// Ends the stream, recording why.
     fn fail(&mut self, why: String) -> std::io::Error {
