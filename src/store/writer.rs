@@ -83,8 +83,9 @@ impl Store {
         if version > schema::VERSION {
             return Err(StoreError::TooNew { path: path.to_path_buf(), found: version, supported: schema::VERSION });
         }
-        if version < schema::VERSION {
-            // One transaction: a crash leaves the old version or the new.
+        if version == 1 {
+            // Version 1 to 2 in one transaction: a crash leaves the old
+            // version or the new. (A new store is made as before.)
             let upgrade = format!(
                 "BEGIN IMMEDIATE; {} {} {} PRAGMA user_version = {}; COMMIT;",
                 schema::FROM_VERSION_1,
@@ -95,6 +96,7 @@ impl Store {
             conn.execute_batch(&upgrade).at(path)?;
         } else {
             conn.execute_batch(schema::CREATE).at(path)?;
+            conn.execute_batch(&format!("PRAGMA user_version = {}", schema::VERSION)).at(path)?;
         }
         if let Some(legacy) = legacy {
             super::migrate::back_up_if_migrated(&conn, legacy, &mut warnings).at(path)?;
