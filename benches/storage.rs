@@ -84,18 +84,18 @@ fn start_sim() -> SimProcess {
     let mut child = Command::new(env!("CARGO_BIN_EXE_seedance-assets"))
         .args(["sim", "--port", &port.to_string(), "--key", "bench-key", "--create-rate", "30"])
         .args(["--min-delay-ms", "1000", "--max-delay-ms", "2000"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("simulator binary");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut group = String::new();
-    for line in std::io::BufReader::new(stderr).lines() {
-        if let Some(g) = line.expect("line").strip_prefix("a group to start with: ") {
-            group = g.to_string();
-            break;
-        }
-    }
+    // Its first line: `export SEEDANCE_BASE_URL=… SEEDANCE_API_KEY=… SEEDANCE_GROUP=…`.
+    let stdout = child.stdout.take().expect("stdout");
+    let line = std::io::BufReader::new(stdout).lines().next().expect("the export line").expect("line");
+    let group = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("SEEDANCE_GROUP="))
+        .unwrap_or_else(|| panic!("no group in {line:?}"))
+        .to_string();
     SimProcess { child, base: format!("http://127.0.0.1:{port}"), group }
 }
 
@@ -112,7 +112,8 @@ fn storage(base: &str) -> Storage {
         secret_access_key: "sim-secret-key".to_string().into(),
         session_token: None,
     };
-    Storage::from_config(&cfg, &creds, reqwest::Client::new()).expect("storage")
+    let http = seedance_assets::api::http_client_builder(&Default::default()).expect("tls").build().expect("http");
+    Storage::from_config(&cfg, &creds, http).expect("storage")
 }
 
 /// `n` distinct files of 1 MiB that start like a PNG.
