@@ -31,6 +31,13 @@ const UPLOAD_RETRIES: u32 = 5;
 const CAPPED_WAIT_MIN: f64 = 0.25;
 /// Longest wait between two probes of an unreachable server.
 const PROBE_MAX: Duration = Duration::from_secs(15);
+/// Assets processing per second between refits of the learned times: with
+/// many processing, a second moves the fit little and a refit costs more,
+/// so it runs every `processing / REFIT_PER_SEC` seconds (up to
+/// [`REFIT_MAX_EVERY`]).
+const REFIT_PER_SEC: usize = 1000;
+/// Longest spacing of refits, in shell ticks (seconds).
+const REFIT_MAX_EVERY: u64 = 5;
 
 /// Where the core reads finished jobs (they are not kept in memory).
 pub trait Lookup: Send {
@@ -173,6 +180,8 @@ pub struct Core {
     upload_queue: VecDeque<JobId>,
     dedup: HashMap<String, JobId>,
     held_polls: Vec<JobId>,
+    /// Ticks of [`Core::replan_polls`] so far (refits are spaced by load).
+    refit_ticks: u64,
     next_id: Option<JobId>,
     uploading: usize,
     rng: StdRng,
@@ -232,6 +241,7 @@ impl Core {
             upload_queue: VecDeque::new(),
             dedup: HashMap::new(),
             held_polls: Vec::new(),
+            refit_ticks: 0,
             next_id,
             uploading: 0,
             rng,
@@ -484,6 +494,10 @@ impl Core {
             }
             Some(_) => {
                 let job = self.jobs.remove(&id).expect("checked above");
+                if job.state == JobState::Queued {
+                    // Its place in the queue would count against the window.
+                    self.queue.retain(|q| *q != id);
+                }
                 let key = Job::dedup_key(&job.spec);
                 if self.dedup.get(&key) == Some(&id) {
                     self.dedup.remove(&key);
@@ -976,8 +990,15 @@ impl Core {
     /// Estimates processing times again (with the jobs still processing as
     /// censored observations) and re-plans the waiting polls of the kinds
     /// whose estimate moved, so jobs planned with less knowledge do not wait
-    /// on it. The shell calls this every second.
+    /// on it. The shell calls this every second; with more than
+    /// [`REFIT_PER_SEC`] assets processing it refits every few calls.
     pub fn replan_polls(&mut self) {
+        let processing = self.jobs.values().filter(|j| j.state == JobState::Processing).count();
+        let every = ((processing / REFIT_PER_SEC) as u64).clamp(1, REFIT_MAX_EVERY);
+        self.refit_ticks += 1;
+        if !self.refit_ticks.is_multiple_of(every) {
+            return;
+        }
         let live: Vec<(String, f64)> = self
             .jobs
             .values()
@@ -1027,6 +1048,14 @@ impl Core {
         self.dispatch_uploads();
         if !self.stopping && self.health.creation_ok() {
             self.dispatch_some(usize::MAX, gate);
+            // Sending (or passing over jobs forgotten meanwhile) may have
+            // taken the queue below half its window: read on from the
+            // store now, not at the next event, which may never come.
+            let before = self.queue.len();
+            self.refill();
+            if self.queue.len() > before {
+                self.dispatch_some(usize::MAX, gate);
+            }
         }
     }
 

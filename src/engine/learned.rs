@@ -45,6 +45,9 @@ struct Kind {
     /// `(seconds, censored, created)`, in the order observed; `created` is
     /// the asset's creation, in seconds since the Unix epoch.
     obs: Vec<(f64, bool, f64)>,
+    /// `obs` weighted by age and rank, as the fit takes them: computed
+    /// again only when `obs` changes (refits run every second or so).
+    weighted: Option<Vec<Observation>>,
     fit: LogNormal,
     /// How many observations the fit rests on (weighted, prior included).
     weight: f64,
@@ -168,11 +171,13 @@ impl Learned {
         }
         let kind = self.kinds.entry(key.to_string()).or_insert_with(|| Kind {
             obs: Vec::new(),
+            weighted: None,
             fit: LogNormal::prior(),
             weight: PRIOR_WEIGHT,
             touched: 0,
         });
         kind.obs.push((secs, censored, created));
+        kind.weighted = None;
         if kind.obs.len() > KEEP {
             // The asset created first goes (the new one, if it is that).
             let oldest = kind.obs.iter().enumerate().min_by(|a, b| a.1.2.total_cmp(&b.1.2)).map(|(i, _)| i);
@@ -200,22 +205,15 @@ impl Learned {
     /// returns the predictive distribution ([`Learned::predictive`]).
     pub fn refit(&mut self, key: &str, live: &[f64]) -> LogNormal {
         let prior = LogNormal::prior();
-        let stored = self.kinds.get(key);
-        let n = stored.map_or(0, |k| k.obs.len());
-        let mut obs: Vec<Observation> = Vec::with_capacity(n + live.len());
+        let stored = self.kinds.get_mut(key);
+        let mut obs: Vec<Observation> = Vec::new();
         if let Some(k) = stored {
-            let newest = k.obs.iter().map(|o| o.2).fold(f64::NEG_INFINITY, f64::max);
-            // Rank by creation, newest first.
-            let mut order: Vec<usize> = (0..k.obs.len()).collect();
-            order.sort_by(|&a, &b| k.obs[b].2.total_cmp(&k.obs[a].2));
-            obs.extend(order.iter().enumerate().map(|(newer, &i)| {
-                let (secs, censored, created) = k.obs[i];
-                let by_age = (newest - created).max(0.0) / HALF_LIFE_SECS;
-                Observation { secs, censored, weight: 0.5f64.powf(by_age + newer as f64 / HALF_LIFE_OBS) }
-            }));
+            let weighted = k.weighted.get_or_insert_with(|| weigh(&k.obs));
+            obs.reserve(weighted.len() + live.len());
+            obs.extend_from_slice(weighted);
         }
         obs.extend(live.iter().filter(|s| **s > 0.0).map(|&secs| Observation { secs, censored: true, weight: 1.0 }));
-        let start = stored.map_or(prior, |k| k.fit);
+        let start = self.kinds.get(key).map_or(prior, |k| k.fit);
         let fit = LogNormal::fit(&obs, prior, start);
         let weight = PRIOR_WEIGHT + obs.iter().map(|o| o.weight).sum::<f64>();
         if let Some(k) = self.kinds.get_mut(key) {
@@ -250,6 +248,24 @@ impl Learned {
     pub fn set_saved(&mut self, saved: bool) {
         self.changed = !saved;
     }
+}
+
+/// Observations `(seconds, censored, created)` weighted for the fit: half
+/// per [`HALF_LIFE_SECS`] older than the newest, and half per
+/// [`HALF_LIFE_OBS`] newer ones (ranked by creation, newest first).
+fn weigh(stored: &[(f64, bool, f64)]) -> Vec<Observation> {
+    let newest = stored.iter().map(|o| o.2).fold(f64::NEG_INFINITY, f64::max);
+    let mut order: Vec<usize> = (0..stored.len()).collect();
+    order.sort_by(|&a, &b| stored[b].2.total_cmp(&stored[a].2));
+    order
+        .iter()
+        .enumerate()
+        .map(|(newer, &i)| {
+            let (secs, censored, created) = stored[i];
+            let by_age = (newest - created).max(0.0) / HALF_LIFE_SECS;
+            Observation { secs, censored, weight: 0.5f64.powf(by_age + newer as f64 / HALF_LIFE_OBS) }
+        })
+        .collect()
 }
 
 /// The processing caps learned on the data dir's `polling.json`, per
