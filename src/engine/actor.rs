@@ -31,6 +31,10 @@ use crate::text::sanitize;
 
 /// Wait between two attempts at a store that cannot be written.
 const JOURNAL_RETRY: Duration = Duration::from_secs(1);
+/// Shortest time between two writes of answers (Processing, Active …) to
+/// the job store: answers that come closer together share one write. A
+/// write that lets a creation go, or answers a submission, is never held.
+const WRITE_GAP: Duration = Duration::from_millis(25);
 /// Longest wait, at shutdown, for CreateAsset calls in flight.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 /// Events handled per store write, at most.
@@ -132,6 +136,10 @@ struct Actor {
     timers: Timers,
     storage: Option<crate::storage::Storage>,
     journal_retry_at: Option<Instant>,
+    /// When the store was last written.
+    written_at: Instant,
+    /// A write held back to share it with the next answers, due then.
+    write_at: Option<Instant>,
     dispatch_at: Option<Instant>,
     probe_at: Option<Instant>,
     stopping: Option<Instant>,
@@ -232,6 +240,8 @@ pub fn start(
         timers: Timers::default(),
         storage: opts.storage.map(|(s, _)| s),
         journal_retry_at: None,
+        written_at: Instant::now(),
+        write_at: None,
         dispatch_at: None,
         probe_at: None,
         stopping: None,
@@ -295,6 +305,9 @@ impl Actor {
                     self.core.replan_polls();
                     self.carry_out();
                     self.save_learned(false).await;
+                }
+                _ = tokio::time::sleep_until(self.write_at.unwrap_or(far)), if self.write_at.is_some() => {
+                    self.write_at = None;
                 }
                 _ = tokio::time::sleep_until(self.dispatch_at.unwrap_or(far)), if running && self.dispatch_at.is_some() => {
                     self.dispatch_at = None;
@@ -478,12 +491,21 @@ impl Actor {
     async fn flush(&mut self) {
         let fx = &mut self.core.fx;
         let pending = !fx.dirty.is_empty() || !fx.forgotten.is_empty() || !fx.spilled.is_empty();
+        // Answers alone wait a moment to share a write; anything that
+        // waits on durability (a creation, a submission, stopping) goes now.
+        let urgent = !fx.to_create.is_empty() || !self.replies.is_empty() || self.stopping.is_some();
+        let hold = pending && !urgent && self.written_at.elapsed() < WRITE_GAP;
+        if hold {
+            self.write_at.get_or_insert(self.written_at + WRITE_GAP);
+        }
         let retry_due = self.journal_retry_at.is_none_or(|at| Instant::now() >= at);
-        let mut saved = !pending;
+        let mut saved = !pending || hold;
         if pending
+            && !hold
             && retry_due
             && let Some(mut store) = self.store.take()
         {
+            self.write_at = None;
             let ids = std::mem::take(&mut self.core.fx.dirty);
             let mut snapshots: Vec<Job> = ids.iter().filter_map(|id| self.core.jobs.get(id).cloned()).collect();
             let kept = snapshots.len();
@@ -497,6 +519,7 @@ impl Actor {
             .expect("a store write does not panic");
             let path = store.path().display().to_string();
             self.store = Some(store);
+            self.written_at = Instant::now();
             self.core.now = Timestamp::now();
             match result {
                 Ok(()) => {
