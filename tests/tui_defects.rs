@@ -459,4 +459,9 @@ fn small_screen_details_a_new_user_hit() {
     assert!(app.list.state_filter().is_some());
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.list.state_filter(), None, "Esc clears the state filter, as the empty list says");
+
+    // The footer of the input pane at 80 columns says how to reach the list.
+    focus(&mut app, Focus::Urls);
+    let footer = screen(&mut app, 80, 24).lines().last().unwrap().to_string();
+    assert!(footer.contains("Tab focus") && footer.contains("q quit"), "{footer}");
 }

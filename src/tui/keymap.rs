@@ -476,7 +476,8 @@ impl KeyMap {
             })
         };
         let order: &[KeyAction] = match scope {
-            Scope::Input => &[KeyAction::Edit, KeyAction::Submit, KeyAction::CycleType, KeyAction::FocusNext],
+            // Tab before `t`: a new user must find the way to the list.
+            Scope::Input => &[KeyAction::Edit, KeyAction::Submit, KeyAction::FocusNext, KeyAction::CycleType],
             Scope::List => &[
                 KeyAction::Detail,
                 KeyAction::Copy,
