@@ -33,7 +33,8 @@ use crate::text::sanitize;
 const JOURNAL_RETRY: Duration = Duration::from_secs(1);
 /// Shortest time between two writes of answers (Processing, Active …) to
 /// the job store: answers that come closer together share one write. A
-/// write that lets a creation go, or answers a submission, is never held.
+/// write that lets a creation go, records a forget, or answers a
+/// submission is never held.
 const WRITE_GAP: Duration = Duration::from_millis(25);
 /// Longest wait, at shutdown, for CreateAsset calls in flight.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
@@ -492,8 +493,10 @@ impl Actor {
         let fx = &mut self.core.fx;
         let pending = !fx.dirty.is_empty() || !fx.forgotten.is_empty() || !fx.spilled.is_empty();
         // Answers alone wait a moment to share a write; anything that
-        // waits on durability (a creation, a submission, stopping) goes now.
-        let urgent = !fx.to_create.is_empty() || !self.replies.is_empty() || self.stopping.is_some();
+        // waits on durability (a creation, a submission, a forget already
+        // shown as gone, stopping) goes now.
+        let urgent =
+            !fx.to_create.is_empty() || !fx.forgotten.is_empty() || !self.replies.is_empty() || self.stopping.is_some();
         let hold = pending && !urgent && self.written_at.elapsed() < WRITE_GAP;
         if hold {
             self.write_at.get_or_insert(self.written_at + WRITE_GAP);
