@@ -406,7 +406,10 @@ fn existing_items_are_reported_with_their_reference_and_offered_for_creation_ane
     let mut app = support::app(false);
     let mut existing = support::job(1, "cat", "png", JobState::Active);
     existing.asset_id = Some("asset-1".into());
-    let dup = existing.spec.clone();
+    // The same content under another name (a local file copied): what is
+    // offered, and created if the user says so, is the line's own item.
+    let mut dup = existing.spec.clone();
+    dup.name = "cat-copy".into();
     let item = |fate| Item {
         origin: Origin { label: "editor".into(), line: 1 },
         line: dup.url.clone(),
@@ -414,13 +417,14 @@ fn existing_items_are_reported_with_their_reference_and_offered_for_creation_ane
         fate,
         hash_from: None,
     };
-    app.intake_done(vec![item(Fate::Existing(Box::new(existing.clone())))]);
+    let fate = || Fate::Existing { asked: Box::new(dup.clone()), job: Box::new(existing.clone()) };
+    app.intake_done(vec![item(fate())]);
     assert_eq!(*app.mode(), Mode::Confirm(Confirm::Duplicates(vec![dup.clone()])));
     assert_eq!(app.status(), Some("queued 0 · existing 1"));
     assert!(app.log.lines().iter().any(|l| l.text.contains("asset://asset-1")), "the reference is in the log");
     key(&mut app, KeyCode::Char('n'));
     assert!(app.take_effects().is_empty());
-    app.intake_done(vec![item(Fate::Existing(Box::new(existing)))]);
+    app.intake_done(vec![item(fate())]);
     key(&mut app, KeyCode::Char('y'));
     assert_eq!(app.take_effects(), [Effect::Engine(Command::Submit { jobs: vec![dup], allow_duplicates: true })]);
 }

@@ -78,7 +78,7 @@ pub(super) async fn run(
             let place = it.place();
             match it.fate {
                 Fate::Created(id) => fed.push(Fed::Created(id, pos)),
-                Fate::Existing(job) => fed.push(Fed::Existing(job, pos)),
+                Fate::Existing { job, .. } => fed.push(Fed::Existing(job, pos)),
                 Fate::Refused(why) if !alive => say(format!("{place}: {why}")),
                 _ => {}
             }

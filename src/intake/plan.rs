@@ -76,7 +76,13 @@ pub enum Fate {
     Created(JobId),
     /// Sent, and the engine already had it (same group and profile, same
     /// URL and name, or same content): nothing new was created.
-    Existing(Box<Job>),
+    Existing {
+        /// What this item asked for (its own name: the same content may
+        /// have come under another), to create anyway if the user says so.
+        asked: Box<NewJob>,
+        /// The job that has it.
+        job: Box<Job>,
+    },
 }
 
 /// How many items went which way: the one summary every front end shows.
@@ -97,7 +103,7 @@ impl Tally {
     pub fn add(&mut self, fate: &Fate) {
         match fate {
             Fate::Created(_) => self.queued += 1,
-            Fate::Existing(_) => self.existing += 1,
+            Fate::Existing { .. } => self.existing += 1,
             Fate::Held { .. } => self.held += 1,
             Fate::Refused(_) => self.refused += 1,
             Fate::Create { .. } => {}

@@ -308,7 +308,8 @@ pub async fn send(engine: &EngineHandle, items: &mut [Item], allow_duplicates: b
     let mut accepted = r.accepted.into_iter();
     for (i, job) in at.into_iter().zip(&jobs) {
         items[i].fate = if let Some(k) = dups.iter().position(|(d, _)| d == job) {
-            Fate::Existing(Box::new(dups.swap_remove(k).1))
+            let (asked, existing) = dups.swap_remove(k);
+            Fate::Existing { asked: Box::new(asked), job: Box::new(existing) }
         } else if let Some(id) = accepted.next() {
             Fate::Created(id)
         } else {

@@ -677,14 +677,14 @@ impl App {
                 Fate::Held { reason, .. } => {
                     self.note(Level::Warn, format!("held back {what}: {}", without_line(reason, it.text())));
                 }
-                Fate::Existing(job) => {
+                Fate::Existing { asked, job } => {
                     let reference =
                         job.asset_id.as_ref().map_or_else(|| "no asset yet".to_string(), |a| format!("asset://{a}"));
                     self.note(
                         Level::Info,
                         format!("exists already: `{}` is job #{} ({}, {reference})", job.spec.name, job.id, job.state),
                     );
-                    existing.push(job.spec.clone());
+                    existing.push(NewJob::clone(asked));
                 }
                 _ => {}
             }
