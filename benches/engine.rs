@@ -29,7 +29,7 @@
 //! `cargo bench --bench engine -- throughput memory limits slow-get tail pace mixed import-memory regime`.
 
 mod support;
-use support::{client, images};
+use support::{client, images, start_sim};
 
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
@@ -124,16 +124,17 @@ fn rss_kib() -> u64 {
 }
 
 async fn memory() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let mut sim = Command::new(env!("CARGO_BIN_EXE_seedance-assets"))
-        .args(["sim", "--port", &port.to_string(), "--min-delay-ms", "120000", "--max-delay-ms", "120000"])
-        .args(["--create-rate", "3000", "--get-rate", "10000", "--key", "bench-key"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("simulator binary");
-    let group = sim_group(&mut sim);
-    let base = format!("http://127.0.0.1:{port}");
+    let sim = start_sim(&[
+        "--min-delay-ms",
+        "120000",
+        "--max-delay-ms",
+        "120000",
+        "--create-rate",
+        "3000",
+        "--get-rate",
+        "10000",
+    ]);
+    let (base, group) = (sim.base.clone(), sim.group.clone());
     let dir = tempfile::tempdir().expect("tempdir");
     let before = rss_kib();
     let (engine, mut rx, task) = start_engine(
@@ -170,8 +171,7 @@ async fn memory() {
     }
     engine.send(EngineCommand::Shutdown);
     let _ = task.await;
-    let _ = sim.kill();
-    let _ = sim.wait();
+    drop(sim);
     println!(
         "  10,000 jobs in flight: peak RSS {:.1} MB (process before the engine: {:.1} MB; engine share {:.1} MB)",
         peak as f64 / 1024.0,
@@ -281,16 +281,19 @@ fn cpu_secs() -> f64 {
 }
 
 async fn slow_get() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let mut sim = Command::new(env!("CARGO_BIN_EXE_seedance-assets"))
-        .args(["sim", "--port", &port.to_string(), "--min-delay-ms", "60000", "--max-delay-ms", "60000"])
-        .args(["--create-rate", "300", "--get-rate", "100000", "--get-delay-ms", "2000", "--key", "bench-key"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("simulator binary");
-    let group = sim_group(&mut sim);
-    let base = format!("http://127.0.0.1:{port}");
+    let sim = start_sim(&[
+        "--min-delay-ms",
+        "60000",
+        "--max-delay-ms",
+        "60000",
+        "--create-rate",
+        "300",
+        "--get-rate",
+        "100000",
+        "--get-delay-ms",
+        "2000",
+    ]);
+    let (base, group) = (sim.base.clone(), sim.group.clone());
     let dir = tempfile::tempdir().expect("tempdir");
     let (rss_before, cpu_before) = (rss_kib(), cpu_secs());
     let (engine, mut rx, task) = start_engine(
@@ -335,8 +338,7 @@ async fn slow_get() {
     let http = seedance_assets::api::http_client_builder(&Default::default()).expect("tls").build().expect("client");
     let stats: serde_json::Value =
         http.get(format!("{base}/_stats")).send().await.expect("stats").json().await.expect("json");
-    let _ = sim.kill();
-    let _ = sim.wait();
+    drop(sim);
     let active = states.values().filter(|s| **s == JobState::Active).count();
     println!(
         "  5,000 in flight, GetAsset answered in 2 s, 60 s processing: wall {:.1} s  GetAsset/asset {:.2}  looks at final jobs {}  overlapping looks {}  peak RSS {:.1} MB (before: {:.1} MB)  CPU {:.1} s ({:.2} ms per import)  active {active}/{n}",
@@ -511,26 +513,26 @@ async fn regime() {
     }
 }
 
-/// The group the standalone simulator announces on its first line of stdout.
 /// `import --file` of growing lists by the binary, at 1,000 creations/s
 /// (1-3 s processing): the peak RSS of the importing process.
 fn import_memory() {
     let bin = env!("CARGO_BIN_EXE_seedance-assets");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let mut sim = Command::new(bin)
-        .args(["sim", "--port", &port.to_string(), "--min-delay-ms", "1000", "--max-delay-ms", "3000"])
-        .args(["--create-rate", "2000", "--get-rate", "10000", "--key", "bench-key"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("simulator binary");
-    let group = sim_group(&mut sim);
+    let sim = start_sim(&[
+        "--min-delay-ms",
+        "1000",
+        "--max-delay-ms",
+        "3000",
+        "--create-rate",
+        "2000",
+        "--get-rate",
+        "10000",
+    ]);
     let mut first = None;
     for lines in [1_000u64, 20_000, 100_000] {
         let dir = tempfile::tempdir().expect("tempdir");
         let config = dir.path().join("config.toml");
         let limits = "[limits]\ncreate_per_sec = 1000\nmax_creating = 100\nget_per_sec = 2000\n";
-        let text = format!("[api]\nbase_url = \"http://127.0.0.1:{port}\"\n{limits}[preflight]\nmode = \"off\"\n");
+        let text = format!("[api]\nbase_url = \"{}\"\n{limits}[preflight]\nmode = \"off\"\n", sim.base);
         std::fs::write(&config, text).expect("config");
         let list = dir.path().join("urls.txt");
         let urls: String = (0..lines).map(|i| format!("https://media.example/mem/{lines}/{i:07}.png\n")).collect();
@@ -541,7 +543,7 @@ fn import_memory() {
             .arg(&config)
             .arg("--data-dir")
             .arg(dir.path().join("data"))
-            .args(["import", "--group", &group, "--file"])
+            .args(["import", "--group", &sim.group, "--file"])
             .arg(&list)
             .env("SEEDANCE_API_KEY", "bench-key")
             .stdin(Stdio::null())
@@ -563,21 +565,7 @@ fn import_memory() {
             start.elapsed().as_secs_f64()
         );
     }
-    let _ = sim.kill();
-    let _ = sim.wait();
-}
-
-fn sim_group(sim: &mut std::process::Child) -> String {
-    use std::io::BufRead;
-    // SEEDANCE_BASE_URL=… SEEDANCE_API_KEY=… SEEDANCE_GROUP=…
-    let stdout = sim.stdout.take().expect("stdout");
-    for line in std::io::BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        if let Some(g) = line.split_whitespace().find_map(|w| w.strip_prefix("SEEDANCE_GROUP=")) {
-            return g.to_string();
-        }
-    }
-    panic!("the simulator did not announce a group")
+    drop(sim);
 }
 
 fn main() {

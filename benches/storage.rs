@@ -13,8 +13,10 @@
 //!
 //! Run: `cargo bench --bench storage` (`STORAGE_BENCH_FILES=N` for another count).
 
+mod support;
+use support::SimProcess;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -65,38 +67,8 @@ fn hashing() {
     );
 }
 
-struct SimProcess {
-    child: Child,
-    base: String,
-    group: String,
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start_sim() -> SimProcess {
-    use std::io::BufRead;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_seedance-assets"))
-        .args(["sim", "--port", &port.to_string(), "--key", "bench-key", "--create-rate", "30"])
-        .args(["--min-delay-ms", "1000", "--max-delay-ms", "2000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("simulator binary");
-    // Its first line: `export SEEDANCE_BASE_URL=… SEEDANCE_API_KEY=… SEEDANCE_GROUP=…`.
-    let stdout = child.stdout.take().expect("stdout");
-    let line = std::io::BufReader::new(stdout).lines().next().expect("the export line").expect("line");
-    let group = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("SEEDANCE_GROUP="))
-        .unwrap_or_else(|| panic!("no group in {line:?}"))
-        .to_string();
-    SimProcess { child, base: format!("http://127.0.0.1:{port}"), group }
+    support::start_sim(&["--create-rate", "30", "--min-delay-ms", "1000", "--max-delay-ms", "2000"])
 }
 
 fn storage(base: &str) -> Storage {

@@ -1,5 +1,6 @@
 //! What several benches need: image imports, an API client for a
-//! simulator, and the dashboard's log text.
+//! simulator, a simulator in a process of its own, and the dashboard's log
+//! text.
 
 #![allow(dead_code)]
 
@@ -33,6 +34,47 @@ pub fn client(base: &str, key: &str) -> Client {
         tls: Default::default(),
     })
     .expect("client")
+}
+
+/// The simulator binary (`seedance-assets sim`) in a process of its own,
+/// stopped when dropped.
+pub struct SimProcess {
+    child: std::process::Child,
+    /// Its base URL.
+    pub base: String,
+    /// The group it announced.
+    pub group: String,
+}
+
+impl Drop for SimProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `seedance-assets sim` on a free port with the key `bench-key`
+/// and these further arguments; returns once it has announced its group
+/// (the first line it prints: `export SEEDANCE_BASE_URL=… SEEDANCE_GROUP=…`).
+pub fn start_sim(args: &[&str]) -> SimProcess {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seedance-assets"))
+        .args(["sim", "--port", &port.to_string(), "--key", "bench-key"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("simulator binary");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = std::io::BufReader::new(stdout).lines().next().expect("the export line").expect("line");
+    let group = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("SEEDANCE_GROUP="))
+        .unwrap_or_else(|| panic!("the simulator announced no group: {line:?}"))
+        .to_string();
+    SimProcess { child, base: format!("http://127.0.0.1:{port}"), group }
 }
 
 /// The text of the log files in `dir` (the file name carries the date).
