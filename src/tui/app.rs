@@ -393,7 +393,7 @@ impl App {
     /// Reads what changed in the job store since the last read (at the
     /// list's last height), so the counts and the window are current.
     pub fn refresh(&mut self) {
-        self.list.prepare(self.list.geometry());
+        self.list.read_stale();
     }
 
     /// Jobs still Queued, Creating or Processing (as last read).

@@ -305,8 +305,9 @@ impl JobList {
         sel.and_then(|i| window.get(i))
     }
 
-    /// Reads the window again if it is stale (at the height last placed).
-    fn fresh(&mut self) {
+    /// Reads the window and the counts again if they are stale (at the
+    /// height last placed).
+    pub fn read_stale(&mut self) {
         let rows = self.geometry.rows.max(self.cache.rows).max(1);
         self.refresh(rows);
     }
@@ -356,7 +357,7 @@ impl JobList {
     /// The selected job (the first shown when none was chosen yet), read
     /// again if the window is stale.
     pub fn selected_job(&mut self) -> Option<Job> {
-        self.fresh();
+        self.read_stale();
         self.shown_selection().cloned()
     }
 
