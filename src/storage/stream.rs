@@ -55,6 +55,15 @@ where
     reqwest::Body::wrap_stream(chunks(state))
 }
 
+/// Reports `sent` of `total` bytes once [`REPORT_EVERY`] more went out
+/// since `reported`, and at the end.
+fn report<P: Fn(Progress)>(progress: &P, sent: u64, reported: &mut u64, total: u64) {
+    if sent == total || sent - *reported >= REPORT_EVERY {
+        *reported = sent;
+        progress(Progress { done: sent, total });
+    }
+}
+
 /// Bytes already in memory (read when the file was hashed) as a request
 /// body in [`CHUNK`]-sized pieces, reporting progress as they go.
 pub(crate) fn held_body<P>(bytes: bytes::Bytes, progress: Arc<P>) -> reqwest::Body
@@ -68,10 +77,7 @@ where
     let mut reported = 0u64;
     let stream = futures::stream::iter(pieces).map(move |piece| {
         sent += piece.len() as u64;
-        if sent - reported >= REPORT_EVERY || sent == total {
-            reported = sent;
-            progress(Progress { done: sent, total });
-        }
+        report(&*progress, sent, &mut reported, total);
         Ok::<_, std::io::Error>(piece)
     });
     reqwest::Body::wrap_stream(stream)
@@ -138,10 +144,7 @@ where
             }
             st.done = true;
         }
-        if st.sent == st.expected.size || st.sent - st.reported >= REPORT_EVERY {
-            st.reported = st.sent;
-            (st.progress)(Progress { done: st.sent, total: st.expected.size });
-        }
+        report(&*st.progress, st.sent, &mut st.reported, st.expected.size);
         Some((Ok(chunk), st))
     })
 }
