@@ -35,6 +35,7 @@ fn job(id: u64, state: JobState) -> Job {
         profile: "default".into(),
         local: None,
         media: None,
+        conform: None,
     };
     let t = Timestamp::from_second(1_790_000_000 + id as i64).unwrap();
     let mut j = Job::new(id, spec, t);

@@ -211,6 +211,8 @@ async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
         recursive: false,
         profile: "default".into(),
         concurrency: PreflightConfig::default().concurrency,
+        conform: None,
+        progress: None,
     });
     let items = intake.read(vec![Source::inline("bench", urls.join("\n"))]).await;
     let start = Instant::now();
@@ -234,7 +236,7 @@ async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
     // batch sent at once.
     let mut decided = intake.decide(futures::stream::iter(items)).ready_chunks(256);
     while let Some(batch) = decided.next().await {
-        let mut items: Vec<_> = batch.into_iter().map(|(_, item)| item).collect();
+        let mut items: Vec<_> = batch.into_iter().flat_map(|(_, items)| items).collect();
         assert!(send(&engine, &mut items, false).await, "the engine stopped");
     }
     let (first, last) = watcher.await.expect("watcher");

@@ -354,6 +354,7 @@ mod tests {
             profile: "default".into(),
             local: None,
             media: None,
+            conform: None,
         };
         let mut j = Job::new(id, spec, jiff::Timestamp::UNIX_EPOCH);
         j.state = state;

@@ -124,6 +124,9 @@ pub struct NewJob {
     /// What preflight measured (format, dimensions, duration, fps, size).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<crate::media::MediaInfo>,
+    /// When the file was conformed: the original, the recipe and the part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conform: Option<crate::conform::ConformRecord>,
 }
 
 /// A local file as hashed when it was submitted: the upload must send these
@@ -231,6 +234,11 @@ impl Job {
     /// The identity used to detect duplicate submissions: group, URL and
     /// name; for a local file, group and content (whatever its path or name).
     pub fn dedup_key(spec: &NewJob) -> String {
+        // A conformed part is the same purchase whatever bytes a re-run of
+        // the recipe makes: it is keyed by the original and the recipe.
+        if let Some(c) = &spec.conform {
+            return format!("{}\u{1f}conform:{}:{}", spec.group_id, c.key, c.part.0);
+        }
         match &spec.local {
             Some(l) => format!("{}\u{1f}sha256:{}", spec.group_id, l.sha256),
             None => format!("{}\u{1f}{}\u{1f}{}", spec.group_id, spec.url, spec.name),

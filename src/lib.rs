@@ -28,6 +28,7 @@ compile_error!(
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod conform;
 pub mod demo;
 pub mod engine;
 pub mod exit;

@@ -176,6 +176,27 @@ impl Setup {
         }
     }
 
+    /// The conform step for these settings (`--conform`), caching in the
+    /// data directory; under `--demo` its downloads make no look-ups.
+    pub fn conformer(&self, limits: crate::preflight::MediaLimits) -> Result<crate::conform::Conformer, TlsError> {
+        self.conformer_with(&self.loaded.config.conform, limits)
+    }
+
+    /// As [`Setup::conformer`], with these conform settings.
+    pub fn conformer_with(
+        &self,
+        cfg: &crate::conform::ConformConfig,
+        limits: crate::preflight::MediaLimits,
+    ) -> Result<crate::conform::Conformer, TlsError> {
+        let tls = self.loaded.config.tls_options(&self.loaded.path);
+        let mut builder = crate::api::http_client_builder(&tls)?;
+        if self.is_demo() {
+            builder = builder.dns_resolver(std::sync::Arc::new(crate::preflight::NoLookups));
+        }
+        let http = builder.build().map_err(TlsError::Client)?;
+        Ok(crate::conform::Conformer::new(cfg, limits, self.paths.data_dir.join("conform"), http))
+    }
+
     /// True when demo data is reset at the next demo start rather than resumed.
     pub fn is_demo(&self) -> bool {
         self.sim.is_some()

@@ -37,6 +37,7 @@ fn job(id: u64, group: &str, state: seedance_assets::engine::JobState, error: &s
         profile: "default".into(),
         local: None,
         media: None,
+        conform: None,
     };
     let mut j = Job::new(id, spec, jiff::Timestamp::now());
     j.state = state;

@@ -118,6 +118,7 @@ async fn wait_lists_the_job_it_turned_uncertain_and_exits_one() {
             profile: "default".into(),
             local: None,
             media: None,
+            conform: None,
         };
         Job { state, ..Job::new(id, spec, jiff::Timestamp::now()) }
     };

@@ -187,14 +187,16 @@ fn intake(app: &App, policy: Policy, checker: Option<Arc<Checker>>) -> Arc<Intak
         recursive: false,
         profile: "default".into(),
         concurrency: 8,
+        conform: None,
+        progress: None,
     })
 }
 
 async fn plan(intake: &Arc<Intake>, text: &str) -> Vec<Item> {
     let items = intake.read(vec![Source::inline("editor", text)]).await;
-    let mut decided: Vec<(usize, Item)> = intake.decide(futures::stream::iter(items)).collect().await;
+    let mut decided: Vec<(usize, Vec<Item>)> = intake.decide(futures::stream::iter(items)).collect().await;
     decided.sort_by_key(|(i, _)| *i);
-    decided.into_iter().map(|(_, it)| it).collect()
+    decided.into_iter().flat_map(|(_, its)| its).collect()
 }
 
 /// The dashboard's Enter (or `!`), run through `intake` and answered as the

@@ -416,6 +416,7 @@ async fn fixed_bucket_credentials_resume_uploads_without_a_restart() {
             profile: "default".into(),
             local: Some(LocalSource { path, size: f.size, sha256: f.sha256, key: f.key, modified: f.modified }),
             media: None,
+            conform: None,
         });
     }
     let wrong = sim_storage_with(&sim, "sim-access-key", "not-the-secret");

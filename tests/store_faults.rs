@@ -26,6 +26,7 @@ fn job(id: u64, state: JobState) -> Job {
         profile: "default".into(),
         local: None,
         media: None,
+        conform: None,
     };
     let mut j = Job::new(id, spec, jiff::Timestamp::from_second(1_795_000_000).unwrap());
     j.state = state;

@@ -20,6 +20,7 @@ pub fn images(group: &str, n: usize, tag: &str) -> Vec<NewJob> {
             profile: "default".into(),
             local: None,
             media: None,
+            conform: None,
         })
         .collect()
 }

@@ -200,6 +200,25 @@ pub struct ImportArgs {
     /// never created.
     #[arg(long)]
     pub allow_unchecked: bool,
+    /// Conform files that break the limits before paying: images are scaled,
+    /// padded or converted (image crate), video and audio re-encoded, split
+    /// or trimmed (ffmpeg); every output is checked again. A URL is
+    /// downloaded and its result uploaded to your bucket. Outputs are cached
+    /// in the data directory, so a re-run conforms and creates nothing again.
+    /// Also `[conform] enabled` or a preset's `conform = true`.
+    #[arg(long, conflicts_with_all = ["no_preflight", "no_conform"])]
+    pub conform: bool,
+    /// Do not conform in this run, whatever the config or preset says.
+    #[arg(long)]
+    pub no_conform: bool,
+    /// Conforming, what an aspect ratio outside the limits becomes: `pad`
+    /// (bars, the default) or `crop` (the middle kept).
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub aspect: Option<crate::conform::AspectFix>,
+    /// Conforming, what a clip longer than the limit becomes: `split` into
+    /// parts NAME-part1, NAME-part2 … (the default) or `trim` to its start.
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub too_long: Option<crate::conform::TooLong>,
 }
 
 /// `config` subcommands.

@@ -68,6 +68,22 @@ fn intake(setup: &Setup, a: &ImportArgs) -> Result<Intake, Failure> {
         PreflightMode::Off => None,
         _ => Some(Arc::new(Checker::new(setup.preflight(&pf).map_err(|e| format!("preflight: {e}"))?))),
     };
+    let conform = match conforming(setup, a) {
+        Some(_) if pf.mode == PreflightMode::Off => {
+            let why = "conform needs preflight, and `[preflight] mode = \"off\"` turns it off";
+            return Err(Failure::new(EXIT_USAGE, why));
+        }
+        Some(cc) => {
+            let mut cfg = setup.loaded.config.clone();
+            cfg.conform = cc;
+            let conformer = setup.conformer_with(&cfg.conform, pf.limits()).map_err(|e| format!("conform: {e}"))?;
+            if let Err(e) = conformer.tools() {
+                eprintln!("warning: {e}");
+            }
+            Some(Arc::new(conformer))
+        }
+        None => None,
+    };
     Ok(Intake {
         defaults,
         policy: Policy { mode: pf.mode, unprobeable: pf.unprobeable, consent: a.allow_unchecked },
@@ -77,7 +93,32 @@ fn intake(setup: &Setup, a: &ImportArgs) -> Result<Intake, Failure> {
         recursive: a.recursive,
         profile: setup.profile.name.clone(),
         concurrency: pf.concurrency,
+        conform,
+        progress: None,
     })
+}
+
+/// The conform settings for this run, when it conforms: `--conform`, else
+/// the preset's `conform`, else `[conform] enabled`; `--no-conform` wins.
+fn conforming(setup: &Setup, a: &ImportArgs) -> Option<crate::conform::ConformConfig> {
+    let cfg = &setup.loaded.config;
+    let preset = match &a.preset {
+        Some(name) => cfg.preset(name),
+        None => cfg.default_preset(),
+    };
+    let on = !a.no_conform && (a.conform || preset.is_some_and(|p| p.conform) || cfg.conform.enabled);
+    if !on {
+        return None;
+    }
+    let mut cc = cfg.conform.clone();
+    cc.enabled = true;
+    if let Some(x) = a.aspect {
+        cc.aspect = x;
+    }
+    if let Some(x) = a.too_long {
+        cc.too_long = x;
+    }
+    Some(cc)
 }
 
 /// The input sources, each with the label its line numbers are reported

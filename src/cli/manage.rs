@@ -195,6 +195,7 @@ mod tests {
             profile: "default".into(),
             local: None,
             media: None,
+            conform: None,
         };
         let mut j = Job::new(1, spec, jiff::Timestamp::now());
         j.state = state;

@@ -50,7 +50,8 @@ pub(super) async fn run(
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut decided = Box::pin(intake.decide(items).ready_chunks(256));
     while let Some(batch) = decided.next().await {
-        let (positions, mut items): (Vec<usize>, Vec<Item>) = batch.into_iter().unzip();
+        let (positions, mut items): (Vec<usize>, Vec<Item>) =
+            batch.into_iter().flat_map(|(i, its)| its.into_iter().map(move |it| (i, it))).unzip();
         for it in &items {
             let (reason, text) = match &it.fate {
                 Fate::Refused(why) => (why, format!("{}: refused: {why}", it.place())),

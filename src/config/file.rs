@@ -131,6 +131,8 @@ pub struct Config {
     pub tls_ca_file: Option<PathBuf>,
     /// Checks of media before creation.
     pub preflight: PreflightConfig,
+    /// Making files that break the limits pass (`import --conform`).
+    pub conform: crate::conform::ConformConfig,
 }
 
 /// A config as loaded, with where it came from.

@@ -85,6 +85,9 @@ pub struct Preset {
     /// The preset selected at start.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub default: bool,
+    /// Files that break the limits are conformed (as `import --conform`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub conform: bool,
 }
 
 impl Preset {
@@ -97,6 +100,7 @@ impl Preset {
             name_template: default_template(),
             description: None,
             default: false,
+            conform: false,
         }
     }
 

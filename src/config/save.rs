@@ -226,6 +226,7 @@ fn write_fields(t: &mut Table, p: &Preset) {
         }
     }
     set_flag(t, "default", p.default);
+    set_flag(t, "conform", p.conform);
 }
 
 /// Writes `data` to `path` atomically and durably: a temporary file in the

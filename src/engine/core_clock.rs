@@ -75,6 +75,7 @@ fn spec() -> NewJob {
         profile: "default".into(),
         local: None,
         media: None,
+        conform: None,
     }
 }
 

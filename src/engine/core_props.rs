@@ -274,6 +274,7 @@ impl World {
                             profile: "default".into(),
                             local: None,
                             media: None,
+                            conform: None,
                         }
                     })
                     .collect();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::api::AssetType;
 use crate::config::{NameContext, TypeChoice};
 use crate::engine::{LocalSource, NewJob};
-use crate::local::{LocalMedia, expand};
+use crate::local::{LocalMedia, expand_with};
 use crate::preflight::MediaLimits;
 use crate::storage::{Storage, StorageError};
 use crate::text::sanitize;
@@ -104,6 +104,7 @@ pub fn read_line(
     first_n: u64,
     recursive: bool,
     limits: &MediaLimits,
+    convert: bool,
 ) -> Vec<LocalPart> {
     let whole = |job: Result<(NewJob, PathBuf), String>| vec![LocalPart { file: None, job }];
     let c = match columns(line, d) {
@@ -116,7 +117,7 @@ pub fn read_line(
         Ok(m) => m.is_dir(),
         Err(_) => c.target.contains(['*', '?', '[']),
     };
-    let expansion = expand(c.target, recursive);
+    let expansion = expand_with(c.target, recursive, convert);
     let named = |p: &Path| expanded.then(|| p.display().to_string());
     let mut out = Vec::new();
     if c.name.is_some() && expansion.files.len() > 1 {
@@ -134,7 +135,7 @@ pub fn read_line(
     }
     for media in &expansion.files {
         let n = first_n + out.iter().filter(|p| p.job.is_ok()).count() as u64;
-        let job = job_for(media, &c, d, n, limits).map_err(|e| e.to_string());
+        let job = job_for(media, &c, d, n, (!convert).then_some(limits)).map_err(|e| e.to_string());
         out.push(LocalPart { file: named(&media.path), job });
     }
     if !expanded {
@@ -151,7 +152,7 @@ fn job_for(
     c: &Columns<'_>,
     d: &ImportDefaults,
     n: u64,
-    limits: &MediaLimits,
+    limits: Option<&MediaLimits>,
 ) -> Result<(NewJob, PathBuf), LocalJobError> {
     let path = || media.path.clone();
     let asset_type = match c.declared {
@@ -167,7 +168,8 @@ fn job_for(
         TypeChoice::Infer => media.asset_type,
     };
     let size = std::fs::metadata(&media.path).map(|m| m.len()).unwrap_or(0);
-    if let Some(why) = limits.too_large(asset_type, size) {
+    // Conforming (no `limits`), a file too large is made smaller later.
+    if let Some(why) = limits.and_then(|l| l.too_large(asset_type, size)) {
         return Err(LocalJobError::TooLarge { path: path(), why });
     }
     let name = match c.name {
@@ -193,6 +195,7 @@ fn job_for(
         profile: crate::config::DEFAULT_PROFILE.to_string(),
         local: None,
         media: None,
+        conform: None,
     };
     Ok((job, path))
 }

@@ -8,6 +8,7 @@
 //! optional), or a local path, directory or glob (`PATH<TAB>name<TAB>type`).
 //! Blank lines and `#` comments are skipped.
 
+mod conform;
 mod error;
 mod local;
 pub mod parse;
@@ -15,6 +16,7 @@ mod plan;
 mod policy;
 mod run;
 
+pub use conform::Conforming;
 pub use error::{InputError, LineError};
 pub use local::LocalJobError;
 pub use parse::{

@@ -160,6 +160,7 @@ pub fn parse_line(line: &str, n: u64, d: &ImportDefaults) -> Result<NewJob, Inpu
         profile: crate::config::DEFAULT_PROFILE.into(),
         local: None,
         media: None,
+        conform: None,
     })
 }
 

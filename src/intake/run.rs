@@ -119,6 +119,11 @@ pub struct Intake {
     pub profile: String,
     /// Items checked at once.
     pub concurrency: usize,
+    /// The conform step, when files that break the limits are to be made
+    /// to pass (`--conform`).
+    pub conform: Option<Arc<crate::conform::Conformer>>,
+    /// Where the progress of items being conformed is told.
+    pub progress: Option<tokio::sync::mpsc::UnboundedSender<super::conform::Conforming>>,
 }
 
 impl Intake {
@@ -209,7 +214,8 @@ impl Intake {
             if let Err(why) = &self.storage {
                 return emit(item(None, Fate::Refused(why.to_string()), None));
             }
-            for part in local::read_line(line, &self.defaults, *n + 1, self.recursive, &self.limits) {
+            let convert = self.conform.is_some();
+            for part in local::read_line(line, &self.defaults, *n + 1, self.recursive, &self.limits, convert) {
                 let it = match part.job {
                     Ok((job, path)) => {
                         *n += 1;
@@ -237,13 +243,15 @@ impl Intake {
         Fate::Create { job: Box::new(job), warning: None }
     }
 
-    /// Decides each item still to decide (preflight, then the policy; a
-    /// local file that goes on is hashed), yielding `(index, item)` as each
-    /// is known (not in input order). Items already decided pass through.
+    /// Decides each item still to decide (preflight, the conform step when
+    /// on, then the policy; a local file that goes on is hashed), yielding
+    /// `(index, items)` as each is known (not in input order): one item, or
+    /// one per part of a conformed clip that was split. Items already
+    /// decided pass through.
     pub fn decide(
         self: &Arc<Self>,
         items: impl Stream<Item = Item> + Send + 'static,
-    ) -> impl Stream<Item = (usize, Item)> + Send + 'static {
+    ) -> impl Stream<Item = (usize, Vec<Item>)> + Send + 'static {
         let me = Arc::clone(self);
         items
             .enumerate()
@@ -254,8 +262,8 @@ impl Intake {
             .buffer_unordered(self.concurrency.max(1))
     }
 
-    async fn decide_one(&self, mut item: Item) -> Item {
-        let Fate::Create { job, .. } = &item.fate else { return item };
+    async fn decide_one(&self, mut item: Item) -> Vec<Item> {
+        let Fate::Create { job, .. } = &item.fate else { return vec![item] };
         let mut job = NewJob::clone(job);
         let verdict = match &self.checker {
             Some(c) if self.policy.mode != crate::config::PreflightMode::Off => {
@@ -264,6 +272,12 @@ impl Intake {
             _ => None,
         };
         job.media = verdict.as_ref().and_then(|v| v.media().cloned());
+        if let Some(conformer) = &self.conform
+            && super::conform::wanted(verdict.as_ref(), &job, item.hash_from.is_some())
+            && let Some(items) = self.conform_item(conformer, &item, &job, verdict.as_ref()).await
+        {
+            return items;
+        }
         let decision = self.policy.decide(verdict.as_ref());
         item.fate = match decision {
             Decision::Refuse(why) => Fate::Refused(why),
@@ -277,7 +291,7 @@ impl Intake {
                 (None, _) => Fate::Create { job: Box::new(job), warning },
             },
         };
-        item
+        vec![item]
     }
 }
 

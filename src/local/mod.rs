@@ -164,23 +164,31 @@ fn is_pattern(s: &str) -> bool {
 
 /// Expands one local line (see [`resolve`]) into media files.
 pub fn expand(line: &str, recursive: bool) -> Expansion {
+    expand_with(line, recursive, false)
+}
+
+/// As [`expand`]; with `convert`, files the conform step can turn into an
+/// accepted format ([`convertible`]: webm, mkv, flac, tga …) and files whose
+/// content is not recognised are taken too, typed by their extension, for
+/// the conform step to measure.
+pub fn expand_with(line: &str, recursive: bool, convert: bool) -> Expansion {
     let path = resolve(line);
     let mut out = Expansion::default();
     let text = path.to_string_lossy().into_owned();
     if is_pattern(&text) && std::fs::symlink_metadata(&path).is_err() {
-        expand_glob(&text, recursive, &mut out);
+        expand_glob(&text, recursive, convert, &mut out);
         return out;
     }
     match std::fs::metadata(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => out.errors.push(LocalError::Missing { path }),
         Err(e) => out.errors.push(unreadable(path, &e)),
         Ok(m) if m.is_dir() => {
-            walk(&path, recursive, &mut out);
+            walk(&path, recursive, convert, &mut out);
             if out.files.is_empty() && out.errors.is_empty() {
                 out.errors.push(LocalError::NoMedia { path, recursive });
             }
         }
-        Ok(_) => match classify(&path) {
+        Ok(_) => match classify_with(&path, convert) {
             Ok(media) => out.files.push(media),
             Err(e) => out.errors.push(e),
         },
@@ -188,7 +196,7 @@ pub fn expand(line: &str, recursive: bool) -> Expansion {
     out
 }
 
-fn expand_glob(pattern: &str, recursive: bool, out: &mut Expansion) {
+fn expand_glob(pattern: &str, recursive: bool, convert: bool, out: &mut Expansion) {
     let options = glob::MatchOptions { require_literal_leading_dot: true, ..glob::MatchOptions::new() };
     let paths = match glob::glob_with(pattern, options) {
         Ok(paths) => paths,
@@ -205,10 +213,10 @@ fn expand_glob(pattern: &str, recursive: bool, out: &mut Expansion) {
             }
             Ok(path) if path.is_dir() => {
                 if recursive {
-                    walk(&path, true, out);
+                    walk(&path, true, convert, out);
                 }
             }
-            Ok(path) => add_if_media(path, out),
+            Ok(path) => add_if_media(path, convert, out),
         }
     }
     if out.files.is_empty() && out.errors.is_empty() {
@@ -219,7 +227,7 @@ fn expand_glob(pattern: &str, recursive: bool, out: &mut Expansion) {
 /// Adds the media files of a directory (and of its subdirectories when
 /// `recursive`), skipping hidden entries, files with other extensions and
 /// symbolic links to directories.
-fn walk(dir: &Path, recursive: bool, out: &mut Expansion) {
+fn walk(dir: &Path, recursive: bool, convert: bool, out: &mut Expansion) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
@@ -244,21 +252,23 @@ fn walk(dir: &Path, recursive: bool, out: &mut Expansion) {
     for (path, real_dir) in paths {
         if real_dir {
             if recursive {
-                walk(&path, true, out);
+                walk(&path, true, convert, out);
             }
         } else if !path.is_dir() {
-            add_if_media(path, out);
+            add_if_media(path, convert, out);
         }
     }
 }
 
 /// Adds a file found by a directory or a glob: one with a media extension
 /// must be media; others are not what was asked for and are skipped.
-fn add_if_media(path: PathBuf, out: &mut Expansion) {
-    if extension(&path).and_then(AssetType::from_extension).is_none() {
+fn add_if_media(path: PathBuf, convert: bool, out: &mut Expansion) {
+    let ext = extension(&path);
+    let known = ext.and_then(AssetType::from_extension).is_some();
+    if !(known || convert && ext.and_then(convertible).is_some()) {
         return;
     }
-    match classify(&path) {
+    match classify_with(&path, convert) {
         Ok(media) => out.files.push(media),
         Err(e) => out.errors.push(e),
     }
@@ -278,6 +288,36 @@ fn unreadable(path: PathBuf, e: &std::io::Error) -> LocalError {
 
 /// Types one file from its extension and its first bytes.
 pub fn classify(path: &Path) -> Result<LocalMedia, LocalError> {
+    classify_with(path, false)
+}
+
+/// Formats the conform step turns into accepted ones, by extension: the
+/// asset type they become and the format's name.
+pub fn convertible(ext: &str) -> Option<(AssetType, &'static str)> {
+    Some(match ext.to_ascii_lowercase().as_str() {
+        "webm" => (AssetType::Video, "webm"),
+        "mkv" => (AssetType::Video, "matroska"),
+        "avi" => (AssetType::Video, "avi"),
+        "m4v" => (AssetType::Video, "m4v"),
+        "mpg" | "mpeg" | "ts" | "mts" | "m2ts" => (AssetType::Video, "mpeg"),
+        "wmv" => (AssetType::Video, "wmv"),
+        "flv" => (AssetType::Video, "flv"),
+        "ogv" => (AssetType::Video, "ogg"),
+        "flac" => (AssetType::Audio, "flac"),
+        "ogg" | "oga" | "opus" => (AssetType::Audio, "ogg"),
+        "m4a" | "aac" => (AssetType::Audio, "aac"),
+        "aif" | "aiff" => (AssetType::Audio, "aiff"),
+        "wma" => (AssetType::Audio, "wma"),
+        "tga" => (AssetType::Image, "tga"),
+        "qoi" => (AssetType::Image, "qoi"),
+        "ppm" | "pgm" | "pbm" | "pnm" => (AssetType::Image, "pnm"),
+        _ => return None,
+    })
+}
+
+/// As [`classify`]; with `convert`, a [`convertible`] file, or one whose
+/// content is not recognised, is typed by its extension.
+pub fn classify_with(path: &Path, convert: bool) -> Result<LocalMedia, LocalError> {
     // A FIFO, a device or a socket would block the read (or never end):
     // only regular files are media files.
     match std::fs::metadata(path) {
@@ -299,6 +339,17 @@ pub fn classify(path: &Path) -> Result<LocalMedia, LocalError> {
     }
     let ext = extension(path).unwrap_or_default().to_string();
     let not_media = |reason: String| LocalError::NotMedia { path: path.into(), reason };
+    let stem = || path.file_stem().map(|s| sanitize(&s.to_string_lossy())).unwrap_or_default();
+    let by_extension =
+        |asset_type, format| Ok(LocalMedia { path: path.into(), asset_type, format, stem: stem(), ext: ext.clone() });
+    if convert && !head.is_empty() && sniff(&head).is_none() {
+        if let Some((t, format)) = convertible(&ext) {
+            return by_extension(t, format);
+        }
+        if let Some(t) = AssetType::from_extension(&ext) {
+            return by_extension(t, "unrecognised");
+        }
+    }
     let Some(expected) = AssetType::from_extension(&ext) else {
         return Err(not_media(if ext.is_empty() {
             "it has no extension (jpeg, png, webp, bmp, tiff, gif, heic, mp4, mov, mp3 or wav)".into()
@@ -318,8 +369,7 @@ pub fn classify(path: &Path) -> Result<LocalMedia, LocalError> {
     if found != expected {
         return Err(LocalError::Mismatch { path: path.into(), ext, expected, found, format });
     }
-    let stem = path.file_stem().map(|s| sanitize(&s.to_string_lossy())).unwrap_or_default();
-    Ok(LocalMedia { path: path.into(), asset_type: found, format, stem, ext })
+    Ok(LocalMedia { path: path.into(), asset_type: found, format, stem: stem(), ext })
 }
 
 #[cfg(test)]

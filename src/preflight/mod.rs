@@ -32,6 +32,7 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use governor::{Quota, RateLimiter};
 
+pub(crate) use limits::num;
 pub use limits::{AudioLimits, ImageLimits, LimitsError, MediaLimits, VideoLimits};
 pub use local::LocalFile;
 pub use remote::{HeadInfo, MAX_REDIRECTS, RemoteError, UrlSource};
@@ -232,7 +233,7 @@ fn host_key(url: &url::Url) -> String {
 
 /// A resolver that resolves nothing: the demo's probes stay on this machine.
 #[derive(Debug)]
-struct NoLookups;
+pub(crate) struct NoLookups;
 
 /// Why the demo did not look a name up.
 #[derive(Debug, thiserror::Error)]

@@ -78,6 +78,7 @@ pub(crate) async fn check(sim: &SimState, url: &str, asset_type: &str) -> Option
     let status = resp.status().as_u16();
     let mut hasher = Sha256::new();
     let mut head = Vec::with_capacity(64);
+    let mut body = Vec::new();
     let mut bytes = 0u64;
     let mut stream = resp.bytes_stream();
     let mut broken = None;
@@ -87,6 +88,9 @@ pub(crate) async fn check(sim: &SimState, url: &str, asset_type: &str) -> Option
                 bytes += c.len() as u64;
                 if head.len() < 64 {
                     head.extend_from_slice(&c[..c.len().min(64 - head.len())]);
+                }
+                if !sim.config.no_media_check {
+                    body.extend_from_slice(&c);
                 }
                 hasher.update(&c);
                 if bytes > MAX_DOWNLOAD {
@@ -118,8 +122,70 @@ pub(crate) async fn check(sim: &SimState, url: &str, asset_type: &str) -> Option
             "InvalidParameter.FormatUnsupported".into(),
             format!("the downloaded file is {} {kind}, not {} {asset_type}", article(kind), article(asset_type)),
         )),
-        Some(_) => None,
+        Some(_) if sim.config.no_media_check => None,
+        Some(kind) => limits(&body, kind).await,
     }
+}
+
+/// Bytes held in memory, read as a probe source.
+struct Held<'a>(&'a [u8]);
+
+impl crate::media::Source for Held<'_> {
+    type Error = std::convert::Infallible;
+    fn size(&self) -> Option<u64> {
+        Some(self.0.len() as u64)
+    }
+    async fn read_at(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, Self::Error> {
+        let start = (offset as usize).min(self.0.len());
+        let end = start.saturating_add(len as usize).min(self.0.len());
+        Ok(self.0[start..end].to_vec())
+    }
+}
+
+/// The documented limits, held against what was downloaded: an image's
+/// size from the image crate (a decoder of its own, not the client's
+/// parser), a clip's or a sound's from its headers. `(code, message)` of
+/// the first limit broken.
+async fn limits(body: &[u8], kind: &str) -> Option<(String, String)> {
+    use crate::api::AssetType;
+    let table = crate::preflight::MediaLimits::default();
+    let asset_type = match kind {
+        "Image" => AssetType::Image,
+        "Video" => AssetType::Video,
+        _ => AssetType::Audio,
+    };
+    let unsupported = |why: String| Some(("InvalidParameter.FormatUnsupported".to_string(), why));
+    let mut info = match crate::media::probe(
+        &mut Held(body),
+        &crate::media::Budget { image: u64::MAX, video: u64::MAX, audio: u64::MAX },
+    )
+    .await
+    {
+        Ok(p) => p.info,
+        Err(e) => return unsupported(format!("the downloaded file cannot be read: {e}")),
+    };
+    if asset_type == AssetType::Image {
+        let reader = image::ImageReader::new(std::io::Cursor::new(body)).with_guessed_format();
+        match reader.map(|r| r.into_dimensions()) {
+            Ok(Ok((w, h))) => (info.width, info.height) = (Some(u64::from(w)), Some(u64::from(h))),
+            // HEIF is not read by the image crate: its header's size stands.
+            _ if info.format == crate::media::Format::Heif => {}
+            _ => return unsupported("the downloaded image cannot be decoded".into()),
+        }
+    }
+    info.size_bytes = Some(body.len() as u64);
+    let broken = table.check(asset_type, &info);
+    let first = broken.first()?;
+    let code = if first.contains("frame rate") {
+        if first.contains("below") { "InvalidParameter.FpsTooLow" } else { "InvalidParameter.FpsTooHigh" }
+    } else if first.contains("duration") {
+        "InvalidParameter.DurationInvalid"
+    } else if first.contains("size ") {
+        "InvalidParameter.FileTooLarge"
+    } else {
+        "InvalidParameter.ImageSizeInvalid"
+    };
+    Some((code.to_string(), format!("the downloaded {} breaks a limit: {}", kind.to_lowercase(), broken.join("; "))))
 }
 
 fn article(kind: &str) -> &'static str {

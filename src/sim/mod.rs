@@ -108,6 +108,11 @@ pub struct SimConfig {
     /// Secret access key the bucket accepts.
     #[arg(long, default_value = "sim-secret-key")]
     pub bucket_secret_key: String,
+    /// Do not measure downloaded media against the documented limits
+    /// (sides, aspect, pixels, duration, fps, size); by default an asset
+    /// whose download breaks one fails, as the real server's does.
+    #[arg(long)]
+    pub no_media_check: bool,
 }
 
 impl Default for SimConfig {
@@ -136,6 +141,7 @@ impl Default for SimConfig {
             bucket: "sim-bucket".into(),
             bucket_access_key: "sim-access-key".into(),
             bucket_secret_key: "sim-secret-key".into(),
+            no_media_check: false,
         }
     }
 }

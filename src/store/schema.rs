@@ -141,6 +141,8 @@ struct Extra {
     local: Option<LocalSource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     media: Option<MediaInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    conform: Option<crate::conform::ConformRecord>,
 }
 
 fn nanos(t: Timestamp) -> i64 {
@@ -153,8 +155,9 @@ fn timestamp(n: i64) -> Timestamp {
 
 /// Writes `job` with write sequence `seq`.
 pub fn upsert(conn: &Connection, job: &Job, seq: i64) -> rusqlite::Result<()> {
-    let extra = (job.spec.local.is_some() || job.spec.media.is_some()).then(|| {
-        let e = Extra { local: job.spec.local.clone(), media: job.spec.media.clone() };
+    let extra = (job.spec.local.is_some() || job.spec.media.is_some() || job.spec.conform.is_some()).then(|| {
+        let e =
+            Extra { local: job.spec.local.clone(), media: job.spec.media.clone(), conform: job.spec.conform.clone() };
         serde_json::to_string(&e).expect("local sources and media always serialize")
     });
     let mut stmt = conn.prepare_cached(UPSERT)?;
@@ -277,6 +280,7 @@ pub fn from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
             profile: row.get(6)?,
             local: extra.local,
             media: extra.media,
+            conform: extra.conform,
         },
         state,
         asset_id: row.get(7)?,

@@ -14,6 +14,7 @@ fn job(id: JobId, state: JobState) -> Job {
         profile: "default".into(),
         local: None,
         media: None,
+        conform: None,
     };
     Job { state, ..Job::new(id, spec, jiff::Timestamp::from_second(1_795_000_000).unwrap()) }
 }

@@ -36,17 +36,20 @@ pub enum PresetField {
     Description,
     /// Whether it is the default.
     Default,
+    /// Whether its imports are conformed.
+    Conform,
 }
 
 impl PresetField {
     /// Fields in order.
-    pub const ALL: [PresetField; 6] = [
+    pub const ALL: [PresetField; 7] = [
         PresetField::Name,
         PresetField::Group,
         PresetField::Type,
         PresetField::Template,
         PresetField::Description,
         PresetField::Default,
+        PresetField::Conform,
     ];
 
     /// The label shown.
@@ -58,6 +61,7 @@ impl PresetField {
             PresetField::Template => "Template",
             PresetField::Description => "Description",
             PresetField::Default => "Default",
+            PresetField::Conform => "Conform",
         }
     }
 
@@ -87,6 +91,8 @@ pub struct PresetForm {
     pub description: TextField,
     /// Default flag.
     pub default: bool,
+    /// Conform flag.
+    pub conform: bool,
 }
 
 impl PresetForm {
@@ -101,6 +107,7 @@ impl PresetForm {
             template: TextField::new(&p.name_template),
             description: TextField::new(p.description.as_deref().unwrap_or("")),
             default: p.default,
+            conform: p.conform,
         }
     }
 
@@ -114,6 +121,7 @@ impl PresetForm {
             name_template: self.template.text().trim().to_string(),
             description: (!description.is_empty()).then(|| description.to_string()),
             default: self.default,
+            conform: self.conform,
         }
     }
 
@@ -124,7 +132,7 @@ impl PresetForm {
             PresetField::Group => Some(&mut self.group),
             PresetField::Template => Some(&mut self.template),
             PresetField::Description => Some(&mut self.description),
-            PresetField::Type | PresetField::Default => None,
+            PresetField::Type | PresetField::Default | PresetField::Conform => None,
         }
     }
 
@@ -270,6 +278,7 @@ impl PresetEditor {
             },
             _ if form.field == PresetField::Type && toggle => form.asset_type = form.asset_type.next(),
             _ if form.field == PresetField::Default && toggle => form.default = !form.default,
+            _ if form.field == PresetField::Conform && toggle => form.conform = !form.conform,
             KeyCode::Char('g')
                 if form.field == PresetField::Group
                     && k.modifiers.contains(KeyModifiers::CONTROL)

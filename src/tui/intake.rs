@@ -42,6 +42,8 @@ pub(super) fn start(
         recursive: false,
         profile: setup.profile.name.clone(),
         concurrency: cfg.concurrency,
+        conform: None,
+        progress: None,
     });
     let source = Source::inline("editor", submission.lines.join("\n"));
     let (engine, done) = (engine.clone(), done.clone());
@@ -52,18 +54,27 @@ pub(super) fn start(
         for it in &items {
             *expected.entry(it.origin.clone()).or_default() += 1;
         }
-        let mut waiting: HashMap<Origin, Vec<Item>> = HashMap::new();
+        // A line's items decided so far (a split clip's parts count as one).
+        let mut waiting: HashMap<Origin, (usize, Vec<Item>)> = HashMap::new();
         let mut decided = intake.decide(futures::stream::iter(items)).ready_chunks(256);
         while let Some(batch) = decided.next().await {
-            let mut batch: Vec<Item> = batch.into_iter().map(|(_, it)| it).collect();
-            send(&engine, &mut batch, false).await;
+            let mut sent: Vec<Item> = Vec::new();
+            let mut sizes = Vec::new();
+            for (_, its) in batch {
+                sizes.push(its.len());
+                sent.extend(its);
+            }
+            send(&engine, &mut sent, false).await;
             let mut report = Vec::new();
-            for it in batch {
-                let origin = it.origin.clone();
+            let mut sent = sent.into_iter();
+            for size in sizes {
+                let its: Vec<Item> = sent.by_ref().take(size).collect();
+                let Some(origin) = its.first().map(|it| it.origin.clone()) else { continue };
                 let got = waiting.entry(origin.clone()).or_default();
-                got.push(it);
-                if got.len() == expected.get(&origin).copied().unwrap_or(0) {
-                    report.extend(waiting.remove(&origin).unwrap_or_default());
+                got.0 += 1;
+                got.1.extend(its);
+                if got.0 == expected.get(&origin).copied().unwrap_or(0) {
+                    report.extend(waiting.remove(&origin).map(|(_, its)| its).unwrap_or_default());
                 }
             }
             if !report.is_empty() && done.send(report).is_err() {

@@ -95,6 +95,7 @@ pub fn images(group: &str, n: usize, prefix: &str) -> Vec<NewJob> {
             profile: "default".into(),
             local: None,
             media: None,
+            conform: None,
         })
         .collect()
 }

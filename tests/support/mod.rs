@@ -36,6 +36,7 @@ pub fn job(id: u64, name: &str, ext: &str, state: JobState) -> Job {
         profile: "default".into(),
         local: None,
         media: None,
+        conform: None,
     };
     let mut j = Job::new(id, spec, at(id as i64));
     j.state = state;
@@ -169,6 +170,8 @@ pub fn through_intake(app: &mut App) -> Vec<NewJob> {
         recursive: false,
         profile: "default".into(),
         concurrency: 4,
+        conform: None,
+        progress: None,
     });
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut items = rt.block_on(intake.read(vec![Source::inline("editor", sub.lines.join("\n"))]));

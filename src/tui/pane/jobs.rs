@@ -530,6 +530,7 @@ mod tests {
             profile: crate::config::DEFAULT_PROFILE.into(),
             local: None,
             media: None,
+            conform: None,
         };
         let mut j = Job::new(id, spec, jiff::Timestamp::UNIX_EPOCH);
         j.state = state;

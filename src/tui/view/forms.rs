@@ -75,6 +75,7 @@ pub(super) fn presets(frame: &mut Frame, app: &App, ed: &PresetEditor, theme: &T
                     PresetField::Template => text_value(&form.template, focused),
                     PresetField::Description => text_value(&form.description, focused),
                     PresetField::Default => format!("{}  (Space toggles)", if form.default { "yes" } else { "no" }),
+                    PresetField::Conform => format!("{}  (Space toggles)", if form.conform { "yes" } else { "no" }),
                 };
                 lines.push(row(theme, field.label(), value, focused));
             }
@@ -89,6 +90,7 @@ pub(super) fn presets(frame: &mut Frame, app: &App, ed: &PresetEditor, theme: &T
             lines.push(row(theme, "Template", crate::text::sanitize(&p.name_template), false));
             lines.push(row(theme, "Description", crate::text::sanitize(p.description.as_deref().unwrap_or("")), false));
             lines.push(row(theme, "Default", if p.default { "yes".into() } else { "no".into() }, false));
+            lines.push(row(theme, "Conform", if p.conform { "yes".into() } else { "no".into() }, false));
             lines.push(Line::raw(""));
             if ed.confirm_delete {
                 lines.push(Line::styled(
