@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test on a machine that has only the Rust toolchain: installs
 # what the tests need where it can (tmux for the end-to-end test, groff and
-# man for the man-page test, openssl, moto's S3 server for the storage
-# tests), then `cargo test --locked`. Arguments go to `cargo test`.
+# man for the man-page test, openssl, ffmpeg for the conform tests, moto's
+# S3 server for the storage tests), then `cargo test --locked`. Arguments go to `cargo test`.
 # Tools it cannot install are named; the tests that need them fail saying so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
 
 # command -> Debian package
-declare -A PKG=([tmux]=tmux [groff]=groff-base [man]=man-db [openssl]=openssl [python3]=python3 [bash]=bash)
+declare -A PKG=([tmux]=tmux [groff]=groff-base [man]=man-db [openssl]=openssl [python3]=python3 [bash]=bash [ffmpeg]=ffmpeg [ffprobe]=ffmpeg)
 missing=()
 for tool in "${!PKG[@]}"; do
   have "$tool" || missing+=("${PKG[$tool]}")
@@ -26,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   elif have brew; then
     echo "installing: ${missing[*]}" >&2
-    brew install tmux groff openssl python || true
+    brew install tmux groff openssl python ffmpeg || true
   else
     echo "warning: please install ${missing[*]}; the tests that need them will fail" >&2
   fi

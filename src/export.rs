@@ -70,6 +70,18 @@ pub struct JobRecord {
     pub sha256: Option<String>,
     /// A local file's object key in the bucket (`PREFIX/sha256-HEX.EXT`).
     pub object_key: Option<String>,
+    /// The original file or URL a conformed asset was made from.
+    #[serde(default)]
+    pub conformed_from: Option<String>,
+    /// The original, measured (`mp4/mov 3840×2160, 45.0 s, 30 fps (hevc+aac), 80.0 MB`).
+    #[serde(default)]
+    pub original_media: Option<String>,
+    /// What conforming did, step by step.
+    #[serde(default)]
+    pub conform_recipe: Option<String>,
+    /// Which part of a split original (`2/3`).
+    #[serde(default)]
+    pub part: Option<String>,
 }
 
 impl From<&Job> for JobRecord {
@@ -96,6 +108,10 @@ impl From<&Job> for JobRecord {
             size_bytes: media.and_then(|m| m.size_bytes),
             sha256: j.spec.local.as_ref().map(|l| l.sha256.clone()),
             object_key: j.spec.local.as_ref().map(|l| l.key.clone()),
+            conformed_from: j.spec.conform.as_ref().map(|c| c.original.clone()),
+            original_media: j.spec.conform.as_ref().map(|c| c.original_media.clone()),
+            conform_recipe: j.spec.conform.as_ref().map(|c| c.recipe.clone()),
+            part: j.spec.conform.as_ref().map(|c| format!("{}/{}", c.part.0, c.part.1)),
         }
     }
 }
@@ -130,6 +146,10 @@ impl From<&Unreadable> for JobRecord {
             size_bytes: None,
             sha256: None,
             object_key: None,
+            conformed_from: None,
+            original_media: None,
+            conform_recipe: None,
+            part: None,
         }
     }
 }

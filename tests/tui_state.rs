@@ -416,6 +416,7 @@ fn existing_items_are_reported_with_their_reference_and_offered_for_creation_ane
         file: None,
         fate,
         hash_from: None,
+        conformable: false,
     };
     let fate = || Fate::Existing { asked: Box::new(dup.clone()), job: Box::new(existing.clone()) };
     app.intake_done(vec![item(fate())]);

@@ -216,7 +216,7 @@ pub struct ImportArgs {
     #[arg(long, value_enum, value_name = "HOW")]
     pub aspect: Option<crate::conform::AspectFix>,
     /// Conforming, what a clip longer than the limit becomes: `split` into
-    /// parts NAME-part1, NAME-part2 … (the default) or `trim` to its start.
+    /// parts NAME-part1, NAME-part2 and so on (the default) or `trim` to its start.
     #[arg(long, value_enum, value_name = "HOW")]
     pub too_long: Option<crate::conform::TooLong>,
 }

@@ -203,6 +203,16 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
     if outcome.interrupted {
         eprintln!("interrupted before every line was checked: the unchecked lines were not imported");
     }
+    if outcome.conformable > 0 {
+        eprintln!(
+            "{} can be conformed: run again with --conform to scale, convert, split or trim {} to pass (see --help)",
+            match outcome.conformable {
+                1 => "1 refused line".to_string(),
+                n => format!("{n} refused lines"),
+            },
+            if outcome.conformable == 1 { "it" } else { "them" }
+        );
+    }
     if t.queued == 0 && t.existing == 0 && !outcome.engine_gone && code != EXIT_INTERRUPTED {
         eprintln!("nothing to import: every line was refused or held back");
         return Ok(if matches!(code, 0 | EXIT_FAILED) { EXIT_USAGE } else { code });

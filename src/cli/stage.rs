@@ -21,6 +21,8 @@ pub(super) struct Outcome {
     pub engine_gone: bool,
     /// The run was interrupted before every line was checked.
     pub interrupted: bool,
+    /// Refused items the conform step could make pass.
+    pub conformable: usize,
 }
 
 /// A job the follower is to show: created now, or existing already, with its
@@ -53,6 +55,7 @@ pub(super) async fn run(
         let (positions, mut items): (Vec<usize>, Vec<Item>) =
             batch.into_iter().flat_map(|(i, its)| its.into_iter().map(move |it| (i, it))).unzip();
         for it in &items {
+            out.conformable += usize::from(it.conformable);
             let (reason, text) = match &it.fate {
                 Fate::Refused(why) => (why, format!("{}: refused: {why}", it.place())),
                 Fate::Held { reason, .. } => {

@@ -19,7 +19,7 @@ pub enum AspectFix {
 #[serde(rename_all = "lowercase")]
 pub enum TooLong {
     /// Parts of at most the limit, each at least the minimum, named
-    /// `{name}-part1`, `{name}-part2` …
+    /// `{name}-part1`, `{name}-part2` and so on
     #[default]
     Split,
     /// Only the start, up to the limit, is kept.

@@ -29,9 +29,17 @@ pub struct Conforming {
 /// or a video that passed (its codec is checked).
 pub(super) fn wanted(verdict: Option<&Verdict>, job: &NewJob, local: bool) -> bool {
     match verdict {
+        Some(Verdict::Passed(_)) => job.asset_type == crate::api::AssetType::Video,
+        v => can_conform(v, job, local),
+    }
+}
+
+/// Whether a refusal is one the conform step may fix: of what was measured
+/// (not of the declared type), or of a local file preflight cannot read.
+pub fn can_conform(verdict: Option<&Verdict>, job: &NewJob, local: bool) -> bool {
+    match verdict {
         Some(Verdict::Refused { media: Some(m), .. }) => m.format.asset_type() == job.asset_type,
         Some(Verdict::Refused { media: None, .. }) => local,
-        Some(Verdict::Passed(_)) => job.asset_type == crate::api::AssetType::Video,
         _ => false,
     }
 }

@@ -16,7 +16,7 @@ mod plan;
 mod policy;
 mod run;
 
-pub use conform::Conforming;
+pub use conform::{Conforming, can_conform};
 pub use error::{InputError, LineError};
 pub use local::LocalJobError;
 pub use parse::{

@@ -33,6 +33,9 @@ pub struct Item {
     pub fate: Fate,
     /// The local file to hash once it has passed (local lines only).
     pub hash_from: Option<std::path::PathBuf>,
+    /// Refused for what the conform step could fix (it was off): the front
+    /// ends offer to conform it.
+    pub conformable: bool,
 }
 
 impl Item {

@@ -171,6 +171,7 @@ impl Intake {
                     file: None,
                     fate: Fate::Refused(why),
                     hash_from: None,
+                    conformable: false,
                 };
                 let go_on = match reader.read_until(b'\n', &mut buf) {
                     Ok(0) => break,
@@ -209,6 +210,7 @@ impl Intake {
             file,
             fate,
             hash_from,
+            conformable: false,
         };
         if crate::local::is_local_line(line) {
             if let Err(why) = &self.storage {
@@ -280,7 +282,10 @@ impl Intake {
         }
         let decision = self.policy.decide(verdict.as_ref());
         item.fate = match decision {
-            Decision::Refuse(why) => Fate::Refused(why),
+            Decision::Refuse(why) => {
+                item.conformable = super::conform::can_conform(verdict.as_ref(), &job, item.hash_from.is_some());
+                Fate::Refused(why)
+            }
             Decision::Hold(reason) => Fate::Held { job: Box::new(job), reason },
             Decision::Create(warning) => match (&item.hash_from, &self.storage) {
                 (Some(path), Ok(storage)) => match local::hash(job, path, storage).await {

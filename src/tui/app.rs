@@ -624,6 +624,12 @@ impl App {
             Some(Verdict::Held(why)) => {
                 format!("? held back, {why}: {} sends it anyway", self.keys.keys_of(super::keymap::KeyAction::SendHeld))
             }
+            Some(v @ Verdict::Error(why)) if v.conformable() => {
+                format!(
+                    "✗ {why}: {} conforms it (and any other line so marked)",
+                    self.keys.keys_of(super::keymap::KeyAction::Conform)
+                )
+            }
             Some(Verdict::Checking) => "… being checked".to_string(),
             Some(Verdict::Skip) | None => "nothing on this line".to_string(),
             Some(v) => format!("{} {}", v.glyph(), v.text()),
@@ -640,6 +646,25 @@ impl App {
         }
         let sent = self.input.submit_held();
         self.sent(sent);
+    }
+
+    /// Sends the refused lines the conform step could make pass, conformed.
+    pub fn send_conformed(&mut self) {
+        if self.refuse_while_watching() {
+            return;
+        }
+        let sent = self.input.submit_conformable();
+        self.sent(sent);
+    }
+
+    /// An item being conformed: how far along it is, in the status line.
+    pub fn conforming(&mut self, c: &crate::intake::Conforming) {
+        let what = crate::text::excerpt(&crate::text::sanitize(c.text.rsplit('/').next().unwrap_or(&c.text)), 40);
+        if c.fraction < 1.0 {
+            self.set_status(format!("conforming {what}: {:.0}%", c.fraction * 100.0));
+        } else {
+            self.set_status(format!("conformed {what}; checking and sending…"));
+        }
     }
 
     fn sent(&mut self, sent: Result<Submission, String>) {
@@ -693,10 +718,17 @@ impl App {
         self.round.merge(tally);
         let tally = self.round;
         let mut msg = tally.summary();
+        let conformable = self.input.conformable();
         if tally.held > 0 {
             msg.push_str(&format!(
                 " — {} sends held lines anyway",
                 self.keys.keys_of(super::keymap::KeyAction::SendHeld)
+            ));
+        } else if conformable > 0 {
+            msg.push_str(&format!(
+                " — {} conforms the {} marked conformable",
+                self.keys.keys_of(super::keymap::KeyAction::Conform),
+                crate::text::plural(conformable, "line")
             ));
         } else if tally.refused > 0 {
             msg.push_str(" — reasons beside the lines");

@@ -15,6 +15,14 @@ use crate::engine::{EngineHandle, Level};
 use crate::intake::{Checker, Intake, Item, Origin, Source, send};
 use crate::setup::Setup;
 
+/// The dashboard's conform step, and where its progress is told.
+pub(super) struct Conform {
+    /// The conformer (`None` when it could not be built: preflight off, or TLS).
+    pub conformer: Option<Arc<crate::conform::Conformer>>,
+    /// Progress of items being conformed.
+    pub progress: UnboundedSender<crate::intake::Conforming>,
+}
+
 /// Starts the front door on `submission`; what it did to each line comes
 /// back through `done`.
 pub(super) fn start(
@@ -22,6 +30,7 @@ pub(super) fn start(
     setup: &Setup,
     engine: &EngineHandle,
     checker: Option<Arc<Checker>>,
+    conform: &Conform,
     submission: Submission,
     done: &UnboundedSender<Vec<Item>>,
 ) {
@@ -33,6 +42,13 @@ pub(super) fn start(
         }
     };
     let cfg = &setup.loaded.config.preflight;
+    // Conformed: lines sent with the conform key, or every line of a preset that says so.
+    let preset_conforms =
+        app.preset_name().and_then(|n| app.presets.iter().find(|p| p.name == n)).is_some_and(|p| p.conform);
+    let conformer = match &conform.conformer {
+        Some(c) if submission.conform || preset_conforms || setup.loaded.config.conform.enabled => Some(Arc::clone(c)),
+        _ => None,
+    };
     let intake = Arc::new(Intake {
         defaults,
         policy: crate::intake::Policy { consent: submission.consent, ..app.input.policy() },
@@ -42,8 +58,8 @@ pub(super) fn start(
         recursive: false,
         profile: setup.profile.name.clone(),
         concurrency: cfg.concurrency,
-        conform: None,
-        progress: None,
+        conform: conformer,
+        progress: Some(conform.progress.clone()),
     });
     let source = Source::inline("editor", submission.lines.join("\n"));
     let (engine, done) = (engine.clone(), done.clone());

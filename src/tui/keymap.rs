@@ -90,6 +90,8 @@ pub enum KeyAction {
     Undo,
     /// Send the held lines (could not be checked) anyway.
     SendHeld,
+    /// Conform the refused lines that can be made to pass, and send them.
+    Conform,
 }
 
 /// One key: a code and its modifiers.
@@ -399,6 +401,14 @@ impl Default for KeyMap {
                 &[Key::ch('!')],
                 "",
                 "send the held lines (their URL's host could not be checked) anyway",
+            ),
+            b(
+                A::Conform,
+                "conform",
+                Input,
+                &[Key::ch('C')],
+                "",
+                "conform the refused lines marked conformable (scale, convert, split) and send them",
             ),
             b(
                 A::Quit,

@@ -219,6 +219,7 @@ impl App {
                 self.mode = Mode::Editing;
             }
             KeyAction::SendHeld => self.send_held(),
+            KeyAction::Conform => self.send_conformed(),
             KeyAction::Filter if self.focus == Focus::Log => self.mode = Mode::LogSearch(TextField::default()),
             KeyAction::Filter => {
                 self.set_focus(Focus::List);

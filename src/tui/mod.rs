@@ -193,6 +193,15 @@ async fn event_loop(
 ) -> Result<usize, DashboardError> {
     // What the front door did with submitted lines, as each line is done.
     let (intake_tx, mut intake_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<crate::intake::Item>>();
+    // Items being conformed, as they go.
+    let (conform_tx, mut conform_rx) = tokio::sync::mpsc::unbounded_channel::<crate::intake::Conforming>();
+    let conform = intake::Conform {
+        conformer: checker
+            .as_ref()
+            .and_then(|_| setup.conformer(setup.loaded.config.preflight.limits()).ok())
+            .map(Arc::new),
+        progress: conform_tx,
+    };
     // Preflight results of the input pane's lines, as they arrive.
     let (pf_tx, mut pf_rx) = tokio::sync::mpsc::unbounded_channel::<(String, crate::preflight::Verdict)>();
     // File work (presets, config, exports, the draft) answers here.
@@ -276,6 +285,7 @@ async fn event_loop(
                 try_take_over(app, &setup, &mut engine);
             }
             Some(items) = intake_rx.recv() => app.intake_done(items),
+            Some(c) = conform_rx.recv() => app.conforming(&c),
             Some(done) = done_rx.recv() => chore_done(app, &mut setup, engine.as_ref(), done),
             Some((key, verdict)) = pf_rx.recv() => {
                 app.input.set_check(key, verdict);
@@ -319,7 +329,7 @@ async fn event_loop(
                 Effect::Intake(submission) => {
                     // Submitting is refused while watching, so an engine runs here.
                     if let Some((engine, ..)) = &engine {
-                        intake::start(app, &setup, engine, checker.clone(), submission, &intake_tx);
+                        intake::start(app, &setup, engine, checker.clone(), &conform, submission, &intake_tx);
                     }
                 }
                 Effect::Resume => chores.ask(Chore::ReloadConfig { resume: true }),

@@ -62,7 +62,15 @@ pub enum Verdict {
     Error(String),
 }
 
+/// The end of a refusal the conform step could fix.
+const CONFORMABLE: &str = " · conformable";
+
 impl Verdict {
+    /// Refused for what conforming could fix.
+    pub fn conformable(&self) -> bool {
+        matches!(self, Verdict::Error(why) if why.ends_with(CONFORMABLE))
+    }
+
     /// The glyph beside a line: `✓` `⚠` `?` `✗` `·` `…`, nothing when skipped.
     pub fn glyph(&self) -> &'static str {
         match self {
@@ -180,6 +188,8 @@ pub struct Submission {
     pub lines: Vec<String>,
     /// Consent to create what could not be checked.
     pub consent: bool,
+    /// Files that break the limits are conformed.
+    pub conform: bool,
 }
 
 impl InputPane {
@@ -475,6 +485,9 @@ impl InputPane {
                 }
                 Decision::Create(Some(w)) => Verdict::Warn(w),
                 Decision::Hold(why) => Verdict::Held(why),
+                Decision::Refuse(why) if crate::intake::can_conform(Some(v), &job, false) => {
+                    Verdict::Error(format!("{why}{CONFORMABLE}"))
+                }
                 Decision::Refuse(why) => Verdict::Error(why),
             },
         }
@@ -568,7 +581,7 @@ impl InputPane {
                 ),
             });
         }
-        Ok(Submission { lines, consent: false })
+        Ok(Submission { lines, consent: false, conform: false })
     }
 
     /// The held lines (could not be checked), to send with the user's consent.
@@ -587,7 +600,25 @@ impl InputPane {
         for l in &lines {
             self.outcomes.remove(l);
         }
-        Ok(Submission { lines, consent: true })
+        Ok(Submission { lines, consent: true, conform: false })
+    }
+
+    /// The refused lines the conform step could make pass, to send with
+    /// conforming on.
+    pub fn submit_conformable(&mut self) -> Result<Submission, String> {
+        let lines = self.take_lines(|_, v| v.conformable());
+        if lines.is_empty() {
+            return Err("no line can be conformed: this key sends refused lines marked `conformable`".into());
+        }
+        for l in &lines {
+            self.outcomes.remove(l);
+        }
+        Ok(Submission { lines, consent: false, conform: true })
+    }
+
+    /// Lines marked conformable.
+    pub fn conformable(&self) -> usize {
+        self.verdicts.iter().filter(|v| v.conformable()).count()
     }
 
     fn take_lines(&mut self, pick: impl Fn(&str, &Verdict) -> bool) -> Vec<String> {
@@ -632,12 +663,15 @@ impl InputPane {
             }
             let mut kept: Vec<String> = Vec::new();
             for it in items {
+                let text = clean_input(it.text()).replace('\n', " ");
                 let v = match &it.fate {
+                    Fate::Refused(why) if it.conformable => {
+                        Verdict::Error(format!("{}{CONFORMABLE}", crate::text::sanitize(why)))
+                    }
                     Fate::Refused(why) => Verdict::Error(crate::text::sanitize(why)),
                     Fate::Held { reason, .. } => Verdict::Held(crate::text::sanitize(reason)),
                     _ => continue,
                 };
-                let text = clean_input(it.text()).replace('\n', " ");
                 self.outcomes.insert(text.clone(), v);
                 if !kept.contains(&text) {
                     kept.push(text);
