@@ -75,7 +75,7 @@ async fn import_from_stdin_reports_bad_lines_and_exports() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "id,name,type,url,group_id,status,asset_id,asset_ref,error,submitted_at,updated_at,profile,format,width,height,duration_secs,fps,size_bytes,sha256,object_key"
+        "id,name,type,url,group_id,status,asset_id,asset_ref,error,submitted_at,updated_at,profile,format,width,height,duration_secs,fps,size_bytes,sha256,object_key,conformed_from,original_media,conform_recipe,part"
     );
     assert_eq!(lines.count(), 4);
     assert!(csv.contains(",\"Intro clip\",") || csv.contains(",Intro clip,"));

@@ -257,9 +257,13 @@ async fn refused_local_files_stay_in_the_editor_as_lines_of_their_own_with_their
     let v = app.input.verdicts();
     assert!(matches!(&v[0], Verdict::Error(e) if e.contains("notes.png") && e.contains("not an image")), "{v:?}");
     assert!(matches!(&v[1], Verdict::Error(e) if e.contains("100×100")), "{v:?}");
+    assert!(
+        v[1].conformable() && !v[0].conformable() && !v[3].conformable(),
+        "only the small image can be conformed: {v:?}"
+    );
     assert!(matches!(&v[2], Verdict::Error(e) if e.contains("no media files")), "{v:?}");
     assert!(matches!(&v[3], Verdict::Error(e) if e.contains("alone.png")), "{v:?}");
-    assert_eq!(app.status(), Some("queued 1 · refused 4 — reasons beside the lines"));
+    assert_eq!(app.status(), Some("queued 1 · refused 4 — C conforms the 1 line marked conformable"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

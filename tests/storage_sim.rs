@@ -361,15 +361,20 @@ async fn the_simulator_fails_missing_or_mismatched_downloads() {
     let storage = sim_storage(&sim);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("still.png");
-    std::fs::write(&path, png(32, 32, 4)).unwrap();
+    std::fs::write(&path, png(320, 320, 4)).unwrap();
     let file = storage.prepare(&path).await.unwrap();
     let url = storage.upload(&file, |_| {}).await.unwrap().url;
     let missing = storage.presigned_get("refs/sha256-missing.png");
+    // An image under the documented sides is downloaded and failed, as the real server does.
+    let small = dir.path().join("small.png");
+    std::fs::write(&small, png(32, 32, 4)).unwrap();
+    let small = storage.upload(&storage.prepare(&small).await.unwrap(), |_| {}).await.unwrap().url;
 
     let cases = [
         (url.to_string(), AssetType::Video, "InvalidParameter.FormatUnsupported"),
         (missing.to_string(), AssetType::Image, "InvalidParameter.DownloadFailed"),
         (url.to_string(), AssetType::Image, ""),
+        (small.to_string(), AssetType::Image, "InvalidParameter.ImageSizeInvalid"),
     ];
     for (u, asset_type, code) in cases {
         let req = CreateAssetRequest { group_id: group.clone(), url: u, asset_type, name: "x".into() };
@@ -383,7 +388,7 @@ async fn the_simulator_fails_missing_or_mismatched_downloads() {
         }
     }
     let fetches = sim.bucket().stats().fetches;
-    assert_eq!(fetches.iter().map(|f| f.status).collect::<Vec<_>>(), [Some(200), Some(404), Some(200)]);
+    assert_eq!(fetches.iter().map(|f| f.status).collect::<Vec<_>>(), [Some(200), Some(404), Some(200), Some(200)]);
     // Plain http to a host that is not loopback is still refused.
     let req = CreateAssetRequest {
         group_id: group,

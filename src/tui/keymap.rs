@@ -408,7 +408,7 @@ impl Default for KeyMap {
                 Input,
                 &[Key::ch('C')],
                 "",
-                "conform the refused lines marked conformable (scale, convert, split) and send them",
+                "conform the refused lines marked conformable, and send them",
             ),
             b(
                 A::Quit,
