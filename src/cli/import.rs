@@ -160,7 +160,12 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
     for w in &setup.loaded.warnings {
         eprintln!("warning: {w}");
     }
-    let intake = Arc::new(intake(&setup, &a)?);
+    let (conform_tx, conform_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut intake = intake(&setup, &a)?;
+    if intake.conform.is_some() {
+        intake.progress = Some(conform_tx);
+    }
+    let intake = Arc::new(intake);
     let mut items = Box::pin(intake.items(sources));
     let Some(first) = items.next().await else {
         eprintln!("nothing to import (give URLs or paths as arguments, --file, or on stdin)");
@@ -180,7 +185,7 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
             stage::run(intake, items, &engine, allow, feed_tx, say).await
         }
     });
-    let feed = Some((feed_rx, notes_rx));
+    let feed = Some((feed_rx, notes_rx, conform_rx));
     let code = follow(engine, updates, Followed::Ids(HashSet::new()), feed, a.wait, a.json, &setup).await;
     let _ = task.await;
     let outcome = if code == EXIT_INTERRUPTED && !stage.is_finished() {
@@ -291,8 +296,19 @@ enum Halt {
 }
 
 /// The ids a submitting stage sends as it goes (with their input positions,
-/// so output follows the input) and the notes it prints.
-pub(super) type Feed = (UnboundedReceiver<Vec<Fed>>, UnboundedReceiver<String>);
+/// so output follows the input), the notes it prints and the progress of
+/// items being conformed (shown in the bar).
+pub(super) type Feed =
+    (UnboundedReceiver<Vec<Fed>>, UnboundedReceiver<String>, UnboundedReceiver<crate::intake::Conforming>);
+
+/// `conforming take.mov 45% (+2)`: the first file being conformed, how far
+/// along it is, and how many more are; empty when none is.
+fn conforming_prefix(busy: &std::collections::BTreeMap<String, f64>) -> String {
+    let Some((text, f)) = busy.iter().next() else { return String::new() };
+    let name = text.rsplit('/').next().unwrap_or(text);
+    let more = if busy.len() > 1 { format!(" (+{})", busy.len() - 1) } else { String::new() };
+    format!("conforming {} {:.0}%{more}", crate::text::excerpt(&crate::text::sanitize(name), 30), f * 100.0)
+}
 
 /// The jobs [`follow`] follows.
 pub(super) enum Followed {
@@ -341,10 +357,12 @@ pub(super) async fn follow(
         ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {prefix} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let (mut more_ids, mut notes) = match feed {
-        Some((i, n)) => (Some(i), Some(n)),
-        None => (None, None),
+    let (mut more_ids, mut notes, mut conforming) = match feed {
+        Some((i, n, c)) => (Some(i), Some(n), Some(c)),
+        None => (None, None, None),
     };
+    // Items being conformed, and how far each is.
+    let mut busy: std::collections::BTreeMap<String, f64> = std::collections::BTreeMap::new();
     // Updates of jobs whose ids have not arrived yet (the engine may report
     // a job before its submitter hears back).
     let mut early: HashMap<JobId, JobState> = HashMap::new();
@@ -396,6 +414,19 @@ pub(super) async fn follow(
                     }
                     None => more_ids = None,
                 }
+                continue;
+            },
+            c = async { conforming.as_mut()?.recv().await }, if conforming.is_some() => {
+                match c {
+                    Some(c) if c.fraction >= 1.0 => {
+                        busy.remove(&c.text);
+                    }
+                    Some(c) => {
+                        busy.insert(c.text, c.fraction);
+                    }
+                    None => conforming = None,
+                }
+                bar.set_prefix(conforming_prefix(&busy));
                 continue;
             },
             note = async { notes.as_mut()?.recv().await }, if notes.is_some() => {

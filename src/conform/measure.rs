@@ -84,7 +84,7 @@ pub fn image(path: &Path) -> Result<Measured, ConformError> {
     let (w, h) = if turned { (h, w) } else { (w, h) };
     Ok(Measured {
         kind: AssetType::Image,
-        container: format.extensions_str().first().copied().unwrap_or("image").replace("jpg", "jpeg"),
+        container: format!("{format:?}").to_lowercase(),
         video_codec: None,
         audio_codec: None,
         width: Some(u64::from(w)),

@@ -36,6 +36,11 @@ pub use settings::{AspectFix, ConformConfig, TooLong};
 use crate::api::AssetType;
 use crate::preflight::MediaLimits;
 
+/// MiB of pixels held by images being conformed at once: an image waits
+/// for its share (a picture larger than all of it runs alone), which bounds
+/// a run's memory whatever the number of workers.
+const IMAGE_MEMORY_MIB: u32 = 96;
+
 /// Most bytes downloaded of a URL to conform (the largest originals are
 /// long 4K takes).
 const MAX_DOWNLOAD: u64 = 4 * 1024 * 1024 * 1024;
@@ -99,6 +104,7 @@ pub struct Conformer {
     tools: Result<Tools, (&'static str, String)>,
     cache: Cache,
     pool: Arc<Semaphore>,
+    memory: Arc<Semaphore>,
     http: reqwest::Client,
 }
 
@@ -112,10 +118,12 @@ impl Conformer {
     /// A conformer with these settings and limits, caching under
     /// `cache_dir`, downloading URLs with `http`.
     pub fn new(cfg: &ConformConfig, limits: MediaLimits, cache_dir: PathBuf, http: reqwest::Client) -> Conformer {
+        image::unmap_large_buffers();
         Conformer {
             tools: Tools::find(cfg),
             cache: Cache::new(cache_dir, cfg.cache_mb.saturating_mul(1024 * 1024)),
             pool: Arc::new(Semaphore::new(cfg.workers())),
+            memory: Arc::new(Semaphore::new(IMAGE_MEMORY_MIB as usize)),
             limits,
             cfg: cfg.clone(),
             http,
@@ -194,6 +202,8 @@ impl Conformer {
         let mut made = Vec::new();
         if r.kind == AssetType::Image {
             let _permit = self.pool.acquire().await.map_err(|_| ConformError::Stopped)?;
+            let mib = (image::working_bytes(&r) >> 20).saturating_add(1).min(u64::from(IMAGE_MEMORY_MIB)) as u32;
+            let _memory = self.memory.acquire_many(mib).await.map_err(|_| ConformError::Stopped)?;
             let (src, recipe, out) = (path.to_path_buf(), r.clone(), pending.dir.join(&stem));
             let written = tokio::task::spawn_blocking(move || image::conform(&src, &recipe, &out))
                 .await

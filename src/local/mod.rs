@@ -342,11 +342,11 @@ pub fn classify_with(path: &Path, convert: bool) -> Result<LocalMedia, LocalErro
     let stem = || path.file_stem().map(|s| sanitize(&s.to_string_lossy())).unwrap_or_default();
     let by_extension =
         |asset_type, format| Ok(LocalMedia { path: path.into(), asset_type, format, stem: stem(), ext: ext.clone() });
-    if convert && !head.is_empty() && sniff(&head).is_none() {
+    if convert && !head.is_empty() {
         if let Some((t, format)) = convertible(&ext) {
             return by_extension(t, format);
         }
-        if let Some(t) = AssetType::from_extension(&ext) {
+        if let Some(t) = AssetType::from_extension(&ext).filter(|_| sniff(&head).is_none()) {
             return by_extension(t, "unrecognised");
         }
     }

@@ -112,6 +112,12 @@ pub(super) fn detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, no
         field("Creations", job.create_attempts.to_string()),
         field("Measured", job.spec.media.as_ref().map_or_else(|| "— (not checked)".into(), |m| m.summary())),
     ];
+    if let Some(c) = &job.spec.conform {
+        lines.push(field("Original", c.original.clone()));
+        lines.push(field("Was", c.original_media.clone()));
+        let part = if c.part.1 > 1 { format!("part {} of {}: ", c.part.0, c.part.1) } else { String::new() };
+        lines.push(field("Conformed", format!("{part}{}", c.recipe)));
+    }
     if let Some(l) = &job.spec.local {
         lines.push(field("SHA-256", l.sha256.clone()));
         lines.push(field("Object key", l.key.clone()));
