@@ -212,7 +212,13 @@ async fn dashboard_sends(app: &mut App, intake: &Arc<Intake>) -> Vec<NewJob> {
         .collect();
     let mut created = Vec::new();
     for sub in subs {
-        let one = Arc::new(Intake { policy: Policy { consent: sub.consent, ..intake.policy }, ..(**intake).clone() });
+        // Conformed only when the submission asks (the conform key), as the event loop does.
+        let conform = intake.conform.clone().filter(|_| sub.conform);
+        let one = Arc::new(Intake {
+            policy: Policy { consent: sub.consent, ..intake.policy },
+            conform,
+            ..(**intake).clone()
+        });
         let mut items = plan(&one, &sub.lines.join("\n")).await;
         for (i, it) in items.iter_mut().enumerate() {
             if let Fate::Create { job, .. } = &it.fate {
@@ -264,6 +270,43 @@ async fn refused_local_files_stay_in_the_editor_as_lines_of_their_own_with_their
     assert!(matches!(&v[2], Verdict::Error(e) if e.contains("no media files")), "{v:?}");
     assert!(matches!(&v[3], Verdict::Error(e) if e.contains("alone.png")), "{v:?}");
     assert_eq!(app.status(), Some("queued 1 · refused 4 — C conforms the 1 line marked conformable"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conform_key_conforms_the_lines_marked_conformable_and_only_those() {
+    use seedance_assets::conform::{ConformConfig, Conformer};
+    let dir = tempfile::tempdir().unwrap();
+    write_media(dir.path());
+    let d = dir.path().display();
+    let mut app = support::app(false);
+    let strict = Policy { mode: PreflightMode::Strict, unprobeable: Unprobeable::Hold, consent: false };
+    app.input.set_policy(strict);
+    let checker = Arc::new(Checker::new(Preflight::new(&PreflightConfig::default(), &Default::default()).unwrap()));
+    let http = seedance_assets::api::http_client_builder(&Default::default()).unwrap().build().unwrap();
+    let limits = PreflightConfig::default().limits();
+    let conformer = Arc::new(Conformer::new(&ConformConfig::default(), limits, dir.path().join("cache"), http));
+    let intake = Arc::new(Intake { conform: Some(conformer), ..(*intake(&app, strict, Some(checker))).clone() });
+    app.handle_paste(&format!("{d}/shots"));
+    key(&mut app, KeyCode::Enter);
+    let created = dashboard_sends(&mut app, &intake).await;
+    assert_eq!(created.iter().map(|j| j.name.as_str()).collect::<Vec<_>>(), ["good"], "Enter does not conform");
+    let v = app.input.verdicts();
+    assert!(!v[0].conformable() && v[1].conformable(), "{v:?}");
+    assert_eq!(app.status(), Some("queued 1 · refused 2 — C conforms the 1 line marked conformable"));
+    key(&mut app, KeyCode::Char('C'));
+    let created = dashboard_sends(&mut app, &intake).await;
+    assert_eq!(created.len(), 1, "only the conformable line is sent");
+    let tiny = &created[0];
+    assert_eq!(tiny.name, "tiny");
+    let record = tiny.conform.as_ref().expect("conformed");
+    assert_eq!(record.recipe, "upscaled 100×100 to 300×300");
+    assert_eq!((tiny.media.as_ref().unwrap().width, tiny.media.as_ref().unwrap().height), (Some(300), Some(300)));
+    assert!(tiny.local.as_ref().unwrap().path.starts_with(dir.path().join("cache")), "the output is what is uploaded");
+    let kept: Vec<String> = app.urls_text().lines().map(String::from).collect();
+    assert_eq!(kept, [format!("{d}/shots/notes.png")], "the refused, unconformable line stays");
+    key(&mut app, KeyCode::Char('C'));
+    assert!(app.take_effects().is_empty());
+    assert_eq!(app.status(), Some("no line can be conformed: this key sends refused lines marked `conformable`"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

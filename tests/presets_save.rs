@@ -85,6 +85,25 @@ fn editing_changes_only_the_edited_value() {
 }
 
 #[test]
+fn the_conform_flag_is_saved_and_cleared() {
+    let (_dir, path) = setup(ORIGINAL);
+    let loaded = Config::load(&path).unwrap();
+    let mut alpha = loaded.config.preset("alpha").unwrap().clone();
+    alpha.conform = true;
+    let upsert = |p: &seedance_assets::config::Preset| PresetChange::Upsert {
+        original: Some("alpha".into()),
+        preset: p.clone(),
+    };
+    let loaded = save_presets(&loaded, &upsert(&alpha)).unwrap();
+    assert!(loaded.config.preset("alpha").unwrap().conform);
+    assert!(std::fs::read_to_string(&path).unwrap().contains("conform = true"));
+    alpha.conform = false;
+    let loaded = save_presets(&loaded, &upsert(&alpha)).unwrap();
+    assert!(!loaded.config.preset("alpha").unwrap().conform);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), ORIGINAL, "off again: the file is as it was");
+}
+
+#[test]
 fn renaming_and_default_and_deleting() {
     let (_dir, path) = setup(ORIGINAL);
     let loaded = Config::load(&path).unwrap();

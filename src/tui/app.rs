@@ -659,6 +659,7 @@ impl App {
 
     /// An item being conformed: how far along it is, in the status line.
     pub fn conforming(&mut self, c: &crate::intake::Conforming) {
+        self.input.set_progress(c.text.trim(), c.fraction);
         let what = crate::text::excerpt(&crate::text::sanitize(c.text.rsplit('/').next().unwrap_or(&c.text)), 40);
         if c.fraction < 1.0 {
             self.set_status(format!("conforming {what}: {:.0}%", c.fraction * 100.0));

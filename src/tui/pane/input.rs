@@ -150,6 +150,8 @@ pub struct InputPane {
     sending: HashMap<String, usize>,
     /// Lines restored from the last session's draft and not yet confirmed.
     restored: HashSet<String>,
+    /// Lines being conformed, and how far along each is.
+    conforming: HashMap<String, f64>,
     /// URL lines not asked about yet at the last revalidation.
     unasked: usize,
     /// Plain http to this machine is accepted (the demo's sample media).
@@ -210,6 +212,7 @@ impl InputPane {
             outcomes: HashMap::new(),
             sending: HashMap::new(),
             restored: HashSet::new(),
+            conforming: HashMap::new(),
             unasked: 0,
             loopback_http: false,
         };
@@ -614,6 +617,20 @@ impl InputPane {
             self.outcomes.remove(l);
         }
         Ok(Submission { lines, consent: false, conform: true })
+    }
+
+    /// Records how far a line being conformed is (done at 1.0).
+    pub fn set_progress(&mut self, line: &str, fraction: f64) {
+        if fraction >= 1.0 {
+            self.conforming.remove(line);
+        } else {
+            self.conforming.insert(line.to_string(), fraction);
+        }
+    }
+
+    /// How far the line `line` is being conformed, if it is.
+    pub fn progress(&self, line: &str) -> Option<f64> {
+        self.conforming.get(line).copied()
     }
 
     /// Lines marked conformable.

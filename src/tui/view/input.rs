@@ -165,6 +165,9 @@ fn draw_editor(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, editing:
                 Verdict::Error(_) | Verdict::Warn(_) | Verdict::Held(_) => theme.bad(),
                 _ => theme.dim(),
             };
+            if let (Verdict::Checking, Some(f)) = (v, app.input.progress(line)) {
+                return Line::styled(format!("{mark}… conforming {:.0}%", f * 100.0), style);
+            }
             Line::styled(format!("{mark}{} {}", v.glyph(), excerpt(without_line(v.text(), line), w)), style)
         })
         .collect();
