@@ -24,6 +24,9 @@ const RULES: &[(&str, &[&str])] = &[
     // and storage own their tables' types, and read no config.
     ("preflight", &["config", "engine", "store", "tui", "cli", "setup", "exit"]),
     ("storage", &["config", "engine", "store", "tui", "cli", "setup", "exit"]),
+    // Conforming owns its table too, and knows nothing of jobs or the intake
+    // that calls it.
+    ("conform", &["config", "engine", "store", "intake", "tui", "cli", "setup", "exit"]),
     ("tui", &["cli"]),
     ("cli", &["tui"]),
     // Inside the dashboard: the panes and forms hold state and answer keys

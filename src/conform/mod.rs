@@ -292,3 +292,67 @@ fn safe_stem(stem: &str) -> String {
         stem.chars().map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_') { c } else { '_' }).take(80).collect();
     if s.is_empty() { "conformed".into() } else { s }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Conforms a generated PNG of `w`×`h` (with transparency when `alpha`)
+    /// and returns what preflight's own reader measures of each output.
+    fn conformed(w: u32, h: u32, alpha: bool, fix: AspectFix) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("gen.png");
+        let img = if alpha {
+            ::image::DynamicImage::ImageRgba8(::image::RgbaImage::from_fn(w, h, |x, y| {
+                ::image::Rgba([x as u8, y as u8, 7, (x % 2) as u8 * 255])
+            }))
+        } else {
+            ::image::DynamicImage::ImageRgb8(::image::RgbImage::from_fn(w, h, |x, y| {
+                ::image::Rgb([x as u8, y as u8, 7])
+            }))
+        };
+        img.save(&src).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let http = crate::api::http_client_builder(&Default::default()).unwrap().build().unwrap();
+            let cfg = ConformConfig { aspect: fix, ..ConformConfig::default() };
+            let limits = MediaLimits::default();
+            let c = Conformer::new(&cfg, limits.clone(), dir.path().join("cache"), http);
+            let (m, r) = match c.recipe(&src, AssetType::Image).await {
+                Ok(Some(mr)) => mr,
+                Ok(None) => return vec![],
+                // A crop of a hair-thin strip may leave nothing to scale: refused, not made.
+                Err(ConformError::Impossible(why)) if fix == AspectFix::Crop && why.contains("cannot be scaled") => {
+                    return vec![];
+                }
+                Err(e) => panic!("{w}×{h}: {e}"),
+            };
+            let done = c.make(&src, "gen", m, r, Arc::new(|_| {})).await.unwrap();
+            let mut wrong = Vec::new();
+            for out in &done.outputs {
+                let mut file = crate::preflight::LocalFile::open(out).unwrap();
+                let info = crate::media::probe(&mut file, &crate::media::Budget::default()).await.unwrap().info;
+                wrong.extend(limits.check(AssetType::Image, &info));
+            }
+            wrong
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+        /// Every image conformed passes the same preflight, whatever its
+        /// size, aspect or transparency, padded or cropped.
+        #[test]
+        fn every_conformed_image_passes_preflight(
+            w in 1u32..3000, h in 1u32..3000, alpha in proptest::bool::ANY, crop in proptest::bool::ANY,
+        ) {
+            // Small enough to be quick unoptimised: one long side at most.
+            let (w, h) = if w > 600 && h > 600 { (w, h % 600 + 1) } else { (w, h) };
+            let fix = if crop { AspectFix::Crop } else { AspectFix::Pad };
+            let wrong = conformed(w, h, alpha, fix);
+            prop_assert!(wrong.is_empty(), "{}×{}: {:?}", w, h, wrong);
+        }
+    }
+}
