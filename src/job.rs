@@ -234,10 +234,11 @@ impl Job {
     /// The identity used to detect duplicate submissions: group, URL and
     /// name; for a local file, group and content (whatever its path or name).
     pub fn dedup_key(spec: &NewJob) -> String {
-        // A conformed part is the same purchase whatever bytes a re-run of
-        // the recipe makes: it is keyed by the original and the recipe.
+        // A conformed part is the same purchase whatever bytes a re-run
+        // makes, and whatever options made it (pad or crop): it is keyed by
+        // the original's content and its place among the parts.
         if let Some(c) = &spec.conform {
-            return format!("{}\u{1f}conform:{}:{}", spec.group_id, c.key, c.part.0);
+            return format!("{}\u{1f}conform:{}:{}/{}", spec.group_id, c.original_sha256, c.part.0, c.part.1);
         }
         match &spec.local {
             Some(l) => format!("{}\u{1f}sha256:{}", spec.group_id, l.sha256),

@@ -299,7 +299,7 @@ async fn the_conform_key_conforms_the_lines_marked_conformable_and_only_those() 
     let tiny = &created[0];
     assert_eq!(tiny.name, "tiny");
     let record = tiny.conform.as_ref().expect("conformed");
-    assert_eq!(record.recipe, "upscaled 100×100 to 300×300");
+    assert_eq!(record.recipe, "upscaled 100×100 to 300×300; written as jpeg (png if transparent), was png");
     assert_eq!((tiny.media.as_ref().unwrap().width, tiny.media.as_ref().unwrap().height), (Some(300), Some(300)));
     assert!(tiny.local.as_ref().unwrap().path.starts_with(dir.path().join("cache")), "the output is what is uploaded");
     let kept: Vec<String> = app.urls_text().lines().map(String::from).collect();

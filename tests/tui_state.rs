@@ -417,15 +417,24 @@ fn existing_items_are_reported_with_their_reference_and_offered_for_creation_ane
         fate,
         hash_from: None,
         conformable: false,
+        note: None,
     };
     let fate = || Fate::Existing { asked: Box::new(dup.clone()), job: Box::new(existing.clone()) };
     app.intake_done(vec![item(fate())]);
     assert_eq!(*app.mode(), Mode::Confirm(Confirm::Duplicates(vec![dup.clone()])));
     assert_eq!(app.status(), Some("queued 0 · existing 1"));
     assert!(app.log.lines().iter().any(|l| l.text.contains("asset://asset-1")), "the reference is in the log");
+    // The question opened by itself: a `y` typed at once (for a line being
+    // typed, say) is not an answer.
+    key(&mut app, KeyCode::Char('y'));
+    assert!(app.take_effects().is_empty(), "no duplicate bought by a keystroke meant for something else");
+    assert_eq!(*app.mode(), Mode::Confirm(Confirm::Duplicates(vec![dup.clone()])));
+    assert_eq!(app.status(), Some("a question just opened: read it, then answer y or n"));
+    std::thread::sleep(std::time::Duration::from_millis(850));
     key(&mut app, KeyCode::Char('n'));
     assert!(app.take_effects().is_empty());
     app.intake_done(vec![item(fate())]);
+    std::thread::sleep(std::time::Duration::from_millis(850));
     key(&mut app, KeyCode::Char('y'));
     assert_eq!(app.take_effects(), [Effect::Engine(Command::Submit { jobs: vec![dup], allow_duplicates: true })]);
 }

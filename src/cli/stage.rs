@@ -56,6 +56,9 @@ pub(super) async fn run(
             batch.into_iter().flat_map(|(i, its)| its.into_iter().map(move |it| (i, it))).unzip();
         for it in &items {
             out.conformable += usize::from(it.conformable);
+            if let Some(note) = &it.note {
+                say(format!("{}: {note}", it.place()));
+            }
             let (reason, text) = match &it.fate {
                 Fate::Refused(why) => (why, format!("{}: refused: {why}", it.place())),
                 Fate::Held { reason, .. } => {

@@ -39,17 +39,19 @@ impl Tools {
     /// Finds ffmpeg and ffprobe as `cfg` says (ffprobe beside ffmpeg when
     /// not named); the error says where they were looked for.
     pub fn find(cfg: &ConformConfig) -> Result<Tools, (&'static str, String)> {
-        let ffmpeg =
-            find(&cfg.ffmpeg).ok_or(("ffmpeg", format!("`{}` on PATH", crate::text::sanitize(&cfg.ffmpeg))))?;
+        let looked = |name: &str| {
+            let shown = crate::text::sanitize(name);
+            if Path::new(name).components().count() > 1 { format!("`{shown}`") } else { format!("`{shown}` on PATH") }
+        };
+        let ffmpeg = find(&cfg.ffmpeg).ok_or_else(|| ("ffmpeg", looked(&cfg.ffmpeg)))?;
         let ffprobe = if cfg.ffprobe.is_empty() {
             let beside = ffmpeg.with_file_name(format!("ffprobe{}", std::env::consts::EXE_SUFFIX));
             if beside.is_file() { Some(beside) } else { find("ffprobe") }
         } else {
             find(&cfg.ffprobe)
         };
-        let looked =
-            if cfg.ffprobe.is_empty() { "beside ffmpeg or on PATH".to_string() } else { format!("`{}`", cfg.ffprobe) };
-        let ffprobe = ffprobe.ok_or(("ffprobe", looked))?;
+        let place = if cfg.ffprobe.is_empty() { "beside ffmpeg or on PATH".to_string() } else { looked(&cfg.ffprobe) };
+        let ffprobe = ffprobe.ok_or(("ffprobe", place))?;
         Ok(Tools { ffmpeg, ffprobe })
     }
 

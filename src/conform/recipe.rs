@@ -289,6 +289,9 @@ pub fn plan(
             if taken && !resized && m.size <= r.max_bytes {
                 return Ok(None);
             }
+            if taken && container != "jpeg" {
+                r.steps.push(format!("written as jpeg (png if transparent), was {container}"));
+            }
             r.frame = Some(frame);
         }
         AssetType::Video => {
@@ -443,7 +446,7 @@ mod tests {
         let r = plan(&measured(AssetType::Image, "png", 200, 150, None, None), &l, AspectFix::Pad, TooLong::Split);
         let r = r.unwrap().unwrap();
         assert_eq!((r.frame.as_ref().unwrap().width, r.frame.as_ref().unwrap().height), (400, 300));
-        assert_eq!(r.steps, ["upscaled 200×150 to 400×300"]);
+        assert_eq!(r.steps, ["upscaled 200×150 to 400×300", "written as jpeg (png if transparent), was png"]);
         assert_eq!(r.warnings, ["upscaling adds no detail"]);
         assert_eq!(
             plan(&measured(AssetType::Image, "png", 1000, 800, None, None), &l, AspectFix::Pad, TooLong::Split),

@@ -23,48 +23,50 @@ pub struct Conforming {
     pub fraction: f64,
 }
 
-/// Whether an item with this verdict goes to the conform step: refused for
-/// what it measures (not for its declared type), refused without a
-/// measurement when it is a local file (a format preflight does not read),
-/// or a video that passed (its codec is checked).
-pub(super) fn wanted(verdict: Option<&Verdict>, job: &NewJob, local: bool) -> bool {
-    match verdict {
-        Some(Verdict::Passed(_)) => job.asset_type == crate::api::AssetType::Video,
-        v => can_conform(v, job, local),
-    }
-}
-
 /// Whether a refusal is one the conform step may fix: of what was measured
-/// (not of the declared type), or of a local file preflight cannot read.
+/// (not of the declared type, nor a clip too short to lengthen), or of a
+/// local file in a format preflight does not read but conforming converts.
+/// A file that passes goes as it is, conforming or not: the same line is
+/// never paid for once as it is and again conformed.
 pub fn can_conform(verdict: Option<&Verdict>, job: &NewJob, local: bool) -> bool {
     match verdict {
-        Some(Verdict::Refused { media: Some(m), .. }) => m.format.asset_type() == job.asset_type,
-        Some(Verdict::Refused { media: None, .. }) => local,
+        Some(Verdict::Refused { media: Some(m), reasons }) => {
+            m.format.asset_type() == job.asset_type && !reasons.iter().any(|r| is_too_short(r))
+        }
+        Some(Verdict::Refused { media: None, .. }) => local && convertible(&job.url),
         _ => false,
     }
 }
 
+/// `duration 1 s is below 2 s`: nothing lengthens a clip.
+fn is_too_short(reason: &str) -> bool {
+    reason.starts_with("duration ") && reason.contains(" is below ")
+}
+
+/// A path whose extension names a format conforming converts.
+fn convertible(path: &str) -> bool {
+    std::path::Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| crate::local::convertible(e).is_some())
+}
+
 impl Intake {
-    /// Conforms `item` (whose job is `job`, verdict `verdict`) with
-    /// `conformer`. `None` when it needs nothing (it goes on as it is).
+    /// Conforms `item` (whose job is `job`, refused with `verdict`) with
+    /// `conformer`: one item per output, or the item refused with both
+    /// reasons.
     pub(super) async fn conform_item(
         &self,
         conformer: &Conformer,
         item: &Item,
         job: &NewJob,
         verdict: Option<&Verdict>,
-    ) -> Option<Vec<Item>> {
+    ) -> Vec<Item> {
         let refused = match verdict {
-            Some(Verdict::Refused { reasons, .. }) => Some(reasons.join("; ")),
-            _ => None,
+            Some(Verdict::Refused { reasons, .. }) => reasons.join("; "),
+            _ => String::new(),
         };
-        let fail = |e: ConformError| {
-            let why = match &refused {
-                Some(r) => format!("{r}; {e}"),
-                None => e.to_string(),
-            };
-            Some(vec![Item { fate: Fate::Refused(why), ..item.clone() }])
-        };
+        let fail = |e: ConformError| vec![Item { fate: Fate::Refused(format!("{refused}; {e}")), ..item.clone() }];
         let storage = match &self.storage {
             Ok(s) => s,
             Err(why) => return fail(ConformError::NoStorage(why.to_string())),
@@ -86,14 +88,7 @@ impl Intake {
         };
         let (measured, recipe) = match conformer.recipe(&src, job.asset_type).await {
             Ok(Some(mr)) => mr,
-            // A passed video in a kept codec goes on as it is.
-            Ok(None) if refused.is_none() => return None,
             Ok(None) => return fail(ConformError::Impossible("the conform step finds nothing to change".into())),
-            Err(e) if refused.is_none() && !matches!(e, ConformError::NoTool { .. }) => {
-                // A video preflight passed but ffprobe cannot read: it goes on as checked.
-                tracing::warn!("conform: {}: {e}", crate::text::sanitize(&job.url));
-                return None;
-            }
             Err(e) => return fail(e),
         };
         let progress: crate::conform::Progress = match &self.progress {
@@ -122,18 +117,23 @@ impl Intake {
                 Some(c) => Some(c.verdict(&part, Some(&path.to_path_buf())).await),
                 None => None,
             };
+            let mut note = None;
             let fate = match checked {
                 Some(Verdict::Passed(m)) => {
                     part.media = Some(m);
                     match super::local::hash(part, path, storage).await {
                         Ok(part) => {
-                            let mut said =
-                                vec![format!("conformed ({}): {}", shown_part(i, n), done.recipe.describe())];
-                            said.extend(done.recipe.warnings.iter().cloned());
-                            if done.cached {
-                                said.push("found in the conform cache".into());
+                            if i == 0 {
+                                let cached = if done.cached { " (found in the conform cache)" } else { "" };
+                                note = Some(format!(
+                                    "conformed ({}): {}{cached}",
+                                    shown_part(i, n),
+                                    done.recipe.describe()
+                                ));
                             }
-                            Fate::Create { job: Box::new(part), warning: (i == 0).then(|| said.join("; ")) }
+                            let warning =
+                                (i == 0 && !done.recipe.warnings.is_empty()).then(|| done.recipe.warnings.join("; "));
+                            Fate::Create { job: Box::new(part), warning }
                         }
                         Err(why) => Fate::Refused(why),
                     }
@@ -141,9 +141,9 @@ impl Intake {
                 Some(v) => Fate::Refused(format!("{}", ConformError::StillRefused(v.describe()))),
                 None => Fate::Refused("the conformed file cannot be checked: preflight is off".into()),
             };
-            out.push(Item { fate, hash_from: Some(path.clone()), ..item.clone() });
+            out.push(Item { fate, hash_from: Some(path.clone()), note, ..item.clone() });
         }
-        Some(out)
+        out
     }
 }
 

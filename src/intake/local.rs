@@ -71,6 +71,8 @@ pub struct LocalPart {
     /// The import (not hashed yet: `local` is `None`, `url` the path shown)
     /// with the file to hash, or why not.
     pub job: Result<(NewJob, PathBuf), String>,
+    /// Refused for a format conforming converts.
+    pub conformable: bool,
 }
 
 /// What the columns of a local line ask for.
@@ -106,7 +108,7 @@ pub fn read_line(
     limits: &MediaLimits,
     convert: bool,
 ) -> Vec<LocalPart> {
-    let whole = |job: Result<(NewJob, PathBuf), String>| vec![LocalPart { file: None, job }];
+    let whole = |job: Result<(NewJob, PathBuf), String>| vec![LocalPart { file: None, job, conformable: false }];
     let c = match columns(line, d) {
         Ok(c) => c,
         Err(e) => return whole(Err(e)),
@@ -131,12 +133,13 @@ pub fn read_line(
         // An error about one file found by a directory or glob stays as that
         // file's line; one about the line itself stays as the line.
         let file = e.path().filter(|p| expanded && !p.is_dir()).map(|p| p.display().to_string());
-        out.push(LocalPart { file, job: Err(e.to_string()) });
+        let conformable = matches!(e, crate::local::LocalError::Convertible { .. });
+        out.push(LocalPart { file, job: Err(e.to_string()), conformable });
     }
     for media in &expansion.files {
         let n = first_n + out.iter().filter(|p| p.job.is_ok()).count() as u64;
         let job = job_for(media, &c, d, n, (!convert).then_some(limits)).map_err(|e| e.to_string());
-        out.push(LocalPart { file: named(&media.path), job });
+        out.push(LocalPart { file: named(&media.path), job, conformable: false });
     }
     if !expanded {
         // A single file: its part is the line itself.

@@ -36,6 +36,8 @@ pub struct Item {
     /// Refused for what the conform step could fix (it was off): the front
     /// ends offer to conform it.
     pub conformable: bool,
+    /// What was done to it on the way (`conformed (part 1 of 3): split …`).
+    pub note: Option<String>,
 }
 
 impl Item {

@@ -172,6 +172,7 @@ impl Intake {
                     fate: Fate::Refused(why),
                     hash_from: None,
                     conformable: false,
+                    note: None,
                 };
                 let go_on = match reader.read_until(b'\n', &mut buf) {
                     Ok(0) => break,
@@ -211,6 +212,7 @@ impl Intake {
             fate,
             hash_from,
             conformable: false,
+            note: None,
         };
         if crate::local::is_local_line(line) {
             if let Err(why) = &self.storage {
@@ -223,7 +225,7 @@ impl Intake {
                         *n += 1;
                         item(part.file, self.to_decide(job), Some(path))
                     }
-                    Err(why) => item(part.file, Fate::Refused(why), None),
+                    Err(why) => Item { conformable: part.conformable, ..item(part.file, Fate::Refused(why), None) },
                 };
                 if !emit(it) {
                     return false;
@@ -275,10 +277,9 @@ impl Intake {
         };
         job.media = verdict.as_ref().and_then(|v| v.media().cloned());
         if let Some(conformer) = &self.conform
-            && super::conform::wanted(verdict.as_ref(), &job, item.hash_from.is_some())
-            && let Some(items) = self.conform_item(conformer, &item, &job, verdict.as_ref()).await
+            && super::conform::can_conform(verdict.as_ref(), &job, item.hash_from.is_some())
         {
-            return items;
+            return self.conform_item(conformer, &item, &job, verdict.as_ref()).await;
         }
         let decision = self.policy.decide(verdict.as_ref());
         item.fate = match decision {

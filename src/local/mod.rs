@@ -88,6 +88,19 @@ pub enum LocalError {
         /// The content's format.
         format: &'static str,
     },
+    /// A format the server does not take, which conforming converts.
+    #[error("{}: `.{}` is not an accepted format; conforming converts it ({format} to {})", shown(path), sanitize(ext),
+        match asset_type { AssetType::Image => "jpeg", AssetType::Video => "mp4", AssetType::Audio => "mp3" })]
+    Convertible {
+        /// The file.
+        path: PathBuf,
+        /// Its extension.
+        ext: String,
+        /// The type it would become.
+        asset_type: AssetType,
+        /// Its format, by extension.
+        format: &'static str,
+    },
     /// The file or directory exists but cannot be read.
     #[error("{}: cannot read it: {reason}", shown(path))]
     Unreadable {
@@ -106,6 +119,7 @@ impl LocalError {
             | LocalError::NoMedia { path, .. }
             | LocalError::NotMedia { path, .. }
             | LocalError::Mismatch { path, .. }
+            | LocalError::Convertible { path, .. }
             | LocalError::Unreadable { path, .. } => Some(path),
             LocalError::NoMatch { .. } | LocalError::BadPattern { .. } => None,
         }
@@ -265,7 +279,7 @@ fn walk(dir: &Path, recursive: bool, convert: bool, out: &mut Expansion) {
 fn add_if_media(path: PathBuf, convert: bool, out: &mut Expansion) {
     let ext = extension(&path);
     let known = ext.and_then(AssetType::from_extension).is_some();
-    if !(known || convert && ext.and_then(convertible).is_some()) {
+    if !(known || ext.and_then(convertible).is_some()) {
         return;
     }
     match classify_with(&path, convert) {
@@ -342,10 +356,13 @@ pub fn classify_with(path: &Path, convert: bool) -> Result<LocalMedia, LocalErro
     let stem = || path.file_stem().map(|s| sanitize(&s.to_string_lossy())).unwrap_or_default();
     let by_extension =
         |asset_type, format| Ok(LocalMedia { path: path.into(), asset_type, format, stem: stem(), ext: ext.clone() });
-    if convert && !head.is_empty() {
-        if let Some((t, format)) = convertible(&ext) {
-            return by_extension(t, format);
+    if let Some((asset_type, format)) = convertible(&ext).filter(|_| !head.is_empty()) {
+        if !convert {
+            return Err(LocalError::Convertible { path: path.into(), ext, asset_type, format });
         }
+        return by_extension(asset_type, format);
+    }
+    if convert && !head.is_empty() {
         if let Some(t) = AssetType::from_extension(&ext).filter(|_| sniff(&head).is_none()) {
             return by_extension(t, "unrecognised");
         }

@@ -197,6 +197,9 @@ pub struct App {
     /// every profile's are asked for.
     profile: Option<String>,
     pub(crate) pending_g: bool,
+    /// When a question the user did not ask for opened (duplicates after a
+    /// submission): keys typed just after it are not answers.
+    pub(crate) asked_at: Option<std::time::Instant>,
     /// First line of the help overlay on screen.
     pub(crate) help_scroll: usize,
     pending_attach: Option<(String, Attach)>,
@@ -237,6 +240,7 @@ impl App {
             loaded: false,
             profile: None,
             pending_g: false,
+            asked_at: None,
             help_scroll: 0,
             pending_attach: None,
             pending_preset: None,
@@ -660,12 +664,12 @@ impl App {
     /// An item being conformed: how far along it is, in the status line.
     pub fn conforming(&mut self, c: &crate::intake::Conforming) {
         self.input.set_progress(c.text.trim(), c.fraction);
-        let what = crate::text::excerpt(&crate::text::sanitize(c.text.rsplit('/').next().unwrap_or(&c.text)), 40);
-        if c.fraction < 1.0 {
+        // Progress may arrive after the round's summary: it never replaces it.
+        if c.fraction < 1.0 && self.input.is_sending() {
+            let what = crate::text::excerpt(&crate::text::sanitize(c.text.rsplit('/').next().unwrap_or(&c.text)), 40);
             self.set_status(format!("conforming {what}: {:.0}%", c.fraction * 100.0));
-        } else {
-            self.set_status(format!("conformed {what}; checking and sending…"));
         }
+        self.dirty = true;
     }
 
     fn sent(&mut self, sent: Result<Submission, String>) {
@@ -696,6 +700,9 @@ impl App {
         for it in &items {
             tally.add(&it.fate);
             let what = crate::text::excerpt(&crate::text::sanitize(it.text()), 60);
+            if let Some(note) = &it.note {
+                self.note(Level::Info, format!("{what}: {}", crate::text::sanitize(note)));
+            }
             match &it.fate {
                 Fate::Refused(why) => {
                     self.note(Level::Warn, format!("refused {what}: {}", without_line(why, it.text())));
@@ -742,6 +749,7 @@ impl App {
         }
         if !existing.is_empty() && self.mode == Mode::Normal {
             self.mode = Mode::Confirm(Confirm::Duplicates(existing));
+            self.asked_at = Some(std::time::Instant::now());
         }
     }
 

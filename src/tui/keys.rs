@@ -13,6 +13,10 @@ use super::pane::jobs::StateFilter;
 use crate::engine::{Command, JobId, JobState, Level};
 use crate::text::plural;
 
+/// Keys this soon after a question opened by itself are ignored: they were
+/// typed for something else, and `y` could buy a duplicate.
+const ANSWER_GUARD: std::time::Duration = std::time::Duration::from_millis(800);
+
 impl App {
     fn scope(&self) -> Scope {
         match self.focus {
@@ -412,6 +416,14 @@ impl App {
     }
 
     fn confirm_key(&mut self, k: KeyEvent, c: Confirm) {
+        // A question that opened by itself (after a submission) while the
+        // user was typing: what was typed just after it is not an answer.
+        if self.asked_at.is_some_and(|t| t.elapsed() < ANSWER_GUARD) {
+            self.set_status("a question just opened: read it, then answer y or n");
+            self.mode = Mode::Confirm(c);
+            return;
+        }
+        self.asked_at = None;
         match k.code {
             KeyCode::Char('y') | KeyCode::Char('Y') => match c {
                 Confirm::RetryUncertain(Chosen { ids, .. }) => {

@@ -62,13 +62,14 @@ pub enum Verdict {
     Error(String),
 }
 
-/// The end of a refusal the conform step could fix.
-const CONFORMABLE: &str = " · conformable";
+/// The start of a refusal the conform step could fix (at the start, so it
+/// shows in a narrow column).
+const CONFORMABLE: &str = "conformable: ";
 
 impl Verdict {
     /// Refused for what conforming could fix.
     pub fn conformable(&self) -> bool {
-        matches!(self, Verdict::Error(why) if why.ends_with(CONFORMABLE))
+        matches!(self, Verdict::Error(why) if why.starts_with(CONFORMABLE))
     }
 
     /// The glyph beside a line: `✓` `⚠` `?` `✗` `·` `…`, nothing when skipped.
@@ -489,7 +490,7 @@ impl InputPane {
                 Decision::Create(Some(w)) => Verdict::Warn(w),
                 Decision::Hold(why) => Verdict::Held(why),
                 Decision::Refuse(why) if crate::intake::can_conform(Some(v), &job, false) => {
-                    Verdict::Error(format!("{why}{CONFORMABLE}"))
+                    Verdict::Error(format!("{CONFORMABLE}{why}"))
                 }
                 Decision::Refuse(why) => Verdict::Error(why),
             },
@@ -683,7 +684,7 @@ impl InputPane {
                 let text = clean_input(it.text()).replace('\n', " ");
                 let v = match &it.fate {
                     Fate::Refused(why) if it.conformable => {
-                        Verdict::Error(format!("{}{CONFORMABLE}", crate::text::sanitize(why)))
+                        Verdict::Error(format!("{CONFORMABLE}{}", crate::text::sanitize(why)))
                     }
                     Fate::Refused(why) => Verdict::Error(crate::text::sanitize(why)),
                     Fate::Held { reason, .. } => Verdict::Held(crate::text::sanitize(reason)),

@@ -88,7 +88,6 @@ pub(super) fn detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, no
     let Some(job) = app.list.shown_selection() else {
         return;
     };
-    let rect = centered(area, 90, 18);
     let field = |k: &str, v: String| {
         Line::from(vec![Span::styled(format!("{k:<12}"), theme.dim()), Span::raw(crate::text::sanitize(&v))])
     };
@@ -128,6 +127,10 @@ pub(super) fn detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, no
             Span::styled(e.clone(), theme.bad()),
         ]));
     }
+    // As tall as its lines once wrapped (a conformed job has three more).
+    let inner = usize::from(area.width.min(90).saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let rect = centered(area, 90, u16::try_from(rows + 2).unwrap_or(u16::MAX).max(18));
     frame.render_widget(Clear, rect);
     let block = Block::bordered().title(" Details — y copies · Esc closes ").border_style(theme.border(true));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), rect);
