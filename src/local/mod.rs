@@ -362,10 +362,11 @@ pub fn classify_with(path: &Path, convert: bool) -> Result<LocalMedia, LocalErro
         }
         return by_extension(asset_type, format);
     }
-    if convert && !head.is_empty() {
-        if let Some(t) = AssetType::from_extension(&ext).filter(|_| sniff(&head).is_none()) {
-            return by_extension(t, "unrecognised");
-        }
+    if convert
+        && !head.is_empty()
+        && let Some(t) = AssetType::from_extension(&ext).filter(|_| sniff(&head).is_none())
+    {
+        return by_extension(t, "unrecognised");
     }
     let Some(expected) = AssetType::from_extension(&ext) else {
         return Err(not_media(if ext.is_empty() {
