@@ -100,6 +100,9 @@ pub(super) async fn check(global: &GlobalArgs, json: bool) -> Result<u8, Failure
         None => None,
     };
     results.push(storage_check(storage).await);
+    if let Some(ctx) = &ctx {
+        results.push(conform_check(&ctx.loaded.config.conform));
+    }
     results.push(terminal());
     drop(demo);
     if json {
@@ -119,6 +122,25 @@ pub(super) async fn check(global: &GlobalArgs, json: bool) -> Result<u8, Failure
     }
     let worst = results.iter().map(|r| r.status).max().unwrap_or(Status::Ok);
     Ok(results.iter().find(|r| r.status == worst).map_or(SUCCESS, |r| r.code))
+}
+
+/// The tools conforming needs: found or not, and what is missing costs.
+fn conform_check(cfg: &crate::conform::ConformConfig) -> Outcome {
+    let on = if cfg.enabled { "on for every import" } else { "off unless asked (import --conform)" };
+    match crate::conform::Tools::find(cfg) {
+        Ok(t) => outcome(
+            "conform",
+            Status::Ok,
+            format!("ffmpeg {}, ffprobe {}; conforming is {on}", t.ffmpeg.display(), t.ffprobe.display()),
+        ),
+        Err((tool, looked)) => outcome(
+            "conform",
+            if cfg.enabled { Status::Warn } else { Status::Skip },
+            format!(
+                "{tool} not found ({looked}): conforming refuses video and audio that need it (images still conform); conforming is {on}"
+            ),
+        ),
+    }
 }
 
 /// The bucket local files go through, checked for real: credentials,
