@@ -74,7 +74,11 @@ fn plain_output_is_one_line_per_check() {
     let out = env.command(["check"]).output().unwrap();
     let lines: Vec<String> = text(&out.stdout).lines().map(String::from).collect();
     let names: Vec<&str> = lines.iter().filter_map(|l| l.split_whitespace().nth(1)).collect();
-    assert_eq!(names, ["config", "perms", "key", "server", "auth", "clock", "storage", "terminal"], "{lines:?}");
+    assert_eq!(
+        names,
+        ["config", "perms", "key", "server", "auth", "clock", "storage", "conform", "terminal"],
+        "{lines:?}"
+    );
 }
 
 /// `check --json` with these extra environment variables: the rows and the

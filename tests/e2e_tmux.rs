@@ -243,9 +243,10 @@ fn type_submit_see_active_then_sighup_exits_and_keeps_the_journal() {
 }
 
 /// `--demo` as a new user first sees it, at 80×24: the sample lines are
-/// really checked (their measurements beside them, the banner refused),
-/// Enter creates the four that pass, and a URL elsewhere is held back: the
-/// demo looks no name up.
+/// really checked (their measurements beside them, the banner refused as
+/// conformable), Enter creates the four that pass, `C` conforms the banner
+/// (padded, through the demo's bucket) and creates it, and a URL elsewhere
+/// is held back: the demo looks no name up.
 #[test]
 fn the_demo_checks_its_own_sample_files_and_looks_nothing_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -265,7 +266,21 @@ fn the_demo_checks_its_own_sample_files_and_looks_nothing_up() {
     tmux.run(&["send-keys", "-t", "demo", "Enter"]);
     tmux.wait_for("the four created", Duration::from_secs(20), |s| s.contains("queued 4 · refused 1"));
     let screen = tmux.screen();
-    assert!(screen.contains("banner.png") && screen.contains("✗ 1920×200"), "the refused line stays: {screen}");
+    assert!(
+        screen.contains("banner.png") && screen.contains("✗ conformable: 1920×200"),
+        "the refused line stays: {screen}"
+    );
+    // C conforms it (padded to an aspect the server takes), through the
+    // demo's bucket, and the line leaves the editor once it is queued.
+    tmux.run(&["send-keys", "-t", "demo", "C"]);
+    tmux.wait_for("the banner conformed and queued", Duration::from_secs(30), |s| {
+        s.contains("queued 1") && s.lines().nth(2).is_some_and(|l| !l.contains("banner.png"))
+    });
+    // Shown once written: the job store has it, with what was done.
+    let jobs = seedance_assets::store::read_jobs(&dir.path().join("data/demo/jobs.db")).unwrap();
+    let banner = jobs.iter().find(|j| j.spec.name == "banner").expect("the banner was created, conformed");
+    let record = banner.spec.conform.as_ref().expect("its recipe is recorded");
+    assert!(record.recipe.starts_with("padded 1920×200 to 1920×772"), "{record:?}");
     tmux.run(&["set-buffer", "https://media.example/elsewhere.png"]);
     tmux.run(&["paste-buffer", "-p", "-t", "demo"]);
     tmux.wait_for("the held line", Duration::from_secs(20), |s| s.contains("? 1 held"));
