@@ -120,6 +120,8 @@ struct Runtime {
     poll_refusals: u32,
     create_failures: u32,
     upload_failures: u32,
+    /// The resume count when its upload was last started.
+    upload_epoch: u64,
 }
 
 /// How the core is set up.
@@ -163,6 +165,9 @@ pub struct Core {
     limits: Limits,
     retry_503: bool,
     upload_slots: Option<usize>,
+    /// Resumes so far: an upload started before the last one (with the
+    /// bucket settings being fixed) does not pause the uploads again.
+    upload_epoch: u64,
     capacity: Capacity,
     /// Profiles at their processing cap with items waiting: their assets
     /// are looked at often, since each one seen finished frees a slot.
@@ -231,6 +236,7 @@ impl Core {
             limits: config.limits,
             retry_503: config.retry_503,
             upload_slots: config.upload_slots,
+            upload_epoch: 0,
             capped: HashSet::new(),
             looking: HashSet::new(),
             runtime: HashMap::new(),
@@ -549,6 +555,7 @@ impl Core {
     pub(super) fn resume_work(&mut self) {
         // Uploads try again too (a bucket that still refuses pauses them again).
         self.health.storage = None;
+        self.upload_epoch += 1;
         if !std::mem::take(&mut self.health.quota).is_empty() {
             self.log(Level::Info, "resuming creation after the asset quota pause");
         }
@@ -679,6 +686,11 @@ impl Core {
                     }
                     self.set_timer(Due::Requeue(id), after);
                 }
+                // Started before the last resume, with the settings being
+                // fixed: it goes again, and says nothing about the new ones.
+                ErrorClass::Batch if self.runtime.get(&id).map_or(0, |r| r.upload_epoch) < self.upload_epoch => {
+                    self.upload_queue.push_front(id);
+                }
                 ErrorClass::Batch => {
                     // Every upload would fail the same way: hold them all,
                     // say it once.
@@ -731,6 +743,7 @@ impl Core {
             };
             if self.jobs.get(&id).is_some_and(|j| j.state == JobState::Uploading && j.spec.local.is_some()) {
                 self.uploading += 1;
+                self.runtime.entry(id).or_default().upload_epoch = self.upload_epoch;
                 self.fx.to_upload.push(id);
             }
         }

@@ -140,3 +140,58 @@ async fn a_500_is_never_sent_again_by_itself() {
     c.dispatch(&mut Open);
     assert!(carry_out(&mut c, &mut timers).0.is_empty());
 }
+
+/// A bucket that refused the keys pauses the uploads; after the user fixes
+/// them and resumes, an upload that was already on its way with the old
+/// keys fails late. That failure must not pause the uploads again (it did,
+/// under load, and left a job in Uploading for good): it goes again.
+#[test]
+fn an_upload_failing_late_with_the_old_settings_does_not_pause_the_fixed_ones() {
+    use crate::storage::StorageError;
+    let polling = Polling { jitter: 0.0, ..Polling::default() };
+    let config = CoreConfig {
+        limits: Limits::default(),
+        looks: super::looks::Looks::new(&polling, 100, None).0,
+        polling,
+        retry_503: false,
+        upload_slots: Some(2),
+        queue_window: super::core::QUEUE_WINDOW,
+    };
+    let rng = rand::rngs::StdRng::seed_from_u64(1);
+    let mut c = Core::new(config, BTreeMap::new(), Some(1), None, Box::new(Nothing), rng, jiff::Timestamp::now());
+    c.resume();
+    let local = |i: u32| NewJob {
+        url: format!("/refs/{i}.png"),
+        name: format!("f{i}"),
+        local: Some(crate::job::LocalSource {
+            path: format!("/refs/{i}.png").into(),
+            size: 1,
+            sha256: format!("{i:064}"),
+            key: format!("refs/{i}.png"),
+            modified: None,
+        }),
+        ..spec()
+    };
+    let r = c.submit(vec![local(1), local(2), local(3)], false);
+    assert_eq!(r.accepted, [1, 2, 3]);
+    c.dispatch(&mut Open);
+    assert_eq!(std::mem::take(&mut c.fx.to_upload), [1, 2], "two slots");
+    let refused = || Err(StorageError::Unreachable { endpoint: "http://bucket".into(), detail: "bad keys".into() });
+    c.on_uploaded(1, refused());
+    assert!(c.health.storage.is_some(), "the uploads pause");
+    c.dispatch(&mut Open);
+    assert!(c.fx.to_upload.is_empty());
+    // Fixed and resumed: the held uploads start again.
+    c.resume_work();
+    c.dispatch(&mut Open);
+    assert_eq!(std::mem::take(&mut c.fx.to_upload), [1], "one slot is still taken by job 2's old upload");
+    // Job 2's upload, started with the old keys, fails only now.
+    c.on_uploaded(2, refused());
+    assert!(c.health.storage.is_none(), "a failure from before the resume does not pause again");
+    c.dispatch(&mut Open);
+    assert_eq!(std::mem::take(&mut c.fx.to_upload), [2], "it goes again, with the new settings");
+    // A failure with the new settings does pause.
+    c.on_uploaded(1, refused());
+    assert!(c.health.storage.is_some());
+    assert_eq!(c.jobs[&3].state, JobState::Uploading);
+}
