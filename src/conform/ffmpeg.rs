@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use super::ConformError;
 use super::measure::{Measured, from_ffprobe};
-use super::recipe::{AUDIO_KBPS, Output, Part, Recipe, mp3_kbps};
+use super::recipe::{AUDIO_KBPS, MP3_KBPS, Output, Part, Recipe};
 use super::settings::{AspectFix, ConformConfig};
 use crate::api::AssetType;
 
@@ -172,7 +172,7 @@ fn args(src: &Path, r: &Recipe, part: Part, out: &Path) -> Vec<OsString> {
             push(&["-movflags", "+faststart", "-map_metadata", "-1", "-fflags", "+bitexact", "-f", "mp4"]);
         }
         Output::Mp3 => {
-            push(&["-map", "0:a:0", "-vn", "-c:a", "libmp3lame", "-b:a", &format!("{}k", mp3_kbps())]);
+            push(&["-map", "0:a:0", "-vn", "-c:a", "libmp3lame", "-b:a", &format!("{MP3_KBPS}k")]);
             push(&["-ac", "2", "-map_metadata", "-1", "-id3v2_version", "0", "-f", "mp3"]);
         }
         Output::Wav => {

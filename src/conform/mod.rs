@@ -130,11 +130,6 @@ impl Conformer {
         }
     }
 
-    /// The settings.
-    pub fn config(&self) -> &ConformConfig {
-        &self.cfg
-    }
-
     /// ffmpeg and ffprobe, or why not (for `check`).
     pub fn tools(&self) -> Result<&Tools, ConformError> {
         self.tools_for("conformed video and audio")

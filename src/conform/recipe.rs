@@ -7,7 +7,6 @@ use serde::Serialize;
 use super::measure::Measured;
 use super::settings::{AspectFix, TooLong};
 use crate::api::AssetType;
-use crate::media::{Format, MediaInfo};
 use crate::preflight::{MediaLimits, num};
 
 /// Bumped whenever what a recipe produces changes, so cached outputs of an
@@ -25,9 +24,10 @@ const VIDEO_AUDIO_KEPT: [&str; 2] = ["aac", "mp3"];
 /// Each part of a split clip is at most this much under the limit, so that
 /// frame and packet rounding never take it over.
 const PART_MARGIN_SECS: f64 = 0.25;
-/// The audio bitrate of re-encoded video and MP3, in kbit/s.
+/// The audio bitrate of re-encoded video, in kbit/s.
 pub const AUDIO_KBPS: u64 = 128;
-const MP3_KBPS: u64 = 192;
+/// The bitrate of MP3 outputs, in kbit/s.
+pub const MP3_KBPS: u64 = 192;
 
 /// The picture's geometry: the canvas (padded or cropped, centred) and the
 /// size it is then scaled to.
@@ -372,37 +372,33 @@ pub fn plan(
     Ok(Some(r))
 }
 
-/// The MP3 bitrate, kbit/s.
-pub fn mp3_kbps() -> u64 {
-    MP3_KBPS
-}
-
-/// What preflight would measure of an output made by `r` (part `part`),
-/// for checking a recipe on numbers: the geometry, rate and length it
-/// promises, at the size limit.
-pub fn promised(r: &Recipe, part: usize) -> MediaInfo {
-    let (width, height) = r.frame.as_ref().map_or((None, None), |f| (Some(f.width), Some(f.height)));
-    let format = match r.output {
-        Output::Image => Format::Jpeg,
-        Output::Mp4 => Format::Mp4,
-        Output::Mp3 => Format::Mp3,
-        Output::Wav => Format::Wav,
-    };
-    MediaInfo {
-        format,
-        width,
-        height,
-        duration_secs: r.parts.get(part).map(|p| p.secs),
-        fps: r.fps,
-        size_bytes: Some(r.max_bytes),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::media::{Format, MediaInfo};
+
+    /// What preflight would measure of an output made by `r` (part `part`),
+    /// for checking a recipe on numbers: the geometry, rate and length it
+    /// promises, at the size limit.
+    fn promised(r: &Recipe, part: usize) -> MediaInfo {
+        let (width, height) = r.frame.as_ref().map_or((None, None), |f| (Some(f.width), Some(f.height)));
+        let format = match r.output {
+            Output::Image => Format::Jpeg,
+            Output::Mp4 => Format::Mp4,
+            Output::Mp3 => Format::Mp3,
+            Output::Wav => Format::Wav,
+        };
+        MediaInfo {
+            format,
+            width,
+            height,
+            duration_secs: r.parts.get(part).map(|p| p.secs),
+            fps: r.fps,
+            size_bytes: Some(r.max_bytes),
+        }
+    }
 
     fn measured(kind: AssetType, container: &str, w: u64, h: u64, d: Option<f64>, fps: Option<f64>) -> Measured {
         Measured {
