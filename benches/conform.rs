@@ -18,6 +18,8 @@
 
 mod support;
 
+use support::status_kib;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -105,15 +107,6 @@ async fn clip45() {
         "  clip45: 45 s 1080p30 h264/aac split into {parts} parts and re-encoded, two workers: {t:.1} s = {:.2}× its length",
         t / 45.0
     );
-}
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 async fn images100() {

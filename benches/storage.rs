@@ -14,7 +14,8 @@
 //! Run: `cargo bench --bench storage` (`STORAGE_BENCH_FILES=N` for another count).
 
 mod support;
-use support::SimProcess;
+
+use support::{SimProcess, status_kib};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,15 +28,6 @@ use seedance_assets::config::{StorageConfig, StorageCredentials};
 use seedance_assets::storage::{Storage, hash_file, sha256_hex};
 
 const MIB: usize = 1 << 20;
-
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
 
 /// Resets the kernel's peak-RSS mark (VmHWM); false where unsupported.
 fn reset_peak() -> bool {

@@ -1,6 +1,6 @@
 //! What several benches need: image imports, an API client for a
 //! simulator, a simulator in a process of its own, and the dashboard's log
-//! text.
+//! text, and the process status fields the memory benches read.
 
 #![allow(dead_code)]
 
@@ -85,4 +85,15 @@ pub fn log_text(dir: &std::path::Path) -> String {
         text.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
     }
     text
+}
+
+/// A field of `/proc/self/status` in KiB (`VmRSS:`, `VmHWM:`); 0 where
+/// there is no such file.
+pub fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }

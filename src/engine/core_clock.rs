@@ -39,13 +39,18 @@ impl Gate for Open {
 }
 
 fn core() -> Core {
+    core_with(None)
+}
+
+/// A core with `upload_slots` uploads at once (`None`: no bucket).
+fn core_with(upload_slots: Option<usize>) -> Core {
     let polling = Polling { jitter: 0.0, ..Polling::default() };
     let config = CoreConfig {
         limits: Limits::default(),
         looks: super::looks::Looks::new(&polling, 100, None).0,
         polling,
         retry_503: false,
-        upload_slots: None,
+        upload_slots,
         queue_window: super::core::QUEUE_WINDOW,
     };
     let rng = rand::rngs::StdRng::seed_from_u64(1);
@@ -148,18 +153,7 @@ async fn a_500_is_never_sent_again_by_itself() {
 #[test]
 fn an_upload_failing_late_with_the_old_settings_does_not_pause_the_fixed_ones() {
     use crate::storage::StorageError;
-    let polling = Polling { jitter: 0.0, ..Polling::default() };
-    let config = CoreConfig {
-        limits: Limits::default(),
-        looks: super::looks::Looks::new(&polling, 100, None).0,
-        polling,
-        retry_503: false,
-        upload_slots: Some(2),
-        queue_window: super::core::QUEUE_WINDOW,
-    };
-    let rng = rand::rngs::StdRng::seed_from_u64(1);
-    let mut c = Core::new(config, BTreeMap::new(), Some(1), None, Box::new(Nothing), rng, jiff::Timestamp::now());
-    c.resume();
+    let mut c = core_with(Some(2));
     let local = |i: u32| NewJob {
         url: format!("/refs/{i}.png"),
         name: format!("f{i}"),
