@@ -1,6 +1,6 @@
 //! What several benches need: image imports, an API client for a
-//! simulator, a simulator in a process of its own, and the dashboard's log
-//! text, and the process status fields the memory benches read.
+//! simulator, a simulator in a process of its own, the dashboard's log text
+//! and the process status fields the memory benches read.
 
 #![allow(dead_code)]
 
