@@ -20,7 +20,7 @@ pub use format::{Format, sniff};
 pub use image::dimensions as image_dimensions;
 pub use isobmff::{BoxHeader, VideoProps, parse_moov, read_box_header};
 pub use mp3::{Mp3Props, id3_len, parse_mp3};
-pub use probe::{Budget, MediaInfo, ProbeError, Probed, Source, probe};
+pub use probe::{Budget, InMemory, MediaInfo, ProbeError, Probed, Source, probe};
 pub use wav::{WavProps, parse_wav_chunks};
 
 #[cfg(test)]

@@ -110,6 +110,22 @@ pub trait Source {
     fn read_at(&mut self, offset: u64, len: u64) -> impl Future<Output = Result<Vec<u8>, Self::Error>> + Send;
 }
 
+/// A file already in memory, as a probe source.
+#[derive(Debug, Clone, Copy)]
+pub struct InMemory<'a>(pub &'a [u8]);
+
+impl Source for InMemory<'_> {
+    type Error = std::convert::Infallible;
+    fn size(&self) -> Option<u64> {
+        Some(self.0.len() as u64)
+    }
+    fn read_at(&mut self, offset: u64, len: u64) -> impl Future<Output = Result<Vec<u8>, Self::Error>> + Send {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(self.0.len());
+        let end = start.saturating_add(usize::try_from(len).unwrap_or(usize::MAX)).min(self.0.len());
+        std::future::ready(Ok(self.0[start..end].to_vec()))
+    }
+}
+
 /// Why a probe did not measure a file.
 #[derive(Debug, thiserror::Error)]
 pub enum ProbeError<E: std::error::Error> {

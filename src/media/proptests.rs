@@ -5,23 +5,8 @@ use proptest::prelude::*;
 
 use super::*;
 
-/// A file in memory, as a probe source.
-struct Mem(Vec<u8>);
-
-impl Source for Mem {
-    type Error = std::io::Error;
-    fn size(&self) -> Option<u64> {
-        Some(self.0.len() as u64)
-    }
-    fn read_at(&mut self, offset: u64, len: u64) -> impl Future<Output = Result<Vec<u8>, Self::Error>> + Send {
-        let start = (offset as usize).min(self.0.len());
-        let end = start.saturating_add(len as usize).min(self.0.len());
-        std::future::ready(Ok(self.0[start..end].to_vec()))
-    }
-}
-
-fn probe_mem(bytes: Vec<u8>) -> Result<Probed, ProbeError<std::io::Error>> {
-    futures::executor::block_on(probe(&mut Mem(bytes), &Budget::default()))
+fn probe_mem(bytes: Vec<u8>) -> Result<Probed, ProbeError<std::convert::Infallible>> {
+    futures::executor::block_on(probe(&mut InMemory(&bytes), &Budget::default()))
 }
 
 /// Starts that lead each reader into its format, so random tails exercise it.

@@ -127,21 +127,6 @@ pub(crate) async fn check(sim: &SimState, url: &str, asset_type: &str) -> Option
     }
 }
 
-/// Bytes held in memory, read as a probe source.
-struct Held<'a>(&'a [u8]);
-
-impl crate::media::Source for Held<'_> {
-    type Error = std::convert::Infallible;
-    fn size(&self) -> Option<u64> {
-        Some(self.0.len() as u64)
-    }
-    async fn read_at(&mut self, offset: u64, len: u64) -> Result<Vec<u8>, Self::Error> {
-        let start = (offset as usize).min(self.0.len());
-        let end = start.saturating_add(len as usize).min(self.0.len());
-        Ok(self.0[start..end].to_vec())
-    }
-}
-
 /// The documented limits, held against what was downloaded: an image's
 /// size from the image crate (a decoder of its own, not the client's
 /// parser), a clip's or a sound's from its headers. `(code, message)` of
@@ -156,7 +141,7 @@ async fn limits(body: &[u8], kind: &str) -> Option<(String, String)> {
     };
     let unsupported = |why: String| Some(("InvalidParameter.FormatUnsupported".to_string(), why));
     let mut info = match crate::media::probe(
-        &mut Held(body),
+        &mut crate::media::InMemory(body),
         &crate::media::Budget { image: u64::MAX, video: u64::MAX, audio: u64::MAX },
     )
     .await
