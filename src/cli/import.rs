@@ -74,9 +74,7 @@ fn intake(setup: &Setup, a: &ImportArgs) -> Result<Intake, Failure> {
             return Err(Failure::new(EXIT_USAGE, why));
         }
         Some(cc) => {
-            let mut cfg = setup.loaded.config.clone();
-            cfg.conform = cc;
-            let conformer = setup.conformer_with(&cfg.conform, pf.limits()).map_err(|e| format!("conform: {e}"))?;
+            let conformer = setup.conformer_with(&cc, pf.limits()).map_err(|e| format!("conform: {e}"))?;
             if let Err(e) = conformer.tools() {
                 eprintln!("warning: {e}");
             }
@@ -106,7 +104,7 @@ fn conforming(setup: &Setup, a: &ImportArgs) -> Option<crate::conform::ConformCo
         Some(name) => cfg.preset(name),
         None => cfg.default_preset(),
     };
-    let on = !a.no_conform && (a.conform || preset.is_some_and(|p| p.conform) || cfg.conform.enabled);
+    let on = !a.no_conform && (a.conform || cfg.conforms(preset));
     if !on {
         return None;
     }
@@ -304,10 +302,9 @@ pub(super) type Feed =
 /// `conforming take.mov 45% (+2)`: the first file being conformed, how far
 /// along it is, and how many more are; empty when none is.
 fn conforming_prefix(busy: &std::collections::BTreeMap<String, f64>) -> String {
-    let Some((text, f)) = busy.iter().next() else { return String::new() };
-    let name = text.rsplit('/').next().unwrap_or(text);
+    let Some((name, f)) = busy.iter().next() else { return String::new() };
     let more = if busy.len() > 1 { format!(" (+{})", busy.len() - 1) } else { String::new() };
-    format!("conforming {} {:.0}%{more}", crate::text::excerpt(&crate::text::sanitize(name), 30), f * 100.0)
+    format!("conforming {} {:.0}%{more}", crate::text::excerpt(name, 30), f * 100.0)
 }
 
 /// The jobs [`follow`] follows.
@@ -419,10 +416,10 @@ pub(super) async fn follow(
             c = async { conforming.as_mut()?.recv().await }, if conforming.is_some() => {
                 match c {
                     Some(c) if c.fraction >= 1.0 => {
-                        busy.remove(&c.text);
+                        busy.remove(&c.name());
                     }
                     Some(c) => {
-                        busy.insert(c.text, c.fraction);
+                        busy.insert(c.name(), c.fraction);
                     }
                     None => conforming = None,
                 }

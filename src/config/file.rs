@@ -303,6 +303,12 @@ impl Config {
         self.profile_key(&profile, path, env).map(|(key, _)| key)
     }
 
+    /// Whether imports with `preset` are conformed when the run does not
+    /// say: the preset's `conform`, else `[conform] enabled`.
+    pub fn conforms(&self, preset: Option<&Preset>) -> bool {
+        preset.is_some_and(|p| p.conform) || self.conform.enabled
+    }
+
     /// The preset marked `default = true`, if one is: the only preset that
     /// applies without being named (by `import`, and in the dashboard at
     /// start). Being first in the file makes none the default.

@@ -28,6 +28,7 @@ pub struct Cache {
     dir: PathBuf,
     bound: u64,
     serial: AtomicU64,
+    swept: std::sync::Once,
 }
 
 /// An entry being made: a temporary directory, removed unless committed.
@@ -52,19 +53,23 @@ fn key_ok(key: &str) -> bool {
 }
 
 impl Cache {
-    /// The cache at `dir`, holding at most `bound` bytes; a crashed run's
-    /// temporary directories are removed.
+    /// The cache at `dir`, holding at most `bound` bytes. Nothing is read
+    /// until the first entry is made (the dashboard builds one at start).
     pub fn new(dir: PathBuf, bound: u64) -> Cache {
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for e in entries.flatten() {
+        Cache { dir, bound, serial: AtomicU64::new(0), swept: std::sync::Once::new() }
+    }
+
+    /// Removes a crashed run's temporary directories (once per run).
+    fn sweep(&self) {
+        self.swept.call_once(|| {
+            for e in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
                 let old =
                     e.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().unwrap_or_default() > STALE);
                 if e.file_name().to_string_lossy().starts_with(".tmp-") && old {
                     let _ = std::fs::remove_dir_all(e.path());
                 }
             }
-        }
-        Cache { dir, bound, serial: AtomicU64::new(0) }
+        });
     }
 
     /// The directory.
@@ -92,6 +97,7 @@ impl Cache {
 
     /// A temporary directory to make `key`'s outputs in.
     pub fn begin(&self, key: &str) -> Result<Pending, ConformError> {
+        self.sweep();
         std::fs::create_dir_all(&self.dir).map_err(|e| ConformError::io(&self.dir, &e))?;
         let n = self.serial.fetch_add(1, Ordering::Relaxed);
         let dir = self.dir.join(format!(".tmp-{key}-{}-{n}", std::process::id()));

@@ -1,7 +1,7 @@
-//! The conform step of the front door: an item preflight refused (or a
-//! video in a codec not kept) is conformed, each output is checked by the
-//! same preflight, hashed and becomes an item of its own — one per part of
-//! a split clip. What cannot be conformed stays refused, with both reasons.
+//! The conform step of the front door: an item preflight refused for what
+//! conforming can fix is conformed, each output is checked by the same
+//! preflight, hashed and becomes an item of its own — one per part of a
+//! split clip. What cannot be conformed stays refused, with both reasons.
 
 use std::sync::Arc;
 
@@ -15,12 +15,18 @@ use crate::preflight::{Target, Verdict};
 /// done (1.0 when made or found in the cache).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conforming {
-    /// The item's place (`argument:3: shots/a.mov`).
-    pub place: String,
     /// The item's text (the line, or the file a directory gave).
     pub text: String,
     /// 0.0–1.0.
     pub fraction: f64,
+}
+
+impl Conforming {
+    /// The file's name, as progress shows it (`take.mov`).
+    pub fn name(&self) -> String {
+        let text = self.text.trim();
+        crate::text::sanitize(text.rsplit('/').next().unwrap_or(text))
+    }
 }
 
 /// Whether a refusal is one the conform step may fix: of what was measured
@@ -93,9 +99,9 @@ impl Intake {
         };
         let progress: crate::conform::Progress = match &self.progress {
             Some(tx) => {
-                let (tx, place, text) = (tx.clone(), item.place(), item.text().to_string());
+                let (tx, text) = (tx.clone(), item.text().to_string());
                 Arc::new(move |fraction| {
-                    let _ = tx.send(Conforming { place: place.clone(), text: text.clone(), fraction });
+                    let _ = tx.send(Conforming { text: text.clone(), fraction });
                 })
             }
             None => Arc::new(|_| {}),

@@ -666,7 +666,7 @@ impl App {
         self.input.set_progress(c.text.trim(), c.fraction);
         // Progress may arrive after the round's summary: it never replaces it.
         if c.fraction < 1.0 && self.input.is_sending() {
-            let what = crate::text::excerpt(&crate::text::sanitize(c.text.rsplit('/').next().unwrap_or(&c.text)), 40);
+            let what = crate::text::excerpt(&c.name(), 40);
             self.set_status(format!("conforming {what}: {:.0}%", c.fraction * 100.0));
         }
         self.dirty = true;

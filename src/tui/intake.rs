@@ -43,10 +43,9 @@ pub(super) fn start(
     };
     let cfg = &setup.loaded.config.preflight;
     // Conformed: lines sent with the conform key, or every line of a preset that says so.
-    let preset_conforms =
-        app.preset_name().and_then(|n| app.presets.iter().find(|p| p.name == n)).is_some_and(|p| p.conform);
+    let preset = app.preset_name().and_then(|n| app.presets.iter().find(|p| p.name == n));
     let conformer = match &conform.conformer {
-        Some(c) if submission.conform || preset_conforms || setup.loaded.config.conform.enabled => Some(Arc::clone(c)),
+        Some(c) if submission.conform || setup.loaded.config.conforms(preset) => Some(Arc::clone(c)),
         _ => None,
     };
     let intake = Arc::new(Intake {
