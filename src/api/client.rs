@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::envelope::decode_response;
-use super::error::{ApiError, BaseUrlError, ClientError, Endpoint};
+use super::error::{ApiError, BaseUrlError, ClientError, Endpoint, LibraryError, endpoint_missing};
 use super::types::{AssetInfo, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup};
 
 /// What a [`Client`] needs.
@@ -114,7 +114,33 @@ impl Client {
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(&self, endpoint: Endpoint, body: &B) -> Result<T, ApiError> {
-        let url = self.base.join(endpoint.path()).expect("endpoint paths are valid relative URLs");
+        let (status, retry_after, bytes) = self.post(endpoint, body).await?;
+        decode_response(endpoint, status, retry_after, &bytes)
+    }
+
+    /// A call to an endpoint the server may not have ([`Endpoint::is_optional`]):
+    /// an answer saying the path or action is unknown is [`LibraryError::Absent`].
+    pub(super) async fn call_optional<B: Serialize, T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        body: &B,
+    ) -> Result<T, LibraryError> {
+        let (status, retry_after, bytes) = self.post(endpoint, body).await?;
+        decode_response(endpoint, status, retry_after, &bytes).map_err(|e| match e {
+            ApiError::Rejected { ref code, ref message, .. } if endpoint_missing(status, code, message) => {
+                LibraryError::Absent { endpoint, answer: format!("{code}: {message}") }
+            }
+            e => LibraryError::Api(e),
+        })
+    }
+
+    /// Sends one POST; the status, the server's `Retry-After` and the body.
+    async fn post<B: Serialize>(
+        &self,
+        endpoint: Endpoint,
+        body: &B,
+    ) -> Result<(u16, Option<Duration>, bytes::Bytes), ApiError> {
+        let url = self.base.join(&endpoint.path()).expect("endpoint paths are valid relative URLs");
         let resp = self
             .http
             .post(url)
@@ -132,7 +158,7 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, jiff::Timestamp::now()));
         let bytes = resp.bytes().await.map_err(network_error)?;
-        decode_response(endpoint, status, retry_after, &bytes)
+        Ok((status, retry_after, bytes))
     }
 }
 
@@ -153,7 +179,7 @@ impl Client {
     pub async fn probe(&self) -> Probe {
         let start = std::time::Instant::now();
         let endpoint = Endpoint::GetAsset;
-        let url = self.base.join(endpoint.path()).expect("endpoint paths are valid relative URLs");
+        let url = self.base.join(&endpoint.path()).expect("endpoint paths are valid relative URLs");
         let body = serde_json::json!({ "task_id": "seedance-assets-check-no-such-task" });
         let sent = self
             .http

@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// Which endpoint a call went to; named in decode errors and logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     /// `POST /v1/seedance/asset/CreateAssetGroup`
     CreateAssetGroup,
@@ -12,28 +12,104 @@ pub enum Endpoint {
     CreateAsset,
     /// `POST /v1/seedance/asset/GetAsset`
     GetAsset,
+    /// `ListAssets`: optional, free, paged.
+    ListAssets,
+    /// `ListAssetGroups`: optional, free, paged.
+    ListAssetGroups,
+    /// `UpdateAsset` (rename): optional.
+    UpdateAsset,
+    /// `DeleteAsset`: optional.
+    DeleteAsset,
+    /// `DeleteAssetGroup`: optional.
+    DeleteAssetGroup,
 }
 
 impl Endpoint {
-    /// The path of the endpoint below the base URL.
-    pub fn path(self) -> &'static str {
+    /// The endpoints a server may lack (SPEC.md: "probe; never assume").
+    pub const OPTIONAL: [Endpoint; 5] = [
+        Endpoint::ListAssets,
+        Endpoint::ListAssetGroups,
+        Endpoint::UpdateAsset,
+        Endpoint::DeleteAsset,
+        Endpoint::DeleteAssetGroup,
+    ];
+
+    /// The action's name, as the path ends and as logs name it.
+    pub fn name(self) -> &'static str {
         match self {
-            Endpoint::CreateAssetGroup => "v1/seedance/asset/CreateAssetGroup",
-            Endpoint::CreateAsset => "v1/seedance/asset/CreateAsset",
-            Endpoint::GetAsset => "v1/seedance/asset/GetAsset",
+            Endpoint::CreateAssetGroup => "CreateAssetGroup",
+            Endpoint::CreateAsset => "CreateAsset",
+            Endpoint::GetAsset => "GetAsset",
+            Endpoint::ListAssets => "ListAssets",
+            Endpoint::ListAssetGroups => "ListAssetGroups",
+            Endpoint::UpdateAsset => "UpdateAsset",
+            Endpoint::DeleteAsset => "DeleteAsset",
+            Endpoint::DeleteAssetGroup => "DeleteAssetGroup",
         }
+    }
+
+    /// The path of the endpoint below the base URL.
+    pub fn path(self) -> String {
+        format!("v1/seedance/asset/{}", self.name())
+    }
+
+    /// The endpoint named `name` (as [`Endpoint::name`] spells it, any case).
+    pub fn named(name: &str) -> Option<Endpoint> {
+        [Endpoint::CreateAssetGroup, Endpoint::CreateAsset, Endpoint::GetAsset]
+            .into_iter()
+            .chain(Endpoint::OPTIONAL)
+            .find(|e| e.name().eq_ignore_ascii_case(name.trim()))
     }
 }
 
 impl fmt::Display for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = match self {
-            Endpoint::CreateAssetGroup => "CreateAssetGroup",
-            Endpoint::CreateAsset => "CreateAsset",
-            Endpoint::GetAsset => "GetAsset",
-        };
-        f.write_str(name)
+        f.write_str(self.name())
     }
+}
+
+/// Why a call to an optional endpoint failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LibraryError {
+    /// The server does not have the endpoint (it said the path or action is unknown).
+    #[error("the server has no {endpoint} ({answer})")]
+    Absent {
+        /// The endpoint.
+        endpoint: Endpoint,
+        /// What the server answered.
+        answer: String,
+    },
+    /// Any other failure.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+}
+
+/// True when a refusal says the endpoint itself is missing, not the thing
+/// asked about: HTTP 405 or 501, an answer naming an unknown path or
+/// action, or a bare 404 (one whose code names no missing resource such
+/// as `NotFound.Id`).
+pub fn endpoint_missing(status: u16, code: &str, message: &str) -> bool {
+    if matches!(status, 405 | 501) {
+        return true;
+    }
+    let text = format!("{code} {message}").to_lowercase();
+    const SAYS: [&str; 10] = [
+        "unknown action",
+        "invalidaction",
+        "invalid action",
+        "unsupported action",
+        "no such action",
+        "action not found",
+        "unknown path",
+        "path not found",
+        "no route",
+        "not implemented",
+    ];
+    if SAYS.iter().any(|p| text.contains(p)) {
+        return true;
+    }
+    let code = code.to_lowercase();
+    status == 404 && !code.contains('.') && !message.to_lowercase().contains("asset")
 }
 
 /// Every way a call can fail, shaped for the decision the caller must make:

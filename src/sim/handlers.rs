@@ -13,12 +13,14 @@ use serde_json::{Value, json};
 
 use super::faults::Fault;
 use super::state::{Action, SimState};
+use crate::api::Endpoint;
 
 pub(crate) fn router(state: Arc<SimState>) -> Router {
     Router::new()
         .route("/v1/seedance/asset/CreateAssetGroup", post(create_group))
         .route("/v1/seedance/asset/CreateAsset", post(create_asset))
         .route("/v1/seedance/asset/GetAsset", post(get_asset))
+        .route("/v1/seedance/asset/{action}", post(library))
         .route("/_stats", get(stats))
         .route("/_bucket_stats", get(bucket_stats))
         .route("/media/{name}", get(super::library::serve))
@@ -35,15 +37,55 @@ async fn bucket_stats(State(sim): State<Arc<SimState>>) -> Response {
 }
 
 async fn create_group(State(sim): State<Arc<SimState>>, headers: HeaderMap, body: Bytes) -> Response {
-    handle(&sim, Action::CreateGroup, &headers, &body).await
+    handle(&sim, Op::CreateGroup, &headers, &body).await
 }
 
 async fn create_asset(State(sim): State<Arc<SimState>>, headers: HeaderMap, body: Bytes) -> Response {
-    handle(&sim, Action::CreateAsset, &headers, &body).await
+    handle(&sim, Op::CreateAsset, &headers, &body).await
 }
 
 async fn get_asset(State(sim): State<Arc<SimState>>, headers: HeaderMap, body: Bytes) -> Response {
-    handle(&sim, Action::GetAsset, &headers, &body).await
+    handle(&sim, Op::GetAsset, &headers, &body).await
+}
+
+/// One of the optional endpoints, or an unknown action.
+async fn library(
+    State(sim): State<Arc<SimState>>,
+    axum::extract::Path(action): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let known = Endpoint::named(&action).filter(|e| Endpoint::OPTIONAL.contains(e));
+    match known.filter(|e| !sim.config.absent.contains(e)) {
+        Some(e) => handle(&sim, Op::Library(e), &headers, &body).await,
+        // Two forms gateways use for a path they do not route.
+        None if action.len() % 2 == 0 => (StatusCode::NOT_FOUND, "404 page not found").into_response(),
+        None => reply(
+            StatusCode::NOT_FOUND,
+            json!({"error": {"message": format!("Unknown action {}", crate::text::excerpt(&action, 40)), "type": "invalid_request_error", "code": "not_found"}}),
+        ),
+    }
+}
+
+/// A request the simulator handles: one of the three documented endpoints
+/// or an optional one.
+#[derive(Clone, Copy, PartialEq)]
+enum Op {
+    CreateGroup,
+    CreateAsset,
+    GetAsset,
+    Library(Endpoint),
+}
+
+impl Op {
+    fn action(self) -> Action {
+        match self {
+            Op::CreateGroup => Action::CreateGroup,
+            Op::CreateAsset => Action::CreateAsset,
+            Op::GetAsset => Action::GetAsset,
+            Op::Library(_) => Action::Library,
+        }
+    }
 }
 
 /// A JSON response with the given status.
@@ -51,15 +93,16 @@ fn reply(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn ok(data: Value) -> Response {
+pub(crate) fn ok(data: Value) -> Response {
     reply(StatusCode::OK, json!({ "state": 1, "data": data, "error": null }))
 }
 
-fn fail(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+pub(crate) fn fail(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     reply(status, json!({ "state": 0, "data": null, "error": { "code": code, "message": message.into() } }))
 }
 
-async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]) -> Response {
+async fn handle(sim: &SimState, op: Op, headers: &HeaderMap, body: &[u8]) -> Response {
+    let action = op.action();
     sim.count_request(action);
     let expected = format!("Bearer {}", sim.config.api_key);
     let authorized = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v == expected);
@@ -95,10 +138,11 @@ async fn handle(sim: &SimState, action: Action, headers: &HeaderMap, body: &[u8]
     let ambiguous = fault.is_some();
     let resp = match serde_json::from_slice::<Value>(body) {
         Err(e) => fail(StatusCode::BAD_REQUEST, "InvalidParameter.Body", format!("body is not JSON: {e}")),
-        Ok(req) => match action {
-            Action::CreateGroup => do_create_group(sim, &req),
-            Action::CreateAsset => do_create_asset(sim, &req, ambiguous).await,
-            Action::GetAsset => do_get_asset(sim, &req).await,
+        Ok(req) => match op {
+            Op::CreateGroup => do_create_group(sim, &req),
+            Op::CreateAsset => do_create_asset(sim, &req, ambiguous).await,
+            Op::GetAsset => do_get_asset(sim, &req).await,
+            Op::Library(e) => super::catalog::answer(sim, e, &req),
         },
     };
     match fault {
@@ -181,7 +225,7 @@ fn create_key(body: &[u8]) -> String {
     format!("{}|{}|{}", field("GroupId"), field("URL"), field("Name"))
 }
 
-fn str_field<'a>(req: &'a Value, name: &str) -> Option<&'a str> {
+pub(crate) fn str_field<'a>(req: &'a Value, name: &str) -> Option<&'a str> {
     req.get(name).and_then(Value::as_str)
 }
 

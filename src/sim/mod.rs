@@ -13,6 +13,7 @@
 //! embed it with [`Sim::start`].
 
 mod bucket;
+mod catalog;
 mod error;
 mod faults;
 mod fetch;
@@ -113,6 +114,23 @@ pub struct SimConfig {
     /// whose download breaks one fails, as the real server's does.
     #[arg(long)]
     pub no_media_check: bool,
+    /// How long after its creation an asset appears in listings, in
+    /// milliseconds (listings may lag creations by some seconds).
+    #[arg(long, default_value_t = 2000)]
+    pub listing_lag_ms: u64,
+    /// Answer 404 to this optional endpoint, as a gateway without it does
+    /// (ListAssets, ListAssetGroups, UpdateAsset, DeleteAsset,
+    /// DeleteAssetGroup; repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',', value_parser = optional_endpoint)]
+    pub absent: Vec<crate::api::Endpoint>,
+}
+
+/// Parses the name of an optional endpoint.
+fn optional_endpoint(s: &str) -> Result<crate::api::Endpoint, String> {
+    crate::api::Endpoint::named(s).filter(|e| crate::api::Endpoint::OPTIONAL.contains(e)).ok_or_else(|| {
+        let names: Vec<&str> = crate::api::Endpoint::OPTIONAL.iter().map(|e| e.name()).collect();
+        format!("`{}` is not an optional endpoint; expected one of {}", crate::text::excerpt(s, 30), names.join(", "))
+    })
 }
 
 impl Default for SimConfig {
@@ -142,6 +160,8 @@ impl Default for SimConfig {
             bucket_access_key: "sim-access-key".into(),
             bucket_secret_key: "sim-secret-key".into(),
             no_media_check: false,
+            listing_lag_ms: 2000,
+            absent: Vec::new(),
         }
     }
 }

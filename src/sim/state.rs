@@ -50,6 +50,10 @@ pub struct SimStats {
     pub refused_processing: u64,
     /// CreateAsset requests refused because the asset quota was full.
     pub refused_quota: u64,
+    /// Requests to the library endpoints (listings, rename, delete).
+    pub library_requests: u64,
+    /// Assets deleted through DeleteAsset.
+    pub assets_deleted: u64,
     /// Every CreateAsset request in the order handled (refused ones too:
     /// 401, 429, faults before processing, invalid input): `GroupId|URL|Name`
     /// and whether it created an asset.
@@ -99,6 +103,10 @@ pub(crate) struct SimAsset {
     pub asset_type: String,
     pub group_id: String,
     pub created: jiff::Timestamp,
+    /// When it was created, on the simulator's clock (listings lag it).
+    pub created_at: Instant,
+    /// Its place in the order of creation.
+    pub seq: u64,
     pub ready_at: Instant,
     pub ready_time: jiff::Timestamp,
     /// `None` for success, else (code, message).
@@ -107,12 +115,13 @@ pub(crate) struct SimAsset {
     pub seen_active: bool,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     rng: StdRng,
-    groups: HashMap<String, String>,
-    assets: HashMap<String, SimAsset>,
+    pub(crate) groups: HashMap<String, String>,
+    /// Assets by task id.
+    pub(crate) assets: HashMap<String, SimAsset>,
     created_keys: HashSet<String>,
-    stats: SimStats,
+    pub(crate) stats: SimStats,
     /// Detection latencies, in milliseconds.
     detections: Vec<f64>,
     next_id: u64,
@@ -134,15 +143,17 @@ pub struct SimState {
     /// Downloads CreateAsset URLs (loopback only).
     pub(crate) http: reqwest::Client,
     inner: Mutex<Inner>,
-    limiters: [DefaultDirectRateLimiter; 3],
+    limiters: [DefaultDirectRateLimiter; 4],
 }
 
-/// The three endpoints, for counting and rate limiting.
+/// The endpoints, for counting and rate limiting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
     CreateGroup = 0,
     CreateAsset = 1,
     GetAsset = 2,
+    /// The optional library endpoints (listings 30/s upstream).
+    Library = 3,
 }
 
 fn limiter(per_sec: u32) -> DefaultDirectRateLimiter {
@@ -156,7 +167,8 @@ impl SimState {
             Some(s) => StdRng::seed_from_u64(s),
             None => StdRng::from_os_rng(),
         };
-        let limiters = [limiter(config.group_rate), limiter(config.create_rate), limiter(config.get_rate)];
+        let limiters =
+            [limiter(config.group_rate), limiter(config.create_rate), limiter(config.get_rate), limiter(30)];
         // The simulator's own downloads: the same TLS set-up as every client
         // (no extra roots), loopback only.
         let http = crate::api::http_client_builder(&Default::default())
@@ -189,7 +201,7 @@ impl SimState {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the counters torn in a
         // way that matters to a simulator; keep serving.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -226,6 +238,7 @@ impl SimState {
             Action::CreateGroup => inner.stats.create_group_requests += 1,
             Action::CreateAsset => inner.stats.create_asset_requests += 1,
             Action::GetAsset => inner.stats.get_asset_requests += 1,
+            Action::Library => inner.stats.library_requests += 1,
         }
     }
 
@@ -333,6 +346,8 @@ impl SimState {
             asset_type: asset_type.to_string(),
             group_id: group_id.to_string(),
             created: now,
+            created_at: Instant::now(),
+            seq: n,
             ready_at: Instant::now() + delay,
             ready_time: now + delay,
             failure,
