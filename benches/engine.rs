@@ -205,7 +205,15 @@ fn start_engine_learning(
     seed: u64,
     polling_file: Option<std::path::PathBuf>,
 ) -> (EngineHandle, tokio::sync::mpsc::UnboundedReceiver<Update>, tokio::task::JoinHandle<()>) {
-    let opts = EngineOptions { limits, polling, seed: Some(seed), retry_503: false, storage: None, polling_file };
+    let opts = EngineOptions {
+        limits,
+        polling,
+        seed: Some(seed),
+        retry_503: false,
+        storage: None,
+        polling_file,
+        reconcile: Default::default(),
+    };
     seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client(base, key)),
         opts,

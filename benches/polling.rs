@@ -72,6 +72,7 @@ async fn run(label: String, n: usize, polling: Polling, data: &Path, seed: u64) 
         retry_503: false,
         storage: None,
         polling_file: Some(data.join("polling.json")),
+        reconcile: Default::default(),
     };
     let (engine, mut rx, task) = seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client),

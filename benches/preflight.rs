@@ -184,6 +184,7 @@ async fn creation(urls: &[String], tls: Option<&TlsOptions>) {
         retry_503: false,
         storage: None,
         polling_file: None,
+        reconcile: Default::default(),
     };
     let (engine, _updates, task) = seedance_assets::engine::start(
         seedance_assets::engine::Clients::single(client),

@@ -187,6 +187,15 @@ pub struct Job {
     /// may make a duplicate.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub may_exist: bool,
+    /// When its last CreateAsset was sent: where reconcile looks for it in
+    /// the server's listing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<Timestamp>,
+    /// Brought in from the server's listing (`library sync`), not imported
+    /// from here: its source is unknown, so an import of the same name in
+    /// its group is taken for it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synced: bool,
 }
 
 impl Job {
@@ -204,6 +213,8 @@ impl Job {
             processing_since: None,
             create_attempts: 0,
             may_exist: false,
+            sent_at: None,
+            synced: false,
         }
     }
 

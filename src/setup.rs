@@ -214,6 +214,7 @@ impl Setup {
                 _ => None,
             },
             polling_file: Some(self.paths.polling()),
+            reconcile: self.loaded.config.reconcile.clone(),
         }
     }
 

@@ -155,6 +155,7 @@ async fn a_503_is_uncertain_unless_the_gateway_is_declared_safe() {
             retry_503,
             storage: None,
             polling_file: None,
+            reconcile: Default::default(),
         };
         let (engine, mut rx, _task) = engine_with(&sim, dir.path(), opts, Duration::from_secs(5));
         let r = engine.submit(images(&group, 20, "r"), false).await.unwrap();

@@ -27,6 +27,7 @@ fn opts() -> EngineOptions {
         retry_503: false,
         storage: None,
         polling_file: None,
+        reconcile: Default::default(),
     }
 }
 
@@ -170,7 +171,7 @@ proptest! {
             let dir = tempfile::tempdir().unwrap();
             let mut polling = quick_polling();
             polling.max_interval_secs = 0.2;
-            let o = EngineOptions { limits: limits(), polling, seed: Some(1), retry_503, storage: None, polling_file: None };
+            let o = EngineOptions { limits: limits(), polling, seed: Some(1), retry_503, storage: None, polling_file: None, reconcile: Default::default() };
             let (engine, mut rx, task) = engine_with(&sim, dir.path(), o, Duration::from_secs(5));
             let r = engine.submit(images(&group, 12, "p"), false).await.unwrap();
             let mut jobs = BTreeMap::new();

@@ -62,6 +62,7 @@ async fn run(sim: &Sim, dir: &std::path::Path, polling: Polling, jobs: Vec<NewJo
         retry_503: false,
         storage: None,
         polling_file: Some(dir.join("polling.json")),
+        reconcile: Default::default(),
     };
     let (engine, mut rx, task) = engine_with(sim, dir, opts, Duration::from_secs(5));
     let accepted = engine.submit(jobs, false).await.unwrap().accepted;

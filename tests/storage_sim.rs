@@ -433,6 +433,7 @@ async fn fixed_bucket_credentials_resume_uploads_without_a_restart() {
         retry_503: false,
         storage: Some((wrong, 2)),
         polling_file: None,
+        reconcile: Default::default(),
     };
     let (engine, mut rx, task) = common::engine_with(&sim, data.path(), opts, Duration::from_secs(5));
     let accepted = engine.submit(specs, false).await.unwrap().accepted;

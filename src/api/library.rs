@@ -71,7 +71,11 @@ fn text(v: &Value, key: &str) -> Option<String> {
 }
 
 fn group(v: &Value) -> Option<ListedGroup> {
-    Some(ListedGroup { id: text(v, "Id").filter(|s| !s.is_empty())?, name: text(v, "Name")?, description: text(v, "Description") })
+    Some(ListedGroup {
+        id: text(v, "Id").filter(|s| !s.is_empty())?,
+        name: text(v, "Name")?,
+        description: text(v, "Description"),
+    })
 }
 
 fn asset(v: &Value) -> Option<AssetInfo> {

@@ -58,11 +58,14 @@ pub struct Limits {
     /// Creations processing at once, per profile, at most; 0: learned from
     /// the server's refusals (see README, "The account's limits").
     pub max_processing: usize,
+    /// Assets the account may hold (gateways state 10,000): an import that
+    /// would pass it is warned about before anything is paid.
+    pub max_assets: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_creating: 30, create_per_sec: 30, get_per_sec: 100, max_processing: 0 }
+        Limits { max_creating: 30, create_per_sec: 30, get_per_sec: 100, max_processing: 0, max_assets: 10_000 }
     }
 }
 
@@ -105,6 +108,30 @@ impl Default for Polling {
     }
 }
 
+/// The `[reconcile]` table: settling Uncertain jobs from the server's
+/// listing, where the server has one.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Reconcile {
+    /// Settle Uncertain jobs by themselves while the engine runs (a pass
+    /// every `every_secs`); `reconcile` and the dashboard key work either way.
+    pub auto: bool,
+    /// Seconds between automatic passes while some job is unsettled.
+    pub every_secs: f64,
+    /// Seconds after a creation was sent before a listing without it proves
+    /// it was not made (listings lag creations by "some seconds").
+    pub settle_secs: f64,
+    /// Seconds either side of the sending in which a listed asset's
+    /// creation time may fall to be taken for it (clocks differ).
+    pub window_secs: f64,
+}
+
+impl Default for Reconcile {
+    fn default() -> Self {
+        Reconcile { auto: true, every_secs: 20.0, settle_secs: 60.0, window_secs: 120.0 }
+    }
+}
+
 /// The whole config file. Every key is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -115,6 +142,8 @@ pub struct Config {
     pub limits: Limits,
     /// Polling schedule.
     pub polling: Polling,
+    /// Settling Uncertain jobs from the server's listing.
+    pub reconcile: Reconcile,
     /// Saved presets.
     pub presets: Vec<Preset>,
     /// The profile used when neither `--profile` nor `SEEDANCE_PROFILE` names one.
@@ -163,19 +192,23 @@ impl std::fmt::Debug for LoadedConfig {
 
 /// The documented range of every numeric setting (README and
 /// config.example.toml list the same): `(key, low, high)`.
-pub const RANGES: [(&str, f64, f64); 12] = [
+pub const RANGES: [(&str, f64, f64); 16] = [
     ("api.connect_timeout_secs", 0.1, 300.0),
     ("api.request_timeout_secs", 0.5, 600.0),
     ("limits.max_creating", 1.0, 1000.0),
     ("limits.create_per_sec", 1.0, 1000.0),
     ("limits.get_per_sec", 1.0, 10_000.0),
     ("limits.max_processing", 0.0, 100_000.0),
+    ("limits.max_assets", 1.0, 100_000_000.0),
     ("polling.first_secs", 0.1, 600.0),
     ("polling.backoff", 1.0, 10.0),
     ("polling.max_interval_secs", 0.5, 3600.0),
     ("polling.jitter", 0.0, 0.9),
     ("polling.stuck_after_secs", 10.0, 604_800.0),
     ("polling.retry_budget", 0.0, 1000.0),
+    ("reconcile.every_secs", 1.0, 86_400.0),
+    ("reconcile.settle_secs", 1.0, 86_400.0),
+    ("reconcile.window_secs", 1.0, 86_400.0),
 ];
 
 /// Checks `value` against the documented range of `name`.
@@ -269,6 +302,11 @@ impl Config {
         in_range("polling.backoff", p.backoff, path)?;
         in_range("polling.jitter", p.jitter, path)?;
         in_range("polling.retry_budget", f64::from(p.retry_budget), path)?;
+        in_range("limits.max_assets", l.max_assets as f64, path)?;
+        let r = &self.reconcile;
+        in_range("reconcile.every_secs", r.every_secs, path)?;
+        in_range("reconcile.settle_secs", r.settle_secs, path)?;
+        in_range("reconcile.window_secs", r.window_secs, path)?;
         if let Some(storage) = &self.storage {
             storage.check().map_err(|source| ConfigError::Storage { path: path.into(), source })?;
         }

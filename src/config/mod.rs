@@ -20,7 +20,7 @@ pub use crate::storage::{
     StorageCredentials,
 };
 pub use error::{ConfigError, PresetError, PresetsError, TemplateError};
-pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling, RANGES};
+pub use file::{ApiConfig, Config, Limits, LoadedConfig, Polling, RANGES, Reconcile};
 pub use paths::{CONFIG_ENV, DATA_DIR_ENV, GROUPS_FILE, LEGACY_JOURNAL_FILE, Paths, STORE_FILE};
 pub use preset::{Preset, TypeChoice};
 pub use profile::{API_KEY_ENV, BASE_URL_ENV, DEFAULT_PROFILE, Profile, ProfileConfig, ProfileLimits, is_env_name};

@@ -48,6 +48,8 @@ pub struct ProfileLimits {
     pub create_per_sec: Option<u32>,
     /// GetAsset requests per second.
     pub get_per_sec: Option<u32>,
+    /// Assets this account may hold.
+    pub max_assets: Option<u64>,
 }
 
 /// A profile with everything inherited filled in.
@@ -119,6 +121,7 @@ impl Config {
             create_per_sec: p.limits.create_per_sec.unwrap_or(l.create_per_sec),
             get_per_sec: p.limits.get_per_sec.unwrap_or(l.get_per_sec),
             max_processing: l.max_processing,
+            max_assets: p.limits.max_assets.unwrap_or(l.max_assets),
         };
         Ok(Profile { name: name.into(), api, limits })
     }
@@ -229,8 +232,13 @@ impl Config {
                 }
             }
             let l = &p.limits;
-            if [l.max_creating.map(|v| v as u64), l.create_per_sec.map(u64::from), l.get_per_sec.map(u64::from)]
-                .contains(&Some(0))
+            if [
+                l.max_creating.map(|v| v as u64),
+                l.create_per_sec.map(u64::from),
+                l.get_per_sec.map(u64::from),
+                l.max_assets,
+            ]
+            .contains(&Some(0))
             {
                 return Err(invalid(format!("{prefix}.limits: every limit must be at least 1")));
             }

@@ -20,10 +20,13 @@ use super::core::{Core, CoreConfig, Gate, Lookup, SubmitResult, Timer};
 use super::error::GroupStoreError;
 use super::groups::{GroupStore, validate_group};
 use super::looks::Looks;
-use super::message::{Command, Group, JournalFault, Level, Stats, Update};
+use super::message::{Command, Group, JournalFault, Level, ReconcileReport, Stats, Update};
 use super::pacer::Pacer;
+use super::reconcile::{Listing, Rules};
 use super::timers::Timers;
-use crate::api::{ApiError, AssetInfo, Client, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup};
+use crate::api::{
+    ApiError, AssetInfo, Client, CreateAssetRequest, CreateGroupRequest, CreatedAsset, CreatedGroup, LibraryError,
+};
 use crate::config::{Limits, Polling};
 use crate::job::{Job, JobId, JobState, NewJob};
 use crate::store::{History, Store, StoreError};
@@ -60,6 +63,8 @@ pub struct EngineOptions {
     /// Where processing times learned for polling are kept between runs
     /// (`polling.json` in the data dir); `None`: learned for this run only.
     pub polling_file: Option<std::path::PathBuf>,
+    /// Settling Uncertain jobs from the server's listing.
+    pub reconcile: crate::config::Reconcile,
 }
 
 /// The front ends' side of the engine.
@@ -88,6 +93,15 @@ enum Event {
     Created(JobId, Result<CreatedAsset, ApiError>),
     Polled(JobId, Result<AssetInfo, ApiError>),
     Group(String, Result<CreatedGroup, ApiError>),
+    /// A reconcile listing of one profile's group and name, for these jobs.
+    Listed(Vec<JobId>, String, Result<Listing, LibraryError>),
+}
+
+/// A reconcile pass under way.
+struct Pass {
+    /// Listings not yet answered.
+    outstanding: usize,
+    report: ReconcileReport,
 }
 
 #[derive(Default)]
@@ -126,6 +140,18 @@ impl Lookup for History {
         let queued = crate::store::Filter { states: vec![JobState::Queued], ..crate::store::Filter::default() };
         self.page(&queued, Some(after), true, n)
     }
+
+    fn unsettled(&self, after: JobId, n: usize) -> Result<Vec<Job>, StoreError> {
+        History::unsettled(self, after, n)
+    }
+
+    fn holding(&self, asset_id: &str) -> Result<Vec<JobId>, StoreError> {
+        History::holding(self, asset_id)
+    }
+
+    fn named(&self, group: &str, name: &str) -> Result<Vec<Job>, StoreError> {
+        History::named(self, group, name)
+    }
 }
 
 struct Actor {
@@ -159,7 +185,19 @@ struct Actor {
     last_stats: Stats,
     last_requests: u64,
     learned_saved_at: Instant,
+    rules: Rules,
+    /// Between automatic reconcile passes (`None`: only when asked).
+    auto_every: Option<Duration>,
+    next_pass: Instant,
+    pass: Option<Pass>,
+    /// Paces the listings (the upstream allows 30 a second).
+    library_pacer: Arc<Pacer>,
+    /// Profiles already said to have no listing.
+    no_listing_said: std::collections::HashSet<String>,
 }
+
+/// Listings per second reconcile sends, at most.
+const LISTINGS_PER_SEC: u32 = 10;
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -259,6 +297,12 @@ pub fn start(
         last_stats: Stats::default(),
         last_requests: 0,
         learned_saved_at: Instant::now(),
+        rules: Rules::of(&opts.reconcile),
+        auto_every: opts.reconcile.auto.then(|| Duration::try_from_secs_f64(opts.reconcile.every_secs).ok()).flatten(),
+        next_pass: Instant::now(),
+        pass: None,
+        library_pacer: Arc::new(Pacer::new(LISTINGS_PER_SEC)),
+        no_listing_said: Default::default(),
     };
     for w in recovered.warnings.into_iter().chain(looks_warning) {
         actor.core.log(Level::Warn, w);
@@ -301,6 +345,9 @@ impl Actor {
                     self.core.on_timer(due);
                 }
                 _ = tick.tick() => {
+                    if self.auto_every.is_some() && Instant::now() >= self.next_pass {
+                        self.start_pass(false);
+                    }
                     self.stats();
                     self.core.now = Timestamp::now();
                     self.core.replan_polls();
@@ -397,6 +444,12 @@ impl Actor {
                 self.core.resume_work();
             }
             Command::SetStorage(storage) => self.storage = Some(storage),
+            Command::Reconcile => self.start_pass(true),
+            Command::Pick { job, asset } => self.core.pick(job, &asset),
+            Command::Sync { profile, assets } => {
+                let (added, known) = self.core.sync(&profile, assets);
+                self.core.fx.updates.push(Update::Synced { added, known });
+            }
             Command::Shutdown => self.stop(),
         }
         self.carry_out();
@@ -438,8 +491,100 @@ impl Actor {
                 self.core.log(Level::Error, format!("creating group `{name}` failed: {e}"));
                 self.core.fx.updates.push(Update::GroupFailed { name, error: e.to_string() });
             }
+            Event::Listed(ids, profile, r) => self.on_listed(&ids, profile, r),
         }
         self.carry_out();
+    }
+
+    /// Starts a reconcile pass over every unsettled job: one listing per
+    /// profile, group and name. A pass asked for while one runs is
+    /// answered by that one.
+    fn start_pass(&mut self, asked: bool) {
+        if let Some(every) = self.auto_every {
+            self.next_pass = Instant::now() + every;
+        }
+        if self.pass.is_some() || self.stopping.is_some() {
+            return;
+        }
+        let jobs = self.core.unsettled();
+        let mut report = ReconcileReport { unsettled: jobs.len(), ..Default::default() };
+        let mut lists: std::collections::BTreeMap<(String, String, String), Vec<JobId>> = Default::default();
+        for j in jobs {
+            let key = (j.spec.profile.clone(), j.spec.group_id.clone(), j.spec.name.clone());
+            lists.entry(key).or_default().push(j.id);
+        }
+        let mut outstanding = 0;
+        for ((profile, group, name), ids) in lists {
+            let client = match self.clients.get(&profile) {
+                Ok(c) => c.clone(),
+                Err(why) => {
+                    report.failed.push(format!("profile `{profile}`: {why}"));
+                    continue;
+                }
+            };
+            outstanding += 1;
+            let (pacer, counters, events) = (self.library_pacer.clone(), self.counters.clone(), self.events.clone());
+            self.tasks.spawn(async move {
+                counters.requests.fetch_add(1, Ordering::Relaxed);
+                let r = super::listing::list_named(&client, &pacer, &group, &name).await;
+                let _ = events.send(Event::Listed(ids, profile, r));
+            });
+        }
+        let pass = Pass { outstanding, report };
+        if outstanding > 0 {
+            self.pass = Some(pass);
+        } else if asked || !pass.report.failed.is_empty() {
+            self.end_pass(pass.report);
+        }
+    }
+
+    fn on_listed(&mut self, ids: &[JobId], profile: String, r: Result<Listing, LibraryError>) {
+        let Some(mut pass) = self.pass.take() else { return };
+        match r {
+            Ok(listing) => {
+                let done = self.core.reconciled(ids, &listing, self.rules);
+                pass.report.done.add(&done);
+            }
+            Err(LibraryError::Absent { answer, .. }) => {
+                if self.no_listing_said.insert(profile.clone()) {
+                    self.core.log(
+                        Level::Warn,
+                        format!(
+                            "profile `{profile}`: the server has no listing ({answer}), so Uncertain jobs cannot be settled from it; check the asset library, then retry (may duplicate) or forget them"
+                        ),
+                    );
+                }
+                if !pass.report.no_listing.contains(&profile) {
+                    pass.report.no_listing.push(profile);
+                }
+            }
+            Err(LibraryError::Api(e)) => pass.report.failed.push(format!("profile `{profile}`: listing failed: {e}")),
+        }
+        pass.outstanding -= 1;
+        if pass.outstanding == 0 {
+            self.end_pass(pass.report);
+        } else {
+            self.pass = Some(pass);
+        }
+    }
+
+    fn end_pass(&mut self, report: ReconcileReport) {
+        if let Some(first) = report.failed.first() {
+            let more = report.failed.len() - 1;
+            let more = if more > 0 { format!(" (and {more} more)") } else { String::new() };
+            self.core.log(Level::Warn, format!("reconcile: {first}{more}; tried again at the next pass"));
+        }
+        let d = &report.done;
+        if d.adopted + d.resent > 0 {
+            self.core.log(
+                Level::Info,
+                format!(
+                    "reconcile: {} found on the server, {} proven never created and sent again, {} to pick by hand, {} not settled yet",
+                    d.adopted, d.resent, d.ambiguous, d.waiting
+                ),
+            );
+        }
+        self.core.fx.updates.push(Update::Reconciled(report));
     }
 
     fn count_429(&self, e: &ApiError) {

@@ -17,6 +17,7 @@ use super::learned::kind_key;
 use super::looks::{LookAt, Looks};
 use super::message::{Health, Level, LogLine, Update};
 use super::outcome::{CreateOutcome, PauseCause, PollOutcome, classify_create, classify_poll};
+use super::reconcile::{Listing, Rules, Settlement};
 use super::schedule::Schedule;
 use super::timers::Due;
 use crate::api::{ApiError, AssetInfo, AssetStatus, CreatedAsset};
@@ -47,6 +48,13 @@ pub trait Lookup: Send {
     fn same_identity(&self, key: &str) -> Result<Vec<Job>, StoreError>;
     /// Up to `n` Queued jobs with ids after `after`, in id order.
     fn queued_after(&self, after: JobId, n: usize) -> Result<Vec<Job>, StoreError>;
+    /// Up to `n` jobs with ids after `after` that reconcile settles
+    /// (Uncertain, or Processing with an asset id and no task id).
+    fn unsettled(&self, after: JobId, n: usize) -> Result<Vec<Job>, StoreError>;
+    /// The ids of the jobs holding asset `asset_id`.
+    fn holding(&self, asset_id: &str) -> Result<Vec<JobId>, StoreError>;
+    /// The jobs of `group` named `name`.
+    fn named(&self, group: &str, name: &str) -> Result<Vec<Job>, StoreError>;
 }
 
 /// What the shell lets a creation do now: take a rate-limiter permit, and
@@ -67,6 +75,32 @@ pub struct SubmitResult {
     pub duplicates: Vec<(NewJob, Job)>,
     /// Why items were refused outright (job ids exhausted), if they were.
     pub refused: Option<String>,
+    /// Accepted jobs whose name another job in their group has: if the
+    /// answer to a creation is lost, the listing cannot tell them apart.
+    pub same_name: Vec<JobId>,
+}
+
+/// What a reconcile pass made of the jobs it settled.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Found on the server: the job is that asset.
+    pub adopted: usize,
+    /// Proven never created: queued to be sent again.
+    pub resent: usize,
+    /// Several assets could be it: left for the user to pick.
+    pub ambiguous: usize,
+    /// Not decided yet (the listing may still lag).
+    pub waiting: usize,
+}
+
+impl Reconciled {
+    /// Adds another part's counts.
+    pub fn add(&mut self, o: &Reconciled) {
+        self.adopted += o.adopted;
+        self.resent += o.resent;
+        self.ambiguous += o.ambiguous;
+        self.waiting += o.waiting;
+    }
 }
 
 /// A timer the shell is to set or drop.
@@ -377,6 +411,8 @@ impl Core {
         self.refill();
         // Identities of this batch's jobs that go to the store unkept.
         let mut spilled_keys: HashMap<String, usize> = HashMap::new();
+        // Group and name of this batch's jobs so far.
+        let mut names: HashSet<(String, String)> = HashSet::new();
         for spec in specs {
             let key = Job::dedup_key(&spec);
             let existing = match spilled_keys.get(&key) {
@@ -384,7 +420,29 @@ impl Core {
                 Some(&k) => Ok(Some(self.fx.spilled[k].clone())),
                 None => self.same_identity(&key),
             };
-            let existing = match existing {
+            // Jobs of the same group and name: an asset brought in by sync
+            // (whose source is unknown) is taken for this item; any other
+            // makes the name ambiguous to reconcile.
+            let named = match existing {
+                Ok(None) if !allow_duplicates => self.lookup.named(&spec.group_id, &spec.name),
+                _ => Ok(Vec::new()),
+            };
+            let named: Vec<Job> = match named {
+                Ok(named) => named.into_iter().filter(|j| !self.fx.forgotten.contains(&j.id)).collect(),
+                Err(e) => {
+                    self.log(Level::Warn, format!("cannot check the job store for names: {e}"));
+                    Vec::new()
+                }
+            };
+            let synced = named
+                .iter()
+                .find(|j| {
+                    j.synced
+                        && j.spec.asset_type == spec.asset_type
+                        && matches!(j.state, JobState::Active | JobState::Processing)
+                })
+                .cloned();
+            let existing = match existing.map(|e| e.or(synced)) {
                 Ok(existing) => existing,
                 Err(e) => {
                     let why = format!("cannot check the job store for duplicates: {e}");
@@ -394,12 +452,16 @@ impl Core {
                 }
             };
             if let Some(existing) = existing {
+                let same = if existing.synced {
+                    "name (synced from the server)"
+                } else if spec.local.is_some() {
+                    "content"
+                } else {
+                    "URL and name"
+                };
                 let msg = format!(
-                    "`{}` exists already: job #{} has the same group and {} and is {}; nothing new was created",
-                    spec.name,
-                    existing.id,
-                    if spec.local.is_some() { "content" } else { "URL and name" },
-                    existing.state
+                    "`{}` exists already: job #{} has the same group and {same} and is {}; nothing new was created",
+                    spec.name, existing.id, existing.state
                 );
                 result.duplicates.push((spec, existing));
                 self.log(Level::Info, msg);
@@ -412,6 +474,10 @@ impl Core {
                 break;
             };
             self.next_id = id.checked_add(1);
+            let batch_name = (spec.group_id.clone(), spec.name.clone());
+            if named.iter().any(|j| j.state != JobState::Rejected) || !names.insert(batch_name) {
+                result.same_name.push(id);
+            }
             let local = spec.local.is_some();
             let mut job = Job::new(id, spec, now);
             result.accepted.push(id);
@@ -433,6 +499,15 @@ impl Core {
         if !result.accepted.is_empty() {
             let n = result.accepted.len();
             self.log(Level::Info, format!("queued {}", crate::text::plural(n, "import")));
+        }
+        if !result.same_name.is_empty() {
+            self.log(
+                Level::Warn,
+                format!(
+                    "{} a name another job in the group has: should an answer be lost, the server's listing cannot tell them apart (give each its own name)",
+                    crate::text::plural(result.same_name.len(), "new job shares").replacen("shares", "share", usize::from(result.same_name.len() != 1))
+                ),
+            );
         }
         result
     }
@@ -766,6 +841,7 @@ impl Core {
                 job.task_id = Some(task_id);
                 job.processing_since = Some(self.now);
                 job.may_exist = false;
+                job.sent_at = None;
                 self.capacity.accepted(&profile);
                 self.caps_moved();
                 self.runtime.insert(id, Runtime::default());
@@ -950,7 +1026,9 @@ impl Core {
 
     /// Plans the next look at a Processing job.
     fn plan_look(&mut self, id: JobId) {
-        let Some(job) = self.jobs.get(&id).filter(|_| !self.looking.contains(&id)) else {
+        // A job found in a listing has no task to ask GetAsset about: the
+        // reconcile passes follow it.
+        let Some(job) = self.jobs.get(&id).filter(|j| !self.looking.contains(&id) && j.task_id.is_some()) else {
             return;
         };
         let since = job.processing_started();
@@ -1105,6 +1183,7 @@ impl Core {
             self.queue.remove(pos);
             let job = self.jobs.get_mut(&id).expect("checked above");
             job.create_attempts += 1;
+            job.sent_at = Some(self.now);
             if constrained {
                 *busy.entry(job.spec.profile.clone()).or_default() += 1;
             }
@@ -1239,5 +1318,213 @@ impl Core {
                 self.queue.push_front(id);
             }
         }
+    }
+
+    /// The jobs a reconcile pass settles (see [`Lookup::unsettled`]), as
+    /// they are now: memory first, then the store.
+    pub fn unsettled(&mut self) -> Vec<Job> {
+        /// Enough for any account (gateways cap them at 10,000 assets).
+        const MOST: usize = 100_000;
+        let wanted = |j: &Job| {
+            j.state == JobState::Uncertain
+                || (j.state == JobState::Processing && j.task_id.is_none() && j.asset_id.is_some())
+        };
+        let mut out: BTreeMap<JobId, Job> = BTreeMap::new();
+        let mut after = 0;
+        while out.len() < MOST {
+            match self.lookup.unsettled(after, 1000) {
+                Ok(page) if page.is_empty() => break,
+                Ok(page) => {
+                    after = page.last().map_or(after, |j| j.id);
+                    out.extend(page.into_iter().map(|j| (j.id, j)));
+                }
+                Err(e) => {
+                    self.log(Level::Error, format!("reconcile: cannot read the job store: {e}"));
+                    break;
+                }
+            }
+        }
+        for j in self.jobs.values() {
+            if wanted(j) {
+                out.insert(j.id, j.clone());
+            } else {
+                out.remove(&j.id);
+            }
+        }
+        out.retain(|id, _| !self.fx.forgotten.contains(id));
+        out.into_values().collect()
+    }
+
+    /// Settles the jobs `ids` (of one profile, group and name) from a
+    /// listing of the server's assets; returns what became of them.
+    pub fn reconciled(&mut self, ids: &[JobId], listing: &Listing, rules: Rules) -> Reconciled {
+        let mut done = Reconciled::default();
+        // Asset ids the jobs in memory hold (the store may not have them yet).
+        let mut held: HashMap<String, JobId> =
+            self.jobs.values().filter_map(|j| Some((j.asset_id.clone()?, j.id))).collect();
+        for &id in ids {
+            let Some(job) = self.fetch(id).cloned() else { continue };
+            let unsettled = job.state == JobState::Uncertain
+                || (job.state == JobState::Processing && job.task_id.is_none() && job.asset_id.is_some());
+            if !unsettled {
+                continue;
+            }
+            let lookup = &self.lookup;
+            let claimed = |asset: &str| {
+                held.get(asset).is_some_and(|holder| *holder != id)
+                    || lookup.holding(asset).map_or(true, |ids| ids.iter().any(|h| *h != id))
+            };
+            match super::reconcile::settle(&job, listing, &claimed, rules) {
+                Settlement::Adopt(info) => {
+                    let asset = sanitize(info.id.as_deref().unwrap_or_default());
+                    held.insert(asset.clone(), id);
+                    self.adopt(id, &asset, &info, job.asset_id.is_none());
+                    done.adopted += usize::from(job.asset_id.is_none());
+                }
+                Settlement::NotCreated => {
+                    let job = self.jobs.get_mut(&id).expect("fetched above");
+                    job.may_exist = false;
+                    job.sent_at = None;
+                    let name = job.spec.name.clone();
+                    let note = "the server's listing shows it was never created: sent again".to_string();
+                    self.log(Level::Info, format!("job #{id} `{name}`: {note}"));
+                    self.set_state(id, JobState::Queued, Some(note));
+                    self.queue.push_back(id);
+                    done.resent += 1;
+                }
+                Settlement::Ambiguous(candidates) => {
+                    let note = format!(
+                        "outcome unknown: {} assets named `{}` were created then ({}); pick one with `reconcile --pick {id}=ASSET`, or forget it",
+                        candidates.len(),
+                        job.spec.name,
+                        candidates.join(", ")
+                    );
+                    let note = sanitize(&note);
+                    if job.error.as_deref() != Some(note.as_str()) {
+                        self.log(Level::Warn, format!("job #{id}: {note}"));
+                        self.set_state(id, JobState::Uncertain, Some(note));
+                    }
+                    done.ambiguous += 1;
+                }
+                Settlement::Wait => done.waiting += 1,
+            }
+        }
+        done
+    }
+
+    /// Makes job `id` the asset `asset` the listing showed (`first`: just
+    /// found; else a job already following it).
+    fn adopt(&mut self, id: JobId, asset: &str, info: &AssetInfo, first: bool) {
+        let Some(job) = self.jobs.get_mut(&id) else { return };
+        job.asset_id = Some(asset.to_string());
+        job.may_exist = false;
+        job.sent_at = None;
+        let name = job.spec.name.clone();
+        if first {
+            self.log(
+                Level::Info,
+                format!("job #{id} `{name}`: found as {asset} in the server's listing; nothing was paid twice"),
+            );
+        }
+        match &info.status {
+            AssetStatus::Active => self.set_state(id, JobState::Active, None),
+            AssetStatus::Failed => {
+                let why =
+                    info.error.clone().unwrap_or_else(|| "processing failed (seen in the server's listing)".into());
+                self.log(Level::Error, format!("job #{id} `{name}` failed: {why}"));
+                self.set_state(id, JobState::Failed, Some(why));
+            }
+            _ if first => {
+                let job = self.jobs.get_mut(&id).expect("checked above");
+                job.processing_since =
+                    Some(info.create_time.as_deref().and_then(|t| t.parse().ok()).unwrap_or(self.now));
+                self.set_state(id, JobState::Processing, Some("found in the server's listing; followed there".into()));
+            }
+            _ => {}
+        }
+    }
+
+    /// Job `id`, Uncertain, is asset `asset` (the user picked it among the
+    /// candidates): it is followed in the listing from now on.
+    pub(super) fn pick(&mut self, id: JobId, asset: &str) {
+        let asset = sanitize(asset.trim());
+        match self.fetch(id).map(|j| j.state) {
+            Some(JobState::Uncertain) if !asset.is_empty() => {
+                let job = self.jobs.get_mut(&id).expect("fetched above");
+                job.asset_id = Some(asset.clone());
+                job.task_id = None;
+                job.may_exist = false;
+                job.processing_since = Some(self.now);
+                self.set_state(
+                    id,
+                    JobState::Processing,
+                    Some("picked by hand; followed in the server's listing".into()),
+                );
+                self.log(Level::Info, format!("job #{id} is {asset}, as picked"));
+            }
+            Some(state) => {
+                self.log(Level::Warn, format!("job #{id} is {state}; only an Uncertain job can be given an asset"))
+            }
+            None => self.log(Level::Warn, format!("job #{id} does not exist")),
+        }
+    }
+
+    /// Brings the server's assets of one profile into the store as jobs
+    /// (`library sync`): those no job holds yet, marked synced. Returns
+    /// `(added, known)`.
+    pub(super) fn sync(&mut self, profile: &str, assets: Vec<AssetInfo>) -> (usize, usize) {
+        let (mut added, mut known) = (0, 0);
+        let mut held: HashSet<String> = self.jobs.values().filter_map(|j| j.asset_id.clone()).collect();
+        for info in assets {
+            let (Some(asset), Some(group)) = (info.id.as_deref().map(sanitize), info.group_id.as_deref()) else {
+                continue;
+            };
+            let Some(asset_type) = info.asset_type.as_deref().and_then(|t| t.parse().ok()) else { continue };
+            if held.contains(&asset) || self.lookup.holding(&asset).map_or(true, |ids| !ids.is_empty()) {
+                known += 1;
+                continue;
+            }
+            let Some(id) = self.next_id else {
+                self.log(
+                    Level::Error,
+                    "the job store has used every job id; forget old jobs or start a new --data-dir",
+                );
+                break;
+            };
+            self.next_id = id.checked_add(1);
+            let spec = NewJob {
+                url: info.url.clone().filter(|u| !u.is_empty()).unwrap_or_else(|| format!("asset://{asset}")),
+                name: info.name.clone().unwrap_or_default(),
+                asset_type,
+                group_id: group.to_string(),
+                profile: profile.to_string(),
+                local: None,
+                media: None,
+                conform: None,
+            };
+            let created = info.create_time.as_deref().and_then(|t| t.parse().ok()).unwrap_or(self.now);
+            let mut job = Job::new(id, spec, created);
+            job.asset_id = Some(asset.clone());
+            job.synced = true;
+            job.processing_since = Some(created);
+            job.updated_at = self.now;
+            job.state = match info.status {
+                AssetStatus::Active => JobState::Active,
+                AssetStatus::Failed => JobState::Failed,
+                _ => JobState::Processing,
+            };
+            job.error = match job.state {
+                JobState::Failed => {
+                    Some(sanitize(info.error.as_deref().unwrap_or("processing failed (seen in the server's listing)")))
+                }
+                JobState::Processing => Some("found in the server's listing; followed there".into()),
+                _ => None,
+            };
+            held.insert(asset);
+            self.jobs.insert(id, job);
+            self.fx.dirty.insert(id);
+            added += 1;
+        }
+        (added, known)
     }
 }

@@ -25,6 +25,15 @@ impl Lookup for Nothing {
     fn queued_after(&self, _: JobId, _: usize) -> Result<Vec<Job>, crate::store::StoreError> {
         Ok(Vec::new())
     }
+    fn unsettled(&self, _: JobId, _: usize) -> Result<Vec<Job>, crate::store::StoreError> {
+        Ok(Vec::new())
+    }
+    fn holding(&self, _: &str) -> Result<Vec<JobId>, crate::store::StoreError> {
+        Ok(Vec::new())
+    }
+    fn named(&self, _: &str, _: &str) -> Result<Vec<Job>, crate::store::StoreError> {
+        Ok(Vec::new())
+    }
 }
 
 struct Open;

@@ -38,6 +38,22 @@ impl Lookup for Model {
         let store = self.0.lock().unwrap();
         Ok(store.range(after + 1..).map(|(_, j)| j).filter(|j| j.state == JobState::Queued).take(n).cloned().collect())
     }
+    fn unsettled(&self, after: JobId, n: usize) -> Result<Vec<Job>, crate::store::StoreError> {
+        let store = self.0.lock().unwrap();
+        let wanted = |j: &&Job| {
+            j.state == JobState::Uncertain
+                || (j.state == JobState::Processing && j.task_id.is_none() && j.asset_id.is_some())
+        };
+        Ok(store.range(after + 1..).map(|(_, j)| j).filter(wanted).take(n).cloned().collect())
+    }
+    fn holding(&self, asset_id: &str) -> Result<Vec<JobId>, crate::store::StoreError> {
+        let store = self.0.lock().unwrap();
+        Ok(store.values().filter(|j| j.asset_id.as_deref() == Some(asset_id)).map(|j| j.id).collect())
+    }
+    fn named(&self, group: &str, name: &str) -> Result<Vec<Job>, crate::store::StoreError> {
+        let store = self.0.lock().unwrap();
+        Ok(store.values().filter(|j| j.spec.group_id == group && j.spec.name == name).cloned().collect())
+    }
 }
 
 /// Permits as the test says; every profile has a client.

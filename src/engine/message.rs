@@ -38,8 +38,62 @@ pub enum Command {
     /// Uploads use this bucket client from now on (after its credentials or
     /// endpoint were fixed in the config); sent before [`Command::Resume`].
     SetStorage(crate::storage::Storage),
+    /// Settles Uncertain jobs from the server's listing now (a pass also
+    /// runs by itself every `reconcile.every_secs` with `reconcile.auto`);
+    /// answered by [`Update::Reconciled`].
+    Reconcile,
+    /// An Uncertain job is this asset (picked among the candidates a pass
+    /// showed); it is followed in the listing from then on.
+    Pick {
+        /// The job.
+        job: JobId,
+        /// The asset id.
+        asset: String,
+    },
+    /// Keeps these assets of the server (listed for a profile) as jobs, so
+    /// a new machine rebuilds its history; answered by [`Update::Synced`].
+    Sync {
+        /// The profile they were listed with.
+        profile: String,
+        /// The assets, as listed.
+        assets: Vec<crate::api::AssetInfo>,
+    },
     /// Finishes creations in flight (bounded wait), saves, and stops.
     Shutdown,
+}
+
+/// What a reconcile pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReconcileReport {
+    /// Jobs looked at.
+    pub unsettled: usize,
+    /// What became of them.
+    pub done: super::core::Reconciled,
+    /// Profiles whose server has no listing (their jobs were left as they are).
+    pub no_listing: Vec<String>,
+    /// Listings that failed, in words.
+    pub failed: Vec<String>,
+}
+
+impl ReconcileReport {
+    /// One line for a status line or stderr.
+    pub fn describe(&self) -> String {
+        let d = &self.done;
+        if self.unsettled == 0 {
+            return "reconcile: no Uncertain job to settle".into();
+        }
+        let mut text = format!(
+            "reconcile: {} unsettled; {} found on the server, {} proven never created (sent again), {} with several candidates (pick one), {} not settled yet",
+            self.unsettled, d.adopted, d.resent, d.ambiguous, d.waiting
+        );
+        if !self.no_listing.is_empty() {
+            text.push_str(&format!("; no listing on the server of profile {}", self.no_listing.join(", ")));
+        }
+        if let Some(f) = self.failed.first() {
+            text.push_str(&format!("; {f}"));
+        }
+        text
+    }
 }
 
 /// Why the engine is not creating: nothing, or one batch-wide cause.
@@ -207,6 +261,15 @@ pub enum Update {
     },
     /// The engine's health changed (a job store fault, a pause, or back to normal).
     Health(Health),
+    /// A reconcile pass ended.
+    Reconciled(ReconcileReport),
+    /// A [`Command::Sync`] was written to the store.
+    Synced {
+        /// Assets kept as new jobs.
+        added: usize,
+        /// Assets some job held already.
+        known: usize,
+    },
     /// The engine has stopped; jobs still in flight resume at the next start.
     Stopped {
         /// Jobs left Queued, Creating or Processing.

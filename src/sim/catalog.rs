@@ -37,22 +37,21 @@ fn item(a: &SimAsset, now: Instant) -> Value {
     })
 }
 
-/// `(page number from 1, page size 1..=100)`, or the refusal of bad paging.
-fn paging(req: &Value) -> Result<(usize, usize), Response> {
-    let number = req.get("PageNumber").map_or(Some(1), Value::as_u64).filter(|n| *n >= 1);
-    let size = req.get("PageSize").map_or(Some(10), Value::as_u64).filter(|n| (1..=100).contains(n));
-    match (number, size) {
-        (Some(n), Some(s)) => Ok((n as usize, s as usize)),
-        _ => Err(fail(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameter.PageSize",
-            "PageNumber must be at least 1 and PageSize 1 to 100",
-        )),
-    }
+/// `(page number from 1, page size 1..=100)`, or `None` for bad paging.
+fn paging(req: &Value) -> Option<(usize, usize)> {
+    let number = req.get("PageNumber").map_or(Some(1), Value::as_u64).filter(|n| *n >= 1)?;
+    let size = req.get("PageSize").map_or(Some(10), Value::as_u64).filter(|n| (1..=100).contains(n))?;
+    Some((number as usize, size as usize))
+}
+
+fn bad_paging() -> Response {
+    fail(StatusCode::BAD_REQUEST, "InvalidParameter.PageSize", "PageNumber must be at least 1 and PageSize 1 to 100")
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect()).unwrap_or_default()
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 fn paged(all: Vec<Value>, number: usize, size: usize) -> Response {
@@ -68,10 +67,7 @@ pub(crate) fn answer(sim: &SimState, endpoint: Endpoint, req: &Value) -> Respons
     let mut inner = sim.lock();
     match endpoint {
         Endpoint::ListAssets => {
-            let (number, size) = match paging(req) {
-                Ok(p) => p,
-                Err(r) => return r,
-            };
+            let Some((number, size)) = paging(req) else { return bad_paging() };
             let filter = req.get("Filter").cloned().unwrap_or(Value::Null);
             let groups = strings(filter.get("GroupIds"));
             let statuses = strings(filter.get("Statuses"));
@@ -92,10 +88,7 @@ pub(crate) fn answer(sim: &SimState, endpoint: Endpoint, req: &Value) -> Respons
             paged(picked.into_iter().map(|a| item(a, now)).collect(), number, size)
         }
         Endpoint::ListAssetGroups => {
-            let (number, size) = match paging(req) {
-                Ok(p) => p,
-                Err(r) => return r,
-            };
+            let Some((number, size)) = paging(req) else { return bad_paging() };
             let mut groups: Vec<(&String, &String)> = inner.groups.iter().collect();
             groups.sort();
             let all = groups.into_iter().map(|(id, name)| json!({"Id": id, "Name": name, "Description": ""})).collect();

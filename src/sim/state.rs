@@ -167,8 +167,7 @@ impl SimState {
             Some(s) => StdRng::seed_from_u64(s),
             None => StdRng::from_os_rng(),
         };
-        let limiters =
-            [limiter(config.group_rate), limiter(config.create_rate), limiter(config.get_rate), limiter(30)];
+        let limiters = [limiter(config.group_rate), limiter(config.create_rate), limiter(config.get_rate), limiter(30)];
         // The simulator's own downloads: the same TLS set-up as every client
         // (no extra roots), loopback only.
         let http = crate::api::http_client_builder(&Default::default())

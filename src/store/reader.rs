@@ -169,6 +169,32 @@ impl History {
         Ok(jobs.into_iter().filter(|j| Job::dedup_key(&j.spec) == key).collect())
     }
 
+    /// The ids of the jobs that hold asset `asset_id` (found by an index).
+    pub fn holding(&self, asset_id: &str) -> Result<Vec<JobId>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT id FROM jobs WHERE asset_id = ?1").at(&self.path)?;
+        let ids = stmt.query_map([asset_id], |r| r.get::<_, i64>(0)).at(&self.path)?;
+        ids.map(|id| id.map(|id| id.max(0) as JobId)).collect::<Result<_, _>>().at(&self.path)
+    }
+
+    /// The jobs of group `group` named `name` (found by an index).
+    pub fn named(&self, group: &str, name: &str) -> Result<Vec<Job>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM jobs WHERE group_id = ?1 AND name = ?2");
+        self.query(&sql, &[Box::new(group.to_string()), Box::new(name.to_string())])
+    }
+
+    /// Up to `n` jobs reconcile settles from the server's listing, in id
+    /// order after `after`: Uncertain ones, and Processing ones found in a
+    /// listing (an asset id and no task id to ask GetAsset with).
+    pub fn unsettled(&self, after: JobId, n: usize) -> Result<Vec<Job>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM jobs WHERE (state = {} OR (state = {} AND task_id IS NULL AND asset_id IS NOT NULL)) \
+             AND id > ?1 ORDER BY id LIMIT {n}",
+            state_code(JobState::Uncertain),
+            state_code(JobState::Processing)
+        );
+        self.query(&sql, &[Box::new(i64::try_from(after).unwrap_or(i64::MAX))])
+    }
+
     /// Up to `n` jobs the filter picks, in id order: those after `from`
     /// (`forward`), or those before it (then the nearest come last).
     /// `from = None` starts at the first (`forward`) or the last job.

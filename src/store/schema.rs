@@ -63,6 +63,8 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE INDEX IF NOT EXISTS jobs_dedup ON jobs(dedup);
 CREATE INDEX IF NOT EXISTS jobs_seq ON jobs(seq);
+CREATE INDEX IF NOT EXISTS jobs_asset ON jobs(asset_id) WHERE asset_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_name ON jobs(group_id, name);
 CREATE TABLE IF NOT EXISTS forgotten (seq INTEGER PRIMARY KEY, id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tally (
@@ -135,7 +137,7 @@ pub fn dedup_hash(key: &str) -> i64 {
 }
 
 /// What rarely present fields a row carries, as one JSON column.
-#[derive(Serialize, Deserialize, Default)]
+#[derive(Serialize, Deserialize, Default, PartialEq)]
 struct Extra {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     local: Option<LocalSource>,
@@ -143,6 +145,10 @@ struct Extra {
     media: Option<MediaInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     conform: Option<crate::conform::ConformRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sent_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    synced: bool,
 }
 
 fn nanos(t: Timestamp) -> i64 {
@@ -155,11 +161,14 @@ fn timestamp(n: i64) -> Timestamp {
 
 /// Writes `job` with write sequence `seq`.
 pub fn upsert(conn: &Connection, job: &Job, seq: i64) -> rusqlite::Result<()> {
-    let extra = (job.spec.local.is_some() || job.spec.media.is_some() || job.spec.conform.is_some()).then(|| {
-        let e =
-            Extra { local: job.spec.local.clone(), media: job.spec.media.clone(), conform: job.spec.conform.clone() };
-        serde_json::to_string(&e).expect("local sources and media always serialize")
-    });
+    let e = Extra {
+        local: job.spec.local.clone(),
+        media: job.spec.media.clone(),
+        conform: job.spec.conform.clone(),
+        sent_at: job.sent_at,
+        synced: job.synced,
+    };
+    let extra = (e != Extra::default()).then(|| serde_json::to_string(&e).expect("extras always serialize"));
     let mut stmt = conn.prepare_cached(UPSERT)?;
     stmt.execute(rusqlite::params![
         i64::try_from(job.id).unwrap_or(i64::MAX),
@@ -291,5 +300,7 @@ pub fn from_row(row: &Row<'_>) -> rusqlite::Result<Job> {
         processing_since: row.get::<_, Option<i64>>(12)?.map(timestamp),
         create_attempts: row.get(13)?,
         may_exist: row.get(14)?,
+        sent_at: extra.sent_at,
+        synced: extra.synced,
     })
 }

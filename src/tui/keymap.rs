@@ -92,6 +92,8 @@ pub enum KeyAction {
     SendHeld,
     /// Conform the refused lines that can be made to pass, and send them.
     Conform,
+    /// Settle Uncertain jobs from the server's listing now.
+    Reconcile,
 }
 
 /// One key: a code and its modifiers.
@@ -385,6 +387,14 @@ impl Default for KeyMap {
             ),
             b(A::Presets, "presets", Global, &[Key::ch('p')], "presets", "preset editor (its keys are shown there)"),
             b(A::Undo, "undo", List, &[Key::ch('u')], "undo", "undo the last forget (the jobs come back as they were)"),
+            b(
+                A::Reconcile,
+                "reconcile",
+                List,
+                &[Key::ch('L')],
+                "",
+                "settle Uncertain jobs from the server's listing now (found: adopted; proven absent: sent again)",
+            ),
             b(
                 A::Resume,
                 "resume",

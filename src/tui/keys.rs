@@ -200,7 +200,12 @@ impl App {
     fn command(&mut self, action: KeyAction) {
         let needs_engine = matches!(
             action,
-            KeyAction::Retry | KeyAction::Forget | KeyAction::Undo | KeyAction::Resume | KeyAction::NewGroup
+            KeyAction::Retry
+                | KeyAction::Forget
+                | KeyAction::Undo
+                | KeyAction::Resume
+                | KeyAction::NewGroup
+                | KeyAction::Reconcile
         );
         if needs_engine && self.refuse_while_watching() {
             return;
@@ -248,6 +253,11 @@ impl App {
             KeyAction::CycleType => self.input.cycle_type(),
             KeyAction::Copy => self.copy(),
             KeyAction::Retry => self.retry(),
+            KeyAction::Reconcile => {
+                self.reconcile_asked = true;
+                self.effect(Effect::Engine(Command::Reconcile));
+                self.set_status("reconcile: listing the server's assets for the Uncertain jobs…");
+            }
             KeyAction::Forget => {
                 let ids = self.targets();
                 if !ids.is_empty() {

@@ -63,7 +63,15 @@ pub fn engine(
     engine_with(
         sim,
         dir,
-        EngineOptions { limits, polling, seed: Some(7), retry_503: false, storage: None, polling_file: None },
+        EngineOptions {
+            limits,
+            polling,
+            seed: Some(7),
+            retry_503: false,
+            storage: None,
+            polling_file: None,
+            reconcile: Default::default(),
+        },
         timeout,
     )
 }
