@@ -2,7 +2,8 @@
 //! terminal dashboard or a headless CLI, over one engine.
 //!
 //! Modules, each talking to the next through one-way messages:
-//! - [`api`]: the typed HTTP client for the three documented endpoints;
+//! - [`api`]: the typed HTTP client for the three documented endpoints and
+//!   the optional library ones;
 //! - [`job`]: the job model (a job, its id and state), below the engine and
 //!   the store, which both speak it;
 //! - [`engine`]: scheduling, rate limits and retries (a pure core and an I/O
@@ -16,7 +17,9 @@
 //! - [`media`]: header readers (format, dimensions, duration, fps);
 //! - [`preflight`]: media checked against the server's limits before creation;
 //! - [`options`]: options shared by both front ends; [`setup`]: start-up shared by both; [`demo`]: `--demo`;
-//! - [`export`]: jobs as JSON/CSV records; [`exit`]: exit codes.
+//! - [`export`]: jobs as JSON/CSV records; [`exit`]: exit codes;
+//! - [`library`]: the library as the server holds it (what a server offers,
+//!   listings read whole, what a delete filter picks).
 
 #![warn(missing_docs)]
 
@@ -35,6 +38,7 @@ pub mod exit;
 pub mod export;
 pub mod intake;
 pub mod job;
+pub mod library;
 pub mod local;
 pub mod logging;
 pub mod media;

@@ -78,6 +78,20 @@ pub enum CliCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Settle Uncertain jobs from the server's listing (free): a job found there becomes that asset; one
+    /// the listing proves was never created is sent again; one with several candidates waits for --pick.
+    Reconcile {
+        /// An Uncertain job is this asset, one of the candidates reconcile showed (`JOB=ASSET`; repeatable).
+        #[arg(long, value_name = "JOB=ASSET", value_parser = pick_parser)]
+        pick: Vec<(JobId, String)>,
+        /// Print the jobs looked at as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The library as the server holds it: list, rename, delete and sync (on servers with the optional
+    /// endpoints; `check` says which).
+    #[command(subcommand)]
+    Library(LibraryCommand),
     /// Check the setup: config, key, server, key accepted, storage, clock, terminal.
     Check {
         /// JSON instead of one line per check.
@@ -260,6 +274,98 @@ pub enum GroupsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// What a `library` command picks among the server's assets.
+#[derive(Debug, Clone, Default, Args)]
+pub struct AssetFilter {
+    /// Only this asset id (repeatable).
+    #[arg(long = "id", value_name = "ASSET")]
+    pub ids: Vec<String>,
+    /// Only this group (repeatable).
+    #[arg(long = "group", value_name = "GROUP")]
+    pub groups: Vec<String>,
+    /// Only this status: Active, Processing or Failed (repeatable).
+    #[arg(long = "status", value_name = "STATUS", value_parser = ["Active", "Processing", "Failed"], ignore_case = true)]
+    pub statuses: Vec<String>,
+    /// Only names containing this.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Only this type: Image, Video or Audio (repeatable; checked here, the server cannot filter by type).
+    #[arg(long = "type", value_name = "TYPE", value_parser = asset_type_parser)]
+    pub types: Vec<crate::api::AssetType>,
+    /// Only assets created more than this many days ago.
+    #[arg(long, value_name = "DAYS")]
+    pub older_than: Option<f64>,
+}
+
+/// `library` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LibraryCommand {
+    /// List the server's assets, streamed a page at a time (tab-separated: id, status, type, group, created, name).
+    Assets {
+        /// Which assets.
+        #[command(flatten)]
+        filter: AssetFilter,
+        /// One JSON object per line instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the server's asset groups (tab-separated: id, name).
+    Groups {
+        /// One JSON object per line instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rename an asset on the server (its job here keeps the name it was imported with).
+    Rename {
+        /// The asset id.
+        id: String,
+        /// The new name (1 to 64 characters).
+        name: String,
+    },
+    /// Delete the assets a filter picks (asks, with counts); their jobs here are forgotten.
+    Delete {
+        /// Which assets (at least one filter is required).
+        #[command(flatten)]
+        filter: AssetFilter,
+        /// Print what would be deleted, and delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask.
+        #[arg(long, short)]
+        yes: bool,
+        /// Then delete the groups given with --group that hold no asset any more.
+        #[arg(long)]
+        empty_groups: bool,
+    },
+    /// Keep the server's assets (those a filter picks) as jobs here, so that a new machine rebuilds its
+    /// history: exports include them, and importing the same names into their group creates nothing.
+    Sync {
+        /// Which assets.
+        #[command(flatten)]
+        filter: AssetFilter,
+    },
+}
+
+/// `JOB=ASSET`.
+fn pick_parser(s: &str) -> Result<(JobId, String), String> {
+    let (job, asset) =
+        s.split_once('=').ok_or_else(|| format!("`{}` is not JOB=ASSET", crate::text::excerpt(s, 40)))?;
+    let job = job
+        .trim()
+        .trim_start_matches('#')
+        .parse()
+        .map_err(|_| format!("`{}` is not a job id", crate::text::excerpt(job, 20)))?;
+    let asset = asset.trim();
+    if asset.is_empty() {
+        return Err("the asset id is empty".into());
+    }
+    Ok((job, asset.to_string()))
+}
+
+fn asset_type_parser(s: &str) -> Result<crate::api::AssetType, String> {
+    s.parse()
 }
 
 /// `presets` subcommands.

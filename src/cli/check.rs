@@ -86,9 +86,14 @@ pub(super) async fn check(global: &GlobalArgs, json: bool) -> Result<u8, Failure
         }
         Some(ctx) => key_checks(ctx, &mut results),
     };
-    match &client {
-        Some(client) => server_checks(client, &mut results).await,
-        None => {
+    match (&client, &ctx) {
+        (Some(client), Some(ctx)) => {
+            server_checks(client, &mut results).await;
+            if results.iter().any(|r| r.check == "server" && r.status == Status::Ok) {
+                library_checks(client, ctx, &mut results).await;
+            }
+        }
+        _ => {
             for name in ["server", "auth", "clock"] {
                 results.push(outcome(name, Status::Skip, "skipped: no usable config or key"));
             }
@@ -122,6 +127,56 @@ pub(super) async fn check(global: &GlobalArgs, json: bool) -> Result<u8, Failure
     }
     let worst = results.iter().map(|r| r.status).max().unwrap_or(Status::Ok);
     Ok(results.iter().find(|r| r.status == worst).map_or(SUCCESS, |r| r.code))
+}
+
+/// The optional endpoints the server offers (free listings only, each asked
+/// for one item; remembered in the data dir), and the account's asset count
+/// against `limits.max_assets`.
+async fn library_checks(client: &Client, ctx: &Context, results: &mut Vec<Outcome>) {
+    let path = ctx.paths.capabilities();
+    let mut caps = crate::library::Capabilities::load(&path);
+    let probed = crate::library::probe(client, &ctx.profile.name, &mut caps).await;
+    if let Err(e) = caps.save(&path) {
+        results.push(outcome(
+            "library",
+            Status::Warn,
+            format!("cannot save what the server offers to {}: {e}", path.display()),
+        ));
+    }
+    let known = caps.of(&ctx.profile.name, client.base_url().as_str()).map(|k| k.describe()).unwrap_or_default();
+    let max = ctx.profile.limits.max_assets;
+    match &probed.assets {
+        Ok(_) => results.push(outcome(
+            "library",
+            Status::Ok,
+            format!("{known}: Uncertain jobs are settled from the listing; `library` lists, deletes and syncs"),
+        )),
+        Err(crate::api::LibraryError::Absent { .. }) => results.push(outcome(
+            "library",
+            Status::Skip,
+            format!("{known}: no listing, so Uncertain jobs cannot be settled automatically (check the asset library by hand)"),
+        )),
+        Err(e) => results.push(outcome("library", Status::Warn, format!("cannot tell whether the server lists assets: {e}"))),
+    }
+    results.push(match probed.assets.as_ref().ok().and_then(|p| p.total) {
+        None => outcome("quota", Status::Skip, format!("the server does not say how many assets the account holds (limits.max_assets = {max})")),
+        Some(n) => {
+            let status = if n >= max { Status::Fail } else if n * 10 >= max * 9 { Status::Warn } else { Status::Ok };
+            let mut o = outcome(
+                "quota",
+                status,
+                format!("the account holds {n} of {max} assets (limits.max_assets){}", if n * 10 >= max * 9 {
+                    "; delete unused ones with `seedance-assets library delete --status failed` (or --older-than DAYS)"
+                } else {
+                    ""
+                }),
+            );
+            if status == Status::Fail {
+                o.code = crate::exit::QUOTA;
+            }
+            o
+        }
+    });
 }
 
 /// The tools conforming needs: found or not, and what is missing costs.

@@ -34,7 +34,7 @@ pub(crate) fn could_duplicate(j: &Job) -> bool {
 /// (early non-job updates replayed first).
 /// Waits for the engine's start (the store then holds every job as the
 /// engine sees it), passing later updates on.
-async fn loaded(mut updates: UnboundedReceiver<Update>) -> UnboundedReceiver<Update> {
+pub(super) async fn loaded(mut updates: UnboundedReceiver<Update>) -> UnboundedReceiver<Update> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     while let Some(u) = updates.recv().await {
         match u {
@@ -65,7 +65,7 @@ async fn stop_on_error<T>(engine: &EngineHandle, r: Result<T, Failure>) -> Resul
 
 /// Asks `question` on the terminal; `Ok(false)` on anything but yes.
 /// Without a terminal (a script) it refuses: pass `--yes`.
-fn confirm(question: &str) -> Result<bool, Failure> {
+pub(super) fn confirm(question: &str) -> Result<bool, Failure> {
     if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
         return Err(Failure::new(USAGE, format!("{question} — not asking without a terminal; pass --yes to go ahead")));
     }

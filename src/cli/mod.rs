@@ -9,6 +9,7 @@ mod docs;
 mod error;
 mod follow;
 mod import;
+mod library;
 mod manage;
 mod out;
 mod report;
@@ -16,7 +17,9 @@ mod sim;
 mod stage;
 mod values;
 
-pub use args::{Cli, CliCommand, ConfigCommand, ExportArgs, ExportFormat, ImportArgs, Selection};
+pub use args::{
+    AssetFilter, Cli, CliCommand, ConfigCommand, ExportArgs, ExportFormat, ImportArgs, LibraryCommand, Selection,
+};
 
 use std::process::ExitCode;
 
@@ -37,6 +40,8 @@ pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
         CliCommand::Export(a) => report::export(global, &a),
         CliCommand::Retry { select, yes, json } => manage::retry(global, &select, yes, json).await,
         CliCommand::Forget { select, yes, json } => manage::forget(global, &select, yes, json).await,
+        CliCommand::Reconcile { pick, json } => library::reconcile(global, pick, json).await,
+        CliCommand::Library(c) => library::library(global, c).await,
         CliCommand::Check { json } => check::check(global, json).await,
         CliCommand::Config(c) => configure::config(global, c),
         CliCommand::Groups(g) => catalog::groups(global, g).await,

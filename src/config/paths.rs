@@ -74,6 +74,11 @@ impl Paths {
     pub fn polling(&self) -> PathBuf {
         self.data_dir.join("polling.json")
     }
+
+    /// What each profile's server was found to offer of the optional endpoints.
+    pub fn capabilities(&self) -> PathBuf {
+        self.data_dir.join("capabilities.json")
+    }
 }
 
 #[cfg(test)]

@@ -190,6 +190,8 @@ struct Actor {
     auto_every: Option<Duration>,
     next_pass: Instant,
     pass: Option<Pass>,
+    /// A pass was asked for while another ran: it runs when that one ends.
+    asked_again: bool,
     /// Paces the listings (the upstream allows 30 a second).
     library_pacer: Arc<Pacer>,
     /// Profiles already said to have no listing.
@@ -301,6 +303,7 @@ pub fn start(
         auto_every: opts.reconcile.auto.then(|| Duration::try_from_secs_f64(opts.reconcile.every_secs).ok()).flatten(),
         next_pass: Instant::now(),
         pass: None,
+        asked_again: false,
         library_pacer: Arc::new(Pacer::new(LISTINGS_PER_SEC)),
         no_listing_said: Default::default(),
     };
@@ -503,11 +506,15 @@ impl Actor {
         if let Some(every) = self.auto_every {
             self.next_pass = Instant::now() + every;
         }
-        if self.pass.is_some() || self.stopping.is_some() {
+        if self.stopping.is_some() {
+            return;
+        }
+        if self.pass.is_some() {
+            self.asked_again |= asked;
             return;
         }
         let jobs = self.core.unsettled();
-        let mut report = ReconcileReport { unsettled: jobs.len(), ..Default::default() };
+        let mut report = ReconcileReport { asked, unsettled: jobs.len(), ..Default::default() };
         let mut lists: std::collections::BTreeMap<(String, String, String), Vec<JobId>> = Default::default();
         for j in jobs {
             let key = (j.spec.profile.clone(), j.spec.group_id.clone(), j.spec.name.clone());
@@ -585,6 +592,9 @@ impl Actor {
             );
         }
         self.core.fx.updates.push(Update::Reconciled(report));
+        if std::mem::take(&mut self.asked_again) {
+            self.start_pass(true);
+        }
     }
 
     fn count_429(&self, e: &ApiError) {

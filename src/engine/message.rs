@@ -65,6 +65,8 @@ pub enum Command {
 /// What a reconcile pass did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReconcileReport {
+    /// The pass was asked for ([`Command::Reconcile`]), not run by itself.
+    pub asked: bool,
     /// Jobs looked at.
     pub unsettled: usize,
     /// What became of them.
@@ -164,7 +166,7 @@ impl Health {
 pub fn quota_message(profile: &str, server: &str) -> String {
     format!(
         "creation paused for profile `{profile}`: the account holds as many assets as it may ({server}); \
-         delete assets you no longer use in the console, then resume (R in the dashboard, or `seedance-assets wait`) — queued imports are kept"
+         delete assets you no longer use (`seedance-assets library delete --status failed --dry-run` shows what that would remove; or in the console), then resume (R in the dashboard, or `seedance-assets wait`) — queued imports are kept"
     )
 }
 

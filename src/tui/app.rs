@@ -191,8 +191,6 @@ pub struct App {
     banner: Option<Banner>,
     /// Another process owns the job store: watched read-only.
     watching: Option<String>,
-    /// A reconcile pass was asked for here: its report goes to the status line.
-    pub(crate) reconcile_asked: bool,
     pub(crate) tick: u64,
     pub(crate) loaded: bool,
     /// The profile this dashboard runs; the list shows its jobs unless
@@ -238,7 +236,6 @@ impl App {
             status: None,
             banner: None,
             watching: None,
-            reconcile_asked: false,
             tick: 0,
             loaded: false,
             profile: None,
@@ -465,7 +462,7 @@ impl App {
             }
             Update::Reconciled(report) => {
                 let d = &report.done;
-                if std::mem::take(&mut self.reconcile_asked) || d.adopted + d.resent + d.ambiguous > 0 {
+                if report.asked || d.adopted + d.resent + d.ambiguous > 0 {
                     self.set_status(report.describe());
                 }
             }

@@ -254,7 +254,6 @@ impl App {
             KeyAction::Copy => self.copy(),
             KeyAction::Retry => self.retry(),
             KeyAction::Reconcile => {
-                self.reconcile_asked = true;
                 self.effect(Effect::Engine(Command::Reconcile));
                 self.set_status("reconcile: listing the server's assets for the Uncertain jobs…");
             }

@@ -1,0 +1,433 @@
+//! `reconcile` and `library`: the library as the server holds it. Listings
+//! are streamed a page at a time; deletes ask with counts and delete
+//! exactly what they listed; sync keeps the server's assets as jobs.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde::Serialize;
+
+use super::args::{AssetFilter, LibraryCommand};
+use super::manage::{confirm, loaded};
+use super::out;
+use super::report::{print_json, print_table};
+use crate::api::{ApiError, AssetInfo, AssetStatus, Client, Endpoint, LibraryError};
+use crate::engine::{Command, JobId, JobState, Update};
+use crate::exit::{AUTH, Failure, NOT_ALL_ACTIVE, SUCCESS, UNREACHABLE, USAGE};
+use crate::library::{Capabilities, Pick};
+use crate::options::GlobalArgs;
+use crate::setup::Setup;
+use crate::text::{plural, sanitize};
+
+/// Assets handed to the engine per sync command.
+const SYNC_CHUNK: usize = 500;
+/// Deletes sent per second, at most.
+const DELETES_PER_SEC: u32 = 10;
+
+/// A library call's failure as a command's.
+fn failed(what: &str, e: &LibraryError) -> Failure {
+    let code = match e {
+        LibraryError::Api(ApiError::Unauthorized { .. }) => AUTH,
+        LibraryError::Api(e) if e.is_unreachable() => UNREACHABLE,
+        _ => NOT_ALL_ACTIVE,
+    };
+    let hint = match e {
+        LibraryError::Absent { .. } => "; this server offers only what SPEC.md documents (see `check`)",
+        _ => "",
+    };
+    Failure::new(code, format!("{what}: {}{hint}", sanitize(&e.to_string())))
+}
+
+/// The profile's client, and the capabilities file to record what is learned.
+struct Library {
+    setup: Setup,
+    caps: Capabilities,
+}
+
+impl Library {
+    async fn open(global: &GlobalArgs) -> Result<Library, Failure> {
+        let setup = Setup::new(global).await?;
+        let caps = Capabilities::load(&setup.paths.capabilities());
+        Ok(Library { setup, caps })
+    }
+
+    fn client(&self) -> &Client {
+        &self.setup.client
+    }
+
+    /// Records what `r` showed of `endpoint` (saved at once: a later
+    /// failure must not lose it).
+    fn learn<T>(&mut self, endpoint: Endpoint, r: &Result<T, LibraryError>) {
+        let base = self.setup.client.base_url().to_string();
+        let before = self.caps.clone();
+        self.caps.learn(&self.setup.profile.name, &base, endpoint, r);
+        if self.caps.profiles.get(&self.setup.profile.name).map(|k| &k.endpoints)
+            != before.profiles.get(&self.setup.profile.name).map(|k| &k.endpoints)
+            && let Err(e) = self.caps.save(&self.setup.paths.capabilities())
+        {
+            eprintln!("warning: cannot save what the server offers: {e}");
+        }
+    }
+
+    /// Every asset `pick` picks, page by page, passed to `each`.
+    async fn each_asset(
+        &mut self,
+        pick: &Pick,
+        mut each: impl FnMut(AssetInfo) -> Result<(), Failure>,
+    ) -> Result<Listed, Failure> {
+        let q = pick.query();
+        let now = jiff::Timestamp::now();
+        let mut listed = Listed::default();
+        let client = self.setup.client.clone();
+        let mut pages = std::pin::pin!(crate::library::assets(&client, &q));
+        while let Some(page) = pages.next().await {
+            self.learn(Endpoint::ListAssets, &page);
+            let page = page.map_err(|e| failed("cannot list the server's assets", &e))?;
+            listed.unreadable += page.unreadable;
+            listed.total = page.total.or(listed.total);
+            for a in page.items.into_iter().filter(|a| pick.admits(a, now)) {
+                listed.picked += 1;
+                each(a)?;
+            }
+        }
+        Ok(listed)
+    }
+}
+
+/// What a listing saw.
+#[derive(Default)]
+struct Listed {
+    picked: usize,
+    unreadable: usize,
+    total: Option<u64>,
+}
+
+impl Listed {
+    fn say(&self, what: &str) {
+        let total = self.total.map(|t| format!(" (the server's count: {t})")).unwrap_or_default();
+        eprintln!("{}{total}", plural(self.picked, what));
+        if self.unreadable > 0 {
+            eprintln!("warning: {} of a shape that could not be read were left out", plural(self.unreadable, "item"));
+        }
+    }
+}
+
+/// An asset as `library assets --json` prints it.
+#[derive(Serialize)]
+struct Row<'a> {
+    id: &'a str,
+    name: &'a str,
+    #[serde(rename = "type")]
+    asset_type: &'a str,
+    group_id: &'a str,
+    status: &'a str,
+    created: &'a str,
+    url: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+fn status_text(s: &AssetStatus) -> &str {
+    match s {
+        AssetStatus::Processing => "Processing",
+        AssetStatus::Active => "Active",
+        AssetStatus::Failed => "Failed",
+        AssetStatus::Other(s) => s,
+    }
+}
+
+fn row(a: &AssetInfo) -> Row<'_> {
+    // Borrowed as sent; sanitized where printed as text.
+    Row {
+        id: a.id.as_deref().unwrap_or_default(),
+        name: a.name.as_deref().unwrap_or_default(),
+        asset_type: a.asset_type.as_deref().unwrap_or_default(),
+        group_id: a.group_id.as_deref().unwrap_or_default(),
+        status: status_text(&a.status),
+        created: a.create_time.as_deref().unwrap_or_default(),
+        url: a.url.as_deref().unwrap_or_default(),
+        error: a.error.as_deref(),
+    }
+}
+
+fn text_line(a: &AssetInfo) -> String {
+    let r = row(a);
+    [r.id, r.status, r.asset_type, r.group_id, r.created, r.name].map(sanitize).join("\t")
+}
+
+fn json_line(a: &AssetInfo) -> Result<(), Failure> {
+    let text = serde_json::to_string(&row(a)).map_err(|e| Failure::from(e.to_string()))?;
+    out::line(&text)
+}
+
+impl AssetFilter {
+    fn pick(&self) -> Result<Pick, Failure> {
+        let older_than = match self.older_than {
+            None => None,
+            Some(d) if d.is_finite() && d >= 0.0 => Some(Duration::from_secs_f64(d * 86_400.0)),
+            Some(d) => return Err(Failure::new(USAGE, format!("--older-than takes a number of days, not {d}"))),
+        };
+        Ok(Pick {
+            ids: self.ids.clone(),
+            groups: self.groups.clone(),
+            statuses: self.statuses.iter().map(|s| capitalized(s)).collect(),
+            name: self.name.clone(),
+            types: self.types.clone(),
+            older_than,
+        })
+    }
+}
+
+/// `failed` → `Failed`: the server's spelling.
+fn capitalized(s: &str) -> String {
+    let s = s.to_ascii_lowercase();
+    let mut c = s.chars();
+    c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+}
+
+pub(super) async fn library(global: &GlobalArgs, cmd: LibraryCommand) -> Result<u8, Failure> {
+    let mut lib = Library::open(global).await?;
+    match cmd {
+        LibraryCommand::Assets { filter, json } => {
+            let pick = filter.pick()?;
+            let listed =
+                lib.each_asset(&pick, |a| if json { json_line(&a) } else { out::line(&text_line(&a)) }).await?;
+            listed.say("asset");
+            Ok(SUCCESS)
+        }
+        LibraryCommand::Groups { json } => {
+            let client = lib.client().clone();
+            let mut pages = std::pin::pin!(crate::library::groups(&client));
+            let mut n = 0;
+            while let Some(page) = pages.next().await {
+                lib.learn(Endpoint::ListAssetGroups, &page);
+                let page = page.map_err(|e| failed("cannot list the server's groups", &e))?;
+                for g in page.items {
+                    n += 1;
+                    if json {
+                        out::line(&serde_json::to_string(&g).map_err(|e| Failure::from(e.to_string()))?)?;
+                    } else {
+                        out::line(&format!("{}\t{}", sanitize(&g.id), sanitize(&g.name)))?;
+                    }
+                }
+            }
+            eprintln!("{}", plural(n, "group"));
+            Ok(SUCCESS)
+        }
+        LibraryCommand::Rename { id, name } => {
+            let name = name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 64 {
+                return Err(Failure::new(USAGE, "a name is 1 to 64 characters"));
+            }
+            let r = lib.client().rename_asset(&id, &name).await;
+            lib.learn(Endpoint::UpdateAsset, &r);
+            r.map_err(|e| failed(&format!("cannot rename {}", sanitize(&id)), &e))?;
+            eprintln!("renamed {} to `{}`", sanitize(&id), sanitize(&name));
+            Ok(SUCCESS)
+        }
+        LibraryCommand::Delete { filter, dry_run, yes, empty_groups } => {
+            delete(lib, &filter, dry_run, yes, empty_groups).await
+        }
+        LibraryCommand::Sync { filter } => sync(lib, &filter).await,
+    }
+}
+
+async fn delete(
+    mut lib: Library,
+    filter: &AssetFilter,
+    dry_run: bool,
+    yes: bool,
+    empty_groups: bool,
+) -> Result<u8, Failure> {
+    let pick = filter.pick()?;
+    if pick == Pick::default() {
+        return Err(Failure::new(
+            USAGE,
+            "name what to delete: --id, --group, --status, --name, --type or --older-than (try --dry-run first)",
+        ));
+    }
+    // Exactly what was listed is what is deleted: the list is made first.
+    let mut doomed: Vec<AssetInfo> = Vec::new();
+    let listed = lib
+        .each_asset(&pick, |a| {
+            if dry_run {
+                out::line(&text_line(&a))?;
+            }
+            doomed.push(a);
+            Ok(())
+        })
+        .await?;
+    let mut by_status: std::collections::BTreeMap<&str, usize> = Default::default();
+    for a in &doomed {
+        *by_status.entry(status_text(&a.status)).or_default() += 1;
+    }
+    let counts: Vec<String> = by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let summary = format!(
+        "{}{}",
+        plural(doomed.len(), "asset"),
+        if counts.is_empty() { String::new() } else { format!(" ({})", counts.join(", ")) }
+    );
+    if dry_run {
+        listed.say("asset would be deleted");
+        return Ok(SUCCESS);
+    }
+    if doomed.is_empty() {
+        eprintln!("nothing to delete");
+    } else if !yes && !confirm(&format!("delete {summary} from the server? This cannot be undone"))? {
+        eprintln!("nothing deleted");
+        return Ok(NOT_ALL_ACTIVE);
+    }
+    let mut pace = tokio::time::interval(Duration::from_secs(1) / DELETES_PER_SEC);
+    let (mut deleted, mut failures) = (Vec::new(), Vec::new());
+    for a in &doomed {
+        let id = a.id.clone().unwrap_or_default();
+        pace.tick().await;
+        let r = lib.client().delete_asset(&id).await;
+        lib.learn(Endpoint::DeleteAsset, &r);
+        match r {
+            Ok(()) => deleted.push(id),
+            Err(e @ LibraryError::Absent { .. }) => return Err(failed("cannot delete", &e)),
+            Err(e) => failures.push(format!("{}: {}", sanitize(&id), sanitize(&e.to_string()))),
+        }
+    }
+    if !doomed.is_empty() {
+        eprintln!("deleted {} of {summary}", deleted.len());
+    }
+    for f in &failures {
+        eprintln!("not deleted: {f}");
+    }
+    forget_deleted(&lib.setup, &deleted).await;
+    if empty_groups {
+        for g in &filter.groups {
+            let r = lib.client().delete_group(g).await;
+            lib.learn(Endpoint::DeleteAssetGroup, &r);
+            match r {
+                Ok(()) => eprintln!("deleted group {}", sanitize(g)),
+                Err(e) => {
+                    failures.push(g.clone());
+                    eprintln!("group {} not deleted: {}", sanitize(g), sanitize(&e.to_string()));
+                }
+            }
+        }
+    }
+    Ok(if failures.is_empty() { SUCCESS } else { NOT_ALL_ACTIVE })
+}
+
+/// Forgets the jobs that held deleted assets: they cannot be used any
+/// more, and would take a new import of the same item for a duplicate.
+async fn forget_deleted(setup: &Setup, deleted: &[String]) {
+    if deleted.is_empty() {
+        return;
+    }
+    let ids: Vec<JobId> = match setup.history() {
+        Ok(h) => deleted.iter().flat_map(|a| h.holding(a).unwrap_or_default()).collect(),
+        Err(e) => {
+            eprintln!("warning: the jobs holding the deleted assets could not be looked up: {e}");
+            return;
+        }
+    };
+    if ids.is_empty() {
+        return;
+    }
+    let (engine, updates, task) = match setup.try_start_engine() {
+        Ok(started) => started,
+        Err(e) => {
+            eprintln!(
+                "warning: {} held deleted assets and stay in the job store ({e}); forget them with `seedance-assets forget {}`",
+                plural(ids.len(), "job"),
+                ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(" ")
+            );
+            return;
+        }
+    };
+    let _updates = loaded(updates).await;
+    engine.send(Command::Forget(ids.clone()));
+    engine.send(Command::Shutdown);
+    let _ = task.await;
+    eprintln!("forgot {} that held them", plural(ids.len(), "job"));
+}
+
+async fn sync(mut lib: Library, filter: &AssetFilter) -> Result<u8, Failure> {
+    let pick = filter.pick()?;
+    let (engine, updates, task) = lib.setup.start_engine()?;
+    let mut updates = loaded(updates).await;
+    let profile = lib.setup.profile.name.clone();
+    let (mut added, mut known, mut sent) = (0, 0, 0);
+    let mut chunk = Vec::new();
+    let mut flush = |chunk: &mut Vec<AssetInfo>| {
+        if !chunk.is_empty() {
+            engine.send(Command::Sync { profile: profile.clone(), assets: std::mem::take(chunk) });
+            sent += 1;
+        }
+    };
+    let listed = lib
+        .each_asset(&pick, |a| {
+            chunk.push(a);
+            if chunk.len() >= SYNC_CHUNK {
+                flush(&mut chunk);
+            }
+            Ok(())
+        })
+        .await;
+    flush(&mut chunk);
+    let mut answered = 0;
+    while answered < sent {
+        match updates.recv().await {
+            Some(Update::Synced { added: a, known: k }) => {
+                added += a;
+                known += k;
+                answered += 1;
+            }
+            Some(_) => {}
+            None => break,
+        }
+    }
+    engine.send(Command::Shutdown);
+    let _ = task.await;
+    let listed = listed?;
+    listed.say("asset listed");
+    eprintln!("kept {} as jobs; {known} were known here already", plural(added, "asset"));
+    Ok(SUCCESS)
+}
+
+pub(super) async fn reconcile(global: &GlobalArgs, picks: Vec<(JobId, String)>, json: bool) -> Result<u8, Failure> {
+    let setup = Setup::new(global).await?;
+    let (engine, updates, task) = setup.start_engine()?;
+    let mut updates = loaded(updates).await;
+    for (job, asset) in picks {
+        engine.send(Command::Pick { job, asset });
+    }
+    engine.send(Command::Reconcile);
+    let mut report = None;
+    while let Some(u) = updates.recv().await {
+        match u {
+            Update::Reconciled(r) if r.asked && report.is_none() => {
+                report = Some(r);
+                engine.send(Command::Shutdown);
+            }
+            Update::Log(l) if l.level != crate::engine::Level::Info => eprintln!("{}", l.text),
+            Update::Stopped { .. } => break,
+            _ => {}
+        }
+    }
+    let _ = task.await;
+    let Some(report) = report else {
+        return Err(Failure::new(NOT_ALL_ACTIVE, "the engine stopped before reconciling"));
+    };
+    eprintln!("{}", report.describe());
+    if report.done.resent > 0 {
+        eprintln!(
+            "{} queued to be sent again: `seedance-assets wait` (or the dashboard) sends them",
+            plural(report.done.resent, "job")
+        );
+    }
+    let history = setup.history().map_err(|e| Failure::new(crate::exit::JOURNAL, e.to_string()))?;
+    let left = crate::store::Filter { states: vec![JobState::Uncertain], ..Default::default() };
+    let left = history.jobs(&left).map_err(|e| Failure::new(crate::exit::JOURNAL, e.to_string()))?;
+    if json {
+        print_json(&left)?;
+    } else if !left.is_empty() {
+        print_table(&left)?;
+    }
+    Ok(if left.is_empty() && report.no_listing.is_empty() { SUCCESS } else { NOT_ALL_ACTIVE })
+}

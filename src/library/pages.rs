@@ -1,0 +1,63 @@
+//! Every page of a listing, as a stream: the caller prints or acts on each
+//! page as it comes, holding one page at a time.
+
+use futures::Stream;
+
+use crate::api::{AssetInfo, AssetQuery, Client, LibraryError, ListedGroup, PAGE_MAX, Page};
+
+/// Pages read at most (a million items), whatever the server says.
+const MAX_PAGES: u32 = 10_000;
+
+/// Where a paged read stands.
+struct Cursor {
+    next: u32,
+    seen: u64,
+    done: bool,
+}
+
+impl Cursor {
+    fn start() -> Cursor {
+        Cursor { next: 1, seen: 0, done: false }
+    }
+
+    /// Counts a page; the read ends on a page past the end, at the
+    /// server's total, at the first error or after [`MAX_PAGES`].
+    fn after<T>(&mut self, r: &Result<Page<T>, LibraryError>) {
+        self.next += 1;
+        self.done = match r {
+            Ok(p) => {
+                let len = (p.items.len() + p.unreadable) as u64;
+                self.seen += len;
+                len == 0 || p.total.is_some_and(|t| self.seen >= t) || self.next > MAX_PAGES
+            }
+            Err(_) => true,
+        };
+    }
+}
+
+/// Every asset `q` picks, newest first if it says so, a page at a time.
+pub fn assets<'a>(
+    client: &'a Client,
+    q: &'a AssetQuery,
+) -> impl Stream<Item = Result<Page<AssetInfo>, LibraryError>> + 'a {
+    futures::stream::unfold(Cursor::start(), move |mut c| async move {
+        if c.done {
+            return None;
+        }
+        let r = client.list_assets(q, c.next, PAGE_MAX).await;
+        c.after(&r);
+        Some((r, c))
+    })
+}
+
+/// Every group, a page at a time.
+pub fn groups(client: &Client) -> impl Stream<Item = Result<Page<ListedGroup>, LibraryError>> + '_ {
+    futures::stream::unfold(Cursor::start(), move |mut c| async move {
+        if c.done {
+            return None;
+        }
+        let r = client.list_groups(c.next, PAGE_MAX).await;
+        c.after(&r);
+        Some((r, c))
+    })
+}
