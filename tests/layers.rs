@@ -27,6 +27,8 @@ const RULES: &[(&str, &[&str])] = &[
     // Conforming owns its table too, and knows nothing of jobs or the intake
     // that calls it.
     ("conform", &["config", "engine", "store", "intake", "tui", "cli", "setup", "exit"]),
+    // The library as the server holds it: below the engine and both front ends.
+    ("library", &["engine", "store", "intake", "tui", "cli", "setup", "exit"]),
     ("tui", &["cli"]),
     ("cli", &["tui"]),
     // Inside the dashboard: the panes and forms hold state and answer keys

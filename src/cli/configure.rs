@@ -142,6 +142,7 @@ fn show(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
         ("max_creating", profile.limits.max_creating as u64),
         ("create_per_sec", u64::from(profile.limits.create_per_sec)),
         ("get_per_sec", u64::from(profile.limits.get_per_sec)),
+        ("max_assets", profile.limits.max_assets),
     ];
     for (key, value) in limits {
         let (k, s) = if named && in_file(&table, &["profiles", &profile.name, "limits", key]) {
@@ -167,6 +168,24 @@ fn show(global: &GlobalArgs, json: bool) -> Result<u8, Failure> {
         ("adaptive", json!(p.adaptive)),
     ];
     table_rows("polling", polling, &file_or_default, &mut rows);
+    let r = &cfg.reconcile;
+    let reconcile = [
+        ("auto", json!(r.auto)),
+        ("every_secs", json!(r.every_secs)),
+        ("settle_secs", json!(r.settle_secs)),
+        ("window_secs", json!(r.window_secs)),
+    ];
+    table_rows("reconcile", reconcile, &file_or_default, &mut rows);
+    let caps = crate::library::Capabilities::load(&ctx.paths.capabilities());
+    let known = caps.of(
+        &profile.name,
+        crate::api::check_base_url(&profile.api.base_url).map(|u| u.to_string()).unwrap_or_default().as_str(),
+    );
+    let offered = known.map_or_else(|| "not probed yet (`check` asks the server)".to_string(), |k| k.describe());
+    rows.push(setting("server.endpoints", json!(offered), &crate::config::Source::Learned));
+    if let Some(n) = known.and_then(|k| k.assets) {
+        rows.push(setting("server.assets", json!(n), &crate::config::Source::Learned));
+    }
     let mut leaves = Vec::new();
     flatten("preflight", &serde_json::to_value(&cfg.preflight).unwrap_or_default(), &mut leaves);
     for (key, value) in leaves {

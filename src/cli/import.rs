@@ -170,6 +170,7 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
         return Ok(EXIT_USAGE);
     };
     let items = futures::stream::once(async { first }).chain(items);
+    let holdings = super::library::holdings(&setup).await;
     let (engine, updates, task) = setup.start_engine()?;
     let (feed_tx, feed_rx) = tokio::sync::mpsc::unbounded_channel();
     let (notes_tx, notes_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -180,7 +181,7 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
             let say = move |s: String| {
                 let _ = notes_tx.send(s);
             };
-            stage::run(intake, items, &engine, allow, feed_tx, say).await
+            stage::run(intake, items, &engine, allow, feed_tx, holdings, say).await
         }
     });
     let feed = Some((feed_rx, notes_rx, conform_rx));
@@ -622,7 +623,7 @@ impl Tracked {
         let advice = [
             (
                 JobState::Uncertain,
-                "may or may not have been created: check the asset library, then `seedance-assets retry --state uncertain` (may duplicate) or `forget`",
+                "may or may not have been created: `seedance-assets reconcile` settles them from the server's listing (free), where the server has one; else check the asset library, then `seedance-assets retry --state uncertain` (may duplicate) or `forget`",
             ),
             (JobState::Stuck, "still processing or not answering: `seedance-assets retry --state stuck` polls again"),
             (

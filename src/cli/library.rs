@@ -106,6 +106,10 @@ impl Listed {
     fn say(&self, what: &str) {
         let total = self.total.map(|t| format!(" (the server's count: {t})")).unwrap_or_default();
         eprintln!("{}{total}", plural(self.picked, what));
+        self.warn();
+    }
+
+    fn warn(&self) {
         if self.unreadable > 0 {
             eprintln!("warning: {} of a shape that could not be read were left out", plural(self.unreadable, "item"));
         }
@@ -268,7 +272,8 @@ async fn delete(
         if counts.is_empty() { String::new() } else { format!(" ({})", counts.join(", ")) }
     );
     if dry_run {
-        listed.say("asset would be deleted");
+        eprintln!("{summary} would be deleted (nothing was)");
+        listed.warn();
         return Ok(SUCCESS);
     }
     if doomed.is_empty() {
@@ -390,10 +395,80 @@ async fn sync(mut lib: Library, filter: &AssetFilter) -> Result<u8, Failure> {
     Ok(SUCCESS)
 }
 
+/// Checks each pick before it is sent: the job is Uncertain, and the asset
+/// is in the job's group under the job's name.
+async fn check_picks(setup: &Setup, picks: &[(JobId, String)]) -> Result<(), Failure> {
+    let store = |e: crate::store::StoreError| Failure::new(crate::exit::JOURNAL, e.to_string());
+    let history = setup.history().map_err(store)?;
+    for (job, asset) in picks {
+        let j =
+            history.get(*job).map_err(store)?.ok_or_else(|| Failure::new(USAGE, format!("there is no job #{job}")))?;
+        if j.state != JobState::Uncertain {
+            return Err(Failure::new(
+                USAGE,
+                format!("job #{job} is {}: only an Uncertain job can be given an asset", j.state),
+            ));
+        }
+        let client = setup.client_for(&j.spec.profile)?;
+        let q = crate::api::AssetQuery {
+            group_ids: vec![j.spec.group_id.clone()],
+            name: Some(j.spec.name.clone()),
+            ..Default::default()
+        };
+        let mut found = false;
+        let mut pages = std::pin::pin!(crate::library::assets(&client, &q));
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| failed("cannot check the pick in the server's listing", &e))?;
+            found |= page
+                .items
+                .iter()
+                .any(|a| a.id.as_deref() == Some(asset.as_str()) && a.name.as_deref() == Some(j.spec.name.as_str()));
+        }
+        if !found {
+            return Err(Failure::new(
+                USAGE,
+                format!(
+                    "{} is not an asset named `{}` in group {}: pick one of the candidates `status {job}` shows",
+                    sanitize(asset),
+                    sanitize(&j.spec.name),
+                    sanitize(&j.spec.group_id)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The assets the account holds and may hold, when the server's listing
+/// says (one free request; skipped where the listing is known absent).
+pub(super) async fn holdings(setup: &Setup) -> Option<(u64, u64)> {
+    let path = setup.paths.capabilities();
+    let mut caps = Capabilities::load(&path);
+    let profile = &setup.profile.name;
+    let absent = caps
+        .of(profile, setup.client.base_url().as_str())
+        .is_some_and(|k| k.endpoints.get(Endpoint::ListAssets.name()) == Some(&crate::library::Presence::Absent));
+    if absent {
+        return None;
+    }
+    // One try: an import does not wait on a server that is slow to list.
+    let r = setup.client.list_assets(&crate::api::AssetQuery::default(), 1, 1).await;
+    caps.learn(profile, setup.client.base_url().as_str(), Endpoint::ListAssets, &r);
+    let total = r.ok()?.total;
+    caps.count(profile, total);
+    let _ = caps.save(&path);
+    Some((total?, setup.profile.limits.max_assets))
+}
+
 pub(super) async fn reconcile(global: &GlobalArgs, picks: Vec<(JobId, String)>, json: bool) -> Result<u8, Failure> {
     let setup = Setup::new(global).await?;
     let (engine, updates, task) = setup.start_engine()?;
     let mut updates = loaded(updates).await;
+    if let Err(e) = check_picks(&setup, &picks).await {
+        engine.send(Command::Shutdown);
+        let _ = task.await;
+        return Err(e);
+    }
     for (job, asset) in picks {
         engine.send(Command::Pick { job, asset });
     }

@@ -46,9 +46,12 @@ pub(super) async fn run(
     engine: &EngineHandle,
     allow_duplicates: bool,
     feed: UnboundedSender<Vec<Fed>>,
+    holdings: Option<(u64, u64)>,
     say: impl Fn(String),
 ) -> Outcome {
     let mut out = Outcome::default();
+    // Room left under the account's asset cap, when the server said.
+    let mut room = holdings.map(|(held, max)| max.saturating_sub(held));
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut decided = Box::pin(intake.decide(items).ready_chunks(256));
     while let Some(batch) = decided.next().await {
@@ -78,6 +81,23 @@ pub(super) async fn run(
             out.interrupted = true;
             break;
         }
+        let creating = items.iter().filter(|it| matches!(it.fate, Fate::Create { .. })).count() as u64;
+        if let (Some(left), Some((held, max))) = (room, holdings)
+            && creating > left
+        {
+            let fix = "`seedance-assets library delete --status failed` (or --older-than DAYS) makes room";
+            say(if left == 0 {
+                format!(
+                    "warning: the account holds {held} assets and may hold {max} (limits.max_assets): the server may refuse every creation, and creation then pauses; {fix}"
+                )
+            } else {
+                format!(
+                    "warning: the account holds {held} of the {max} assets it may hold (limits.max_assets): the server will refuse creations past {left} more, and creation then pauses; {fix}"
+                )
+            });
+            room = None;
+        }
+        room = room.map(|r| r.saturating_sub(creating));
         let alive = send(engine, &mut items, allow_duplicates).await;
         let mut fed = Vec::new();
         for (pos, it) in positions.into_iter().zip(items) {

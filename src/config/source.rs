@@ -13,6 +13,8 @@ pub enum Source {
     Env(String),
     /// A command-line flag.
     Flag,
+    /// Learned from the server (`capabilities.json` in the data dir).
+    Learned,
 }
 
 impl fmt::Display for Source {
@@ -22,6 +24,7 @@ impl fmt::Display for Source {
             Source::File => f.write_str("file"),
             Source::Env(name) => write!(f, "env {name}"),
             Source::Flag => f.write_str("flag"),
+            Source::Learned => f.write_str("learned from the server"),
         }
     }
 }

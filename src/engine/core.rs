@@ -351,7 +351,7 @@ impl Core {
                     self.set_state(
                         id,
                         JobState::Uncertain,
-                        Some("interrupted while being sent: the outcome is unknown; check the asset library, then retry (this may make a duplicate) or forget it".into()),
+                        Some("interrupted while being sent: the outcome is unknown; reconcile settles it from the server's listing where there is one, else check the asset library, then retry (this may make a duplicate) or forget it".into()),
                     );
                     let name = self.jobs[&id].spec.name.clone();
                     self.log(
@@ -501,11 +501,12 @@ impl Core {
             self.log(Level::Info, format!("queued {}", crate::text::plural(n, "import")));
         }
         if !result.same_name.is_empty() {
+            let n = result.same_name.len();
+            let who = if n == 1 { "1 new job has".to_string() } else { format!("{n} new jobs have") };
             self.log(
                 Level::Warn,
                 format!(
-                    "{} a name another job in the group has: should an answer be lost, the server's listing cannot tell them apart (give each its own name)",
-                    crate::text::plural(result.same_name.len(), "new job shares").replacen("shares", "share", usize::from(result.same_name.len() != 1))
+                    "{who} a name another job in its group has: should an answer be lost, the server's listing cannot tell them apart (give each its own name)"
                 ),
             );
         }
@@ -918,7 +919,7 @@ impl Core {
             CreateOutcome::Uncertain { reason } => {
                 job.may_exist = true;
                 let msg = format!(
-                    "outcome unknown ({reason}); check the asset library, then retry (may duplicate) or forget"
+                    "outcome unknown ({reason}); reconcile settles it from the server's listing where there is one, else check the asset library, then retry (may duplicate) or forget"
                 );
                 self.log(Level::Warn, format!("job #{id} `{name}` is uncertain: {reason}"));
                 self.set_state(id, JobState::Uncertain, Some(msg));
@@ -1379,7 +1380,9 @@ impl Core {
                     let asset = sanitize(info.id.as_deref().unwrap_or_default());
                     held.insert(asset.clone(), id);
                     self.adopt(id, &asset, &info, job.asset_id.is_none());
-                    done.adopted += usize::from(job.asset_id.is_none());
+                    // Found now, or followed (after a pick) to its end.
+                    let moved = self.jobs.get(&id).is_some_and(|j| j.state != job.state);
+                    done.adopted += usize::from(job.asset_id.is_none() || moved);
                 }
                 Settlement::NotCreated => {
                     let job = self.jobs.get_mut(&id).expect("fetched above");

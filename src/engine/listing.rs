@@ -4,7 +4,6 @@
 //! creation absent).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use jiff::Timestamp;
 
@@ -14,8 +13,6 @@ use crate::api::{AssetQuery, Client, LibraryError, PAGE_MAX};
 
 /// Pages read for one name at most (2,000 assets of one name in one group).
 const MAX_PAGES: u32 = 20;
-/// Tries of a page that failed transiently.
-const TRIES: u32 = 3;
 
 /// Lists group `group`'s assets named like `name`, newest first.
 pub async fn list_named(client: &Client, pacer: &Arc<Pacer>, group: &str, name: &str) -> Result<Listing, LibraryError> {
@@ -28,17 +25,11 @@ pub async fn list_named(client: &Client, pacer: &Arc<Pacer>, group: &str, name: 
     };
     let (mut assets, mut seen, mut unreadable, mut total) = (Vec::new(), 0u64, 0usize, None);
     for number in 1..=MAX_PAGES {
-        let mut tries = 0;
-        let page = loop {
+        let page = crate::library::retried(|| async {
             pacer.until_ready().await;
-            tries += 1;
-            match client.list_assets(&q, number, PAGE_MAX).await {
-                Err(LibraryError::Api(e)) if e.is_transient() && tries < TRIES => {
-                    tokio::time::sleep(e.retry_after().unwrap_or(Duration::from_secs(u64::from(tries)))).await;
-                }
-                other => break other?,
-            }
-        };
+            client.list_assets(&q, number, PAGE_MAX).await
+        })
+        .await?;
         let len = page.items.len() + page.unreadable;
         seen += len as u64;
         unreadable += page.unreadable;

@@ -119,8 +119,9 @@ pub struct Probed {
 
 /// Probes the listings of `client`'s server and records them for `profile`.
 pub async fn probe(client: &Client, profile: &str, caps: &mut Capabilities) -> Probed {
-    let assets = client.list_assets(&AssetQuery::default(), 1, 1).await;
-    let groups = client.list_groups(1, 1).await;
+    let all = AssetQuery::default();
+    let assets = super::pages::retried(|| client.list_assets(&all, 1, 1)).await;
+    let groups = super::pages::retried(|| client.list_groups(1, 1)).await;
     let base = client.base_url().as_str();
     caps.learn(profile, base, Endpoint::ListAssets, &assets);
     caps.learn(profile, base, Endpoint::ListAssetGroups, &groups);

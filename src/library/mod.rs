@@ -10,4 +10,4 @@ mod pages;
 
 pub use capabilities::{Capabilities, Known, Presence, Probed, probe};
 pub use filter::Pick;
-pub use pages::{assets, groups};
+pub use pages::{assets, groups, retried};

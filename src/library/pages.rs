@@ -1,12 +1,38 @@
 //! Every page of a listing, as a stream: the caller prints or acts on each
 //! page as it comes, holding one page at a time.
 
+use std::future::Future;
+use std::time::Duration;
+
 use futures::Stream;
 
 use crate::api::{AssetInfo, AssetQuery, Client, LibraryError, ListedGroup, PAGE_MAX, Page};
 
 /// Pages read at most (a million items), whatever the server says.
 const MAX_PAGES: u32 = 10_000;
+/// Tries of a listing call that failed transiently (a 429, a 5xx, a
+/// dropped connection): listings are free and change nothing.
+const TRIES: u32 = 4;
+
+/// Calls `call` until it succeeds, fails for good, or [`TRIES`] are spent,
+/// waiting as the server asks (else 0.5 s, 1 s, 2 s).
+pub async fn retried<T, F, Fut>(mut call: F) -> Result<T, LibraryError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, LibraryError>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match call().await {
+            Err(LibraryError::Api(e)) if e.is_transient() && tries < TRIES => {
+                let wait = e.retry_after().unwrap_or(Duration::from_millis(250 << tries));
+                tokio::time::sleep(wait).await;
+            }
+            other => return other,
+        }
+    }
+}
 
 /// Where a paged read stands.
 struct Cursor {
@@ -44,7 +70,7 @@ pub fn assets<'a>(
         if c.done {
             return None;
         }
-        let r = client.list_assets(q, c.next, PAGE_MAX).await;
+        let r = retried(|| client.list_assets(q, c.next, PAGE_MAX)).await;
         c.after(&r);
         Some((r, c))
     })
@@ -56,7 +82,7 @@ pub fn groups(client: &Client) -> impl Stream<Item = Result<Page<ListedGroup>, L
         if c.done {
             return None;
         }
-        let r = client.list_groups(c.next, PAGE_MAX).await;
+        let r = retried(|| client.list_groups(c.next, PAGE_MAX)).await;
         c.after(&r);
         Some((r, c))
     })
