@@ -136,7 +136,9 @@ async fn kill_nine_during_uploads_then_every_file_is_active_exactly_once() {
         );
     }
     let uncertain = jobs.iter().filter(|j| j.state == JobState::Uncertain).count() as u64;
-    assert_eq!(uncertain, sending, "only creations in flight at the kill are Uncertain");
+    // Only creations in flight at the kill can be Uncertain, and reconcile
+    // may already have found them in the simulator's listing.
+    assert!(uncertain <= sending, "{uncertain} Uncertain, {sending} in flight at the kill");
     // Uploads are never Uncertain: every file not caught mid-creation was
     // uploaded (again, after the kill) and created once.
     assert_eq!(jobs.len() as u64 - uncertain, jobs.iter().filter(|j| j.state == JobState::Active).count() as u64);

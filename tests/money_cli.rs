@@ -201,12 +201,14 @@ async fn kill_nine_at_three_moments_leaves_uncertain_only_what_was_in_flight() {
         let out = output(env.command(&["wait", "--json"])).await;
         let stderr = text(&out.stderr);
         assert!(matches!(out.status.code(), Some(0 | 1)), "{stderr}");
-        if sending > 0 {
-            assert!(stderr.contains("Uncertain"), "the interrupted jobs are listed: {stderr}");
-        }
         let after: Vec<Job> = env.journal();
         let uncertain = after.iter().filter(|j| j.state == JobState::Uncertain).count() as u64;
-        assert_eq!(uncertain, sending, "round {round}");
+        if uncertain > 0 {
+            assert!(stderr.contains("Uncertain"), "the interrupted jobs are listed: {stderr}");
+        }
+        // Only what was in flight can be Uncertain; reconcile may already
+        // have found some of it in the simulator's listing.
+        assert!(uncertain <= sending, "round {round}: {uncertain} Uncertain, {sending} in flight");
         assert_eq!(sim.stats().duplicate_creations, 0, "round {round}");
         assert!(after.iter().all(|j| j.state.is_final()));
     }

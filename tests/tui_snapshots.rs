@@ -81,6 +81,33 @@ fn screens() -> Vec<(&'static str, Build)> {
             key(a, KeyCode::Char('i'));
             key(a, KeyCode::Up);
         }),
+        ("library", |a| {
+            use seedance_assets::api::{AssetInfo, AssetStatus, Page};
+            use seedance_assets::tui::pane::library::LibraryNews;
+            a.input.group.set("group-20261124000000-abcde");
+            key(a, KeyCode::Char('b'));
+            let asset = |n: u32, status: AssetStatus, name: &str| AssetInfo {
+                id: Some(format!("asset-20261124000000-{n:06}")),
+                name: Some(name.into()),
+                url: None,
+                asset_type: Some(if n.is_multiple_of(2) { "Image" } else { "Video" }.into()),
+                group_id: Some("group-20261124000000-abcde".into()),
+                status,
+                create_time: Some(format!("2026-11-24T10:{n:02}:00Z")),
+                update_time: None,
+                error: None,
+            };
+            let items = vec![
+                asset(1, AssetStatus::Active, "opening shot"),
+                asset(2, AssetStatus::Failed, "bad\u{1b}[2J frame"),
+                asset(3, AssetStatus::Processing, "voice take 3"),
+                asset(4, AssetStatus::Other("Archived".into()), "old plate"),
+            ];
+            let page = Page { items, unreadable: 1, total: Some(5) };
+            a.library_news(LibraryNews::Page { group: "group-20261124000000-abcde".into(), page, last: false });
+            key(a, KeyCode::Down);
+            key(a, KeyCode::Char('x'));
+        }),
         ("log_wrapped", |a| {
             a.apply(seedance_assets::engine::Update::Log(seedance_assets::engine::LogLine {
                 time: support::at(70),

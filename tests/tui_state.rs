@@ -438,3 +438,49 @@ fn existing_items_are_reported_with_their_reference_and_offered_for_creation_ane
     key(&mut app, KeyCode::Char('y'));
     assert_eq!(app.take_effects(), [Effect::Engine(Command::Submit { jobs: vec![dup], allow_duplicates: true })]);
 }
+
+#[test]
+fn b_browses_the_servers_assets_of_the_group_and_a_delete_forgets_its_jobs() {
+    use seedance_assets::api::{AssetInfo, AssetStatus, Page};
+    use seedance_assets::tui::effect::LibraryAsk;
+    use seedance_assets::tui::pane::library::LibraryNews;
+    let mut app = support::app(false);
+    app.input.group.set("");
+    app.take_effects();
+    key(&mut app, KeyCode::Char('b'));
+    assert_eq!(*app.mode(), Mode::Normal);
+    assert!(app.status().unwrap_or_default().contains("no group to show"), "{:?}", app.status());
+    app.input.group.set("group-1");
+    key(&mut app, KeyCode::Char('b'));
+    assert!(matches!(app.mode(), Mode::Library(_)));
+    assert_eq!(app.take_effects(), vec![Effect::Library(LibraryAsk::List("group-1".into()))]);
+    let asset = AssetInfo {
+        id: Some("asset-9".into()),
+        name: Some("plate".into()),
+        url: None,
+        asset_type: Some("Image".into()),
+        group_id: Some("group-1".into()),
+        status: AssetStatus::Active,
+        create_time: None,
+        update_time: None,
+        error: None,
+    };
+    let page = Page { items: vec![asset], unreadable: 0, total: Some(1) };
+    app.library_news(LibraryNews::Page { group: "group-1".into(), page, last: true });
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.take_effects(), vec![Effect::Copy("asset://asset-9".into())]);
+    key(&mut app, KeyCode::Char('x'));
+    assert!(app.take_effects().is_empty(), "x only asks");
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.take_effects(), vec![Effect::Library(LibraryAsk::Delete("asset-9".into()))]);
+    // Closed before the answer: the jobs holding it are still forgotten.
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(*app.mode(), Mode::Normal);
+    app.library_news(LibraryNews::Deleted { id: "asset-9".into(), result: Ok(()) });
+    assert_eq!(app.take_effects(), vec![Effect::Engine(Command::AssetsDeleted(vec!["asset-9".into()]))]);
+    assert!(app.status().unwrap_or_default().contains("deleted asset-9"));
+    // L asks the engine to reconcile now.
+    to_list(&mut app);
+    key(&mut app, KeyCode::Char('L'));
+    assert_eq!(app.take_effects(), vec![Effect::Engine(Command::Reconcile)]);
+}

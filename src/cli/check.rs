@@ -89,7 +89,10 @@ pub(super) async fn check(global: &GlobalArgs, json: bool) -> Result<u8, Failure
     match (&client, &ctx) {
         (Some(client), Some(ctx)) => {
             server_checks(client, &mut results).await;
-            if results.iter().any(|r| r.check == "server" && r.status == Status::Ok) {
+            // Only with a key the server accepts: a refused one would only be refused again.
+            if results.iter().any(|r| r.check == "auth" && r.status != Status::Fail)
+                && results.iter().any(|r| r.check == "server" && r.status == Status::Ok)
+            {
                 library_checks(client, ctx, &mut results).await;
             }
         }

@@ -318,38 +318,37 @@ async fn delete(
     Ok(if failures.is_empty() { SUCCESS } else { NOT_ALL_ACTIVE })
 }
 
-/// Forgets the jobs that held deleted assets: they cannot be used any
-/// more, and would take a new import of the same item for a duplicate.
+/// Forgets the jobs that held deleted assets (through the engine, which
+/// owns the job store): they cannot be used any more, and would take a new
+/// import of the same item for a duplicate.
 async fn forget_deleted(setup: &Setup, deleted: &[String]) {
     if deleted.is_empty() {
-        return;
-    }
-    let ids: Vec<JobId> = match setup.history() {
-        Ok(h) => deleted.iter().flat_map(|a| h.holding(a).unwrap_or_default()).collect(),
-        Err(e) => {
-            eprintln!("warning: the jobs holding the deleted assets could not be looked up: {e}");
-            return;
-        }
-    };
-    if ids.is_empty() {
         return;
     }
     let (engine, updates, task) = match setup.try_start_engine() {
         Ok(started) => started,
         Err(e) => {
             eprintln!(
-                "warning: {} held deleted assets and stay in the job store ({e}); forget them with `seedance-assets forget {}`",
-                plural(ids.len(), "job"),
-                ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(" ")
+                "warning: the jobs holding the deleted assets stay in the job store ({e}); `seedance-assets forget` removes them"
             );
             return;
         }
     };
-    let _updates = loaded(updates).await;
-    engine.send(Command::Forget(ids.clone()));
+    let mut updates = loaded(updates).await;
+    engine.send(Command::AssetsDeleted(deleted.to_vec()));
     engine.send(Command::Shutdown);
+    let mut forgotten = 0;
+    while let Some(u) = updates.recv().await {
+        match u {
+            Update::Removed(_) => forgotten += 1,
+            Update::Stopped { .. } => break,
+            _ => {}
+        }
+    }
     let _ = task.await;
-    eprintln!("forgot {} that held them", plural(ids.len(), "job"));
+    if forgotten > 0 {
+        eprintln!("forgot {} that held them", plural(forgotten, "job"));
+    }
 }
 
 async fn sync(mut lib: Library, filter: &AssetFilter) -> Result<u8, Failure> {

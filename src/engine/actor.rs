@@ -453,6 +453,7 @@ impl Actor {
                 let (added, known) = self.core.sync(&profile, assets);
                 self.core.fx.updates.push(Update::Synced { added, known });
             }
+            Command::AssetsDeleted(assets) => self.core.assets_deleted(&assets),
             Command::Shutdown => self.stop(),
         }
         self.carry_out();

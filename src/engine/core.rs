@@ -1530,4 +1530,23 @@ impl Core {
         }
         (added, known)
     }
+
+    /// Forgets the jobs holding assets deleted from the server.
+    pub(super) fn assets_deleted(&mut self, assets: &[String]) {
+        let mut holders: BTreeSet<JobId> = BTreeSet::new();
+        for asset in assets {
+            holders.extend(self.jobs.values().filter(|j| j.asset_id.as_deref() == Some(asset)).map(|j| j.id));
+            match self.lookup.holding(asset) {
+                Ok(ids) => holders.extend(ids),
+                Err(e) => self.log(Level::Error, format!("cannot find the jobs holding {asset}: {e}")),
+            }
+        }
+        for &id in &holders {
+            self.forget(id);
+        }
+        if !holders.is_empty() {
+            let n = crate::text::plural(holders.len(), "job");
+            self.log(Level::Info, format!("forgot {n} holding assets deleted from the server"));
+        }
+    }
 }

@@ -58,6 +58,10 @@ pub enum Command {
         /// The assets, as listed.
         assets: Vec<crate::api::AssetInfo>,
     },
+    /// These assets were deleted from the server: the jobs holding them are
+    /// forgotten (their references no longer work, and they would take a
+    /// new import of the same item for a duplicate).
+    AssetsDeleted(Vec<String>),
     /// Finishes creations in flight (bounded wait), saves, and stops.
     Shutdown,
 }

@@ -124,6 +124,8 @@ pub enum Mode {
     Presets(PresetEditor),
     /// The new-group form.
     GroupForm(GroupForm),
+    /// The server's assets of a group.
+    Library(super::pane::library::LibraryPane),
 }
 
 /// Progress of one upload, for its row.
@@ -467,6 +469,37 @@ impl App {
                 }
             }
             Update::Synced { .. } | Update::Stopped { .. } => {}
+        }
+        self.dirty = true;
+    }
+
+    /// Opens the view of the server's assets of the input pane's group.
+    pub(crate) fn open_library(&mut self) {
+        let group = self.input.group.text().trim().to_string();
+        if group.is_empty() {
+            self.set_status("no group to show: type one in the Group field, or pick a preset");
+            return;
+        }
+        self.mode = Mode::Library(super::pane::library::LibraryPane::new(&group));
+        self.effect(Effect::Library(super::effect::LibraryAsk::List(group)));
+    }
+
+    /// Takes what the library's background work sent (the view may be closed).
+    pub fn library_news(&mut self, news: super::pane::library::LibraryNews) {
+        use super::pane::library::LibraryNews;
+        if let LibraryNews::Deleted { id, result: Ok(()) } = &news {
+            self.effect(Effect::Engine(crate::engine::Command::AssetsDeleted(vec![id.clone()])));
+        }
+        let said = match &mut self.mode {
+            Mode::Library(pane) => pane.news(news),
+            _ => match news {
+                LibraryNews::Deleted { id, result: Ok(()) } => Some(format!("deleted {id} from the server")),
+                LibraryNews::Deleted { id, result: Err(why) } => Some(format!("{id} not deleted: {why}")),
+                _ => None,
+            },
+        };
+        if let Some(s) = said {
+            self.set_status(s);
         }
         self.dirty = true;
     }

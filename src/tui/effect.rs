@@ -23,6 +23,17 @@ pub enum Effect {
     Resume,
     /// Run these lines through the front door (check, decide, send).
     Intake(Submission),
+    /// Ask the server's library (listings, deletes) off the event loop.
+    Library(LibraryAsk),
     /// Leave the dashboard.
     Quit,
+}
+
+/// What the library view asks of the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LibraryAsk {
+    /// List this group's assets, a page at a time.
+    List(String),
+    /// Delete this asset (its jobs here are then forgotten).
+    Delete(String),
 }

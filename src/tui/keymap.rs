@@ -94,6 +94,8 @@ pub enum KeyAction {
     Conform,
     /// Settle Uncertain jobs from the server's listing now.
     Reconcile,
+    /// The server's assets of the input pane's group (copy, delete).
+    Library,
 }
 
 /// One key: a code and its modifiers.
@@ -387,6 +389,14 @@ impl Default for KeyMap {
             ),
             b(A::Presets, "presets", Global, &[Key::ch('p')], "presets", "preset editor (its keys are shown there)"),
             b(A::Undo, "undo", List, &[Key::ch('u')], "undo", "undo the last forget (the jobs come back as they were)"),
+            b(
+                A::Library,
+                "library",
+                Global,
+                &[Key::ch('b')],
+                "",
+                "browse the server's assets of the group in the input pane (y copies, x deletes, r reloads)",
+            ),
             b(
                 A::Reconcile,
                 "reconcile",

@@ -108,6 +108,11 @@ impl App {
                 self.mode = Mode::GroupForm(form);
                 self.run(actions);
             }
+            Mode::Library(mut pane) => {
+                let actions = pane.key(k);
+                self.mode = Mode::Library(pane);
+                self.run(actions);
+            }
         }
     }
 
@@ -164,8 +169,8 @@ impl App {
                 }
             }
             Mode::GroupForm(form) => form.paste(text),
-            Mode::Normal | Mode::Help | Mode::Detail | Mode::LogEntry | Mode::Confirm(_) => {
-                if matches!(self.mode, Mode::Help | Mode::Detail | Mode::LogEntry) {
+            Mode::Normal | Mode::Help | Mode::Detail | Mode::LogEntry | Mode::Confirm(_) | Mode::Library(_) => {
+                if matches!(self.mode, Mode::Help | Mode::Detail | Mode::LogEntry | Mode::Library(_)) {
                     self.mode = Mode::Normal;
                 }
                 self.set_focus(Focus::Urls);
@@ -206,6 +211,7 @@ impl App {
                 | KeyAction::Resume
                 | KeyAction::NewGroup
                 | KeyAction::Reconcile
+                | KeyAction::Library
         );
         if needs_engine && self.refuse_while_watching() {
             return;
@@ -253,6 +259,7 @@ impl App {
             KeyAction::CycleType => self.input.cycle_type(),
             KeyAction::Copy => self.copy(),
             KeyAction::Retry => self.retry(),
+            KeyAction::Library => self.open_library(),
             KeyAction::Reconcile => {
                 self.effect(Effect::Engine(Command::Reconcile));
                 self.set_status("reconcile: listing the server's assets for the Uncertain jobs…");

@@ -204,6 +204,8 @@ async fn event_loop(
     };
     // Preflight results of the input pane's lines, as they arrive.
     let (pf_tx, mut pf_rx) = tokio::sync::mpsc::unbounded_channel::<(String, crate::preflight::Verdict)>();
+    // The library view's listings and deletes answer here.
+    let (lib_tx, mut lib_rx) = tokio::sync::mpsc::unbounded_channel::<pane::library::LibraryNews>();
     // File work (presets, config, exports, the draft) answers here.
     let places = chores::Places {
         store: setup.paths.store(),
@@ -286,6 +288,7 @@ async fn event_loop(
             }
             Some(items) = intake_rx.recv() => app.intake_done(items),
             Some(c) = conform_rx.recv() => app.conforming(&c),
+            Some(news) = lib_rx.recv() => app.library_news(news),
             Some(done) = done_rx.recv() => chore_done(app, &mut setup, engine.as_ref(), done),
             Some((key, verdict)) = pf_rx.recv() => {
                 app.input.set_check(key, verdict);
@@ -335,6 +338,7 @@ async fn event_loop(
                 Effect::Resume => chores.ask(Chore::ReloadConfig { resume: true }),
                 Effect::ReloadConfig => chores.ask(Chore::ReloadConfig { resume: false }),
                 Effect::SavePreset(change) => chores.ask(Chore::SavePreset(change)),
+                Effect::Library(ask) => library_ask(&setup, ask, &lib_tx),
             }
         }
     }
@@ -377,6 +381,42 @@ fn frame(terminal: &mut term::Term, app: &mut App) -> Result<(), DashboardError>
     let _ = crossterm::queue!(terminal.backend_mut(), BeginSynchronizedUpdate);
     terminal.draw(|f| view::draw(f, app)).map_err(DashboardError::Draw)?;
     Ok(())
+}
+
+/// Asks the profile's server for the library view, off the event loop;
+/// each answer comes back through `tx`.
+fn library_ask(
+    setup: &Setup,
+    ask: effect::LibraryAsk,
+    tx: &tokio::sync::mpsc::UnboundedSender<pane::library::LibraryNews>,
+) {
+    use pane::library::LibraryNews;
+    let (client, tx) = (setup.client.clone(), tx.clone());
+    match ask {
+        effect::LibraryAsk::List(group) => {
+            tokio::spawn(async move {
+                let q = crate::api::AssetQuery { group_ids: vec![group.clone()], ..Default::default() };
+                let mut pages = std::pin::pin!(crate::library::assets(&client, &q));
+                while let Some(page) = pages.next().await {
+                    let news = match page {
+                        Ok(page) => LibraryNews::Page { group: group.clone(), page, last: false },
+                        Err(e) => LibraryNews::Failed { group: group.clone(), error: e.to_string() },
+                    };
+                    if tx.send(news).is_err() {
+                        return;
+                    }
+                }
+                let done = crate::api::Page { items: Vec::new(), unreadable: 0, total: None };
+                let _ = tx.send(LibraryNews::Page { group, page: done, last: true });
+            });
+        }
+        effect::LibraryAsk::Delete(id) => {
+            tokio::spawn(async move {
+                let result = client.delete_asset(&id).await.map_err(|e| e.to_string());
+                let _ = tx.send(LibraryNews::Deleted { id, result });
+            });
+        }
+    }
 }
 
 /// Shows what a file chore did (and resumes the engine once the config

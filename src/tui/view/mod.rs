@@ -3,6 +3,7 @@
 
 mod forms;
 mod input;
+mod library;
 mod list;
 mod log;
 mod popup;
@@ -105,6 +106,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Mode::Confirm(c) => popup::confirm(frame, c, &theme, area),
         Mode::Presets(ed) => forms::presets(frame, app, ed, &theme, area),
         Mode::GroupForm(form) => forms::group(frame, app, form, &theme, area),
+        Mode::Library(pane) => library::draw(frame, pane, &theme, area),
         Mode::Normal | Mode::Editing | Mode::Filter | Mode::LogSearch(_) => {}
     }
 }
@@ -152,6 +154,9 @@ fn status_line(app: &App, theme: &Theme, width: usize) -> Line<'static> {
         }
         (None, Mode::Filter) => Line::styled("filter: type to narrow the list · Enter keep · Esc clear", theme.dim()),
         (None, Mode::LogSearch(_)) => Line::styled("search the log: type · Enter find · Esc cancel", theme.dim()),
+        (None, Mode::Library(_)) => {
+            Line::styled("the server's assets: y copy asset:// · x delete (asks) · r reload · Esc close", theme.dim())
+        }
         (None, _) => {
             let scope = match app.focus {
                 Focus::List => Scope::List,
