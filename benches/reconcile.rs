@@ -61,7 +61,10 @@ async fn main() {
     let mut ever_uncertain = BTreeSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
     let settled = |jobs: &BTreeMap<u64, seedance_assets::engine::Job>| {
-        accepted.iter().all(|id| jobs.get(id).is_some_and(|j: &seedance_assets::engine::Job| j.state.is_final() && j.state != JobState::Uncertain))
+        accepted.iter().all(|id| {
+            jobs.get(id)
+                .is_some_and(|j: &seedance_assets::engine::Job| j.state.is_final() && j.state != JobState::Uncertain)
+        })
     };
     while !settled(&jobs) {
         match tokio::time::timeout_at(deadline, rx.recv()).await {
@@ -91,11 +94,19 @@ async fn main() {
     let resent = jobs.values().filter(|j| ever_uncertain.contains(&j.id) && j.create_attempts > 1).count();
     let left = jobs.values().filter(|j| j.state == JobState::Uncertain).count();
     println!("reconcile: {JOBS} imports, faults on every endpoint, listings lagging 2 s, settle 5 s");
-    println!("  ever Uncertain: {} (creations the simulator hid: {})", ever_uncertain.len(), stats.ambiguous_creations.len());
+    println!(
+        "  ever Uncertain: {} (creations the simulator hid: {})",
+        ever_uncertain.len(),
+        stats.ambiguous_creations.len()
+    );
     println!("  left Uncertain: {left}");
     println!("  proven never created and sent again: {resent}");
     println!("  final states: {by_state:?}");
-    println!("  items created: {} of {JOBS}; created twice: {paid_twice}; duplicate creations: {}", made.len(), stats.duplicate_creations);
+    println!(
+        "  items created: {} of {JOBS}; created twice: {paid_twice}; duplicate creations: {}",
+        made.len(),
+        stats.duplicate_creations
+    );
     println!("  all settled in {:.1} s; listing requests: {}", took.as_secs_f64(), stats.library_requests);
     engine.send(Command::Shutdown);
     let _ = task.await;

@@ -197,3 +197,16 @@ fn a_banner_sits_above_the_panes_without_breaking_the_layout() {
     app.set_banner(None);
     assert!(app.banner().is_none());
 }
+
+#[test]
+fn the_header_shows_the_accounts_assets_against_its_cap() {
+    use seedance_assets::tui::pane::library::LibraryNews;
+    let mut app = support::app(true);
+    assert!(!render(&mut app, 120, 40).contains("/10000"));
+    app.library_news(LibraryNews::Holdings(Some((9_500, 10_000))));
+    let shot = render(&mut app, 120, 40);
+    assert!(shot.contains("· 9500/10000 assets"), "{shot}");
+    // A delete from the view counts down.
+    app.library_news(LibraryNews::Deleted { id: "asset-1".into(), result: Ok(()) });
+    assert!(render(&mut app, 120, 40).contains("· 9499/10000 assets"));
+}

@@ -193,6 +193,8 @@ pub struct App {
     banner: Option<Banner>,
     /// Another process owns the job store: watched read-only.
     watching: Option<String>,
+    /// The assets the account holds and may hold, when the server's listing says.
+    pub holdings: Option<(u64, u64)>,
     pub(crate) tick: u64,
     pub(crate) loaded: bool,
     /// The profile this dashboard runs; the list shows its jobs unless
@@ -238,6 +240,7 @@ impl App {
             status: None,
             banner: None,
             watching: None,
+            holdings: None,
             tick: 0,
             loaded: false,
             profile: None,
@@ -487,8 +490,14 @@ impl App {
     /// Takes what the library's background work sent (the view may be closed).
     pub fn library_news(&mut self, news: super::pane::library::LibraryNews) {
         use super::pane::library::LibraryNews;
+        if let LibraryNews::Holdings(h) = news {
+            self.holdings = h;
+            self.dirty = true;
+            return;
+        }
         if let LibraryNews::Deleted { id, result: Ok(()) } = &news {
             self.effect(Effect::Engine(crate::engine::Command::AssetsDeleted(vec![id.clone()])));
+            self.holdings = self.holdings.map(|(n, max)| (n.saturating_sub(1), max));
         }
         let said = match &mut self.mode {
             Mode::Library(pane) => pane.news(news),

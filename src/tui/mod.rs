@@ -44,6 +44,8 @@ const TICK: Duration = Duration::from_millis(250);
 /// How often a watching dashboard looks for the owner's writes to the job
 /// store and whether it can take over.
 const WATCH: Duration = Duration::from_millis(500);
+/// How often the header's count of the account's assets is asked for.
+const HOLDINGS_EVERY: Duration = Duration::from_secs(60);
 /// Updates applied before the next draw, at most.
 const UPDATE_BATCH: usize = 2000;
 
@@ -214,6 +216,18 @@ async fn event_loop(
         draft: draft_path.to_path_buf(),
     };
     let (chores, mut done_rx) = chores::Chores::start(setup.loaded.clone(), places);
+    // The account's asset count for the header: one free listing a minute,
+    // if the server has one.
+    let count_assets = |setup: &Setup| {
+        let (client, max, tx) = (setup.client.clone(), setup.profile.limits.max_assets, lib_tx.clone());
+        tokio::spawn(async move {
+            let all = crate::api::AssetQuery::default();
+            let total = client.list_assets(&all, 1, 1).await.ok().and_then(|p| p.total);
+            let _ = tx.send(pane::library::LibraryNews::Holdings(total.map(|n| (n, max))));
+        });
+    };
+    let mut recount = tokio::time::interval(HOLDINGS_EVERY);
+    recount.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     // The draft text last handed to the chores (saved, or being saved).
     let mut asked_draft = app.urls_text();
     let save_draft = |app: &App, asked: &mut String| {
@@ -296,6 +310,7 @@ async fn event_loop(
             }
             _ = tokio::time::sleep_until(next_frame), if app.dirty => {}
             _ = tick.tick(), if animating => app.advance_tick(),
+            _ = recount.tick(), if engine.is_some() => count_assets(&setup),
             _ = sigterm.recv() => break 'main,
             _ = sigint.recv() => break 'main,
             _ = sighup.recv() => { hung_up = true; break 'main; }

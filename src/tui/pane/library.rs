@@ -63,6 +63,8 @@ pub enum LibraryNews {
         /// Why.
         error: String,
     },
+    /// The assets the account holds and may hold (`None`: the server does not say).
+    Holdings(Option<(u64, u64)>),
     /// A delete was answered.
     Deleted {
         /// The asset.

@@ -126,6 +126,11 @@ fn draw_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         spans.push(Span::raw(if app.loaded { "no jobs " } else { "loading… " }));
     }
     spans.push(Span::raw(format!("│ {} req/s", app.stats.requests_per_sec)));
+    if let Some((held, max)) = app.holdings {
+        // The account's assets against its cap, when the server lists them.
+        let style = if held * 10 >= max * 9 { theme.bad() } else { theme.header() };
+        spans.push(Span::styled(format!(" · {held}/{max} assets"), style));
+    }
     if let Some(cap) = app.health.cap_in_force() {
         spans.push(Span::raw(format!(" · ≤{cap} processing")));
     }
