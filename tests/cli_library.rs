@@ -221,3 +221,61 @@ async fn check_and_reconcile_on_a_server_with_and_without_the_listing() {
     assert!(config.1.contains("ListAssets no"), "config show names what the server offers: {}", config.1);
     assert_eq!(bare.stats().create_asset_requests, 1, "nothing sent again");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_quota_stops_new_creations_and_follows_the_created_ones_to_their_end() {
+    let cfg = SimConfig {
+        account: seedance_assets::sim::AccountLimits { max_assets: 5, ..Default::default() },
+        min_delay_ms: 800,
+        max_delay_ms: 1500,
+        ..sim_config()
+    };
+    let sim = Sim::start_local(cfg).await.unwrap();
+    let group = sim.state().add_group("full");
+    let env = Env::new(&sim);
+    let items: Vec<String> = (0..10).map(|i| format!("https://cdn.example/q/{i}.png,q{i},Image")).collect();
+    let (imported, status) = blocking(move || {
+        let refs: Vec<&str> = items.iter().map(String::as_str).collect();
+        let imported = import(&env, &group, &refs);
+        (imported, lines(&env, &["status", "--json"]))
+    })
+    .await;
+    assert_eq!(imported.0, 6, "the quota's exit code: {}", imported.2);
+    assert!(imported.2.contains("library delete"), "the way out is named: {}", imported.2);
+    let jobs: Vec<Value> = serde_json::from_str(&status.1).unwrap();
+    let active = jobs.iter().filter(|j| j["status"] == "active").count();
+    let queued = jobs.iter().filter(|j| j["status"] == "queued").count();
+    assert_eq!((active, queued), (5, 5), "{jobs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delete_whose_answer_is_lost_is_settled_as_done() {
+    use seedance_assets::api::{AssetType, CreateAssetRequest};
+    // Answers lost after the server acted, on every endpoint.
+    let faults = seedance_assets::sim::FaultRates { http500: 0.15, drop: 0.05, ..Default::default() };
+    let sim = Sim::start_local(SimConfig { faults, seed: Some(3), ..sim_config() }).await.unwrap();
+    let group = sim.state().add_group("lost");
+    let client = common::client_with(&sim, sim.state().api_key(), std::time::Duration::from_secs(5));
+    let mut made = Vec::new();
+    while made.len() < 8 {
+        let req = CreateAssetRequest {
+            group_id: group.clone(),
+            url: format!("https://cdn.example/l/{}.png", made.len()),
+            asset_type: AssetType::Image,
+            name: format!("l{}", made.len()),
+        };
+        if let Ok(a) = client.create_asset(&req).await {
+            made.push(a.id);
+        }
+    }
+    let created = sim.stats().assets_created;
+    for id in &made {
+        seedance_assets::library::delete_asset(&client, id)
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}; {:?}", sim.stats()));
+    }
+    let lost = sim.stats().faults.values().sum::<u64>();
+    assert!(lost > 0, "answers were lost");
+    assert_eq!(sim.stats().assets_deleted, 8, "each deleted once, however many answers were lost");
+    assert_eq!(sim.stats().assets_created, created);
+}

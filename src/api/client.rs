@@ -128,7 +128,9 @@ impl Client {
         let (status, retry_after, bytes) = self.post(endpoint, body).await?;
         decode_response(endpoint, status, retry_after, &bytes).map_err(|e| match e {
             ApiError::Rejected { ref code, ref message, .. } if endpoint_missing(status, code, message) => {
-                LibraryError::Absent { endpoint, answer: format!("{code}: {message}") }
+                let answer =
+                    if message.starts_with(code.as_str()) { message.clone() } else { format!("{code}: {message}") };
+                LibraryError::Absent { endpoint, answer }
             }
             e => LibraryError::Api(e),
         })

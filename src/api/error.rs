@@ -144,7 +144,7 @@ pub enum ApiError {
         retry_after: Option<Duration>,
     },
     /// The server refused the input (HTTP 4xx or a business error code).
-    #[error("rejected: {code}: {message}")]
+    #[error("rejected: {}", code_and(code, message))]
     Rejected {
         /// The error code (`InvalidParameter.X`, `NotFound.group_id`, `HTTP 400`, …).
         code: String,
@@ -178,6 +178,11 @@ pub enum ApiError {
         /// A short sanitized excerpt of the body, with the reason.
         excerpt: String,
     },
+}
+
+/// `code: message`, or the message alone when it already starts with the code.
+fn code_and(code: &str, message: &str) -> String {
+    if message.starts_with(code) { message.to_string() } else { format!("{code}: {message}") }
 }
 
 impl ApiError {

@@ -295,7 +295,7 @@ pub struct AssetFilter {
     #[arg(long = "type", value_name = "TYPE", value_parser = asset_type_parser)]
     pub types: Vec<crate::api::AssetType>,
     /// Only assets created more than this many days ago.
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", allow_negative_numbers = true)]
     pub older_than: Option<f64>,
 }
 

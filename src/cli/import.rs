@@ -376,7 +376,15 @@ pub(super) async fn follow(
         // Done, or halted by the engine's health: stop once every line the
         // submitting stage had was handed over (so each is in the job store and
         // `wait` picks it up later).
-        if !stopping && more_ids.is_none() && (t.finished == t.len() || halt.is_some()) {
+        // A full asset quota stops only new creations: the created ones
+        // are still followed to their end.
+        let halted = match &halt {
+            Some(Halt::Health(crate::exit::QUOTA, _)) => {
+                t.count(JobState::Processing) + t.count(JobState::Creating) == 0
+            }
+            other => other.is_some(),
+        };
+        if !stopping && more_ids.is_none() && (t.finished == t.len() || halted) {
             stopping = true;
             engine.send(Command::Shutdown);
         }

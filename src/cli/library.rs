@@ -32,7 +32,7 @@ fn failed(what: &str, e: &LibraryError) -> Failure {
         _ => NOT_ALL_ACTIVE,
     };
     let hint = match e {
-        LibraryError::Absent { .. } => "; this server offers only what SPEC.md documents (see `check`)",
+        LibraryError::Absent { .. } => "; `seedance-assets check` shows what this server offers",
         _ => "",
     };
     Failure::new(code, format!("{what}: {}{hint}", sanitize(&e.to_string())))
@@ -168,8 +168,13 @@ impl AssetFilter {
     fn pick(&self) -> Result<Pick, Failure> {
         let older_than = match self.older_than {
             None => None,
-            Some(d) if d.is_finite() && d >= 0.0 => Some(Duration::from_secs_f64(d * 86_400.0)),
-            Some(d) => return Err(Failure::new(USAGE, format!("--older-than takes a number of days, not {d}"))),
+            Some(d) if (0.0..=36_500.0).contains(&d) => Some(Duration::from_secs_f64(d * 86_400.0)),
+            Some(d) => {
+                return Err(Failure::new(
+                    USAGE,
+                    format!("--older-than takes a number of days from 0 to 36500, not {d}"),
+                ));
+            }
         };
         Ok(Pick {
             ids: self.ids.clone(),
@@ -223,7 +228,7 @@ pub(super) async fn library(global: &GlobalArgs, cmd: LibraryCommand) -> Result<
             if name.is_empty() || name.chars().count() > 64 {
                 return Err(Failure::new(USAGE, "a name is 1 to 64 characters"));
             }
-            let r = lib.client().rename_asset(&id, &name).await;
+            let r = crate::library::rename_asset(lib.client(), &id, &name).await;
             lib.learn(Endpoint::UpdateAsset, &r);
             r.map_err(|e| failed(&format!("cannot rename {}", sanitize(&id)), &e))?;
             eprintln!("renamed {} to `{}`", sanitize(&id), sanitize(&name));
@@ -247,7 +252,7 @@ async fn delete(
     if pick == Pick::default() {
         return Err(Failure::new(
             USAGE,
-            "name what to delete: --id, --group, --status, --name, --type or --older-than (try --dry-run first)",
+            "name what to delete: --id, --group, --status, --name, --type or --older-than (and see it first with --dry-run)",
         ));
     }
     // Exactly what was listed is what is deleted: the list is made first.
@@ -287,7 +292,7 @@ async fn delete(
     for a in &doomed {
         let id = a.id.clone().unwrap_or_default();
         pace.tick().await;
-        let r = lib.client().delete_asset(&id).await;
+        let r = crate::library::delete_asset(lib.client(), &id).await;
         lib.learn(Endpoint::DeleteAsset, &r);
         match r {
             Ok(()) => deleted.push(id),
@@ -389,7 +394,7 @@ async fn sync(mut lib: Library, filter: &AssetFilter) -> Result<u8, Failure> {
     engine.send(Command::Shutdown);
     let _ = task.await;
     let listed = listed?;
-    listed.say("asset listed");
+    listed.say("asset");
     eprintln!("kept {} as jobs; {known} were known here already", plural(added, "asset"));
     Ok(SUCCESS)
 }
@@ -399,7 +404,17 @@ async fn sync(mut lib: Library, filter: &AssetFilter) -> Result<u8, Failure> {
 async fn check_picks(setup: &Setup, picks: &[(JobId, String)]) -> Result<(), Failure> {
     let store = |e: crate::store::StoreError| Failure::new(crate::exit::JOURNAL, e.to_string());
     let history = setup.history().map_err(store)?;
+    let mut taken = std::collections::HashSet::new();
     for (job, asset) in picks {
+        if !taken.insert(asset.as_str()) {
+            return Err(Failure::new(USAGE, format!("{} is picked twice: an asset is one job's", sanitize(asset))));
+        }
+        if let Some(holder) = history.holding(asset).map_err(store)?.into_iter().find(|h| h != job) {
+            return Err(Failure::new(
+                USAGE,
+                format!("{} is job #{holder}'s already: pick one of the candidates no job holds", sanitize(asset)),
+            ));
+        }
         let j =
             history.get(*job).map_err(store)?.ok_or_else(|| Failure::new(USAGE, format!("there is no job #{job}")))?;
         if j.state != JobState::Uncertain {
@@ -491,8 +506,10 @@ pub(super) async fn reconcile(global: &GlobalArgs, picks: Vec<(JobId, String)>, 
     eprintln!("{}", report.describe());
     if report.done.resent > 0 {
         eprintln!(
-            "{} queued to be sent again: `seedance-assets wait` (or the dashboard) sends them",
-            plural(report.done.resent, "job")
+            "{} proven never created {} sent again; `seedance-assets wait` follows {}",
+            plural(report.done.resent, "job"),
+            if report.done.resent == 1 { "was" } else { "were" },
+            if report.done.resent == 1 { "it" } else { "them" }
         );
     }
     let history = setup.history().map_err(|e| Failure::new(crate::exit::JOURNAL, e.to_string()))?;

@@ -92,8 +92,14 @@ impl ReconcileReport {
             "reconcile: {} unsettled; {} found on the server, {} proven never created (sent again), {} with several candidates (pick one), {} not settled yet",
             self.unsettled, d.adopted, d.resent, d.ambiguous, d.waiting
         );
+        let settled = d.adopted + d.resent + d.ambiguous + d.waiting;
         if !self.no_listing.is_empty() {
-            text.push_str(&format!("; no listing on the server of profile {}", self.no_listing.join(", ")));
+            text.push_str(&format!(
+                "; {} left as {} (no listing on the server of profile {}: check the asset library, then retry or forget)",
+                self.unsettled.saturating_sub(settled),
+                if self.unsettled.saturating_sub(settled) == 1 { "it is" } else { "they are" },
+                self.no_listing.join(", ")
+            ));
         }
         if let Some(f) = self.failed.first() {
             text.push_str(&format!("; {f}"));

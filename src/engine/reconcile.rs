@@ -99,7 +99,20 @@ pub fn settle(job: &Job, listing: &Listing, claimed: &dyn Fn(&str) -> bool, rule
                 listing.at.duration_since(to) >= jiff::SignedDuration::try_from(rules.settle).unwrap_or_default();
             if listing.complete && settled { Settlement::NotCreated } else { Settlement::Wait }
         }
-        many => Settlement::Ambiguous(many.iter().filter_map(|a| a.id.clone()).collect()),
+        many => {
+            // A listing that shows what each asset was made from tells them
+            // apart: the job's own URL, or the object key of its file.
+            let made_from_mine = |a: &&&AssetInfo| {
+                a.url.as_deref().is_some_and(|u| match &job.spec.local {
+                    Some(l) => u.contains(&l.key),
+                    None => u == job.spec.url,
+                })
+            };
+            match many.iter().filter(made_from_mine).collect::<Vec<_>>().as_slice() {
+                [one] if created(one).is_some() => Settlement::Adopt((**one).clone()),
+                _ => Settlement::Ambiguous(many.iter().filter_map(|a| a.id.clone()).collect()),
+            }
+        }
     }
 }
 
@@ -195,6 +208,22 @@ mod tests {
             settle(&job(), &listing(vec![odd], "10:05:00"), &none, RULES),
             Settlement::Ambiguous(vec!["a6".into()])
         );
+    }
+
+    #[test]
+    fn a_listing_that_shows_the_source_url_tells_same_named_assets_apart() {
+        let none = |_: &str| false;
+        let mut mine = asset("a1", "cat", "10:00:10");
+        mine.url = Some("https://e.com/a.png".into());
+        let mut other = asset("a2", "cat", "10:00:30");
+        other.url = Some("https://e.com/b.png".into());
+        let l = listing(vec![other.clone(), mine.clone()], "10:05:00");
+        assert_eq!(settle(&job(), &l, &none, RULES), Settlement::Adopt(mine.clone()));
+        // Two made from the same URL: still the user's to pick.
+        let mut twin = mine.clone();
+        twin.id = Some("a3".into());
+        let l = listing(vec![mine, twin, other], "10:05:00");
+        assert!(matches!(settle(&job(), &l, &none, RULES), Settlement::Ambiguous(ids) if ids.len() == 3));
     }
 
     #[test]

@@ -12,10 +12,10 @@ use crate::api::{AssetInfo, AssetQuery, Client, LibraryError, ListedGroup, PAGE_
 const MAX_PAGES: u32 = 10_000;
 /// Tries of a listing call that failed transiently (a 429, a 5xx, a
 /// dropped connection): listings are free and change nothing.
-const TRIES: u32 = 4;
+const TRIES: u32 = 5;
 
 /// Calls `call` until it succeeds, fails for good, or [`TRIES`] are spent,
-/// waiting as the server asks (else 0.5 s, 1 s, 2 s).
+/// waiting as the server asks (else 0.5 s, 1 s, 2 s, 4 s).
 pub async fn retried<T, F, Fut>(mut call: F) -> Result<T, LibraryError>
 where
     F: FnMut() -> Fut,
@@ -59,6 +59,22 @@ impl Cursor {
             Err(_) => true,
         };
     }
+}
+
+/// Deletes an asset, settling a lost answer: a transient failure (a 5xx, a
+/// dropped connection) is tried again, and an asset the server no longer
+/// has counts as deleted, since the first try may have done it.
+pub async fn delete_asset(client: &Client, id: &str) -> Result<(), LibraryError> {
+    match retried(|| client.delete_asset(id)).await {
+        Err(LibraryError::Api(e)) if e.code().is_some_and(|c| c.to_ascii_lowercase().starts_with("notfound")) => Ok(()),
+        other => other,
+    }
+}
+
+/// Renames an asset; a transient failure is tried again (a rename done
+/// twice is done once).
+pub async fn rename_asset(client: &Client, id: &str, name: &str) -> Result<(), LibraryError> {
+    retried(|| client.rename_asset(id, name)).await
 }
 
 /// Every asset `q` picks, newest first if it says so, a page at a time.

@@ -31,8 +31,10 @@ fn time(t: jiff::Timestamp) -> String {
 fn item(a: &SimAsset, now: Instant) -> Value {
     let status = status(a, now);
     let updated = if status == "Processing" { a.created } else { a.ready_time };
+    // As GetAsset shows it: the processed asset's URL once Active.
+    let url = if status == "Active" { format!("https://sim.invalid/processed/{}", a.id) } else { a.url.clone() };
     json!({
-        "Id": a.id, "Name": a.name, "URL": a.url, "AssetType": a.asset_type, "GroupId": a.group_id,
+        "Id": a.id, "Name": a.name, "URL": url, "AssetType": a.asset_type, "GroupId": a.group_id,
         "Status": status, "CreateTime": time(a.created), "UpdateTime": time(updated),
     })
 }

@@ -389,21 +389,14 @@ impl Default for KeyMap {
             ),
             b(A::Presets, "presets", Global, &[Key::ch('p')], "presets", "preset editor (its keys are shown there)"),
             b(A::Undo, "undo", List, &[Key::ch('u')], "undo", "undo the last forget (the jobs come back as they were)"),
-            b(
-                A::Library,
-                "library",
-                Global,
-                &[Key::ch('b')],
-                "",
-                "browse the server's assets of the group in the input pane (y copies, x deletes, r reloads)",
-            ),
+            b(A::Library, "library", Global, &[Key::ch('b')], "", "the server's assets of the input pane's group"),
             b(
                 A::Reconcile,
                 "reconcile",
                 List,
                 &[Key::ch('L')],
                 "",
-                "settle Uncertain jobs from the server's listing now (found: adopted; proven absent: sent again)",
+                "reconcile: settle Uncertain jobs from the server's listing",
             ),
             b(
                 A::Resume,

@@ -93,6 +93,12 @@ pub async fn run(global: &GlobalArgs) -> ExitCode {
         Err(e) => app.note(Level::Error, format!("cannot read the job store: {e}")),
     }
     app.scope_to(&setup.profile.name);
+    // The group the CLI's `--group` would take from the environment.
+    let env_group = std::env::var("SEEDANCE_GROUP").ok().filter(|g| !g.trim().is_empty() && !setup.is_demo());
+    if let Some(group) = env_group {
+        app.input.group.set(group.trim());
+        app.input.revalidate();
+    }
     app.set_watching(watching);
     let checker = preflight_checker(&mut app, &setup);
     match keymap::KeyMap::with_overrides(&setup.loaded.config.keys) {
@@ -427,7 +433,7 @@ fn library_ask(
         }
         effect::LibraryAsk::Delete(id) => {
             tokio::spawn(async move {
-                let result = client.delete_asset(&id).await.map_err(|e| e.to_string());
+                let result = crate::library::delete_asset(&client, &id).await.map_err(|e| e.to_string());
                 let _ = tx.send(LibraryNews::Deleted { id, result });
             });
         }

@@ -19,6 +19,7 @@ pub const EDITOR_KEYS: &[(&str, &str)] = &[
     ("Ctrl-Z / Ctrl-Y", "undo / redo in the URL editor"),
     ("Ctrl-U / Ctrl-L", "delete to line start / clear all (undoable)"),
     ("paste", "into the URL editor; URL<TAB>name<TAB>type lines kept"),
+    ("in b's view", "y copy asset:// · x delete (asks) · r reload · Esc close"),
 ];
 
 /// The glyphs in the header and the list.
