@@ -279,3 +279,31 @@ async fn a_delete_whose_answer_is_lost_is_settled_as_done() {
     assert_eq!(sim.stats().assets_deleted, 8, "each deleted once, however many answers were lost");
     assert_eq!(sim.stats().assets_created, created);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_listing_a_delete_by_id_still_goes() {
+    use seedance_assets::api::{AssetType, CreateAssetRequest};
+    let sim = Sim::start_local(SimConfig { absent: vec![Endpoint::ListAssets], ..sim_config() }).await.unwrap();
+    let group = sim.state().add_group("byid");
+    let client = common::client_with(&sim, sim.state().api_key(), std::time::Duration::from_secs(5));
+    let req = CreateAssetRequest {
+        group_id: group,
+        url: "https://cdn.example/i/1.png".into(),
+        asset_type: AssetType::Image,
+        name: "one".into(),
+    };
+    let id = client.create_asset(&req).await.unwrap().id;
+    let env = Env::new(&sim);
+    let (by_status, by_id) = blocking(move || {
+        (
+            lines(&env, &["library", "delete", "--status", "failed", "--yes"]),
+            lines(&env, &["library", "delete", "--id", &id, "--yes"]),
+        )
+    })
+    .await;
+    assert_eq!(by_status.0, 1, "a filter needs the listing: {}", by_status.2);
+    assert!(by_status.2.contains("has no ListAssets"), "{}", by_status.2);
+    assert_eq!(by_id.0, 0, "{}", by_id.2);
+    assert!(by_id.2.contains("deleting the ids given") && by_id.2.contains("deleted 1 of 1 asset"), "{}", by_id.2);
+    assert_eq!(sim.stats().assets_deleted, 1);
+}

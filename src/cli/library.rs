@@ -69,6 +69,13 @@ impl Library {
         }
     }
 
+    /// True when the server was found to lack `endpoint`.
+    fn lacks(&self, endpoint: Endpoint) -> bool {
+        self.caps
+            .of(&self.setup.profile.name, self.setup.client.base_url().as_str())
+            .is_some_and(|k| k.endpoints.get(endpoint.name()) == Some(&crate::library::Presence::Absent))
+    }
+
     /// Every asset `pick` picks, page by page, passed to `each`.
     async fn each_asset(
         &mut self,
@@ -91,6 +98,21 @@ impl Library {
             }
         }
         Ok(listed)
+    }
+}
+
+/// An asset known only by its id (no listing to show the rest).
+fn unlisted(id: &str) -> AssetInfo {
+    AssetInfo {
+        id: Some(id.to_string()),
+        name: None,
+        url: None,
+        asset_type: None,
+        group_id: None,
+        status: AssetStatus::Other("unlisted".into()),
+        create_time: None,
+        update_time: None,
+        error: None,
     }
 }
 
@@ -265,7 +287,20 @@ async fn delete(
             doomed.push(a);
             Ok(())
         })
-        .await?;
+        .await;
+    let ids_only = Pick { ids: Vec::new(), ..pick.clone() } == Pick::default();
+    let listed = match listed {
+        // A server without a listing can still delete the ids given.
+        Err(_) if ids_only && lib.lacks(Endpoint::ListAssets) => {
+            eprintln!("the server has no listing: deleting the ids given, unchecked");
+            doomed = pick.ids.iter().map(|id| unlisted(id)).collect();
+            if dry_run {
+                doomed.iter().try_for_each(|a| out::line(&text_line(a)))?;
+            }
+            Listed { picked: doomed.len(), ..Listed::default() }
+        }
+        other => other?,
+    };
     let mut by_status: std::collections::BTreeMap<&str, usize> = Default::default();
     for a in &doomed {
         *by_status.entry(status_text(&a.status)).or_default() += 1;
