@@ -19,7 +19,8 @@
 //! - [`options`]: options shared by both front ends; [`setup`]: start-up shared by both; [`demo`]: `--demo`;
 //! - [`export`]: jobs as JSON/CSV records; [`exit`]: exit codes;
 //! - [`library`]: the library as the server holds it (what a server offers,
-//!   listings read whole, what a delete filter picks).
+//!   listings read whole, what a delete filter picks); [`watch`]: watch
+//!   folders, whose complete files become imports.
 
 #![warn(missing_docs)]
 
@@ -50,3 +51,4 @@ pub mod storage;
 pub mod store;
 pub mod text;
 pub mod tui;
+pub mod watch;

@@ -29,6 +29,8 @@ const RULES: &[(&str, &[&str])] = &[
     ("conform", &["config", "engine", "store", "intake", "tui", "cli", "setup", "exit"]),
     // The library as the server holds it: below the engine and both front ends.
     ("library", &["engine", "store", "intake", "tui", "cli", "setup", "exit"]),
+    // Watch folders: below the front ends; the CLI hands their files to the intake.
+    ("watch", &["engine", "store", "intake", "tui", "cli", "setup", "exit"]),
     ("tui", &["cli"]),
     ("cli", &["tui"]),
     // Inside the dashboard: the panes and forms hold state and answer keys

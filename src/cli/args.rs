@@ -225,6 +225,26 @@ pub struct ImportArgs {
     /// Do not conform in this run, whatever the config or preset says.
     #[arg(long)]
     pub no_conform: bool,
+    /// Watch the folders given instead of importing once: each media file that lands in them (or changes), once
+    /// complete, goes through the same checks and is imported; one line per file; runs until Ctrl-C or SIGTERM (exit 0).
+    #[arg(long, conflicts_with = "file")]
+    pub watch: bool,
+    /// Watching: a file is complete once its size and time have not changed for this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 3.0)]
+    pub settle: f64,
+    /// Watching: only files whose path under the folder matches this glob (repeatable; `*.png`, `plates/**`).
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Watching: never files whose path under the folder matches this glob (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Watching: scan the folders every --scan-every seconds instead of using the system's file notifications
+    /// (network filesystems; also used by itself where notifications are unavailable).
+    #[arg(long)]
+    pub poll: bool,
+    /// Watching: seconds between scans, when scanning.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub scan_every: f64,
     /// Conforming, what an aspect ratio outside the limits becomes: `pad`
     /// (bars, the default) or `crop` (the middle kept).
     #[arg(long, value_enum, value_name = "HOW")]

@@ -57,7 +57,7 @@ fn defaults(setup: &Setup, a: &ImportArgs) -> Result<ImportDefaults, ImportError
 
 /// The front door for this run: the defaults, the policy (config, then
 /// `--no-preflight` and `--allow-unchecked`), preflight and the bucket.
-fn intake(setup: &Setup, a: &ImportArgs) -> Result<Intake, Failure> {
+pub(super) fn intake(setup: &Setup, a: &ImportArgs) -> Result<Intake, Failure> {
     let defaults = defaults(setup, a)?;
     let cfg = &setup.loaded.config;
     let mut pf = cfg.preflight.clone();
@@ -153,6 +153,9 @@ fn open_input(p: &std::path::Path) -> std::io::Result<std::fs::File> {
 }
 
 pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Failure> {
+    if a.watch {
+        return super::watch::watch(global, a).await;
+    }
     let sources = read_input(&a)?;
     let setup = Setup::new(global).await?;
     for w in &setup.loaded.warnings {

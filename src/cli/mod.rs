@@ -16,6 +16,7 @@ mod report;
 mod sim;
 mod stage;
 mod values;
+mod watch;
 
 pub use args::{
     AssetFilter, Cli, CliCommand, ConfigCommand, ExportArgs, ExportFormat, ImportArgs, LibraryCommand, Selection,

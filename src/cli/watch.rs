@@ -1,0 +1,147 @@
+//! `import --watch DIR…`: the folders' complete files go through the same
+//! front door as any line (preflight, conform when on, content-addressed
+//! upload, creation), one line per file, until Ctrl-C or SIGTERM (exit 0).
+//! A file is recorded in the watch ledger once its job exists (or one with
+//! its content did already), so a restart imports only what is new or
+//! changed, and a crash in between costs a re-check, never a payment.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::args::ImportArgs;
+use super::stage::{self, Fed};
+use crate::exit::{Failure, INTERRUPTED, USAGE};
+use crate::intake::Source;
+use crate::options::GlobalArgs;
+use crate::setup::Setup;
+use crate::watch::{Ledger, Ready, Rules, WatchOptions};
+
+/// The ledger of handed-over files, in the data dir.
+const LEDGER: &str = "watched.jsonl";
+
+fn seconds(flag: &str, v: f64, lo: f64, hi: f64) -> Result<Duration, Failure> {
+    if (lo..=hi).contains(&v) {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(Failure::new(USAGE, format!("--{flag} takes {lo} to {hi} seconds, not {v}")))
+    }
+}
+
+/// Locks, carrying on after a panic elsewhere (the data stays usable).
+fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub(super) async fn watch(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Failure> {
+    if a.urls.is_empty() {
+        return Err(Failure::new(USAGE, "--watch takes the folders to watch as arguments"));
+    }
+    let opts = WatchOptions {
+        dirs: WatchOptions::folders(&a.urls).map_err(|e| Failure::new(USAGE, e.to_string()))?,
+        rules: Rules::new(a.recursive, &a.include, &a.exclude).map_err(|e| Failure::new(USAGE, e.to_string()))?,
+        settle: seconds("settle", a.settle, 0.2, 3600.0)?,
+        scan_every: seconds("scan-every", a.scan_every, 1.0, 3600.0)?,
+        poll: a.poll,
+    };
+    let setup = Setup::new(global).await?;
+    for w in &setup.loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    let (conform_tx, conform_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut intake = super::import::intake(&setup, &a)?;
+    if intake.conform.is_some() {
+        intake.progress = Some(conform_tx);
+    }
+    let group = intake.defaults.group_id.clone();
+    let ledger = Ledger::open(&setup.paths.data_dir.join(LEDGER), &group).map_err(|e| Failure::from(e.to_string()))?;
+    let ledger = Arc::new(Mutex::new(ledger));
+    let (engine, updates, task) = setup.start_engine()?;
+
+    // Files ready → lines of the intake's input, through a pipe written by a
+    // thread (a write waits while the intake is busy); each line's place is
+    // kept to record it once its job exists.
+    let (reader, writer) = std::io::pipe().map_err(|e| Failure::from(format!("cannot make a pipe: {e}")))?;
+    let placed: Arc<Mutex<HashMap<usize, Ready>>> = Arc::default();
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel::<Ready>();
+    let (notes_tx, notes_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let lines = std::thread::spawn({
+        let (placed, notes) = (placed.clone(), notes_tx.clone());
+        move || {
+            let mut writer = writer;
+            let mut n = 0;
+            while let Some(r) = ready_rx.blocking_recv() {
+                let text = r.path.to_string_lossy().into_owned();
+                if text.contains(['\n', '\r', '\t']) || text.trim() != text {
+                    let _ = notes.send(format!(
+                        "watch: {}: skipped: its name holds a tab, a line break or edge spaces",
+                        crate::text::sanitize(&text)
+                    ));
+                    continue;
+                }
+                locked(&placed).insert(n, r);
+                n += 1;
+                if writer.write_all(format!("{text}\n").as_bytes()).and_then(|()| writer.flush()).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let watcher = tokio::spawn({
+        let (ledger, notes) = (ledger.clone(), notes_tx.clone());
+        crate::watch::run(opts, ledger, ready_tx, move |s| {
+            let _ = notes.send(format!("watch: {s}"));
+        })
+    });
+    let intake = Arc::new(intake);
+    let items = intake.items(vec![Source::stream("watch", std::io::BufReader::new(reader))]);
+    // The stage's results are recorded in the ledger before the follower sees them.
+    let (stage_tx, mut stage_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Fed>>();
+    let (feed_tx, feed_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Fed>>();
+    let recorder = tokio::spawn({
+        let (ledger, placed, notes) = (ledger.clone(), placed.clone(), notes_tx.clone());
+        async move {
+            while let Some(batch) = stage_rx.recv().await {
+                for fed in &batch {
+                    let (pos, what) = match fed {
+                        Fed::Created(id, pos) => (*pos, format!("queued as job #{id}")),
+                        Fed::Existing(job, pos) => (*pos, format!("exists already as job #{} ({})", job.id, job.state)),
+                    };
+                    let Some(r) = locked(&placed).remove(&pos) else { continue };
+                    let shown = crate::text::sanitize(&r.path.display().to_string());
+                    let line = match locked(&ledger).record(&r.path, r.stamp) {
+                        Ok(()) => format!("watch: {shown}: {what}"),
+                        Err(e) => format!("watch: {shown}: {what}; not recorded ({e}): a restart checks it again"),
+                    };
+                    let _ = notes.send(line);
+                }
+                if feed_tx.send(batch).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let stage = tokio::spawn({
+        let engine = engine.clone();
+        let (allow, notes) = (a.allow_duplicates, notes_tx.clone());
+        async move {
+            let say = move |s: String| {
+                let _ = notes.send(s);
+            };
+            stage::run(intake, items, &engine, allow, stage_tx, None, say).await
+        }
+    });
+    drop(notes_tx);
+    let feed = Some((feed_rx, notes_rx, conform_rx));
+    let followed = super::import::Followed::Ids(Default::default());
+    let code = super::import::follow(engine, updates, followed, feed, a.wait, a.json, &setup).await;
+    watcher.abort();
+    stage.abort();
+    recorder.abort();
+    let _ = task.await;
+    // The line writer ends once the watcher's sender is gone.
+    let _ = tokio::task::spawn_blocking(move || lines.join()).await;
+    // Stopping is how a watch ends.
+    Ok(if code == INTERRUPTED { 0 } else { code })
+}

@@ -1,0 +1,242 @@
+//! Watch folders: files that land in them become imports once complete.
+//!
+//! The platform's file notifications (inotify through the `notify` crate)
+//! say when something moved; where they are unavailable (a network
+//! filesystem, a full watch table) or `--poll` is given, the folders are
+//! scanned every `scan_every` instead. A file is handed over once it is
+//! complete ([`settle`]), still the same when looked at again, wanted by
+//! the [`rules`], and new or changed since it was last handed over (the
+//! [`ledger`], kept across restarts). The caller sends it through the front
+//! door like any other line and records it in the ledger once the job for
+//! it exists.
+
+mod ledger;
+mod rules;
+mod settle;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use notify::event::{AccessKind, AccessMode, EventKind};
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::Instant;
+
+pub use ledger::Ledger;
+pub use rules::Rules;
+pub use settle::{CLOSED_SETTLE, Settler, Stamp};
+
+/// Why watching cannot start or go on.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// A folder to watch is not one.
+    #[error("cannot watch {path}: {why}")]
+    Folder {
+        /// The folder as given.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// An include or exclude glob does not parse.
+    #[error("the glob `{glob}` is not valid: {why}")]
+    Glob {
+        /// The glob.
+        glob: String,
+        /// Why.
+        why: String,
+    },
+    /// The ledger of handed-over files cannot be read or written.
+    #[error("the watch ledger {path} cannot be used: {why}")]
+    Ledger {
+        /// The ledger file.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+}
+
+/// What a watch looks at, and how.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    /// The folders (made absolute).
+    pub dirs: Vec<PathBuf>,
+    /// Which files.
+    pub rules: Rules,
+    /// How long a file must stay unchanged to be complete.
+    pub settle: Duration,
+    /// Between scans, when scanning instead of notifications.
+    pub scan_every: Duration,
+    /// Scan even where notifications work.
+    pub poll: bool,
+}
+
+impl WatchOptions {
+    /// Checks and makes absolute each folder.
+    pub fn folders(dirs: &[String]) -> Result<Vec<PathBuf>, WatchError> {
+        dirs.iter()
+            .map(|d| {
+                let path = PathBuf::from(d);
+                let bad = |why: String| WatchError::Folder { path: path.clone(), why };
+                let abs = std::fs::canonicalize(&path).map_err(|e| bad(e.to_string()))?;
+                if abs.is_dir() { Ok(abs) } else { Err(bad("it is not a folder".into())) }
+            })
+            .collect()
+    }
+}
+
+/// A file complete, and new or changed since it was last handed over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ready {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its size and modification time when it settled.
+    pub stamp: Stamp,
+}
+
+/// The watch's state between events.
+struct State {
+    opts: WatchOptions,
+    ledger: Arc<Mutex<Ledger>>,
+    settler: Settler,
+    /// Handed over in this run (the ledger records them once their jobs exist).
+    handed: HashMap<PathBuf, Stamp>,
+}
+
+impl State {
+    fn root_of(&self, path: &Path) -> Option<&Path> {
+        self.opts.dirs.iter().map(PathBuf::as_path).find(|d| path.starts_with(d))
+    }
+
+    fn is_new(&self, path: &Path, stamp: Stamp) -> bool {
+        let ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        ledger.is_new(path, stamp) && self.handed.get(path) != Some(&stamp)
+    }
+
+    /// Looks at one path an event or a scan named.
+    fn look(&mut self, path: &Path, closed: bool, now: std::time::Instant) {
+        let Some(root) = self.root_of(path) else { return };
+        if !self.opts.rules.wants(root, path) {
+            return;
+        }
+        match Stamp::read(path) {
+            Some(s) if !self.is_new(path, s) => self.settler.saw(path, None, now),
+            Some(s) if closed => self.settler.closed(path, s, now),
+            s => self.settler.saw(path, s, now),
+        }
+    }
+
+    /// Looks at every file under the folders (or under `dir` only).
+    fn scan(&mut self, dir: Option<&Path>) {
+        let now = std::time::Instant::now();
+        let roots: Vec<PathBuf> = match dir {
+            Some(d) => vec![d.to_path_buf()],
+            None => self.opts.dirs.clone(),
+        };
+        for root in roots {
+            let depth = if self.opts.rules.recursive { usize::MAX } else { 1 };
+            let walk = walkdir::WalkDir::new(&root).max_depth(depth).into_iter();
+            // Hidden folders (a sync client's state) are not entered.
+            let walk = walk.filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+            for entry in walk.filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+                self.look(entry.path(), false, now);
+            }
+        }
+    }
+
+    /// The files complete now that are still as they settled.
+    fn due(&mut self) -> Vec<Ready> {
+        let now = std::time::Instant::now();
+        let mut ready = Vec::new();
+        for (path, stamp) in self.settler.due(now) {
+            match Stamp::read(&path) {
+                Some(s) if s == stamp && self.is_new(&path, s) => {
+                    self.handed.insert(path.clone(), s);
+                    ready.push(Ready { path, stamp: s });
+                }
+                Some(s) if s != stamp => self.settler.saw(&path, Some(s), now),
+                _ => {}
+            }
+        }
+        ready
+    }
+}
+
+/// Watches until `out` is closed, sending each file as it is ready; `say`
+/// gets what the user should know (notifications unavailable, errors).
+pub async fn run(opts: WatchOptions, ledger: Arc<Mutex<Ledger>>, out: UnboundedSender<Ready>, say: impl Fn(String)) {
+    let (ev_tx, mut events) = tokio::sync::mpsc::unbounded_channel::<notify::Result<notify::Event>>();
+    let mode = if opts.rules.recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
+    let watcher = if opts.poll {
+        None
+    } else {
+        let started = notify::recommended_watcher(move |r| {
+            let _ = ev_tx.send(r);
+        })
+        .and_then(|mut w| {
+            for d in &opts.dirs {
+                w.watch(d, mode)?;
+            }
+            Ok(w)
+        });
+        match started {
+            Ok(w) => Some(w),
+            Err(e) => {
+                say(format!(
+                    "file notifications are unavailable ({e}): scanning every {:.0} s instead",
+                    opts.scan_every.as_secs_f64()
+                ));
+                None
+            }
+        }
+    };
+    let scanning = watcher.is_none();
+    let settle_ms = opts.settle.as_millis();
+    let mut st = State { settler: Settler::new(opts.settle), opts, ledger, handed: HashMap::new() };
+    st.scan(None);
+    let mut scan = tokio::time::interval_at(Instant::now() + st.opts.scan_every, st.opts.scan_every);
+    scan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let far = Instant::now() + Duration::from_secs(86_400 * 365);
+    say(format!(
+        "watching {} ({}; a file is taken {settle_ms} ms after it stops changing)",
+        st.opts.dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
+        if scanning { "scanning" } else { "notified by the system" }
+    ));
+    loop {
+        let next = st.settler.next_due().map(Instant::from_std);
+        tokio::select! {
+            ev = events.recv(), if !scanning => match ev {
+                Some(Ok(event)) => {
+                    if event.need_rescan() {
+                        st.scan(None);
+                    }
+                    let closed = matches!(event.kind, EventKind::Access(AccessKind::Close(AccessMode::Write)));
+                    let now = std::time::Instant::now();
+                    for path in &event.paths {
+                        if path.is_dir() && matches!(event.kind, EventKind::Create(_)) {
+                            // Files written before the new folder was watched.
+                            st.scan(Some(path));
+                        } else {
+                            st.look(path, closed, now);
+                        }
+                    }
+                }
+                Some(Err(e)) => {
+                    say(format!("file notifications: {e}; scanning again"));
+                    st.scan(None);
+                }
+                None => return,
+            },
+            _ = scan.tick(), if scanning => st.scan(None),
+            _ = tokio::time::sleep_until(next.unwrap_or(far)), if next.is_some() => {
+                for r in st.due() {
+                    if out.send(r).is_err() {
+                        return;
+                    }
+                }
+            }
+            _ = out.closed() => return,
+        }
+    }
+}
