@@ -106,13 +106,7 @@ fn violations(dir: &Path) -> Vec<(&'static str, usize)> {
 
 /// An environment whose bucket is the simulator's own, preflight on.
 fn env(sim: &Sim, extra: &str) -> Env {
-    let text = format!(
-        "[api]\nbase_url = \"{base}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[storage]\nendpoint = \"{base}\"\nbucket = \"sim-bucket\"\nprefix = \"refs\"\npath_style = true\n{extra}",
-        base = sim.base_url()
-    );
-    Env::from_config(&text, sim.state().api_key())
-        .var("AWS_ACCESS_KEY_ID", "sim-access-key")
-        .var("AWS_SECRET_ACCESS_KEY", "sim-secret-key")
+    Env::with_sim_bucket(sim, extra)
 }
 
 async fn output(mut c: Command) -> Output {

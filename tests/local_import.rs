@@ -22,13 +22,7 @@ use storage_support::write_images;
 
 /// An environment whose bucket is the simulator's own.
 fn env(sim: &Sim) -> Env {
-    let text = format!(
-        "[api]\nbase_url = \"{base}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[storage]\nendpoint = \"{base}\"\nbucket = \"sim-bucket\"\nprefix = \"refs\"\npath_style = true\n",
-        base = sim.base_url()
-    );
-    Env::from_config(&text, sim.state().api_key())
-        .var("AWS_ACCESS_KEY_ID", "sim-access-key")
-        .var("AWS_SECRET_ACCESS_KEY", "sim-secret-key")
+    Env::with_sim_bucket(sim, "")
 }
 
 async fn output(mut c: Command) -> Output {

@@ -51,6 +51,18 @@ impl Env {
         self
     }
 
+    /// An environment whose bucket is the simulator's own (preflight on),
+    /// with `extra` appended to the config.
+    pub fn with_sim_bucket(sim: &Sim, extra: &str) -> Env {
+        let text = format!(
+            "[api]\nbase_url = \"{base}\"\n[polling]\nfirst_secs = 0.2\nmax_interval_secs = 0.5\n[storage]\nendpoint = \"{base}\"\nbucket = \"sim-bucket\"\nprefix = \"refs\"\npath_style = true\n{extra}",
+            base = sim.base_url()
+        );
+        Env::from_config(&text, sim.state().api_key())
+            .var("AWS_ACCESS_KEY_ID", "sim-access-key")
+            .var("AWS_SECRET_ACCESS_KEY", "sim-secret-key")
+    }
+
     /// An environment for `sim` and its key.
     pub fn new(sim: &Sim) -> Env {
         Env::with(&sim.base_url(), sim.state().api_key(), "")
