@@ -225,3 +225,44 @@ async fn a_kill_nine_mid_stream_then_a_restart_imports_the_rest_and_nothing_twic
     assert_eq!(sim.stats().duplicate_creations, 0);
     assert_eq!(sim.stats().assets_created as usize, want.len(), "each file paid once across the kill");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_watch_arguments_are_named_before_anything_starts() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("farm");
+    let bucketed = env(&sim);
+    let bare = Env::new(&sim);
+    let file = bucketed.dir.path().join("a.png");
+    std::fs::write(&file, image(1)).unwrap();
+    let dir = bucketed.dir.path().to_str().unwrap().to_string();
+    let outs = tokio::task::spawn_blocking(move || {
+        let run = |env: &Env, args: &[&str]| {
+            let mut all = vec!["import", "--watch", "--group", &group];
+            all.extend_from_slice(args);
+            let out = env.command(all).output().unwrap();
+            (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        };
+        vec![
+            run(&bucketed, &[]),
+            run(&bucketed, &["/no/such/folder"]),
+            run(&bucketed, &[file.to_str().unwrap()]),
+            run(&bucketed, &[&dir, "--settle", "0"]),
+            run(&bucketed, &[&dir, "--include", "[oops"]),
+            run(&bare, &[&dir]),
+        ]
+    })
+    .await
+    .unwrap();
+    let expect = [
+        "takes the folders to watch",
+        "/no/such/folder",
+        "it is not a folder",
+        "--settle takes",
+        "not valid",
+        "go through your bucket",
+    ];
+    for ((code, err), want) in outs.iter().zip(expect) {
+        assert_eq!(*code, Some(2), "{err}");
+        assert!(err.contains(want), "{want}: {err}");
+    }
+}

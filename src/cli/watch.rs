@@ -49,6 +49,10 @@ pub(super) async fn watch(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fail
     for w in &setup.loaded.warnings {
         eprintln!("warning: {w}");
     }
+    // Every watched file goes through the bucket: say so now, not per file.
+    if let Err(e) = setup.storage() {
+        return Err(Failure::new(USAGE, format!("--watch imports local files, which go through your bucket: {e}")));
+    }
     let (conform_tx, conform_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut intake = super::import::intake(&setup, &a)?;
     if intake.conform.is_some() {
