@@ -209,8 +209,21 @@ async fn a_kill_nine_mid_stream_then_a_restart_imports_the_rest_and_nothing_twic
                 w.child.wait().unwrap();
             }
         }
+        // Files whose jobs existed before the kill (their lines were shown).
+        let recorded: Vec<String> = w
+            .text()
+            .lines()
+            .filter(|l| l.contains("queued as job #"))
+            .filter_map(|l| l.strip_prefix("watch: ")?.split(": ").next().map(str::to_string))
+            .collect();
+        assert!(!recorded.is_empty());
         let w = Watching::start(&env, &d, &group);
         until_active(&data, &want, Duration::from_secs(90));
+        // A restart hands over only what is new: not those.
+        let again = w.text();
+        for path in &recorded {
+            assert!(!again.contains(path.as_str()), "{path} handed over again after the restart:\n{again}");
+        }
         w.signal(libc::SIGTERM);
         let mut w = w;
         assert_eq!(w.child.wait().unwrap().code(), Some(0), "{}", w.text());

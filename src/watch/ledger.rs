@@ -13,12 +13,14 @@ use serde::{Deserialize, Serialize};
 use super::WatchError;
 use super::settle::Stamp;
 
+/// One line of the ledger. (Fields of their own: serde's `flatten` reads
+/// numbers through a buffer that loses 128-bit integers.)
 #[derive(Serialize, Deserialize)]
 struct Line {
     g: String,
     p: PathBuf,
-    #[serde(flatten)]
-    s: Stamp,
+    size: u64,
+    modified: i128,
 }
 
 /// The files of one group handed over so far, by path.
@@ -41,7 +43,7 @@ impl Ledger {
                 if let Ok(l) = serde_json::from_str::<Line>(&line)
                     && l.g == group
                 {
-                    seen.insert(l.p, l.s);
+                    seen.insert(l.p, Stamp { size: l.size, modified: l.modified });
                 }
             }
         }
@@ -68,7 +70,7 @@ impl Ledger {
         if !self.is_new(path, stamp) {
             return Ok(());
         }
-        let line = Line { g: self.group.clone(), p: path.to_path_buf(), s: stamp };
+        let line = Line { g: self.group.clone(), p: path.to_path_buf(), size: stamp.size, modified: stamp.modified };
         let mut text = serde_json::to_string(&line)
             .map_err(|e| WatchError::Ledger { path: self.path.clone(), why: e.to_string() })?;
         text.push('\n');
@@ -100,7 +102,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("watched.jsonl");
         let a = Path::new("/w/a.png");
-        let s1 = Stamp { size: 1, modified: 10 };
+        // A real modification time, in nanoseconds.
+        let s1 = Stamp { size: 1, modified: 1_796_565_072_568_835_652 };
         let mut l = Ledger::open(&path, "g1").unwrap();
         assert!(l.is_new(a, s1));
         l.record(a, s1).unwrap();
