@@ -121,6 +121,8 @@ fn image(seed: u32) -> Vec<u8> {
     for (x, y, p) in img.enumerate_pixels_mut() {
         *p = image::Rgb([(x ^ seed) as u8, y.wrapping_mul(seed) as u8, seed as u8]);
     }
+    // Each seed its own content (the pattern above repeats every 256).
+    img.put_pixel(0, 0, image::Rgb([seed as u8, (seed >> 8) as u8, (seed >> 16) as u8]));
     let mut out = Vec::new();
     image::DynamicImage::ImageRgb8(img).write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png).unwrap();
     out
@@ -136,7 +138,7 @@ fn stream() {
     // Content → when its file was complete.
     let mut done: HashMap<String, SystemTime> = HashMap::new();
     let started = Instant::now();
-    let n = 1000u32;
+    let n: u32 = std::env::var("WATCH_FILES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
     for i in 0..n {
         let bytes = image(i + 1);
         let path = media.join(format!("{:02}/f{i:04}.png", i % 10));
