@@ -145,6 +145,17 @@ async fn files_written_every_way_are_each_imported_once_with_their_final_content
             std::fs::write(d.join(format!("bulk/b{i:02}.png")), image(100 + i)).unwrap();
             want.push(image(100 + i));
         }
+        // Appended in bursts, closed after each (as `cat >>` and `dd` do).
+        let bursts = image(7);
+        for part in bursts.chunks(bursts.len().div_ceil(4)) {
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(d.join("bursts.png")).unwrap();
+            f.write_all(part).unwrap();
+            drop(f);
+            std::thread::sleep(Duration::from_millis(400));
+        }
+        want.push(bursts);
+        // Too small to import: refused, and the line names the file.
+        std::fs::write(d.join("small.png"), png(100, 100, 8)).unwrap();
         // Deleted before it settles; temporary and hidden names.
         std::fs::write(d.join("gone.png"), image(4)).unwrap();
         std::thread::sleep(Duration::from_millis(200));
@@ -182,9 +193,10 @@ async fn files_written_every_way_are_each_imported_once_with_their_final_content
     assert_eq!(sim.stats().duplicate_creations, 0);
     assert!(sim.stats().assets_created as usize == want.len());
     assert!(stderr.contains("slow.png: queued as job #"), "one line per file: {stderr}");
-    // A file taken before it was complete would have been refused (a cut
-    // PNG does not decode) or paid for: neither happened.
-    assert!(!stderr.contains("refused"), "{stderr}");
+    // A file taken before it was complete would have been refused or paid
+    // for: neither happened. The one refusal is the small image's, by name.
+    assert_eq!(stderr.matches("refused").count(), 1, "{stderr}");
+    assert!(stderr.contains("renders/small.png: refused: 100×100"), "{stderr}");
     assert!(!stderr.contains("gone.png") && !stderr.contains("hidden") && !stderr.contains("notes.tmp"), "{stderr}");
 }
 
@@ -278,4 +290,32 @@ async fn bad_watch_arguments_are_named_before_anything_starts() {
         assert_eq!(*code, Some(2), "{err}");
         assert!(err.contains(want), "{want}: {err}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cause_that_pauses_everything_ends_the_watch_for_a_service_manager_to_restart() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("farm");
+    // The bucket refuses these credentials: every upload would be refused.
+    let env = env(&sim).var("AWS_SECRET_ACCESS_KEY", "wrong-secret");
+    let dir = env.dir.path().join("renders");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let mut w = Watching::start(&env, &dir, &group);
+        std::fs::write(dir.join("a.png"), image(9)).unwrap();
+        let start = Instant::now();
+        let code = loop {
+            if let Some(status) = w.child.try_wait().unwrap() {
+                break status.code();
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "still running:\n{}", w.text());
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        (code, w.text())
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(2), "the bucket's refusal is a configuration error: {stderr}");
+    assert!(stderr.contains("uploads paused"), "{stderr}");
+    assert_eq!(sim.stats().assets_created, 0);
 }

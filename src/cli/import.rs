@@ -318,6 +318,9 @@ pub(super) enum Followed {
     /// These, and every other job the engine reports (`wait`, whose engine
     /// works only on the jobs in flight at its start).
     All(HashSet<JobId>),
+    /// Those the submitting stage adds, for as long as it adds them (a
+    /// watch): a signal or a cause that pauses everything ends it.
+    Endless,
 }
 
 /// Follows `followed` (and those that arrive through `feed`) until each is final
@@ -338,9 +341,10 @@ pub(super) async fn follow(
     setup: &Setup,
 ) -> u8 {
     let demo = setup.is_demo();
-    let (ids, adopt) = match followed {
-        Followed::Ids(ids) => (ids, false),
-        Followed::All(ids) => (ids, true),
+    let (ids, adopt, endless) = match followed {
+        Followed::Ids(ids) => (ids, false, false),
+        Followed::All(ids) => (ids, true, false),
+        Followed::Endless => (HashSet::new(), false, true),
     };
     let mut t = Tracked::default();
     for id in ids {
@@ -445,7 +449,7 @@ pub(super) async fn follow(
                 }
                 continue;
             },
-            _ = &mut interrupt, if halt.is_none() => {
+            _ = &mut interrupt, if !matches!(halt, Some(Halt::Interrupted)) => {
                 halt = Some(Halt::Interrupted);
                 stopping = true;
                 // The submitting stage submits nothing more once this end is gone.
@@ -499,6 +503,12 @@ pub(super) async fn follow(
                 if let (Some(code), None) = (code, &halt) {
                     let msg = h.describe().unwrap_or_default();
                     halt = Some(Halt::Health(code, msg));
+                    if endless {
+                        // A watch cannot wait for a fix: it stops taking
+                        // files and exits with the cause, for a service
+                        // manager to restart it.
+                        more_ids = None;
+                    }
                 }
             }
             Update::Upload { id, done, total } => {

@@ -34,13 +34,35 @@ fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A message about the intake's line N (`watch:N: …`) as one about its
+/// file (`watch: PATH: …`).
+fn named(message: &str, placed: &Mutex<HashMap<usize, Ready>>) -> String {
+    let (warning, rest) = match message.strip_prefix("warning: ") {
+        Some(rest) => ("warning: ", rest),
+        None => ("", message),
+    };
+    let Some(rest) = rest.strip_prefix("watch:") else { return message.to_string() };
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let (Ok(line), Some(tail)) = (rest[..digits].parse::<usize>(), rest[digits..].strip_prefix(": ")) else {
+        return message.to_string();
+    };
+    let Some(path) =
+        locked(placed).get(&line.saturating_sub(1)).map(|r| crate::text::sanitize(&r.path.display().to_string()))
+    else {
+        return message.to_string();
+    };
+    let tail = tail.strip_prefix(&format!("{path}: ")).unwrap_or(tail);
+    format!("{warning}watch: {path}: {tail}")
+}
+
 pub(super) async fn watch(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Failure> {
     if a.urls.is_empty() {
         return Err(Failure::new(USAGE, "--watch takes the folders to watch as arguments"));
     }
     let opts = WatchOptions {
         dirs: WatchOptions::folders(&a.urls).map_err(|e| Failure::new(USAGE, e.to_string()))?,
-        rules: Rules::new(a.recursive, &a.include, &a.exclude).map_err(|e| Failure::new(USAGE, e.to_string()))?,
+        rules: Rules::new(a.recursive, &a.include, &a.exclude)
+            .map_err(|e| Failure::new(USAGE, format!("--include/--exclude: {e}")))?,
         settle: seconds("settle", a.settle, 0.2, 3600.0)?,
         scan_every: seconds("scan-every", a.scan_every, 1.0, 3600.0)?,
         poll: a.poll,
@@ -128,17 +150,17 @@ pub(super) async fn watch(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fail
     });
     let stage = tokio::spawn({
         let engine = engine.clone();
-        let (allow, notes) = (a.allow_duplicates, notes_tx.clone());
+        let (allow, notes, placed) = (a.allow_duplicates, notes_tx.clone(), placed.clone());
         async move {
             let say = move |s: String| {
-                let _ = notes.send(s);
+                let _ = notes.send(named(&s, &placed));
             };
             stage::run(intake, items, &engine, allow, stage_tx, None, say).await
         }
     });
     drop(notes_tx);
     let feed = Some((feed_rx, notes_rx, conform_rx));
-    let followed = super::import::Followed::Ids(Default::default());
+    let followed = super::import::Followed::Endless;
     let code = super::import::follow(engine, updates, followed, feed, a.wait, a.json, &setup).await;
     watcher.abort();
     stage.abort();
@@ -148,4 +170,26 @@ pub(super) async fn watch(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fail
     let _ = tokio::task::spawn_blocking(move || lines.join()).await;
     // Stopping is how a watch ends.
     Ok(if code == INTERRUPTED { 0 } else { code })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watch::Stamp;
+
+    #[test]
+    fn messages_about_a_line_name_its_file() {
+        let placed = Mutex::new(HashMap::from([(
+            4,
+            Ready { path: "/w/small.png".into(), stamp: Stamp { size: 1, modified: 1 } },
+        )]));
+        assert_eq!(
+            named("watch:5: refused: 100×100: too small", &placed),
+            "watch: /w/small.png: refused: 100×100: too small"
+        );
+        assert_eq!(named("watch:5: /w/small.png: refused: x", &placed), "watch: /w/small.png: refused: x");
+        assert_eq!(named("warning: watch:5: odd", &placed), "warning: watch: /w/small.png: odd");
+        assert_eq!(named("watch:9: refused: x", &placed), "watch:9: refused: x", "unknown lines stay as they are");
+        assert_eq!(named("queued 3", &placed), "queued 3");
+    }
 }

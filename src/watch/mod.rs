@@ -4,7 +4,7 @@
 //! say when something moved; where they are unavailable (a network
 //! filesystem, a full watch table) or `--poll` is given, the folders are
 //! scanned every `scan_every` instead. A file is handed over once it is
-//! complete ([`settle`]), still the same when looked at again, wanted by
+//! complete (unchanged for the settle time), still the same when looked at again, wanted by
 //! the [`rules`], and new or changed since it was last handed over (the
 //! [`ledger`], kept across restarts). The caller sends it through the front
 //! door like any other line and records it in the ledger once the job for
@@ -19,14 +19,14 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use notify::event::{AccessKind, AccessMode, EventKind};
+use notify::event::EventKind;
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
 pub use ledger::Ledger;
 pub use rules::Rules;
-pub use settle::{CLOSED_SETTLE, Settler, Stamp};
+pub use settle::{Settler, Stamp};
 
 /// Why watching cannot start or go on.
 #[derive(Debug, thiserror::Error)]
@@ -115,14 +115,13 @@ impl State {
     }
 
     /// Looks at one path an event or a scan named.
-    fn look(&mut self, path: &Path, closed: bool, now: std::time::Instant) {
+    fn look(&mut self, path: &Path, now: std::time::Instant) {
         let Some(root) = self.root_of(path) else { return };
         if !self.opts.rules.wants(root, path) {
             return;
         }
         match Stamp::read(path) {
             Some(s) if !self.is_new(path, s) => self.settler.saw(path, None, now),
-            Some(s) if closed => self.settler.closed(path, s, now),
             s => self.settler.saw(path, s, now),
         }
     }
@@ -140,7 +139,7 @@ impl State {
             // Hidden folders (a sync client's state) are not entered.
             let walk = walk.filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
             for entry in walk.filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
-                self.look(entry.path(), false, now);
+                self.look(entry.path(), now);
             }
         }
     }
@@ -192,16 +191,20 @@ pub async fn run(opts: WatchOptions, ledger: Arc<Mutex<Ledger>>, out: UnboundedS
         }
     };
     let scanning = watcher.is_none();
-    let settle_ms = opts.settle.as_millis();
+    let settle = opts.settle.as_secs_f64();
     let mut st = State { settler: Settler::new(opts.settle), opts, ledger, handed: HashMap::new() };
     st.scan(None);
     let mut scan = tokio::time::interval_at(Instant::now() + st.opts.scan_every, st.opts.scan_every);
     scan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let far = Instant::now() + Duration::from_secs(86_400 * 365);
+    let how = if scanning {
+        format!("scanning every {:.0} s", st.opts.scan_every.as_secs_f64())
+    } else {
+        "notified by the system".to_string()
+    };
     say(format!(
-        "watching {} ({}; a file is taken {settle_ms} ms after it stops changing)",
-        st.opts.dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
-        if scanning { "scanning" } else { "notified by the system" }
+        "watching {} ({how}; a file is taken once unchanged for {settle} s)",
+        st.opts.dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
     ));
     loop {
         let next = st.settler.next_due().map(Instant::from_std);
@@ -211,14 +214,13 @@ pub async fn run(opts: WatchOptions, ledger: Arc<Mutex<Ledger>>, out: UnboundedS
                     if event.need_rescan() {
                         st.scan(None);
                     }
-                    let closed = matches!(event.kind, EventKind::Access(AccessKind::Close(AccessMode::Write)));
                     let now = std::time::Instant::now();
                     for path in &event.paths {
                         if path.is_dir() && matches!(event.kind, EventKind::Create(_)) {
                             // Files written before the new folder was watched.
                             st.scan(Some(path));
                         } else {
-                            st.look(path, closed, now);
+                            st.look(path, now);
                         }
                     }
                 }

@@ -24,6 +24,10 @@ impl Rules {
     /// Rules with these globs (`*.png`, `plates/**`), each checked here.
     pub fn new(recursive: bool, include: &[String], exclude: &[String]) -> Result<Rules, WatchError> {
         let parse = |g: &String| {
+            if g.contains(['{', '}']) {
+                let why = "braces are not globs here: give the option once per pattern (`--include '*.png' --include '*.jpg'`)";
+                return Err(WatchError::Glob { glob: g.clone(), why: why.into() });
+            }
             glob::Pattern::new(g).map_err(|e| WatchError::Glob { glob: g.clone(), why: e.msg.to_string() })
         };
         Ok(Rules {
@@ -49,8 +53,9 @@ impl Rules {
         if AssetType::from_extension(ext).is_none() && crate::local::convertible(ext).is_none() {
             return false;
         }
+        // `*.png` takes `SHOT.PNG` too, as the extension rules do.
         let options = glob::MatchOptions {
-            case_sensitive: true,
+            case_sensitive: false,
             require_literal_separator: false,
             require_literal_leading_dot: false,
         };
@@ -88,5 +93,8 @@ mod tests {
         assert!(!deep.wants(root, Path::new("/w/plates/rejects/b.png")), "excluded");
         assert!(!deep.wants(root, Path::new("/w/.sync/plates/b.png")), "a hidden folder");
         assert!(matches!(Rules::new(true, &["[".into()], &[]), Err(WatchError::Glob { .. })));
+        assert!(matches!(Rules::new(true, &[], &["*.{png,jpg}".into()]), Err(WatchError::Glob { .. })));
+        let png = Rules::new(false, &["*.png".into()], &[]).unwrap();
+        assert!(png.wants(root, Path::new("/w/SHOT.PNG")));
     }
 }

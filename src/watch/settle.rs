@@ -1,7 +1,7 @@
 //! When a file is complete (pure): its size and modification time have not
-//! moved for the settle time, or, once the platform said it was closed
-//! after writing, for a short moment. A file that changes starts over; one
-//! that goes is forgotten.
+//! moved for the settle time. A file that changes starts over; one that
+//! goes is forgotten. (A close after writing proves nothing: `cat >>` and
+//! `dd` close after every chunk.)
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -33,14 +33,10 @@ impl Stamp {
     }
 }
 
-/// After a close-after-write, the file is taken once it has not moved for this long.
-pub const CLOSED_SETTLE: Duration = Duration::from_millis(300);
-
 #[derive(Debug, Clone, Copy)]
 struct Pending {
     stamp: Stamp,
     since: Instant,
-    closed: bool,
 }
 
 /// The files being written, each with its stamp and when it last moved.
@@ -64,24 +60,12 @@ impl Settler {
             }
             Some(stamp) => match self.pending.get_mut(path) {
                 Some(p) if p.stamp == stamp => {}
-                Some(p) => *p = Pending { stamp, since: now, closed: false },
+                Some(p) => *p = Pending { stamp, since: now },
                 None => {
-                    self.pending.insert(path.to_path_buf(), Pending { stamp, since: now, closed: false });
+                    self.pending.insert(path.to_path_buf(), Pending { stamp, since: now });
                 }
             },
         }
-    }
-
-    /// The platform said `path` was closed after writing, with `stamp`.
-    pub fn closed(&mut self, path: &Path, stamp: Stamp, now: Instant) {
-        self.saw(path, Some(stamp), now);
-        if let Some(p) = self.pending.get_mut(path) {
-            p.closed = true;
-        }
-    }
-
-    fn wait(&self, p: &Pending) -> Duration {
-        if p.closed { CLOSED_SETTLE.min(self.settle) } else { self.settle }
     }
 
     /// The files complete at `now`, with the stamp they settled at; they
@@ -90,7 +74,7 @@ impl Settler {
         let ready: Vec<PathBuf> = self
             .pending
             .iter()
-            .filter(|(_, p)| now.saturating_duration_since(p.since) >= self.wait(p))
+            .filter(|(_, p)| now.saturating_duration_since(p.since) >= self.settle)
             .map(|(path, _)| path.clone())
             .collect();
         ready.into_iter().filter_map(|path| self.pending.remove(&path).map(|p| (path, p.stamp))).collect()
@@ -98,7 +82,7 @@ impl Settler {
 
     /// When the next file may be complete.
     pub fn next_due(&self) -> Option<Instant> {
-        self.pending.values().map(|p| p.since + self.wait(p)).min()
+        self.pending.values().map(|p| p.since + self.settle).min()
     }
 
     /// Files being written.
@@ -140,9 +124,5 @@ mod tests {
         st.saw(a, Some(stamp(1)), t0 + Duration::from_secs(4));
         st.saw(a, None, t0 + Duration::from_secs(5));
         assert!(st.is_empty() && st.due(t0 + Duration::from_secs(60)).is_empty());
-        // Closed after writing: taken after a short moment.
-        st.closed(b, stamp(9), t0);
-        assert!(st.due(t0 + Duration::from_millis(100)).is_empty());
-        assert_eq!(st.due(t0 + CLOSED_SETTLE).len(), 1);
     }
 }
