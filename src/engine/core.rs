@@ -502,11 +502,18 @@ impl Core {
         }
         if !result.same_name.is_empty() {
             let n = result.same_name.len();
-            let who = if n == 1 { "1 new job has".to_string() } else { format!("{n} new jobs have") };
+            let named = |id: &JobId| {
+                let job = self.jobs.get(id).or_else(|| self.fx.spilled.iter().find(|j| j.id == *id));
+                job.map_or_else(|| format!("#{id}"), |j| format!("#{id} `{}`", j.spec.name))
+            };
+            let some: Vec<String> = result.same_name.iter().take(3).map(named).collect();
+            let more = if n > 3 { format!(" and {} more", n - 3) } else { String::new() };
+            let who =
+                if n == 1 { format!("job {} has", some[0]) } else { format!("jobs {}{more} have", some.join(", ")) };
             self.log(
                 Level::Warn,
                 format!(
-                    "{who} a name another job in its group has: should an answer be lost, the server's listing cannot tell them apart (give each its own name)"
+                    "{who} a name another job in their group has: should an answer be lost, the server's listing cannot tell them apart (give each its own name)"
                 ),
             );
         }

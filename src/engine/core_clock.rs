@@ -198,3 +198,22 @@ fn an_upload_failing_late_with_the_old_settings_does_not_pause_the_fixed_ones() 
     assert!(c.health.storage.is_some());
     assert_eq!(c.jobs[&3].state, JobState::Uploading);
 }
+
+#[test]
+fn a_name_repeated_in_a_group_is_flagged_naming_the_job() {
+    let mut c = core();
+    let other = NewJob { url: "https://e.com/b.png".into(), ..spec() };
+    let elsewhere = NewJob { group_id: "h".into(), url: "https://e.com/c.png".into(), ..spec() };
+    let r = c.submit(vec![spec(), other, elsewhere], false);
+    assert_eq!(r.accepted.len(), 3);
+    assert_eq!(r.same_name, vec![r.accepted[1]], "only the second `a` in group g");
+    let said: Vec<String> =
+        c.fx.updates
+            .iter()
+            .filter_map(|u| match u {
+                super::Update::Log(l) if l.level == super::Level::Warn => Some(l.text.clone()),
+                _ => None,
+            })
+            .collect();
+    assert!(said.iter().any(|t| t.starts_with(&format!("job #{} `a` has a name", r.accepted[1]))), "{said:?}");
+}
