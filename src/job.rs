@@ -228,6 +228,14 @@ impl Job {
         }
     }
 
+    /// True when reconcile settles it from the server's listing: Uncertain,
+    /// or Processing as an asset found there (an asset id, no task id to ask
+    /// GetAsset with). The store's `unsettled` query picks the same.
+    pub fn is_unsettled(&self) -> bool {
+        self.state == JobState::Uncertain
+            || (self.state == JobState::Processing && self.task_id.is_none() && self.asset_id.is_some())
+    }
+
     /// When processing began: when it was created on the server (or, for a
     /// record without that, its last change).
     pub fn processing_started(&self) -> Timestamp {

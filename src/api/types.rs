@@ -126,6 +126,18 @@ pub enum AssetStatus {
     Other(String),
 }
 
+impl AssetStatus {
+    /// The status as the server spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AssetStatus::Processing => "Processing",
+            AssetStatus::Active => "Active",
+            AssetStatus::Failed => "Failed",
+            AssetStatus::Other(s) => s,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for AssetStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;

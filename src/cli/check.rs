@@ -161,7 +161,7 @@ async fn library_checks(client: &Client, ctx: &Context, results: &mut Vec<Outcom
         )),
         Err(e) => results.push(outcome("library", Status::Warn, format!("cannot tell whether the server lists assets: {e}"))),
     }
-    results.push(match probed.assets.as_ref().ok().and_then(|p| p.total) {
+    results.push(match probed.assets.as_ref().ok().copied().flatten() {
         None => outcome("quota", Status::Skip, format!("the server does not say how many assets the account holds (limits.max_assets = {max})")),
         Some(n) => {
             let status = if n >= max { Status::Fail } else if n * 10 >= max * 9 { Status::Warn } else { Status::Ok };

@@ -153,15 +153,6 @@ struct Row<'a> {
     error: Option<&'a str>,
 }
 
-fn status_text(s: &AssetStatus) -> &str {
-    match s {
-        AssetStatus::Processing => "Processing",
-        AssetStatus::Active => "Active",
-        AssetStatus::Failed => "Failed",
-        AssetStatus::Other(s) => s,
-    }
-}
-
 fn row(a: &AssetInfo) -> Row<'_> {
     // Borrowed as sent; sanitized where printed as text.
     Row {
@@ -169,7 +160,7 @@ fn row(a: &AssetInfo) -> Row<'_> {
         name: a.name.as_deref().unwrap_or_default(),
         asset_type: a.asset_type.as_deref().unwrap_or_default(),
         group_id: a.group_id.as_deref().unwrap_or_default(),
-        status: status_text(&a.status),
+        status: a.status.as_str(),
         created: a.create_time.as_deref().unwrap_or_default(),
         url: a.url.as_deref().unwrap_or_default(),
         error: a.error.as_deref(),
@@ -303,7 +294,7 @@ async fn delete(
     };
     let mut by_status: std::collections::BTreeMap<&str, usize> = Default::default();
     for a in &doomed {
-        *by_status.entry(status_text(&a.status)).or_default() += 1;
+        *by_status.entry(a.status.as_str()).or_default() += 1;
     }
     let counts: Vec<String> = by_status.iter().map(|(s, n)| format!("{n} {s}")).collect();
     let summary = format!(
@@ -501,9 +492,9 @@ pub(super) async fn holdings(setup: &Setup) -> Option<(u64, u64)> {
         return None;
     }
     // One try: an import does not wait on a server that is slow to list.
-    let r = setup.client.list_assets(&crate::api::AssetQuery::default(), 1, 1).await;
+    let r = crate::library::held(&setup.client).await;
     caps.learn(profile, setup.client.base_url().as_str(), Endpoint::ListAssets, &r);
-    let total = r.ok()?.total;
+    let total = r.ok()?;
     caps.count(profile, total);
     let _ = caps.save(&path);
     Some((total?, setup.profile.limits.max_assets))

@@ -1333,10 +1333,6 @@ impl Core {
     pub fn unsettled(&mut self) -> Vec<Job> {
         /// Enough for any account (gateways cap them at 10,000 assets).
         const MOST: usize = 100_000;
-        let wanted = |j: &Job| {
-            j.state == JobState::Uncertain
-                || (j.state == JobState::Processing && j.task_id.is_none() && j.asset_id.is_some())
-        };
         let mut out: BTreeMap<JobId, Job> = BTreeMap::new();
         let mut after = 0;
         while out.len() < MOST {
@@ -1353,7 +1349,7 @@ impl Core {
             }
         }
         for j in self.jobs.values() {
-            if wanted(j) {
+            if j.is_unsettled() {
                 out.insert(j.id, j.clone());
             } else {
                 out.remove(&j.id);
@@ -1372,9 +1368,7 @@ impl Core {
             self.jobs.values().filter_map(|j| Some((j.asset_id.clone()?, j.id))).collect();
         for &id in ids {
             let Some(job) = self.fetch(id).cloned() else { continue };
-            let unsettled = job.state == JobState::Uncertain
-                || (job.state == JobState::Processing && job.task_id.is_none() && job.asset_id.is_some());
-            if !unsettled {
+            if !job.is_unsettled() {
                 continue;
             }
             let lookup = &self.lookup;

@@ -40,11 +40,7 @@ impl Lookup for Model {
     }
     fn unsettled(&self, after: JobId, n: usize) -> Result<Vec<Job>, crate::store::StoreError> {
         let store = self.0.lock().unwrap();
-        let wanted = |j: &&Job| {
-            j.state == JobState::Uncertain
-                || (j.state == JobState::Processing && j.task_id.is_none() && j.asset_id.is_some())
-        };
-        Ok(store.range(after + 1..).map(|(_, j)| j).filter(wanted).take(n).cloned().collect())
+        Ok(store.range(after + 1..).map(|(_, j)| j).filter(|j| j.is_unsettled()).take(n).cloned().collect())
     }
     fn holding(&self, asset_id: &str) -> Result<Vec<JobId>, crate::store::StoreError> {
         let store = self.0.lock().unwrap();

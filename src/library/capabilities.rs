@@ -9,7 +9,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::api::{AssetInfo, AssetQuery, Client, Endpoint, LibraryError, ListedGroup, Page};
+use crate::api::{Client, Endpoint, LibraryError, ListedGroup, Page};
 
 /// Whether a server has an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,22 +111,21 @@ impl Known {
 /// What the free listings showed: ListAssets and ListAssetGroups, each
 /// asked for one item.
 pub struct Probed {
-    /// ListAssets (its total is the account's asset count).
-    pub assets: Result<Page<AssetInfo>, LibraryError>,
+    /// ListAssets: the account's asset count, when the server says.
+    pub assets: Result<Option<u64>, LibraryError>,
     /// ListAssetGroups.
     pub groups: Result<Page<ListedGroup>, LibraryError>,
 }
 
 /// Probes the listings of `client`'s server and records them for `profile`.
 pub async fn probe(client: &Client, profile: &str, caps: &mut Capabilities) -> Probed {
-    let all = AssetQuery::default();
-    let assets = super::pages::retried(|| client.list_assets(&all, 1, 1)).await;
+    let assets = super::pages::retried(|| super::pages::held(client)).await;
     let groups = super::pages::retried(|| client.list_groups(1, 1)).await;
     let base = client.base_url().as_str();
     caps.learn(profile, base, Endpoint::ListAssets, &assets);
     caps.learn(profile, base, Endpoint::ListAssetGroups, &groups);
-    if let Ok(p) = &assets {
-        caps.count(profile, p.total);
+    if let Ok(total) = &assets {
+        caps.count(profile, *total);
     }
     Probed { assets, groups }
 }

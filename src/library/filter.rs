@@ -40,12 +40,7 @@ impl Pick {
     /// again too: a server may ignore a filter).
     pub fn admits(&self, a: &AssetInfo, now: Timestamp) -> bool {
         let id = a.id.as_deref().unwrap_or_default();
-        let status = match &a.status {
-            crate::api::AssetStatus::Processing => "Processing",
-            crate::api::AssetStatus::Active => "Active",
-            crate::api::AssetStatus::Failed => "Failed",
-            crate::api::AssetStatus::Other(s) => s.as_str(),
-        };
+        let status = a.status.as_str();
         let old = |age: &Duration| {
             let created = a.create_time.as_deref().and_then(|t| t.trim().parse::<Timestamp>().ok());
             // An asset whose age cannot be read is not picked for its age.

@@ -10,4 +10,4 @@ mod pages;
 
 pub use capabilities::{Capabilities, Known, Presence, Probed, probe};
 pub use filter::Pick;
-pub use pages::{assets, delete_asset, groups, rename_asset, retried};
+pub use pages::{assets, delete_asset, groups, held, rename_asset, retried};

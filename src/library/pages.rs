@@ -61,6 +61,12 @@ impl Cursor {
     }
 }
 
+/// The assets the account holds, when the server's listing says (one
+/// listing of one item: free).
+pub async fn held(client: &Client) -> Result<Option<u64>, LibraryError> {
+    Ok(client.list_assets(&AssetQuery::default(), 1, 1).await?.total)
+}
+
 /// Deletes an asset, settling a lost answer: a transient failure (a 5xx, a
 /// dropped connection) is tried again, and an asset the server no longer
 /// has counts as deleted, since the first try may have done it.

@@ -227,8 +227,7 @@ async fn event_loop(
     let count_assets = |setup: &Setup| {
         let (client, max, tx) = (setup.client.clone(), setup.profile.limits.max_assets, lib_tx.clone());
         tokio::spawn(async move {
-            let all = crate::api::AssetQuery::default();
-            let total = client.list_assets(&all, 1, 1).await.ok().and_then(|p| p.total);
+            let total = crate::library::held(&client).await.ok().flatten();
             let _ = tx.send(pane::library::LibraryNews::Holdings(total.map(|n| (n, max))));
         });
     };

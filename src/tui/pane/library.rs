@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::super::action::Action;
 use super::super::effect::{Effect, LibraryAsk};
-use crate::api::{AssetInfo, AssetStatus};
+use crate::api::AssetInfo;
 use crate::text::sanitize;
 
 /// One asset as the view shows it (sanitized when it arrives).
@@ -28,17 +28,11 @@ pub struct LibRow {
 
 impl LibRow {
     fn of(a: &AssetInfo) -> Option<LibRow> {
-        let status = match &a.status {
-            AssetStatus::Processing => "Processing".to_string(),
-            AssetStatus::Active => "Active".to_string(),
-            AssetStatus::Failed => "Failed".to_string(),
-            AssetStatus::Other(s) => sanitize(s),
-        };
         Some(LibRow {
             id: sanitize(a.id.as_deref().filter(|i| !i.is_empty())?),
             name: sanitize(a.name.as_deref().unwrap_or_default()),
             asset_type: sanitize(a.asset_type.as_deref().unwrap_or_default()),
-            status,
+            status: sanitize(a.status.as_str()),
             created: sanitize(a.create_time.as_deref().unwrap_or_default()),
         })
     }
@@ -204,6 +198,7 @@ impl LibraryPane {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::AssetStatus;
     use crossterm::event::KeyModifiers;
 
     fn key(c: KeyCode) -> KeyEvent {
