@@ -84,16 +84,6 @@ impl Settler {
     pub fn next_due(&self) -> Option<Instant> {
         self.pending.values().map(|p| p.since + self.settle).min()
     }
-
-    /// Files being written.
-    pub fn len(&self) -> usize {
-        self.pending.len()
-    }
-
-    /// True when no file is being written.
-    pub fn is_empty(&self) -> bool {
-        self.pending.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -123,6 +113,6 @@ mod tests {
         // Deleted before it settled: forgotten.
         st.saw(a, Some(stamp(1)), t0 + Duration::from_secs(4));
         st.saw(a, None, t0 + Duration::from_secs(5));
-        assert!(st.is_empty() && st.due(t0 + Duration::from_secs(60)).is_empty());
+        assert!(st.next_due().is_none() && st.due(t0 + Duration::from_secs(60)).is_empty());
     }
 }
