@@ -514,11 +514,24 @@ pub(super) async fn reconcile(global: &GlobalArgs, picks: Vec<(JobId, String)>, 
     }
     engine.send(Command::Reconcile);
     let mut report = None;
+    // A pass the engine ran by itself at start, before the one asked for,
+    // settled jobs of this command too: counted with it.
+    let mut earlier = crate::engine::Reconciled::default();
+    let mut looked_at = 0;
     while let Some(u) = updates.recv().await {
         match u {
-            Update::Reconciled(r) if r.asked && report.is_none() => {
+            Update::Reconciled(mut r) if r.asked && report.is_none() => {
+                // What was settled adds up; what is left is the last pass's.
+                r.done.adopted += earlier.adopted;
+                r.done.resent += earlier.resent;
+                r.unsettled = r.unsettled.max(looked_at);
                 report = Some(r);
                 engine.send(Command::Shutdown);
+            }
+            Update::Reconciled(r) if report.is_none() => {
+                earlier.adopted += r.done.adopted;
+                earlier.resent += r.done.resent;
+                looked_at = looked_at.max(r.unsettled);
             }
             Update::Log(l) if l.level != crate::engine::Level::Info => eprintln!("{}", l.text),
             Update::Stopped { .. } => break,
