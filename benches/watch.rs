@@ -3,7 +3,8 @@
 //! - `idle`: 100,000 files already present and already imported (in the
 //!   ledger): the watch's resident memory and the CPU it spends idle over
 //!   30 s (targets: RSS ≤ 40 MB, CPU ≈ 0).
-//! - `stream`: 1,000 files arriving over about 100 s in the ways render
+//! - `stream`: 1,000 files (`WATCH_FILES`) arriving over 100 s
+//!   (`WATCH_SECS`) in the ways render
 //!   nodes and sync clients write them (slow chunked writes, rename into
 //!   place, bulk copies, truncate-and-rewrite): files missed, partial
 //!   contents paid for, duplicate creations (targets 0, 0, 0), and the time
@@ -139,6 +140,9 @@ fn stream() {
     let mut done: HashMap<String, SystemTime> = HashMap::new();
     let started = Instant::now();
     let n: u32 = std::env::var("WATCH_FILES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    // Spread over WATCH_SECS seconds (default: 10 a second).
+    let secs: f64 = std::env::var("WATCH_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(f64::from(n) / 10.0);
+    let every = Duration::from_secs_f64(secs / f64::from(n));
     for i in 0..n {
         let bytes = image(i + 1);
         let path = media.join(format!("{:02}/f{i:04}.png", i % 10));
@@ -169,8 +173,8 @@ fn stream() {
             _ => std::fs::write(&path, &bytes).unwrap(),
         }
         done.insert(sha256_hex(&bytes), SystemTime::now());
-        // About 10 a second overall.
-        let due = Duration::from_millis(u64::from(i + 1) * 100);
+        // Evenly over the run.
+        let due = every * (i + 1);
         if let Some(wait) = due.checked_sub(started.elapsed()) {
             std::thread::sleep(wait);
         }
