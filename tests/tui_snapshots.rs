@@ -108,6 +108,31 @@ fn screens() -> Vec<(&'static str, Build)> {
             key(a, KeyCode::Down);
             key(a, KeyCode::Char('x'));
         }),
+        ("folders", |a| {
+            use seedance_assets::tui::pane::folders::FolderRow;
+            a.input.group.set("group-20261124000000-abcde");
+            a.folders = vec![
+                FolderRow {
+                    dir: "/srv/farm/renders/sequence-010/shot-0420/comp/output".into(),
+                    group: "group-20261124000000-abcde".into(),
+                    recursive: true,
+                    imported: 1234,
+                    waiting: 3,
+                    refused: 2,
+                },
+                FolderRow {
+                    dir: "/home/me/voice-takes".into(),
+                    group: "group-20261124000000-fghij".into(),
+                    recursive: false,
+                    imported: 0,
+                    waiting: 0,
+                    refused: 0,
+                },
+            ];
+            key(a, KeyCode::Char('w'));
+            key(a, KeyCode::Char('a'));
+            chars(a, "~/plates");
+        }),
         ("log_wrapped", |a| {
             a.apply(seedance_assets::engine::Update::Log(seedance_assets::engine::LogLine {
                 time: support::at(70),

@@ -484,3 +484,31 @@ fn b_browses_the_servers_assets_of_the_group_and_a_delete_forgets_its_jobs() {
     key(&mut app, KeyCode::Char('L'));
     assert_eq!(app.take_effects(), vec![Effect::Engine(Command::Reconcile)]);
 }
+
+#[test]
+fn w_lists_the_watched_folders_and_adds_into_the_input_panes_group() {
+    use seedance_assets::tui::effect::FolderAsk;
+    use seedance_assets::tui::pane::folders::FolderRow;
+    let mut app = support::app(false);
+    app.take_effects();
+    app.input.group.set("group-1");
+    app.folders = vec![FolderRow { dir: "/w/renders".into(), group: "group-0".into(), ..FolderRow::default() }];
+    key(&mut app, KeyCode::Char('w'));
+    assert!(matches!(app.mode(), Mode::Folders(_)));
+    key(&mut app, KeyCode::Char('a'));
+    app.handle_paste("/w/plates\n");
+    key(&mut app, KeyCode::Enter);
+    let add = FolderAsk::Add { dir: "/w/plates".into(), group: "group-1".into(), recursive: false };
+    assert_eq!(app.take_effects(), vec![Effect::Folders(add)]);
+    // The removal asks first, and names the folder.
+    key(&mut app, KeyCode::Char('x'));
+    assert!(app.take_effects().is_empty());
+    key(&mut app, KeyCode::Char('y'));
+    assert_eq!(app.take_effects(), vec![Effect::Folders(FolderAsk::Remove("/w/renders".into()))]);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(*app.mode(), Mode::Normal);
+    // A paste outside the add field goes to the URL field, as anywhere.
+    key(&mut app, KeyCode::Char('w'));
+    app.handle_paste("https://media.example/a.png");
+    assert_eq!(*app.mode(), Mode::Normal);
+}

@@ -92,6 +92,9 @@ pub enum CliCommand {
     /// endpoints; `check` says which).
     #[command(subcommand)]
     Library(LibraryCommand),
+    /// The stored list of watched folders, which `import --watch` (without folders) and the dashboard (`w`) watch.
+    #[command(subcommand)]
+    Watch(WatchCommand),
     /// Check the setup: config, key, server, key accepted, storage, clock, terminal.
     Check {
         /// JSON instead of one line per check.
@@ -227,6 +230,7 @@ pub struct ImportArgs {
     pub no_conform: bool,
     /// Watch the folders given instead of importing once: each media file that lands in them (or changes), once
     /// complete, goes through the same checks and is imported; one line per file; runs until Ctrl-C or SIGTERM (exit 0).
+    /// Without folders: the stored ones of this group (`seedance-assets watch add`).
     #[arg(long, conflicts_with = "file")]
     pub watch: bool,
     /// Watching: a file is complete once its size and time have not changed for this many seconds.
@@ -317,6 +321,41 @@ pub struct AssetFilter {
     /// Only assets created more than this many days ago.
     #[arg(long, value_name = "DAYS", allow_negative_numbers = true)]
     pub older_than: Option<f64>,
+}
+
+/// `watch` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WatchCommand {
+    /// The stored folders of this profile, with how many files of each were imported.
+    List {
+        /// JSON instead of one line per folder.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Store folders to watch into a group (`import --watch` without folders, and the dashboard, then watch them).
+    Add {
+        /// The folders.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// The group their files go into (default: the default preset's).
+        #[arg(long, env = "SEEDANCE_GROUP")]
+        group: Option<String>,
+        /// Subfolders too.
+        #[arg(long, short)]
+        recursive: bool,
+        /// Only files whose path under the folder matches this glob (repeatable).
+        #[arg(long, value_name = "GLOB")]
+        include: Vec<String>,
+        /// Never files whose path under the folder matches this glob (repeatable).
+        #[arg(long, value_name = "GLOB")]
+        exclude: Vec<String>,
+    },
+    /// Stop watching folders (what was imported from them stays).
+    Remove {
+        /// The folders.
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
 }
 
 /// `library` subcommands.

@@ -7,6 +7,7 @@ mod check;
 mod configure;
 mod docs;
 mod error;
+mod folders;
 mod follow;
 mod import;
 mod library;
@@ -20,6 +21,7 @@ mod watch;
 
 pub use args::{
     AssetFilter, Cli, CliCommand, ConfigCommand, ExportArgs, ExportFormat, ImportArgs, LibraryCommand, Selection,
+    WatchCommand,
 };
 
 use std::process::ExitCode;
@@ -43,6 +45,7 @@ pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
         CliCommand::Forget { select, yes, json } => manage::forget(global, &select, yes, json).await,
         CliCommand::Reconcile { pick, json } => library::reconcile(global, pick, json).await,
         CliCommand::Library(c) => library::library(global, c).await,
+        CliCommand::Watch(c) => folders::folders(global, c),
         CliCommand::Check { json } => check::check(global, json).await,
         CliCommand::Config(c) => configure::config(global, c),
         CliCommand::Groups(g) => catalog::groups(global, g).await,

@@ -16,10 +16,7 @@ use crate::exit::{Failure, INTERRUPTED, USAGE};
 use crate::intake::Source;
 use crate::options::GlobalArgs;
 use crate::setup::Setup;
-use crate::watch::{Ledger, Ready, Rules, WatchOptions};
-
-/// The ledger of handed-over files, in the data dir.
-const LEDGER: &str = "watched.jsonl";
+use crate::watch::{FolderList, LEDGER_FILE, LIST_FILE, Ledger, Ready, Rules, WatchOptions, Watched};
 
 fn seconds(flag: &str, v: f64, lo: f64, hi: f64) -> Result<Duration, Failure> {
     if (lo..=hi).contains(&v) {
@@ -55,18 +52,52 @@ fn named(message: &str, placed: &Mutex<HashMap<usize, Ready>>) -> String {
     format!("{warning}watch: {path}: {tail}")
 }
 
-pub(super) async fn watch(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Failure> {
-    if a.urls.is_empty() {
-        return Err(Failure::new(USAGE, "--watch takes the folders to watch as arguments"));
+/// The folders given, with the rules of the flags.
+fn given(a: &ImportArgs) -> Result<Vec<Watched>, Failure> {
+    let rules = Rules::new(a.recursive, &a.include, &a.exclude)
+        .map_err(|e| Failure::new(USAGE, format!("--include/--exclude: {e}")))?;
+    a.urls
+        .iter()
+        .map(|d| {
+            let dir = crate::watch::folder(std::path::Path::new(d)).map_err(|e| Failure::new(USAGE, e.to_string()))?;
+            Ok(Watched { dir, rules: rules.clone() })
+        })
+        .collect()
+}
+
+/// The stored folders of this profile watched into `group`, each with its
+/// own rules.
+fn stored(setup: &Setup, group: &str) -> Result<Vec<Watched>, Failure> {
+    let list = FolderList::load(&setup.paths.data_dir.join(LIST_FILE)).map_err(|e| Failure::from(e.to_string()))?;
+    let profile = &setup.profile.name;
+    let folders: Vec<Watched> = list
+        .of_profile(profile)
+        .filter(|f| f.group == group)
+        .map(|f| f.watched().map_err(|e| Failure::new(USAGE, format!("{}: {e}", f.dir.display()))))
+        .collect::<Result<_, _>>()?;
+    if folders.is_empty() {
+        let others: Vec<String> = list.of_profile(profile).map(|f| crate::text::sanitize(&f.group)).collect();
+        let hint = if others.is_empty() {
+            String::new()
+        } else {
+            format!(" (stored folders go into {}: give --group)", others.join(", "))
+        };
+        return Err(Failure::new(
+            USAGE,
+            format!(
+                "--watch without folders watches the stored ones, and none go into group {} for profile {profile}{hint}: \
+                 give folders, or store them with `seedance-assets watch add DIR`",
+                crate::text::sanitize(group)
+            ),
+        ));
     }
-    let opts = WatchOptions {
-        dirs: WatchOptions::folders(&a.urls).map_err(|e| Failure::new(USAGE, e.to_string()))?,
-        rules: Rules::new(a.recursive, &a.include, &a.exclude)
-            .map_err(|e| Failure::new(USAGE, format!("--include/--exclude: {e}")))?,
-        settle: seconds("settle", a.settle, 0.2, 3600.0)?,
-        scan_every: seconds("scan-every", a.scan_every, 1.0, 3600.0)?,
-        poll: a.poll,
-    };
+    Ok(folders)
+}
+
+pub(super) async fn watch(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Failure> {
+    let given = given(&a)?;
+    let settle = seconds("settle", a.settle, 0.2, 3600.0)?;
+    let scan_every = seconds("scan-every", a.scan_every, 1.0, 3600.0)?;
     let setup = Setup::new(global).await?;
     for w in &setup.loaded.warnings {
         eprintln!("warning: {w}");
@@ -81,7 +112,10 @@ pub(super) async fn watch(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fail
         intake.progress = Some(conform_tx);
     }
     let group = intake.defaults.group_id.clone();
-    let ledger = Ledger::open(&setup.paths.data_dir.join(LEDGER), &group).map_err(|e| Failure::from(e.to_string()))?;
+    let folders = if given.is_empty() { stored(&setup, &group)? } else { given };
+    let opts = WatchOptions { folders, settle, scan_every, poll: a.poll };
+    let ledger =
+        Ledger::open(&setup.paths.data_dir.join(LEDGER_FILE), &group).map_err(|e| Failure::from(e.to_string()))?;
     let ledger = Arc::new(Mutex::new(ledger));
     let (engine, updates, task) = setup.start_engine()?;
 
@@ -181,7 +215,7 @@ mod tests {
     fn messages_about_a_line_name_its_file() {
         let placed = Mutex::new(HashMap::from([(
             4,
-            Ready { path: "/w/small.png".into(), stamp: Stamp { size: 1, modified: 1 } },
+            Ready { folder: 0, path: "/w/small.png".into(), stamp: Stamp { size: 1, modified: 1 } },
         )]));
         assert_eq!(
             named("watch:5: refused: 100×100: too small", &placed),

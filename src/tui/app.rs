@@ -126,6 +126,8 @@ pub enum Mode {
     GroupForm(GroupForm),
     /// The server's assets of a group.
     Library(super::pane::library::LibraryPane),
+    /// The watched folders.
+    Folders(super::pane::folders::FoldersPane),
 }
 
 /// Progress of one upload, for its row.
@@ -193,6 +195,10 @@ pub struct App {
     banner: Option<Banner>,
     /// Another process owns the job store: watched read-only.
     watching: Option<String>,
+    /// The stored watched folders of this profile, with their counts.
+    pub folders: Vec<super::pane::folders::FolderRow>,
+    /// Why the folders are not being watched now, if they are not.
+    pub folders_idle: Option<String>,
     /// The assets the account holds and may hold, when the server's listing says.
     pub holdings: Option<(u64, u64)>,
     pub(crate) tick: u64,
@@ -240,6 +246,8 @@ impl App {
             status: None,
             banner: None,
             watching: None,
+            folders: Vec::new(),
+            folders_idle: None,
             holdings: None,
             tick: 0,
             loaded: false,

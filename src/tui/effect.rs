@@ -25,8 +25,26 @@ pub enum Effect {
     Intake(Submission),
     /// Ask the server's library (listings, deletes) off the event loop.
     Library(LibraryAsk),
+    /// Change the stored list of watched folders.
+    Folders(FolderAsk),
     /// Leave the dashboard.
     Quit,
+}
+
+/// A change to the stored list of watched folders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FolderAsk {
+    /// Watch this folder (as typed: `~/` is the home folder) into `group`.
+    Add {
+        /// The folder as typed.
+        dir: String,
+        /// The group its files go into.
+        group: String,
+        /// Subfolders too.
+        recursive: bool,
+    },
+    /// Stop watching this folder.
+    Remove(std::path::PathBuf),
 }
 
 /// What the library view asks of the server.

@@ -60,7 +60,48 @@ pub(super) fn start(
         conform: conformer,
         progress: Some(conform.progress.clone()),
     });
-    let source = Source::inline("editor", submission.lines.join("\n"));
+    spawn(intake, Source::inline("editor", submission.lines.join("\n")), engine, done);
+}
+
+/// The front door for a watched folder's files: lines of their paths into
+/// `group`, named `{stem}`, types inferred, nothing unchecked created (the
+/// folder was accepted when it was added), conformed when the config says so.
+pub(super) fn start_watched(
+    setup: &Setup,
+    engine: &EngineHandle,
+    checker: Option<Arc<Checker>>,
+    conform: &Conform,
+    group: &str,
+    paths: Vec<String>,
+    done: &UnboundedSender<Vec<Item>>,
+) {
+    let cfg = &setup.loaded.config.preflight;
+    let conformer = conform.conformer.as_ref().filter(|_| setup.loaded.config.conforms(None)).map(Arc::clone);
+    let intake = Arc::new(Intake {
+        defaults: crate::intake::ImportDefaults {
+            group_id: group.to_string(),
+            asset_type: crate::config::TypeChoice::Infer,
+            template: crate::config::Template::stem(),
+            date: crate::intake::today(),
+            force_type: false,
+            loopback_http: setup.is_demo(),
+        },
+        policy: crate::intake::Policy { mode: cfg.mode, unprobeable: cfg.unprobeable, consent: false },
+        checker,
+        storage: setup.storage().cloned().map_err(|e| e as Arc<dyn std::error::Error + Send + Sync>),
+        limits: cfg.limits(),
+        recursive: false,
+        profile: setup.profile.name.clone(),
+        concurrency: cfg.concurrency,
+        conform: conformer,
+        progress: Some(conform.progress.clone()),
+    });
+    spawn(intake, Source::inline("watch", paths.join("\n")), engine, done);
+}
+
+/// Runs `source` through `intake` in a task of its own; each line's items
+/// come back through `done` once all of them are decided and sent.
+fn spawn(intake: Arc<Intake>, source: Source, engine: &EngineHandle, done: &UnboundedSender<Vec<Item>>) {
     let (engine, done) = (engine.clone(), done.clone());
     tokio::spawn(async move {
         let items = intake.read(vec![source]).await;

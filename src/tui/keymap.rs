@@ -96,6 +96,8 @@ pub enum KeyAction {
     Reconcile,
     /// The server's assets of the input pane's group (copy, delete).
     Library,
+    /// The watched folders (add, remove, counts).
+    Folders,
 }
 
 /// One key: a code and its modifiers.
@@ -390,6 +392,7 @@ impl Default for KeyMap {
             b(A::Presets, "presets", Global, &[Key::ch('p')], "presets", "preset editor (its keys are shown there)"),
             b(A::Undo, "undo", List, &[Key::ch('u')], "undo", "undo the last forget (the jobs come back as they were)"),
             b(A::Library, "library", Global, &[Key::ch('b')], "", "the server's assets of the input pane's group"),
+            b(A::Folders, "folders", Global, &[Key::ch('w')], "", "watched folders: add, remove, what each brought in"),
             b(
                 A::Reconcile,
                 "reconcile",

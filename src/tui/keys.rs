@@ -113,6 +113,11 @@ impl App {
                 self.mode = Mode::Library(pane);
                 self.run(actions);
             }
+            Mode::Folders(mut pane) => {
+                let actions = pane.key(k, &self.folders);
+                self.mode = Mode::Folders(pane);
+                self.run(actions);
+            }
         }
     }
 
@@ -169,8 +174,16 @@ impl App {
                 }
             }
             Mode::GroupForm(form) => form.paste(text),
-            Mode::Normal | Mode::Help | Mode::Detail | Mode::LogEntry | Mode::Confirm(_) | Mode::Library(_) => {
-                if matches!(self.mode, Mode::Help | Mode::Detail | Mode::LogEntry | Mode::Library(_)) {
+            Mode::Folders(pane) if pane.adding.is_some() => pane.paste(text),
+            Mode::Normal
+            | Mode::Help
+            | Mode::Detail
+            | Mode::LogEntry
+            | Mode::Confirm(_)
+            | Mode::Library(_)
+            | Mode::Folders(_) => {
+                if matches!(self.mode, Mode::Help | Mode::Detail | Mode::LogEntry | Mode::Library(_) | Mode::Folders(_))
+                {
                     self.mode = Mode::Normal;
                 }
                 self.set_focus(Focus::Urls);
@@ -260,6 +273,9 @@ impl App {
             KeyAction::Copy => self.copy(),
             KeyAction::Retry => self.retry(),
             KeyAction::Library => self.open_library(),
+            KeyAction::Folders => {
+                self.mode = Mode::Folders(super::pane::folders::FoldersPane::new(self.input.group.text().trim()));
+            }
             KeyAction::Reconcile => {
                 self.effect(Effect::Engine(Command::Reconcile));
                 self.set_status("reconcile: listing the server's assets for the Uncertain jobs…");

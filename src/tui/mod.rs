@@ -16,6 +16,7 @@ pub mod pane;
 mod term;
 pub mod theme;
 pub mod view;
+mod watcher;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -222,6 +223,10 @@ async fn event_loop(
         draft: draft_path.to_path_buf(),
     };
     let (chores, mut done_rx) = chores::Chores::start(setup.loaded.clone(), places);
+    // The watched folders, and what the front door did with their files.
+    let (mut watcher, mut watch_rx) = watcher::Watcher::new(&setup.paths.data_dir, &setup.profile.name);
+    let (watch_done_tx, mut watch_done_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<crate::intake::Item>>();
+    watcher.start(app, folders_idle(&setup, engine.is_some()));
     // The account's asset count for the header: one free listing a minute,
     // if the server has one.
     let count_assets = |setup: &Setup| {
@@ -304,7 +309,19 @@ async fn event_loop(
                     app.dirty = true;
                 }
                 try_take_over(app, &setup, &mut engine);
+                if engine.is_some() {
+                    watcher.start(app, folders_idle(&setup, true));
+                }
             }
+            Some(w) = watch_rx.recv() => {
+                let groups = watcher.take(w, &mut watch_rx, app);
+                if let Some((engine, ..)) = &engine {
+                    for (group, paths) in groups {
+                        intake::start_watched(&setup, engine, checker.clone(), &conform, &group, paths, &watch_done_tx);
+                    }
+                }
+            }
+            Some(items) = watch_done_rx.recv() => watcher.done(app, items),
             Some(items) = intake_rx.recv() => app.intake_done(items),
             Some(c) = conform_rx.recv() => app.conforming(&c),
             Some(news) = lib_rx.recv() => app.library_news(news),
@@ -359,6 +376,7 @@ async fn event_loop(
                 Effect::ReloadConfig => chores.ask(Chore::ReloadConfig { resume: false }),
                 Effect::SavePreset(change) => chores.ask(Chore::SavePreset(change)),
                 Effect::Library(ask) => library_ask(&setup, ask, &lib_tx),
+                Effect::Folders(ask) => watcher.ask(app, ask, folders_idle(&setup, engine.is_some())),
             }
         }
     }
@@ -392,6 +410,14 @@ async fn event_loop(
     }
     let _ = task.await;
     Ok(in_flight)
+}
+
+/// Why the watched folders cannot be watched now, if so.
+fn folders_idle(setup: &Setup, runs_engine: bool) -> Option<String> {
+    if !runs_engine {
+        return Some("another process runs the imports (this dashboard only shows them)".into());
+    }
+    setup.storage().err().map(|e| format!("watched files go through your bucket: {e}"))
 }
 
 /// Reads what the frame shows, then draws it in one synchronized update.

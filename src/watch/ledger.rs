@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use super::WatchError;
 use super::settle::Stamp;
 
+/// The ledger's file name in the data dir.
+pub const FILE: &str = "watched.jsonl";
+
 /// One line of the ledger. (Fields of their own: serde's `flatten` reads
 /// numbers through a buffer that loses 128-bit integers.)
 #[derive(Serialize, Deserialize)]
@@ -65,6 +68,11 @@ impl Ledger {
         self.seen.get(path) != Some(&stamp)
     }
 
+    /// How many files under `dir` were handed over (and are recorded).
+    pub fn count_under(&self, dir: &Path) -> usize {
+        self.seen.keys().filter(|p| p.starts_with(dir)).count()
+    }
+
     /// Records that `path` with `stamp` was handed over (synced to disk).
     pub fn record(&mut self, path: &Path, stamp: Stamp) -> Result<(), WatchError> {
         if !self.is_new(path, stamp) {
@@ -109,5 +117,9 @@ mod tests {
         drop(l);
         assert!(!Ledger::open(&path, "g1").unwrap().is_new(b, s1), "written after the torn line, on a line of its own");
         assert!(Ledger::open(&path, "g2").unwrap().is_new(a, s1), "another group's import is another purchase");
+        let l = Ledger::open(&path, "g1").unwrap();
+        assert_eq!(l.count_under(Path::new("/w")), 2);
+        assert_eq!(l.count_under(Path::new("/w/a")), 0, "a folder, not a name's prefix");
+        assert_eq!(Ledger::open(&path, "g2").unwrap().count_under(Path::new("/w")), 0);
     }
 }

@@ -11,6 +11,7 @@
 //! it exists.
 
 mod ledger;
+pub mod list;
 mod rules;
 mod settle;
 
@@ -24,7 +25,8 @@ use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
-pub use ledger::Ledger;
+pub use ledger::{FILE as LEDGER_FILE, Ledger};
+pub use list::{FILE as LIST_FILE, Folder, FolderList};
 pub use rules::Rules;
 pub use settle::{Settler, Stamp};
 
@@ -47,6 +49,14 @@ pub enum WatchError {
         /// Why.
         why: String,
     },
+    /// The stored list of watched folders cannot be read or written.
+    #[error("the list of watched folders {path} cannot be used: {why}")]
+    List {
+        /// The list's file.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
     /// The ledger of handed-over files cannot be read or written.
     #[error("the watch ledger {path} cannot be used: {why}")]
     Ledger {
@@ -57,13 +67,27 @@ pub enum WatchError {
     },
 }
 
+/// A folder and which of its files are wanted.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    /// The folder (absolute).
+    pub dir: PathBuf,
+    /// Which files.
+    pub rules: Rules,
+}
+
+/// Checks that `dir` is a folder and makes it absolute.
+pub fn folder(dir: &Path) -> Result<PathBuf, WatchError> {
+    let bad = |why: String| WatchError::Folder { path: dir.to_path_buf(), why };
+    let abs = std::fs::canonicalize(dir).map_err(|e| bad(e.to_string()))?;
+    if abs.is_dir() { Ok(abs) } else { Err(bad("it is not a folder".into())) }
+}
+
 /// What a watch looks at, and how.
 #[derive(Debug, Clone)]
 pub struct WatchOptions {
-    /// The folders (made absolute).
-    pub dirs: Vec<PathBuf>,
-    /// Which files.
-    pub rules: Rules,
+    /// The folders, each with its rules.
+    pub folders: Vec<Watched>,
     /// How long a file must stay unchanged to be complete.
     pub settle: Duration,
     /// Between scans, when scanning instead of notifications.
@@ -72,23 +96,11 @@ pub struct WatchOptions {
     pub poll: bool,
 }
 
-impl WatchOptions {
-    /// Checks and makes absolute each folder.
-    pub fn folders(dirs: &[String]) -> Result<Vec<PathBuf>, WatchError> {
-        dirs.iter()
-            .map(|d| {
-                let path = PathBuf::from(d);
-                let bad = |why: String| WatchError::Folder { path: path.clone(), why };
-                let abs = std::fs::canonicalize(&path).map_err(|e| bad(e.to_string()))?;
-                if abs.is_dir() { Ok(abs) } else { Err(bad("it is not a folder".into())) }
-            })
-            .collect()
-    }
-}
-
 /// A file complete, and new or changed since it was last handed over.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ready {
+    /// Which of the watch's folders it is under (its place in `folders`).
+    pub folder: usize,
     /// Where it is.
     pub path: PathBuf,
     /// Its size and modification time when it settled.
@@ -105,8 +117,9 @@ struct State {
 }
 
 impl State {
-    fn root_of(&self, path: &Path) -> Option<&Path> {
-        self.opts.dirs.iter().map(PathBuf::as_path).find(|d| path.starts_with(d))
+    /// The folder `path` is under, and wanted by: its place.
+    fn folder_of(&self, path: &Path) -> Option<usize> {
+        self.opts.folders.iter().position(|f| path.starts_with(&f.dir) && f.rules.wants(&f.dir, path))
     }
 
     fn is_new(&self, path: &Path, stamp: Stamp) -> bool {
@@ -116,8 +129,7 @@ impl State {
 
     /// Looks at one path an event or a scan named.
     fn look(&mut self, path: &Path, now: std::time::Instant) {
-        let Some(root) = self.root_of(path) else { return };
-        if !self.opts.rules.wants(root, path) {
+        if self.folder_of(path).is_none() {
             return;
         }
         match Stamp::read(path) {
@@ -129,12 +141,12 @@ impl State {
     /// Looks at every file under the folders (or under `dir` only).
     fn scan(&mut self, dir: Option<&Path>) {
         let now = std::time::Instant::now();
-        let roots: Vec<PathBuf> = match dir {
-            Some(d) => vec![d.to_path_buf()],
-            None => self.opts.dirs.clone(),
+        let roots: Vec<(PathBuf, bool)> = match dir {
+            Some(d) => vec![(d.to_path_buf(), true)],
+            None => self.opts.folders.iter().map(|f| (f.dir.clone(), f.rules.recursive)).collect(),
         };
-        for root in roots {
-            let depth = if self.opts.rules.recursive { usize::MAX } else { 1 };
+        for (root, recursive) in roots {
+            let depth = if recursive { usize::MAX } else { 1 };
             let walk = walkdir::WalkDir::new(&root).max_depth(depth).into_iter();
             // Hidden folders (a sync client's state) are not entered.
             let walk = walk.filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
@@ -151,8 +163,9 @@ impl State {
         for (path, stamp) in self.settler.due(now) {
             match Stamp::read(&path) {
                 Some(s) if s == stamp && self.is_new(&path, s) => {
+                    let Some(folder) = self.folder_of(&path) else { continue };
                     self.handed.insert(path.clone(), s);
-                    ready.push(Ready { path, stamp: s });
+                    ready.push(Ready { folder, path, stamp: s });
                 }
                 Some(s) if s != stamp => self.settler.saw(&path, Some(s), now),
                 _ => {}
@@ -166,7 +179,6 @@ impl State {
 /// gets what the user should know (notifications unavailable, errors).
 pub async fn run(opts: WatchOptions, ledger: Arc<Mutex<Ledger>>, out: UnboundedSender<Ready>, say: impl Fn(String)) {
     let (ev_tx, mut events) = tokio::sync::mpsc::unbounded_channel::<notify::Result<notify::Event>>();
-    let mode = if opts.rules.recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
     let watcher = if opts.poll {
         None
     } else {
@@ -174,8 +186,9 @@ pub async fn run(opts: WatchOptions, ledger: Arc<Mutex<Ledger>>, out: UnboundedS
             let _ = ev_tx.send(r);
         })
         .and_then(|mut w| {
-            for d in &opts.dirs {
-                w.watch(d, mode)?;
+            for f in &opts.folders {
+                let mode = if f.rules.recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
+                w.watch(&f.dir, mode)?;
             }
             Ok(w)
         });
@@ -204,7 +217,7 @@ pub async fn run(opts: WatchOptions, ledger: Arc<Mutex<Ledger>>, out: UnboundedS
     };
     say(format!(
         "watching {} ({how}; a file is taken once unchanged for {settle} s)",
-        st.opts.dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+        st.opts.folders.iter().map(|f| f.dir.display().to_string()).collect::<Vec<_>>().join(", ")
     ));
     loop {
         let next = st.settler.next_due().map(Instant::from_std);

@@ -1,6 +1,7 @@
 //! Drawing: pure functions from [`App`] state to widgets. Only the visible
 //! rows of the list are built.
 
+mod folders;
 mod forms;
 mod input;
 mod library;
@@ -107,6 +108,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Mode::Presets(ed) => forms::presets(frame, app, ed, &theme, area),
         Mode::GroupForm(form) => forms::group(frame, app, form, &theme, area),
         Mode::Library(pane) => library::draw(frame, pane, &theme, area),
+        Mode::Folders(pane) => folders::draw(frame, app, pane, &theme, area),
         Mode::Normal | Mode::Editing | Mode::Filter | Mode::LogSearch(_) => {}
     }
 }
@@ -159,6 +161,7 @@ fn status_line(app: &App, theme: &Theme, width: usize) -> Line<'static> {
         }
         (None, Mode::Filter) => Line::styled("filter: type to narrow the list · Enter keep · Esc clear", theme.dim()),
         (None, Mode::LogSearch(_)) => Line::styled("search the log: type · Enter find · Esc cancel", theme.dim()),
+        (None, Mode::Folders(_)) => Line::styled("watched folders: a add · x remove (asks) · Esc close", theme.dim()),
         (None, Mode::Library(_)) => {
             Line::styled("the server's assets: y copy asset:// · x delete (asks) · r reload · Esc close", theme.dim())
         }

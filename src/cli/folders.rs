@@ -1,0 +1,113 @@
+//! `watch list|add|remove`: the stored list of watched folders, which
+//! `import --watch` without folders and the dashboard watch.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::args::WatchCommand;
+use super::out;
+use crate::exit::{Failure, USAGE};
+use crate::options::GlobalArgs;
+use crate::setup::Context;
+use crate::watch::{Folder, FolderList, LEDGER_FILE, LIST_FILE, Ledger};
+
+/// A stored folder as `watch list --json` prints it.
+#[derive(Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    folder: &'a Folder,
+    /// Files of it imported so far (in the watch ledger).
+    imported: usize,
+}
+
+/// How many files under each folder the ledger holds, for its group.
+pub(super) fn imported(data_dir: &Path, folders: &[&Folder]) -> Result<Vec<usize>, Failure> {
+    let mut ledgers: Vec<(String, Ledger)> = Vec::new();
+    folders
+        .iter()
+        .map(|f| {
+            if !ledgers.iter().any(|(g, _)| *g == f.group) {
+                let l =
+                    Ledger::open(&data_dir.join(LEDGER_FILE), &f.group).map_err(|e| Failure::from(e.to_string()))?;
+                ledgers.push((f.group.clone(), l));
+            }
+            Ok(ledgers.iter().find(|(g, _)| *g == f.group).map_or(0, |(_, l)| l.count_under(&f.dir)))
+        })
+        .collect()
+}
+
+pub(super) fn folders(global: &GlobalArgs, cmd: WatchCommand) -> Result<u8, Failure> {
+    let ctx = Context::load(global)?;
+    for w in &ctx.loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    let data = &ctx.paths.data_dir;
+    let mut list = FolderList::load(&data.join(LIST_FILE)).map_err(|e| Failure::from(e.to_string()))?;
+    let profile = ctx.profile.name.clone();
+    match cmd {
+        WatchCommand::List { json } => {
+            let mine: Vec<&Folder> = list.of_profile(&profile).collect();
+            let counts = imported(data, &mine)?;
+            if json {
+                let rows: Vec<Listed> =
+                    mine.iter().zip(counts).map(|(folder, imported)| Listed { folder, imported }).collect();
+                return out::json(&rows).map(|()| 0);
+            }
+            if mine.is_empty() {
+                eprintln!("no watched folders for profile {profile}: `seedance-assets watch add DIR --group GROUP`");
+            }
+            for (f, n) in mine.iter().zip(counts) {
+                let mut how = Vec::new();
+                if f.recursive {
+                    how.push("recursive".to_string());
+                }
+                how.extend(f.include.iter().map(|g| format!("include {g}")));
+                how.extend(f.exclude.iter().map(|g| format!("exclude {g}")));
+                let how = if how.is_empty() { String::new() } else { format!("\t{}", how.join(", ")) };
+                let dir = crate::text::sanitize(&f.dir.display().to_string());
+                out::line(&format!("{dir}\t{}\t{n} imported{how}", crate::text::sanitize(&f.group)))?;
+            }
+            Ok(0)
+        }
+        WatchCommand::Add { dirs, group, recursive, include, exclude } => {
+            let group = group
+                .or_else(|| ctx.loaded.config.default_preset().map(|p| p.group_id.clone()))
+                .map(|g| g.trim().to_string())
+                .filter(|g| !g.is_empty())
+                .ok_or_else(|| Failure::new(USAGE, "which group? give --group GROUP (or set SEEDANCE_GROUP)"))?;
+            // Every folder is checked before any is stored.
+            let new: Vec<Folder> = dirs
+                .iter()
+                .map(|d| Folder::new(d, &group, &profile, recursive, &include, &exclude))
+                .collect::<Result<_, _>>()
+                .map_err(|e| Failure::new(USAGE, e.to_string()))?;
+            for f in new {
+                let shown = crate::text::sanitize(&f.dir.display().to_string());
+                let added = list.add(f).map_err(|e| Failure::from(e.to_string()))?;
+                let what = if added { "watched" } else { "already watched" };
+                eprintln!("{what}: {shown} into group {}", crate::text::sanitize(&group));
+            }
+            Ok(0)
+        }
+        WatchCommand::Remove { dirs } => {
+            let mut missing = Vec::new();
+            for d in &dirs {
+                // A folder deleted since can still be removed by its stored path.
+                let dir = std::fs::canonicalize(d).unwrap_or_else(|_| std::path::absolute(d).unwrap_or(d.clone()));
+                let gone = list.remove(&dir, &profile).map_err(|e| Failure::from(e.to_string()))?;
+                let shown = crate::text::sanitize(&dir.display().to_string());
+                if gone.is_empty() {
+                    missing.push(shown);
+                } else {
+                    eprintln!("no longer watched: {shown} ({} group(s))", gone.len());
+                }
+            }
+            if missing.is_empty() {
+                Ok(0)
+            } else {
+                Err(Failure::new(USAGE, format!("not watched (see `watch list`): {}", missing.join(", "))))
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! The stored list of watched folders (`DATA_DIR/watch-folders.json`): what
+//! `watch add` and the dashboard's watch view keep, so a restart watches the
+//! same folders into the same groups. Written whole, atomically, on every
+//! change; a list that cannot be read is an error naming the file, never an
+//! empty list (that would silently stop watching).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Rules, WatchError, Watched};
+
+/// The list's file name in the data dir.
+pub const FILE: &str = "watch-folders.json";
+
+/// One watched folder: where, into which group of which profile, and which files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Folder {
+    /// The folder (absolute).
+    pub dir: PathBuf,
+    /// The asset group its files go into.
+    pub group: String,
+    /// The profile (account) whose group it is.
+    pub profile: String,
+    /// Subfolders too.
+    #[serde(default)]
+    pub recursive: bool,
+    /// Only files matching one of these globs (relative to the folder).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// Never files matching one of these globs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+}
+
+impl Folder {
+    /// A folder to watch: `dir` must exist and be a folder (made absolute);
+    /// the globs are checked.
+    pub fn new(
+        dir: &Path,
+        group: &str,
+        profile: &str,
+        recursive: bool,
+        include: &[String],
+        exclude: &[String],
+    ) -> Result<Folder, WatchError> {
+        Rules::new(recursive, include, exclude)?;
+        let dir = super::folder(dir)?;
+        Ok(Folder {
+            dir,
+            group: group.to_string(),
+            profile: profile.to_string(),
+            recursive,
+            include: include.to_vec(),
+            exclude: exclude.to_vec(),
+        })
+    }
+
+    /// What the watcher looks at for it.
+    pub fn watched(&self) -> Result<Watched, WatchError> {
+        Ok(Watched { dir: self.dir.clone(), rules: Rules::new(self.recursive, &self.include, &self.exclude)? })
+    }
+
+    fn same_place(&self, other: &Folder) -> bool {
+        self.dir == other.dir && self.group == other.group && self.profile == other.profile
+    }
+}
+
+/// The stored list, as read from its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderList {
+    path: PathBuf,
+    folders: Vec<Folder>,
+}
+
+impl FolderList {
+    /// Reads the list at `path` (none yet: an empty list).
+    pub fn load(path: &Path) -> Result<FolderList, WatchError> {
+        let bad = |why: String| WatchError::List { path: path.to_path_buf(), why };
+        let folders = match std::fs::read(path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(bad(e.to_string())),
+        };
+        Ok(FolderList { path: path.to_path_buf(), folders })
+    }
+
+    /// Every stored folder.
+    pub fn folders(&self) -> &[Folder] {
+        &self.folders
+    }
+
+    /// The folders of `profile`.
+    pub fn of_profile<'a>(&'a self, profile: &'a str) -> impl Iterator<Item = &'a Folder> + 'a {
+        self.folders.iter().filter(move |f| f.profile == profile)
+    }
+
+    /// Adds `folder` and saves; `false` (nothing saved) when that folder is
+    /// already watched into that group. The same folder into the same group
+    /// with other rules replaces the stored one.
+    pub fn add(&mut self, folder: Folder) -> Result<bool, WatchError> {
+        let mut next = self.folders.clone();
+        match next.iter_mut().find(|f| f.same_place(&folder)) {
+            Some(f) if *f == folder => return Ok(false),
+            Some(f) => *f = folder,
+            None => next.push(folder),
+        }
+        self.save(next)?;
+        Ok(true)
+    }
+
+    /// Removes the folders of `profile` at `dir` (every group) and saves;
+    /// returns those removed.
+    pub fn remove(&mut self, dir: &Path, profile: &str) -> Result<Vec<Folder>, WatchError> {
+        let (gone, kept): (Vec<Folder>, Vec<Folder>) =
+            self.folders.iter().cloned().partition(|f| f.dir == dir && f.profile == profile);
+        if !gone.is_empty() {
+            self.save(kept)?;
+        }
+        Ok(gone)
+    }
+
+    fn save(&mut self, folders: Vec<Folder>) -> Result<(), WatchError> {
+        let bad = |why: String| WatchError::List { path: self.path.clone(), why };
+        let mut text = serde_json::to_vec_pretty(&folders).map_err(|e| bad(e.to_string()))?;
+        text.push(b'\n');
+        if let Some(parent) = self.path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| bad(e.to_string()))?;
+        }
+        crate::config::atomic_write(&self.path, &text).map_err(|e| bad(e.to_string()))?;
+        self.folders = folders;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_across_loads_added_once_and_removed_by_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let path = dir.path().join("data").join(FILE);
+        let mut list = FolderList::load(&path).unwrap();
+        assert!(list.folders().is_empty(), "no file yet: no folders");
+        let fa = Folder::new(&a, "g1", "default", true, &["*.png".into()], &[]).unwrap();
+        assert!(list.add(fa.clone()).unwrap());
+        assert!(!list.add(fa.clone()).unwrap(), "the same folder into the same group once");
+        let into_g2 = Folder { group: "g2".into(), ..fa.clone() };
+        assert!(list.add(into_g2).unwrap(), "another group is another watch");
+        assert!(list.add(Folder::new(&b, "g1", "work", false, &[], &[]).unwrap()).unwrap());
+        let flat = Folder { recursive: false, ..fa.clone() };
+        assert!(list.add(flat.clone()).unwrap(), "new rules replace the stored ones");
+        let back = FolderList::load(&path).unwrap();
+        assert_eq!(back.folders().len(), 3);
+        assert_eq!(back.folders()[0], flat);
+        assert_eq!(back.of_profile("work").count(), 1);
+        let mut back = back;
+        let gone = back.remove(&std::fs::canonicalize(&a).unwrap(), "default").unwrap();
+        assert_eq!(gone.len(), 2, "both groups of that folder");
+        assert_eq!(FolderList::load(&path).unwrap().folders().len(), 1);
+    }
+
+    #[test]
+    fn a_damaged_list_or_a_missing_folder_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE);
+        std::fs::write(&path, b"[{\"dir\": 3").unwrap();
+        let e = FolderList::load(&path).unwrap_err().to_string();
+        assert!(e.contains(FILE), "{e}");
+        let e = Folder::new(&dir.path().join("nope"), "g", "p", false, &[], &[]).unwrap_err().to_string();
+        assert!(e.contains("nope"), "{e}");
+        let e = Folder::new(dir.path(), "g", "p", false, &["{a,b}".into()], &[]).unwrap_err().to_string();
+        assert!(e.contains("braces"), "{e}");
+    }
+}
