@@ -279,7 +279,7 @@ async fn bad_watch_arguments_are_named_before_anything_starts() {
     .await
     .unwrap();
     let expect = [
-        "takes the folders to watch",
+        "give folders, or store them with `seedance-assets watch add DIR`",
         "/no/such/folder",
         "it is not a folder",
         "--settle takes",
@@ -318,4 +318,80 @@ async fn a_cause_that_pauses_everything_ends_the_watch_for_a_service_manager_to_
     assert_eq!(code, Some(2), "the bucket's refusal is a configuration error: {stderr}");
     assert!(stderr.contains("uploads paused"), "{stderr}");
     assert_eq!(sim.stats().assets_created, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_folders_are_listed_watched_without_arguments_and_removed() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let (g1, g2) = (sim.state().add_group("farm"), sim.state().add_group("voice"));
+    let env = env(&sim);
+    let (a, b) = (env.dir.path().join("renders"), env.dir.path().join("takes"));
+    std::fs::create_dir_all(a.join("sub")).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let report = tokio::task::spawn_blocking(move || {
+        let run = |args: &[&str]| {
+            let out = env.command(args).output().unwrap();
+            (out.status.code(), clienv::text(&out.stdout), clienv::text(&out.stderr))
+        };
+        let (sa, sb) = (a.to_str().unwrap(), b.to_str().unwrap());
+        let (code, _, err) = run(&["watch", "add", sa]);
+        assert_eq!(code, Some(2), "no group: {err}");
+        assert!(err.contains("which group"), "{err}");
+        let missing = env.dir.path().join("nope");
+        let (code, _, err) = run(&["watch", "add", sa, missing.to_str().unwrap(), "--group", &g1]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("nope"), "the missing folder is named: {err}");
+        let (code, out, _) = run(&["watch", "list", "--json"]);
+        assert_eq!((code, out.trim()), (Some(0), "[]"), "nothing stored when one folder is wrong");
+        let (code, _, err) = run(&["watch", "add", sa, "--group", &g1, "--recursive", "--include", "*.png"]);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(err.contains("watched: "), "{err}");
+        let (_, _, err) = run(&["watch", "add", sa, "--group", &g1, "--recursive", "--include", "*.png"]);
+        assert!(err.contains("already watched"), "{err}");
+        assert_eq!(run(&["watch", "add", sb, "--group", &g2]).0, Some(0));
+
+        // Without folders, the stored ones of the import's group, each with its rules.
+        std::fs::write(a.join("sub/x.png"), image(1)).unwrap();
+        std::fs::write(a.join("skip.jpg"), b"not included").unwrap();
+        std::fs::write(b.join("other-group.png"), image(2)).unwrap();
+        let mut child =
+            env.command(["import", "--watch", "--group", &g1, "--settle", "1"]).stderr(Stdio::piped()).spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let text = || lines.lock().unwrap().join("\n");
+        let start = Instant::now();
+        while !text().contains("x.png: queued as job #") {
+            assert!(start.elapsed() < Duration::from_secs(30), "{}", text());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_secs(2));
+        // SAFETY: a signal to our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+        let watched = text();
+        assert!(!watched.contains("skip.jpg") && !watched.contains("other-group"), "{watched}");
+
+        let (code, _, err) = run(&["import", "--watch", "--group", "group-none"]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("none go into group group-none") && err.contains(&g1), "{err}");
+        let (_, out, _) = run(&["watch", "list"]);
+        let rows: Vec<&str> = out.lines().collect();
+        assert_eq!(rows.len(), 2, "{out}");
+        assert!(rows[0].contains("renders") && rows[0].contains("1 imported") && rows[0].contains("include *.png"));
+        assert!(rows[1].contains("takes") && rows[1].contains("0 imported"), "{out}");
+        assert_eq!(run(&["watch", "remove", sa]).0, Some(0));
+        let (code, _, err) = run(&["watch", "remove", sa]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("not watched"), "{err}");
+        let (_, out, _) = run(&["watch", "list"]);
+        assert_eq!(out.lines().count(), 1, "{out}");
+    });
+    report.await.unwrap();
+    assert_eq!(sim.stats().assets_created, 1, "only the included file of the stored folder of that group");
 }
