@@ -67,8 +67,12 @@ fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// `~/x` is the home folder's `x`.
+/// `~/x` is the home folder's `x`; quotes around the whole path (as a
+/// terminal pastes a dropped folder) are not part of it.
 fn expand(typed: &str) -> PathBuf {
+    let typed = typed.trim();
+    let typed =
+        ['\'', '"'].iter().find_map(|q| typed.strip_prefix(*q).and_then(|t| t.strip_suffix(*q))).unwrap_or(typed);
     match (typed.strip_prefix("~/"), directories::BaseDirs::new()) {
         (Some(rest), Some(b)) => b.home_dir().join(rest),
         _ if typed == "~" => directories::BaseDirs::new().map_or_else(|| typed.into(), |b| b.home_dir().to_path_buf()),
@@ -329,5 +333,7 @@ mod tests {
         assert_eq!(expand("~"), home);
         assert_eq!(expand("/srv/x"), std::path::PathBuf::from("/srv/x"));
         assert_eq!(expand("~user/x"), std::path::PathBuf::from("~user/x"));
+        assert_eq!(expand("'/srv/my renders'"), std::path::PathBuf::from("/srv/my renders"));
+        assert_eq!(expand(" \"~/x\" "), home.join("x"));
     }
 }
