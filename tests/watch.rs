@@ -274,6 +274,11 @@ async fn bad_watch_arguments_are_named_before_anything_starts() {
             run(&bucketed, &[&dir, "--settle", "0"]),
             run(&bucketed, &[&dir, "--include", "[oops"]),
             run(&bare, &[&dir]),
+            run(&bucketed, &["https://media.example/a.png"]),
+            {
+                let out = bucketed.command(["import", "--settle", "2", &dir]).output().unwrap();
+                (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+            },
         ]
     })
     .await
@@ -285,7 +290,10 @@ async fn bad_watch_arguments_are_named_before_anything_starts() {
         "--settle takes",
         "not valid",
         "go through your bucket",
+        "is a URL: import URLs without --watch",
+        "--watch",
     ];
+    assert_eq!(outs.len(), expect.len());
     for ((code, err), want) in outs.iter().zip(expect) {
         assert_eq!(*code, Some(2), "{err}");
         assert!(err.contains(want), "{want}: {err}");

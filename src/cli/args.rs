@@ -234,20 +234,20 @@ pub struct ImportArgs {
     #[arg(long, conflicts_with = "file")]
     pub watch: bool,
     /// Watching: a file is complete once its size and time have not changed for this many seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 3.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 3.0, requires = "watch")]
     pub settle: f64,
     /// Watching: only files whose path under the folder matches this glob (repeatable; `*.png`, `plates/**`).
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", requires = "watch")]
     pub include: Vec<String>,
     /// Watching: never files whose path under the folder matches this glob (repeatable).
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", requires = "watch")]
     pub exclude: Vec<String>,
     /// Watching: scan the folders every --scan-every seconds instead of using the system's file notifications
     /// (network filesystems; also used by itself where notifications are unavailable).
-    #[arg(long)]
+    #[arg(long, requires = "watch")]
     pub poll: bool,
     /// Watching: seconds between scans, when scanning.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, requires = "watch")]
     pub scan_every: f64,
     /// Conforming, what an aspect ratio outside the limits becomes: `pad`
     /// (bars, the default) or `crop` (the middle kept).

@@ -59,6 +59,13 @@ fn given(a: &ImportArgs) -> Result<Vec<Watched>, Failure> {
     a.urls
         .iter()
         .map(|d| {
+            if d.contains("://") {
+                let why = format!(
+                    "--watch takes folders, and `{}` is a URL: import URLs without --watch",
+                    crate::text::sanitize(d)
+                );
+                return Err(Failure::new(USAGE, why));
+            }
             let dir = crate::watch::folder(std::path::Path::new(d)).map_err(|e| Failure::new(USAGE, e.to_string()))?;
             Ok(Watched { dir, rules: rules.clone() })
         })
