@@ -229,10 +229,20 @@ async fn event_loop(
     watcher.start(app, folders_idle(&setup, engine.is_some()));
     // The account's asset count for the header: one free listing a minute,
     // if the server has one.
+    // A server without a listing is not asked again.
+    let no_listing = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let count_assets = |setup: &Setup| {
         let (client, max, tx) = (setup.client.clone(), setup.profile.limits.max_assets, lib_tx.clone());
+        let no_listing = no_listing.clone();
         tokio::spawn(async move {
-            let total = crate::library::held(&client).await.ok().flatten();
+            let total = match crate::library::held(&client).await {
+                Ok(total) => total,
+                Err(crate::api::LibraryError::Absent { .. }) => {
+                    no_listing.store(true, std::sync::atomic::Ordering::Relaxed);
+                    None
+                }
+                Err(_) => None,
+            };
             let _ = tx.send(pane::library::LibraryNews::Holdings(total.map(|n| (n, max))));
         });
     };
@@ -332,7 +342,9 @@ async fn event_loop(
             }
             _ = tokio::time::sleep_until(next_frame), if app.dirty => {}
             _ = tick.tick(), if animating => app.advance_tick(),
-            _ = recount.tick(), if engine.is_some() => count_assets(&setup),
+            _ = recount.tick(), if engine.is_some() && !no_listing.load(std::sync::atomic::Ordering::Relaxed) => {
+                count_assets(&setup);
+            }
             _ = sigterm.recv() => break 'main,
             _ = sigint.recv() => break 'main,
             _ = sighup.recv() => { hung_up = true; break 'main; }
