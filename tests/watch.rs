@@ -399,6 +399,15 @@ async fn stored_folders_are_listed_watched_without_arguments_and_removed() {
         assert!(err.contains("not watched"), "{err}");
         let (_, out, _) = run(&["watch", "list"]);
         assert_eq!(out.lines().count(), 1, "{out}");
+        // A watch stopped before any file came prints no empty table.
+        let quiet = env.dir.path().join("quiet");
+        std::fs::create_dir_all(&quiet).unwrap();
+        let child = env.command(["import", "--watch", quiet.to_str().unwrap(), "--group", &g2]).spawn().unwrap();
+        std::thread::sleep(Duration::from_secs(2));
+        // SAFETY: a signal to our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let out = child.wait_with_output().unwrap();
+        assert_eq!((out.status.code(), clienv::text(&out.stdout)), (Some(0), String::new()));
     });
     report.await.unwrap();
     assert_eq!(sim.stats().assets_created, 1, "only the included file of the stored folder of that group");

@@ -535,8 +535,12 @@ pub(super) async fn follow(
         t.jobs.iter().filter(|(_, slot)| slot.state.is_some()).map(|(id, slot)| (slot.pos, *id)).collect();
     order.sort_unstable();
     let wide = t.profiles.len() > 1;
-    let printed =
-        setup.history().map_err(Failure::from).and_then(|h| print_jobs(&h, order.iter().map(|o| o.1), json, wide));
+    // No table of nothing (a watch stopped before any file came, say).
+    let printed = if order.is_empty() && !json {
+        Ok(())
+    } else {
+        setup.history().map_err(Failure::from).and_then(|h| print_jobs(&h, order.iter().map(|o| o.1), json, wide))
+    };
     if let Err(e) = printed
         && !e.message.is_empty()
     {
