@@ -41,16 +41,31 @@ pub(super) fn start(
             return;
         }
     };
-    let cfg = &setup.loaded.config.preflight;
     // Conformed: lines sent with the conform key, or every line of a preset that says so.
     let preset = app.preset_name().and_then(|n| app.presets.iter().find(|p| p.name == n));
     let conformer = match &conform.conformer {
         Some(c) if submission.conform || setup.loaded.config.conforms(preset) => Some(Arc::clone(c)),
         _ => None,
     };
-    let intake = Arc::new(Intake {
+    let policy = crate::intake::Policy { consent: submission.consent, ..app.input.policy() };
+    let intake = intake(setup, defaults, policy, checker, conformer, conform);
+    spawn(intake, Source::inline("editor", submission.lines.join("\n")), engine, done);
+}
+
+/// The dashboard's front door: these defaults and policy, this profile's
+/// bucket and limits, progress told to the rows.
+fn intake(
+    setup: &Setup,
+    defaults: crate::intake::ImportDefaults,
+    policy: crate::intake::Policy,
+    checker: Option<Arc<Checker>>,
+    conformer: Option<Arc<crate::conform::Conformer>>,
+    conform: &Conform,
+) -> Arc<Intake> {
+    let cfg = &setup.loaded.config.preflight;
+    Arc::new(Intake {
         defaults,
-        policy: crate::intake::Policy { consent: submission.consent, ..app.input.policy() },
+        policy,
         checker,
         storage: setup.storage().cloned().map_err(|e| e as Arc<dyn std::error::Error + Send + Sync>),
         limits: cfg.limits(),
@@ -59,8 +74,7 @@ pub(super) fn start(
         concurrency: cfg.concurrency,
         conform: conformer,
         progress: Some(conform.progress.clone()),
-    });
-    spawn(intake, Source::inline("editor", submission.lines.join("\n")), engine, done);
+    })
 }
 
 /// The front door for a watched folder's files: lines of their paths into
@@ -77,25 +91,16 @@ pub(super) fn start_watched(
 ) {
     let cfg = &setup.loaded.config.preflight;
     let conformer = conform.conformer.as_ref().filter(|_| setup.loaded.config.conforms(None)).map(Arc::clone);
-    let intake = Arc::new(Intake {
-        defaults: crate::intake::ImportDefaults {
-            group_id: group.to_string(),
-            asset_type: crate::config::TypeChoice::Infer,
-            template: crate::config::Template::stem(),
-            date: crate::intake::today(),
-            force_type: false,
-            loopback_http: setup.is_demo(),
-        },
-        policy: crate::intake::Policy { mode: cfg.mode, unprobeable: cfg.unprobeable, consent: false },
-        checker,
-        storage: setup.storage().cloned().map_err(|e| e as Arc<dyn std::error::Error + Send + Sync>),
-        limits: cfg.limits(),
-        recursive: false,
-        profile: setup.profile.name.clone(),
-        concurrency: cfg.concurrency,
-        conform: conformer,
-        progress: Some(conform.progress.clone()),
-    });
+    let defaults = crate::intake::ImportDefaults {
+        group_id: group.to_string(),
+        asset_type: crate::config::TypeChoice::Infer,
+        template: crate::config::Template::stem(),
+        date: crate::intake::today(),
+        force_type: false,
+        loopback_http: setup.is_demo(),
+    };
+    let policy = crate::intake::Policy { mode: cfg.mode, unprobeable: cfg.unprobeable, consent: false };
+    let intake = intake(setup, defaults, policy, checker, conformer, conform);
     spawn(intake, Source::inline("watch", paths.join("\n")), engine, done);
 }
 
