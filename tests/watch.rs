@@ -412,3 +412,75 @@ async fn stored_folders_are_listed_watched_without_arguments_and_removed() {
     report.await.unwrap();
     assert_eq!(sim.stats().assets_created, 1, "only the included file of the stored folder of that group");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_removed_and_made_again_or_missing_at_start_is_watched_once_it_exists() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("farm");
+    let env = env(&sim);
+    let (a, b) = (env.dir.path().join("a"), env.dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let data = env.data.clone();
+    let (code, stderr, want, jobs) = tokio::task::spawn_blocking(move || {
+        // b is stored, then moved away: it is missing when the watch starts.
+        for d in [&a, &b] {
+            assert_eq!(
+                env.command(["watch", "add", d.to_str().unwrap(), "--group", &group]).status().unwrap().code(),
+                Some(0)
+            );
+        }
+        let b_away = env.dir.path().join("b-away");
+        std::fs::rename(&b, &b_away).unwrap();
+        let mut child = env
+            .command(["import", "--watch", "--group", &group, "--settle", "1", "--scan-every", "1"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let text = || lines.lock().unwrap().join("\n");
+        let until = |what: &str| {
+            let start = Instant::now();
+            while !text().contains(what) {
+                assert!(start.elapsed() < Duration::from_secs(30), "no `{what}` in:\n{}", text());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        };
+        until("b is missing");
+        assert!(text().contains("notified by the system"), "one missing folder does not make all scanned: {}", text());
+        std::fs::write(a.join("one.png"), image(1)).unwrap();
+        until("one.png: queued");
+        // a removed and made again: its old watch went with it.
+        std::fs::remove_dir_all(&a).unwrap();
+        until("a is gone");
+        std::fs::create_dir_all(&a).unwrap();
+        until("a is back");
+        std::fs::write(a.join("two.png"), image(2)).unwrap();
+        until("two.png: queued");
+        // b comes back (moved into place, with a file in it).
+        std::fs::write(b_away.join("three.png"), image(3)).unwrap();
+        std::fs::rename(&b_away, &b).unwrap();
+        until("three.png: queued");
+        std::fs::write(b.join("four.png"), image(4)).unwrap();
+        until("four.png: queued");
+        // SAFETY: a signal to our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let code = child.wait().unwrap().code();
+        // Read before the environment (and its folder) goes.
+        (code, text(), (1..=4).map(image).collect::<Vec<_>>(), by_content(&data))
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    for b in &want {
+        assert_eq!(jobs.get(&sha256_hex(b)).map(Vec::len), Some(1), "{stderr}");
+    }
+    assert_eq!(sim.stats().duplicate_creations, 0);
+}

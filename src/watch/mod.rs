@@ -138,21 +138,31 @@ impl State {
         }
     }
 
-    /// Looks at every file under the folders (or under `dir` only).
-    fn scan(&mut self, dir: Option<&Path>) {
+    /// Looks at every file under every folder.
+    fn scan(&mut self) {
+        for (i, f) in self.opts.folders.clone().iter().enumerate() {
+            self.scan_folder(i, &f.dir);
+        }
+    }
+
+    /// Looks at every file under folder `i` as deep as its rules go.
+    fn scan_folder(&mut self, i: usize, dir: &Path) {
+        let depth = if self.opts.folders[i].rules.recursive { usize::MAX } else { 1 };
+        self.walk(dir, depth);
+    }
+
+    /// Looks at every file under `dir`, a folder just made inside a watched one.
+    fn scan_dir(&mut self, dir: &Path) {
+        self.walk(dir, usize::MAX);
+    }
+
+    fn walk(&mut self, root: &Path, depth: usize) {
         let now = std::time::Instant::now();
-        let roots: Vec<(PathBuf, bool)> = match dir {
-            Some(d) => vec![(d.to_path_buf(), true)],
-            None => self.opts.folders.iter().map(|f| (f.dir.clone(), f.rules.recursive)).collect(),
-        };
-        for (root, recursive) in roots {
-            let depth = if recursive { usize::MAX } else { 1 };
-            let walk = walkdir::WalkDir::new(&root).max_depth(depth).into_iter();
-            // Hidden folders (a sync client's state) are not entered.
-            let walk = walk.filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-            for entry in walk.filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
-                self.look(entry.path(), now);
-            }
+        let walk = walkdir::WalkDir::new(root).max_depth(depth).into_iter();
+        // Hidden folders (a sync client's state) are not entered.
+        let walk = walk.filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for entry in walk.filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+            self.look(entry.path(), now);
         }
     }
 
@@ -175,46 +185,85 @@ impl State {
     }
 }
 
+/// A folder's identity on disk: a folder removed and made again is another.
+fn identity(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).ok().filter(|m| m.is_dir()).map(|m| (m.dev(), m.ino()))
+}
+
+/// The system's notifications, per folder: which folders they cover (the
+/// identity each had when its watch was added); the others are scanned.
+struct Notifier {
+    watcher: Option<notify::RecommendedWatcher>,
+    covers: Vec<Option<(u64, u64)>>,
+}
+
+impl Notifier {
+    /// Adds the watch of folder `i`; says why not when it cannot.
+    fn cover(&mut self, i: usize, f: &Watched, say: &impl Fn(String)) -> bool {
+        let Some(w) = &mut self.watcher else { return false };
+        let mode = if f.rules.recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
+        let before = identity(&f.dir);
+        match before.map(|_| w.watch(&f.dir, mode)) {
+            Some(Ok(())) => {
+                self.covers[i] = before;
+                true
+            }
+            None => false,
+            Some(Err(e)) => {
+                say(format!("{}: file notifications are unavailable ({e}): scanning it instead", f.dir.display()));
+                false
+            }
+        }
+    }
+}
+
 /// Watches until `out` is closed, sending each file as it is ready; `say`
-/// gets what the user should know (notifications unavailable, errors).
+/// gets what the user should know (notifications unavailable, a folder
+/// gone or back, errors).
+///
+/// Each folder has a watch of its own. Every `scan_every` each folder is
+/// looked at: one gone is said once and watched again when it is back (a
+/// folder removed and made again needs a new watch: the old one went with
+/// it), and folders the notifications do not cover are scanned.
 pub async fn run(opts: WatchOptions, ledger: Arc<Mutex<Ledger>>, out: UnboundedSender<Ready>, say: impl Fn(String)) {
     let (ev_tx, mut events) = tokio::sync::mpsc::unbounded_channel::<notify::Result<notify::Event>>();
+    let every = opts.scan_every.as_secs_f64();
     let watcher = if opts.poll {
         None
     } else {
-        let started = notify::recommended_watcher(move |r| {
+        match notify::recommended_watcher(move |r| {
             let _ = ev_tx.send(r);
-        })
-        .and_then(|mut w| {
-            for f in &opts.folders {
-                let mode = if f.rules.recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
-                w.watch(&f.dir, mode)?;
-            }
-            Ok(w)
-        });
-        match started {
+        }) {
             Ok(w) => Some(w),
             Err(e) => {
-                say(format!(
-                    "file notifications are unavailable ({e}): scanning every {:.0} s instead",
-                    opts.scan_every.as_secs_f64()
-                ));
+                say(format!("file notifications are unavailable ({e}): scanning every {every:.0} s instead"));
                 None
             }
         }
     };
-    let scanning = watcher.is_none();
+    let notifying = watcher.is_some();
+    let mut notifier = Notifier { watcher, covers: vec![None; opts.folders.len()] };
     let settle = opts.settle.as_secs_f64();
     let mut st = State { settler: Settler::new(opts.settle), opts, ledger, handed: HashMap::new() };
-    st.scan(None);
-    let mut scan = tokio::time::interval_at(Instant::now() + st.opts.scan_every, st.opts.scan_every);
-    scan.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Folders said to be gone (told once, until they are back).
+    let mut gone = vec![false; st.opts.folders.len()];
+    for (i, f) in st.opts.folders.clone().iter().enumerate() {
+        if identity(&f.dir).is_none() {
+            say(format!(
+                "{} is missing: it is watched once it exists (looked for every {every:.0} s)",
+                f.dir.display()
+            ));
+            gone[i] = true;
+        } else {
+            notifier.cover(i, f, &say);
+        }
+    }
+    st.scan();
+    let mut tick = tokio::time::interval_at(Instant::now() + st.opts.scan_every, st.opts.scan_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let far = Instant::now() + Duration::from_secs(86_400 * 365);
-    let how = if scanning {
-        format!("scanning every {:.0} s", st.opts.scan_every.as_secs_f64())
-    } else {
-        "notified by the system".to_string()
-    };
+    let how = if notifying { "notified by the system".to_string() } else { format!("scanning every {every:.0} s") };
     say(format!(
         "watching {} ({how}; a file is taken once unchanged for {settle} s)",
         st.opts.folders.iter().map(|f| f.dir.display().to_string()).collect::<Vec<_>>().join(", ")
@@ -222,16 +271,19 @@ pub async fn run(opts: WatchOptions, ledger: Arc<Mutex<Ledger>>, out: UnboundedS
     loop {
         let next = st.settler.next_due().map(Instant::from_std);
         tokio::select! {
-            ev = events.recv(), if !scanning => match ev {
+            ev = events.recv(), if notifying => match ev {
                 Some(Ok(event)) => {
                     if event.need_rescan() {
-                        st.scan(None);
+                        st.scan();
                     }
                     let now = std::time::Instant::now();
                     for path in &event.paths {
-                        if path.is_dir() && matches!(event.kind, EventKind::Create(_)) {
+                        if st.opts.folders.iter().any(|f| f.dir == *path) {
+                            // The folder itself moved or went: looked at now.
+                            check(&mut st, &mut notifier, &mut gone, &say);
+                        } else if path.is_dir() && matches!(event.kind, EventKind::Create(_)) {
                             // Files written before the new folder was watched.
-                            st.scan(Some(path));
+                            st.scan_dir(path);
                         } else {
                             st.look(path, now);
                         }
@@ -239,11 +291,18 @@ pub async fn run(opts: WatchOptions, ledger: Arc<Mutex<Ledger>>, out: UnboundedS
                 }
                 Some(Err(e)) => {
                     say(format!("file notifications: {e}; scanning again"));
-                    st.scan(None);
+                    st.scan();
                 }
                 None => return,
             },
-            _ = scan.tick(), if scanning => st.scan(None),
+            _ = tick.tick() => {
+                check(&mut st, &mut notifier, &mut gone, &say);
+                let uncovered: Vec<usize> = (0..st.opts.folders.len()).filter(|i| notifier.covers[*i].is_none()).collect();
+                for i in uncovered {
+                    let dir = st.opts.folders[i].dir.clone();
+                    st.scan_folder(i, &dir);
+                }
+            }
             _ = tokio::time::sleep_until(next.unwrap_or(far)), if next.is_some() => {
                 for r in st.due() {
                     if out.send(r).is_err() {
@@ -252,6 +311,43 @@ pub async fn run(opts: WatchOptions, ledger: Arc<Mutex<Ledger>>, out: UnboundedS
                 }
             }
             _ = out.closed() => return,
+        }
+    }
+}
+
+/// Looks at each folder: one gone is said once (its watch dropped), one
+/// back or made again is watched anew and scanned.
+fn check(st: &mut State, notifier: &mut Notifier, gone: &mut [bool], say: &impl Fn(String)) {
+    for (i, f) in st.opts.folders.clone().iter().enumerate() {
+        let now = identity(&f.dir);
+        if now.is_none() {
+            if let (Some(w), Some(_)) = (&mut notifier.watcher, notifier.covers[i]) {
+                let _ = w.unwatch(&f.dir);
+            }
+            notifier.covers[i] = None;
+            if !gone[i] {
+                say(format!("{} is gone: it is watched again once it exists", f.dir.display()));
+                gone[i] = true;
+            }
+            continue;
+        }
+        if notifier.covers[i].is_some() && notifier.covers[i] == now {
+            continue;
+        }
+        if notifier.covers[i].is_some()
+            && let Some(w) = &mut notifier.watcher
+        {
+            // Made again: the old watch went with the old folder.
+            let _ = w.unwatch(&f.dir);
+            notifier.covers[i] = None;
+        }
+        let covered = notifier.cover(i, f, say);
+        if gone[i] {
+            gone[i] = false;
+            say(format!("{} is back: watched again", f.dir.display()));
+        }
+        if covered || notifier.watcher.is_none() {
+            st.scan_folder(i, &f.dir);
         }
     }
 }
