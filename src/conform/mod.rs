@@ -197,7 +197,9 @@ impl Conformer {
         let mut made = Vec::new();
         if r.kind == AssetType::Image {
             let _permit = self.pool.acquire().await.map_err(|_| ConformError::Stopped)?;
-            let mib = (image::working_bytes(&r) >> 20).saturating_add(1).min(u64::from(IMAGE_MEMORY_MIB)) as u32;
+            let mib = (image::working_bytes(&r, measured.container == "jpeg") >> 20)
+                .saturating_add(1)
+                .min(u64::from(IMAGE_MEMORY_MIB)) as u32;
             let _memory = self.memory.acquire_many(mib).await.map_err(|_| ConformError::Stopped)?;
             let (src, recipe, out) = (path.to_path_buf(), r.clone(), pending.dir.join(&stem));
             let written = tokio::task::spawn_blocking(move || image::conform(&src, &recipe, &out))
