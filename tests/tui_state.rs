@@ -500,6 +500,15 @@ fn w_lists_the_watched_folders_and_adds_into_the_input_panes_group() {
     key(&mut app, KeyCode::Enter);
     let add = FolderAsk::Add { dir: "/w/plates".into(), group: "group-1".into(), recursive: false };
     assert_eq!(app.take_effects(), vec![Effect::Folders(add)]);
+    // The field stays until the event loop has stored the folder (nothing
+    // stores it here): Esc leaves it.
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode(), Mode::Folders(p) if p.adding.is_none()));
+    // ? shows the keys.
+    key(&mut app, KeyCode::Char('?'));
+    assert_eq!(*app.mode(), Mode::Help);
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('w'));
     // The removal asks first, and names the folder.
     key(&mut app, KeyCode::Char('x'));
     assert!(app.take_effects().is_empty());

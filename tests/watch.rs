@@ -391,8 +391,8 @@ async fn stored_folders_are_listed_watched_without_arguments_and_removed() {
         let (_, out, _) = run(&["watch", "list"]);
         let rows: Vec<&str> = out.lines().collect();
         assert_eq!(rows.len(), 2, "{out}");
-        assert!(rows[0].contains("renders") && rows[0].contains("1 imported") && rows[0].contains("include *.png"));
-        assert!(rows[1].contains("takes") && rows[1].contains("0 imported"), "{out}");
+        assert!(rows[0].contains("renders") && rows[0].contains("1 job") && rows[0].contains("include *.png"));
+        assert!(rows[1].contains("takes") && rows[1].contains("0 jobs"), "{out}");
         assert_eq!(run(&["watch", "remove", sa]).0, Some(0));
         let (code, _, err) = run(&["watch", "remove", sa]);
         assert_eq!(code, Some(2), "{err}");

@@ -72,16 +72,21 @@ fn folders_added_in_the_dashboard_are_watched_kept_across_a_restart_and_removed(
     keys(&tmux, "one", &["a"]);
     tmux.run(&["send-keys", "-t", "one", "-l", media.to_str().unwrap()]);
     keys(&tmux, "one", &["Enter"]);
-    tmux.wait_for("the file already there, imported", Duration::from_secs(30), |s| s.contains("· 1 imported"));
+    tmux.wait_for("the file already there, imported", Duration::from_secs(30), |s| s.contains("· 1 job"));
     std::fs::write(media.join("after.png"), png(800, 600, 2)).unwrap();
     std::fs::write(media.join("tiny.png"), png(40, 40, 3)).unwrap();
     let screen = tmux.wait_for("the new file imported and the tiny one refused", Duration::from_secs(30), |s| {
-        s.contains("· 2 imported") && s.contains("1 refused")
+        s.contains("· 2 jobs") && s.contains("1 refused")
     });
     assert!(screen.contains(&group[..20]), "the folder's group is shown: {screen}");
     keys(&tmux, "one", &["Escape"]);
     // The refusal is told in the log (its end is on screen, wrapped).
     tmux.wait_for("the refusal in the log", Duration::from_secs(10), |s| s.contains("is below 300 px"));
+    // The jobs exist; their creations follow.
+    let start = Instant::now();
+    while sim.stats().assets_created < 2 && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let created = sim.stats().assets_created;
     assert_eq!(created, 2, "the two good files, once each");
     keys(&tmux, "one", &["q"]);
@@ -90,7 +95,7 @@ fn folders_added_in_the_dashboard_are_watched_kept_across_a_restart_and_removed(
     // The CLI sees the stored folder and its count.
     let out = env.command(["watch", "list"]).output().unwrap();
     let listed = clienv::text(&out.stdout);
-    assert!(listed.contains("renders") && listed.contains("2 imported"), "{listed}");
+    assert!(listed.contains("renders") && listed.contains("2 jobs"), "{listed}");
 
     // A restart watches it again and imports nothing that was imported.
     let exit = env.dir.path().join("exit-2");
@@ -99,10 +104,32 @@ fn folders_added_in_the_dashboard_are_watched_kept_across_a_restart_and_removed(
     dashboard(&tmux, "two", &env, &exit);
     tmux.wait_for("the dashboard again", Duration::from_secs(20), |s| s.contains("Import"));
     keys(&tmux, "two", &["w"]);
-    tmux.wait_for("the stored folder", Duration::from_secs(10), |s| s.contains("renders") && s.contains("2 imported"));
+    tmux.wait_for("the stored folder", Duration::from_secs(10), |s| s.contains("renders") && s.contains("2 jobs"));
     // Three settle times: anything handed over again would be sent by now.
     std::thread::sleep(Duration::from_secs(9));
     assert_eq!(sim.stats().assets_created, created, "nothing imported twice after a restart");
+    // A folder stored from a shell while the dashboard runs is watched (and
+    // kept when the dashboard changes the list); one removed there stops.
+    let plates = env.dir.path().join("plates");
+    std::fs::create_dir_all(&plates).unwrap();
+    let out = env.command(["watch", "add", plates.to_str().unwrap(), "--group", &group]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", clienv::text(&out.stderr));
+    tmux.wait_for("the folder added in a shell", Duration::from_secs(10), |s| s.contains("plates"));
+    std::fs::write(plates.join("plate.png"), png(900, 600, 5)).unwrap();
+    tmux.wait_for("its file imported", Duration::from_secs(30), |s| s.matches("· 1 job").count() == 1);
+    // The job exists; its creation follows.
+    let start = Instant::now();
+    while sim.stats().assets_created < created + 1 {
+        assert!(start.elapsed() < Duration::from_secs(20), "the plate was never created");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = env.command(["watch", "remove", plates.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", clienv::text(&out.stderr));
+    tmux.wait_for("the folder removed in a shell", Duration::from_secs(10), |s| !s.contains("plates"));
+    std::fs::write(plates.join("after-remove.png"), png(900, 600, 6)).unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(sim.stats().assets_created, created + 1, "a folder removed in a shell is not watched");
+    let created = created + 1;
     keys(&tmux, "two", &["x"]);
     tmux.wait_for("the question", Duration::from_secs(10), |s| s.contains("stop watching"));
     keys(&tmux, "two", &["y"]);

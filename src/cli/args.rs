@@ -326,7 +326,7 @@ pub struct AssetFilter {
 /// `watch` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum WatchCommand {
-    /// The stored folders of this profile, with how many files of each were imported.
+    /// The stored folders of this profile, with how many files of each became jobs.
     List {
         /// JSON instead of one line per folder.
         #[arg(long)]

@@ -10,29 +10,31 @@ use super::out;
 use crate::exit::{Failure, USAGE};
 use crate::options::GlobalArgs;
 use crate::setup::Context;
-use crate::watch::{Folder, FolderList, LEDGER_FILE, LIST_FILE, Ledger};
+use crate::watch::{Folder, FolderList, LEDGER_FILE, LIST_FILE, Ledger, typed_folder};
 
 /// A stored folder as `watch list --json` prints it.
 #[derive(Serialize)]
 struct Listed<'a> {
     #[serde(flatten)]
     folder: &'a Folder,
-    /// Files of it imported so far (in the watch ledger).
-    imported: usize,
+    /// Files of it that became jobs so far (in the watch ledger).
+    jobs: usize,
 }
 
-/// How many files under each folder the ledger holds, for its group.
-pub(super) fn imported(data_dir: &Path, folders: &[&Folder]) -> Result<Vec<usize>, Failure> {
+/// How many files of each folder (as its rules take them) the ledger holds,
+/// for its group; the ledger is only read.
+fn jobs(data_dir: &Path, folders: &[&Folder]) -> Result<Vec<usize>, Failure> {
     let mut ledgers: Vec<(String, Ledger)> = Vec::new();
     folders
         .iter()
         .map(|f| {
             if !ledgers.iter().any(|(g, _)| *g == f.group) {
                 let l =
-                    Ledger::open(&data_dir.join(LEDGER_FILE), &f.group).map_err(|e| Failure::from(e.to_string()))?;
+                    Ledger::read(&data_dir.join(LEDGER_FILE), &f.group).map_err(|e| Failure::from(e.to_string()))?;
                 ledgers.push((f.group.clone(), l));
             }
-            Ok(ledgers.iter().find(|(g, _)| *g == f.group).map_or(0, |(_, l)| l.count_under(&f.dir)))
+            let rules = f.watched().map_err(|e| Failure::from(e.to_string()))?.rules;
+            Ok(ledgers.iter().find(|(g, _)| *g == f.group).map_or(0, |(_, l)| l.count_under(&f.dir, &rules)))
         })
         .collect()
 }
@@ -48,10 +50,9 @@ pub(super) fn folders(global: &GlobalArgs, cmd: WatchCommand) -> Result<u8, Fail
     match cmd {
         WatchCommand::List { json } => {
             let mine: Vec<&Folder> = list.of_profile(&profile).collect();
-            let counts = imported(data, &mine)?;
+            let counts = jobs(data, &mine)?;
             if json {
-                let rows: Vec<Listed> =
-                    mine.iter().zip(counts).map(|(folder, imported)| Listed { folder, imported }).collect();
+                let rows: Vec<Listed> = mine.iter().zip(counts).map(|(folder, jobs)| Listed { folder, jobs }).collect();
                 return out::json(&rows).map(|()| 0);
             }
             if mine.is_empty() {
@@ -66,7 +67,8 @@ pub(super) fn folders(global: &GlobalArgs, cmd: WatchCommand) -> Result<u8, Fail
                 how.extend(f.exclude.iter().map(|g| format!("exclude {g}")));
                 let how = if how.is_empty() { String::new() } else { format!("\t{}", how.join(", ")) };
                 let dir = crate::text::sanitize(&f.dir.display().to_string());
-                out::line(&format!("{dir}\t{}\t{n} imported{how}", crate::text::sanitize(&f.group)))?;
+                let plural = if n == 1 { "" } else { "s" };
+                out::line(&format!("{dir}\t{}\t{n} job{plural}{how}", crate::text::sanitize(&f.group)))?;
             }
             Ok(0)
         }
@@ -79,7 +81,9 @@ pub(super) fn folders(global: &GlobalArgs, cmd: WatchCommand) -> Result<u8, Fail
             // Every folder is checked before any is stored.
             let new: Vec<Folder> = dirs
                 .iter()
-                .map(|d| Folder::new(d, &group, &profile, recursive, &include, &exclude))
+                .map(|d| {
+                    Folder::new(&typed_folder(&d.to_string_lossy()), &group, &profile, recursive, &include, &exclude)
+                })
                 .collect::<Result<_, _>>()
                 .map_err(|e| Failure::new(USAGE, e.to_string()))?;
             for f in new {
@@ -94,7 +98,8 @@ pub(super) fn folders(global: &GlobalArgs, cmd: WatchCommand) -> Result<u8, Fail
             let mut missing = Vec::new();
             for d in &dirs {
                 // A folder deleted since can still be removed by its stored path.
-                let dir = std::fs::canonicalize(d).unwrap_or_else(|_| std::path::absolute(d).unwrap_or(d.clone()));
+                let d = typed_folder(&d.to_string_lossy());
+                let dir = std::fs::canonicalize(&d).unwrap_or_else(|_| std::path::absolute(&d).unwrap_or(d.clone()));
                 let gone = list.remove(&dir, &profile).map_err(|e| Failure::from(e.to_string()))?;
                 let shown = crate::text::sanitize(&dir.display().to_string());
                 if gone.is_empty() {

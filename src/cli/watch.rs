@@ -83,7 +83,9 @@ fn stored(setup: &Setup, group: &str) -> Result<Vec<Watched>, Failure> {
         .map(|f| f.watched().map_err(|e| Failure::new(USAGE, format!("{}: {e}", f.dir.display()))))
         .collect::<Result<_, _>>()?;
     if folders.is_empty() {
-        let others: Vec<String> = list.of_profile(profile).map(|f| crate::text::sanitize(&f.group)).collect();
+        let mut others: Vec<String> = list.of_profile(profile).map(|f| crate::text::sanitize(&f.group)).collect();
+        others.sort();
+        others.dedup();
         let hint = if others.is_empty() {
             String::new()
         } else {

@@ -114,6 +114,11 @@ impl App {
                 self.run(actions);
             }
             Mode::Folders(mut pane) => {
+                if k.code == KeyCode::Char('?') && pane.adding.is_none() && pane.confirm.is_none() {
+                    self.help_scroll = 0;
+                    self.mode = Mode::Help;
+                    return;
+                }
                 let actions = pane.key(k, &self.folders);
                 self.mode = Mode::Folders(pane);
                 self.run(actions);

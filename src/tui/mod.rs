@@ -42,6 +42,9 @@ use std::sync::Arc;
 const FRAME: Duration = Duration::from_millis(100);
 /// Spinner and elapsed-time refresh while jobs are in flight.
 const TICK: Duration = Duration::from_millis(250);
+/// How often the stored list of watched folders is looked at for changes
+/// made elsewhere.
+const FOLDERS_EVERY: Duration = Duration::from_secs(2);
 /// How often a watching dashboard looks for the owner's writes to the job
 /// store and whether it can take over.
 const WATCH: Duration = Duration::from_millis(500);
@@ -227,6 +230,9 @@ async fn event_loop(
     let (mut watcher, mut watch_rx) = watcher::Watcher::new(&setup.paths.data_dir, &setup.profile.name);
     let (watch_done_tx, mut watch_done_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<crate::intake::Item>>();
     watcher.start(app, folders_idle(&setup, engine.is_some()));
+    // A change to the stored list made in a shell (`watch add|remove`) is followed.
+    let mut folders_changed = tokio::time::interval(FOLDERS_EVERY);
+    folders_changed.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     // The account's asset count for the header: one free listing a minute,
     // if the server has one.
     // A server without a listing is not asked again.
@@ -332,6 +338,7 @@ async fn event_loop(
                 }
             }
             Some(items) = watch_done_rx.recv() => watcher.done(app, items),
+            _ = folders_changed.tick() => watcher.refresh(app, folders_idle(&setup, engine.is_some())),
             Some(items) = intake_rx.recv() => app.intake_done(items),
             Some(c) = conform_rx.recv() => app.conforming(&c),
             Some(news) = lib_rx.recv() => app.library_news(news),

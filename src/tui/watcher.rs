@@ -1,52 +1,66 @@
-//! The dashboard's watched folders at work: the stored list read and
-//! changed here, one watch task per folder while this dashboard runs the
-//! imports, their complete files sent through the front door (as lines of
-//! their paths, into the folder's group), and each file recorded in the
+//! The dashboard's watched folders at work: the stored list read (again
+//! whenever its file changes, so `watch add|remove` in a shell is followed)
+//! and changed here, one watch task per folder while this dashboard runs
+//! the imports, their complete files sent through the front door (as lines
+//! of their paths, into the folder's group), and each file recorded in the
 //! watch ledger once its job exists, so a restart imports only what is new
 //! or changed.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
-use super::app::App;
+use super::app::{App, Mode};
 use super::effect::FolderAsk;
 use super::pane::folders::FolderRow;
 use crate::engine::Level;
 use crate::intake::{Fate, Item};
 use crate::text::sanitize;
-use crate::watch::{Folder, FolderList, LEDGER_FILE, LIST_FILE, Ledger, Ready, Stamp, WatchOptions};
+use crate::watch::{Folder, FolderList, LEDGER_FILE, LIST_FILE, Ledger, Ready, Stamp, WatchOptions, typed_folder};
 
 /// How long a file must stay unchanged to be taken.
 const SETTLE: Duration = Duration::from_secs(3);
-/// Between scans where notifications are unavailable.
+/// Between looks at each folder (gone, back) and scans where notifications
+/// are unavailable.
 const SCAN_EVERY: Duration = Duration::from_secs(10);
 
 /// What the watch tasks send the event loop.
 #[derive(Debug)]
 pub(super) enum Watched {
-    /// A file is complete: from the tasks of `generation`, under the folder at `dir`.
+    /// A file is complete.
     Ready {
-        /// The tasks' generation (older ones' files are dropped).
-        generation: u64,
-        /// The folder's place in the list of that generation.
-        folder: usize,
+        /// The task that found it (a stopped task's files are dropped).
+        task: u64,
         /// The file.
         ready: Ready,
     },
-    /// Something to tell (notifications unavailable, the watch started).
+    /// Something to tell (notifications unavailable, a folder gone or back).
     Note(String),
 }
 
-/// A file handed to the front door, not decided yet.
-struct Pending {
-    dir: PathBuf,
-    group: String,
+/// A file handed to the front door, not decided yet, or refused.
+#[derive(Debug, Clone)]
+struct Handed {
+    folder: Folder,
     stamp: Stamp,
+}
+
+/// One folder's watch.
+struct Task {
+    folder: Folder,
+    handles: [JoinHandle<()>; 2],
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        for h in &self.handles {
+            h.abort();
+        }
+    }
 }
 
 /// The stored list, the tasks watching it, and the files on their way.
@@ -54,12 +68,16 @@ pub(super) struct Watcher {
     data_dir: PathBuf,
     profile: String,
     list: Result<FolderList, String>,
+    /// The list file's size and time when it was read.
+    list_stamp: Option<(u64, SystemTime)>,
     ledgers: HashMap<String, Arc<Mutex<Ledger>>>,
-    tasks: Vec<JoinHandle<()>>,
-    generation: u64,
+    tasks: HashMap<u64, Task>,
+    next_task: u64,
     tx: UnboundedSender<Watched>,
-    pending: HashMap<String, Pending>,
-    refused: HashMap<(PathBuf, String), usize>,
+    /// Handed over, not decided: by path.
+    pending: HashMap<String, Handed>,
+    /// Refused in this run, with the content refused: by path.
+    refused: HashMap<String, Handed>,
 }
 
 /// Locks, carrying on after a panic elsewhere (the ledger stays usable).
@@ -67,17 +85,11 @@ fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// `~/x` is the home folder's `x`; quotes around the whole path (as a
-/// terminal pastes a dropped folder) are not part of it.
-fn expand(typed: &str) -> PathBuf {
-    let typed = typed.trim();
-    let typed =
-        ['\'', '"'].iter().find_map(|q| typed.strip_prefix(*q).and_then(|t| t.strip_suffix(*q))).unwrap_or(typed);
-    match (typed.strip_prefix("~/"), directories::BaseDirs::new()) {
-        (Some(rest), Some(b)) => b.home_dir().join(rest),
-        _ if typed == "~" => directories::BaseDirs::new().map_or_else(|| typed.into(), |b| b.home_dir().to_path_buf()),
-        _ => PathBuf::from(typed),
-    }
+/// The rules of a folder as one short text (`include *.png, exclude raw/**`).
+fn rules_text(f: &Folder) -> String {
+    let mut parts: Vec<String> = f.include.iter().map(|g| format!("include {g}")).collect();
+    parts.extend(f.exclude.iter().map(|g| format!("exclude {g}")));
+    sanitize(&parts.join(", "))
 }
 
 impl Watcher {
@@ -85,19 +97,33 @@ impl Watcher {
     /// with [`Watcher::start`].
     pub fn new(data_dir: &Path, profile: &str) -> (Watcher, UnboundedReceiver<Watched>) {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let list = FolderList::load(&data_dir.join(LIST_FILE)).map_err(|e| e.to_string());
-        let w = Watcher {
+        let mut w = Watcher {
             data_dir: data_dir.to_path_buf(),
             profile: profile.to_string(),
-            list,
+            list: Err(String::new()),
+            list_stamp: None,
             ledgers: HashMap::new(),
-            tasks: Vec::new(),
-            generation: 0,
+            tasks: HashMap::new(),
+            next_task: 0,
             tx,
             pending: HashMap::new(),
             refused: HashMap::new(),
         };
+        w.load();
         (w, rx)
+    }
+
+    fn list_path(&self) -> PathBuf {
+        self.data_dir.join(LIST_FILE)
+    }
+
+    fn file_stamp(&self) -> Option<(u64, SystemTime)> {
+        std::fs::metadata(self.list_path()).ok().map(|m| (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)))
+    }
+
+    fn load(&mut self) {
+        self.list_stamp = self.file_stamp();
+        self.list = FolderList::load(&self.list_path()).map_err(|e| e.to_string());
     }
 
     fn folders(&self) -> Vec<Folder> {
@@ -118,46 +144,59 @@ impl Watcher {
     pub fn show(&mut self, app: &mut App) {
         let mut rows = Vec::new();
         for f in self.folders() {
-            let imported = self.ledger(&f.group).map(|l| locked(&l).count_under(&f.dir)).unwrap_or(0);
-            let waiting = self.pending.values().filter(|p| p.dir == f.dir && p.group == f.group).count();
-            let refused = self.refused.get(&(f.dir.clone(), f.group.clone())).copied().unwrap_or(0);
+            let jobs = match (self.ledger(&f.group), f.watched()) {
+                (Ok(l), Ok(w)) => locked(&l).count_under(&f.dir, &w.rules),
+                _ => 0,
+            };
+            let mine = |h: &Handed| h.folder == f;
             rows.push(FolderRow {
                 dir: f.dir.clone(),
                 group: sanitize(&f.group),
                 recursive: f.recursive,
-                imported,
-                waiting,
-                refused,
+                rules: rules_text(&f),
+                jobs,
+                waiting: self.pending.values().filter(|h| mine(h)).count(),
+                refused: self.refused.values().filter(|h| mine(h)).count(),
             });
         }
         app.folders = rows;
         app.dirty = true;
     }
 
-    /// (Re)starts a task per stored folder; `why_not` says why they must
-    /// not run now (another process owns the job store, no bucket).
+    /// Watches the stored folders (each task kept while its folder is
+    /// unchanged); `why_not` says why they must not run now (another
+    /// process owns the job store, no bucket).
     pub fn start(&mut self, app: &mut App, why_not: Option<String>) {
-        for t in self.tasks.drain(..) {
-            t.abort();
-        }
-        self.generation += 1;
         let folders = self.folders();
         app.folders_idle = match (&self.list, why_not) {
             (Err(e), _) => Some(e.clone()),
             (Ok(_), Some(why)) if !folders.is_empty() => Some(why),
             _ => None,
         };
-        if app.folders_idle.is_none() {
-            for (i, f) in folders.iter().enumerate() {
-                if let Err(e) = self.spawn(i, f) {
-                    app.note(Level::Error, format!("watch: {}: {e}", sanitize(&f.dir.display().to_string())));
-                }
+        let wanted: Vec<Folder> = if app.folders_idle.is_some() { Vec::new() } else { folders };
+        self.tasks.retain(|_, t| wanted.contains(&t.folder));
+        for f in wanted {
+            if self.tasks.values().any(|t| t.folder == f) {
+                continue;
+            }
+            if let Err(e) = self.spawn(&f) {
+                app.note(Level::Error, format!("watch: {}: {e}", sanitize(&f.dir.display().to_string())));
             }
         }
         self.show(app);
     }
 
-    fn spawn(&mut self, i: usize, f: &Folder) -> Result<(), String> {
+    /// Reads the list again if its file changed (a `watch add` or `remove`
+    /// in a shell), and watches what it now holds.
+    pub fn refresh(&mut self, app: &mut App, why_not: Option<String>) {
+        if self.file_stamp() != self.list_stamp {
+            self.load();
+            app.note(Level::Info, "watch: the list of watched folders changed on disk: watching it as it is now");
+            self.start(app, why_not);
+        }
+    }
+
+    fn spawn(&mut self, f: &Folder) -> Result<(), String> {
         let ledger = self.ledger(&f.group)?;
         let opts = WatchOptions {
             folders: vec![f.watched().map_err(|e| e.to_string())?],
@@ -166,61 +205,69 @@ impl Watcher {
             poll: false,
         };
         let (ready_tx, mut ready_rx) = tokio::sync::mpsc::unbounded_channel::<Ready>();
-        let (tx, generation) = (self.tx.clone(), self.generation);
+        self.next_task += 1;
+        let (tx, task) = (self.tx.clone(), self.next_task);
         let say = {
             let tx = tx.clone();
             move |s: String| {
-                let _ = tx.send(Watched::Note(format!("watch: {s}")));
+                let _ = tx.send(Watched::Note(format!("watch: {}", sanitize(&s))));
             }
         };
         let run = tokio::spawn(crate::watch::run(opts, ledger, ready_tx, say));
         let forward = tokio::spawn(async move {
             while let Some(ready) = ready_rx.recv().await {
-                if tx.send(Watched::Ready { generation, folder: i, ready }).is_err() {
+                if tx.send(Watched::Ready { task, ready }).is_err() {
                     break;
                 }
             }
         });
-        self.tasks.extend([run, forward]);
+        self.tasks.insert(task, Task { folder: f.clone(), handles: [run, forward] });
         Ok(())
     }
 
-    /// Changes the stored list as the view asked, then watches the new list.
+    /// Changes the stored list as the view asked (read again first, so a
+    /// change made in a shell is kept), then watches the new list.
     pub fn ask(&mut self, app: &mut App, ask: FolderAsk, why_not: Option<String>) {
-        let list = match &mut self.list {
-            Ok(l) => l,
-            Err(e) => {
-                app.set_status(format!("the watched folders cannot be changed: {e}"));
-                return;
-            }
-        };
-        let said = match ask {
-            FolderAsk::Add { dir, group, recursive } => {
-                match Folder::new(&expand(&dir), &group, &self.profile, recursive, &[], &[]) {
-                    Err(e) => Err(e.to_string()),
-                    Ok(f) => {
+        self.load();
+        let profile = self.profile.clone();
+        let said = match (&mut self.list, ask) {
+            (Err(e), _) => Err(format!("the watched folders cannot be changed: {e}")),
+            (Ok(list), FolderAsk::Add { dir, group, recursive }) => {
+                Folder::new(&typed_folder(&dir), &group, &profile, recursive, &[], &[])
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| {
                         let shown = sanitize(&f.dir.display().to_string());
                         match list.add(f) {
-                            Ok(true) => Ok(format!("watching {shown} into {}", sanitize(&group))),
-                            Ok(false) => Ok(format!("{shown} is watched into {} already", sanitize(&group))),
+                            Ok(true) => Ok(format!("{shown} is watched into {}", sanitize(&group))),
+                            Ok(false) => Ok(format!("{shown} was watched into {} already", sanitize(&group))),
                             Err(e) => Err(e.to_string()),
                         }
-                    }
-                }
+                    })
             }
-            FolderAsk::Remove(dir) => match list.remove(&dir, &self.profile) {
-                Ok(gone) if gone.is_empty() => Err("that folder is not watched".to_string()),
-                Ok(_) => Ok(format!("no longer watching {}", sanitize(&dir.display().to_string()))),
+            (Ok(list), FolderAsk::Remove(dir)) => match list.remove(&dir, &profile) {
+                Ok(gone) if gone.is_empty() => Err("that folder is not watched (any more)".to_string()),
+                Ok(_) => Ok(format!("{} is no longer watched", sanitize(&dir.display().to_string()))),
                 Err(e) => Err(e.to_string()),
             },
         };
+        self.list_stamp = self.file_stamp();
+        let idle = why_not.clone();
+        if let Mode::Folders(p) = &mut app.mode {
+            match &said {
+                Ok(_) => {
+                    p.adding = None;
+                    p.error = None;
+                }
+                Err(e) => p.error = Some(format!("not changed: {e}")),
+            }
+        }
         match said {
             Ok(s) => {
-                if let super::app::Mode::Folders(p) = &mut app.mode {
-                    p.adding = None;
-                }
-                app.note(Level::Info, s.clone());
-                app.set_status(s);
+                let s = match idle {
+                    Some(why) => format!("{s}; it is watched once this dashboard runs the imports (now: {why})"),
+                    None => s,
+                };
+                app.note(Level::Info, format!("watch: {s}"));
                 self.start(app, why_not);
             }
             Err(e) => {
@@ -231,46 +278,50 @@ impl Watcher {
     }
 
     /// Takes a ready file (and any others waiting): the paths of each group,
-    /// to send through the front door; drops files of older tasks and files
-    /// already on their way.
+    /// to send through the front door. Drops files of stopped tasks, files
+    /// on their way, and files refused in this run that have not changed.
     pub fn take(
         &mut self,
         first: Watched,
         more: &mut UnboundedReceiver<Watched>,
         app: &mut App,
     ) -> Vec<(String, Vec<String>)> {
-        let folders = self.folders();
         let mut by_group: Vec<(String, Vec<String>)> = Vec::new();
         let mut next = Some(first);
+        let mut changed = false;
         while let Some(w) = next.take().or_else(|| more.try_recv().ok()) {
-            let (generation, folder, ready) = match w {
+            let (task, ready) = match w {
                 Watched::Note(s) => {
                     app.note(Level::Info, s);
                     continue;
                 }
-                Watched::Ready { generation, folder, ready } => (generation, folder, ready),
+                Watched::Ready { task, ready } => (task, ready),
             };
-            let Some(f) = folders.get(folder).filter(|_| generation == self.generation) else { continue };
+            let Some(folder) = self.tasks.get(&task).map(|t| t.folder.clone()) else { continue };
             let text = ready.path.to_string_lossy().into_owned();
+            let same = |h: Option<&Handed>| h.is_some_and(|h| h.stamp == ready.stamp && h.folder == folder);
+            if same(self.pending.get(&text)) || same(self.refused.get(&text)) {
+                continue;
+            }
+            changed = true;
+            let handed = Handed { folder: folder.clone(), stamp: ready.stamp };
             if text.contains(['\n', '\r', '\t']) || text.trim() != text {
                 let shown = sanitize(&text);
                 app.note(
                     Level::Warn,
                     format!("watch: {shown}: skipped: its name holds a tab, a line break or edge spaces"),
                 );
+                self.refused.insert(text, handed);
                 continue;
             }
-            if self.pending.get(&text).is_some_and(|p| p.stamp == ready.stamp && p.group == f.group) {
-                continue;
-            }
-            self.pending
-                .insert(text.clone(), Pending { dir: f.dir.clone(), group: f.group.clone(), stamp: ready.stamp });
-            match by_group.iter_mut().find(|(g, _)| *g == f.group) {
+            self.refused.remove(&text);
+            self.pending.insert(text.clone(), handed);
+            match by_group.iter_mut().find(|(g, _)| *g == folder.group) {
                 Some((_, paths)) => paths.push(text),
-                None => by_group.push((f.group.clone(), vec![text])),
+                None => by_group.push((folder.group.clone(), vec![text])),
             }
         }
-        if !by_group.is_empty() {
+        if changed {
             self.show(app);
         }
         by_group
@@ -281,11 +332,13 @@ impl Watcher {
     pub fn done(&mut self, app: &mut App, items: Vec<Item>) {
         // A line's items come together (a split clip's parts): the file is
         // recorded once, and each part told.
-        let mut lines = Vec::new();
+        let mut lines: Vec<String> = Vec::new();
         for it in items {
-            let Some(p) = self.pending.get(&it.line) else { continue };
-            let p = Pending { dir: p.dir.clone(), group: p.group.clone(), stamp: p.stamp };
-            lines.push(it.line.clone());
+            let Some(h) = self.pending.get(&it.line).cloned() else { continue };
+            let first = !lines.contains(&it.line);
+            if first {
+                lines.push(it.line.clone());
+            }
             let shown = sanitize(&it.line);
             let note = it.note.as_deref().map(|n| format!(" ({})", sanitize(n))).unwrap_or_default();
             let (level, what, keep) = match &it.fate {
@@ -299,19 +352,16 @@ impl Watcher {
                 }
                 Fate::Create { .. } => continue,
             };
-            let line = if keep {
-                match self
-                    .ledger(&p.group)
-                    .and_then(|l| locked(&l).record(Path::new(&it.line), p.stamp).map_err(|e| e.to_string()))
-                {
-                    Ok(()) => format!("watch: {shown}: {what}"),
-                    Err(e) => format!("watch: {shown}: {what}; not recorded ({e}): a restart checks it again"),
-                }
+            let recorded = if keep {
+                self.ledger(&h.folder.group)
+                    .and_then(|l| locked(&l).record(Path::new(&it.line), h.stamp).map_err(|e| e.to_string()))
             } else {
-                if !lines[..lines.len() - 1].contains(&it.line) {
-                    *self.refused.entry((p.dir, p.group)).or_default() += 1;
-                }
-                format!("watch: {shown}: {what}")
+                self.refused.insert(it.line.clone(), h);
+                Ok(())
+            };
+            let line = match recorded {
+                Ok(()) => format!("watch: {shown}: {what}"),
+                Err(e) => format!("watch: {shown}: {what}; not recorded ({e}): a restart checks it again"),
             };
             app.note(level, line);
         }
@@ -319,21 +369,5 @@ impl Watcher {
             self.pending.remove(&l);
         }
         self.show(app);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::expand;
-
-    #[test]
-    fn a_tilde_is_the_home_folder() {
-        let home = directories::BaseDirs::new().unwrap().home_dir().to_path_buf();
-        assert_eq!(expand("~/renders"), home.join("renders"));
-        assert_eq!(expand("~"), home);
-        assert_eq!(expand("/srv/x"), std::path::PathBuf::from("/srv/x"));
-        assert_eq!(expand("~user/x"), std::path::PathBuf::from("~user/x"));
-        assert_eq!(expand("'/srv/my renders'"), std::path::PathBuf::from("/srv/my renders"));
-        assert_eq!(expand(" \"~/x\" "), home.join("x"));
     }
 }

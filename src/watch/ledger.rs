@@ -30,7 +30,8 @@ struct Line {
 #[derive(Debug)]
 pub struct Ledger {
     path: PathBuf,
-    file: File,
+    /// `None` when opened to read only.
+    file: Option<File>,
     group: String,
     seen: HashMap<PathBuf, Stamp>,
 }
@@ -38,6 +39,29 @@ pub struct Ledger {
 impl Ledger {
     /// Opens (or creates) the ledger at `path`, keeping `group`'s lines.
     pub fn open(path: &Path, group: &str) -> Result<Ledger, WatchError> {
+        let io = |e: std::io::Error| WatchError::Ledger { path: path.to_path_buf(), why: e.to_string() };
+        let seen = Ledger::read_lines(path, group)?;
+        let mut file = std::fs::OpenOptions::new().create(true).append(true).read(true).open(path).map_err(io)?;
+        // A torn last line is ended, so the next one starts clean.
+        let len = file.metadata().map_err(io)?.len();
+        let mut last = [b'\n'];
+        if len > 0 {
+            std::os::unix::fs::FileExt::read_exact_at(&file, &mut last, len - 1).map_err(io)?;
+        }
+        if last[0] != b'\n' {
+            file.write_all(b"\n").map_err(io)?;
+        }
+        Ok(Ledger { path: path.to_path_buf(), file: Some(file), group: group.to_string(), seen })
+    }
+
+    /// Reads the ledger at `path` (none: empty) for `group`, to count; it
+    /// cannot record (a read-only data dir can still be listed).
+    pub fn read(path: &Path, group: &str) -> Result<Ledger, WatchError> {
+        let seen = Ledger::read_lines(path, group)?;
+        Ok(Ledger { path: path.to_path_buf(), file: None, group: group.to_string(), seen })
+    }
+
+    fn read_lines(path: &Path, group: &str) -> Result<HashMap<PathBuf, Stamp>, WatchError> {
         let io = |e: std::io::Error| WatchError::Ledger { path: path.to_path_buf(), why: e.to_string() };
         let mut seen = HashMap::new();
         if let Ok(f) = File::open(path) {
@@ -50,17 +74,7 @@ impl Ledger {
                 }
             }
         }
-        let mut file = std::fs::OpenOptions::new().create(true).append(true).read(true).open(path).map_err(io)?;
-        // A torn last line is ended, so the next one starts clean.
-        let len = file.metadata().map_err(io)?.len();
-        let mut last = [b'\n'];
-        if len > 0 {
-            std::os::unix::fs::FileExt::read_exact_at(&file, &mut last, len - 1).map_err(io)?;
-        }
-        if last[0] != b'\n' {
-            file.write_all(b"\n").map_err(io)?;
-        }
-        Ok(Ledger { path: path.to_path_buf(), file, group: group.to_string(), seen })
+        Ok(seen)
     }
 
     /// True when `path` with `stamp` was not handed over yet.
@@ -68,9 +82,10 @@ impl Ledger {
         self.seen.get(path) != Some(&stamp)
     }
 
-    /// How many files under `dir` were handed over (and are recorded).
-    pub fn count_under(&self, dir: &Path) -> usize {
-        self.seen.keys().filter(|p| p.starts_with(dir)).count()
+    /// How many files of the folder `dir`, as `rules` take them, were
+    /// handed over (and are recorded).
+    pub fn count_under(&self, dir: &Path, rules: &super::Rules) -> usize {
+        self.seen.keys().filter(|p| p.starts_with(dir) && rules.wants(dir, p)).count()
     }
 
     /// Records that `path` with `stamp` was handed over (synced to disk).
@@ -82,9 +97,12 @@ impl Ledger {
         let mut text = serde_json::to_string(&line)
             .map_err(|e| WatchError::Ledger { path: self.path.clone(), why: e.to_string() })?;
         text.push('\n');
-        self.file
-            .write_all(text.as_bytes())
-            .and_then(|()| self.file.sync_data())
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| WatchError::Ledger { path: self.path.clone(), why: "opened to read only".into() })?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_data())
             .map_err(|e| WatchError::Ledger { path: self.path.clone(), why: e.to_string() })?;
         self.seen.insert(path.to_path_buf(), stamp);
         Ok(())
@@ -117,9 +135,16 @@ mod tests {
         drop(l);
         assert!(!Ledger::open(&path, "g1").unwrap().is_new(b, s1), "written after the torn line, on a line of its own");
         assert!(Ledger::open(&path, "g2").unwrap().is_new(a, s1), "another group's import is another purchase");
-        let l = Ledger::open(&path, "g1").unwrap();
-        assert_eq!(l.count_under(Path::new("/w")), 2);
-        assert_eq!(l.count_under(Path::new("/w/a")), 0, "a folder, not a name's prefix");
-        assert_eq!(Ledger::open(&path, "g2").unwrap().count_under(Path::new("/w")), 0);
+        let l = Ledger::read(&path, "g1").unwrap();
+        let all = super::super::Rules::new(true, &[], &[]).unwrap();
+        assert_eq!(l.count_under(Path::new("/w"), &all), 2);
+        assert_eq!(l.count_under(Path::new("/w/a"), &all), 0, "a folder, not a name's prefix");
+        assert_eq!(Ledger::read(&path, "g2").unwrap().count_under(Path::new("/w"), &all), 0);
+        let only_b = super::super::Rules::new(false, &["b.*".into()], &[]).unwrap();
+        assert_eq!(l.count_under(Path::new("/w"), &only_b), 1, "what the folder's rules take");
+        assert_eq!(l.count_under(Path::new("/"), &only_b), 0, "not in a subfolder of a flat watch");
+        let mut l = l;
+        assert!(l.record(Path::new("/w/c.png"), s1).is_err(), "read only");
+        assert!(Ledger::read(&dir.path().join("none.jsonl"), "g1").unwrap().count_under(Path::new("/"), &all) == 0);
     }
 }

@@ -13,6 +13,20 @@ use super::{Rules, WatchError, Watched};
 /// The list's file name in the data dir.
 pub const FILE: &str = "watch-folders.json";
 
+/// A folder as typed: `~/x` is the home folder's `x`, and quotes around
+/// the whole path (as a terminal pastes a dropped folder) are not part of it.
+pub fn typed_folder(typed: &str) -> PathBuf {
+    let typed = typed.trim();
+    let typed =
+        ['\'', '"'].iter().find_map(|q| typed.strip_prefix(*q).and_then(|t| t.strip_suffix(*q))).unwrap_or(typed);
+    let home = || directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+    match (typed.strip_prefix("~/"), typed == "~") {
+        (Some(rest), _) => home().map_or_else(|| typed.into(), |h| h.join(rest)),
+        (None, true) => home().unwrap_or_else(|| typed.into()),
+        _ => PathBuf::from(typed),
+    }
+}
+
 /// One watched folder: where, into which group of which profile, and which files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Folder {
@@ -162,6 +176,17 @@ mod tests {
         let gone = back.remove(&std::fs::canonicalize(&a).unwrap(), "default").unwrap();
         assert_eq!(gone.len(), 2, "both groups of that folder");
         assert_eq!(FolderList::load(&path).unwrap().folders().len(), 1);
+    }
+
+    #[test]
+    fn a_tilde_is_the_home_folder_and_quotes_are_not_part_of_it() {
+        let home = directories::BaseDirs::new().unwrap().home_dir().to_path_buf();
+        assert_eq!(typed_folder("~/renders"), home.join("renders"));
+        assert_eq!(typed_folder("~"), home);
+        assert_eq!(typed_folder("/srv/x"), PathBuf::from("/srv/x"));
+        assert_eq!(typed_folder("~user/x"), PathBuf::from("~user/x"));
+        assert_eq!(typed_folder("'/srv/my renders'"), PathBuf::from("/srv/my renders"));
+        assert_eq!(typed_folder(" \"~/x\" "), home.join("x"));
     }
 
     #[test]

@@ -26,7 +26,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
 pub use ledger::{FILE as LEDGER_FILE, Ledger};
-pub use list::{FILE as LIST_FILE, Folder, FolderList};
+pub use list::{FILE as LIST_FILE, Folder, FolderList, typed_folder};
 pub use rules::Rules;
 pub use settle::{Settler, Stamp};
 

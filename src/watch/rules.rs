@@ -24,6 +24,13 @@ impl Rules {
     /// Rules with these globs (`*.png`, `plates/**`), each checked here.
     pub fn new(recursive: bool, include: &[String], exclude: &[String]) -> Result<Rules, WatchError> {
         let parse = |g: &String| {
+            if g.trim().is_empty() {
+                return Err(WatchError::Glob { glob: g.clone(), why: "an empty glob matches nothing".into() });
+            }
+            if g.starts_with('/') {
+                let why = "globs match the path under the folder (`*.png`, `plates/**`), not from the root";
+                return Err(WatchError::Glob { glob: g.clone(), why: why.into() });
+            }
             if g.contains(['{', '}']) {
                 let why = "braces are not globs here: give the option once per pattern (`--include '*.png' --include '*.jpg'`)";
                 return Err(WatchError::Glob { glob: g.clone(), why: why.into() });
@@ -93,6 +100,10 @@ mod tests {
         assert!(!deep.wants(root, Path::new("/w/plates/rejects/b.png")), "excluded");
         assert!(!deep.wants(root, Path::new("/w/.sync/plates/b.png")), "a hidden folder");
         assert!(matches!(Rules::new(true, &["[".into()], &[]), Err(WatchError::Glob { .. })));
+        for never in ["", " ", "/abs/*.png"] {
+            let e = Rules::new(true, &[never.into()], &[]).unwrap_err().to_string();
+            assert!(e.contains("empty") || e.contains("under the folder"), "{never:?}: {e}");
+        }
         assert!(matches!(Rules::new(true, &[], &["*.{png,jpg}".into()]), Err(WatchError::Glob { .. })));
         let png = Rules::new(false, &["*.png".into()], &[]).unwrap();
         assert!(png.wants(root, Path::new("/w/SHOT.PNG")));

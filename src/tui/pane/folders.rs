@@ -18,8 +18,10 @@ pub struct FolderRow {
     pub group: String,
     /// Subfolders too.
     pub recursive: bool,
-    /// Files imported from it so far (the watch ledger's, across runs).
-    pub imported: usize,
+    /// Its include and exclude globs, as one text (empty: every media file).
+    pub rules: String,
+    /// Files of it that became jobs so far (the watch ledger's, across runs).
+    pub jobs: usize,
     /// Handed to the front door, not decided yet.
     pub waiting: usize,
     /// Refused in this run (each with its reason in the log).
@@ -34,6 +36,8 @@ pub struct FoldersPane {
     pub adding: Option<(TextField, bool)>,
     /// The folder whose removal waits for `y`.
     pub confirm: Option<std::path::PathBuf>,
+    /// Why the last change was not made (shown whole in the view).
+    pub error: Option<String>,
     /// The group a new folder goes into (the input pane's).
     pub group: String,
 }
@@ -59,27 +63,29 @@ impl FoldersPane {
     /// Answers a key, given the rows shown.
     pub fn key(&mut self, k: KeyEvent, rows: &[FolderRow]) -> Vec<Action> {
         if let Some((mut field, recursive)) = self.adding.take() {
-            return match k.code {
-                KeyCode::Esc => vec![Action::Status("no folder added".into())],
-                KeyCode::Tab => {
-                    self.adding = Some((field, !recursive));
-                    Vec::new()
+            match k.code {
+                KeyCode::Esc => {
+                    self.error = None;
+                    return vec![Action::Status("no folder added".into())];
                 }
+                KeyCode::Tab => self.adding = Some((field, !recursive)),
                 KeyCode::Enter if field.text().trim().is_empty() => {
                     self.adding = Some((field, recursive));
-                    vec![Action::Status("type the folder to watch (Esc cancels)".into())]
+                    self.error = Some("type the folder to watch (Esc cancels)".into());
                 }
                 KeyCode::Enter => {
-                    let ask =
-                        FolderAsk::Add { dir: field.text().trim().to_string(), group: self.group.clone(), recursive };
-                    vec![Action::Effect(Effect::Folders(ask))]
+                    // The field stays until the folder is added: an error
+                    // keeps what was typed, to mend.
+                    let (dir, group) = (field.text().trim().to_string(), self.group.clone());
+                    self.adding = Some((field, recursive));
+                    return vec![Action::Effect(Effect::Folders(FolderAsk::Add { dir, group, recursive }))];
                 }
                 _ => {
                     field.edit(&k);
                     self.adding = Some((field, recursive));
-                    Vec::new()
                 }
-            };
+            }
+            return Vec::new();
         }
         if let Some(dir) = self.confirm.take() {
             return match k.code {
@@ -91,6 +97,7 @@ impl FoldersPane {
         }
         let last = rows.len().saturating_sub(1);
         self.selected = self.selected(rows.len());
+        self.error = None;
         match k.code {
             KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('w') => return vec![Action::Close],
             KeyCode::Down | KeyCode::Char('j') => self.selected = (self.selected + 1).min(last),
@@ -140,10 +147,12 @@ mod tests {
         let add = p.key(key(KeyCode::Enter), &rows);
         let want = FolderAsk::Add { dir: "~/renders".into(), group: "g1".into(), recursive: true };
         assert_eq!(add, vec![Action::Effect(Effect::Folders(want))]);
-        assert!(p.adding.is_none());
-        // Enter on nothing keeps the field open; Esc leaves it.
+        assert!(p.adding.is_some(), "kept until the folder is added (the event loop closes it)");
+        p.adding = None;
+        // Enter on nothing keeps the field open and says why; Esc leaves it.
         p.key(key(KeyCode::Char('a')), &rows);
-        assert!(matches!(&p.key(key(KeyCode::Enter), &rows)[0], Action::Status(_)));
+        assert!(p.key(key(KeyCode::Enter), &rows).is_empty());
+        assert!(p.error.as_deref().is_some_and(|e| e.contains("type the folder")));
         assert!(p.adding.is_some());
         assert_eq!(p.key(key(KeyCode::Esc), &rows), vec![Action::Status("no folder added".into())]);
         // x asks; anything but y keeps it.

@@ -1,15 +1,17 @@
 //! The view of the watched folders and what each brought in.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::super::app::App;
-use super::super::pane::folders::FoldersPane;
+use super::super::pane::folders::{FolderRow, FoldersPane};
 use super::super::theme::Theme;
-use super::centered;
+use super::{centered, window};
 use crate::text::{excerpt, sanitize};
+use unicode_width::UnicodeWidthStr;
 
 /// The folder's path in `room` columns, its end kept (the end names it).
 fn tail(path: &str, room: usize) -> String {
@@ -22,8 +24,26 @@ fn tail(path: &str, room: usize) -> String {
 }
 
 /// `text` one column in, cut to fit `width`.
-fn padded(text: &str, width: usize, style: ratatui::style::Style) -> Line<'static> {
+fn padded(text: &str, width: usize, style: Style) -> Line<'static> {
     Line::from(vec![Span::raw(" "), Span::styled(excerpt(text, width.saturating_sub(1)), style)])
+}
+
+/// `text` one column in, wrapped into at most `max` lines of `width`.
+fn wrapped(text: &str, width: usize, max: usize, style: Style) -> Vec<Line<'static>> {
+    let room = width.saturating_sub(1).max(1);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out: Vec<Line> = chars
+        .chunks(room)
+        .take(max)
+        .map(|c| Line::from(vec![Span::raw(" "), Span::styled(c.iter().collect::<String>(), style)]))
+        .collect();
+    if chars.len() > room * max
+        && let Some(last) = out.pop()
+    {
+        let text: String = last.spans.iter().map(|s| s.content.as_ref()).collect();
+        out.push(padded(&format!("{}…", text.trim_start()), width, style));
+    }
+    out
 }
 
 pub(super) fn draw(frame: &mut Frame, app: &App, pane: &FoldersPane, theme: &Theme, area: Rect) {
@@ -34,21 +54,41 @@ pub(super) fn draw(frame: &mut Frame, app: &App, pane: &FoldersPane, theme: &The
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let width = usize::from(inner.width);
-    let mut lines: Vec<Line> = Vec::new();
+    // Above the rows: why nothing is watched now, why the last change failed.
+    let mut top: Vec<Line> = Vec::new();
     if let Some(why) = &app.folders_idle {
-        lines.push(Line::styled(excerpt(&format!(" not watching now: {why}"), width), theme.bad()));
+        top.extend(wrapped(&format!("not watching now: {why}"), width, 2, theme.bad()));
     }
-    // Two lines a folder: where, then into which group and what it brought in.
-    let room = usize::from(inner.height.saturating_sub(3)) / 2;
+    if let Some(e) = &pane.error {
+        top.extend(wrapped(e, width, 3, theme.bad()));
+    }
+    // Below: the prompt or question, and the keys.
+    let bottom = 2;
+    let body = usize::from(inner.height).saturating_sub(top.len() + bottom);
+    let mut lines = top;
+    // Two lines a folder (three with rules): where, then into which group
+    // and what it brought in, then which files.
+    let height = |r: &FolderRow| if r.rules.is_empty() { 2 } else { 3 };
     let selected = pane.selected(app.folders.len());
-    let top = selected.saturating_sub(room.saturating_sub(1));
-    for (i, r) in app.folders.iter().enumerate().skip(top).take(room.max(1)) {
-        let style = if i == selected && pane.adding.is_none() { theme.selected_row() } else { theme.header() };
+    // The first row shown keeps the selected one in sight.
+    let mut first = selected;
+    let mut used = app.folders.get(selected).map_or(0, height);
+    while first > 0 && used + height(&app.folders[first - 1]) <= body {
+        first -= 1;
+        used += height(&app.folders[first]);
+    }
+    let mut used = 0;
+    for (i, r) in app.folders.iter().enumerate().skip(first) {
+        used += height(r);
+        if used > body && i > first {
+            break;
+        }
+        let style = if i == selected && pane.adding.is_none() { theme.selected_row() } else { Style::default() };
         let dir = sanitize(&r.dir.display().to_string());
         let mark = if r.recursive { "/**" } else { "" };
         lines.push(Line::styled(format!(" {}{mark}", tail(&dir, width.saturating_sub(5))), style));
         let mut counts = vec![Span::styled(format!("   → {}", excerpt(&r.group, 30)), theme.dim())];
-        counts.push(Span::raw(format!(" · {} imported", r.imported)));
+        counts.push(Span::raw(format!(" · {} job{}", r.jobs, if r.jobs == 1 { "" } else { "s" })));
         if r.waiting > 0 {
             counts.push(Span::raw(format!(" · {} on the way", r.waiting)));
         }
@@ -56,33 +96,47 @@ pub(super) fn draw(frame: &mut Frame, app: &App, pane: &FoldersPane, theme: &The
             counts.push(Span::styled(format!(" · {} refused", r.refused), theme.bad()));
         }
         lines.push(Line::from(counts));
+        if !r.rules.is_empty() {
+            lines.push(Line::styled(format!("     {}", excerpt(&r.rules, width.saturating_sub(5))), theme.dim()));
+        }
     }
     if app.folders.is_empty() {
-        lines.push(Line::styled(" no watched folders: a adds one", theme.dim()));
-        lines.push(Line::styled(
-            excerpt(" files that land in it (complete, new or changed) are imported into the group", width),
+        lines.push(padded("no watched folders: a adds one", width, theme.dim()));
+        lines.push(padded(
+            "files that land in it (complete, new or changed) are imported into the group",
+            width,
             theme.dim(),
         ));
     }
-    let body = inner.height.saturating_sub(2);
-    while lines.len() < usize::from(body) {
+    let body_end = usize::from(inner.height).saturating_sub(bottom);
+    lines.truncate(body_end);
+    while lines.len() < body_end {
         lines.push(Line::raw(""));
     }
-    lines.truncate(usize::from(body));
     let (prompt, footer) = match (&pane.adding, &pane.confirm) {
         (Some((field, recursive)), _) => {
             let how = if *recursive { "with subfolders" } else { "this folder only" };
-            let prompt = format!("folder: {}▏", field.text());
+            let label = " folder: ";
+            let (shown, col) = window(&sanitize(field.text()), field.cursor(), width.saturating_sub(label.len() + 1));
+            let before: String = shown.chars().take(col).collect();
+            let x = inner.x + (label.len() + before.width()) as u16;
+            frame.set_cursor_position(Position::new(x.min(inner.right().saturating_sub(1)), inner.y + body_end as u16));
             let keys = format!("→ {} · {how} (Tab) · Enter adds · Esc", excerpt(&pane.group, 20));
-            (padded(&prompt, width, theme.header()), padded(&keys, width, theme.dim()))
+            (
+                Line::from(vec![Span::styled(label, theme.dim()), Span::styled(shown, theme.header())]),
+                padded(&keys, width, theme.dim()),
+            )
         }
         (None, Some(dir)) => {
-            let q = format!("stop watching {}? y stops · any other key keeps it", sanitize(&dir.display().to_string()));
-            (Line::raw(""), padded(&q, width, theme.bad()))
+            let dir = tail(&sanitize(&dir.display().to_string()), width.saturating_sub(16).max(8));
+            (
+                padded(&format!("stop watching {dir}?"), width, theme.bad()),
+                padded("y stops · any other key keeps it", width, theme.bad()),
+            )
         }
         (None, None) => {
             let into = if pane.group.is_empty() { "no group".to_string() } else { excerpt(&pane.group, 24) };
-            let keys = format!("a add (into {into}) · x remove · ↑↓ move · Esc close");
+            let keys = format!("a add (into {into}) · x remove · ↑↓ move · ? help · Esc close");
             (Line::raw(""), padded(&keys, width, theme.dim()))
         }
     };

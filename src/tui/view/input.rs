@@ -13,16 +13,7 @@ use crate::text::excerpt;
 use super::super::app::{App, Focus, Mode};
 use super::super::pane::input::{Verdict, without_line};
 use super::super::theme::Theme;
-
-/// The visible part of a one-line text (the tail when it is too long), and
-/// the cursor's column in it.
-fn window(text: &str, cursor: usize, width: usize) -> (String, usize) {
-    let chars: Vec<char> = text.chars().collect();
-    let cursor = cursor.min(chars.len());
-    let start = cursor.saturating_sub(width.saturating_sub(1));
-    let shown: String = chars[start..].iter().take(width).collect();
-    (shown, cursor - start)
-}
+use super::window;
 
 /// The end of a text at most `width` characters wide, `…` marking a cut.
 fn tail(text: &str, width: usize) -> String {

@@ -186,6 +186,16 @@ pub fn elapsed(secs: i64) -> String {
     }
 }
 
+/// The visible part of a one-line text (the tail when it is too long), and
+/// the cursor's column in it.
+pub(super) fn window(text: &str, cursor: usize, width: usize) -> (String, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    let cursor = cursor.min(chars.len());
+    let start = cursor.saturating_sub(width.saturating_sub(1));
+    let shown: String = chars[start..].iter().take(width).collect();
+    (shown, cursor - start)
+}
+
 /// A rectangle of at most `w`×`h` centred in `area`.
 pub(crate) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
