@@ -78,8 +78,14 @@ fn cases() -> Vec<Case> {
         ("aspect-under.jpg", jpeg(399, 1000, 0), None, Image, Some("aspect 0.399 is below 0.4")),
         // An EXIF-sized segment pushes the frame header past the first 4 KB.
         ("exif.jpg", jpeg(1200, 800, 20_000), None, Image, None),
-        ("under-30mb.png", png(400, 400), Some(30 * MIB - 1), Image, None),
-        ("30mb.png", png(400, 400), Some(30 * MIB), Image, Some("size 30.0 MB is at or above the limit of 30.0 MB")),
+        ("under-30mb.png", png_of_size(400, 400, 30 * MIB as usize - 1), None, Image, None),
+        (
+            "30mb.png",
+            png_of_size(400, 400, 30 * MIB as usize),
+            None,
+            Image,
+            Some("size 30.0 MB is at or above the limit of 30.0 MB"),
+        ),
         ("ok.mp4", clip(&c(1280, 720, 10.0, 30)), None, Video, None),
         ("end.mov", clip(&mov(at_end(c(1280, 720, 10.0, 30)))), None, Video, None),
         ("2s.mp4", clip(&c(1280, 720, 2.0, 30)), None, Video, None),
@@ -116,8 +122,27 @@ fn cases() -> Vec<Case> {
         ("text.png", b"just some text, not a picture\n".to_vec(), None, Image, Some("it looks like text")),
         ("video.png", png(500, 500), None, Video, Some("declared Video, but the content is png (Image)")),
         ("cut.png", png(500, 500)[..20].to_vec(), None, Image, Some("truncated")),
+        // Cut short after its header (a writer still at work): no IEND.
+        ("half.png", png(500, 500)[..60].to_vec(), None, Image, Some("ends before its IEND chunk")),
+        ("padded.png", [png(500, 500), vec![0; 4096]].concat(), None, Image, Some("ends before its IEND chunk")),
         ("empty.mp4", Vec::new(), None, Video, Some("the file is empty")),
     ]
+}
+
+/// A PNG of exactly `total` bytes: a private chunk of zeros before its IEND
+/// (a PNG ends with IEND: zeros after it would be a file cut short).
+fn png_of_size(w: u32, h: u32, total: usize) -> Vec<u8> {
+    let p = png(w, h);
+    let (body, iend) = p.split_at(p.len() - 12);
+    let pad = total - p.len() - 12;
+    let mut out = body.to_vec();
+    out.extend_from_slice(&(pad as u32).to_be_bytes());
+    out.extend_from_slice(b"prVt");
+    out.resize(out.len() + pad, 0);
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(iend);
+    assert_eq!(out.len(), total);
+    out
 }
 
 #[tokio::test]

@@ -484,3 +484,35 @@ async fn a_folder_removed_and_made_again_or_missing_at_start_is_watched_once_it_
     }
     assert_eq!(sim.stats().duplicate_creations, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_png_whose_writer_pauses_past_the_settle_time_is_refused_until_whole() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("farm");
+    let env = env(&sim);
+    let dir = env.dir.path().join("renders");
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = env.data.clone();
+    let bytes = image(9);
+    let (stderr, jobs) = tokio::task::spawn_blocking(move || {
+        let w = Watching::start(&env, &dir, &group);
+        // 60% written, then a pause longer than the settle time (1 s).
+        let cut = bytes.len() * 6 / 10;
+        let mut f = std::fs::File::create(dir.join("slow.png")).unwrap();
+        f.write_all(&bytes[..cut]).unwrap();
+        f.flush().unwrap();
+        w.until("ends before its IEND chunk", Duration::from_secs(20));
+        f.write_all(&bytes[cut..]).unwrap();
+        drop(f);
+        w.until("slow.png: queued as job #", Duration::from_secs(20));
+        w.signal(libc::SIGINT);
+        let mut w = w;
+        w.child.wait().unwrap();
+        (w.text(), by_content(&data))
+    })
+    .await
+    .unwrap();
+    assert_eq!(jobs.len(), 1, "only the whole file became a job: {stderr}");
+    assert!(jobs.contains_key(&sha256_hex(&image(9))), "{stderr}");
+    assert_eq!(sim.stats().assets_created, 1);
+}

@@ -239,10 +239,33 @@ pub async fn probe<S: Source>(src: &mut S, budget: &Budget) -> Result<Probed, Pr
                 }
             };
             (info.width, info.height) = (Some(w), Some(h));
+            if format == Format::Png {
+                png_ends(&mut r, &head).await?;
+            }
         }
     }
     info.size_bytes = r.src.size();
     Ok(Probed { info, bytes_read: r.read })
+}
+
+/// A PNG ends with its IEND chunk: one without was cut short (or is still
+/// being written), and a server would fail it after paying for it.
+async fn png_ends<S: Source>(r: &mut Reader<'_, S>, head: &[u8]) -> Result<(), ProbeError<S::Error>> {
+    let Some(total) = r.src.size() else { return Ok(()) };
+    let n = total.min(64);
+    let tail = if r.complete(head) {
+        head[head.len() - n as usize..].to_vec()
+    } else if r.left() >= n {
+        r.read_at(total - n, n).await?
+    } else {
+        return Ok(());
+    };
+    // The chunk's type, then its CRC (4 bytes): both there.
+    if tail.windows(4).position(|w| w == b"IEND").is_some_and(|p| tail.len() >= p + 8) {
+        Ok(())
+    } else {
+        Err(MediaError::Truncated("png file: it ends before its IEND chunk (cut short, or still being written)").into())
+    }
 }
 
 /// Walks the top-level boxes to `moov`, reading only box headers and `moov`.
@@ -281,7 +304,33 @@ async fn video<S: Source>(r: &mut Reader<'_, S>, head: &[u8]) -> Result<isobmff:
             }
             let at = (pos - window.0) as usize;
             let body = &window.1[at + h.header_len as usize..at + size as usize];
-            return Ok(isobmff::parse_moov(body)?);
+            let props = isobmff::parse_moov(body)?;
+            // The boxes after moov (its media, when moov comes first) must
+            // end with the file: one that runs past it was cut short.
+            let mut next = pos.saturating_add(size);
+            for _ in 0..MAX_BOXES {
+                let want = 16.min(total.saturating_sub(next));
+                if next >= total || r.left() < want {
+                    break;
+                }
+                let bytes = r.read_at(next, want).await?;
+                // Only a media box is followed: what is not a box (bytes
+                // appended later, padding) ends the walk.
+                let Ok(h) = isobmff::read_box_header(&bytes) else { break };
+                if !h.kind.iter().all(u8::is_ascii_alphanumeric) {
+                    break;
+                }
+                let size = h.size.unwrap_or(total - next);
+                if size > total - next && &h.kind == b"mdat" {
+                    let why = "mp4 file: its media runs past the end (cut short, or still being written)";
+                    return Err(MediaError::Truncated(why).into());
+                }
+                if size > total - next {
+                    break;
+                }
+                next += size.max(8);
+            }
+            return Ok(props);
         }
         pos = pos.saturating_add(size);
     }

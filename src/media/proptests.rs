@@ -80,6 +80,9 @@ fn absurd_sizes_give_clear_errors() {
         b.extend_from_slice(&w.to_be_bytes());
         b.extend_from_slice(&h.to_be_bytes());
         b.extend_from_slice(&[8, 0, 0, 0, 0]);
+        // IHDR's CRC, then IEND: the file is whole, only its size is absurd.
+        b.extend_from_slice(&[0; 4]);
+        b.extend_from_slice(b"\0\0\0\0IEND\xaeB`\x82");
         b
     };
     let e = probe_mem(png(0, 500)).unwrap_err().to_string();
@@ -112,4 +115,21 @@ fn a_moov_larger_than_the_budget_is_unmeasurable_not_refused() {
     mp4.resize(16 + (2 << 20), 0);
     let e = probe_mem(mp4).unwrap_err();
     assert!(matches!(&e, ProbeError::Media(MediaError::Unmeasurable(m)) if m.contains("moov box (2048 KB)")), "{e}");
+}
+
+#[test]
+fn a_png_or_a_clip_cut_short_is_truncated_not_measured() {
+    use crate::sim::media::{Clip, clip, png};
+    let whole = png(400, 300);
+    assert!(probe_mem(whole.clone()).is_ok());
+    for cut in [whole.len() - 1, whole.len() - 12, whole.len() / 2, 40] {
+        let e = probe_mem(whole[..cut].to_vec()).unwrap_err().to_string();
+        assert!(e.contains("truncated"), "cut at {cut} of {}: {e}", whole.len());
+    }
+    let whole = clip(&Clip::new(640, 360, 2.0, 24));
+    assert!(probe_mem(whole.clone()).is_ok());
+    for cut in [whole.len() - 1, whole.len() * 3 / 4] {
+        let e = probe_mem(whole[..cut].to_vec()).unwrap_err().to_string();
+        assert!(e.contains("truncated") || e.contains("no moov"), "cut at {cut} of {}: {e}", whole.len());
+    }
 }
