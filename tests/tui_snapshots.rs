@@ -135,6 +135,22 @@ fn screens() -> Vec<(&'static str, Build)> {
             key(a, KeyCode::Char('a'));
             chars(a, "~/plates");
         }),
+        ("folders_many", |a| {
+            use seedance_assets::tui::pane::folders::FolderRow;
+            a.input.group.set("group-20261124000000-abcde");
+            a.folders = (0..12)
+                .map(|i| FolderRow {
+                    dir: format!("/srv/farm/shot-{i:02}").into(),
+                    group: "group-20261124000000-abcde".into(),
+                    rules: if i % 4 == 0 { "include *.png".into() } else { String::new() },
+                    jobs: i,
+                    ..FolderRow::default()
+                })
+                .collect();
+            a.folders_idle = Some("another process runs the imports (this dashboard only shows them)".into());
+            key(a, KeyCode::Char('w'));
+            key(a, KeyCode::End);
+        }),
         ("log_wrapped", |a| {
             a.apply(seedance_assets::engine::Update::Log(seedance_assets::engine::LogLine {
                 time: support::at(70),

@@ -28,22 +28,29 @@ fn padded(text: &str, width: usize, style: Style) -> Line<'static> {
     Line::from(vec![Span::raw(" "), Span::styled(excerpt(text, width.saturating_sub(1)), style)])
 }
 
-/// `text` one column in, wrapped into at most `max` lines of `width`.
+/// `text` one column in, wrapped at spaces into at most `max` lines of
+/// `width` (a word longer than a line is cut; `…` marks text left out).
 fn wrapped(text: &str, width: usize, max: usize, style: Style) -> Vec<Line<'static>> {
     let room = width.saturating_sub(1).max(1);
-    let chars: Vec<char> = text.chars().collect();
-    let mut out: Vec<Line> = chars
-        .chunks(room)
-        .take(max)
-        .map(|c| Line::from(vec![Span::raw(" "), Span::styled(c.iter().collect::<String>(), style)]))
-        .collect();
-    if chars.len() > room * max
-        && let Some(last) = out.pop()
-    {
-        let text: String = last.spans.iter().map(|s| s.content.as_ref()).collect();
-        out.push(padded(&format!("{}…", text.trim_start()), width, style));
+    let mut rows: Vec<String> = vec![String::new()];
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let last = rows.last_mut().expect("one row at least");
+        let needed = last.chars().count() + usize::from(!last.is_empty()) + word.chars().count();
+        if needed <= room || last.is_empty() {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        } else {
+            rows.push(word.to_string());
+        }
     }
-    out
+    let cut = rows.len() > max;
+    rows.truncate(max);
+    if cut && let Some(last) = rows.last_mut() {
+        last.push('…');
+    }
+    rows.iter().map(|r| padded(r, width, style)).collect()
 }
 
 pub(super) fn draw(frame: &mut Frame, app: &App, pane: &FoldersPane, theme: &Theme, area: Rect) {
@@ -148,6 +155,13 @@ pub(super) fn draw(frame: &mut Frame, app: &App, pane: &FoldersPane, theme: &The
 #[cfg(test)]
 mod tests {
     use super::tail;
+
+    #[test]
+    fn long_messages_wrap_at_spaces_within_their_lines() {
+        let lines = super::wrapped("not watching now: another process runs the imports", 20, 2, Default::default());
+        let text: Vec<String> = lines.iter().map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect()).collect();
+        assert_eq!(text, vec![" not watching now:", " another process…"]);
+    }
 
     #[test]
     fn a_long_path_keeps_its_end() {
