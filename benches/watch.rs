@@ -224,11 +224,14 @@ fn stream() {
         seen.values().filter(|n| **n > 1).count(),
         stats["duplicate_creations"]
     );
+    let bound = SETTLE.parse::<f64>().unwrap_or(0.0) + 2.0;
     println!(
-        "  completion → job: p50 {:.2} s, p99 {:.2} s, max {:.2} s",
+        "  completion → job: p50 {:.2} s, p99 {:.2} s, max {:.2} s; over settle + 2 s: {} of {}",
         q(0.5),
         q(0.99),
-        latencies.last().copied().unwrap_or(0.0)
+        latencies.last().copied().unwrap_or(0.0),
+        latencies.iter().filter(|l| **l > bound).count(),
+        latencies.len()
     );
 }
 
