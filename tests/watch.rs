@@ -461,7 +461,7 @@ async fn a_folder_removed_and_made_again_or_missing_at_start_is_watched_once_it_
         std::fs::remove_dir_all(&a).unwrap();
         until("a is gone");
         std::fs::create_dir_all(&a).unwrap();
-        until("a is back");
+        until("a is there now");
         std::fs::write(a.join("two.png"), image(2)).unwrap();
         until("two.png: queued");
         // b comes back (moved into place, with a file in it).
@@ -515,4 +515,31 @@ async fn a_png_whose_writer_pauses_past_the_settle_time_is_refused_until_whole()
     assert_eq!(jobs.len(), 1, "only the whole file became a job: {stderr}");
     assert!(jobs.contains_key(&sha256_hex(&image(9))), "{stderr}");
     assert_eq!(sim.stats().assets_created, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_whose_stderr_reader_is_gone_still_stops_with_exit_0() {
+    let sim = Sim::start_local(common::quick_sim_config()).await.unwrap();
+    let group = sim.state().add_group("farm");
+    let env = env(&sim);
+    let dir = env.dir.path().join("renders");
+    std::fs::create_dir_all(&dir).unwrap();
+    let code = tokio::task::spawn_blocking(move || {
+        // `2>&1 | tee log` and Ctrl-C: the reader quits first.
+        let mut child = env
+            .command(["import", "--watch", dir.to_str().unwrap(), "--group", &group, "--settle", "1"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        std::fs::write(dir.join("one.png"), image(1)).unwrap();
+        std::thread::sleep(Duration::from_secs(3));
+        // SAFETY: a signal to our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        child.wait().unwrap().code()
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0), "a closed stderr is no panic");
+    assert_eq!(sim.stats().assets_created, 1, "the file was still imported");
 }

@@ -130,6 +130,22 @@ fn folders_added_in_the_dashboard_are_watched_kept_across_a_restart_and_removed(
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(sim.stats().assets_created, created + 1, "a folder removed in a shell is not watched");
     let created = created + 1;
+    // A change made in a shell just before a failed add in the view is kept
+    // and watched (the view reads the list again either way).
+    let takes = env.dir.path().join("takes");
+    std::fs::create_dir_all(&takes).unwrap();
+    let out = env.command(["watch", "add", takes.to_str().unwrap(), "--group", &group]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    keys(&tmux, "two", &["a"]);
+    tmux.run(&["send-keys", "-t", "two", "-l", "/no/such/folder"]);
+    keys(&tmux, "two", &["Enter"]);
+    tmux.wait_for("the refusal, whole, and the shell's folder", Duration::from_secs(10), |s| {
+        s.contains("No such file or directory") && s.contains("takes")
+    });
+    keys(&tmux, "two", &["Escape"]);
+    let out = env.command(["watch", "remove", takes.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    tmux.wait_for("the shell's folder removed", Duration::from_secs(10), |s| !s.contains("takes"));
     keys(&tmux, "two", &["x"]);
     tmux.wait_for("the question", Duration::from_secs(10), |s| s.contains("stop watching"));
     keys(&tmux, "two", &["y"]);

@@ -1,7 +1,7 @@
 //! `watch list|add|remove`: the stored list of watched folders, which
 //! `import --watch` without folders and the dashboard watch.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -10,7 +10,7 @@ use super::out;
 use crate::exit::{Failure, USAGE};
 use crate::options::GlobalArgs;
 use crate::setup::Context;
-use crate::watch::{Folder, FolderList, LEDGER_FILE, LIST_FILE, Ledger, typed_folder};
+use crate::watch::{Added, Folder, FolderList, LEDGER_FILE, LIST_FILE, Ledger, rules_text, typed_folder};
 
 /// A stored folder as `watch list --json` prints it.
 #[derive(Serialize)]
@@ -89,30 +89,44 @@ pub(super) fn folders(global: &GlobalArgs, cmd: WatchCommand) -> Result<u8, Fail
             for f in new {
                 let shown = crate::text::sanitize(&f.dir.display().to_string());
                 let added = list.add(f).map_err(|e| Failure::from(e.to_string()))?;
-                let what = if added { "watched" } else { "already watched" };
-                eprintln!("{what}: {shown} into group {}", crate::text::sanitize(&group));
+                let into = crate::text::sanitize(&group);
+                match added {
+                    Added::New => eprintln!("watched: {shown} into group {into}"),
+                    Added::Same => eprintln!("already watched: {shown} into group {into}"),
+                    Added::Replaced(old) => {
+                        let was = rules_text(&old);
+                        let was = if was.is_empty() { "every media file".to_string() } else { was };
+                        eprintln!("watched: {shown} into group {into}, with the rules given now (before: {was})");
+                    }
+                }
             }
             Ok(0)
         }
         WatchCommand::Remove { dirs } => {
-            let mut missing = Vec::new();
-            for d in &dirs {
-                // A folder deleted since can still be removed by its stored path.
-                let d = typed_folder(&d.to_string_lossy());
-                let dir = std::fs::canonicalize(&d).unwrap_or_else(|_| std::path::absolute(&d).unwrap_or(d.clone()));
+            // A folder deleted since can still be removed by its stored path.
+            let dirs: Vec<PathBuf> = dirs
+                .iter()
+                .map(|d| {
+                    let d = typed_folder(&d.to_string_lossy());
+                    std::fs::canonicalize(&d).unwrap_or_else(|_| std::path::absolute(&d).unwrap_or(d.clone()))
+                })
+                .collect();
+            // Every folder is checked before any is removed.
+            let missing: Vec<String> = dirs
+                .iter()
+                .filter(|d| !list.holds(d, &profile))
+                .map(|d| crate::text::sanitize(&d.display().to_string()))
+                .collect();
+            if !missing.is_empty() {
+                return Err(Failure::new(USAGE, format!("not watched (see `watch list`): {}", missing.join(", "))));
+            }
+            for dir in dirs {
                 let gone = list.remove(&dir, &profile).map_err(|e| Failure::from(e.to_string()))?;
+                let groups: Vec<String> = gone.iter().map(|f| crate::text::sanitize(&f.group)).collect();
                 let shown = crate::text::sanitize(&dir.display().to_string());
-                if gone.is_empty() {
-                    missing.push(shown);
-                } else {
-                    eprintln!("no longer watched: {shown} ({} group(s))", gone.len());
-                }
+                eprintln!("no longer watched: {shown} (into {})", groups.join(", "));
             }
-            if missing.is_empty() {
-                Ok(0)
-            } else {
-                Err(Failure::new(USAGE, format!("not watched (see `watch list`): {}", missing.join(", "))))
-            }
+            Ok(0)
         }
     }
 }

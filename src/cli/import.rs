@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::args::ImportArgs;
 use super::error::ImportError;
+use super::out::say;
 use super::report::print_jobs;
 use super::stage::{self, Fed, Outcome};
 use crate::config::PreflightMode;
@@ -76,7 +77,7 @@ pub(super) fn intake(setup: &Setup, a: &ImportArgs) -> Result<Intake, Failure> {
         Some(cc) => {
             let conformer = setup.conformer_with(&cc, pf.limits()).map_err(|e| format!("conform: {e}"))?;
             if let Err(e) = conformer.tools() {
-                eprintln!("warning: {e}");
+                say!("warning: {e}");
             }
             Some(Arc::new(conformer))
         }
@@ -159,7 +160,7 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
     let sources = read_input(&a)?;
     let setup = Setup::new(global).await?;
     for w in &setup.loaded.warnings {
-        eprintln!("warning: {w}");
+        say!("warning: {w}");
     }
     let (conform_tx, conform_rx) = tokio::sync::mpsc::unbounded_channel();
     let mut intake = intake(&setup, &a)?;
@@ -169,7 +170,7 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
     let intake = Arc::new(intake);
     let mut items = Box::pin(intake.items(sources));
     let Some(first) = items.next().await else {
-        eprintln!("nothing to import (give URLs or paths as arguments, --file, or on stdin)");
+        say!("nothing to import (give URLs or paths as arguments, --file, or on stdin)");
         return Ok(EXIT_USAGE);
     };
     let items = futures::stream::once(async { first }).chain(items);
@@ -199,19 +200,19 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
         stage.await.map_err(|e| format!("the intake stage failed: {e}"))?
     };
     let t = outcome.tally;
-    eprintln!("{}", t.summary());
+    say!("{}", t.summary());
     if t.held > 0 {
-        eprintln!(
+        say!(
             "{} held back (not checked) {} not created: run again with --allow-unchecked to create them anyway",
             t.held,
             if t.held == 1 { "line was" } else { "lines were" }
         );
     }
     if outcome.interrupted {
-        eprintln!("interrupted before every line was checked: the unchecked lines were not imported");
+        say!("interrupted before every line was checked: the unchecked lines were not imported");
     }
     if outcome.conformable > 0 {
-        eprintln!(
+        say!(
             "{} can be conformed: run again with --conform to scale, convert, split or trim {} to pass (see --help)",
             match outcome.conformable {
                 1 => "1 refused line".to_string(),
@@ -221,7 +222,7 @@ pub(super) async fn import(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fai
         );
     }
     if t.queued == 0 && t.existing == 0 && !outcome.engine_gone && code != EXIT_INTERRUPTED {
-        eprintln!("nothing to import: every line was refused or held back");
+        say!("nothing to import: every line was refused or held back");
         return Ok(if matches!(code, 0 | EXIT_FAILED) { EXIT_USAGE } else { code });
     }
     let kept = t.held > 0 || t.refused > 0;
@@ -233,7 +234,7 @@ pub(super) async fn wait(global: &GlobalArgs, json: bool) -> Result<u8, Failure>
     let (engine, mut updates, task) = match setup.start_engine() {
         Ok(started) => started,
         Err(e) => {
-            eprintln!("seedance-assets: {e}");
+            say!("seedance-assets: {e}");
             return Ok(crate::exit::JOURNAL);
         }
     };
@@ -444,7 +445,7 @@ pub(super) async fn follow(
             },
             note = async { notes.as_mut()?.recv().await }, if notes.is_some() => {
                 match note {
-                    Some(n) => bar.suspend(|| eprintln!("{n}")),
+                    Some(n) => bar.suspend(|| say!("{n}")),
                     None => notes = None,
                 }
                 continue;
@@ -455,14 +456,14 @@ pub(super) async fn follow(
                 // The submitting stage submits nothing more once this end is gone.
                 more_ids = None;
                 let rest = if demo { "demo data is reset at the next --demo start" } else { "`seedance-assets wait` resumes the rest" };
-                bar.suspend(|| eprintln!("interrupted: finishing the creations in flight; {rest}"));
+                bar.suspend(|| say!("interrupted: finishing the creations in flight; {rest}"));
                 engine.send(Command::Shutdown);
                 continue;
             }
             _ = tokio::time::sleep_until(give_up_at), if unreachable_since.is_some() && halt.is_none() => {
                 unreachable_since = None;
                 let msg = "the server cannot be reached; check the network and api.base_url, then run `seedance-assets wait` (queued imports are kept)";
-                bar.suspend(|| eprintln!("error: {msg}"));
+                bar.suspend(|| say!("error: {msg}"));
                 halt = Some(Halt::Health(crate::exit::UNREACHABLE, msg.into()));
                 continue;
             }
@@ -518,7 +519,7 @@ pub(super) async fn follow(
             }
             Update::Log(line) if line.level != Level::Info => {
                 let level = if line.level == Level::Warn { "warning" } else { "error" };
-                bar.suspend(|| eprintln!("{level}: {}", line.text))
+                bar.suspend(|| say!("{level}: {}", line.text))
             }
             Update::Stopped { .. } => break,
             _ => {}
@@ -527,7 +528,7 @@ pub(super) async fn follow(
     // Notes sent just before the stage ended.
     if let Some(n) = notes.as_mut() {
         while let Ok(note) = n.try_recv() {
-            bar.suspend(|| eprintln!("{note}"));
+            bar.suspend(|| say!("{note}"));
         }
     }
     bar.finish_and_clear();
@@ -544,7 +545,7 @@ pub(super) async fn follow(
     if let Err(e) = printed
         && !e.message.is_empty()
     {
-        eprintln!("seedance-assets: {e}");
+        say!("seedance-assets: {e}");
     }
     t.summarize();
     let known = t.known();
@@ -553,7 +554,7 @@ pub(super) async fn follow(
     match halt {
         Some(Halt::Interrupted) => EXIT_INTERRUPTED,
         Some(Halt::Health(code, msg)) => {
-            eprintln!("stopped: {msg}");
+            say!("stopped: {msg}");
             code
         }
         None if wait && (t.count(JobState::Active) < known || missing) => EXIT_FAILED,
@@ -671,12 +672,12 @@ impl Tracked {
         if lines.is_empty() && missing == 0 {
             return;
         }
-        eprintln!("{} of {expected} Active; the others:", count(JobState::Active));
+        say!("{} of {expected} Active; the others:", count(JobState::Active));
         for l in lines {
-            eprintln!("{l}");
+            say!("{l}");
         }
         if missing > 0 {
-            eprintln!("  {missing} not saved in the job store (nothing was sent for them): import them again");
+            say!("  {missing} not saved in the job store (nothing was sent for them): import them again");
         }
     }
 }

@@ -60,7 +60,7 @@ pub async fn run(global: &GlobalArgs, cmd: CliCommand) -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             if !e.message.is_empty() {
-                eprintln!("seedance-assets: {}", e.message);
+                out::say!("seedance-assets: {}", e.message);
             }
             ExitCode::from(e.code)
         }

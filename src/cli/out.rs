@@ -23,3 +23,14 @@ pub(crate) fn json(value: &impl Serialize) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Failure::from(e.to_string()))?;
     line(&text)
 }
+
+/// `eprintln!` that does not panic when stderr is gone (its reader quit:
+/// `2>&1 | tee log` and Ctrl-C): what was to be said is lost, the command
+/// still ends as it should.
+macro_rules! say {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($t)*);
+    }};
+}
+pub(crate) use say;

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::args::ImportArgs;
+use super::out::say;
 use super::stage::{self, Fed};
 use crate::exit::{Failure, INTERRUPTED, USAGE};
 use crate::intake::Source;
@@ -109,7 +110,7 @@ pub(super) async fn watch(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fail
     let scan_every = seconds("scan-every", a.scan_every, 1.0, 3600.0)?;
     let setup = Setup::new(global).await?;
     for w in &setup.loaded.warnings {
-        eprintln!("warning: {w}");
+        say!("warning: {w}");
     }
     // Every watched file goes through the bucket: say so now, not per file.
     if let Err(e) = setup.storage() {
@@ -142,11 +143,15 @@ pub(super) async fn watch(global: &GlobalArgs, a: ImportArgs) -> Result<u8, Fail
             let mut n = 0;
             while let Some(r) = ready_rx.blocking_recv() {
                 let text = r.path.to_string_lossy().into_owned();
-                if text.contains(['\n', '\r', '\t']) || text.trim() != text {
-                    let _ = notes.send(format!(
-                        "watch: {}: skipped: its name holds a tab, a line break or edge spaces",
-                        crate::text::sanitize(&text)
-                    ));
+                let why = if r.path.to_str().is_none() {
+                    Some("its name is not valid UTF-8 (rename it to import it)")
+                } else if text.contains(['\n', '\r', '\t']) || text.trim() != text {
+                    Some("its name holds a tab, a line break or edge spaces")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    let _ = notes.send(format!("watch: {}: skipped: {why}", crate::text::sanitize(&text)));
                     continue;
                 }
                 locked(&placed).insert(n, r);

@@ -20,7 +20,9 @@ use super::pane::folders::FolderRow;
 use crate::engine::Level;
 use crate::intake::{Fate, Item};
 use crate::text::sanitize;
-use crate::watch::{Folder, FolderList, LEDGER_FILE, LIST_FILE, Ledger, Ready, Stamp, WatchOptions, typed_folder};
+use crate::watch::{
+    Added, Folder, FolderList, LEDGER_FILE, LIST_FILE, Ledger, Ready, Stamp, WatchOptions, rules_text, typed_folder,
+};
 
 /// How long a file must stay unchanged to be taken.
 const SETTLE: Duration = Duration::from_secs(3);
@@ -83,13 +85,6 @@ pub(super) struct Watcher {
 /// Locks, carrying on after a panic elsewhere (the ledger stays usable).
 fn locked<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The rules of a folder as one short text (`include *.png, exclude raw/**`).
-fn rules_text(f: &Folder) -> String {
-    let mut parts: Vec<String> = f.include.iter().map(|g| format!("include {g}")).collect();
-    parts.extend(f.exclude.iter().map(|g| format!("exclude {g}")));
-    sanitize(&parts.join(", "))
 }
 
 impl Watcher {
@@ -230,6 +225,8 @@ impl Watcher {
     pub fn ask(&mut self, app: &mut App, ask: FolderAsk, why_not: Option<String>) {
         self.load();
         let profile = self.profile.clone();
+        let idle = why_not.is_some();
+        let when = if idle { "stored: watched once this dashboard runs the imports" } else { "watched" };
         let said = match (&mut self.list, ask) {
             (Err(e), _) => Err(format!("the watched folders cannot be changed: {e}")),
             (Ok(list), FolderAsk::Add { dir, group, recursive }) => {
@@ -237,21 +234,26 @@ impl Watcher {
                     .map_err(|e| e.to_string())
                     .and_then(|f| {
                         let shown = sanitize(&f.dir.display().to_string());
+                        let into = sanitize(&group);
                         match list.add(f) {
-                            Ok(true) => Ok(format!("{shown} is watched into {}", sanitize(&group))),
-                            Ok(false) => Ok(format!("{shown} was watched into {} already", sanitize(&group))),
+                            Ok(Added::New) => Ok(format!("{shown} into {into}: {when}")),
+                            Ok(Added::Same) => Ok(format!("{shown} into {into}: {when} already")),
+                            Ok(Added::Replaced(old)) => {
+                                let was = rules_text(&old);
+                                let was = if was.is_empty() { "every media file".to_string() } else { was };
+                                Ok(format!("{shown} into {into}: {when}, every media file now (before: {was})"))
+                            }
                             Err(e) => Err(e.to_string()),
                         }
                     })
             }
             (Ok(list), FolderAsk::Remove(dir)) => match list.remove(&dir, &profile) {
                 Ok(gone) if gone.is_empty() => Err("that folder is not watched (any more)".to_string()),
-                Ok(_) => Ok(format!("{} is no longer watched", sanitize(&dir.display().to_string()))),
+                Ok(_) => Ok(format!("{}: no longer watched", sanitize(&dir.display().to_string()))),
                 Err(e) => Err(e.to_string()),
             },
         };
         self.list_stamp = self.file_stamp();
-        let idle = why_not.clone();
         if let Mode::Folders(p) = &mut app.mode {
             match &said {
                 Ok(_) => {
@@ -263,18 +265,18 @@ impl Watcher {
         }
         match said {
             Ok(s) => {
-                let s = match idle {
-                    Some(why) => format!("{s}; it is watched once this dashboard runs the imports (now: {why})"),
+                let s = match &why_not {
+                    Some(why) => format!("{s} (now {why})"),
                     None => s,
                 };
                 app.note(Level::Info, format!("watch: {s}"));
-                self.start(app, why_not);
+                app.set_status(s);
             }
-            Err(e) => {
-                app.set_status(format!("not changed: {e}"));
-                app.dirty = true;
-            }
+            Err(e) => app.set_status(format!("not changed: {e}")),
         }
+        // The list as read just now (a shell may have changed it) is what
+        // is watched, whether this change was made or not.
+        self.start(app, why_not);
     }
 
     /// Takes a ready file (and any others waiting): the paths of each group,
@@ -300,17 +302,20 @@ impl Watcher {
             let Some(folder) = self.tasks.get(&task).map(|t| t.folder.clone()) else { continue };
             let text = ready.path.to_string_lossy().into_owned();
             let same = |h: Option<&Handed>| h.is_some_and(|h| h.stamp == ready.stamp && h.folder == folder);
+            let unreadable = ready.path.to_str().is_none();
             if same(self.pending.get(&text)) || same(self.refused.get(&text)) {
                 continue;
             }
             changed = true;
             let handed = Handed { folder: folder.clone(), stamp: ready.stamp };
-            if text.contains(['\n', '\r', '\t']) || text.trim() != text {
+            if unreadable || text.contains(['\n', '\r', '\t']) || text.trim() != text {
                 let shown = sanitize(&text);
-                app.note(
-                    Level::Warn,
-                    format!("watch: {shown}: skipped: its name holds a tab, a line break or edge spaces"),
-                );
+                let why = if unreadable {
+                    "its name is not valid UTF-8 (rename it to import it)"
+                } else {
+                    "its name holds a tab, a line break or edge spaces"
+                };
+                app.note(Level::Warn, format!("watch: {shown}: skipped: {why}"));
                 self.refused.insert(text, handed);
                 continue;
             }

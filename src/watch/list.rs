@@ -80,6 +80,25 @@ impl Folder {
     }
 }
 
+/// The rules of a folder as one short text (`include *.png, exclude raw/**`;
+/// empty: every media file), sanitized for a terminal.
+pub fn rules_text(f: &Folder) -> String {
+    let mut parts: Vec<String> = f.include.iter().map(|g| format!("include {g}")).collect();
+    parts.extend(f.exclude.iter().map(|g| format!("exclude {g}")));
+    crate::text::sanitize(&parts.join(", "))
+}
+
+/// What [`FolderList::add`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// The folder is stored now.
+    New,
+    /// It was stored already, with the same rules: nothing changed.
+    Same,
+    /// It was stored with other rules (these), now replaced.
+    Replaced(Folder),
+}
+
 /// The stored list, as read from its file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FolderList {
@@ -109,18 +128,26 @@ impl FolderList {
         self.folders.iter().filter(move |f| f.profile == profile)
     }
 
-    /// Adds `folder` and saves; `false` (nothing saved) when that folder is
-    /// already watched into that group. The same folder into the same group
-    /// with other rules replaces the stored one.
-    pub fn add(&mut self, folder: Folder) -> Result<bool, WatchError> {
+    /// Adds `folder` and saves (nothing saved when that folder is already
+    /// watched into that group with those rules). The same folder into the
+    /// same group with other rules replaces the stored one, which is returned.
+    pub fn add(&mut self, folder: Folder) -> Result<Added, WatchError> {
         let mut next = self.folders.clone();
-        match next.iter_mut().find(|f| f.same_place(&folder)) {
-            Some(f) if *f == folder => return Ok(false),
-            Some(f) => *f = folder,
-            None => next.push(folder),
-        }
+        let added = match next.iter_mut().find(|f| f.same_place(&folder)) {
+            Some(f) if *f == folder => return Ok(Added::Same),
+            Some(f) => Added::Replaced(std::mem::replace(f, folder)),
+            None => {
+                next.push(folder);
+                Added::New
+            }
+        };
         self.save(next)?;
-        Ok(true)
+        Ok(added)
+    }
+
+    /// True when `dir` is stored for `profile` (into any group).
+    pub fn holds(&self, dir: &Path, profile: &str) -> bool {
+        self.folders.iter().any(|f| f.dir == dir && f.profile == profile)
     }
 
     /// Removes the folders of `profile` at `dir` (every group) and saves;
@@ -161,13 +188,14 @@ mod tests {
         let mut list = FolderList::load(&path).unwrap();
         assert!(list.folders().is_empty(), "no file yet: no folders");
         let fa = Folder::new(&a, "g1", "default", true, &["*.png".into()], &[]).unwrap();
-        assert!(list.add(fa.clone()).unwrap());
-        assert!(!list.add(fa.clone()).unwrap(), "the same folder into the same group once");
+        assert_eq!(list.add(fa.clone()).unwrap(), Added::New);
+        assert_eq!(list.add(fa.clone()).unwrap(), Added::Same, "the same folder into the same group once");
         let into_g2 = Folder { group: "g2".into(), ..fa.clone() };
-        assert!(list.add(into_g2).unwrap(), "another group is another watch");
-        assert!(list.add(Folder::new(&b, "g1", "work", false, &[], &[]).unwrap()).unwrap());
+        assert_eq!(list.add(into_g2).unwrap(), Added::New, "another group is another watch");
+        assert_eq!(list.add(Folder::new(&b, "g1", "work", false, &[], &[]).unwrap()).unwrap(), Added::New);
         let flat = Folder { recursive: false, ..fa.clone() };
-        assert!(list.add(flat.clone()).unwrap(), "new rules replace the stored ones");
+        assert_eq!(list.add(flat.clone()).unwrap(), Added::Replaced(fa.clone()), "new rules replace the stored ones");
+        assert!(list.holds(&fa.dir, "default") && !list.holds(&fa.dir, "work"));
         let back = FolderList::load(&path).unwrap();
         assert_eq!(back.folders().len(), 3);
         assert_eq!(back.folders()[0], flat);

@@ -26,7 +26,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
 pub use ledger::{FILE as LEDGER_FILE, Ledger};
-pub use list::{FILE as LIST_FILE, Folder, FolderList, typed_folder};
+pub use list::{Added, FILE as LIST_FILE, Folder, FolderList, rules_text, typed_folder};
 pub use rules::Rules;
 pub use settle::{Settler, Stamp};
 
@@ -264,10 +264,11 @@ pub async fn run(opts: WatchOptions, ledger: Arc<Mutex<Ledger>>, out: UnboundedS
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let far = Instant::now() + Duration::from_secs(86_400 * 365);
     let how = if notifying { "notified by the system".to_string() } else { format!("scanning every {every:.0} s") };
-    say(format!(
-        "watching {} ({how}; a file is taken once unchanged for {settle} s)",
-        st.opts.folders.iter().map(|f| f.dir.display().to_string()).collect::<Vec<_>>().join(", ")
-    ));
+    let present: Vec<String> =
+        st.opts.folders.iter().zip(&gone).filter(|(_, g)| !**g).map(|(f, _)| f.dir.display().to_string()).collect();
+    if !present.is_empty() {
+        say(format!("watching {} ({how}; a file is taken once unchanged for {settle} s)", present.join(", ")));
+    }
     loop {
         let next = st.settler.next_due().map(Instant::from_std);
         tokio::select! {
@@ -344,7 +345,7 @@ fn check(st: &mut State, notifier: &mut Notifier, gone: &mut [bool], say: &impl 
         let covered = notifier.cover(i, f, say);
         if gone[i] {
             gone[i] = false;
-            say(format!("{} is back: watched again", f.dir.display()));
+            say(format!("{} is there now: watched", f.dir.display()));
         }
         if covered || notifier.watcher.is_none() {
             st.scan_folder(i, &f.dir);

@@ -55,8 +55,9 @@ impl FoldersPane {
 
     /// Takes pasted text into the folder being typed.
     pub fn paste(&mut self, text: &str) {
+        // A folder is one line: the first one pasted.
         if let Some((field, _)) = &mut self.adding {
-            field.insert(text.trim_end_matches(['\n', '\r']));
+            field.insert(text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default());
         }
     }
 
@@ -102,6 +103,8 @@ impl FoldersPane {
             KeyCode::Esc | KeyCode::Char('q') | KeyCode::Char('w') => return vec![Action::Close],
             KeyCode::Down | KeyCode::Char('j') => self.selected = (self.selected + 1).min(last),
             KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::PageDown => self.selected = (self.selected + 5).min(last),
+            KeyCode::PageUp => self.selected = self.selected.saturating_sub(5),
             KeyCode::Home | KeyCode::Char('g') => self.selected = 0,
             KeyCode::End | KeyCode::Char('G') => self.selected = last,
             KeyCode::Char('a') if k.modifiers.difference(KeyModifiers::SHIFT).is_empty() => {

@@ -90,10 +90,13 @@ pub(super) fn draw(frame: &mut Frame, app: &App, pane: &FoldersPane, theme: &The
         if used > body && i > first {
             break;
         }
-        let style = if i == selected && pane.adding.is_none() { theme.selected_row() } else { Style::default() };
+        let chosen = i == selected && pane.adding.is_none();
+        let style = if chosen { theme.selected_row() } else { Style::default() };
         let dir = sanitize(&r.dir.display().to_string());
         let mark = if r.recursive { "/**" } else { "" };
-        lines.push(Line::styled(format!(" {}{mark}", tail(&dir, width.saturating_sub(5))), style));
+        // The selected folder's lines are marked across the whole width.
+        let path = format!(" {}{mark}", tail(&dir, width.saturating_sub(5)));
+        lines.push(Line::styled(format!("{path:<width$}"), style));
         let mut counts = vec![Span::styled(format!("   → {}", excerpt(&r.group, 30)), theme.dim())];
         counts.push(Span::raw(format!(" · {} job{}", r.jobs, if r.jobs == 1 { "" } else { "s" })));
         if r.waiting > 0 {
@@ -102,9 +105,10 @@ pub(super) fn draw(frame: &mut Frame, app: &App, pane: &FoldersPane, theme: &The
         if r.refused > 0 {
             counts.push(Span::styled(format!(" · {} refused", r.refused), theme.bad()));
         }
-        lines.push(Line::from(counts));
+        lines.push(Line::from(counts).style(style));
         if !r.rules.is_empty() {
-            lines.push(Line::styled(format!("     {}", excerpt(&r.rules, width.saturating_sub(5))), theme.dim()));
+            let rules = format!("     {}", excerpt(&r.rules, width.saturating_sub(5)));
+            lines.push(Line::from(Span::styled(rules, theme.dim())).style(style));
         }
     }
     if app.folders.is_empty() {
@@ -143,7 +147,7 @@ pub(super) fn draw(frame: &mut Frame, app: &App, pane: &FoldersPane, theme: &The
         }
         (None, None) => {
             let into = if pane.group.is_empty() { "no group".to_string() } else { excerpt(&pane.group, 24) };
-            let keys = format!("a add (into {into}) · x remove · ↑↓ move · ? help · Esc close");
+            let keys = format!("a add (into {into}) · x remove · ? help · Esc close");
             (Line::raw(""), padded(&keys, width, theme.dim()))
         }
     };

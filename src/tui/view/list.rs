@@ -81,12 +81,16 @@ pub(super) fn draw(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, now:
             if wide {
                 cells.push(Cell::from(job.asset_id.as_deref().map(crate::text::sanitize).unwrap_or_default()));
             }
-            cells.push(Cell::from(Span::styled(
-                detail,
-                if job.state.needs_attention() { state_style } else { theme.dim() },
-            )));
+            let chosen = Some(k) == selected;
+            // Dim grey on the selection's grey would not be read.
+            let detail_style = match (job.state.needs_attention(), chosen) {
+                (true, _) => state_style,
+                (false, true) => theme.selected_row(),
+                (false, false) => theme.dim(),
+            };
+            cells.push(Cell::from(Span::styled(detail, detail_style)));
             let row = Row::new(cells);
-            if Some(k) == selected { row.style(theme.selected_row()) } else { row }
+            if chosen { row.style(theme.selected_row()) } else { row }
         })
         .collect();
     let mut widths = vec![Constraint::Length(2), Constraint::Fill(2), Constraint::Length(5), Constraint::Length(6)];
