@@ -196,6 +196,9 @@ fn identity(dir: &Path) -> Option<(u64, u64)> {
 struct Notifier {
     watcher: Option<notify::RecommendedWatcher>,
     covers: Vec<Option<(u64, u64)>>,
+    /// The identity each folder had when its watch could not be added: not
+    /// tried (nor said) again until the folder changes.
+    refused: Vec<Option<(u64, u64)>>,
 }
 
 impl Notifier {
@@ -204,6 +207,9 @@ impl Notifier {
         let Some(w) = &mut self.watcher else { return false };
         let mode = if f.rules.recursive { RecursiveMode::Recursive } else { RecursiveMode::NonRecursive };
         let before = identity(&f.dir);
+        if before.is_some() && self.refused[i] == before {
+            return false;
+        }
         match before.map(|_| w.watch(&f.dir, mode)) {
             Some(Ok(())) => {
                 self.covers[i] = before;
@@ -211,6 +217,7 @@ impl Notifier {
             }
             None => false,
             Some(Err(e)) => {
+                self.refused[i] = before;
                 say(format!("{}: file notifications are unavailable ({e}): scanning it instead", f.dir.display()));
                 false
             }
@@ -243,7 +250,8 @@ pub async fn run(opts: WatchOptions, ledger: Arc<Mutex<Ledger>>, out: UnboundedS
         }
     };
     let notifying = watcher.is_some();
-    let mut notifier = Notifier { watcher, covers: vec![None; opts.folders.len()] };
+    let n = opts.folders.len();
+    let mut notifier = Notifier { watcher, covers: vec![None; n], refused: vec![None; n] };
     let settle = opts.settle.as_secs_f64();
     let mut st = State { settler: Settler::new(opts.settle), opts, ledger, handed: HashMap::new() };
     // Folders said to be gone (told once, until they are back).
@@ -347,7 +355,9 @@ fn check(st: &mut State, notifier: &mut Notifier, gone: &mut [bool], say: &impl 
             gone[i] = false;
             say(format!("{} is there now: watched", f.dir.display()));
         }
-        if covered || notifier.watcher.is_none() {
+        // Newly watched: what landed before the watch (a folder the
+        // notifications do not cover is scanned on every tick anyway).
+        if covered {
             st.scan_folder(i, &f.dir);
         }
     }
