@@ -35,12 +35,17 @@ struct Watching {
 }
 
 impl Watching {
+    /// `import --watch DIR --recursive`, once it says it is watching.
     fn start(env: &Env, dir: &Path, group: &str) -> Watching {
-        let mut child = env
-            .command(["import", "--watch", dir.to_str().unwrap(), "--group", group, "--settle", "1", "--recursive"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let args = ["import", "--watch", dir.to_str().unwrap(), "--group", group, "--settle", "1", "--recursive"];
+        let w = Watching::spawn(env, &args);
+        w.until("watching", Duration::from_secs(20));
+        w
+    }
+
+    /// The binary with these arguments, its stderr collected.
+    fn spawn(env: &Env, args: &[&str]) -> Watching {
+        let mut child = env.command(args).stderr(Stdio::piped()).spawn().unwrap();
         let lines = Arc::new(Mutex::new(Vec::new()));
         let stderr = child.stderr.take().unwrap();
         let sink = lines.clone();
@@ -49,9 +54,7 @@ impl Watching {
                 sink.lock().unwrap().push(line);
             }
         });
-        let w = Watching { child, lines };
-        w.until("watching", Duration::from_secs(20));
-        w
+        Watching { child, lines }
     }
 
     fn text(&self) -> String {
@@ -362,27 +365,12 @@ async fn stored_folders_are_listed_watched_without_arguments_and_removed() {
         std::fs::write(a.join("sub/x.png"), image(1)).unwrap();
         std::fs::write(a.join("skip.jpg"), b"not included").unwrap();
         std::fs::write(b.join("other-group.png"), image(2)).unwrap();
-        let mut child =
-            env.command(["import", "--watch", "--group", &g1, "--settle", "1"]).stderr(Stdio::piped()).spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let text = || lines.lock().unwrap().join("\n");
-        let start = Instant::now();
-        while !text().contains("x.png: queued as job #") {
-            assert!(start.elapsed() < Duration::from_secs(30), "{}", text());
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut w = Watching::spawn(&env, &["import", "--watch", "--group", &g1, "--settle", "1"]);
+        w.until("x.png: queued as job #", Duration::from_secs(30));
         std::thread::sleep(Duration::from_secs(2));
-        // SAFETY: a signal to our own child.
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-        assert_eq!(child.wait().unwrap().code(), Some(0));
-        let watched = text();
+        w.signal(libc::SIGINT);
+        assert_eq!(w.child.wait().unwrap().code(), Some(0));
+        let watched = w.text();
         assert!(!watched.contains("skip.jpg") && !watched.contains("other-group"), "{watched}");
 
         let (code, _, err) = run(&["import", "--watch", "--group", "group-none"]);
@@ -432,49 +420,31 @@ async fn a_folder_removed_and_made_again_or_missing_at_start_is_watched_once_it_
         }
         let b_away = env.dir.path().join("b-away");
         std::fs::rename(&b, &b_away).unwrap();
-        let mut child = env
-            .command(["import", "--watch", "--group", &group, "--settle", "1", "--scan-every", "1"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let text = || lines.lock().unwrap().join("\n");
-        let until = |what: &str| {
-            let start = Instant::now();
-            while !text().contains(what) {
-                assert!(start.elapsed() < Duration::from_secs(30), "no `{what}` in:\n{}", text());
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        };
-        until("b is missing");
-        assert!(text().contains("notified by the system"), "one missing folder does not make all scanned: {}", text());
+        let mut w =
+            Watching::spawn(&env, &["import", "--watch", "--group", &group, "--settle", "1", "--scan-every", "1"]);
+        let until = |w: &Watching, what: &str| w.until(what, Duration::from_secs(30));
+        until(&w, "b is missing");
+        let text = w.text();
+        assert!(text.contains("notified by the system"), "one missing folder does not make all scanned: {text}");
         std::fs::write(a.join("one.png"), image(1)).unwrap();
-        until("one.png: queued");
+        until(&w, "one.png: queued");
         // a removed and made again: its old watch went with it.
         std::fs::remove_dir_all(&a).unwrap();
-        until("a is gone");
+        until(&w, "a is gone");
         std::fs::create_dir_all(&a).unwrap();
-        until("a is there now");
+        until(&w, "a is there now");
         std::fs::write(a.join("two.png"), image(2)).unwrap();
-        until("two.png: queued");
+        until(&w, "two.png: queued");
         // b comes back (moved into place, with a file in it).
         std::fs::write(b_away.join("three.png"), image(3)).unwrap();
         std::fs::rename(&b_away, &b).unwrap();
-        until("three.png: queued");
+        until(&w, "three.png: queued");
         std::fs::write(b.join("four.png"), image(4)).unwrap();
-        until("four.png: queued");
-        // SAFETY: a signal to our own child.
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-        let code = child.wait().unwrap().code();
+        until(&w, "four.png: queued");
+        w.signal(libc::SIGINT);
+        let code = w.child.wait().unwrap().code();
         // Read before the environment (and its folder) goes.
-        (code, text(), (1..=4).map(image).collect::<Vec<_>>(), by_content(&data))
+        (code, w.text(), (1..=4).map(image).collect::<Vec<_>>(), by_content(&data))
     })
     .await
     .unwrap();
